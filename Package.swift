@@ -1,0 +1,55 @@
+// swift-tools-version: 6.1
+// fpool: a Lotus daemon cluster. The layout follows docs/PRODUCT.md §1: the route-table
+// vocabulary and generator depend on nothing but Swift; networking and CLI use the ecosystem.
+import PackageDescription
+
+let package = Package(
+    name: "fpool",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fpool", targets: ["fpool"]),
+        .executable(name: "apigen", targets: ["apigen"]),
+        .library(name: "RouteModel", targets: ["RouteModel"]),
+        .library(name: "GeneratedRoutes", targets: ["GeneratedRoutes"]),
+        .plugin(name: "RouteTablePlugin", targets: ["RouteTablePlugin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // The shared vocabulary the generator parses and the runtime switches on.
+        .target(name: "RouteModel"),
+        // Generator logic as a library: parse, validate, import Lotus docs, diff, render Swift.
+        .target(name: "APIGenCore", dependencies: ["RouteModel"]),
+        // Named like its product (SwiftPM issue 8831): the plugin finds it as `apigen`.
+        .executableTarget(name: "apigen", dependencies: ["APIGenCore"], path: "Sources/APIGen"),
+        .plugin(
+            name: "RouteTablePlugin",
+            capability: .buildTool(),
+            dependencies: ["apigen"]
+        ),
+        // The route tables compiled from api-spec/ (reached through the api-spec symlink).
+        .target(
+            name: "GeneratedRoutes",
+            dependencies: ["RouteModel"],
+            exclude: ["api-spec/README.md"],
+            plugins: ["RouteTablePlugin"]
+        ),
+        .executableTarget(
+            name: "fpool",
+            dependencies: [
+                "GeneratedRoutes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "RouteModelTests", dependencies: ["RouteModel"]),
+        .testTarget(
+            name: "APIGenCoreTests",
+            dependencies: ["APIGenCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "GeneratedRoutesTests", dependencies: ["GeneratedRoutes", "APIGenCore"]),
+        .testTarget(name: "fpoolTests", dependencies: ["fpool"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

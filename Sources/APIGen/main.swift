@@ -1,0 +1,156 @@
+// apigen: the route-table compiler's command line (import | diff | generate | check).
+// All logic lives in APIGenCore; this file reads arguments and files and prints diagnostics.
+
+import APIGenCore
+import Foundation
+import RouteModel
+
+let usage = """
+    usage:
+      apigen import --openrpc <full.json> --methods <methods.md> [--api v0|v1] [--base <spec>] --output <spec>
+      apigen diff <old.spec> <new.spec>
+      apigen generate --output-dir <dir> <spec>...
+      apigen check <spec>...
+    """
+
+/// A failure already explained on stderr.
+struct ExitFailure: Error {}
+
+func fail(_ message: String) -> ExitFailure {
+    FileHandle.standardError.write(Data("apigen: \(message)\n".utf8))
+    return ExitFailure()
+}
+
+func report(_ error: DiagnosticsError) -> ExitFailure {
+    FileHandle.standardError.write(Data((error.description + "\n").utf8))
+    return ExitFailure()
+}
+
+func readText(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read \(path)") }
+    guard let text = String(data: data, encoding: .utf8) else { throw fail("\(path) is not UTF-8 text") }
+    return text
+}
+
+/// Writes `text` only when it differs from what is there, so unchanged specs do not
+/// make SwiftPM recompile the generated table.
+func writeIfChanged(_ text: String, to path: String) throws {
+    let data = Data(text.utf8)
+    if FileManager.default.contents(atPath: path) == data { return }
+    do {
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw fail("cannot write \(path): \(error.localizedDescription)")
+    }
+}
+
+/// Splits `--key value` / `--key=value` options from positional arguments.
+func options(_ arguments: ArraySlice<String>, allowed: Set<String>) throws -> (named: [String: String], positional: [String]) {
+    var named: [String: String] = [:]
+    var positional: [String] = []
+    var rest = arguments[...]
+    while let argument = rest.popFirst() {
+        guard argument.hasPrefix("--") else {
+            positional.append(argument)
+            continue
+        }
+        var key = String(argument.dropFirst(2))
+        var value: String
+        if let equals = key.firstIndex(of: "=") {
+            value = String(key[key.index(after: equals)...])
+            key = String(key[..<equals])
+        } else {
+            guard let next = rest.popFirst() else { throw fail("--\(key) needs a value\n\(usage)") }
+            value = next
+        }
+        guard allowed.contains(key) else { throw fail("unknown option --\(key)\n\(usage)") }
+        named[key] = value
+    }
+    return (named, positional)
+}
+
+func runImport(_ arguments: ArraySlice<String>) throws {
+    let (named, positional) = try options(arguments, allowed: ["openrpc", "methods", "api", "base", "output"])
+    guard positional.isEmpty, let openRPCPath = named["openrpc"], let methodsPath = named["methods"], let output = named["output"] else {
+        throw fail("import needs --openrpc, --methods and --output\n\(usage)")
+    }
+    let api: APIVersion
+    do {
+        api = try APIVersion.parse(named["api"] ?? "v1")
+    } catch {
+        throw fail("--api: \(error)")
+    }
+    do {
+        guard let json = FileManager.default.contents(atPath: openRPCPath) else { throw fail("cannot read \(openRPCPath)") }
+        let openRPC = try OpenRPCDocument(json: json, file: openRPCPath)
+        let markdown = try MethodsMarkdown(text: try readText(methodsPath), file: methodsPath)
+        let base = try named["base"].map { path in try SpecParser().parse(try readText(path), file: path) }
+        let result = try LotusImporter(openRPC: openRPC, markdown: markdown, markdownFile: methodsPath, api: api, base: base).run()
+        for line in result.review {
+            FileHandle.standardError.write(Data("review: \(line)\n".utf8))
+        }
+        try writeIfChanged(SpecWriter().render(result.document), to: output)
+        print("wrote \(output): \(result.document.methods.count) methods (Lotus \(result.document.lotusRelease), api \(api.rawValue)), \(result.review.count) for review")
+    } catch let error as DiagnosticsError {
+        throw report(error)
+    }
+}
+
+func runDiff(_ arguments: ArraySlice<String>) throws {
+    guard arguments.count == 2 else { throw fail("diff needs two spec files\n\(usage)") }
+    let paths = Array(arguments)
+    do {
+        let old = try SpecParser().parse(try readText(paths[0]), file: paths[0])
+        let new = try SpecParser().parse(try readText(paths[1]), file: paths[1])
+        print(SpecDiff(old: old, new: new).report(oldLabel: "\(paths[0]) (Lotus \(old.lotusRelease))", newLabel: "\(paths[1]) (Lotus \(new.lotusRelease))"), terminator: "")
+    } catch let error as DiagnosticsError {
+        throw report(error)
+    }
+}
+
+func specFiles(_ paths: [String]) throws -> [RouteTableGenerator.SpecFile] {
+    guard !paths.isEmpty else { throw fail("no spec files given\n\(usage)") }
+    return try paths.map { RouteTableGenerator.SpecFile(path: $0, text: try readText($0)) }
+}
+
+func runGenerate(_ arguments: ArraySlice<String>) throws {
+    let (named, positional) = try options(arguments, allowed: ["output-dir"])
+    guard let outputDirectory = named["output-dir"] else { throw fail("generate needs --output-dir\n\(usage)") }
+    do {
+        let outputs = try RouteTableGenerator().generate(try specFiles(positional))
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        for output in outputs {
+            try writeIfChanged(output.source, to: outputDirectory + "/" + output.fileName)
+        }
+    } catch let error as DiagnosticsError {
+        throw report(error)
+    }
+}
+
+func runCheck(_ arguments: ArraySlice<String>) throws {
+    do {
+        let documents = try RouteTableGenerator().check(try specFiles(Array(arguments)))
+        for document in documents {
+            print("ok: api \(document.api.rawValue), \(document.methods.count) methods, Lotus \(document.lotusRelease)")
+        }
+    } catch let error as DiagnosticsError {
+        throw report(error)
+    }
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+do {
+    switch arguments.first {
+    case "import": try runImport(arguments.dropFirst())
+    case "diff": try runDiff(arguments.dropFirst())
+    case "generate": try runGenerate(arguments.dropFirst())
+    case "check": try runCheck(arguments.dropFirst())
+    case "-h", "--help", "help": print(usage)
+    default: throw fail("unknown command '\(arguments.first ?? "")'\n\(usage)")
+    }
+} catch is ExitFailure {
+    exit(1)
+} catch {
+    _ = fail("\(error)")
+    exit(1)
+}

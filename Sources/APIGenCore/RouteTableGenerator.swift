@@ -1,0 +1,62 @@
+// The generate/check pipeline over several spec files, shared by the CLI, plugin and tests.
+
+import RouteModel
+
+/// Parses every spec, checks them together, and renders one Swift file per spec.
+public struct RouteTableGenerator: Sendable {
+    public struct SpecFile: Sendable {
+        /// The path used in diagnostics.
+        public let path: String
+        public let text: String
+
+        public init(path: String, text: String) {
+            self.path = path
+            self.text = text
+        }
+
+        /// The last path component, which names the generated file.
+        public var fileName: String {
+            String(self.path.split(separator: "/").last ?? Substring(self.path))
+        }
+    }
+
+    public struct Output: Sendable, Equatable {
+        public let fileName: String
+        public let source: String
+    }
+
+    public init() {}
+
+    /// Parses and validates; returns the documents or every diagnostic of every file.
+    ///
+    /// - Throws: `DiagnosticsError` when any file is malformed, or two files claim one API version.
+    public func check(_ files: [SpecFile]) throws(DiagnosticsError) -> [SpecDocument] {
+        var documents: [SpecDocument] = []
+        var diagnostics: [Diagnostic] = []
+        var fileOfVersion: [APIVersion: String] = [:]
+        for file in files {
+            do {
+                let document = try SpecParser().parse(file.text, file: file.path)
+                if let other = fileOfVersion[document.api] {
+                    diagnostics.append(Diagnostic(file: file.path, line: 0, message: "api \(document.api.rawValue) is already described by \(other)"))
+                }
+                fileOfVersion[document.api] = file.path
+                documents.append(document)
+            } catch {
+                diagnostics += error.diagnostics
+            }
+        }
+        guard diagnostics.isEmpty else { throw DiagnosticsError(diagnostics) }
+        return documents
+    }
+
+    /// - Throws: `DiagnosticsError`; nothing is rendered unless every spec is valid.
+    public func generate(_ files: [SpecFile]) throws(DiagnosticsError) -> [Output] {
+        let documents = try self.check(files)
+        return zip(files, documents).map { file, document in
+            Output(
+                fileName: SwiftRenderer.outputFileName(forSpec: file.fileName),
+                source: SwiftRenderer().render(document, specFileName: file.fileName))
+        }
+    }
+}

@@ -1,0 +1,8 @@
+// Lets generated route tables check, at compile time, that they match this RouteModel.
+
+/// Generated code references `RouteModelCompatibility.version1`; a RouteModel that changes the
+/// shape of `RouteEntry` renames this symbol, so stale generated code fails to compile with a
+/// message naming it instead of misrouting at run time.
+public enum RouteModelCompatibility {
+    public static let version1 = 1
+}

@@ -1,0 +1,23 @@
+// Which lag-class errors make a call worth retrying on another node.
+
+/// Derived from a method's parameter kinds: a node that has not yet synced a tipset or an
+/// actor answers "not found" where a node that has would answer for real.
+public struct RetryTags: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: UInt8
+
+    public init(rawValue: UInt8) {
+        self.rawValue = rawValue
+    }
+
+    /// Retry on the next node after a tipset/block-not-found error (TipSetKey, Epoch, Cid params).
+    public static let blockNotFound = RetryTags(rawValue: 1 << 0)
+    /// Retry on the next node after an actor/key-not-found error (Address params).
+    public static let actorNotFound = RetryTags(rawValue: 1 << 1)
+
+    public var description: String {
+        var words: [String] = []
+        if self.contains(.blockNotFound) { words.append("blockNotFound") }
+        if self.contains(.actorNotFound) { words.append("actorNotFound") }
+        return words.isEmpty ? "-" : words.joined(separator: ",")
+    }
+}

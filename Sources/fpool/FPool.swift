@@ -1,0 +1,12 @@
+// The fpool command line: one type per command, groups as types (`fpool api list` is API.List).
+
+import ArgumentParser
+
+@main
+struct FPool: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fpool",
+        abstract: "A Lotus daemon cluster: one FullNode API endpoint served by several Lotus daemons.",
+        subcommands: [API.self]
+    )
+}
