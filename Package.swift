@@ -45,11 +45,12 @@ let package = Package(
         .testTarget(name: "RouteModelTests", dependencies: ["RouteModel"]),
         .testTarget(
             name: "APIGenCoreTests",
-            dependencies: ["APIGenCore"],
-            resources: [.copy("Fixtures")]
+            // apigen is here so the tests can run the built tool as the plugin does.
+            dependencies: ["APIGenCore", "apigen"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(name: "GeneratedRoutesTests", dependencies: ["GeneratedRoutes", "APIGenCore"]),
-        .testTarget(name: "fpoolTests", dependencies: ["fpool"]),
+        .testTarget(name: "fpoolTests", dependencies: ["fpool", "GeneratedRoutes"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -90,7 +90,9 @@ func runImport(_ arguments: ArraySlice<String>) throws {
             FileHandle.standardError.write(Data("review: \(line)\n".utf8))
         }
         try writeIfChanged(SpecWriter().render(result.document), to: output)
-        print("wrote \(output): \(result.document.methods.count) methods (Lotus \(result.document.lotusRelease), api \(api.rawValue)), \(result.review.count) for review")
+        print(
+            "wrote \(output): \(result.document.methods.count) methods (Lotus \(result.document.lotusRelease), api \(api.rawValue)), \(result.review.count) for review"
+        )
     } catch let error as DiagnosticsError {
         throw report(error)
     }
@@ -102,7 +104,9 @@ func runDiff(_ arguments: ArraySlice<String>) throws {
     do {
         let old = try SpecParser().parse(try readText(paths[0]), file: paths[0])
         let new = try SpecParser().parse(try readText(paths[1]), file: paths[1])
-        print(SpecDiff(old: old, new: new).report(oldLabel: "\(paths[0]) (Lotus \(old.lotusRelease))", newLabel: "\(paths[1]) (Lotus \(new.lotusRelease))"), terminator: "")
+        print(
+            SpecDiff(old: old, new: new).report(
+                oldLabel: "\(paths[0]) (Lotus \(old.lotusRelease))", newLabel: "\(paths[1]) (Lotus \(new.lotusRelease))"), terminator: "")
     } catch let error as DiagnosticsError {
         throw report(error)
     }

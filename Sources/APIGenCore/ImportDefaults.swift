@@ -28,7 +28,10 @@ public enum ImportDefaults {
     static let pushSeeds: [String: (seed: String, why: String)] = [
         "MpoolPushMessage": ("p0.From", "the daemon assigns the nonce, signs and pushes: one daemon per sender keeps nonces in order"),
         "MpoolBatchPushMessage": ("p0[0].From", "assigns nonces and pushes each message; bound by the first message's sender"),
-        "MpoolPush": ("p0.Message.From", "pushes an already signed message; a second identical push answers 'already in mpool', which the pool treats as success"),
+        "MpoolPush": (
+            "p0.Message.From",
+            "pushes an already signed message; a second identical push answers 'already in mpool', which the pool treats as success"
+        ),
         "MpoolPushUntrusted": ("p0.Message.From", "as MpoolPush, with the daemon's untrusted-message checks"),
         "MpoolBatchPush": ("p0[0].Message.From", "pushes signed messages; bound by the first message's sender"),
         "MpoolBatchPushUntrusted": ("p0[0].Message.From", "as MpoolBatchPush, untrusted"),
@@ -38,7 +41,10 @@ public enum ImportDefaults {
         "PaychGet": ("p0", "may create or fund a channel with a message from param 0"),
         "PaychFund": ("p0", "funds a channel with a message from param 0"),
         "PaychNewPayment": ("p0", "may create or fund a channel with a message from param 0"),
-        "PaychSettle": ("p0", "sends Settle from the channel's control wallet, which only the daemon knows; binding by the channel keeps one channel's messages on one node"),
+        "PaychSettle": (
+            "p0",
+            "sends Settle from the channel's control wallet, which only the daemon knows; binding by the channel keeps one channel's messages on one node"
+        ),
         "PaychCollect": ("p0", "sends Collect from the channel's control wallet; bound by the channel, as PaychSettle"),
         "PaychVoucherSubmit": ("p0", "sends UpdateChannelState from the channel's control wallet; bound by the channel, as PaychSettle"),
         "ClientStartDeal": ("p0.Wallet", "reserves market funds (a message) from the deal's wallet"),
@@ -61,7 +67,8 @@ public enum ImportDefaults {
 
     /// Pushes whose sender cannot be read from the params without decoding a signature.
     static let seedlessPushes: [String: String] = [
-        "EthSendRawTransaction": "pushes a signed eth transaction (perm read in Lotus); its sender is only recoverable from the RLP signature, so it follows PrimarySeed",
+        "EthSendRawTransaction":
+            "pushes a signed eth transaction (perm read in Lotus); its sender is only recoverable from the RLP signature, so it follows PrimarySeed",
         "EthSendRawTransactionUntrusted": "as EthSendRawTransaction, untrusted",
     ]
 
@@ -84,7 +91,22 @@ public enum ImportDefaults {
 
     /// Sender-scoped reads answered best by the sender's own primary node.
     static let seededReads: [String: (seed: String, why: String)] = [
-        "MpoolGetNonce": ("p0", "the sender's primary holds its pending messages, so its next nonce is authoritative"),
+        "MpoolGetNonce": ("p0", "the sender's primary holds its pending messages, so its next nonce is authoritative")
+    ]
+
+    /// `abi.ChainEpoch` params that are counts or durations, not chain heights (JSON positions).
+    /// Routing must not wait for a node to "reach" them, so they import as `Other` on every
+    /// import: this is a fact about Lotus's signatures, not a tunable default.
+    public static let epochsThatAreNotHeights: [String: [Int: String]] = [
+        "StateSearchMsg": [2: "limit: how far back to look"],
+        "StateWaitMsg": [2: "limit: how far back to look"],
+        "StateAllMinerFaults": [0: "lookback: a number of epochs"],
+        "MsigCreate": [2: "unlock duration"],
+        "ChainExport": [0: "nroots: how many state roots to export"],
+        "StateMinerInitialPledgeForSector": [0: "sector duration"],
+        "EthGetBlockReceiptsLimited": [1: "limit: how far back to look"],
+        "EthGetTransactionByHashLimited": [1: "limit: how far back to look"],
+        "EthGetTransactionReceiptLimited": [1: "limit: how far back to look"],
     ]
 
     /// The decision for a method seen for the first time.

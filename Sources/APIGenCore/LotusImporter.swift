@@ -43,7 +43,8 @@ public struct LotusImporter: Sendable {
         var seen: Set<String> = []
         for doc in self.markdown.methods where seen.insert(doc.name).inserted {
             let old = self.base?.method(named: doc.name)
-            guard let params = self.params(of: doc, diagnostics: &diagnostics, review: &review) else { continue }
+            guard let typed = self.params(of: doc, diagnostics: &diagnostics, review: &review) else { continue }
+            let params = Self.correctingEpochs(typed, of: doc.name)
             let perm: Perm
             if let docPerm = doc.perm {
                 perm = docPerm
@@ -65,18 +66,20 @@ public struct LotusImporter: Sendable {
             methods.append(kept)
         }
         guard diagnostics.isEmpty else { throw DiagnosticsError(diagnostics) }
-        let header = self.base?.headerComments ?? [
-            "Lotus FullNode API \(self.api.rawValue): fpool's routing spec. Format: api-spec/README.md.",
-            "Written by `apigen import`; comments above a method and its policy, filter, nohang,",
-            "timeout, effect, seed and result fields are hand-tuned and survive a re-import.",
-        ]
+        let header =
+            self.base?.headerComments ?? [
+                "Lotus FullNode API \(self.api.rawValue): fpool's routing spec. Format: api-spec/README.md.",
+                "Written by `apigen import`; comments above a method and its policy, filter, nohang,",
+                "timeout, effect, seed and result fields are hand-tuned and survive a re-import.",
+            ]
         let document = SpecDocument(
             api: self.api, lotusRelease: self.openRPC.release, headerComments: header,
             methods: methods.sorted { $0.name < $1.name })
         return Result(document: document, review: review)
     }
 
-    private func method(doc: MethodsMarkdown.Method, perm: Perm, params: ParamKinds, old: SpecMethod?, review: inout [String]) -> SpecMethod {
+    private func method(doc: MethodsMarkdown.Method, perm: Perm, params: ParamKinds, old: SpecMethod?, review: inout [String]) -> SpecMethod
+    {
         let category = ImportDefaults.category(of: doc.name)
         guard let old else {
             let decision = ImportDefaults.decide(name: doc.name, perm: perm, responseExample: doc.response)
@@ -101,11 +104,24 @@ public struct LotusImporter: Sendable {
         return SpecMethod(entry: entry, comments: old.comments)
     }
 
+    /// Turns epoch-typed counts and durations into `Other` (see ImportDefaults).
+    private static func correctingEpochs(_ params: ParamKinds, of name: String) -> ParamKinds {
+        guard let positions = ImportDefaults.epochsThatAreNotHeights[name] else { return params }
+        var kinds = Array(params)
+        for position in positions.keys where position < kinds.count && kinds[position] == .epoch {
+            kinds[position] = .other
+        }
+        return ParamKinds(kinds)
+    }
+
     /// The method's kinds from OpenRPC Go types when its examples match the markdown's,
     /// else inferred from the markdown examples.
     private func params(of doc: MethodsMarkdown.Method, diagnostics: inout [Diagnostic], review: inout [String]) -> ParamKinds? {
         guard doc.inputs.count <= ParamKinds.capacity else {
-            diagnostics.append(Diagnostic(file: self.markdownFile, line: doc.line, message: "\(doc.name): \(doc.inputs.count) params; at most \(ParamKinds.capacity) supported"))
+            diagnostics.append(
+                Diagnostic(
+                    file: self.markdownFile, line: doc.line,
+                    message: "\(doc.name): \(doc.inputs.count) params; at most \(ParamKinds.capacity) supported"))
             return nil
         }
         if let typed = self.openRPC.methods[doc.name], typed.params.count == doc.inputs.count,
@@ -114,9 +130,12 @@ public struct LotusImporter: Sendable {
             var kinds: [ParamKind] = []
             for (position, param) in typed.params.enumerated() {
                 guard let kind = GoTypeMap.kind(of: param.goType) else {
-                    diagnostics.append(Diagnostic(
-                        file: self.markdownFile, line: doc.line,
-                        message: "\(doc.name): unknown Go type '\(param.goType)' (param \(position)); map it in GoTypeMap to a kind or to Other"))
+                    diagnostics.append(
+                        Diagnostic(
+                            file: self.markdownFile, line: doc.line,
+                            message:
+                                "\(doc.name): unknown Go type '\(param.goType)' (param \(position)); map it in GoTypeMap to a kind or to Other"
+                        ))
                     return nil
                 }
                 kinds.append(kind)

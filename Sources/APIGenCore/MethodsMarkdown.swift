@@ -44,7 +44,8 @@ public struct MethodsMarkdown: Sendable {
             }
         }
         if methods.isEmpty && diagnostics.isEmpty {
-            diagnostics.append(Diagnostic(file: file, line: 0, message: "no '### Method' sections found; is this a Lotus methods markdown?"))
+            diagnostics.append(
+                Diagnostic(file: file, line: 0, message: "no '### Method' sections found; is this a Lotus methods markdown?"))
         }
         guard diagnostics.isEmpty else { throw DiagnosticsError(diagnostics) }
         self.methods = methods

@@ -38,7 +38,8 @@ public struct RouteTableGenerator: Sendable {
             do {
                 let document = try SpecParser().parse(file.text, file: file.path)
                 if let other = fileOfVersion[document.api] {
-                    diagnostics.append(Diagnostic(file: file.path, line: 0, message: "api \(document.api.rawValue) is already described by \(other)"))
+                    diagnostics.append(
+                        Diagnostic(file: file.path, line: 0, message: "api \(document.api.rawValue) is already described by \(other)"))
                 }
                 fileOfVersion[document.api] = file.path
                 documents.append(document)

@@ -33,7 +33,8 @@ enum APIListing {
     /// Rows ordered by category (seed order), then name.
     static func rows(_ entries: [RouteEntry], poolDefault: Policy, callIds: [String: UInt64]) -> [APIListRow] {
         let order = Dictionary(uniqueKeysWithValues: Category.allCases.enumerated().map { ($1, $0) })
-        return entries
+        return
+            entries
             .sorted { (order[$0.category]!, $0.name) < (order[$1.category]!, $1.name) }
             .map { entry in
                 APIListRow(

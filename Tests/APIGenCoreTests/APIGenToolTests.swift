@@ -1,0 +1,94 @@
+// The apigen executable as the plugin and a maintainer run it: exit codes, diagnostics, outputs.
+
+import Foundation
+import Testing
+
+@Suite struct APIGenToolTests {
+    let apigen = TestPaths.builtProduct("apigen")
+
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appending(path: "apigen-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func malformedSpecFailsWithFileLineAndGeneratesNothing() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spec = dir.appending(path: "v1.spec")
+        try """
+        api v1
+        lotus v1.36.1
+        ChainHead cat=chain perm=read effect=read result=plain policy=default filter=all nohang=false timeout=0s params=()
+        ChainGetBlock cat=chain perm=read effect=read result=plain policy=Fastest filter=all nohang=false timeout=0s params=(Cid)
+        """.write(to: spec, atomically: true, encoding: .utf8)
+        let out = dir.appending(path: "out")
+        let run = try runProcess(apigen, ["generate", "--output-dir", out.path, spec.path])
+        #expect(run.status == 1)
+        #expect(run.stderr.hasPrefix("\(spec.path):4: error: ChainGetBlock: field 'policy': unknown policy 'Fastest'"))
+        #expect(!FileManager.default.fileExists(atPath: out.appending(path: "Routes_v1.swift").path))
+    }
+
+    @Test func generateWritesOnlyWhenTheBytesChange() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spec = TestPaths.fixtures.appending(path: "small.spec")
+        let out = dir.appending(path: "out")
+        #expect(try runProcess(apigen, ["generate", "--output-dir", out.path, spec.path]).status == 0)
+        let file = out.appending(path: "Routes_small.swift")
+        let golden = try TestPaths.text(TestPaths.fixtures.appending(path: "Routes_small.swift.golden"))
+        #expect(try TestPaths.text(file) == golden)
+        // Mark the file, regenerate from the same spec: an unchanged output is not rewritten.
+        let marked = Date(timeIntervalSince1970: 1_000_000)
+        try FileManager.default.setAttributes([.modificationDate: marked], ofItemAtPath: file.path)
+        #expect(try runProcess(apigen, ["generate", "--output-dir", out.path, spec.path]).status == 0)
+        let modified = try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date
+        #expect(modified == marked)
+    }
+
+    @Test func checkReportsEachSpec() throws {
+        let run = try runProcess(
+            apigen, ["check", TestPaths.apiSpec.appending(path: "v0.spec").path, TestPaths.apiSpec.appending(path: "v1.spec").path])
+        #expect(run.status == 0)
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { $0.hasPrefix("ok: api v") && $0.hasSuffix("Lotus v1.36.1") })
+    }
+
+    @Test func importThenDiffFromTheCommandLine() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let old = dir.appending(path: "old.spec")
+        let new = dir.appending(path: "new.spec")
+        let importOld = try runProcess(
+            apigen,
+            [
+                "import", "--api", "v1", "--openrpc", TestPaths.lotus("v1.15.1", "full.json").path,
+                "--methods", TestPaths.lotus("v1.15.1", "api-v1-unstable-methods.md").path, "--output", old.path,
+            ])
+        #expect(importOld.status == 0, "\(importOld.stderr)")
+        #expect(importOld.stdout.contains("218 methods (Lotus v1.15.1, api v1)"))
+        #expect(importOld.stderr.contains("review: ChainNotify: not in the OpenRPC document"))
+        let importNew = try runProcess(
+            apigen,
+            [
+                "import", "--api=v1", "--openrpc", TestPaths.lotus("v1.36.1", "full.json").path,
+                "--methods", TestPaths.lotus("v1.36.1", "api-methods-v1-stable.md").path, "--base", old.path, "--output", new.path,
+            ])
+        #expect(importNew.status == 0, "\(importNew.stderr)")
+        let diff = try runProcess(apigen, ["diff", old.path, new.path])
+        #expect(diff.status == 0)
+        #expect(diff.stdout.contains("(Lotus v1.15.1) →"))
+        #expect(diff.stdout.contains("  + EthCall"))
+        #expect(diff.stdout.contains("  - ClientStartDeal"))
+    }
+
+    @Test func badUsageExplainsItself() throws {
+        let run = try runProcess(apigen, ["import", "--openrpc", "x.json"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("import needs --openrpc, --methods and --output"))
+        let missing = try runProcess(apigen, ["check", "/nonexistent/v1.spec"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "apigen: cannot read /nonexistent/v1.spec\n")
+    }
+}
