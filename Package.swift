@@ -14,7 +14,10 @@ let package = Package(
         .plugin(name: "RouteTablePlugin", targets: ["RouteTablePlugin"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The shared vocabulary the generator parses and the runtime switches on.
@@ -35,11 +38,36 @@ let package = Package(
             exclude: ["api-spec/README.md"],
             plugins: ["RouteTablePlugin"]
         ),
+        // Lotus's wire protocol: JSON, JSON-RPC frames, error texts, JWTs, an RPC client.
+        .target(
+            name: "LotusWire",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Simulated Lotus daemons with fault injection, for the demo, tests and benchmarks.
+        .target(
+            name: "LotusSim",
+            dependencies: [
+                "LotusWire", "GeneratedRoutes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "fpool",
             dependencies: [
-                "GeneratedRoutes",
+                "GeneratedRoutes", "LotusSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "RouteModelTests", dependencies: ["RouteModel"]),
@@ -50,7 +78,9 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "GeneratedRoutesTests", dependencies: ["GeneratedRoutes", "APIGenCore"]),
-        .testTarget(name: "fpoolTests", dependencies: ["fpool", "GeneratedRoutes"]),
+        .testTarget(name: "fpoolTests", dependencies: ["fpool", "GeneratedRoutes", "LotusWire"]),
+        .testTarget(name: "LotusWireTests", dependencies: ["LotusWire"]),
+        .testTarget(name: "LotusSimTests", dependencies: ["LotusSim", "LotusWire"], exclude: ["sim_http_check.py"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -143,7 +143,7 @@ public struct SwiftRenderer: Sendable {
             let checks = offsets.map { "name.routeWord(at: \($0)) == \(hex(word(name, at: $0)))" }
             return "\(pad)return \(checks.joined(separator: " && ")) ? .\(Self.caseName(methods[index].name)) : nil\n"
         case .branch(let position, let cases):
-            var out = "\(pad)switch name[\(position)] {\n"
+            var out = "\(pad)switch name.routeByte(at: \(position)) {\n"
             for (byte, child) in cases {
                 out += "\(pad)case \(hex(UInt64(byte), width: 2)):  // \(Character(Unicode.Scalar(byte)))\n"
                 out += self.render(node: child, names: names, methods: methods, indent: indent + 1)

@@ -1,0 +1,192 @@
+// A simulated Lotus network: N daemons on loopback sharing one chain, with fault injection.
+
+import Foundation
+import Logging
+import LotusWire
+import Synchronization
+
+/// How a simulated network runs.
+public struct SimConfiguration: Sendable {
+    /// How many daemons.
+    public var nodes: Int
+    /// One tipset per block time; nil advances only on `advance()` (deterministic tests).
+    public var blockTime: Duration?
+    /// The first daemon's port (the others follow); 0 picks free ports.
+    public var basePort: Int
+    /// How long a pushed message stays on its daemon before the network sees it.
+    public var propagationDelay: Duration
+    /// The control endpoint's port; nil for none, 0 for a free one.
+    public var controlPort: Int?
+
+    public init(
+        nodes: Int = 3, blockTime: Duration? = .seconds(30), basePort: Int = 0, propagationDelay: Duration = .zero, controlPort: Int? = nil
+    ) {
+        self.nodes = nodes
+        self.blockTime = blockTime
+        self.basePort = basePort
+        self.propagationDelay = propagationDelay
+        self.controlPort = controlPort
+    }
+}
+
+/// What a client needs to reach one simulated daemon.
+public struct SimDaemonInfo: Sendable, Equatable {
+    public let index: Int
+    public let name: String
+    public let port: Int
+    public let session: String
+    public let adminToken: String
+    public let running: Bool
+
+    /// Lotus's multiaddr for the daemon's API.
+    public var multiaddr: String { "/ip4/127.0.0.1/tcp/\(self.port)/http" }
+    /// A `FULLNODE_API_POOL_INFO` entry: `token:multiaddr:name`.
+    public var poolEntry: String { "\(self.adminToken):\(self.multiaddr):\(self.name)" }
+}
+
+/// Starts, drives and breaks simulated daemons. Concurrency: every method may be called from
+/// any task.
+public final class SimCluster: Sendable {
+    let world: SimWorld
+    let servers: [SimDaemonServer]
+    let logger: Logger
+    private let background = Mutex<[Task<Void, Never>]>([])
+    private let control = Mutex<SimControlServer?>(nil)
+
+    private init(world: SimWorld, servers: [SimDaemonServer], logger: Logger) {
+        self.world = world
+        self.servers = servers
+        self.logger = logger
+    }
+
+    /// Starts the daemons (and the chain clock and control endpoint, if configured).
+    ///
+    /// - Throws: when a port cannot be bound.
+    public static func start(_ configuration: SimConfiguration, logger: Logger = Logger(label: "fpool.sim")) async throws -> SimCluster {
+        precondition(configuration.nodes >= 1, "a simulated network needs at least one daemon")
+        let blockSeconds = UInt64(max(1, (configuration.blockTime ?? .seconds(30)).components.seconds))
+        let chain = SimChainState(genesisTime: UInt64(Date().timeIntervalSince1970), blockSeconds: blockSeconds)
+        let wallet = Set(SimFixtures.accounts.map(\.key))
+        let daemons = (0..<configuration.nodes).map { index in
+            SimDaemonState(
+                index: index, name: "sim-daemon-\(index)", port: configuration.basePort == 0 ? 0 : configuration.basePort + index,
+                secret: (0..<32).map { _ in UInt8.random(in: 0...255) }, wallet: wallet)
+        }
+        let world = SimWorld(chain: chain, daemons: daemons, propagationDelay: configuration.propagationDelay)
+        let servers = daemons.indices.map { SimDaemonServer(world: world, index: $0, logger: logger) }
+        let cluster = SimCluster(world: world, servers: servers, logger: logger)
+        do {
+            for server in servers { try await server.start() }
+            if let port = configuration.controlPort {
+                let control = SimControlServer(cluster: cluster, logger: logger)
+                try await control.start(port: port)
+                cluster.control.withLock { $0 = control }
+            }
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        var tasks: [Task<Void, Never>] = []
+        if let blockTime = configuration.blockTime {
+            tasks.append(
+                Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: blockTime)
+                        if !Task.isCancelled { cluster.advance() }
+                    }
+                })
+        }
+        if configuration.propagationDelay > .zero {
+            let tick = max(.milliseconds(5), configuration.propagationDelay / 4)
+            tasks.append(
+                Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: tick)
+                        world.propagate()
+                    }
+                })
+        }
+        cluster.background.withLock { $0 = tasks }
+        return cluster
+    }
+
+    /// Stops the clock, the control endpoint and every daemon.
+    public func stop() async {
+        let tasks = self.background.withLock { tasks in
+            defer { tasks = [] }
+            return tasks
+        }
+        tasks.forEach { $0.cancel() }
+        await self.control.withLock { $0 }?.stop()
+        for server in self.servers { await server.stop() }
+    }
+
+    public var daemons: [SimDaemonInfo] {
+        self.world.state.withLock { state in
+            state.daemons.map {
+                SimDaemonInfo(
+                    index: $0.index, name: $0.name, port: $0.port, session: $0.session, adminToken: $0.adminToken, running: $0.running)
+            }
+        }
+    }
+
+    /// `FULLNODE_API_POOL_INFO`'s value for all daemons.
+    public var poolInfo: String { self.daemons.map(\.poolEntry).joined(separator: ",") }
+
+    /// The control endpoint's port, when it runs.
+    public var controlPort: Int? { self.control.withLock { $0 }?.port }
+
+    /// A token for `daemon` allowing `permissions`.
+    public func token(daemon: Int, allow permissions: [String]) -> String {
+        LotusJWT.sign(allow: permissions, secret: self.world.state.withLock { $0.daemons[daemon].secret })
+    }
+
+    /// Produces `count` tipsets now; returns the network height.
+    @discardableResult
+    public func advance(_ count: Int = 1) -> Int64 { self.world.advance(count: count) }
+
+    public var networkHeight: Int64 { self.world.networkHeight }
+
+    public func viewHeight(daemon: Int) -> Int64 { self.world.viewHeight(daemon) }
+
+    /// Calls answered by `daemon` so far.
+    public func calls(daemon: Int) -> UInt64 { self.world.state.withLock { $0.daemons[daemon].calls } }
+
+    /// Removes a key from one daemon's wallet (its MpoolPushMessage then fails with "key not found").
+    public func removeWalletKey(_ key: String, daemon: Int) {
+        self.world.state.withLock { _ = $0.daemons[daemon].wallet.remove(key) }
+    }
+
+    /// Whether `cid` (signed or unsigned) is on the network's chain, and at which height.
+    public func inclusionHeight(of cid: String) -> Int64? {
+        self.world.state.withLock { $0.chain.inclusion(of: cid)?.height }
+    }
+
+    /// Injects a fault into one daemon.
+    ///
+    /// - Throws: when `start` or `restart` cannot bind the daemon's port again.
+    public func inject(_ fault: SimFault, daemon index: Int) async throws {
+        precondition(self.servers.indices.contains(index), "no daemon \(index)")
+        let server = self.servers[index]
+        switch fault {
+        case .kill:
+            self.world.apply(.kill, to: index)
+            await server.stop()
+        case .start:
+            if !self.world.state.withLock({ $0.daemons[index].running }) || !server.isListening {
+                if !server.isListening { try await server.start() }
+                self.world.apply(.start, to: index)
+            }
+        case .restart:
+            await server.stop()
+            self.world.apply(.restart, to: index)
+            try await server.start()
+        case .dropWebSockets:
+            self.world.apply(.dropWebSockets, to: index)
+            await server.dropWebSockets()
+        default:
+            self.world.apply(fault, to: index)
+        }
+        self.logger.info("sim fault", metadata: ["daemon": "\(index)", "fault": "\(fault)"])
+    }
+}

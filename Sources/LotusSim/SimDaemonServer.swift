@@ -1,0 +1,242 @@
+// One simulated daemon's listener: Lotus JSON-RPC over HTTP POST and WebSocket on 127.0.0.1.
+
+import Logging
+import LotusWire
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import RouteModel
+import Synchronization
+
+/// Serves `/rpc/v0` and `/rpc/v1` for one daemon of the world, and can be killed, restarted
+/// and cut off. Concurrency: all methods may be called from any task.
+final class SimDaemonServer: Sendable {
+    enum Upgrade: Sendable {
+        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, APIVersion, Set<String>)
+        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>)
+    }
+
+    private struct State {
+        var listener: (any Channel)?
+        var acceptTask: Task<Void, Never>?
+        var connections: [ObjectIdentifier: (channel: any Channel, websocket: Bool)] = [:]
+        /// Why an upgrade was refused, by connection, for the HTTP answer that follows.
+        var refusals: [ObjectIdentifier: (HTTPResponseStatus, String)] = [:]
+    }
+
+    let world: SimWorld
+    let index: Int
+    let logger: Logger
+    static let maxRequestBytes = 100 << 20
+    private let state = Mutex(State())
+
+    init(world: SimWorld, index: Int, logger: Logger) {
+        self.world = world
+        self.index = index
+        self.logger = logger
+    }
+
+    var port: Int { self.world.state.withLock { $0.daemons[self.index].port } }
+
+    /// Binds the daemon's port (0 picks a free one and records it).
+    func start() async throws {
+        let requestedPort = self.port
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: "127.0.0.1", port: requestedPort) { channel in
+                channel.eventLoop.makeCompletedFuture { try self.configure(channel) }
+            }
+        let port = listener.channel.localAddress?.port ?? requestedPort
+        self.world.state.withLock { $0.daemons[self.index].port = port }
+        let task = Task {
+            await withDiscardingTaskGroup { group in
+                do {
+                    try await listener.executeThenClose { inbound in
+                        for try await upgrade in inbound {
+                            group.addTask { await self.serve(upgrade) }
+                        }
+                    }
+                } catch {
+                    self.logger.debug("listener ended: \(error)")
+                }
+            }
+        }
+        self.state.withLock { state in
+            state.listener = listener.channel
+            state.acceptTask = task
+        }
+    }
+
+    var isListening: Bool { self.state.withLock { $0.listener != nil } }
+
+    /// Closes the listener and every connection.
+    func stop() async {
+        let (listener, connections) = self.state.withLock { state in
+            defer {
+                state.listener = nil
+                state.connections = [:]
+            }
+            return (state.listener, Array(state.connections.values))
+        }
+        try? await listener?.close()
+        for connection in connections { try? await connection.channel.close() }
+    }
+
+    /// Closes every WebSocket connection; the listener stays.
+    func dropWebSockets() async {
+        let sockets = self.state.withLock { state in state.connections.values.filter(\.websocket).map(\.channel) }
+        for socket in sockets { try? await socket.close() }
+    }
+
+    private func configure(_ channel: any Channel) throws -> EventLoopFuture<Upgrade> {
+        let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
+            maxFrameSize: 1 << 24,
+            shouldUpgrade: { channel, head in
+                // A refused upgrade falls through to the HTTP handler, which answers 401/404.
+                let refusal: (HTTPResponseStatus, String)? =
+                    self.route(head) == nil
+                    ? (.notFound, "404 page not found\n")
+                    : self.permissions(head) == nil ? (.unauthorized, "JWT Verification failed\n") : nil
+                if let refusal {
+                    self.state.withLock { $0.refusals[ObjectIdentifier(channel)] = refusal }
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                }
+                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+            },
+            upgradePipelineHandler: { channel, head in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOWebSocketFrameAggregator(
+                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 100_000, maxAccumulatedFrameSize: Self.maxRequestBytes))
+                    let websocket = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel)
+                    return Upgrade.websocket(websocket, self.route(head) ?? .v1, self.permissions(head) ?? ["read"])
+                }
+            })
+        let configuration = NIOTypedHTTPServerUpgradeConfiguration<Upgrade>(
+            upgraders: [upgrader],
+            notUpgradingCompletionHandler: { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    Upgrade.http(try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel))
+                }
+            })
+        return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+            configuration: .init(upgradeConfiguration: configuration))
+    }
+
+    private func route(_ head: HTTPRequestHead) -> APIVersion? {
+        let path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
+        switch path {
+        case "/rpc/v0": return .v0
+        case "/rpc/v1": return .v1
+        default: return nil
+        }
+    }
+
+    /// The token's permissions; `read` without a token; nil for a token this daemon did not sign.
+    private func permissions(_ head: HTTPRequestHead) -> Set<String>? {
+        guard let header = head.headers.first(name: "Authorization") else { return ["read"] }
+        guard let token = LotusJWT.bearerToken(header) else { return nil }
+        let secret = self.world.state.withLock { $0.daemons[self.index].secret }
+        return (try? LotusJWT.verify(token, secret: secret)).map(Set.init)
+    }
+
+    private func serve(_ upgrade: EventLoopFuture<Upgrade>) async {
+        do {
+            switch try await upgrade.get() {
+            case .websocket(let websocket, let version, let permissions):
+                try await self.tracking(websocket.channel, websocket: true) {
+                    try await SimWebSocketSession(
+                        processor: SimRequestProcessor(
+                            world: self.world, daemon: self.index, version: version, permissions: permissions, channelsSupported: true),
+                        world: self.world, daemon: self.index
+                    ).run(websocket)
+                }
+            case .http(let http):
+                try await self.tracking(http.channel, websocket: false) { try await self.serveHTTP(http) }
+            }
+        } catch {
+            self.logger.debug("connection ended: \(error)")
+        }
+    }
+
+    private func tracking(_ channel: any Channel, websocket: Bool, _ body: () async throws -> Void) async throws {
+        let key = ObjectIdentifier(channel)
+        let accepted = self.state.withLock { state -> Bool in
+            guard state.listener != nil else { return false }
+            state.connections[key] = (channel, websocket)
+            return true
+        }
+        guard accepted else {
+            try? await channel.close()
+            return
+        }
+        defer {
+            self.state.withLock { state in
+                state.connections.removeValue(forKey: key)
+                state.refusals.removeValue(forKey: key)
+            }
+        }
+        try await body()
+    }
+
+    private func serveHTTP(_ http: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async throws {
+        try await http.executeThenClose { inbound, outbound in
+            var head: HTTPRequestHead?
+            var body: [UInt8] = []
+            var tooBig = false
+            for try await part in inbound {
+                switch part {
+                case .head(let requestHead):
+                    head = requestHead
+                    body = []
+                    tooBig = false
+                case .body(let buffer):
+                    if body.count + buffer.readableBytes > Self.maxRequestBytes { tooBig = true } else { body += buffer.readableBytesView }
+                case .end:
+                    guard let requestHead = head else {
+                        // NIO keeps the head of a refused WebSocket upgrade; answer as Lotus would.
+                        let refusal = self.state.withLock { $0.refusals.removeValue(forKey: ObjectIdentifier(http.channel)) }
+                        let (status, text) = refusal ?? (.badRequest, "bad request\n")
+                        let headers = HTTPHeaders([
+                            ("Content-Length", String(text.utf8.count)), ("Content-Type", "text/plain; charset=utf-8"),
+                            ("Connection", "close"),
+                        ])
+                        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: text))))
+                        try await outbound.write(.end(nil))
+                        return
+                    }
+                    let (status, reply) = await self.answerHTTP(requestHead, body: body, tooBig: tooBig)
+                    guard let reply else { continue }
+                    var headers = HTTPHeaders([("Content-Length", String(reply.count))])
+                    headers.add(name: "Content-Type", value: status == .ok ? "application/json" : "text/plain; charset=utf-8")
+                    try await outbound.write(.head(HTTPResponseHead(version: requestHead.version, status: status, headers: headers)))
+                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: reply))))
+                    try await outbound.write(.end(nil))
+                    if !requestHead.isKeepAlive { return }
+                }
+            }
+        }
+    }
+
+    /// The status and body for one HTTP request; a nil body means never answer (black hole).
+    private func answerHTTP(_ head: HTTPRequestHead, body: [UInt8], tooBig: Bool) async -> (HTTPResponseStatus, [UInt8]?) {
+        guard let version = self.route(head) else { return (.notFound, Array("404 page not found\n".utf8)) }
+        guard let permissions = self.permissions(head) else { return (.unauthorized, Array("JWT Verification failed\n".utf8)) }
+        guard head.method == .POST else { return (.methodNotAllowed, Array("method not allowed\n".utf8)) }
+        if self.world.state.withLock({ $0.daemons[self.index].blackHole }) {
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            return (.ok, nil)
+        }
+        if tooBig { return (.ok, RPCFrames.error(id: 0, .tooBig(limit: Self.maxRequestBytes)).encoded()) }
+        let processor = SimRequestProcessor(
+            world: self.world, daemon: self.index, version: version, permissions: permissions, channelsSupported: false)
+        switch await processor.process(body) {
+        case .reply(let frame): return (.ok, frame.encoded())
+        case .openChannel(let id, _): return (.ok, RPCFrames.error(id: id, .noChannelSupport("channel")).encoded())
+        case .cancel, .none: return (.ok, [])
+        }
+    }
+}

@@ -1,0 +1,59 @@
+// Deterministic, real-looking Filecoin identifiers: CIDs, key addresses, peer ids, signatures.
+
+import Crypto
+import Foundation
+
+enum SimIdentifiers {
+    /// A CIDv1 (dag-cbor, blake2b-256 header) over a hash of `seed`: `bafy2bzace…`, as Lotus prints.
+    static func cid(_ seed: String) -> String {
+        let digest = Array(SHA256.hash(data: Array(seed.utf8)))
+        return "b" + base32(Array([0x01, 0x71, 0xA0, 0xE4, 0x02, 0x20]) + digest)
+    }
+
+    /// A secp256k1-style key address `f1…` (41 characters, as Lotus's are).
+    static func keyAddress(_ seed: String) -> String {
+        "f1" + String(base32(Array(SHA256.hash(data: Array(seed.utf8)))).prefix(39))
+    }
+
+    /// A libp2p peer id shaped like Lotus's (`12D3KooW…`).
+    static func peerID(_ seed: String) -> String {
+        let alphabet = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+        let digest = Array(SHA256.hash(data: Array(seed.utf8)))
+        return "12D3KooW" + String((0..<44).map { alphabet[Int(digest[$0 % 32] &+ UInt8($0)) % alphabet.count] })
+    }
+
+    /// Base64 of 32 (or `count`) bytes derived from `seed`: tickets, proofs, randomness.
+    static func bytes(_ seed: String, count: Int = 32) -> String {
+        var out: [UInt8] = []
+        var round = 0
+        while out.count < count {
+            out += SHA256.hash(data: Array("\(seed)#\(round)".utf8))
+            round += 1
+        }
+        return Data(out.prefix(count)).base64EncodedString()
+    }
+
+    /// What any wallet holding `from`'s key signs a message CID into (deterministic, so every
+    /// daemon verifies every other's signatures).
+    static func signature(from: String, messageCID: String) -> String {
+        self.bytes("sig:\(from):\(messageCID)", count: 65)
+    }
+
+    /// RFC 4648 base32, lower case, no padding (multibase 'b').
+    static func base32(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        var out = ""
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            buffer = buffer << 8 | UInt32(byte)
+            bits += 8
+            while bits >= 5 {
+                out.append(alphabet[Int(buffer >> UInt32(bits - 5)) & 31])
+                bits -= 5
+            }
+        }
+        if bits > 0 { out.append(alphabet[Int(buffer << UInt32(5 - bits)) & 31]) }
+        return out
+    }
+}

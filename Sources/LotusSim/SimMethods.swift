@@ -1,0 +1,214 @@
+// The FullNode methods a simulated daemon serves, with Lotus's answers and error texts.
+
+import LotusWire
+import RouteModel
+
+/// Calls the simulator answers; any other method is "not found", as on a daemon without it.
+enum SimMethods {
+    static let served: Set<String> = [
+        "Session", "Version", "ID", "ChainHead", "ChainNotify", "ChainGetTipSet", "ChainGetTipSetByHeight",
+        "ChainGetBlock", "ChainGetBlockMessages", "ChainGetParentMessages", "ChainGetParentReceipts", "ChainReadObj",
+        "StateGetActor", "StateLookupID", "StateAccountKey", "StateMinerInfo", "StateNetworkVersion", "StateSearchMsg",
+        "StateWaitMsg", "SyncState", "NodeStatus", "NetPeers", "MpoolGetNonce", "MpoolPush", "MpoolPushMessage",
+        "MpoolBatchPush", "MpoolPending", "MpoolSub", "GasEstimateMessageGas", "WalletBalance", "WalletHas",
+        "BeaconGetEntry", "StateGetRandomnessFromBeacon", "StateGetRandomnessFromTickets",
+    ]
+
+    /// Answers a plain (non-channel) call on `daemon`.
+    static func call(_ name: String, _ values: [JSON], version: APIVersion, world: SimWorld, daemon: Int) async throws -> JSON {
+        let params = SimParams(method: name, values: values)
+        switch name {
+        case "StateWaitMsg":
+            let cid = try params.cid(0)
+            let confidence = max(0, try params.int(1))
+            return try await world.waitForMessage(cid: cid, confidence: confidence, daemon: daemon)
+        case "MpoolPush":
+            return SimJSON.cid(
+                try world.push(try SimSignedMessage(json: values[0], method: "Filecoin.MpoolPush", param: 0), daemon: daemon))
+        case "MpoolBatchPush":
+            guard let items = values[0].array else { throw params.bad(0, "expected an array of signed messages") }
+            var cids: [JSON] = []
+            for item in items {
+                cids.append(
+                    SimJSON.cid(
+                        try world.push(try SimSignedMessage(json: item, method: "Filecoin.MpoolBatchPush", param: 0), daemon: daemon)))
+            }
+            return .array(cids)
+        case "MpoolPushMessage":
+            return try world.pushMessage(try SimMessage(json: values[0], method: "Filecoin.MpoolPushMessage", param: 0), daemon: daemon)
+                .json
+        case "MpoolGetNonce":
+            return .int(Int64(try world.nonce(of: try params.address(0), daemon: daemon)))
+        case "MpoolPending":
+            return .array(world.pending(daemon: daemon).map(\.json))
+        default:
+            return try world.state.withLock { state in try self.read(name, params, version: version, state: state, daemon: daemon) }
+        }
+    }
+
+    /// Calls that only read the world.
+    private static func read(_ name: String, _ params: SimParams, version: APIVersion, state: SimWorld.State, daemon index: Int) throws
+        -> JSON
+    {
+        let daemon = state.daemons[index]
+        let chain = state.chain
+        let view = daemon.viewHeight(network: chain.height)
+        let head = chain.tipset(at: view)!
+
+        /// The tipset a key names, as far as this daemon has synced; the head for an empty key.
+        func tipset(_ position: Int) throws -> SimTipSet {
+            let cids = try params.tipSetKey(position)
+            if cids.isEmpty { return head }
+            guard let found = chain.tipset(cids: cids, atOrBelow: view) else { throw LotusErrorText.tipSetNotFound(cids) }
+            return found
+        }
+        func actor(_ address: String, at tipset: SimTipSet) throws -> (id: String, record: SimActorRecord, state: SimActorState) {
+            guard let id = chain.resolve(address, at: tipset.height), let record = chain.record(id),
+                let actorState = chain.state(of: id, at: tipset.height)
+            else { throw LotusErrorText.actorNotFound(address) }
+            return (id, record, actorState)
+        }
+        func randomness(_ kind: String) throws -> JSON {
+            let epoch = try params.int(1)
+            let base = try tipset(3)
+            guard epoch <= base.height else { throw RPCError(code: 1, message: "cannot draw randomness from the future") }
+            return .string(SimIdentifiers.bytes("\(kind):\(try params.int(0)):\(epoch):\(params.values[2])"))
+        }
+
+        switch name {
+        case "Session":
+            return .string(daemon.session)
+        case "Version":
+            // v1 FullNode API 2.3.0 (0x020300) and v0 1.5.0, as Lotus v1.36 reports them.
+            return [
+                "Version": "1.36.1+sim", "APIVersion": .int(version == .v1 ? 0x020300 : 0x010500),
+                "BlockDelay": .int(Int64(chain.blockSeconds)),
+            ]
+        case "ID":
+            return .string(daemon.peerID)
+        case "ChainHead":
+            return SimJSON.tipset(head)
+        case "ChainGetTipSet":
+            return SimJSON.tipset(try tipset(0))
+        case "ChainGetTipSetByHeight":
+            let height = try params.int(0)
+            let base = try tipset(1)
+            guard height <= base.height else { throw LotusErrorText.heightAboveHead }
+            guard height >= 0 else { throw RPCError(code: 1, message: "looking for tipset with negative height") }
+            return SimJSON.tipset(chain.tipset(at: height)!)
+        case "ChainGetBlock":
+            let cid = try params.cid(0)
+            guard let block = chain.block(cid: cid, atOrBelow: view) else { throw LotusErrorText.blockNotFound(cid) }
+            return SimJSON.block(block)
+        case "ChainReadObj":
+            let cid = try params.cid(0)
+            guard chain.block(cid: cid, atOrBelow: view) != nil else { throw LotusErrorText.blockNotFound(cid) }
+            return .string(SimIdentifiers.bytes("object:\(cid)", count: 64))
+        case "ChainGetBlockMessages":
+            let cid = try params.cid(0)
+            guard let block = chain.block(cid: cid, atOrBelow: view) else { throw LotusErrorText.blockNotFound(cid) }
+            // The first block of a tipset carries its messages.
+            let messages = chain.tipset(at: block.height)!.blocks.first == block ? chain.tipset(at: block.height)!.messages : []
+            return ["BlsMessages": [], "SecpkMessages": .array(messages.map(\.json)), "Cids": .array(messages.map { SimJSON.cid($0.cid) })]
+        case "ChainGetParentMessages", "ChainGetParentReceipts":
+            let cid = try params.cid(0)
+            guard let block = chain.block(cid: cid, atOrBelow: view) else { throw LotusErrorText.blockNotFound(cid) }
+            let parentMessages = block.height > 0 ? chain.tipset(at: block.height - 1)!.messages : []
+            if name == "ChainGetParentReceipts" { return .array(parentMessages.map(SimJSON.receipt)) }
+            return .array(parentMessages.map { ["Cid": SimJSON.cid($0.cid), "Message": $0.message.json] })
+        case "StateGetActor":
+            let found = try actor(try params.address(0), at: try tipset(1))
+            return [
+                "Code": SimJSON.cid(found.record.code), "Head": SimJSON.cid(SimIdentifiers.cid("head:\(found.id):\(found.state.nonce)")),
+                "Nonce": .int(Int64(found.state.nonce)), "Balance": .string(String(found.state.balance)), "DelegatedAddress": nil,
+            ]
+        case "StateLookupID":
+            return .string(try actor(try params.address(0), at: try tipset(1)).id)
+        case "StateAccountKey":
+            let found = try actor(try params.address(0), at: try tipset(1))
+            guard let key = found.record.key else {
+                throw RPCError(code: 1, message: "failed to get account actor state: actor code is not account")
+            }
+            return .string(key)
+        case "StateMinerInfo":
+            let address = try params.address(0)
+            let found = try actor(address, at: try tipset(1))
+            guard found.record.code == SimFixtures.minerCode else {
+                throw RPCError(code: 1, message: "failed to load miner actor: actor code is not miner")
+            }
+            return [
+                "Owner": .string(SimFixtures.accounts[0].id), "Worker": .string(SimFixtures.accounts[1].id), "NewWorker": "<empty>",
+                "ControlAddresses": [.string(SimFixtures.accounts[2].id)], "WorkerChangeEpoch": -1, "PeerId": .string(daemon.peerID),
+                "Multiaddrs": [], "WindowPoStProofType": 13, "SectorSize": 34_359_738_368, "WindowPoStPartitionSectors": 2349,
+                "ConsensusFaultElapsed": -1, "PendingOwnerAddress": nil, "Beneficiary": .string(SimFixtures.accounts[0].id),
+                "BeneficiaryTerm": ["Quota": "0", "UsedQuota": "0", "Expiration": 0], "PendingBeneficiaryTerm": nil,
+            ]
+        case "StateNetworkVersion":
+            _ = try tipset(0)
+            return 27
+        case "StateSearchMsg":
+            // v0: (cid); v1: (from tipset, cid, limit, allowReplaced).
+            let cid = try params.cid(version == .v0 ? 0 : 1)
+            if version == .v1 { _ = try tipset(0) }
+            guard let inclusion = chain.inclusion(of: cid), inclusion.height <= view else { return nil }
+            return SimJSON.lookup(inclusion, tipset: chain.tipset(at: inclusion.height)!)
+        case "SyncState":
+            let target = chain.tipset(at: chain.height)!
+            let synced = daemon.frozenAt == nil && view == chain.height
+            return [
+                "ActiveSyncs": [
+                    [
+                        "WorkerID": 1, "Base": SimJSON.tipset(head), "Target": SimJSON.tipset(synced ? head : target),
+                        // Lotus stages: 4 = complete, 3 = fetching messages (still catching up).
+                        "Stage": .int(synced ? 4 : 3), "Height": .int(view), "Start": "2026-11-25T00:00:00Z", "End": "0001-01-01T00:00:00Z",
+                        "Message": "",
+                    ]
+                ],
+                "VMApplied": 0,
+            ]
+        case "NodeStatus":
+            // The true lag in epochs (a real daemon estimates it from the head's age in 30 s units).
+            return [
+                "SyncStatus": ["Epoch": .int(view), "Behind": .int(chain.height - view)],
+                "PeerStatus": [
+                    "PeersToPublishMsgs": .int(Int64(daemon.messagePeers)), "PeersToPublishBlocks": .int(Int64(daemon.blockPeers)),
+                ],
+                "ChainStatus": ["BlocksPerTipsetLast100": 2, "BlocksPerTipsetLastFinality": 2],
+            ]
+        case "NetPeers":
+            let count = max(daemon.messagePeers, daemon.blockPeers)
+            return .array(
+                (0..<count).map { peer in
+                    [
+                        "ID": .string(SimIdentifiers.peerID("peer-\(index)-\(peer)")),
+                        "Addrs": [.string("/ip4/127.0.0.1/tcp/\(40_000 + peer)")],
+                    ]
+                })
+        case "GasEstimateMessageGas":
+            var message = try SimMessage(json: params.values[0], method: "Filecoin.GasEstimateMessageGas", param: 0)
+            _ = try tipset(2)
+            if message.gasLimit == 0 { message.gasLimit = 1_500_000 }
+            if message.gasFeeCap == 0 { message.gasFeeCap = 100_000 }
+            if message.gasPremium == 0 { message.gasPremium = 1_000 }
+            return message.json
+        case "WalletBalance":
+            let address = try params.address(0)
+            // Lotus answers 0 for an address with no actor yet.
+            guard let id = chain.resolve(address, at: view), let actorState = chain.state(of: id, at: view) else { return "0" }
+            return .string(String(actorState.balance))
+        case "WalletHas":
+            let address = try params.address(0)
+            let key = chain.resolve(address, at: view).flatMap { chain.record($0)?.key } ?? address
+            return .bool(daemon.wallet.contains(key))
+        case "BeaconGetEntry":
+            let epoch = try params.int(0)
+            return ["Round": .int(epoch * 10 + 1000), "Data": .string(SimIdentifiers.bytes("beacon:\(epoch)", count: 96))]
+        case "StateGetRandomnessFromBeacon":
+            return try randomness("beacon")
+        case "StateGetRandomnessFromTickets":
+            return try randomness("tickets")
+        default:
+            throw RPCError.methodNotFound("Filecoin." + name)
+        }
+    }
+}

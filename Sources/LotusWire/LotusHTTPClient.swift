@@ -1,0 +1,65 @@
+// One JSON-RPC call over HTTP POST, as go-jsonrpc's HTTP mode sends it.
+
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A minimal HTTP/1.1 client: one POST per connection, the whole response body returned.
+public enum LotusHTTPClient {
+    public struct Response: Sendable {
+        public let status: UInt
+        public let body: [UInt8]
+
+        /// The body as JSON, if it is.
+        public var json: JSON? { try? JSON.parse(self.body) }
+    }
+
+    /// POSTs `body` to `http://host:port/path`.
+    ///
+    /// - Throws: connection errors, or `LotusClientError.connectionClosed` when no full
+    ///   response arrived.
+    public static func post(
+        host: String, port: Int, path: String = "/rpc/v1", body: [UInt8], token: String? = nil,
+        headers extraHeaders: [(String, String)] = [], method: HTTPMethod = .POST,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> Response {
+        let channel = try await ClientBootstrap(group: group)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var headers = HTTPHeaders([
+                ("Host", "\(host):\(port)"), ("Content-Type", "application/json"), ("Content-Length", String(body.count)),
+                ("Connection", "close"),
+            ])
+            if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+            for (name, value) in extraHeaders { headers.replaceOrAdd(name: name, value: value) }
+            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)))
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+            try await outbound.write(.end(nil))
+            var status: UInt = 0
+            var received: [UInt8] = []
+            for try await part in inbound {
+                switch part {
+                case .head(let head): status = head.status.code
+                case .body(let buffer): received += buffer.readableBytesView
+                case .end: return Response(status: status, body: received)
+                }
+            }
+            throw LotusClientError.connectionClosed
+        }
+    }
+
+    /// POSTs one JSON-RPC request and returns the decoded response JSON.
+    public static func call(
+        host: String, port: Int, path: String = "/rpc/v1", id: Int64 = 1, method: String, params: [JSON] = [],
+        token: String? = nil
+    ) async throws -> Response {
+        try await self.post(
+            host: host, port: port, path: path, body: RPCFrames.request(id: id, method: method, params: params).encoded(),
+            token: token)
+    }
+}

@@ -1,0 +1,342 @@
+// A go-jsonrpc-compatible WebSocket client: many calls in flight, channels, cancel, ping.
+// Used by tests (as lotus-miner would talk) and by the pool to talk to daemons.
+
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import Synchronization
+
+/// Why a client call did not get an answer.
+public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The server refused the WebSocket upgrade (go-jsonrpc says "bad handshake").
+    case badHandshake
+    /// The connection closed before the answer arrived.
+    case connectionClosed
+    /// The server sent a frame that is not JSON-RPC.
+    case protocolViolation(String)
+
+    public var description: String {
+        switch self {
+        case .badHandshake: "bad handshake"
+        case .connectionClosed: "websocket connection closed"
+        case .protocolViolation(let detail): "protocol violation: \(detail)"
+        }
+    }
+}
+
+/// A call whose request is already queued; `result()` waits for its answer.
+public struct LotusPendingCall: Sendable {
+    public let id: Int64
+    let answers: AsyncStream<Result<JSON, any Error>>
+
+    /// - Throws: `RPCError` for an error answer, `LotusClientError` when the connection fails.
+    public func result() async throws -> JSON {
+        for await answer in self.answers { return try answer.get() }
+        throw LotusClientError.connectionClosed
+    }
+}
+
+/// One open go-jsonrpc channel: its values until the server sends `xrpc.ch.close`.
+public struct LotusSubscription: Sendable {
+    public let requestID: Int64
+    public let channelID: UInt64
+    /// Finishes when the server closes the channel or the connection drops.
+    public let values: AsyncStream<JSON>
+}
+
+/// A WebSocket JSON-RPC connection to a Lotus-compatible endpoint.
+///
+/// Concurrency: every method may be called from any task; state is behind a `Mutex`.
+public final class LotusWSClient: Sendable {
+    private struct State {
+        var nextID: Int64 = 1
+        var calls: [Int64: AsyncStream<Result<JSON, any Error>>.Continuation] = [:]
+        /// Calls whose answer is a channel id: the stream is made by the reader as soon as
+        /// the id arrives, so values right behind it are not lost.
+        var channelCalls: Set<Int64> = []
+        var channels: [UInt64: AsyncStream<JSON>.Continuation] = [:]
+        var newChannels: [Int64: LotusSubscription] = [:]
+        var pongWaiters: [CheckedContinuation<Void, Never>] = []
+        var closed = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Frames that were neither answers nor channel traffic (tests inspect them).
+        var stray: [JSON] = []
+    }
+
+    private let state = Mutex(State())
+    /// Frames go out in the order they were queued, through one writer task.
+    private let outbound: AsyncStream<WebSocketFrame>.Continuation
+    private let channel: any Channel
+
+    private init(outbound: AsyncStream<WebSocketFrame>.Continuation, channel: any Channel) {
+        self.outbound = outbound
+        self.channel = channel
+    }
+
+    /// Opens `ws://host:port/path` with an optional bearer token.
+    ///
+    /// - Throws: `LotusClientError.badHandshake` when the upgrade is refused, or the connect error.
+    public static func connect(
+        host: String, port: Int, path: String = "/rpc/v1", token: String? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> LotusWSClient {
+        enum Upgrade: Sendable {
+            case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+            case refused
+        }
+        let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: 1 << 24) { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                NIOWebSocketFrameAggregator(
+                                    minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096, maxAccumulatedFrameSize: 1 << 27))
+                            return Upgrade.websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                        }
+                    }
+                    var headers = HTTPHeaders([("Host", "\(host):\(port)"), ("Content-Length", "0")])
+                    if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+                    let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+                    let configuration = NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
+                        upgradeRequestHead: head, upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { channel in
+                            channel.close(promise: nil)
+                            return channel.eventLoop.makeCompletedFuture { Upgrade.refused }
+                        })
+                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                        configuration: .init(upgradeConfiguration: configuration))
+                }
+            }
+        let result: Upgrade
+        do {
+            result = try await upgrade.get()
+        } catch is NIOHTTPClientUpgradeError {
+            throw LotusClientError.badHandshake
+        }
+        guard case .websocket(let websocket) = result else { throw LotusClientError.badHandshake }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<LotusWSClient, any Error>) in
+            Task {
+                var client: LotusWSClient?
+                do {
+                    try await websocket.executeThenClose { inbound, outbound in
+                        let (frames, queue) = AsyncStream<WebSocketFrame>.makeStream(bufferingPolicy: .unbounded)
+                        let connected = LotusWSClient(outbound: queue, channel: websocket.channel)
+                        client = connected
+                        continuation.resume(returning: connected)
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                for await frame in frames { try await outbound.write(frame) }
+                            }
+                            defer { queue.finish() }
+                            try await connected.read(inbound)
+                        }
+                    }
+                } catch {
+                    if client == nil { continuation.resume(throwing: error) }
+                }
+                client?.connectionDidClose()
+            }
+        }
+    }
+
+    /// Calls `method` and waits for its answer.
+    ///
+    /// - Throws: `RPCError` for an error answer, `LotusClientError` when the connection fails.
+    public func call(_ method: String, _ params: [JSON] = []) async throws -> JSON {
+        try await self.start(method, params).result()
+    }
+
+    /// Queues a request (its frame is ordered before any frame queued after this returns) and
+    /// returns a handle to await its answer. `id` defaults to the client's own counter.
+    public func start(_ method: String, _ params: [JSON] = [], id: Int64? = nil) -> LotusPendingCall {
+        self.start(id: id) { id in RPCFrames.request(id: id, method: method, params: params).description }
+    }
+
+    /// Sends a request with a given id and waits for its answer.
+    public func send(id: Int64, method: String, params: [JSON]) async throws -> JSON {
+        try await self.start(method, params, id: id).result()
+    }
+
+    private func start(id explicitID: Int64?, fragments: Int = 1, _ text: (Int64) -> String) -> LotusPendingCall {
+        let (answers, answer) = AsyncStream<Result<JSON, any Error>>.makeStream(bufferingPolicy: .unbounded)
+        let (id, closed) = self.state.withLock { state -> (Int64, Bool) in
+            let id = explicitID ?? state.nextID
+            if explicitID == nil { state.nextID += 1 }
+            if !state.closed { state.calls[id] = answer }
+            return (id, state.closed)
+        }
+        if closed {
+            answer.yield(.failure(LotusClientError.connectionClosed))
+            answer.finish()
+        } else {
+            self.queue(text(id), fragments: fragments)
+        }
+        return LotusPendingCall(id: id, answers: answers)
+    }
+
+    /// Sends a hand-written request text (split into `fragments` continuation frames) whose id
+    /// is `id`, and waits for its answer.
+    public func call(rawRequest text: String, id: Int64, fragments: Int = 1) async throws -> JSON {
+        try await self.start(id: id, fragments: fragments) { _ in text }.result()
+    }
+
+    /// The next request id `call` will use.
+    public var nextRequestID: Int64 { self.state.withLock { $0.nextID } }
+
+    /// Calls a channel method (ChainNotify, MpoolSub, …) and returns its values.
+    public func subscribe(_ method: String, _ params: [JSON] = []) async throws -> LotusSubscription {
+        let id = self.state.withLock { state in
+            defer { state.nextID += 1 }
+            state.channelCalls.insert(state.nextID)
+            return state.nextID
+        }
+        _ = try await self.send(id: id, method: method, params: params)
+        return try self.state.withLock { state in
+            guard let subscription = state.newChannels.removeValue(forKey: id) else {
+                throw LotusClientError.protocolViolation("channel call \(id) answered without a channel id")
+            }
+            return subscription
+        }
+    }
+
+    /// Sends `xrpc.cancel` for a request id, as go-jsonrpc does when a caller gives up.
+    public func cancel(requestID: Int64) {
+        self.queue(RPCFrames.cancel(requestID: requestID).description)
+    }
+
+    /// Queues raw text as one frame, or split into `fragments` continuation frames.
+    public func sendRaw(_ text: String, fragments: Int = 1) {
+        self.queue(text, fragments: fragments)
+    }
+
+    /// Sends a ping and waits for the pong.
+    public func ping() async {
+        await withCheckedContinuation { continuation in
+            self.state.withLock { $0.pongWaiters.append(continuation) }
+            self.outbound.yield(WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer()))
+        }
+    }
+
+    private func queue(_ text: String, fragments: Int = 1) {
+        let bytes = Array(text.utf8)
+        let size = max(1, (bytes.count + fragments - 1) / max(1, fragments))
+        var offset = 0
+        var first = true
+        repeat {
+            let end = min(bytes.count, offset + size)
+            self.outbound.yield(
+                WebSocketFrame(
+                    fin: end == bytes.count, opcode: first ? .text : .continuation, maskKey: .random(),
+                    data: ByteBuffer(bytes: bytes[offset..<end])))
+            first = false
+            offset = end
+        } while offset < bytes.count
+    }
+
+    /// Frames that matched no call or channel.
+    public var strayFrames: [JSON] { self.state.withLock { $0.stray } }
+
+    /// Closes the connection; in-flight calls fail with `connectionClosed`.
+    public func close() async {
+        try? await self.channel.close()
+    }
+
+    /// Returns once the connection is closed (by either side).
+    public func waitUntilClosed() async {
+        await withCheckedContinuation { continuation in
+            let closed = self.state.withLock { state -> Bool in
+                if state.closed { return true }
+                state.closeWaiters.append(continuation)
+                return false
+            }
+            if closed { continuation.resume() }
+        }
+    }
+
+    private func read(_ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>) async throws {
+        for try await frame in inbound {
+            switch frame.opcode {
+            case .text, .binary:
+                self.handle(Array(frame.unmaskedData.readableBytesView))
+            case .ping:
+                self.outbound.yield(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData))
+            case .pong:
+                let waiters = self.state.withLock { state in
+                    defer { state.pongWaiters = [] }
+                    return state.pongWaiters
+                }
+                waiters.forEach { $0.resume() }
+            case .connectionClose:
+                return
+            default:
+                break
+            }
+        }
+    }
+
+    private func handle(_ bytes: [UInt8]) {
+        guard let json = try? JSON.parse(bytes), let frame = try? RPCFrame(json) else {
+            self.state.withLock { $0.stray.append(.string(String(decoding: bytes, as: UTF8.self))) }
+            return
+        }
+        switch frame {
+        case .response(let id, let result, let error):
+            guard let requestID = id.int else {
+                self.state.withLock { $0.stray.append(json) }
+                return
+            }
+            let continuation = self.state.withLock { state -> AsyncStream<Result<JSON, any Error>>.Continuation? in
+                guard let continuation = state.calls.removeValue(forKey: requestID) else { return nil }
+                if state.channelCalls.remove(requestID) != nil, error == nil, let channelID = result?.int {
+                    let (stream, streamContinuation) = AsyncStream<JSON>.makeStream(bufferingPolicy: .unbounded)
+                    state.channels[UInt64(channelID)] = streamContinuation
+                    state.newChannels[requestID] = LotusSubscription(requestID: requestID, channelID: UInt64(channelID), values: stream)
+                }
+                return continuation
+            }
+            guard let continuation else {
+                self.state.withLock { $0.stray.append(json) }
+                return
+            }
+            continuation.yield(error.map { .failure($0) } ?? .success(result ?? .null))
+            continuation.finish()
+        case .notification(let method, let params):
+            let channelID = params.first?.int.map(UInt64.init)
+            switch method {
+            case "xrpc.ch.val" where channelID != nil && params.count == 2:
+                let stream = self.state.withLock { $0.channels[channelID!] }
+                if let stream { stream.yield(params[1]) } else { self.state.withLock { $0.stray.append(json) } }
+            case "xrpc.ch.close" where channelID != nil:
+                let stream = self.state.withLock { $0.channels.removeValue(forKey: channelID!) }
+                stream?.finish()
+            default:
+                self.state.withLock { $0.stray.append(json) }
+            }
+        case .request:
+            self.state.withLock { $0.stray.append(json) }
+        }
+    }
+
+    private func connectionDidClose() {
+        let (calls, channels, waiters, pongs) = self.state.withLock { state in
+            state.closed = true
+            defer {
+                state.calls = [:]
+                state.channels = [:]
+                state.closeWaiters = []
+                state.pongWaiters = []
+            }
+            return (Array(state.calls.values), Array(state.channels.values), state.closeWaiters, state.pongWaiters)
+        }
+        for call in calls {
+            call.yield(.failure(LotusClientError.connectionClosed))
+            call.finish()
+        }
+        channels.forEach { $0.finish() }
+        waiters.forEach { $0.resume() }
+        pongs.forEach { $0.resume() }
+    }
+}

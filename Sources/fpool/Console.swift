@@ -1,0 +1,10 @@
+// Unbuffered output for long-running commands, whose lines must reach a pipe or a log file
+// when printed, not when the process exits.
+
+import Foundation
+
+enum Console {
+    static func line(_ text: String = "") {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+}

@@ -1,0 +1,54 @@
+// `fpool sim`: simulated Lotus daemons in the foreground, for trying fpool without a network.
+
+import ArgumentParser
+import Foundation
+import Logging
+import LotusSim
+import RouteModel
+
+struct Sim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Run simulated Lotus daemons on 127.0.0.1 (Ctrl-C stops them).",
+        discussion: """
+            Each daemon serves the Lotus FullNode API (v0 and v1, HTTP and WebSocket) with its own \
+            token and Session. Faults are injected through the control endpoint, e.g.
+              curl -X POST 127.0.0.1:<control-port>/daemons/1/pause-sync -d '{"paused":true}'
+            """)
+
+    @Option(name: .long, help: "How many daemons.")
+    var nodes = 3
+
+    @Option(name: .customLong("block-time"), help: "Time between tipsets, as a Go duration (30s, 500ms).")
+    var blockTime = "30s"
+
+    @Option(name: .customLong("base-port"), help: "The first daemon's port; the others follow. 0 picks free ports.")
+    var basePort = 1234
+
+    @Option(name: .customLong("control-port"), help: "The control endpoint's port (0 picks a free one).")
+    var controlPort = 0
+
+    func validate() throws {
+        guard (1...64).contains(self.nodes) else { throw ValidationError("--nodes must be 1…64, got \(self.nodes)") }
+        guard (0...65535).contains(self.basePort) else { throw ValidationError("--base-port must be a port number") }
+        guard let duration = try? GoDuration(parsing: self.blockTime), duration.milliseconds >= 10 else {
+            throw ValidationError("--block-time: expected a Go duration of at least 10ms, such as 30s or 500ms; got '\(self.blockTime)'")
+        }
+    }
+
+    func run() async throws {
+        let blockTime = Duration.milliseconds(Int(try GoDuration(parsing: self.blockTime).milliseconds))
+        let cluster = try await SimCluster.start(
+            SimConfiguration(nodes: self.nodes, blockTime: blockTime, basePort: self.basePort, controlPort: self.controlPort))
+        for daemon in cluster.daemons {
+            Console.line("\(daemon.name): \(daemon.poolEntry)")
+        }
+        Console.line("")
+        Console.line("FULLNODE_API_POOL_INFO=\(cluster.poolInfo)")
+        if let port = cluster.controlPort { Console.line("control endpoint: http://127.0.0.1:\(port)/status") }
+        Console.line("block time \(self.blockTime); Ctrl-C stops the daemons")
+        await InterruptSignal.wait()
+        await cluster.stop()
+        Console.line("stopped")
+    }
+}

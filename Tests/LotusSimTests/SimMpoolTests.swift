@@ -1,0 +1,117 @@
+// Nonces from each daemon's own view, Lotus's push errors, propagation and inclusion.
+
+import LotusSim
+import LotusWire
+import Testing
+
+@Suite struct SimMpoolTests {
+    let sender = SimFixtures.accounts[0]
+
+    @Test func pushMessageAssignsConsecutiveNoncesAndTheChainIncludesThem() async throws {
+        try await withCluster(nodes: 2) { cluster in
+            let client = try await cluster.client(0)
+            var cids: [JSON] = []
+            for expected in 0..<3 {
+                let signed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+                #expect(signed["Message"]?["Nonce"]?.int == Int64(expected))
+                cids.append(try #require(signed["CID"]))
+            }
+            #expect(try await client.call("Filecoin.MpoolGetNonce", [.string(self.sender.id)]).int == 3)
+            // Propagated at once (no delay): the other daemon sees them pending and agrees on the nonce.
+            let other = try await cluster.client(1)
+            #expect(try await other.call("Filecoin.MpoolPending", [[]]).array?.count == 3)
+            #expect(try await other.call("Filecoin.MpoolGetNonce", [.string(self.sender.key)]).int == 3)
+            cluster.advance(1)
+            #expect(try await other.call("Filecoin.MpoolPending", [[]]).array?.isEmpty == true)
+            #expect(try await other.call("Filecoin.StateGetActor", [.string(self.sender.id), []])["Nonce"]?.int == 3)
+            for cid in cids {
+                #expect(try await other.call("Filecoin.StateWaitMsg", [cid, 0, -1, true])["Height"]?.int == 1)
+            }
+        }
+    }
+
+    @Test func pushErrorsUseLotusTexts() async throws {
+        try await withCluster(nodes: 1) { cluster in
+            let client = try await cluster.client()
+            let signed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            // The identical message again: already in mpool (for the pool, a success).
+            let again = await rpcError { try await client.call("Filecoin.MpoolPush", [signed]) }
+            #expect(again?.message == "message from \(self.sender.key) with nonce 0 already in mpool: message with nonce already exists")
+            // A different message at that nonce without a higher premium.
+            let rival = try await self.signedElsewhere(cluster, nonce: 0, value: "2")
+            let rbf = await rpcError { try await client.call("Filecoin.MpoolPush", [rival]) }
+            #expect(rbf?.message.hasSuffix(": replace by fee has too low GasPremium") == true)
+            // A gap.
+            let gapped = try await self.signedElsewhere(cluster, nonce: 5, value: "1")
+            let gap = await rpcError { try await client.call("Filecoin.MpoolPush", [gapped]) }
+            #expect(gap?.message == "message nonce has too big a gap from expected nonce (Nonce: 5, nextNonce: 1): unfulfilled nonce gap")
+            // After inclusion, nonce 0 is too low.
+            cluster.advance(1)
+            let low = await rpcError { try await client.call("Filecoin.MpoolPush", [rival]) }
+            #expect(low?.message == "minimum expected nonce is 1, got 0: message nonce too low")
+        }
+    }
+
+    @Test func walletWithoutTheKeyCannotSign() async throws {
+        try await withCluster(nodes: 2) { cluster in
+            cluster.removeWalletKey(self.sender.key, daemon: 1)
+            let error = await rpcError { try await cluster.client(1).call("Filecoin.MpoolPushMessage", [transfer(), nil]) }
+            #expect(error?.message.contains("key not found for \(self.sender.key)") == true)
+            let has = try await cluster.client(1).call("Filecoin.WalletHas", [.string(self.sender.key)])
+            #expect(has == false)
+        }
+    }
+
+    @Test func messagesStayLocalUntilPropagated() async throws {
+        try await withCluster(nodes: 2) { cluster in
+            // No message peers: the daemon cannot publish, so the other daemon never sees it.
+            try await cluster.inject(.peers(message: 0, block: 5), daemon: 0)
+            let pushed = try await cluster.client(0).call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let other = try await cluster.client(1)
+            #expect(try await other.call("Filecoin.MpoolPending", [[]]).array?.isEmpty == true)
+            cluster.advance(1)
+            #expect(cluster.inclusionHeight(of: pushed["CID"]?["/"]?.string ?? "") == nil)
+            // Peers back: it publishes, and the next tipset includes it.
+            try await cluster.inject(.peers(message: 3, block: 5), daemon: 0)
+            #expect(try await other.call("Filecoin.MpoolPending", [[]]).array?.count == 1)
+            cluster.advance(1)
+            #expect(cluster.inclusionHeight(of: pushed["CID"]?["/"]?.string ?? "") == 2)
+        }
+    }
+
+    @Test func stateWaitMsgReturnsOnceIncludedWithConfidence() async throws {
+        try await withCluster(nodes: 1) { cluster in
+            let client = try await cluster.client()
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let cid = try #require(pushed["CID"])
+            async let lookup = client.call("Filecoin.StateWaitMsg", [cid, 2, -1, true])
+            cluster.advance(3)
+            let result = try await lookup
+            #expect(result["Height"]?.int == 1)
+            #expect(result["Receipt"]?["ExitCode"]?.int == 0)
+            #expect(result["Message"] == cid)
+        }
+    }
+
+    @Test func cancelledWaitIsStillAnswered() async throws {
+        try await withCluster(nodes: 1) { cluster in
+            let client = try await cluster.client()
+            let waiting = client.start("Filecoin.StateWaitMsg", [["/": "bafy2bzaceunknown"], 0, -1, true])
+            // Queued after the request, so the daemon sees the call before its cancellation.
+            client.cancel(requestID: waiting.id)
+            #expect(await rpcError { try await waiting.result() } == RPCError(code: 1, message: "context canceled"))
+        }
+    }
+
+    /// A message signed by the sender's key (as any wallet holding it would), pushed nowhere yet.
+    func signedElsewhere(_ cluster: SimCluster, nonce: Int64, value: String) async throws -> JSON {
+        // MpoolPushMessage on a throwaway network signs it; the signature depends only on the message.
+        try await withCluster(nodes: 1) { scratch in
+            let client = try await scratch.client()
+            for _ in 0..<nonce {
+                _ = try await client.call("Filecoin.MpoolPushMessage", [transfer(value: "7"), nil])
+            }
+            return try await client.call("Filecoin.MpoolPushMessage", [transfer(value: value), nil])
+        }
+    }
+}

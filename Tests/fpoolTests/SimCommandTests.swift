@@ -1,0 +1,66 @@
+// `fpool sim` as an operator runs it: prints the pool info, serves Lotus calls, stops on Ctrl-C.
+
+import Foundation
+import LotusWire
+import Testing
+
+@Suite struct SimCommandTests {
+    let fpool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "fpool")
+
+    @Test func simPrintsPoolInfoServesAndStopsOnInterrupt() async throws {
+        let process = Process()
+        process.executableURL = self.fpool
+        process.arguments = ["sim", "--nodes", "2", "--block-time", "200ms", "--base-port", "0"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // Read lines on a plain thread until the pool info appears (blocking reads must not
+        // occupy the Swift concurrency pool).
+        let lines = await withCheckedContinuation { (continuation: CheckedContinuation<[String], Never>) in
+            Thread.detachNewThread {
+                var text = ""
+                while !text.contains("Ctrl-C") {
+                    let chunk = output.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    text += String(decoding: chunk, as: UTF8.self)
+                }
+                continuation.resume(returning: text.split(separator: "\n").map(String.init))
+            }
+        }
+        let poolLine = try #require(lines.first { $0.hasPrefix("FULLNODE_API_POOL_INFO=") })
+        let entries = poolLine.dropFirst("FULLNODE_API_POOL_INFO=".count).split(separator: ",")
+        #expect(entries.count == 2)
+        // token:/ip4/127.0.0.1/tcp/<port>/http:name
+        let parts = try #require(entries.first).split(separator: ":")
+        #expect(parts.count == 3)
+        let portText = parts[1].split(separator: "/").dropFirst(3).first.map(String.init) ?? ""
+        let port = try #require(Int(portText))
+        let head = try await LotusHTTPClient.call(host: "127.0.0.1", port: port, method: "Filecoin.ChainHead", token: String(parts[0]))
+        #expect(head.json?["result"]?["Height"]?.int != nil)
+
+        process.interrupt()
+        let (status, rest) = await withCheckedContinuation { (continuation: CheckedContinuation<(Int32, String), Never>) in
+            Thread.detachNewThread {
+                let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                continuation.resume(returning: (process.terminationStatus, rest))
+            }
+        }
+        #expect(status == 0)
+        #expect(rest.contains("stopped"))
+    }
+
+    @Test func badBlockTimeIsAOneLineError() throws {
+        let process = Process()
+        process.executableURL = self.fpool
+        process.arguments = ["sim", "--block-time", "fast"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("--block-time: expected a Go duration of at least 10ms, such as 30s or 500ms; got 'fast'"))
+    }
+}
