@@ -80,7 +80,7 @@ extension SimWorld {
         }
         state.daemons[index].local[sender, default: [:]][nonce] = (message, .now)
         if state.daemons[index].running && state.daemons[index].messagePeers > 0 && propagationDelay == .zero {
-            state.chain.publish(message, senderID: sender)
+            Self.publish(&state, message, senderID: sender, from: index)
             state.daemons[index].local[sender]?[nonce] = nil
         }
         for (_, subscription) in state.daemons[index].subscriptions where subscription.kind == .mpoolSub {

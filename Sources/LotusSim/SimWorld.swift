@@ -50,10 +50,22 @@ final class SimWorld: Sendable {
         for index in state.daemons.indices where state.daemons[index].running && state.daemons[index].messagePeers > 0 {
             for (sender, messages) in state.daemons[index].local {
                 for (nonce, entry) in messages where now - entry.at >= delay {
-                    state.chain.publish(entry.message, senderID: sender)
+                    self.publish(&state, entry.message, senderID: sender, from: index)
                     state.daemons[index].local[sender]?[nonce] = nil
                 }
                 if state.daemons[index].local[sender]?.isEmpty == true { state.daemons[index].local[sender] = nil }
+            }
+        }
+    }
+
+    /// The network learns a message; every other daemon's MpoolSub reports it, as Lotus's does
+    /// for messages arriving over pubsub.
+    static func publish(_ state: inout State, _ message: SimSignedMessage, senderID: String, from origin: Int) {
+        guard state.chain.inclusion(of: message.cid) == nil else { return }
+        state.chain.publish(message, senderID: senderID)
+        for index in state.daemons.indices where index != origin {
+            for (_, subscription) in state.daemons[index].subscriptions where subscription.kind == .mpoolSub {
+                subscription.sink.send(["Type": 0, "Message": message.json])
             }
         }
     }

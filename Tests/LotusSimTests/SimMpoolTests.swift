@@ -79,6 +79,21 @@ import Testing
         }
     }
 
+    @Test func messagesReachOtherDaemonsAfterThePropagationDelay() async throws {
+        try await withCluster(nodes: 2, propagationDelay: .milliseconds(50)) { cluster in
+            let other = try await cluster.client(1)
+            let arrivals = try await other.subscribe("Filecoin.MpoolSub")
+            let pushed = try await cluster.client(0).call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            // Right after the push only the receiving daemon has it.
+            #expect(try await other.call("Filecoin.MpoolPending", [[]]).array?.isEmpty == true)
+            #expect(try await cluster.client(0).call("Filecoin.MpoolPending", [[]]).array?.count == 1)
+            // Then the network carries it over: the other daemon's MpoolSub reports it.
+            let arrived = await next(1, of: arrivals)
+            #expect(arrived[0]["Message"]?["CID"] == pushed["CID"])
+            #expect(try await other.call("Filecoin.MpoolPending", [[]]).array?.count == 1)
+        }
+    }
+
     @Test func stateWaitMsgReturnsOnceIncludedWithConfidence() async throws {
         try await withCluster(nodes: 1) { cluster in
             let client = try await cluster.client()
