@@ -38,6 +38,9 @@ let package = Package(
             exclude: ["api-spec/README.md"],
             plugins: ["RouteTablePlugin"]
         ),
+        // The pool's decisions: nodes, health, policies, binding, retry, channels, settings.
+        // No third-party dependency: other proxies embed it.
+        .target(name: "PoolRuntime", dependencies: ["GeneratedRoutes", "RouteModel"]),
         // Lotus's wire protocol: JSON, JSON-RPC frames, error texts, JWTs, an RPC client.
         .target(
             name: "LotusWire",
@@ -80,6 +83,7 @@ let package = Package(
         .testTarget(name: "GeneratedRoutesTests", dependencies: ["GeneratedRoutes", "APIGenCore"]),
         .testTarget(name: "fpoolTests", dependencies: ["fpool", "GeneratedRoutes", "LotusWire"]),
         .testTarget(name: "LotusWireTests", dependencies: ["LotusWire"]),
+        .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim"]),
         .testTarget(name: "LotusSimTests", dependencies: ["LotusSim", "LotusWire"], exclude: ["sim_http_check.py"]),
     ],
     swiftLanguageModes: [.v6]

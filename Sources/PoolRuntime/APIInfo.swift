@@ -1,0 +1,91 @@
+// The daemons fpool is given: FULLNODE_API_POOL_INFO and FULLNODE_API_INFO entries.
+
+/// One daemon as configured: its token, its API address and a display name.
+public struct NodeEndpoint: Sendable, Hashable, CustomStringConvertible {
+    public let token: String
+    public let address: Multiaddr
+    public let name: String
+
+    public init(token: String, address: Multiaddr, name: String) {
+        self.token = token
+        self.address = address
+        self.name = name
+    }
+
+    /// The entry with its token redacted, safe for logs and errors.
+    public var description: String { "<token>:\(self.address):\(self.name)" }
+}
+
+/// Parses the seed's configuration strings. Errors name the entry (token redacted) and say
+/// what is wrong; nothing is skipped silently.
+public enum APIInfo {
+    /// `FULLNODE_API_POOL_INFO`: `token:multiaddr:hostname` entries separated by `,` (or `;`,
+    /// which the seed's own output uses). The name defaults to the host when omitted.
+    ///
+    /// - Throws: `APIInfoError` naming the entry (1-based) and the reason.
+    public static func parsePool(_ text: String) throws(APIInfoError) -> [NodeEndpoint] {
+        let entries = text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { String($0).trimmedSpaces }
+        var endpoints: [NodeEndpoint] = []
+        for (index, entry) in entries.enumerated() where !entry.isEmpty {
+            endpoints.append(try self.parseEntry(entry, position: index + 1, variable: "FULLNODE_API_POOL_INFO"))
+        }
+        return endpoints
+    }
+
+    /// `FULLNODE_API_INFO`: one legacy `token:multiaddr` (a name is accepted too).
+    public static func parseLegacy(_ text: String) throws(APIInfoError) -> NodeEndpoint {
+        try self.parseEntry(text.trimmedSpaces, position: 1, variable: "FULLNODE_API_INFO")
+    }
+
+    static func parseEntry(_ entry: String, position: Int, variable: String) throws(APIInfoError) -> NodeEndpoint {
+        func fail(_ reason: String) -> APIInfoError {
+            APIInfoError(variable: variable, position: position, entry: Self.redacted(entry), reason: reason)
+        }
+        if entry.hasPrefix("/") { throw fail("missing the token before the multiaddr; expected token:multiaddr[:name]") }
+        guard let colon = entry.firstIndex(of: ":") else { throw fail("expected token:multiaddr[:name]") }
+        let token = String(entry[..<colon])
+        let rest = entry[entry.index(after: colon)...]
+        guard !token.isEmpty else { throw fail("empty token") }
+        guard token.split(separator: ".").count == 3 else { throw fail("the token is not a JWT (header.payload.signature)") }
+        guard rest.hasPrefix("/") else { throw fail("expected a multiaddr starting with '/' after the token") }
+        // The name follows the last ':' in the last '/' component (IPv6 hosts contain ':' too).
+        let lastSlash = rest.lastIndex(of: "/")!
+        let nameColon = rest[lastSlash...].firstIndex(of: ":")
+        let addressText = String(nameColon.map { rest[..<$0] } ?? rest)
+        let address: Multiaddr
+        do {
+            address = try Multiaddr(parsing: addressText)
+        } catch {
+            throw fail(error.description)
+        }
+        let name = nameColon.map { String(rest[rest.index(after: $0)...]) } ?? address.host
+        guard !name.isEmpty else { throw fail("empty name after the multiaddr") }
+        return NodeEndpoint(token: token, address: address, name: name)
+    }
+
+    /// `token:rest` → `<token>:rest`.
+    static func redacted(_ entry: String) -> String {
+        guard let colon = entry.firstIndex(of: ":") else { return "<token>" }
+        return "<token>" + entry[colon...]
+    }
+}
+
+/// A bad daemon entry in the environment.
+public struct APIInfoError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let variable: String
+    public let position: Int
+    /// The entry with its token replaced by `<token>`.
+    public let entry: String
+    public let reason: String
+
+    public var description: String { "\(self.variable) entry \(self.position) (\(self.entry)): \(self.reason)" }
+}
+
+extension String {
+    var trimmedSpaces: String {
+        var text = Substring(self)
+        while text.first?.isWhitespace == true { text.removeFirst() }
+        while text.last?.isWhitespace == true { text.removeLast() }
+        return String(text)
+    }
+}
