@@ -1,0 +1,61 @@
+// Per-API settings an operator changes at runtime or sets with `<Api>_APIRT_CONFIG`.
+
+import RouteModel
+
+/// The tunable part of one API's route: policy, nohang, timeout, filter.
+public struct APIRouteOverride: Sendable, Hashable {
+    public var policy: PolicyChoice
+    public var nohang: Bool
+    public var timeout: GoDuration
+    public var filter: Filter
+
+    public init(route: RouteEntry) {
+        self.policy = route.policy
+        self.nohang = route.nohang
+        self.timeout = route.timeout
+        self.filter = route.filter
+    }
+
+    /// The keys `api set --key=…` takes.
+    public static let keys = ["policy", "nohang", "timeout", "filter"]
+
+    /// Applies `api set --key=<key> --val=<value>`.
+    ///
+    /// - Throws: `SettingsError` naming the key and the accepted values.
+    public mutating func set(_ key: String, to text: String) throws(SettingsError) {
+        switch key {
+        case "policy":
+            do {
+                self.policy = try PolicyChoice(specWord: text)
+            } catch {
+                throw SettingsError.badValue(key: key, value: text, expected: "one of " + error.valid.joined(separator: ", "))
+            }
+        case "nohang":
+            guard let value = Bool(text) else { throw SettingsError.badValue(key: key, value: text, expected: "true or false") }
+            self.nohang = value
+        case "timeout":
+            guard let value = try? GoDuration(parsing: text) else {
+                throw SettingsError.badValue(key: key, value: text, expected: "a Go duration such as 0s, 500ms, 30s")
+            }
+            self.timeout = value
+        case "filter":
+            guard let value = Filter(rawValue: text) else { throw SettingsError.badValue(key: key, value: text, expected: "all or sealing") }
+            self.filter = value
+        default:
+            throw SettingsError.badValue(key: "key", value: key, expected: "one of " + Self.keys.joined(separator: ", "))
+        }
+    }
+
+    /// Applies the seed's `Policy,NoHang,Timeout` form (`OneByIdRound,false,0s`).
+    public mutating func apply(apirtConfig text: String) throws(SettingsError) {
+        let fields = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmedSpaces }
+        guard fields.count == 3 else {
+            throw SettingsError.badValue(key: "APIRT_CONFIG", value: text, expected: "Policy,NoHang,Timeout such as OneByIdRound,false,0s")
+        }
+        var updated = self
+        try updated.set("policy", to: fields[0])
+        try updated.set("nohang", to: fields[1])
+        try updated.set("timeout", to: fields[2])
+        self = updated
+    }
+}

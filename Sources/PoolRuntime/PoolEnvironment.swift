@@ -1,0 +1,88 @@
+// The pool's starting configuration from the environment (PRODUCT.md §5), every problem reported.
+
+import GeneratedRoutes
+import RouteModel
+
+/// What `fpool run` starts with.
+public struct PoolEnvironment: Sendable {
+    public var settings = PoolSettings()
+    /// The daemons, in index order: FULLNODE_API_POOL_INFO's, then FULLNODE_API_INFO's.
+    public var nodes: [NodeEndpoint] = []
+    /// `FULLNODE_API_USE_POOL=false`: a plain pass-through to the single legacy node.
+    public var usePool = true
+    /// Per-API settings from `<Api>_APIRT_CONFIG`, by method name.
+    public var apiOverrides: [String: APIRouteOverride] = [:]
+
+    /// The settings each `FPOOL_*` variable sets.
+    public static let settingVariables: [(variable: String, key: String)] = [
+        ("FPOOL_DEFAULT_POLICY", "DefaultPolicy"), ("FPOOL_PRIMARY_SEED", "PrimarySeed"),
+        ("FPOOL_MAX_SYNC_BEHIND", "MaxSyncBehind"), ("FPOOL_MIN_MESSAGE_PEERS", "MinMessagePeers"),
+        ("FPOOL_MIN_BLOCK_PEERS", "MinBlockPeers"), ("FPOOL_MAX_BEHIND_DIFF", "MaxBehindDiff"),
+        ("FPOOL_HEARTBEAT_INTERVAL", "HeartbeatInterval"), ("FPOOL_TIPSET_WAIT", "TipsetWait"),
+    ]
+
+    static let apirtSuffix = "_APIRT_CONFIG"
+
+    /// Reads the environment.
+    ///
+    /// - Throws: `EnvironmentError` listing every bad variable or entry (tokens redacted).
+    public static func load(_ environment: [String: String]) throws(EnvironmentError) -> PoolEnvironment {
+        var result = PoolEnvironment()
+        var problems: [String] = []
+        if let pool = environment["FULLNODE_API_POOL_INFO"], !pool.trimmedSpaces.isEmpty {
+            do { result.nodes = try APIInfo.parsePool(pool) } catch { problems.append(error.description) }
+        }
+        var legacy: NodeEndpoint?
+        if let single = environment["FULLNODE_API_INFO"], !single.trimmedSpaces.isEmpty {
+            do { legacy = try APIInfo.parseLegacy(single) } catch { problems.append(error.description) }
+        }
+        if let usePool = environment["FULLNODE_API_USE_POOL"] {
+            switch usePool.lowercased() {
+            case "true", "1", "": result.usePool = true
+            case "false", "0": result.usePool = false
+            default: problems.append("FULLNODE_API_USE_POOL: '\(usePool)' is not valid; expected true or false")
+            }
+        }
+        if let legacy {
+            if !result.usePool {
+                result.nodes = [legacy]
+            } else if !result.nodes.contains(where: { $0.address == legacy.address }) {
+                result.nodes.append(legacy)
+            }
+        } else if !result.usePool {
+            problems.append("FULLNODE_API_USE_POOL=false needs FULLNODE_API_INFO (the single daemon to pass through to)")
+        }
+        if result.nodes.isEmpty && problems.isEmpty {
+            problems.append("no daemons configured: set FULLNODE_API_POOL_INFO (token:multiaddr:name,…) or FULLNODE_API_INFO (token:multiaddr)")
+        }
+        for (variable, key) in self.settingVariables {
+            guard let text = environment[variable] else { continue }
+            do { try result.settings.set(key, to: text.trimmedSpaces) } catch { problems.append("\(variable): \(error)") }
+        }
+        for (variable, text) in environment.sorted(by: { $0.key < $1.key }) where variable.hasSuffix(self.apirtSuffix) {
+            let name = String(variable.dropLast(self.apirtSuffix.count))
+            guard let route = RouteTable.lookup(.v1, name: name)?.route ?? RouteTable.lookup(.v0, name: name)?.route else {
+                let known = RouteTable.entries(.v1).map(\.name) + RouteTable.entries(.v0).map(\.name)
+                let hint = NameSuggestion.closest(to: name, among: known).map { "; did you mean \($0)?" } ?? ""
+                problems.append("\(variable): unknown API '\(name)'\(hint)")
+                continue
+            }
+            var override = result.apiOverrides[name] ?? APIRouteOverride(route: route)
+            do {
+                try override.apply(apirtConfig: text)
+                result.apiOverrides[name] = override
+            } catch {
+                problems.append("\(variable): \(error)")
+            }
+        }
+        guard problems.isEmpty else { throw EnvironmentError(problems: problems) }
+        return result
+    }
+}
+
+/// Everything wrong with the environment, one line per problem.
+public struct EnvironmentError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let problems: [String]
+
+    public var description: String { self.problems.joined(separator: "\n") }
+}

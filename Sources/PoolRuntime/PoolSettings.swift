@@ -1,0 +1,94 @@
+// The pool's hot-settable settings (PRODUCT.md §3.3), with validation that names valid values.
+
+import RouteModel
+
+/// Every pool-wide setting, as one value: readers take a snapshot, writers replace it whole.
+public struct PoolSettings: Sendable, Hashable {
+    public var defaultPolicy: Policy = .oneBySeedRound
+    /// Picks the primary node for calls without a sender (`PrimarySeed mod nodes`).
+    public var primarySeed: UInt64 = 0
+    /// Disable a node whose NodeStatus Behind exceeds this.
+    public var maxSyncBehind: UInt64 = 2
+    public var minMessagePeers: UInt64 = 1
+    public var minBlockPeers: UInt64 = 1
+    /// Disable a node whose head is more than this many epochs below the best head.
+    public var maxBehindDiff: UInt64 = 2
+    public var heartbeatInterval = GoDuration(milliseconds: 3_000)
+    /// How long a call naming a tipset waits for some node to reach it (about one block time).
+    public var tipsetWait = GoDuration(milliseconds: 30_000)
+
+    public init() {}
+
+    /// The names `config get/set` and the environment use, in display order.
+    public static let keys = [
+        "DefaultPolicy", "PrimarySeed", "MaxSyncBehind", "MinMessagePeers", "MinBlockPeers", "MaxBehindDiff",
+        "HeartbeatInterval", "TipsetWait",
+    ]
+
+    /// The current value of `key`, as `config get` prints it.
+    public func value(of key: String) throws(SettingsError) -> String {
+        switch key {
+        case "DefaultPolicy": return self.defaultPolicy.rawValue
+        case "PrimarySeed": return String(self.primarySeed)
+        case "MaxSyncBehind": return String(self.maxSyncBehind)
+        case "MinMessagePeers": return String(self.minMessagePeers)
+        case "MinBlockPeers": return String(self.minBlockPeers)
+        case "MaxBehindDiff": return String(self.maxBehindDiff)
+        case "HeartbeatInterval": return self.heartbeatInterval.description
+        case "TipsetWait": return self.tipsetWait.description
+        default: throw SettingsError.unknownKey(key)
+        }
+    }
+
+    /// Every setting with its value, in display order.
+    public var all: [(key: String, value: String)] {
+        Self.keys.map { key in (key, (try? self.value(of: key)) ?? "") }
+    }
+
+    /// Sets `key` from its text form (`config set --key=… --val=…`, the environment).
+    ///
+    /// - Throws: `SettingsError` naming the key and the accepted values; nothing changes then.
+    public mutating func set(_ key: String, to text: String) throws(SettingsError) {
+        func count() throws(SettingsError) -> UInt64 {
+            guard let value = UInt64(text) else { throw SettingsError.badValue(key: key, value: text, expected: "a whole number ≥ 0") }
+            return value
+        }
+        func duration(minimum: UInt32) throws(SettingsError) -> GoDuration {
+            guard let value = try? GoDuration(parsing: text), value.milliseconds >= minimum else {
+                throw SettingsError.badValue(key: key, value: text, expected: "a Go duration of at least \(GoDuration(milliseconds: minimum)), such as 3s or 500ms")
+            }
+            return value
+        }
+        switch key {
+        case "DefaultPolicy":
+            do {
+                self.defaultPolicy = try Policy.parseAllowingAliases(text)
+            } catch {
+                throw SettingsError.badValue(key: key, value: text, expected: "one of " + Policy.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+        case "PrimarySeed": self.primarySeed = try count()
+        case "MaxSyncBehind": self.maxSyncBehind = try count()
+        case "MinMessagePeers": self.minMessagePeers = try count()
+        case "MinBlockPeers": self.minBlockPeers = try count()
+        case "MaxBehindDiff": self.maxBehindDiff = try count()
+        case "HeartbeatInterval": self.heartbeatInterval = try duration(minimum: 100)
+        case "TipsetWait": self.tipsetWait = try duration(minimum: 0)
+        default: throw SettingsError.unknownKey(key)
+        }
+    }
+}
+
+/// A setting that does not exist or a value it cannot take.
+public enum SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownKey(String)
+    case badValue(key: String, value: String, expected: String)
+
+    public var description: String {
+        switch self {
+        case .unknownKey(let key):
+            "unknown setting '\(key)'; expected one of: \(PoolSettings.keys.joined(separator: ", "))"
+        case .badValue(let key, let value, let expected):
+            "\(key): '\(value)' is not valid; expected \(expected)"
+        }
+    }
+}

@@ -1,0 +1,104 @@
+// Hot settings and the environment: defaults from the seed, clear errors, nothing half-applied.
+
+import PoolRuntime
+import RouteModel
+import Testing
+
+@Suite struct PoolSettingsTests {
+    @Test func defaultsAreTheSeeds() {
+        let settings = PoolSettings()
+        #expect(settings.all.map { "\($0.key)=\($0.value)" } == [
+            "DefaultPolicy=OneBySeedRound", "PrimarySeed=0", "MaxSyncBehind=2", "MinMessagePeers=1", "MinBlockPeers=1",
+            "MaxBehindDiff=2", "HeartbeatInterval=3s", "TipsetWait=30s",
+        ])
+    }
+
+    @Test func setParsesEachKind() throws {
+        var settings = PoolSettings()
+        try settings.set("DefaultPolicy", to: "RoundRobin")
+        try settings.set("MaxSyncBehind", to: "1")
+        try settings.set("HeartbeatInterval", to: "500ms")
+        #expect(settings.defaultPolicy == .oneByIdRound)
+        #expect(settings.maxSyncBehind == 1)
+        #expect(try settings.value(of: "HeartbeatInterval") == "500ms")
+    }
+
+    @Test func typosNameTheValidChoices() {
+        var settings = PoolSettings()
+        let key = #expect(throws: SettingsError.self) { try settings.set("MaxSyncBehindd", to: "1") }
+        #expect(key?.description == "unknown setting 'MaxSyncBehindd'; expected one of: DefaultPolicy, PrimarySeed, MaxSyncBehind, MinMessagePeers, MinBlockPeers, MaxBehindDiff, HeartbeatInterval, TipsetWait")
+        let value = #expect(throws: SettingsError.self) { try settings.set("MinBlockPeers", to: "-1") }
+        #expect(value?.description == "MinBlockPeers: '-1' is not valid; expected a whole number ≥ 0")
+        let policy = #expect(throws: SettingsError.self) { try settings.set("DefaultPolicy", to: "Fastest") }
+        #expect(policy?.description.hasPrefix("DefaultPolicy: 'Fastest' is not valid; expected one of OneByIndexAsc, OneByIndexDesc") == true)
+        #expect(throws: SettingsError.self) { try settings.set("HeartbeatInterval", to: "1ms") }
+        #expect(settings == PoolSettings())
+    }
+
+    @Test func apirtConfigAppliesAllOrNothing() throws {
+        var override = APIRouteOverride(route: RouteEntry.unlisted(name: "ChainNotify"))
+        try override.apply(apirtConfig: "OneByIdRound,false,0s")
+        #expect(override.policy == .fixed(.oneByIdRound))
+        let before = override
+        #expect(throws: SettingsError.self) { try override.apply(apirtConfig: "OneByIndexAsc,maybe,0s") }
+        #expect(override == before)
+        #expect(throws: SettingsError.self) { try override.apply(apirtConfig: "OneByIndexAsc,false") }
+    }
+}
+
+@Suite struct PoolEnvironmentTests {
+    static let token = APIInfoTests.token
+
+    @Test func theSeedsExampleEnvironment() throws {
+        let environment = try PoolEnvironment.load([
+            "FULLNODE_API_POOL_INFO": "\(Self.token):/ip4/192.168.2.205/tcp/1234/http:daemon_01,\(Self.token):/ip4/192.168.2.206/tcp/1234/http:daemon_02",
+            "FULLNODE_API_INFO": "\(Self.token):/ip4/192.168.2.100/tcp/1234/http",
+            "FPOOL_PRIMARY_SEED": "1", "FPOOL_MAX_SYNC_BEHIND": "1",
+            "ChainNotify_APIRT_CONFIG": "OneByIdRound,false,0s", "ChainGetBlock_APIRT_CONFIG": "OneByIndexAsc,false,0s",
+        ])
+        #expect(environment.nodes.map(\.name) == ["daemon_01", "daemon_02", "192.168.2.100"])
+        #expect(environment.settings.primarySeed == 1)
+        #expect(environment.settings.maxSyncBehind == 1)
+        #expect(environment.apiOverrides["ChainNotify"]?.policy == .fixed(.oneByIdRound))
+        #expect(environment.apiOverrides["ChainGetBlock"]?.policy == .fixed(.oneByIndexAsc))
+        #expect(environment.usePool)
+    }
+
+    @Test func legacyNodeAlreadyInThePoolIsNotAddedTwice() throws {
+        let entry = "\(Self.token):/ip4/10.0.0.1/tcp/1234/http"
+        let environment = try PoolEnvironment.load(["FULLNODE_API_POOL_INFO": entry + ":a", "FULLNODE_API_INFO": entry])
+        #expect(environment.nodes.count == 1)
+    }
+
+    @Test func passThroughUsesOnlyTheLegacyNode() throws {
+        let environment = try PoolEnvironment.load([
+            "FULLNODE_API_POOL_INFO": "\(Self.token):/ip4/10.0.0.2/tcp/1234/http:b",
+            "FULLNODE_API_INFO": "\(Self.token):/ip4/10.0.0.1/tcp/1234/http", "FULLNODE_API_USE_POOL": "false",
+        ])
+        #expect(!environment.usePool)
+        #expect(environment.nodes.map(\.address.host) == ["10.0.0.1"])
+    }
+
+    @Test func everyProblemIsReportedAtOnce() {
+        let error = #expect(throws: EnvironmentError.self) {
+            try PoolEnvironment.load([
+                "FULLNODE_API_POOL_INFO": "\(Self.token):/ip4/10.0.0.2/tcp/x/http:b",
+                "FPOOL_MIN_MESSAGE_PEERS": "many",
+                "ChainHed_APIRT_CONFIG": "OneByIdRound,false,0s",
+                "FULLNODE_API_USE_POOL": "perhaps",
+            ])
+        }
+        #expect(error?.problems == [
+            "FULLNODE_API_POOL_INFO entry 1 (<token>:/ip4/10.0.0.2/tcp/x/http:b): bad multiaddr '/ip4/10.0.0.2/tcp/x/http': bad port 'x'; expected 1…65535",
+            "FULLNODE_API_USE_POOL: 'perhaps' is not valid; expected true or false",
+            "FPOOL_MIN_MESSAGE_PEERS: MinMessagePeers: 'many' is not valid; expected a whole number ≥ 0",
+            "ChainHed_APIRT_CONFIG: unknown API 'ChainHed'; did you mean ChainHead?",
+        ])
+        #expect(error?.description.contains(Self.token) == false)
+    }
+
+    @Test func noDaemonsIsAnError() {
+        let error = #expect(throws: EnvironmentError.self) { try PoolEnvironment.load([:]) }
+        #expect(error?.problems.first?.hasPrefix("no daemons configured") == true)
+    }
+}
