@@ -1,0 +1,55 @@
+// What a heartbeat measured on one node, and the smart-detection verdict on it.
+
+/// One heartbeat's measurements (Session, ChainHead, SyncState, NodeStatus(false)).
+public struct NodeHealth: Sendable, Hashable {
+    public var head: Int64
+    /// NodeStatus SyncStatus.Behind.
+    public var behind: UInt64
+    public var messagePeers: UInt64
+    public var blockPeers: UInt64
+
+    public init(head: Int64, behind: UInt64, messagePeers: UInt64, blockPeers: UInt64) {
+        self.head = head
+        self.behind = behind
+        self.messagePeers = messagePeers
+        self.blockPeers = blockPeers
+    }
+}
+
+/// Why a node may not serve calls now. The text is what `node list` and the log show.
+public enum DisableReason: Sendable, Hashable, CustomStringConvertible {
+    case unreachable(String)
+    case syncBehind(behind: UInt64, max: UInt64)
+    case fewMessagePeers(have: UInt64, min: UInt64)
+    case fewBlockPeers(have: UInt64, min: UInt64)
+    case behindBestHead(head: Int64, best: Int64, max: UInt64)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let detail): "unreachable: \(detail)"
+        case .syncBehind(let behind, let max): "sync behind \(behind) > MaxSyncBehind \(max)"
+        case .fewMessagePeers(let have, let min): "message peers \(have) < MinMessagePeers \(min)"
+        case .fewBlockPeers(let have, let min): "block peers \(have) < MinBlockPeers \(min)"
+        case .behindBestHead(let head, let best, let max): "head \(head) is \(best - head) below the best head \(best) > MaxBehindDiff \(max)"
+        }
+    }
+}
+
+/// Smart detection (PRODUCT.md §3.2): per-node rules and the cross-node head comparison.
+public enum HealthEvaluator {
+    /// The verdict for every node: nil means healthy. `health[i]` nil means the heartbeat
+    /// failed, with `failures[i]` saying how.
+    public static func evaluate(health: [NodeHealth?], failures: [String?], settings: PoolSettings) -> [DisableReason?] {
+        let best = health.compactMap { $0?.head }.max() ?? 0
+        return health.indices.map { index in
+            guard let node = health[index] else { return .unreachable(failures[index] ?? "no answer") }
+            if node.behind > settings.maxSyncBehind { return .syncBehind(behind: node.behind, max: settings.maxSyncBehind) }
+            if node.messagePeers < settings.minMessagePeers { return .fewMessagePeers(have: node.messagePeers, min: settings.minMessagePeers) }
+            if node.blockPeers < settings.minBlockPeers { return .fewBlockPeers(have: node.blockPeers, min: settings.minBlockPeers) }
+            if best - node.head > Int64(settings.maxBehindDiff) {
+                return .behindBestHead(head: node.head, best: best, max: settings.maxBehindDiff)
+            }
+            return nil
+        }
+    }
+}
