@@ -23,6 +23,9 @@ public struct PoolEnvironment: Sendable {
 
     static let apirtSuffix = "_APIRT_CONFIG"
 
+    /// An empty configuration with default settings (for embedding and tests).
+    public init() {}
+
     /// Reads the environment.
     ///
     /// - Throws: `EnvironmentError` listing every bad variable or entry (tokens redacted).

@@ -1,0 +1,68 @@
+// How the runtime talks to one daemon. PoolServer implements it over WebSocket; tests fake it.
+
+/// A daemon's answer to one forwarded call.
+public enum NodeReply: Sendable, Equatable {
+    /// The raw JSON of the `result` member, passed to the client untouched.
+    case result([UInt8])
+    /// The daemon's error answer.
+    case error(code: Int64, message: String)
+    /// No answer: whether the request may have reached the daemon, and what happened.
+    case unreachable(ErrorClass.NetworkFailure, detail: String)
+}
+
+/// What one heartbeat learns from a daemon.
+public struct NodeProbe: Sendable, Equatable {
+    /// `Session()`: a new value means the daemon restarted.
+    public var session: String
+    public var health: NodeHealth
+
+    public init(session: String, health: NodeHealth) {
+        self.session = session
+        self.health = health
+    }
+}
+
+/// Values from an upstream channel, and its end.
+public enum ChannelEvent: Sendable, Equatable {
+    /// One `xrpc.ch.val` value, as raw JSON.
+    case value([UInt8])
+    /// The daemon closed the channel, or the connection to it dropped.
+    case closed
+}
+
+/// An open upstream channel.
+public protocol NodeChannel: Sendable {
+    /// Stops the upstream channel (`xrpc.cancel`); no more events are delivered.
+    func cancel() async
+}
+
+/// One daemon's API, as the pool needs it.
+///
+/// Concurrency: implementations are called from many tasks at once.
+public protocol NodeConnection: Sendable {
+    /// Forwards a call; never throws: every outcome is a `NodeReply`.
+    func call(_ call: PoolCall) async -> NodeReply
+    /// Opens a channel method (ChainNotify, MpoolSub, …); events go to `events` in order.
+    func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<any NodeChannel, NodeCallFailure>
+    /// Session, ChainHead, SyncState and NodeStatus(false), as one heartbeat.
+    func probe() async -> Result<NodeProbe, NodeCallFailure>
+    /// `StateLookupID(address, [])`.
+    func lookupID(_ address: String) async -> Result<String, NodeCallFailure>
+}
+
+/// Why a typed call to a daemon failed.
+public struct NodeCallFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public let reply: NodeReply
+
+    public init(_ reply: NodeReply) {
+        self.reply = reply
+    }
+
+    public var description: String {
+        switch self.reply {
+        case .result: "unexpected result"
+        case .error(let code, let message): "RPC error (\(code)): \(message)"
+        case .unreachable(_, let detail): detail
+        }
+    }
+}

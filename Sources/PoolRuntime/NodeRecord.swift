@@ -1,0 +1,44 @@
+// One daemon in the pool: identity, operator state, health, and its connection.
+
+/// The operator's and the health checker's verdict on a node.
+public enum NodeState: Sendable, Hashable, CustomStringConvertible {
+    case running
+    /// Operator paused it (`node set --key=status --val=pause`).
+    case paused
+    /// Operator removed it (`--val=exit`); it stays listed until the process restarts.
+    case exited
+    /// The heartbeat disabled it; it comes back by itself when healthy.
+    case disabled(DisableReason)
+
+    public var description: String {
+        switch self {
+        case .running: "running"
+        case .paused: "paused"
+        case .exited: "exited"
+        case .disabled(let reason): "disabled (\(reason))"
+        }
+    }
+
+    public var isAvailable: Bool { self == .running }
+}
+
+/// A node as `node list` shows it and routing reads it. A value: the pool replaces it whole.
+public struct NodeRecord: Sendable {
+    /// Position in the pool (index order for the policies).
+    public let index: Int
+    public let endpoint: NodeEndpoint
+    /// The daemon's `Session` UUID; nil until the first heartbeat reaches it.
+    public var id: String?
+    public var state: NodeState
+    /// Only sealing-marked nodes serve routes with `filter=sealing`.
+    public var sealing: Bool
+    /// The last heartbeat's measurements (kept while disabled, for display).
+    public var health: NodeHealth?
+    let connection: any NodeConnection
+
+    var candidate: Candidate {
+        Candidate(
+            index: self.index, head: self.health?.head ?? 0, messagePeers: self.health?.messagePeers ?? 0,
+            blockPeers: self.health?.blockPeers ?? 0)
+    }
+}

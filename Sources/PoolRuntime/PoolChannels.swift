@@ -1,0 +1,109 @@
+// Client channels (ChainNotify, MpoolSub, …) and closing them when their node is lost.
+
+import Synchronization
+
+/// A client channel served from one node.
+struct PoolChannelRecord: Sendable {
+    let id: Int
+    let node: Int
+    /// The node's Session when the channel opened: a restart ends the channel.
+    let session: String?
+    let upstream: any NodeChannel
+    /// Tells the client the channel is closed (the server sends `xrpc.ch.close`).
+    let closeTowardsClient: @Sendable () -> Void
+}
+
+/// Why a channel could not be opened: the answer to give the client.
+public struct PoolRefusal: Error, Sendable, Equatable {
+    public let reply: PoolReply
+}
+
+/// A channel the pool opened for a client.
+public struct PoolChannel: Sendable {
+    public let id: Int
+    /// The serving node's index.
+    public let node: Int
+}
+
+/// True the first time only.
+final class OnceFlag: Sendable {
+    private let fired = Atomic<Bool>(false)
+
+    func fire() -> Bool { !self.fired.exchange(true, ordering: .acquiringAndReleasing) }
+}
+
+extension Pool {
+    /// Opens a channel method on the node routing picks for it. `events` gets the upstream
+    /// values in order, then `.closed` exactly once: when the daemon closes it, or when the pool
+    /// closes it because its node was disabled, paused, exited or restarted.
+    public func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<PoolChannel, PoolRefusal> {
+        let plan: CallPlan
+        switch await self.plan(call) {
+        case .ready(let made): plan = made
+        case .refused(let reply): return .failure(PoolRefusal(reply: reply))
+        }
+        var lastFailure: PoolReply = .failed("no node available for \(call.method)")
+        for candidate in plan.order {
+            let (connection, session, name) = self.state.withLock { state in
+                (state.nodes[candidate.index].connection, state.nodes[candidate.index].id, state.nodes[candidate.index].endpoint.name)
+            }
+            let closed = OnceFlag()
+            let once: @Sendable (ChannelEvent) -> Void = { event in
+                if case .closed = event, !closed.fire() { return }
+                events(event)
+            }
+            switch await connection.openChannel(call, events: once) {
+            case .success(let upstream):
+                self.countCall(node: candidate.index)
+                let id = self.state.withLock { state in
+                    defer { state.nextChannelID += 1 }
+                    let id = state.nextChannelID
+                    state.channels[id] = PoolChannelRecord(
+                        id: id, node: candidate.index, session: session, upstream: upstream, closeTowardsClient: { once(.closed) })
+                    return id
+                }
+                // The node may have been lost between routing and registration.
+                let lost = self.state.withLock { Self.nodesChanged(&$0) }
+                self.close(lost, reason: "node lost while the channel opened")
+                self.observer.callFinished(method: call.method, node: name, succeeded: true)
+                return .success(PoolChannel(id: id, node: candidate.index))
+            case .failure(let failure):
+                lastFailure = Self.reply(failure.reply, node: candidate.index)
+                guard case .unreachable(.notSent, let detail) = failure.reply else { return .failure(PoolRefusal(reply: lastFailure)) }
+                self.observer.callRetried(method: call.method, node: name, reason: "network: \(detail)")
+            }
+        }
+        return .failure(PoolRefusal(reply: lastFailure))
+    }
+
+    /// The client cancelled its channel: stop the upstream one.
+    public func closeChannel(_ id: Int) async {
+        let record = self.state.withLock { $0.channels.removeValue(forKey: id) }
+        await record?.upstream.cancel()
+    }
+
+    /// Open channels, by node index.
+    public var openChannels: [Int: Int] {
+        self.state.withLock { state in state.channels.values.reduce(into: [:]) { $0[$1.node, default: 0] += 1 } }
+    }
+
+    /// Closes channels towards their clients and upstream; called outside the lock.
+    func close(_ channels: [PoolChannelRecord], reason: String) {
+        guard !channels.isEmpty else { return }
+        for channel in channels {
+            channel.closeTowardsClient()
+            Task { await channel.upstream.cancel() }
+        }
+        let byNode = Dictionary(grouping: channels, by: \.node)
+        let names = self.state.withLock { state in byNode.keys.map { ($0, state.nodes[$0].endpoint.name) } }
+        for (node, name) in names { self.observer.channelsClosed(node: name, count: byNode[node]?.count ?? 0, reason: reason) }
+    }
+
+    static func reply(_ reply: NodeReply, node: Int) -> PoolReply {
+        switch reply {
+        case .result(let bytes): .result(bytes, node: node)
+        case .error(let code, let message): .error(code: code, message: message, node: node)
+        case .unreachable(_, let detail): .failed(detail)
+        }
+    }
+}

@@ -1,0 +1,29 @@
+// How the runtime reports what it does; PoolServer connects this to swift-log and metrics.
+
+/// Events worth a log line or a metric. Called synchronously from the runtime: implementations
+/// must be quick and must not call back into the pool.
+public protocol PoolObserver: Sendable {
+    /// A node changed state (logged once per change, not every heartbeat).
+    func nodeStateChanged(node: String, from: NodeState, to: NodeState)
+    /// A node's Session changed: the daemon restarted.
+    func nodeRestarted(node: String, oldSession: String, newSession: String)
+    /// A call is being sent to the next node after `node` failed.
+    func callRetried(method: String, node: String, reason: String)
+    /// A call's final outcome.
+    func callFinished(method: String, node: String?, succeeded: Bool)
+    /// A method in no route table was forwarded (reported once per name).
+    func unlistedMethod(_ name: String)
+    /// Channels served by a lost node were closed towards their clients.
+    func channelsClosed(node: String, count: Int, reason: String)
+}
+
+/// Reports nothing; the default.
+public struct SilentPoolObserver: PoolObserver {
+    public init() {}
+    public func nodeStateChanged(node: String, from: NodeState, to: NodeState) {}
+    public func nodeRestarted(node: String, oldSession: String, newSession: String) {}
+    public func callRetried(method: String, node: String, reason: String) {}
+    public func callFinished(method: String, node: String?, succeeded: Bool) {}
+    public func unlistedMethod(_ name: String) {}
+    public func channelsClosed(node: String, count: Int, reason: String) {}
+}

@@ -1,0 +1,212 @@
+// Routing one call: candidates, policy or primary binding, tipset-aware order, retries.
+
+import GeneratedRoutes
+import RouteModel
+
+/// A plan, or the answer to give at once.
+enum PlanOutcome: Sendable {
+    case ready(CallPlan)
+    case refused(PoolReply)
+}
+
+/// The nodes to try for one call, in order, and how.
+struct CallPlan: Sendable {
+    let order: [Candidate]
+    let fanOut: Bool
+    let route: RouteEntry
+    let timeout: GoDuration
+}
+
+extension Pool {
+    /// Routes one call and returns what the client should get.
+    public func call(_ call: PoolCall) async -> PoolReply {
+        let plan: CallPlan
+        switch await self.plan(call) {
+        case .ready(let made): plan = made
+        case .refused(let reply): return reply
+        }
+        let work: @Sendable () async -> PoolReply = {
+            plan.fanOut ? await self.fanOut(call, plan: plan) : await self.tryInOrder(call, plan: plan)
+        }
+        guard plan.timeout.milliseconds > 0 else { return await work() }
+        return await self.withTimeout(plan.timeout, method: call.method, work)
+    }
+
+    /// Picks the nodes for a call; waits (bounded) when none is suitable and nohang is false.
+    func plan(_ call: PoolCall) async -> PlanOutcome {
+        let route = call.route
+        if call.id == nil {
+            let first = self.state.withLock { $0.unlistedSeen.insert(route.name).inserted }
+            if first { self.observer.unlistedMethod(route.name) }
+        }
+        let callID = self.nextCallID(call.id)
+        let seedID = await self.seedID(for: call)
+        let (override, settings) = self.state.withLock { state in
+            (state.overrides[route.name] ?? APIRouteOverride(route: route), state.settings)
+        }
+        let wait = GoDuration(milliseconds: override.timeout.milliseconds > 0 ? override.timeout.milliseconds : settings.tipsetWait.milliseconds)
+        let deadline = self.clock.now + .milliseconds(Int(wait.milliseconds))
+        while true {
+            let (candidates, order, fanOut) = self.state.withLock { state -> ([Candidate], [Candidate], Bool) in
+                let candidates = override.filter == .sealing ? state.availableSealing : state.available
+                if let seedID, route.seed != nil {
+                    return (candidates, Self.boundOrder(candidates, seedID: seedID, state: state), false)
+                }
+                let policy = override.policy.resolved(poolDefault: state.settings.defaultPolicy)
+                let picked = NodePicker.order(candidates, policy: policy, callID: callID, seed: state.settings.primarySeed)
+                return (candidates, Array(picked), picked.fanOut)
+            }
+            if candidates.isEmpty {
+                if override.nohang { return .refused(.failed("no node available for \(call.method) (nohang)")) }
+            } else if let height = call.facts.height, !candidates.contains(where: { $0.head >= height }) {
+                // Tipset-aware: no node has reached the epoch yet; wait for one rather than
+                // retrying into "block not found" — unless the wait is over.
+                if self.clock.now >= deadline { return .ready(CallPlan(order: order, fanOut: fanOut, route: route, timeout: override.timeout)) }
+            } else {
+                let ready = call.facts.height.map { height in order.filter { $0.head >= height } + order.filter { $0.head < height } } ?? order
+                return .ready(CallPlan(order: ready, fanOut: fanOut, route: route, timeout: override.timeout))
+            }
+            guard self.clock.now < deadline else {
+                return .refused(.failed("no node available for \(call.method) within \(wait)"))
+            }
+            await self.waitForNodeChange(until: deadline)
+        }
+    }
+
+    /// The sender's bound node first (explicit binding, else its actor ID mod the pool size),
+    /// then the others round robin from it.
+    static func boundOrder(_ candidates: [Candidate], seedID: UInt64, state: State) -> [Candidate] {
+        guard !candidates.isEmpty, !state.nodes.isEmpty else { return candidates }
+        let bound = self.boundNode(seedID: seedID, state: state)
+        let start = candidates.firstIndex { $0.index == bound } ?? Int(seedID % UInt64(candidates.count))
+        return (0..<candidates.count).map { candidates[(start + $0) % candidates.count] }
+    }
+
+    static func boundNode(seedID: UInt64, state: State) -> Int {
+        if let id = state.bindings[seedID], let index = state.nodes.firstIndex(where: { $0.id == id }) { return index }
+        return Int(seedID % UInt64(state.nodes.count))
+    }
+
+    /// The call's sender as an actor ID number, resolved once per address and cached.
+    func seedID(for call: PoolCall) async -> UInt64? {
+        guard call.route.seed != nil, let sender = call.facts.sender else { return nil }
+        if let id = Self.idNumber(sender) { return self.remember(sender, id) }
+        if let cached = self.state.withLock({ $0.seedIDs[sender] }) { return cached }
+        let connections = self.state.withLock { state in state.available.map { state.nodes[$0.index].connection } }
+        for connection in connections {
+            if case .success(let id) = await connection.lookupID(sender), let number = Self.idNumber(id) {
+                return self.remember(sender, number)
+            }
+        }
+        // Not resolvable (yet): a stable hash still binds the address to one node.
+        return sender.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+    }
+
+    private func remember(_ sender: String, _ id: UInt64) -> UInt64 {
+        self.state.withLock { $0.seedIDs[sender] = id }
+        return id
+    }
+
+    /// `f01234` / `t01234` → 1234.
+    static func idNumber(_ address: String) -> UInt64? {
+        guard address.count > 2, address.hasPrefix("f0") || address.hasPrefix("t0") else { return nil }
+        return UInt64(address.dropFirst(2))
+    }
+
+    /// Tries nodes one after another until one answers for real.
+    func tryInOrder(_ call: PoolCall, plan: CallPlan) async -> PoolReply {
+        var last: PoolReply = .failed("no node available for \(call.method)")
+        for candidate in plan.order {
+            if Task.isCancelled { break }
+            let (connection, name) = self.state.withLock { ($0.nodes[candidate.index].connection, $0.nodes[candidate.index].endpoint.name) }
+            let reply = await connection.call(call)
+            self.countCall(node: candidate.index)
+            let failure: ErrorClass
+            switch reply {
+            case .result(let bytes):
+                self.observer.callFinished(method: call.method, node: name, succeeded: true)
+                return .result(bytes, node: candidate.index)
+            case .error(let code, let message):
+                failure = ErrorClassifier.classify(code: code, message: message)
+            case .unreachable(let network, _):
+                failure = .network(network)
+            }
+            last = Self.reply(reply, node: candidate.index)
+            switch RetryRule.decide(failure, route: plan.route) {
+            case .retryElsewhere(let reason):
+                self.observer.callRetried(method: call.method, node: name, reason: reason)
+            case .returnAnswer, .resolveAmbiguousPush:
+                self.observer.callFinished(method: call.method, node: name, succeeded: false)
+                return last
+            case .treatAsSuccess:
+                self.observer.callFinished(method: call.method, node: name, succeeded: true)
+                return last
+            }
+        }
+        self.observer.callFinished(method: call.method, node: nil, succeeded: false)
+        return last
+    }
+
+    /// AllWithFirstSucceed: every node at once, the first success wins, the rest are cancelled.
+    func fanOut(_ call: PoolCall, plan: CallPlan) async -> PoolReply {
+        let targets = self.state.withLock { state in plan.order.map { ($0.index, state.nodes[$0.index].connection) } }
+        return await withTaskGroup(of: (Int, NodeReply).self) { group in
+            for (index, connection) in targets {
+                group.addTask { (index, await connection.call(call)) }
+            }
+            var last: PoolReply = .failed("no node available for \(call.method)")
+            for await (index, reply) in group {
+                self.countCall(node: index)
+                if case .result(let bytes) = reply {
+                    group.cancelAll()
+                    return .result(bytes, node: index)
+                }
+                last = Self.reply(reply, node: index)
+            }
+            return last
+        }
+    }
+
+    /// Runs `work`, or answers "timeout" when the API's timeout passes first.
+    func withTimeout(_ timeout: GoDuration, method: String, _ work: @escaping @Sendable () async -> PoolReply) async -> PoolReply {
+        await withTaskGroup(of: PoolReply?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                try? await self.clock.sleep(for: .milliseconds(Int(timeout.milliseconds)))
+                return Task.isCancelled ? nil : .failed("\(method): timeout after \(timeout)")
+            }
+            defer { group.cancelAll() }
+            for await reply in group {
+                if let reply { return reply }
+            }
+            return .failed("\(method): cancelled")
+        }
+    }
+
+    /// Returns when the nodes change (a heartbeat, an operator change) or at `deadline`.
+    func waitForNodeChange(until deadline: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.nextNodeChange() }
+            group.addTask { try? await self.clock.sleep(for: deadline - self.clock.now) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func nextNodeChange() async {
+        let id = self.state.withLock { state in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                self.state.withLock { state in
+                    if Task.isCancelled { continuation.resume() } else { state.nodeWaiters[id] = continuation }
+                }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { $0.nodeWaiters.removeValue(forKey: id) }
+            waiter?.resume()
+        }
+    }
+}

@@ -1,0 +1,166 @@
+// Fakes for the pool's tests: daemons whose answers the test scripts, and a clock it drives.
+
+import GeneratedRoutes
+import PoolRuntime
+import RouteModel
+import Synchronization
+
+/// A daemon the test controls: its heartbeat answer, and how it answers calls.
+final class FakeNode: NodeConnection {
+    struct State {
+        var probe: Result<NodeProbe, NodeCallFailure>
+        var reply: @Sendable (PoolCall) async -> NodeReply = { _ in .result(Array("\"ok\"".utf8)) }
+        var calls: [String] = []
+        var channels: [FakeChannel] = []
+        var ids: [String: String] = [:]
+    }
+
+    let name: String
+    let state: Mutex<State>
+
+    init(name: String, head: Int64 = 100) {
+        self.name = name
+        self.state = Mutex(State(probe: .success(NodeProbe(session: "session-\(name)", health: NodeHealth(head: head, behind: 0, messagePeers: 5, blockPeers: 5)))))
+    }
+
+    func call(_ call: PoolCall) async -> NodeReply {
+        let reply = self.state.withLock { state in
+            state.calls.append(call.method)
+            return state.reply
+        }
+        return await reply(call)
+    }
+
+    func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<any NodeChannel, NodeCallFailure> {
+        let channel = FakeChannel(events: events)
+        self.state.withLock { $0.channels.append(channel) }
+        return .success(channel)
+    }
+
+    func probe() async -> Result<NodeProbe, NodeCallFailure> { self.state.withLock { $0.probe } }
+
+    func lookupID(_ address: String) async -> Result<String, NodeCallFailure> {
+        self.state.withLock { $0.ids[address] }.map { .success($0) } ?? .failure(NodeCallFailure(.error(code: 11, message: "actor not found")))
+    }
+
+    // Scripting.
+    func answer(_ reply: @escaping @Sendable (PoolCall) async -> NodeReply) { self.state.withLock { $0.reply = reply } }
+    func answerAlways(_ reply: NodeReply) { self.answer { _ in reply } }
+    func health(head: Int64 = 100, behind: UInt64 = 0, messagePeers: UInt64 = 5, blockPeers: UInt64 = 5, session: String? = nil) {
+        self.state.withLock { state in
+            let current = (try? state.probe.get())?.session ?? "session-\(self.name)"
+            state.probe = .success(NodeProbe(session: session ?? current, health: NodeHealth(head: head, behind: behind, messagePeers: messagePeers, blockPeers: blockPeers)))
+        }
+    }
+    func unreachable() { self.state.withLock { $0.probe = .failure(NodeCallFailure(.unreachable(.notSent, detail: "connection refused"))) } }
+    var calls: [String] { self.state.withLock { $0.calls } }
+    var channels: [FakeChannel] { self.state.withLock { $0.channels } }
+}
+
+final class FakeChannel: NodeChannel {
+    let events: @Sendable (ChannelEvent) -> Void
+    private let cancelled = Mutex(false)
+
+    init(events: @escaping @Sendable (ChannelEvent) -> Void) {
+        self.events = events
+    }
+
+    func cancel() async { self.cancelled.withLock { $0 = true } }
+    var isCancelled: Bool { self.cancelled.withLock { $0 } }
+}
+
+/// Records what the pool reports.
+final class RecordingObserver: PoolObserver {
+    let events = Mutex<[String]>([])
+
+    func nodeStateChanged(node: String, from: NodeState, to: NodeState) { self.record("\(node): \(from) -> \(to)") }
+    func nodeRestarted(node: String, oldSession: String, newSession: String) { self.record("\(node): restarted") }
+    func callRetried(method: String, node: String, reason: String) { self.record("retry \(method) after \(node): \(reason)") }
+    func callFinished(method: String, node: String?, succeeded: Bool) {}
+    func unlistedMethod(_ name: String) { self.record("unlisted \(name)") }
+    func channelsClosed(node: String, count: Int, reason: String) { self.record("\(node): closed \(count) channels") }
+
+    private func record(_ event: String) { self.events.withLock { $0.append(event) } }
+    var all: [String] { self.events.withLock { $0 } }
+}
+
+/// A clock that moves only when the test says so.
+final class ManualClock: PoolClock {
+    private struct State {
+        var now: Duration = .zero
+        var sleepers: [(deadline: Duration, continuation: CheckedContinuation<Void, any Error>, id: Int)] = []
+        var nextID = 0
+        var sleeperWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state = Mutex(State())
+
+    var now: Duration { self.state.withLock { $0.now } }
+
+    func sleep(for duration: Duration) async throws {
+        let id = self.state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                    state.sleepers.append((state.now + duration, continuation, id))
+                    let count = state.sleepers.count
+                    let ready = state.sleeperWaiters.filter { $0.count <= count }.map(\.continuation)
+                    state.sleeperWaiters.removeAll { $0.count <= count }
+                    return ready
+                }
+                ready.forEach { $0.resume() }
+            }
+        } onCancel: {
+            let sleeper = self.state.withLock { state -> CheckedContinuation<Void, any Error>? in
+                guard let position = state.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.sleepers.remove(at: position).continuation
+            }
+            sleeper?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Moves time forward and wakes every sleeper now due.
+    func advance(by duration: Duration) {
+        let due = self.state.withLock { state in
+            state.now += duration
+            let due = state.sleepers.filter { $0.deadline <= state.now }
+            state.sleepers.removeAll { $0.deadline <= state.now }
+            return due.map(\.continuation)
+        }
+        due.forEach { $0.resume() }
+    }
+
+    /// Returns once at least `count` tasks are sleeping on this clock.
+    func waitForSleepers(_ count: Int) async {
+        await withCheckedContinuation { continuation in
+            let ready = self.state.withLock { state -> Bool in
+                if state.sleepers.count >= count { return true }
+                state.sleeperWaiters.append((count, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+}
+
+/// A pool over fake nodes, checked once so they serve.
+func makePool(_ nodes: [FakeNode], settings: (inout PoolSettings) -> Void = { _ in }, observer: RecordingObserver = RecordingObserver(), clock: ManualClock = ManualClock()) async -> Pool {
+    var environment = PoolEnvironment()
+    settings(&environment.settings)
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJBbGxvdyI6WyJyZWFkIl19.c2ln"
+    environment.nodes = nodes.enumerated().map { index, node in
+        NodeEndpoint(token: token, address: try! Multiaddr(parsing: "/ip4/10.0.0.\(index + 1)/tcp/1234/http"), name: node.name)
+    }
+    let byName = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) })
+    let pool = Pool(environment: environment, connect: { byName[$0.name]! }, observer: observer, clock: clock)
+    await pool.heartbeat()
+    return pool
+}
+
+/// A call of a v1 method with facts.
+func call(_ method: V1Method, sender: String? = nil, height: Int64? = nil) -> PoolCall {
+    PoolCall(id: .v1(method), method: "Filecoin." + method.route.name, version: .v1, params: Array("[]".utf8), facts: CallFacts(sender: sender, height: height))
+}
