@@ -90,7 +90,7 @@ public final class Pool: Sendable {
     /// Applies an operator change to the node whose id (Session UUID) or name is `node`.
     ///
     /// - Throws: `PoolCommandError` naming the known nodes when `node` matches none.
-    public func setNode(_ node: String, _ change: NodeChange) throws(PoolCommandError) {
+    public func setNode(_ node: String, _ change: NodeChange) async throws(PoolCommandError) {
         let closed = try self.state.withLock { state throws(PoolCommandError) -> [PoolChannelRecord] in
             guard let index = state.nodes.firstIndex(where: { $0.id == node || $0.endpoint.name == node }) else {
                 let known = state.nodes.map { $0.id ?? $0.endpoint.name }
@@ -111,7 +111,7 @@ public final class Pool: Sendable {
             }
             return Self.nodesChanged(&state)
         }
-        self.close(closed, reason: "node \(node) \(change)")
+        await self.close(closed, reason: "node \(node) \(change)")
     }
 
     /// Rebuilds the candidate lists, wakes waiting calls, and returns the channels whose node

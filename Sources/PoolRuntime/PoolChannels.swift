@@ -64,7 +64,7 @@ extension Pool {
                 }
                 // The node may have been lost between routing and registration.
                 let lost = self.state.withLock { Self.nodesChanged(&$0) }
-                self.close(lost, reason: "node lost while the channel opened")
+                await self.close(lost, reason: "node lost while the channel opened")
                 self.observer.callFinished(method: call.method, node: name, succeeded: true)
                 return .success(PoolChannel(id: id, node: candidate.index))
             case .failure(let failure):
@@ -87,13 +87,11 @@ extension Pool {
         self.state.withLock { state in state.channels.values.reduce(into: [:]) { $0[$1.node, default: 0] += 1 } }
     }
 
-    /// Closes channels towards their clients and upstream; called outside the lock.
-    func close(_ channels: [PoolChannelRecord], reason: String) {
+    /// Closes channels towards their clients, then upstream; called outside the lock.
+    func close(_ channels: [PoolChannelRecord], reason: String) async {
         guard !channels.isEmpty else { return }
-        for channel in channels {
-            channel.closeTowardsClient()
-            Task { await channel.upstream.cancel() }
-        }
+        for channel in channels { channel.closeTowardsClient() }
+        for channel in channels { await channel.upstream.cancel() }
         let byNode = Dictionary(grouping: channels, by: \.node)
         let names = self.state.withLock { state in byNode.keys.map { ($0, state.nodes[$0].endpoint.name) } }
         for (node, name) in names { self.observer.channelsClosed(node: name, count: byNode[node]?.count ?? 0, reason: reason) }

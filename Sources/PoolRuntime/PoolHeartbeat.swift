@@ -53,7 +53,7 @@ extension Pool {
             }
             return Self.nodesChanged(&state)
         }
-        self.close(lost, reason: "heartbeat")
+        await self.close(lost, reason: "heartbeat")
     }
 
     /// Heartbeats on the hot-settable interval until the task is cancelled.
