@@ -117,7 +117,12 @@ public final class SimCluster: Sendable {
             return tasks
         }
         tasks.forEach { $0.cancel() }
-        await self.control.withLock { $0 }?.stop()
+        // Dropping the control server also breaks its reference back to this cluster.
+        let control = self.control.withLock { control in
+            defer { control = nil }
+            return control
+        }
+        await control?.stop()
         for server in self.servers { await server.stop() }
     }
 
@@ -148,6 +153,20 @@ public final class SimCluster: Sendable {
     public var networkHeight: Int64 { self.world.networkHeight }
 
     public func viewHeight(daemon: Int) -> Int64 { self.world.viewHeight(daemon) }
+
+    /// Publishes every daemon's local messages now, as if the propagation delay had passed
+    /// (for daemons that can publish: running, with message peers).
+    public func propagateNow() {
+        self.world.state.withLock { SimWorld.propagateDue(&$0, delay: .zero, now: .now) }
+    }
+
+    /// StateWaitMsg calls waiting on `daemon` now.
+    public func waitingCalls(daemon: Int) -> Int { self.world.state.withLock { $0.daemons[daemon].waiters.count } }
+
+    /// Returns once `daemon` has at least `count` StateWaitMsg calls waiting.
+    public func waitForWaiters(daemon: Int, count: Int) async {
+        await self.world.waitForWaiters(daemon: daemon, count: count)
+    }
 
     /// Calls answered by `daemon` so far.
     public func calls(daemon: Int) -> UInt64 { self.world.state.withLock { $0.daemons[daemon].calls } }

@@ -23,6 +23,7 @@ final class SimControlServer: Sendable {
     let cluster: SimCluster
     let logger: Logger
     private let listener = Mutex<(any Channel)?>(nil)
+    private let acceptTask = Mutex<Task<Void, Never>?>(nil)
 
     init(cluster: SimCluster, logger: Logger) {
         self.cluster = cluster
@@ -41,18 +42,20 @@ final class SimControlServer: Sendable {
                 }
             }
         self.listener.withLock { $0 = server.channel }
-        Task {
+        let task = Task<Void, Never> {
             await withDiscardingTaskGroup { group in
-                try? await server.executeThenClose { inbound in
+                _ = try? await server.executeThenClose { inbound in
                     for try await connection in inbound {
                         group.addTask { try? await self.serve(connection) }
                     }
                 }
             }
         }
+        self.acceptTask.withLock { $0 = task }
     }
 
     func stop() async {
+        self.acceptTask.withLock { $0 }?.cancel()
         try? await self.listener.withLock { $0 }?.close()
     }
 
@@ -135,8 +138,14 @@ final class SimControlServer: Sendable {
             guard let method = json["method"]?.string, let message = json["message"]?.string else {
                 throw SimControlError(message: "fail needs 'method' and 'message' (and optional 'count', 'code')")
             }
+            let name = method.hasPrefix("Filecoin.") ? String(method.dropFirst("Filecoin.".count)) : method
+            guard SimMethods.served.contains(name) else {
+                throw SimControlError(
+                    message:
+                        "fail: the simulator does not serve '\(method)'; methods: \(SimMethods.served.sorted().joined(separator: ", "))")
+            }
             return .failNext(
-                method: method, count: Int(json["count"]?.int ?? 1), error: RPCError(code: json["code"]?.int ?? 1, message: message))
+                method: name, count: Int(json["count"]?.int ?? 1), error: RPCError(code: json["code"]?.int ?? 1, message: message))
         default:
             throw SimControlError(
                 message:
@@ -154,8 +163,8 @@ final class SimControlServer: Sendable {
                         [
                             "index": .int(Int64(daemon.index)), "name": .string(daemon.name), "port": .int(Int64(daemon.port)),
                             "session": .string(daemon.session), "running": .bool(daemon.running),
-                            "head": .int(daemon.viewHeight(network: state.chain.height)), "lag": .int(daemon.lag),
-                            "syncPaused": .bool(daemon.frozenAt != nil), "messagePeers": .int(Int64(daemon.messagePeers)),
+                            "head": .int(daemon.head), "lag": .int(daemon.lag),
+                            "syncPaused": .bool(daemon.syncPaused), "messagePeers": .int(Int64(daemon.messagePeers)),
                             "blockPeers": .int(Int64(daemon.blockPeers)), "blackHole": .bool(daemon.blackHole),
                             "latencyMs": .int(Int64(daemon.latencyMilliseconds)), "calls": .int(Int64(daemon.calls)),
                             "apiInfo": .string("\(daemon.adminToken):/ip4/127.0.0.1/tcp/\(daemon.port)/http:\(daemon.name)"),

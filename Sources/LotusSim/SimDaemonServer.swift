@@ -73,13 +73,17 @@ final class SimDaemonServer: Sendable {
 
     /// Closes the listener and every connection.
     func stop() async {
-        let (listener, connections) = self.state.withLock { state in
+        let (listener, task, connections) = self.state.withLock { state in
             defer {
                 state.listener = nil
+                state.acceptTask = nil
                 state.connections = [:]
             }
-            return (state.listener, Array(state.connections.values))
+            return (state.listener, state.acceptTask, Array(state.connections.values))
         }
+        // Cancelling the accept task cancels every connection's task too: black-holed and
+        // long-polling HTTP requests end instead of leaking.
+        task?.cancel()
         try? await listener?.close()
         for connection in connections { try? await connection.channel.close() }
     }
@@ -211,7 +215,9 @@ final class SimDaemonServer: Sendable {
                     let (status, reply) = await self.answerHTTP(requestHead, body: body, tooBig: tooBig)
                     guard let reply else { continue }
                     var headers = HTTPHeaders([("Content-Length", String(reply.count))])
-                    headers.add(name: "Content-Type", value: status == .ok ? "application/json" : "text/plain; charset=utf-8")
+                    headers.add(
+                        name: "Content-Type",
+                        value: status == .ok || status == .internalServerError ? "application/json" : "text/plain; charset=utf-8")
                     try await outbound.write(.head(HTTPResponseHead(version: requestHead.version, status: status, headers: headers)))
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: reply))))
                     try await outbound.write(.end(nil))
@@ -234,7 +240,10 @@ final class SimDaemonServer: Sendable {
         let processor = SimRequestProcessor(
             world: self.world, daemon: self.index, version: version, permissions: permissions, channelsSupported: false)
         switch await processor.process(body) {
-        case .reply(let frame): return (.ok, frame.encoded())
+        case .reply(let frame):
+            // go-jsonrpc answers protocol errors (bad JSON, unknown method, …) with HTTP 500.
+            let protocolError = frame["error"]?["code"]?.int.map { (-32768)...(-32000) ~= $0 } ?? false
+            return (protocolError ? .internalServerError : .ok, frame.encoded())
         case .openChannel(let id, _): return (.ok, RPCFrames.error(id: id, .noChannelSupport("channel")).encoded())
         case .cancel, .none: return (.ok, [])
         }

@@ -3,12 +3,6 @@
 import Foundation
 import LotusWire
 
-/// Where a channel's values go: the server's connection writes them out in order.
-struct SimChannelSink: Sendable {
-    let send: @Sendable (JSON) -> Void
-    let close: @Sendable () -> Void
-}
-
 /// A StateWaitMsg call waiting for its message to be included deep enough.
 struct SimWaiter: Sendable {
     let id: Int
@@ -31,7 +25,8 @@ struct SimDaemonState: Sendable {
     var blackHole = false
     var latencyMilliseconds = 0
     var failNext: [String: (count: Int, error: RPCError)] = [:]
-    var frozenAt: Int64?
+    /// Sync paused: the head stays where it is.
+    var syncPaused = false
     var lag: Int64 = 0
     var messagePeers = 5
     var blockPeers = 5
@@ -39,9 +34,11 @@ struct SimDaemonState: Sendable {
     var wallet: Set<String>
     /// Pushed here and not yet published to the network: sender ID → nonce → (message, when).
     var local: [String: [UInt64: (message: SimSignedMessage, at: ContinuousClock.Instant)]] = [:]
-    /// The head height ChainNotify subscribers were last told about.
-    var notifiedHeight: Int64 = 0
-    var subscriptions: [Int: (kind: SubscriptionKind, sink: SimChannelSink)] = [:]
+    /// The height this daemon has synced to (what ChainNotify subscribers were last told).
+    /// It only moves forward: a lagging or paused daemon stalls, it never reverts.
+    var head: Int64 = 0
+    /// Channel subscribers: each sends a value to its connection, in order.
+    var subscriptions: [Int: (kind: SubscriptionKind, send: @Sendable (JSON) -> Void)] = [:]
     var waiters: [SimWaiter] = []
     /// Calls answered, for the control endpoint's status.
     var calls: UInt64 = 0
@@ -56,9 +53,11 @@ struct SimDaemonState: Sendable {
         self.wallet = wallet
     }
 
-    /// The height this daemon has synced to, given the network's.
-    func viewHeight(network: Int64) -> Int64 {
-        max(0, min(self.frozenAt ?? .max, network - self.lag))
+    /// Where this daemon's head goes when the network is at `network`: forward to `network -
+    /// lag`, unless it is dead or its sync is paused.
+    func nextHead(network: Int64) -> Int64 {
+        guard self.running && !self.syncPaused else { return self.head }
+        return max(self.head, min(network, network - self.lag))
     }
 
     var adminToken: String { LotusJWT.sign(allow: ["read", "write", "sign", "admin"], secret: self.secret) }

@@ -39,11 +39,13 @@ enum SimJSON {
         ["ExitCode": 0, "Return": nil, "GasUsed": .int(message.message.gasLimit / 2), "EventsRoot": nil]
     }
 
-    /// `MsgLookup`: where a message was executed and its receipt.
-    static func lookup(_ inclusion: SimInclusion, tipset: SimTipSet) -> JSON {
-        [
+    /// `MsgLookup`: the tipset that executed the message (the one after its inclusion, as Lotus
+    /// reports it) and its receipt. The caller checks that tipset exists.
+    static func lookup(_ inclusion: SimInclusion, chain: SimChainState) -> JSON {
+        let executed = chain.tipset(at: inclusion.height + 1)!
+        return [
             "Message": self.cid(inclusion.message.cid), "Receipt": self.receipt(inclusion.message), "ReturnDec": nil,
-            "TipSet": self.key(tipset.cids), "Height": .int(inclusion.height),
+            "TipSet": self.key(executed.cids), "Height": .int(executed.height),
         ]
     }
 }

@@ -52,6 +52,15 @@ struct SimMessage: Sendable, Equatable {
         return number
     }
 
+    /// The gas fields GasEstimateMessageGas and MpoolPushMessage fill when left zero.
+    func withGasDefaults() -> SimMessage {
+        var message = self
+        if message.gasLimit == 0 { message.gasLimit = 1_500_000 }
+        if message.gasFeeCap == 0 { message.gasFeeCap = 100_000 }
+        if message.gasPremium == 0 { message.gasPremium = 1_000 }
+        return message
+    }
+
     /// The message's CID: a hash of its fields.
     var cid: String {
         SimIdentifiers.cid(

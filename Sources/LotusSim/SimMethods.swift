@@ -21,6 +21,7 @@ enum SimMethods {
         case "StateWaitMsg":
             let cid = try params.cid(0)
             let confidence = max(0, try params.int(1))
+            guard world.knows(cid, daemon: daemon) else { throw LotusErrorText.messageNotFound(cid) }
             return try await world.waitForMessage(cid: cid, confidence: confidence, daemon: daemon)
         case "MpoolPush":
             return SimJSON.cid(
@@ -52,7 +53,7 @@ enum SimMethods {
     {
         let daemon = state.daemons[index]
         let chain = state.chain
-        let view = daemon.viewHeight(network: chain.height)
+        let view = daemon.head
         let head = chain.tipset(at: view)!
 
         /// The tipset a key names, as far as this daemon has synced; the head for an empty key.
@@ -150,11 +151,12 @@ enum SimMethods {
             // v0: (cid); v1: (from tipset, cid, limit, allowReplaced).
             let cid = try params.cid(version == .v0 ? 0 : 1)
             if version == .v1 { _ = try tipset(0) }
-            guard let inclusion = chain.inclusion(of: cid), inclusion.height <= view else { return nil }
-            return SimJSON.lookup(inclusion, tipset: chain.tipset(at: inclusion.height)!)
+            if let inclusion = chain.inclusion(of: cid), inclusion.height + 1 <= view { return SimJSON.lookup(inclusion, chain: chain) }
+            guard SimWorld.knows(state, cid, daemon: index) else { throw LotusErrorText.messageNotFound(cid) }
+            return nil
         case "SyncState":
             let target = chain.tipset(at: chain.height)!
-            let synced = daemon.frozenAt == nil && view == chain.height
+            let synced = !daemon.syncPaused && view == chain.height
             return [
                 "ActiveSyncs": [
                     [
@@ -185,17 +187,14 @@ enum SimMethods {
                     ]
                 })
         case "GasEstimateMessageGas":
-            var message = try SimMessage(json: params.values[0], method: "Filecoin.GasEstimateMessageGas", param: 0)
+            let message = try SimMessage(json: params.values[0], method: "Filecoin.GasEstimateMessageGas", param: 0)
             _ = try tipset(2)
-            if message.gasLimit == 0 { message.gasLimit = 1_500_000 }
-            if message.gasFeeCap == 0 { message.gasFeeCap = 100_000 }
-            if message.gasPremium == 0 { message.gasPremium = 1_000 }
-            return message.json
+            return message.withGasDefaults().json
         case "WalletBalance":
             let address = try params.address(0)
             // Lotus answers 0 for an address with no actor yet.
-            guard let id = chain.resolve(address, at: view), let actorState = chain.state(of: id, at: view) else { return "0" }
-            return .string(String(actorState.balance))
+            guard let found = try? actor(address, at: head) else { return "0" }
+            return .string(String(found.state.balance))
         case "WalletHas":
             let address = try params.address(0)
             let key = chain.resolve(address, at: view).flatMap { chain.record($0)?.key } ?? address

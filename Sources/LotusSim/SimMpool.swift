@@ -6,7 +6,7 @@ extension SimWorld {
     /// Pending messages as `daemon` sees them: its own local ones, the network's, and those
     /// included above its head (it has not synced them yet). Sender ID → nonce → message.
     static func pendingView(_ state: State, daemon index: Int) -> [String: [UInt64: SimSignedMessage]] {
-        let view = state.daemons[index].viewHeight(network: state.chain.height)
+        let view = state.daemons[index].head
         var pending = state.chain.published
         for (sender, messages) in state.daemons[index].local {
             for (nonce, entry) in messages { pending[sender, default: [:]][nonce] = entry.message }
@@ -23,9 +23,22 @@ extension SimWorld {
         return pending
     }
 
+    /// Whether `daemon` has seen the message (in its mpool or on its chain): Lotus fails
+    /// lookups of messages it never saw.
+    static func knows(_ state: State, _ cid: String, daemon index: Int) -> Bool {
+        if let inclusion = state.chain.inclusion(of: cid), inclusion.height <= state.chain.height { return true }
+        return self.pendingView(state, daemon: index).values.contains { messages in
+            messages.values.contains { $0.cid == cid || $0.message.cid == cid }
+        }
+    }
+
+    func knows(_ cid: String, daemon index: Int) -> Bool {
+        self.state.withLock { Self.knows($0, cid, daemon: index) }
+    }
+
     /// The next nonce for `senderID` on `daemon`: on-chain nonce in its view, then its pending run.
     static func nextNonce(_ state: State, daemon index: Int, senderID: String) -> UInt64 {
-        let view = state.daemons[index].viewHeight(network: state.chain.height)
+        let view = state.daemons[index].head
         var next = state.chain.state(of: senderID, at: view)?.nonce ?? 0
         let pending = self.pendingView(state, daemon: index)[senderID] ?? [:]
         while pending[next] != nil { next += 1 }
@@ -34,7 +47,7 @@ extension SimWorld {
 
     func nonce(of address: String, daemon index: Int) throws(RPCError) -> UInt64 {
         try self.state.withLock { state throws(RPCError) in
-            let view = state.daemons[index].viewHeight(network: state.chain.height)
+            let view = state.daemons[index].head
             guard let sender = state.chain.resolve(address, at: view) else { throw LotusErrorText.actorNotFound(address) }
             return Self.nextNonce(state, daemon: index, senderID: sender)
         }
@@ -59,7 +72,7 @@ extension SimWorld {
         -> String
     {
         let from = message.message.from
-        let view = state.daemons[index].viewHeight(network: state.chain.height)
+        let view = state.daemons[index].head
         guard let sender = state.chain.resolve(from, at: view) else { throw LotusErrorText.actorNotFound(from) }
         guard message.signature == SimIdentifiers.signature(from: from, messageCID: message.message.cid) else {
             throw RPCError(code: 1, message: "failed to validate signature: signature did not match")
@@ -72,7 +85,8 @@ extension SimWorld {
             // Replace-by-fee needs a 25% higher premium, as Lotus's mpool does.
             let minimum = existing.message.gasPremium + existing.message.gasPremium / 4 + 1
             guard message.message.gasPremium >= minimum else {
-                throw LotusErrorText.replaceByFeeTooLow(from: from, nonce: nonce, minPremium: String(minimum))
+                throw LotusErrorText.replaceByFeeTooLow(
+                    from: from, nonce: nonce, minPremium: String(minimum), current: String(message.message.gasPremium))
             }
         } else {
             let next = self.nextNonce(state, daemon: index, senderID: sender)
@@ -84,7 +98,7 @@ extension SimWorld {
             state.daemons[index].local[sender]?[nonce] = nil
         }
         for (_, subscription) in state.daemons[index].subscriptions where subscription.kind == .mpoolSub {
-            subscription.sink.send(["Type": 0, "Message": message.json])
+            subscription.send(["Type": 0, "Message": message.json])
         }
         return message.cid
     }
@@ -95,17 +109,14 @@ extension SimWorld {
     /// - Throws: `key not found` when this daemon's wallet lacks the sender's key.
     func pushMessage(_ unsigned: SimMessage, daemon index: Int) throws(RPCError) -> SimSignedMessage {
         try self.state.withLock { state throws(RPCError) in
-            let view = state.daemons[index].viewHeight(network: state.chain.height)
+            let view = state.daemons[index].head
             guard let sender = state.chain.resolve(unsigned.from, at: view) else { throw LotusErrorText.actorNotFound(unsigned.from) }
             let key = state.chain.record(sender)?.key ?? unsigned.from
             guard state.daemons[index].wallet.contains(key) else {
                 throw RPCError(code: 1, message: "mpool push: failed to sign message: \(LotusErrorText.keyNotFound(unsigned.from).message)")
             }
-            var message = unsigned
+            var message = unsigned.withGasDefaults()
             message.nonce = Self.nextNonce(state, daemon: index, senderID: sender)
-            if message.gasLimit == 0 { message.gasLimit = 1_500_000 }
-            if message.gasFeeCap == 0 { message.gasFeeCap = 100_000 }
-            if message.gasPremium == 0 { message.gasPremium = 1_000 }
             let signed = SimSignedMessage(
                 message: message, signature: SimIdentifiers.signature(from: message.from, messageCID: message.cid))
             _ = try Self.push(&state, signed, daemon: index, propagationDelay: self.propagationDelay)

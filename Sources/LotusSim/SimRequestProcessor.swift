@@ -38,7 +38,8 @@ struct SimRequestProcessor: Sendable {
         do {
             frame = try RPCFrame(json)
         } catch {
-            return .reply(RPCFrames.error(id: json["id"] ?? 0, error))
+            // Only integer ids go back: a v0.1.5 client crashes on `"id":null`.
+            return .reply(RPCFrames.error(id: json["id"]?.int.map(JSON.int) ?? 0, error))
         }
         switch frame {
         case .notification(let method, let params):

@@ -31,6 +31,8 @@ final class SimWebSocketSession: Sendable {
             // queued before its first value, and values keep their order.
             let (frames, sender) = AsyncStream<WebSocketFrame>.makeStream(bufferingPolicy: .unbounded)
             let send: @Sendable (JSON) -> Void = { json in
+                // A black-holed daemon sends nothing at all, channel values included.
+                if self.blackHoled { return }
                 sender.yield(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: json.encoded())))
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -46,7 +48,8 @@ final class SimWebSocketSession: Sendable {
                     case .text, .binary:
                         self.receive(Array(frame.unmaskedData.readableBytesView), send: send)
                     case .ping:
-                        sender.yield(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+                        // No pongs from a black hole: clients must notice the silence.
+                        if !self.blackHoled { sender.yield(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)) }
                     case .connectionClose:
                         sender.yield(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()))
                         return
@@ -58,9 +61,11 @@ final class SimWebSocketSession: Sendable {
         }
     }
 
+    private var blackHoled: Bool { self.world.blackHoles[self.daemon].isOn }
+
     private func receive(_ bytes: [UInt8], send: @escaping @Sendable (JSON) -> Void) {
         // A black-holed daemon reads and never answers.
-        if self.world.state.withLock({ $0.daemons[self.daemon].blackHole }) { return }
+        if self.blackHoled { return }
         guard let json = try? JSON.parse(bytes) else {
             send(RPCFrames.error(id: 0, .parse("invalid JSON")))
             return
@@ -87,21 +92,24 @@ final class SimWebSocketSession: Sendable {
             send(RPCFrames.result(id: id, .int(Int64(channelID))))
             let subscription = self.world.subscribe(
                 kind, daemon: self.daemon,
-                sink: SimChannelSink(send: { value in send(RPCFrames.channelValue(channel: channelID, value)) }, close: {}))
+                send: { value in send(RPCFrames.channelValue(channel: channelID, value)) })
             if let requestID = id.int {
                 self.state.withLock { $0.channels[requestID] = (channelID, subscription) }
             }
         case .cancel(let requestID):
-            let (channel, task) = self.state.withLock { state in
-                (state.channels.removeValue(forKey: requestID), state.inflight[requestID])
+            // A call still in flight is cancelled (it answers "context canceled") and awaited,
+            // so a channel that was still opening is found and closed below, not missed.
+            let task = self.state.withLock { $0.inflight[requestID] }
+            if let task {
+                task.cancel()
+                await task.value
             }
+            let channel = self.state.withLock { $0.channels.removeValue(forKey: requestID) }
             if let channel {
                 // go-jsonrpc closes a cancelled channel from the server side.
                 if self.world.unsubscribe(channel.subscription, daemon: self.daemon) {
                     send(RPCFrames.channelClose(channel: channel.channelID))
                 }
-            } else {
-                task?.cancel()
             }
         case .none:
             break

@@ -13,15 +13,21 @@ final class SimWorld: Sendable {
         var daemons: [SimDaemonState]
         var nextWaiterID = 0
         var nextSubscriptionID = 0
+        /// Tests waiting for StateWaitMsg calls to be registered.
+        var waiterWatchers: [(daemon: Int, count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     let state: Mutex<State>
     /// How long a pushed message stays local to its daemon before the network sees it.
     let propagationDelay: Duration
+    /// Each daemon's black-hole switch, readable without the lock (channel sends happen
+    /// while it is held).
+    let blackHoles: [SimSwitch]
 
     init(chain: SimChainState, daemons: [SimDaemonState], propagationDelay: Duration) {
         self.state = Mutex(State(chain: chain, daemons: daemons))
         self.propagationDelay = propagationDelay
+        self.blackHoles = daemons.map { _ in SimSwitch() }
     }
 
     // MARK: - The chain
@@ -29,20 +35,23 @@ final class SimWorld: Sendable {
     /// Publishes what is due, produces `count` tipsets, and moves every daemon's view.
     @discardableResult
     func advance(count: Int = 1) -> Int64 {
-        self.state.withLock { state in
-            for _ in 0..<count {
+        var height: Int64 = 0
+        // One tipset per lock hold, so a long advance never stalls the daemons' calls.
+        for _ in 0..<count {
+            height = self.state.withLock { state in
                 Self.propagateDue(&state, delay: self.propagationDelay, now: .now)
                 _ = state.chain.advance()
                 for index in state.daemons.indices { Self.updateView(&state, daemon: index) }
+                return state.chain.height
             }
-            return state.chain.height
         }
+        return height
     }
 
     var networkHeight: Int64 { self.state.withLock { $0.chain.height } }
 
     func viewHeight(_ daemon: Int) -> Int64 {
-        self.state.withLock { $0.daemons[daemon].viewHeight(network: $0.chain.height) }
+        self.state.withLock { $0.daemons[daemon].head }
     }
 
     /// Moves local messages older than `delay` to the network, for daemons that can publish.
@@ -65,40 +74,35 @@ final class SimWorld: Sendable {
         state.chain.publish(message, senderID: senderID)
         for index in state.daemons.indices where index != origin {
             for (_, subscription) in state.daemons[index].subscriptions where subscription.kind == .mpoolSub {
-                subscription.sink.send(["Type": 0, "Message": message.json])
+                subscription.send(["Type": 0, "Message": message.json])
             }
         }
     }
 
-    /// Publishes now whatever of `daemon`'s local messages is due (after a propagation timer).
+    /// Publishes every daemon's local messages that are due (run by the propagation timer).
     func propagate() {
         self.state.withLock { Self.propagateDue(&$0, delay: self.propagationDelay, now: .now) }
     }
 
-    /// Tells ChainNotify subscribers about head changes and wakes StateWaitMsg callers.
+    /// Moves the daemon's head (never backwards), tells ChainNotify subscribers, and wakes
+    /// StateWaitMsg callers whose message is now executed deep enough.
     static func updateView(_ state: inout State, daemon index: Int) {
-        let view = state.daemons[index].viewHeight(network: state.chain.height)
-        let old = state.daemons[index].notifiedHeight
-        if view != old {
-            var changes: [JSON] = []
-            if view < old {
-                for height in stride(from: old, to: view, by: -1) {
-                    changes.append(["Type": "revert", "Val": SimJSON.tipset(state.chain.tipset(at: height)!)])
-                }
-            } else {
-                for height in (old + 1)...view {
-                    changes.append(["Type": "apply", "Val": SimJSON.tipset(state.chain.tipset(at: height)!)])
-                }
+        let old = state.daemons[index].head
+        let view = state.daemons[index].nextHead(network: state.chain.height)
+        if view > old {
+            let changes: [JSON] = ((old + 1)...view).map { height in
+                ["Type": "apply", "Val": SimJSON.tipset(state.chain.tipset(at: height)!)]
             }
-            state.daemons[index].notifiedHeight = view
+            state.daemons[index].head = view
             for (_, subscription) in state.daemons[index].subscriptions where subscription.kind == .chainNotify {
-                subscription.sink.send(.array(changes))
+                subscription.send(.array(changes))
             }
         }
         var stillWaiting: [SimWaiter] = []
         for waiter in state.daemons[index].waiters {
-            if let inclusion = state.chain.inclusion(of: waiter.cid), inclusion.height + waiter.confidence <= view {
-                waiter.continuation.resume(returning: SimJSON.lookup(inclusion, tipset: state.chain.tipset(at: inclusion.height)!))
+            // Lotus reports the tipset that executed the message: the one after its inclusion.
+            if let inclusion = state.chain.inclusion(of: waiter.cid), inclusion.height + 1 + waiter.confidence <= view {
+                waiter.continuation.resume(returning: SimJSON.lookup(inclusion, chain: state.chain))
             } else {
                 stillWaiting.append(waiter)
             }
@@ -117,6 +121,8 @@ final class SimWorld: Sendable {
                 state.daemons[index].running = false
                 Self.dropSubscribers(&state, daemon: index)
             case .start:
+                // A process started again: new Session; its head catches up from where it died.
+                if !state.daemons[index].running { state.daemons[index].session = UUID().uuidString.lowercased() }
                 state.daemons[index].running = true
                 Self.propagateDue(&state, delay: self.propagationDelay, now: .now)
             case .restart:
@@ -124,7 +130,7 @@ final class SimWorld: Sendable {
                 state.daemons[index].running = true
                 Self.dropSubscribers(&state, daemon: index)
             case .pauseSync(let paused):
-                state.daemons[index].frozenAt = paused ? state.daemons[index].viewHeight(network: state.chain.height) : nil
+                state.daemons[index].syncPaused = paused
             case .lag(let epochs):
                 state.daemons[index].lag = max(0, epochs)
             case .peers(let message, let block):
@@ -136,9 +142,11 @@ final class SimWorld: Sendable {
             case .latency(let milliseconds):
                 state.daemons[index].latencyMilliseconds = max(0, milliseconds)
             case .dropWebSockets:
-                Self.dropSubscribers(&state, daemon: index)
+                // The sessions' own teardown ends their channels and cancels their calls.
+                break
             case .blackHole(let enabled):
                 state.daemons[index].blackHole = enabled
+                self.blackHoles[index].set(enabled)
             }
             Self.updateView(&state, daemon: index)
         }
@@ -146,9 +154,7 @@ final class SimWorld: Sendable {
 
     /// A dead or restarted process has no channels and no waiting calls.
     static func dropSubscribers(_ state: inout State, daemon index: Int) {
-        let subscriptions = state.daemons[index].subscriptions
         state.daemons[index].subscriptions = [:]
-        for (_, subscription) in subscriptions { subscription.sink.close() }
         let waiters = state.daemons[index].waiters
         state.daemons[index].waiters = []
         for waiter in waiters { waiter.continuation.resume(throwing: LotusClientError.connectionClosed) }
@@ -157,14 +163,14 @@ final class SimWorld: Sendable {
     // MARK: - Subscriptions
 
     /// Registers a channel; ChainNotify gets its `current` value before any other.
-    func subscribe(_ kind: SimDaemonState.SubscriptionKind, daemon index: Int, sink: SimChannelSink) -> Int {
+    func subscribe(_ kind: SimDaemonState.SubscriptionKind, daemon index: Int, send: @escaping @Sendable (JSON) -> Void) -> Int {
         self.state.withLock { state in
             state.nextSubscriptionID += 1
             let id = state.nextSubscriptionID
-            state.daemons[index].subscriptions[id] = (kind, sink)
+            state.daemons[index].subscriptions[id] = (kind, send)
             if kind == .chainNotify {
-                let head = state.chain.tipset(at: state.daemons[index].viewHeight(network: state.chain.height))!
-                sink.send([["Type": "current", "Val": SimJSON.tipset(head)]])
+                let head = state.chain.tipset(at: state.daemons[index].head)!
+                send([["Type": "current", "Val": SimJSON.tipset(head)]])
             }
             return id
         }
@@ -177,6 +183,17 @@ final class SimWorld: Sendable {
     }
 
     // MARK: - StateWaitMsg
+
+    func waitForWaiters(daemon index: Int, count: Int) async {
+        await withCheckedContinuation { continuation in
+            let ready = self.state.withLock { state -> Bool in
+                if state.daemons[index].waiters.count >= count { return true }
+                state.waiterWatchers.append((index, count, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
 
     func waitForMessage(cid: String, confidence: Int64, daemon index: Int) async throws -> JSON {
         let id = self.state.withLock { state in
@@ -192,6 +209,10 @@ final class SimWorld: Sendable {
                     }
                     state.daemons[index].waiters.append(SimWaiter(id: id, cid: cid, confidence: confidence, continuation: continuation))
                     Self.updateView(&state, daemon: index)
+                    let waiting = state.daemons[index].waiters.count
+                    let ready = state.waiterWatchers.filter { $0.daemon == index && $0.count <= waiting }
+                    state.waiterWatchers.removeAll { $0.daemon == index && $0.count <= waiting }
+                    ready.forEach { $0.continuation.resume() }
                 }
             }
         } onCancel: {
@@ -202,4 +223,12 @@ final class SimWorld: Sendable {
             waiter?.continuation.resume(throwing: CancellationError())
         }
     }
+}
+
+/// An on/off switch read without locks.
+final class SimSwitch: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    var isOn: Bool { self.value.load(ordering: .acquiring) }
+    func set(_ on: Bool) { self.value.store(on, ordering: .releasing) }
 }

@@ -174,12 +174,19 @@ struct JSONParser {
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "u"):
                     var scalar = try self.hex4()
-                    if (0xD800..<0xDC00).contains(scalar), self.index + 1 < self.bytes.count,
+                    // A high surrogate combines only with a following low one; anything else
+                    // becomes U+FFFD, as Go's decoder does (never an arithmetic trap).
+                    if (0xD800..<0xDC00).contains(scalar), self.index + 5 < self.bytes.count,
                         self.bytes[self.index] == UInt8(ascii: "\\"), self.bytes[self.index + 1] == UInt8(ascii: "u")
                     {
+                        let mark = self.index
                         self.index += 2
                         let low = try self.hex4()
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        if (0xDC00...0xDFFF).contains(low) {
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            self.index = mark
+                        }
                     }
                     out.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
                 default: throw self.error("invalid escape")

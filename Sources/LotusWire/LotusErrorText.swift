@@ -42,12 +42,17 @@ public enum LotusErrorText {
         RPCError(code: 1, message: "message from \(from) with nonce \(nonce) already in mpool: message with nonce already exists")
     }
 
-    public static func replaceByFeeTooLow(from: String, nonce: UInt64, minPremium: String) -> RPCError {
+    public static func replaceByFeeTooLow(from: String, nonce: UInt64, minPremium: String, current: String) -> RPCError {
         RPCError(
             code: 1,
             message:
-                "message from \(from) with nonce \(nonce) already in mpool, increase GasPremium to \(minPremium) from 0 : replace by fee has too low GasPremium"
+                "message from \(from) with nonce \(nonce) already in mpool, increase GasPremium to \(minPremium) from \(current) to trigger replace by fee: replace by fee has too low GasPremium"
         )
+    }
+
+    /// StateWaitMsg / StateSearchMsg for a message this node has never seen.
+    public static func messageNotFound(_ cid: String) -> RPCError {
+        RPCError(code: 1, message: "failed to load message: ipld: could not find \(cid)")
     }
 
     public static func keyNotFound(_ address: String) -> RPCError {

@@ -215,8 +215,15 @@ public final class LotusWSClient: Sendable {
     /// Sends a ping and waits for the pong.
     public func ping() async {
         await withCheckedContinuation { continuation in
-            self.state.withLock { $0.pongWaiters.append(continuation) }
-            self.outbound.yield(WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer()))
+            let closed = self.state.withLock { state -> Bool in
+                if !state.closed { state.pongWaiters.append(continuation) }
+                return state.closed
+            }
+            if closed {
+                continuation.resume()
+            } else {
+                self.outbound.yield(WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer()))
+            }
         }
     }
 
@@ -235,6 +242,9 @@ public final class LotusWSClient: Sendable {
             offset = end
         } while offset < bytes.count
     }
+
+    /// Whether the connection has closed.
+    public var isClosed: Bool { self.state.withLock { $0.closed } }
 
     /// Frames that matched no call or channel.
     public var strayFrames: [JSON] { self.state.withLock { $0.stray } }
@@ -290,10 +300,10 @@ public final class LotusWSClient: Sendable {
             }
             let continuation = self.state.withLock { state -> AsyncStream<Result<JSON, any Error>>.Continuation? in
                 guard let continuation = state.calls.removeValue(forKey: requestID) else { return nil }
-                if state.channelCalls.remove(requestID) != nil, error == nil, let channelID = result?.int {
+                if state.channelCalls.remove(requestID) != nil, error == nil, let channelID = result?.int.flatMap(UInt64.init(exactly:)) {
                     let (stream, streamContinuation) = AsyncStream<JSON>.makeStream(bufferingPolicy: .unbounded)
-                    state.channels[UInt64(channelID)] = streamContinuation
-                    state.newChannels[requestID] = LotusSubscription(requestID: requestID, channelID: UInt64(channelID), values: stream)
+                    state.channels[channelID] = streamContinuation
+                    state.newChannels[requestID] = LotusSubscription(requestID: requestID, channelID: channelID, values: stream)
                 }
                 return continuation
             }
@@ -304,7 +314,7 @@ public final class LotusWSClient: Sendable {
             continuation.yield(error.map { .failure($0) } ?? .success(result ?? .null))
             continuation.finish()
         case .notification(let method, let params):
-            let channelID = params.first?.int.map(UInt64.init)
+            let channelID = params.first?.int.flatMap(UInt64.init(exactly:))
             switch method {
             case "xrpc.ch.val" where channelID != nil && params.count == 2:
                 let stream = self.state.withLock { $0.channels[channelID!] }

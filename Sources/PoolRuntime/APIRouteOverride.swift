@@ -39,7 +39,9 @@ public struct APIRouteOverride: Sendable, Hashable {
             }
             self.timeout = value
         case "filter":
-            guard let value = Filter(rawValue: text) else { throw SettingsError.badValue(key: key, value: text, expected: "all or sealing") }
+            guard let value = Filter(rawValue: text) else {
+                throw SettingsError.badValue(key: key, value: text, expected: "all or sealing")
+            }
             self.filter = value
         default:
             throw SettingsError.badValue(key: "key", value: key, expected: "one of " + Self.keys.joined(separator: ", "))

@@ -32,14 +32,17 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
         if kind == .ip6 && (!host.contains(":") || !host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." })) {
             throw MultiaddrError(text: text, reason: "'\(host)' is not an IPv6 address")
         }
-        guard components[2] == "tcp" else { throw MultiaddrError(text: text, reason: "expected tcp after the host, found '\(components[2])'") }
+        guard components[2] == "tcp" else {
+            throw MultiaddrError(text: text, reason: "expected tcp after the host, found '\(components[2])'")
+        }
         guard let port = Int(components[3]), (1...65535).contains(port) else {
             throw MultiaddrError(text: text, reason: "bad port '\(components[3])'; expected 1…65535")
         }
         var scheme: String?
         if components.count >= 5 {
             guard components.count == 5, ["http", "https", "ws", "wss"].contains(components[4]) else {
-                throw MultiaddrError(text: text, reason: "unexpected '\(components[4...].joined(separator: "/"))'; expected http, https, ws or wss")
+                throw MultiaddrError(
+                    text: text, reason: "unexpected '\(components[4...].joined(separator: "/"))'; expected http, https, ws or wss")
             }
             scheme = String(components[4])
         }

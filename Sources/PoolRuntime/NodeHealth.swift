@@ -30,7 +30,8 @@ public enum DisableReason: Sendable, Hashable, CustomStringConvertible {
         case .syncBehind(let behind, let max): "sync behind \(behind) > MaxSyncBehind \(max)"
         case .fewMessagePeers(let have, let min): "message peers \(have) < MinMessagePeers \(min)"
         case .fewBlockPeers(let have, let min): "block peers \(have) < MinBlockPeers \(min)"
-        case .behindBestHead(let head, let best, let max): "head \(head) is \(best - head) below the best head \(best) > MaxBehindDiff \(max)"
+        case .behindBestHead(let head, let best, let max):
+            "head \(head) is \(best - head) below the best head \(best) > MaxBehindDiff \(max)"
         }
     }
 }
@@ -44,7 +45,9 @@ public enum HealthEvaluator {
         return health.indices.map { index in
             guard let node = health[index] else { return .unreachable(failures[index] ?? "no answer") }
             if node.behind > settings.maxSyncBehind { return .syncBehind(behind: node.behind, max: settings.maxSyncBehind) }
-            if node.messagePeers < settings.minMessagePeers { return .fewMessagePeers(have: node.messagePeers, min: settings.minMessagePeers) }
+            if node.messagePeers < settings.minMessagePeers {
+                return .fewMessagePeers(have: node.messagePeers, min: settings.minMessagePeers)
+            }
             if node.blockPeers < settings.minBlockPeers { return .fewBlockPeers(have: node.blockPeers, min: settings.minBlockPeers) }
             if best - node.head > Int64(settings.maxBehindDiff) {
                 return .behindBestHead(head: node.head, best: best, max: settings.maxBehindDiff)

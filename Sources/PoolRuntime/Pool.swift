@@ -103,7 +103,9 @@ public final class Pool: Sendable {
             case .exit: state.nodes[index].state = .exited
             case .resume:
                 // Back to the heartbeat's judgement: disabled until the next check passes.
-                if before == .paused || before == .exited { state.nodes[index].state = .disabled(.unreachable("resumed; awaiting heartbeat")) }
+                if before == .paused || before == .exited {
+                    state.nodes[index].state = .disabled(.unreachable("resumed; awaiting heartbeat"))
+                }
             case .sealing(let sealing): state.nodes[index].sealing = sealing
             }
             if state.nodes[index].state != before {

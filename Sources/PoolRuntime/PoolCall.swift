@@ -38,7 +38,9 @@ public struct PoolCall: Sendable {
 
     /// The route's facts (the unlisted-method route for unknown names).
     public var route: RouteEntry {
-        self.id?.route ?? RouteEntry.unlisted(name: String(self.method.dropFirst(self.method.hasPrefix(RouteEntry.wirePrefix) ? RouteEntry.wirePrefix.count : 0)))
+        self.id?.route
+            ?? RouteEntry.unlisted(
+                name: String(self.method.dropFirst(self.method.hasPrefix(RouteEntry.wirePrefix) ? RouteEntry.wirePrefix.count : 0)))
     }
 }
 

@@ -36,7 +36,8 @@ extension Pool {
     /// Opens a channel method on the node routing picks for it. `events` gets the upstream
     /// values in order, then `.closed` exactly once: when the daemon closes it, or when the pool
     /// closes it because its node was disabled, paused, exited or restarted.
-    public func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<PoolChannel, PoolRefusal> {
+    public func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<PoolChannel, PoolRefusal>
+    {
         let plan: CallPlan
         switch await self.plan(call) {
         case .ready(let made): plan = made

@@ -56,7 +56,8 @@ public struct PoolEnvironment: Sendable {
             problems.append("FULLNODE_API_USE_POOL=false needs FULLNODE_API_INFO (the single daemon to pass through to)")
         }
         if result.nodes.isEmpty && problems.isEmpty {
-            problems.append("no daemons configured: set FULLNODE_API_POOL_INFO (token:multiaddr:name,…) or FULLNODE_API_INFO (token:multiaddr)")
+            problems.append(
+                "no daemons configured: set FULLNODE_API_POOL_INFO (token:multiaddr:name,…) or FULLNODE_API_INFO (token:multiaddr)")
         }
         for (variable, key) in self.settingVariables {
             guard let text = environment[variable] else { continue }

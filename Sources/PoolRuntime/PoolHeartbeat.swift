@@ -74,7 +74,8 @@ extension Pool {
             group.addTask { await connection.probe() }
             group.addTask {
                 try? await self.clock.sleep(for: limit)
-                return Task.isCancelled ? nil : .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "heartbeat timed out after \(limit)")))
+                return Task.isCancelled
+                    ? nil : .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "heartbeat timed out after \(limit)")))
             }
             defer { group.cancelAll() }
             for await result in group {

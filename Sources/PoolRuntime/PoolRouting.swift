@@ -44,7 +44,8 @@ extension Pool {
         let (override, settings) = self.state.withLock { state in
             (state.overrides[route.name] ?? APIRouteOverride(route: route), state.settings)
         }
-        let wait = GoDuration(milliseconds: override.timeout.milliseconds > 0 ? override.timeout.milliseconds : settings.tipsetWait.milliseconds)
+        let wait = GoDuration(
+            milliseconds: override.timeout.milliseconds > 0 ? override.timeout.milliseconds : settings.tipsetWait.milliseconds)
         let deadline = self.clock.now + .milliseconds(Int(wait.milliseconds))
         while true {
             let (candidates, order, fanOut) = self.state.withLock { state -> ([Candidate], [Candidate], Bool) in
@@ -61,9 +62,12 @@ extension Pool {
             } else if let height = call.facts.height, !candidates.contains(where: { $0.head >= height }) {
                 // Tipset-aware: no node has reached the epoch yet; wait for one rather than
                 // retrying into "block not found" — unless the wait is over.
-                if self.clock.now >= deadline { return .ready(CallPlan(order: order, fanOut: fanOut, route: route, timeout: override.timeout)) }
+                if self.clock.now >= deadline {
+                    return .ready(CallPlan(order: order, fanOut: fanOut, route: route, timeout: override.timeout))
+                }
             } else {
-                let ready = call.facts.height.map { height in order.filter { $0.head >= height } + order.filter { $0.head < height } } ?? order
+                let ready =
+                    call.facts.height.map { height in order.filter { $0.head >= height } + order.filter { $0.head < height } } ?? order
                 return .ready(CallPlan(order: ready, fanOut: fanOut, route: route, timeout: override.timeout))
             }
             guard self.clock.now < deadline else {

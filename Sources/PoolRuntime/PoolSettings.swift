@@ -55,7 +55,8 @@ public struct PoolSettings: Sendable, Hashable {
         }
         func duration(minimum: UInt32) throws(SettingsError) -> GoDuration {
             guard let value = try? GoDuration(parsing: text), value.milliseconds >= minimum else {
-                throw SettingsError.badValue(key: key, value: text, expected: "a Go duration of at least \(GoDuration(milliseconds: minimum)), such as 3s or 500ms")
+                throw SettingsError.badValue(
+                    key: key, value: text, expected: "a Go duration of at least \(GoDuration(milliseconds: minimum)), such as 3s or 500ms")
             }
             return value
         }
@@ -64,7 +65,8 @@ public struct PoolSettings: Sendable, Hashable {
             do {
                 self.defaultPolicy = try Policy.parseAllowingAliases(text)
             } catch {
-                throw SettingsError.badValue(key: key, value: text, expected: "one of " + Policy.allCases.map(\.rawValue).joined(separator: ", "))
+                throw SettingsError.badValue(
+                    key: key, value: text, expected: "one of " + Policy.allCases.map(\.rawValue).joined(separator: ", "))
             }
         case "PrimarySeed": self.primarySeed = try count()
         case "MaxSyncBehind": self.maxSyncBehind = try count()

@@ -4,7 +4,7 @@ import LotusSim
 import LotusWire
 import Testing
 
-@Suite struct SimAuthTests {
+@Suite(.timeLimit(.minutes(1))) struct SimAuthTests {
     @Test func noTokenMayReadButNotWrite() async throws {
         try await withCluster(nodes: 1) { cluster in
             let anonymous = try await cluster.client(0, token: .some(nil))

@@ -4,7 +4,7 @@ import LotusSim
 import LotusWire
 import Testing
 
-@Suite struct SimMethodTests {
+@Suite(.timeLimit(.minutes(1))) struct SimMethodTests {
     @Test func identityMethods() async throws {
         try await withCluster { cluster in
             let client = try await cluster.client(1)
@@ -28,7 +28,8 @@ import Testing
             let block = try #require(key[0])
             let owner: JSON = .string(SimFixtures.accounts[0].id)
             let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
-            cluster.advance(1)
+            // Included at 4, executed (and so found) at 5.
+            cluster.advance(2)
             let messageCID = try #require(pushed["CID"])
             let calls: [(String, [JSON])] = [
                 ("Session", []), ("Version", []), ("ID", []), ("ChainHead", []), ("ChainGetTipSet", [key]),
@@ -52,9 +53,11 @@ import Testing
             }
             // Shapes a miner relies on.
             #expect(head["Height"]?.int == 3)
+            // MpoolBatchPush of a message already pushed answers as Lotus does for a duplicate.
+            #expect(await rpcError { try await client.call("Filecoin.MpoolBatchPush", [[pushed]]) }?.message.contains("too low") == true)
             #expect(head["Blocks"]?.array?.count == head["Cids"]?.array?.count)
             #expect(try await client.call("Filecoin.SyncState")["ActiveSyncs"]?.array?.isEmpty == false)
-            #expect(try await client.call("Filecoin.StateSearchMsg", [[], messageCID, -1, true])["Height"]?.int == 4)
+            #expect(try await client.call("Filecoin.StateSearchMsg", [[], messageCID, -1, true])["Height"]?.int == 5)
             #expect(try await client.call("Filecoin.StateMinerInfo", ["f01000", []])["Worker"]?.string == SimFixtures.accounts[1].id)
             #expect(
                 try await client.call("Filecoin.StateLookupID", [.string(SimFixtures.accounts[0].key), []]).string
@@ -96,8 +99,8 @@ import Testing
 
     @Test func lagTurnsIntoLotusNotFoundErrors() async throws {
         try await withCluster(nodes: 2) { cluster in
-            cluster.advance(5)
             try await cluster.inject(.lag(epochs: 2), daemon: 1)
+            cluster.advance(5)
             let fresh = try await cluster.client(0)
             let lagging = try await cluster.client(1)
             #expect(try await lagging.call("Filecoin.ChainHead")["Height"]?.int == 3)
@@ -113,10 +116,10 @@ import Testing
             #expect(
                 await rpcError { try await lagging.call("Filecoin.ChainGetBlock", [try #require(key[0])]) }?.message
                     == "ipld: could not find \(first)")
-            // An actor born at height 6 exists on the fresh node, not yet on the lagging one.
+            // An actor born at height 6 (state of 7) exists on the fresh node, not on the lagging one.
             let recipient = "f1sim2newactoraaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
             _ = try await fresh.call("Filecoin.MpoolPushMessage", [transfer(to: recipient), nil])
-            cluster.advance(1)
+            cluster.advance(2)
             let id = try await fresh.call("Filecoin.StateLookupID", [.string(recipient), []]).string
             #expect(id?.hasPrefix("f0") == true)
             let missing = await rpcError { try await lagging.call("Filecoin.StateLookupID", [.string(recipient), []]) }

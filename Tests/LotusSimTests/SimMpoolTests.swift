@@ -4,7 +4,7 @@ import LotusSim
 import LotusWire
 import Testing
 
-@Suite struct SimMpoolTests {
+@Suite(.timeLimit(.minutes(1))) struct SimMpoolTests {
     let sender = SimFixtures.accounts[0]
 
     @Test func pushMessageAssignsConsecutiveNoncesAndTheChainIncludesThem() async throws {
@@ -23,9 +23,11 @@ import Testing
             #expect(try await other.call("Filecoin.MpoolGetNonce", [.string(self.sender.key)]).int == 3)
             cluster.advance(1)
             #expect(try await other.call("Filecoin.MpoolPending", [[]]).array?.isEmpty == true)
+            // Executed by the next tipset, whose parent state shows the new nonce.
+            cluster.advance(1)
             #expect(try await other.call("Filecoin.StateGetActor", [.string(self.sender.id), []])["Nonce"]?.int == 3)
             for cid in cids {
-                #expect(try await other.call("Filecoin.StateWaitMsg", [cid, 0, -1, true])["Height"]?.int == 1)
+                #expect(try await other.call("Filecoin.StateWaitMsg", [cid, 0, -1, true])["Height"]?.int == 2)
             }
         }
     }
@@ -40,7 +42,10 @@ import Testing
             // A different message at that nonce without a higher premium.
             let rival = try await self.signedElsewhere(cluster, nonce: 0, value: "2")
             let rbf = await rpcError { try await client.call("Filecoin.MpoolPush", [rival]) }
-            #expect(rbf?.message.hasSuffix(": replace by fee has too low GasPremium") == true)
+            #expect(
+                rbf?.message
+                    == "message from \(self.sender.key) with nonce 0 already in mpool, increase GasPremium to 1251 from 1000 to trigger replace by fee: replace by fee has too low GasPremium"
+            )
             // A gap.
             let gapped = try await self.signedElsewhere(cluster, nonce: 5, value: "1")
             let gap = await rpcError { try await client.call("Filecoin.MpoolPush", [gapped]) }
@@ -79,18 +84,26 @@ import Testing
         }
     }
 
-    @Test func messagesReachOtherDaemonsAfterThePropagationDelay() async throws {
-        try await withCluster(nodes: 2, propagationDelay: .milliseconds(50)) { cluster in
+    @Test func messagesStayOnTheirDaemonUntilTheDelayPasses() async throws {
+        try await withCluster(nodes: 2, propagationDelay: .seconds(3600)) { cluster in
             let other = try await cluster.client(1)
             let arrivals = try await other.subscribe("Filecoin.MpoolSub")
             let pushed = try await cluster.client(0).call("Filecoin.MpoolPushMessage", [transfer(), nil])
-            // Right after the push only the receiving daemon has it.
             #expect(try await other.call("Filecoin.MpoolPending", [[]]).array?.isEmpty == true)
             #expect(try await cluster.client(0).call("Filecoin.MpoolPending", [[]]).array?.count == 1)
-            // Then the network carries it over: the other daemon's MpoolSub reports it.
+            // As if the delay had passed: the network carries it, the other MpoolSub reports it.
+            cluster.propagateNow()
             let arrived = await next(1, of: arrivals)
             #expect(arrived[0]["Message"]?["CID"] == pushed["CID"])
             #expect(try await other.call("Filecoin.MpoolPending", [[]]).array?.count == 1)
+        }
+    }
+
+    @Test func aShortDelayPropagatesByItself() async throws {
+        try await withCluster(nodes: 2, propagationDelay: .milliseconds(20)) { cluster in
+            let arrivals = try await cluster.client(1).subscribe("Filecoin.MpoolSub")
+            let pushed = try await cluster.client(0).call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            #expect(await next(1, of: arrivals)[0]["Message"]?["CID"] == pushed["CID"])
         }
     }
 
@@ -99,10 +112,14 @@ import Testing
             let client = try await cluster.client()
             let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
             let cid = try #require(pushed["CID"])
-            async let lookup = client.call("Filecoin.StateWaitMsg", [cid, 2, -1, true])
+            let lookup = client.start("Filecoin.StateWaitMsg", [cid, 2, -1, true])
+            await cluster.waitForWaiters(daemon: 0, count: 1)
+            // Included at 1, executed at 2, two more tipsets of confidence: answered at 4.
             cluster.advance(3)
-            let result = try await lookup
-            #expect(result["Height"]?.int == 1)
+            #expect(cluster.waitingCalls(daemon: 0) == 1)
+            cluster.advance(1)
+            let result = try await lookup.result()
+            #expect(result["Height"]?.int == 2)
             #expect(result["Receipt"]?["ExitCode"]?.int == 0)
             #expect(result["Message"] == cid)
         }
@@ -111,10 +128,32 @@ import Testing
     @Test func cancelledWaitIsStillAnswered() async throws {
         try await withCluster(nodes: 1) { cluster in
             let client = try await cluster.client()
-            let waiting = client.start("Filecoin.StateWaitMsg", [["/": "bafy2bzaceunknown"], 0, -1, true])
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let waiting = client.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 5, -1, true])
             // Queued after the request, so the daemon sees the call before its cancellation.
             client.cancel(requestID: waiting.id)
             #expect(await rpcError { try await waiting.result() } == RPCError(code: 1, message: "context canceled"))
+        }
+    }
+
+    @Test func lookupsOfUnseenMessagesFailAsLotusDoes() async throws {
+        try await withCluster(nodes: 1) { cluster in
+            let client = try await cluster.client()
+            let unknown: JSON = ["/": "bafy2bzaceunknown"]
+            let message = "failed to load message: ipld: could not find bafy2bzaceunknown"
+            #expect(await rpcError { try await client.call("Filecoin.StateWaitMsg", [unknown, 0, -1, true]) }?.message == message)
+            #expect(await rpcError { try await client.call("Filecoin.StateSearchMsg", [[], unknown, -1, true]) }?.message == message)
+        }
+    }
+
+    @Test func batchPushChecksEachMessage() async throws {
+        try await withCluster(nodes: 1) { cluster in
+            let scratch = try await self.signedElsewhere(cluster, nonce: 1, value: "5")
+            let first = try await self.signedElsewhere(cluster, nonce: 0, value: "5")
+            let client = try await cluster.client()
+            let cids = try await client.call("Filecoin.MpoolBatchPush", [[first, scratch]])
+            #expect(cids.array?.count == 2)
+            #expect(try await client.call("Filecoin.MpoolGetNonce", [.string(self.sender.id)]).int == 2)
         }
     }
 

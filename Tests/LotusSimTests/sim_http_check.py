@@ -18,8 +18,14 @@ def rpc(method, params, token=TOKEN, path="/rpc/v1"):
     request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, json.loads(response.read())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        # go-jsonrpc answers protocol errors with HTTP 500 and a JSON-RPC body; 401 is not JSON.
+        if error.code != 500:
+            raise
+        return error.code, json.loads(error.read())
 
 
 def check(condition, what):
@@ -39,7 +45,8 @@ check(isinstance(tipset["Blocks"][0]["ParentWeight"], str), "ParentWeight is a d
 _, actor = rpc("Filecoin.StateGetActor", ["f0100", []])
 check(set(actor["result"]) >= {"Code", "Head", "Nonce", "Balance"}, "actor fields")
 
-_, missing = rpc("Filecoin.Nope", [])
+status, missing = rpc("Filecoin.Nope", [])
+check(status == 500, "protocol errors come with HTTP 500")
 check(missing["error"]["code"] == -32601 and missing["error"]["message"] == "method 'Filecoin.Nope' not found", "unknown method")
 check(isinstance(missing["id"], int), "integer id on errors")
 
@@ -52,10 +59,16 @@ try:
 except urllib.error.HTTPError as error:
     check(error.code == 401, "bad token refused with 401")
 
-request = urllib.request.Request(f"http://127.0.0.1:{CONTROL}/daemons/0/lag", data=b'{"epochs": 1}', method="POST")
-with urllib.request.urlopen(request, timeout=10) as response:
-    check(json.loads(response.read())["daemons"][0]["head"] == 1, "control endpoint lag")
+def control(path, body):
+    request = urllib.request.Request(f"http://127.0.0.1:{CONTROL}{path}", data=json.dumps(body).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+control("/daemons/0/lag", {"epochs": 2})
+status = control("/advance", {"count": 3})
+check(status["height"] == 5, "control endpoint advance")
 _, lagged = rpc("Filecoin.ChainHead", [])
-check(lagged["result"]["Height"] == 1, "lag visible over RPC")
+check(lagged["result"]["Height"] == 3, "lag visible over RPC: head trails the network by 2")
 
 print("sim http check: ok")

@@ -27,6 +27,13 @@ import Testing
         #expect(JSON.string("a\"b\n\u{01}").description == #""a\"b\n\u0001""#)
     }
 
+    @Test func brokenSurrogatesBecomeReplacementCharacters() throws {
+        // A lone high surrogate followed by an ordinary escape must not trap.
+        #expect(try JSON.parse(#"["\ud800\u0041"]"#)[0]?.string == "\u{FFFD}A")
+        #expect(try JSON.parse(#"["\ud800"]"#)[0]?.string == "\u{FFFD}")
+        #expect(try JSON.parse(#"["\udc00x"]"#)[0]?.string == "\u{FFFD}x")
+    }
+
     @Test(arguments: [
         ("{", "expected a string key"), ("[", "unexpected end of input"), ("[1,]", "unexpected character"), ("{\"a\" 1}", "expected ':'"),
         ("[1] x", "unexpected trailing data"), ("\"abc", "unterminated string"), ("nul", "invalid literal"),

@@ -1,5 +1,6 @@
 // Lotus API tokens: HS256 with `Allow` claims; anything else is refused.
 
+import Foundation
 import LotusWire
 import Testing
 
@@ -12,8 +13,8 @@ import Testing
         #expect(try LotusJWT.verify(token, secret: self.secret) == ["read", "write"])
     }
 
-    @Test func lotusTokenFromTheSeedDocumentDecodes() throws {
-        // The header and payload of the token in the seed's examples (signature is per daemon).
+    @Test func seedDocumentTokenFailsWithAnotherSecret() throws {
+        // The seed's example token is well-formed; it was signed with another daemon's secret.
         let token =
             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIiwid3JpdGUiLCJzaWduIiwiYWRtaW4iXX0.Xov5mHGev5g67tp0KWWjmiYwJeb-0Qv5goY8OXn8shg"
         let error = #expect(throws: LotusJWT.VerificationError.self) { try LotusJWT.verify(token, secret: self.secret) }
@@ -27,6 +28,17 @@ import Testing
         parts[1] = LotusJWT.sign(allow: ["admin"], secret: self.secret).split(separator: ".").map(String.init)[1]
         #expect(throws: LotusJWT.VerificationError.badSignature) { try LotusJWT.verify(parts.joined(separator: "."), secret: self.secret) }
         #expect(throws: LotusJWT.VerificationError.malformed) { try LotusJWT.verify("not-a-token", secret: self.secret) }
+    }
+
+    @Test func forgedHeadersCannotCrashVerification() {
+        // The header is parsed before the signature is checked: a broken surrogate must not trap.
+        let header = Self.base64URL(#"{"alg":"\ud800\u0041"}"#)
+        #expect(throws: LotusJWT.VerificationError.self) { try LotusJWT.verify(header + ".e30.c2ln", secret: self.secret) }
+    }
+
+    static func base64URL(_ text: String) -> String {
+        Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 
     @Test func bearerHeader() {

@@ -7,7 +7,9 @@ import Testing
     let healthy = NodeHealth(head: 100, behind: 0, messagePeers: 5, blockPeers: 5)
 
     func verdicts(_ nodes: [NodeHealth?], _ settings: PoolSettings = PoolSettings()) -> [String?] {
-        HealthEvaluator.evaluate(health: nodes, failures: nodes.map { $0 == nil ? "connection refused" : nil }, settings: settings).map { $0?.description }
+        HealthEvaluator.evaluate(health: nodes, failures: nodes.map { $0 == nil ? "connection refused" : nil }, settings: settings).map {
+            $0?.description
+        }
     }
 
     @Test func eachRuleDisablesWithItsReason() {
@@ -17,10 +19,11 @@ import Testing
         noMessagePeers.messagePeers = 0
         var noBlockPeers = self.healthy
         noBlockPeers.blockPeers = 0
-        #expect(self.verdicts([self.healthy, behind, noMessagePeers, noBlockPeers, nil]) == [
-            nil, "sync behind 3 > MaxSyncBehind 2", "message peers 0 < MinMessagePeers 1", "block peers 0 < MinBlockPeers 1",
-            "unreachable: connection refused",
-        ])
+        #expect(
+            self.verdicts([self.healthy, behind, noMessagePeers, noBlockPeers, nil]) == [
+                nil, "sync behind 3 > MaxSyncBehind 2", "message peers 0 < MinMessagePeers 1", "block peers 0 < MinBlockPeers 1",
+                "unreachable: connection refused",
+            ])
     }
 
     @Test func crossNodeCheckComparesWithTheBestHead() {
@@ -28,7 +31,8 @@ import Testing
         lagging.head = 97
         var slightlyBehind = self.healthy
         slightlyBehind.head = 98
-        #expect(self.verdicts([self.healthy, lagging, slightlyBehind]) == [nil, "head 97 is 3 below the best head 100 > MaxBehindDiff 2", nil])
+        #expect(
+            self.verdicts([self.healthy, lagging, slightlyBehind]) == [nil, "head 97 is 3 below the best head 100 > MaxBehindDiff 2", nil])
         // An unreachable node's stale head does not count as the best.
         #expect(self.verdicts([nil, lagging]) == ["unreachable: connection refused", nil])
     }

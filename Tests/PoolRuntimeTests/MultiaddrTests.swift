@@ -37,7 +37,8 @@ import Testing
     static let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIl19.Xov5mHGev5g67tp0KWWjmiYwJeb-0Qv5goY8OXn8shg"
 
     @Test func poolInfoWithCommasOrSemicolons() throws {
-        let text = "\(Self.token):/ip4/192.168.2.205/tcp/1234/http:daemon_01,\(Self.token):/ip4/192.168.2.206/tcp/1234/http:daemon_02;\(Self.token):/ip6/::1/tcp/1234/http:local"
+        let text =
+            "\(Self.token):/ip4/192.168.2.205/tcp/1234/http:daemon_01,\(Self.token):/ip4/192.168.2.206/tcp/1234/http:daemon_02;\(Self.token):/ip6/::1/tcp/1234/http:local"
         let nodes = try APIInfo.parsePool(text)
         #expect(nodes.map(\.name) == ["daemon_01", "daemon_02", "local"])
         #expect(nodes[2].address.host == "::1")
@@ -53,12 +54,17 @@ import Testing
     @Test func badEntriesAreNamedWithTheTokenRedacted() {
         let text = "\(Self.token):/ip4/1.2.3.4/tcp/1234/http:a,\(Self.token):/ip4/1.2.3.4/tcp/99999/http:b"
         let error = #expect(throws: APIInfoError.self) { try APIInfo.parsePool(text) }
-        #expect(error?.description == "FULLNODE_API_POOL_INFO entry 2 (<token>:/ip4/1.2.3.4/tcp/99999/http:b): bad multiaddr '/ip4/1.2.3.4/tcp/99999/http': bad port '99999'; expected 1…65535")
+        #expect(
+            error?.description
+                == "FULLNODE_API_POOL_INFO entry 2 (<token>:/ip4/1.2.3.4/tcp/99999/http:b): bad multiaddr '/ip4/1.2.3.4/tcp/99999/http': bad port '99999'; expected 1…65535"
+        )
         #expect(error?.description.contains(Self.token) == false)
         let noToken = #expect(throws: APIInfoError.self) { try APIInfo.parseLegacy("/ip4/1.2.3.4/tcp/1234/http") }
         #expect(noToken?.reason == "missing the token before the multiaddr; expected token:multiaddr[:name]")
         let notJWT = #expect(throws: APIInfoError.self) { try APIInfo.parseLegacy("secret:/ip4/1.2.3.4/tcp/1234/http") }
-        #expect(notJWT?.description == "FULLNODE_API_INFO entry 1 (<token>:/ip4/1.2.3.4/tcp/1234/http): the token is not a JWT (header.payload.signature)")
+        #expect(
+            notJWT?.description
+                == "FULLNODE_API_INFO entry 1 (<token>:/ip4/1.2.3.4/tcp/1234/http): the token is not a JWT (header.payload.signature)")
     }
 
     /// The exact line `fpool sim` prints parses back into its daemons.

@@ -18,11 +18,12 @@ import Testing
         await pool.heartbeat()
         #expect(pool.nodes[1].state == .running)
         // One line per change, not one per beat.
-        #expect(observer.all.filter { $0.hasPrefix("n1:") } == [
-            "n1: disabled (unreachable: not checked yet) -> running",
-            "n1: running -> disabled (sync behind 5 > MaxSyncBehind 2)",
-            "n1: disabled (sync behind 5 > MaxSyncBehind 2) -> running",
-        ])
+        #expect(
+            observer.all.filter { $0.hasPrefix("n1:") } == [
+                "n1: disabled (unreachable: not checked yet) -> running",
+                "n1: running -> disabled (sync behind 5 > MaxSyncBehind 2)",
+                "n1: disabled (sync behind 5 > MaxSyncBehind 2) -> running",
+            ])
     }
 
     @Test func crossNodeCheckDisablesTheLaggard() async {
@@ -36,14 +37,18 @@ import Testing
     @Test func oneHungProbeDoesNotDelayTheOthers() async {
         final class HungNode: NodeConnection {
             func call(_ call: PoolCall) async -> NodeReply { .result([]) }
-            func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<any NodeChannel, NodeCallFailure> {
+            func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<
+                any NodeChannel, NodeCallFailure
+            > {
                 .failure(NodeCallFailure(.unreachable(.notSent, detail: "no")))
             }
             func probe() async -> Result<NodeProbe, NodeCallFailure> {
                 try? await Task.sleep(for: .seconds(3600))
                 return .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "cancelled")))
             }
-            func lookupID(_ address: String) async -> Result<String, NodeCallFailure> { .failure(NodeCallFailure(.error(code: 1, message: "no"))) }
+            func lookupID(_ address: String) async -> Result<String, NodeCallFailure> {
+                .failure(NodeCallFailure(.error(code: 1, message: "no")))
+            }
         }
         let healthy = FakeNode(name: "ok")
         let clock = ManualClock()
@@ -53,7 +58,9 @@ import Testing
             NodeEndpoint(token: token, address: try! Multiaddr(parsing: "/ip4/10.0.0.1/tcp/1/http"), name: "hung"),
             NodeEndpoint(token: token, address: try! Multiaddr(parsing: "/ip4/10.0.0.2/tcp/1/http"), name: "ok"),
         ]
-        let pool = Pool(environment: environment, connect: { endpoint -> any NodeConnection in endpoint.name == "ok" ? healthy : HungNode() }, clock: clock)
+        let pool = Pool(
+            environment: environment, connect: { endpoint -> any NodeConnection in endpoint.name == "ok" ? healthy : HungNode() },
+            clock: clock)
         async let beat: Void = pool.heartbeat()
         await clock.waitForSleepers(2)  // both probes are bounded by the interval
         clock.advance(by: .seconds(3))

@@ -20,7 +20,10 @@ final class FakeNode: NodeConnection {
 
     init(name: String, head: Int64 = 100) {
         self.name = name
-        self.state = Mutex(State(probe: .success(NodeProbe(session: "session-\(name)", health: NodeHealth(head: head, behind: 0, messagePeers: 5, blockPeers: 5)))))
+        self.state = Mutex(
+            State(
+                probe: .success(
+                    NodeProbe(session: "session-\(name)", health: NodeHealth(head: head, behind: 0, messagePeers: 5, blockPeers: 5)))))
     }
 
     func call(_ call: PoolCall) async -> NodeReply {
@@ -31,7 +34,8 @@ final class FakeNode: NodeConnection {
         return await reply(call)
     }
 
-    func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<any NodeChannel, NodeCallFailure> {
+    func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<any NodeChannel, NodeCallFailure>
+    {
         let channel = FakeChannel(events: events)
         self.state.withLock { $0.channels.append(channel) }
         return .success(channel)
@@ -40,7 +44,8 @@ final class FakeNode: NodeConnection {
     func probe() async -> Result<NodeProbe, NodeCallFailure> { self.state.withLock { $0.probe } }
 
     func lookupID(_ address: String) async -> Result<String, NodeCallFailure> {
-        self.state.withLock { $0.ids[address] }.map { .success($0) } ?? .failure(NodeCallFailure(.error(code: 11, message: "actor not found")))
+        self.state.withLock { $0.ids[address] }.map { .success($0) }
+            ?? .failure(NodeCallFailure(.error(code: 11, message: "actor not found")))
     }
 
     // Scripting.
@@ -49,10 +54,15 @@ final class FakeNode: NodeConnection {
     func health(head: Int64 = 100, behind: UInt64 = 0, messagePeers: UInt64 = 5, blockPeers: UInt64 = 5, session: String? = nil) {
         self.state.withLock { state in
             let current = (try? state.probe.get())?.session ?? "session-\(self.name)"
-            state.probe = .success(NodeProbe(session: session ?? current, health: NodeHealth(head: head, behind: behind, messagePeers: messagePeers, blockPeers: blockPeers)))
+            state.probe = .success(
+                NodeProbe(
+                    session: session ?? current,
+                    health: NodeHealth(head: head, behind: behind, messagePeers: messagePeers, blockPeers: blockPeers)))
         }
     }
-    func unreachable() { self.state.withLock { $0.probe = .failure(NodeCallFailure(.unreachable(.notSent, detail: "connection refused"))) } }
+    func unreachable() {
+        self.state.withLock { $0.probe = .failure(NodeCallFailure(.unreachable(.notSent, detail: "connection refused"))) }
+    }
     var calls: [String] { self.state.withLock { $0.calls } }
     var channels: [FakeChannel] { self.state.withLock { $0.channels } }
 }
@@ -147,7 +157,10 @@ final class ManualClock: PoolClock {
 }
 
 /// A pool over fake nodes, checked once so they serve.
-func makePool(_ nodes: [FakeNode], settings: (inout PoolSettings) -> Void = { _ in }, observer: RecordingObserver = RecordingObserver(), clock: ManualClock = ManualClock()) async -> Pool {
+func makePool(
+    _ nodes: [FakeNode], settings: (inout PoolSettings) -> Void = { _ in }, observer: RecordingObserver = RecordingObserver(),
+    clock: ManualClock = ManualClock()
+) async -> Pool {
     var environment = PoolEnvironment()
     settings(&environment.settings)
     let token = "eyJhbGciOiJIUzI1NiJ9.eyJBbGxvdyI6WyJyZWFkIl19.c2ln"
@@ -162,5 +175,7 @@ func makePool(_ nodes: [FakeNode], settings: (inout PoolSettings) -> Void = { _ 
 
 /// A call of a v1 method with facts.
 func call(_ method: V1Method, sender: String? = nil, height: Int64? = nil) -> PoolCall {
-    PoolCall(id: .v1(method), method: "Filecoin." + method.route.name, version: .v1, params: Array("[]".utf8), facts: CallFacts(sender: sender, height: height))
+    PoolCall(
+        id: .v1(method), method: "Filecoin." + method.route.name, version: .v1, params: Array("[]".utf8),
+        facts: CallFacts(sender: sender, height: height))
 }

@@ -8,24 +8,29 @@ import RouteModel
 import Testing
 
 @Suite struct ErrorClassifierTests {
-    @Test(arguments: [
-        // v1.15 and v1.36 wordings from LOTUS-WIRE.md §7.
-        (1, "loading tipset {bafy2bzaceb}: get block bafy2bzaceb: blockstore: block not found", ErrorClass.blockNotFound),
-        (1, "loading tipset {bafy2bzaceb}: get block bafy2bzaceb: ipld: could not find bafy2bzaceb", .blockNotFound),
-        (1, "cannot get tipset from key: whatever", .blockNotFound),
-        (1, "looking for tipset with height greater than start point", .blockNotFound),
-        (1, "resolution lookup failed (f01234): resolve address f01234: actor not found", .actorNotFound),
-        (3, "getting actor: actor not found", .actorNotFound),
-        (11, "resolve address f1abc: actor not found", .actorNotFound),
-        (12, "requested epoch was a null round", .nullRound),
-        (1, "minimum expected nonce is 5, got 3: message nonce too low", .nonce(.tooLow)),
-        (1, "message nonce has too big a gap from expected nonce (Nonce: 9, nextNonce: 5): unfulfilled nonce gap", .nonce(.gap)),
-        (1, "message from f1abc with nonce 4 already in mpool: message with nonce already exists", .nonce(.alreadyInMpool)),
-        (1, "message from f1abc with nonce 4 already in mpool, increase GasPremium to 1250 from 1000 : replace by fee has too low GasPremium", .nonce(.replaceByFeeTooLow)),
-        (1, "too many pending messages for actor f1abc", .nonce(.tooManyPending)),
-        (1, "mpool push: failed to sign message: key not found for f1abc", .keyNotFound),
-        (1, "failed to compute state: out of gas", .other),
-    ] as [(Int64, String, ErrorClass)])
+    @Test(
+        arguments: [
+            // v1.15 and v1.36 wordings from LOTUS-WIRE.md §7.
+            (1, "loading tipset {bafy2bzaceb}: get block bafy2bzaceb: blockstore: block not found", ErrorClass.blockNotFound),
+            (1, "loading tipset {bafy2bzaceb}: get block bafy2bzaceb: ipld: could not find bafy2bzaceb", .blockNotFound),
+            (1, "cannot get tipset from key: whatever", .blockNotFound),
+            (1, "looking for tipset with height greater than start point", .blockNotFound),
+            (1, "resolution lookup failed (f01234): resolve address f01234: actor not found", .actorNotFound),
+            (3, "getting actor: actor not found", .actorNotFound),
+            (11, "resolve address f1abc: actor not found", .actorNotFound),
+            (12, "requested epoch was a null round", .nullRound),
+            (1, "minimum expected nonce is 5, got 3: message nonce too low", .nonce(.tooLow)),
+            (1, "message nonce has too big a gap from expected nonce (Nonce: 9, nextNonce: 5): unfulfilled nonce gap", .nonce(.gap)),
+            (1, "message from f1abc with nonce 4 already in mpool: message with nonce already exists", .nonce(.alreadyInMpool)),
+            (
+                1,
+                "message from f1abc with nonce 4 already in mpool, increase GasPremium to 1250 from 1000 : replace by fee has too low GasPremium",
+                .nonce(.replaceByFeeTooLow)
+            ),
+            (1, "too many pending messages for actor f1abc", .nonce(.tooManyPending)),
+            (1, "mpool push: failed to sign message: key not found for f1abc", .keyNotFound),
+            (1, "failed to compute state: out of gas", .other),
+        ] as [(Int64, String, ErrorClass)])
     func classifiesLotusTexts(_ code: Int64, _ message: String, _ expected: ErrorClass) {
         #expect(ErrorClassifier.classify(code: code, message: message) == expected)
     }
@@ -33,13 +38,16 @@ import Testing
     /// What a lagging simulated daemon really answers is classified as lag.
     @Test func simulatorLagErrorsAreClassifiedAsLag() async throws {
         let cluster = try await SimCluster.start(SimConfiguration(nodes: 2, blockTime: nil))
-        defer { Task { await cluster.stop() } }
-        cluster.advance(4)
         try await cluster.inject(.lag(epochs: 2), daemon: 1)
+        cluster.advance(4)
         let fresh = try await LotusWSClient.connect(host: "127.0.0.1", port: cluster.daemons[0].port, token: cluster.daemons[0].adminToken)
-        let lagging = try await LotusWSClient.connect(host: "127.0.0.1", port: cluster.daemons[1].port, token: cluster.daemons[1].adminToken)
+        let lagging = try await LotusWSClient.connect(
+            host: "127.0.0.1", port: cluster.daemons[1].port, token: cluster.daemons[1].adminToken)
         let key = try #require(try await fresh.call("Filecoin.ChainHead")["Cids"])
-        for (method, params) in [("Filecoin.ChainGetTipSet", [key]), ("Filecoin.ChainGetTipSetByHeight", [4, []] as [JSON]), ("Filecoin.StateGetActor", ["f0100", key])] {
+        for (method, params) in [
+            ("Filecoin.ChainGetTipSet", [key]), ("Filecoin.ChainGetTipSetByHeight", [4, []] as [JSON]),
+            ("Filecoin.StateGetActor", ["f0100", key]),
+        ] {
             do {
                 _ = try await lagging.call(method, params)
                 Issue.record("\(method) succeeded on a lagging daemon")
@@ -58,8 +66,10 @@ import Testing
     let write = V1Method.walletNew.route
 
     @Test func networkErrors() {
-        #expect(RetryRule.decide(.network(.notSent), route: self.push) == .retryElsewhere(reason: "network: request never reached the node"))
-        #expect(RetryRule.decide(.network(.maybeSent), route: self.read) == .retryElsewhere(reason: "network: no answer to an idempotent call"))
+        #expect(
+            RetryRule.decide(.network(.notSent), route: self.push) == .retryElsewhere(reason: "network: request never reached the node"))
+        #expect(
+            RetryRule.decide(.network(.maybeSent), route: self.read) == .retryElsewhere(reason: "network: no answer to an idempotent call"))
         // A push that may have arrived is looked up by CID, never blindly re-sent.
         #expect(RetryRule.decide(.network(.maybeSent), route: self.push) == .resolveAmbiguousPush)
         #expect(RetryRule.decide(.network(.maybeSent), route: self.write) == .returnAnswer)

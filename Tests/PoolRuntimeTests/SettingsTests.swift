@@ -7,10 +7,11 @@ import Testing
 @Suite struct PoolSettingsTests {
     @Test func defaultsAreTheSeeds() {
         let settings = PoolSettings()
-        #expect(settings.all.map { "\($0.key)=\($0.value)" } == [
-            "DefaultPolicy=OneBySeedRound", "PrimarySeed=0", "MaxSyncBehind=2", "MinMessagePeers=1", "MinBlockPeers=1",
-            "MaxBehindDiff=2", "HeartbeatInterval=3s", "TipsetWait=30s",
-        ])
+        #expect(
+            settings.all.map { "\($0.key)=\($0.value)" } == [
+                "DefaultPolicy=OneBySeedRound", "PrimarySeed=0", "MaxSyncBehind=2", "MinMessagePeers=1", "MinBlockPeers=1",
+                "MaxBehindDiff=2", "HeartbeatInterval=3s", "TipsetWait=30s",
+            ])
     }
 
     @Test func setParsesEachKind() throws {
@@ -26,11 +27,15 @@ import Testing
     @Test func typosNameTheValidChoices() {
         var settings = PoolSettings()
         let key = #expect(throws: SettingsError.self) { try settings.set("MaxSyncBehindd", to: "1") }
-        #expect(key?.description == "unknown setting 'MaxSyncBehindd'; expected one of: DefaultPolicy, PrimarySeed, MaxSyncBehind, MinMessagePeers, MinBlockPeers, MaxBehindDiff, HeartbeatInterval, TipsetWait")
+        #expect(
+            key?.description
+                == "unknown setting 'MaxSyncBehindd'; expected one of: DefaultPolicy, PrimarySeed, MaxSyncBehind, MinMessagePeers, MinBlockPeers, MaxBehindDiff, HeartbeatInterval, TipsetWait"
+        )
         let value = #expect(throws: SettingsError.self) { try settings.set("MinBlockPeers", to: "-1") }
         #expect(value?.description == "MinBlockPeers: '-1' is not valid; expected a whole number ≥ 0")
         let policy = #expect(throws: SettingsError.self) { try settings.set("DefaultPolicy", to: "Fastest") }
-        #expect(policy?.description.hasPrefix("DefaultPolicy: 'Fastest' is not valid; expected one of OneByIndexAsc, OneByIndexDesc") == true)
+        #expect(
+            policy?.description.hasPrefix("DefaultPolicy: 'Fastest' is not valid; expected one of OneByIndexAsc, OneByIndexDesc") == true)
         #expect(throws: SettingsError.self) { try settings.set("HeartbeatInterval", to: "1ms") }
         #expect(settings == PoolSettings())
     }
@@ -51,7 +56,8 @@ import Testing
 
     @Test func theSeedsExampleEnvironment() throws {
         let environment = try PoolEnvironment.load([
-            "FULLNODE_API_POOL_INFO": "\(Self.token):/ip4/192.168.2.205/tcp/1234/http:daemon_01,\(Self.token):/ip4/192.168.2.206/tcp/1234/http:daemon_02",
+            "FULLNODE_API_POOL_INFO":
+                "\(Self.token):/ip4/192.168.2.205/tcp/1234/http:daemon_01,\(Self.token):/ip4/192.168.2.206/tcp/1234/http:daemon_02",
             "FULLNODE_API_INFO": "\(Self.token):/ip4/192.168.2.100/tcp/1234/http",
             "FPOOL_PRIMARY_SEED": "1", "FPOOL_MAX_SYNC_BEHIND": "1",
             "ChainNotify_APIRT_CONFIG": "OneByIdRound,false,0s", "ChainGetBlock_APIRT_CONFIG": "OneByIndexAsc,false,0s",
@@ -88,12 +94,13 @@ import Testing
                 "FULLNODE_API_USE_POOL": "perhaps",
             ])
         }
-        #expect(error?.problems == [
-            "FULLNODE_API_POOL_INFO entry 1 (<token>:/ip4/10.0.0.2/tcp/x/http:b): bad multiaddr '/ip4/10.0.0.2/tcp/x/http': bad port 'x'; expected 1…65535",
-            "FULLNODE_API_USE_POOL: 'perhaps' is not valid; expected true or false",
-            "FPOOL_MIN_MESSAGE_PEERS: MinMessagePeers: 'many' is not valid; expected a whole number ≥ 0",
-            "ChainHed_APIRT_CONFIG: unknown API 'ChainHed'; did you mean ChainHead?",
-        ])
+        #expect(
+            error?.problems == [
+                "FULLNODE_API_POOL_INFO entry 1 (<token>:/ip4/10.0.0.2/tcp/x/http:b): bad multiaddr '/ip4/10.0.0.2/tcp/x/http': bad port 'x'; expected 1…65535",
+                "FULLNODE_API_USE_POOL: 'perhaps' is not valid; expected true or false",
+                "FPOOL_MIN_MESSAGE_PEERS: MinMessagePeers: 'many' is not valid; expected a whole number ≥ 0",
+                "ChainHed_APIRT_CONFIG: unknown API 'ChainHed'; did you mean ChainHead?",
+            ])
         #expect(error?.description.contains(Self.token) == false)
     }
 
