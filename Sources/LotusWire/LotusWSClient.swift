@@ -60,8 +60,13 @@ public final class LotusWSClient: Sendable {
         var pongWaiters: [CheckedContinuation<Void, Never>] = []
         var closed = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
-        /// Frames that were neither answers nor channel traffic (tests inspect them).
+        /// The latest frames that were neither answers nor channel traffic (tests inspect them).
         var stray: [JSON] = []
+
+        mutating func keepStray(_ frame: JSON) {
+            if self.stray.count == 64 { self.stray.removeFirst() }
+            self.stray.append(frame)
+        }
     }
 
     private let state = Mutex(State())
@@ -289,13 +294,13 @@ public final class LotusWSClient: Sendable {
 
     private func handle(_ bytes: [UInt8]) {
         guard let json = try? JSON.parse(bytes), let frame = try? RPCFrame(json) else {
-            self.state.withLock { $0.stray.append(.string(String(decoding: bytes, as: UTF8.self))) }
+            self.state.withLock { $0.keepStray(.string(String(decoding: bytes, as: UTF8.self))) }
             return
         }
         switch frame {
         case .response(let id, let result, let error):
             guard let requestID = id.int else {
-                self.state.withLock { $0.stray.append(json) }
+                self.state.withLock { $0.keepStray(json) }
                 return
             }
             let continuation = self.state.withLock { state -> AsyncStream<Result<JSON, any Error>>.Continuation? in
@@ -308,7 +313,7 @@ public final class LotusWSClient: Sendable {
                 return continuation
             }
             guard let continuation else {
-                self.state.withLock { $0.stray.append(json) }
+                self.state.withLock { $0.keepStray(json) }
                 return
             }
             continuation.yield(error.map { .failure($0) } ?? .success(result ?? .null))
@@ -318,15 +323,15 @@ public final class LotusWSClient: Sendable {
             switch method {
             case "xrpc.ch.val" where channelID != nil && params.count == 2:
                 let stream = self.state.withLock { $0.channels[channelID!] }
-                if let stream { stream.yield(params[1]) } else { self.state.withLock { $0.stray.append(json) } }
+                if let stream { stream.yield(params[1]) } else { self.state.withLock { $0.keepStray(json) } }
             case "xrpc.ch.close" where channelID != nil:
                 let stream = self.state.withLock { $0.channels.removeValue(forKey: channelID!) }
                 stream?.finish()
             default:
-                self.state.withLock { $0.stray.append(json) }
+                self.state.withLock { $0.keepStray(json) }
             }
         case .request:
-            self.state.withLock { $0.stray.append(json) }
+            self.state.withLock { $0.keepStray(json) }
         }
     }
 

@@ -82,7 +82,9 @@ extension Pool {
     static func boundOrder(_ candidates: [Candidate], seedID: UInt64, state: State) -> [Candidate] {
         guard !candidates.isEmpty, !state.nodes.isEmpty else { return candidates }
         let bound = self.boundNode(seedID: seedID, state: state)
-        let start = candidates.firstIndex { $0.index == bound } ?? Int(seedID % UInt64(candidates.count))
+        // The bound node if it serves, else the next one after it in pool order (wrapping),
+        // so every sender of a lost node moves to the same, predictable place.
+        let start = candidates.firstIndex { $0.index >= bound } ?? 0
         return (0..<candidates.count).map { candidates[(start + $0) % candidates.count] }
     }
 

@@ -24,6 +24,12 @@ public struct BindingSummary: Sendable, Equatable {
     public let seed: String
     public let node: Int
     public let explicit: Bool
+
+    public init(seed: String, node: Int, explicit: Bool) {
+        self.seed = seed
+        self.node = node
+        self.explicit = explicit
+    }
 }
 
 extension Pool {

@@ -1,0 +1,87 @@
+// Primary binding: a sender's pushes go to one node; explicit bindings; failover order.
+
+import GeneratedRoutes
+import PoolRuntime
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct PoolBindingTests {
+    let ok = NodeReply.result(Array("\"ok\"".utf8))
+
+    @Test func aSendersPushesStayOnItsActorIDsNode() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        // f01001 → 1001 mod 3 = 2, for every push, whatever the call ids.
+        for _ in 0..<4 {
+            #expect(await pool.call(call(.mpoolPushMessage, sender: "f01001")) == .result(Array("\"ok\"".utf8), node: 2))
+        }
+        // Sender-scoped reads follow the same binding (MpoolGetNonce carries a seed).
+        #expect(await pool.call(call(.mpoolGetNonce, sender: "f01001")) == .result(Array("\"ok\"".utf8), node: 2))
+    }
+
+    @Test func keyAddressesAreResolvedOnceAndCached() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        for node in nodes { node.state.withLock { $0.ids["f1key"] = "f01000" } }
+        let pool = await makePool(nodes)
+        #expect(await pool.call(call(.mpoolPushMessage, sender: "f1key")) == .result(Array("\"ok\"".utf8), node: 1))
+        for node in nodes { node.state.withLock { $0.ids = [:] } }
+        // Cached: still bound to 1000 mod 3 = 1 although no node could resolve it now.
+        #expect(await pool.call(call(.mpoolPushMessage, sender: "f1key")) == .result(Array("\"ok\"".utf8), node: 1))
+        #expect(pool.bindings.map(\.seed) == ["f01000"])
+    }
+
+    @Test func explicitBindingOverridesTheDefault() async throws {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        try pool.bind(seed: "t01003", node: "session-n0")
+        #expect(await pool.call(call(.mpoolPushMessage, sender: "f01003")) == .result(Array("\"ok\"".utf8), node: 0))
+        #expect(pool.bindings == [BindingSummary(seed: "f01003", node: 0, explicit: true)])
+        let badSeed = #expect(throws: PoolCommandError.self) { try pool.bind(seed: "f1abc", node: "session-n0") }
+        #expect(badSeed?.description == "seed 'f1abc' is not an actor ID address (f0… or t0…)")
+        #expect(throws: PoolCommandError.self) { try pool.bind(seed: "f01003", node: "nope") }
+    }
+
+    @Test func aLostPrimaryFailsOverToTheNextNode() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        nodes[2].unreachable()
+        await pool.heartbeat()
+        // f01001's node (2) is down: the next available in round robin from it serves.
+        let reply = await pool.call(call(.mpoolPushMessage, sender: "f01001"))
+        #expect(reply == .result(Array("\"ok\"".utf8), node: 0))
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct PoolHotConfigTests {
+    @Test func settingsChangeWhileCallsAreInFlight() async throws {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        // Calls in flight while the operator changes the policy back and forth.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    for _ in 0..<50 {
+                        let reply = await pool.call(call(.stateGetActor))
+                        guard case .result = reply else { throw PoolCommandError("a call failed: \(reply)") }
+                    }
+                }
+            }
+            group.addTask {
+                for round in 0..<50 {
+                    try pool.setAPI("StateGetActor", key: "policy", to: round % 2 == 0 ? "OneByIndexDesc" : "default")
+                    try pool.setSetting("PrimarySeed", to: String(round))
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(pool.callIDs["StateGetActor"] == 400)
+        #expect(pool.nodes.map(\.calls).reduce(0, +) == 400)
+        // The last settings are in force.
+        try pool.setAPI("StateGetActor", key: "policy", to: "OneByIndexDesc")
+        #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 2))
+        #expect(try pool.apiSettings("StateGetActor").policy.description == "OneByIndexDesc")
+        let typo = #expect(throws: PoolCommandError.self) { try pool.setAPI("StateGetActr", key: "policy", to: "default") }
+        #expect(typo?.description == "unknown API 'StateGetActr'; did you mean StateGetActor? (`fpool api list` shows them all)")
+        let badValue = #expect(throws: PoolCommandError.self) { try pool.setAPI("StateGetActor", key: "nohang", to: "sometimes") }
+        #expect(badValue?.description == "nohang: 'sometimes' is not valid; expected true or false")
+    }
+}
