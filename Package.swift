@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "apigen", targets: ["apigen"]),
         .library(name: "RouteModel", targets: ["RouteModel"]),
         .library(name: "GeneratedRoutes", targets: ["GeneratedRoutes"]),
+        .library(name: "PoolRuntime", targets: ["PoolRuntime"]),
         .plugin(name: "RouteTablePlugin", targets: ["RouteTablePlugin"]),
     ],
     dependencies: [

@@ -24,7 +24,18 @@ let package = Package(
             ],
             path: "Benchmarks/RouteLookup",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // One routing decision (lookup + policy + node pick) with 3 and 30 nodes.
+        .executableTarget(
+            name: "RoutingDecision",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "GeneratedRoutes", package: "fpool"),
+                .product(name: "PoolRuntime", package: "fpool"),
+            ],
+            path: "Benchmarks/RoutingDecision",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -30,6 +30,19 @@ public struct PickOrder: Sendable, RandomAccessCollection {
     /// AllWithFirstSucceed: send to every candidate at once.
     public let fanOut: Bool
 
+    init(storage: Storage, fanOut: Bool) {
+        self.storage = storage
+        self.fanOut = fanOut
+    }
+
+    init(rotating candidates: [Candidate], from start: Int) {
+        self.init(storage: .rotation(candidates: candidates, start: start), fanOut: false)
+    }
+
+    init(explicit candidates: [Candidate], fanOut: Bool) {
+        self.init(storage: .explicit(candidates), fanOut: fanOut)
+    }
+
     public var startIndex: Int { 0 }
     public var endIndex: Int {
         switch self.storage {
@@ -46,40 +59,50 @@ public struct PickOrder: Sendable, RandomAccessCollection {
     }
 }
 
+/// The available nodes in every order a policy can want, sorted once when the nodes change
+/// (heads and peer counts only move at heartbeats), so picking never sorts or allocates.
+public struct CandidateSet: Sendable {
+    /// Index order.
+    public let byIndex: [Candidate]
+    let byIndexDescending: [Candidate]
+    let byHead: [Candidate]
+    let byMessagePeers: [Candidate]
+    let byBlockPeers: [Candidate]
+
+    public init(_ candidates: [Candidate]) {
+        let ordered = candidates.sorted { $0.index < $1.index }
+        self.byIndex = ordered
+        self.byIndexDescending = ordered.reversed()
+        // Highest first; ties keep index order, so the choice is stable between calls.
+        self.byHead = ordered.sorted { $0.head != $1.head ? $0.head > $1.head : $0.index < $1.index }
+        self.byMessagePeers = ordered.sorted {
+            $0.messagePeers != $1.messagePeers ? $0.messagePeers > $1.messagePeers : $0.index < $1.index
+        }
+        self.byBlockPeers = ordered.sorted { $0.blockPeers != $1.blockPeers ? $0.blockPeers > $1.blockPeers : $0.index < $1.index }
+    }
+
+    public var isEmpty: Bool { self.byIndex.isEmpty }
+    public var count: Int { self.byIndex.count }
+}
+
 public enum NodePicker {
-    /// Orders `candidates` (available nodes, in index order) by `policy`.
+    /// Orders the candidates by `policy`.
     ///
     /// - Parameters:
     ///   - callID: the API's call counter (OneByIdRound).
-    ///   - seed: PrimarySeed, or the sender's seed for bound calls (OneBySeedRound).
-    public static func order(_ candidates: [Candidate], policy: Policy, callID: UInt64, seed: UInt64) -> PickOrder {
-        guard !candidates.isEmpty else { return PickOrder(storage: .explicit([]), fanOut: false) }
+    ///   - seed: PrimarySeed (OneBySeedRound).
+    public static func order(_ candidates: CandidateSet, policy: Policy, callID: UInt64, seed: UInt64) -> PickOrder {
+        guard !candidates.isEmpty else { return PickOrder(explicit: [], fanOut: false) }
         let count = UInt64(candidates.count)
         switch policy {
-        case .oneByIndexAsc:
-            return PickOrder(storage: .rotation(candidates: candidates, start: 0), fanOut: false)
-        case .oneByIndexDesc:
-            return PickOrder(storage: .explicit(candidates.reversed()), fanOut: false)
-        case .oneByIdRound:
-            return PickOrder(storage: .rotation(candidates: candidates, start: Int(callID % count)), fanOut: false)
-        case .oneBySeedRound:
-            return PickOrder(storage: .rotation(candidates: candidates, start: Int(seed % count)), fanOut: false)
-        case .oneByChainHeadDesc:
-            return PickOrder(storage: .explicit(self.descending(candidates, by: \.head)), fanOut: false)
-        case .oneByMessagePeersDesc:
-            return PickOrder(storage: .explicit(self.descending(candidates, by: \.messagePeers)), fanOut: false)
-        case .oneByBlockPeersDesc:
-            return PickOrder(storage: .explicit(self.descending(candidates, by: \.blockPeers)), fanOut: false)
-        case .allWithFirstSucceed:
-            return PickOrder(storage: .rotation(candidates: candidates, start: 0), fanOut: true)
+        case .oneByIndexAsc: return PickOrder(rotating: candidates.byIndex, from: 0)
+        case .oneByIndexDesc: return PickOrder(rotating: candidates.byIndexDescending, from: 0)
+        case .oneByIdRound: return PickOrder(rotating: candidates.byIndex, from: Int(callID % count))
+        case .oneBySeedRound: return PickOrder(rotating: candidates.byIndex, from: Int(seed % count))
+        case .oneByChainHeadDesc: return PickOrder(rotating: candidates.byHead, from: 0)
+        case .oneByMessagePeersDesc: return PickOrder(rotating: candidates.byMessagePeers, from: 0)
+        case .oneByBlockPeersDesc: return PickOrder(rotating: candidates.byBlockPeers, from: 0)
+        case .allWithFirstSucceed: return PickOrder(storage: .rotation(candidates: candidates.byIndex, start: 0), fanOut: true)
         }
-    }
-
-    /// Highest first; ties keep index order, so the choice is stable between calls.
-    private static func descending<Key: Comparable>(_ candidates: [Candidate], by key: KeyPath<Candidate, Key>) -> [Candidate] {
-        candidates.enumerated().sorted { left, right in
-            left.element[keyPath: key] != right.element[keyPath: key]
-                ? left.element[keyPath: key] > right.element[keyPath: key] : left.offset < right.offset
-        }.map(\.element)
     }
 }

@@ -34,8 +34,8 @@ public final class Pool: Sendable {
         var nextWaiterID = 0
         /// Available candidates in index order, rebuilt on every change (routing reads them
         /// without allocating).
-        var available: [Candidate] = []
-        var availableSealing: [Candidate] = []
+        var available = CandidateSet([])
+        var availableSealing = CandidateSet([])
     }
 
     let state: Mutex<State>
@@ -119,8 +119,8 @@ public final class Pool: Sendable {
     /// Rebuilds the candidate lists, wakes waiting calls, and returns the channels whose node
     /// can no longer serve them (the caller closes them outside the lock).
     static func nodesChanged(_ state: inout State) -> [PoolChannelRecord] {
-        state.available = state.nodes.filter { $0.state.isAvailable }.map(\.candidate)
-        state.availableSealing = state.nodes.filter { $0.state.isAvailable && $0.sealing }.map(\.candidate)
+        state.available = CandidateSet(state.nodes.filter { $0.state.isAvailable }.map(\.candidate))
+        state.availableSealing = CandidateSet(state.nodes.filter { $0.state.isAvailable && $0.sealing }.map(\.candidate))
         let waiters = state.nodeWaiters
         state.nodeWaiters = [:]
         for (_, waiter) in waiters { waiter.resume() }

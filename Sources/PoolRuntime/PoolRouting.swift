@@ -11,10 +11,27 @@ enum PlanOutcome: Sendable {
 
 /// The nodes to try for one call, in order, and how.
 struct CallPlan: Sendable {
-    let order: [Candidate]
-    let fanOut: Bool
+    let order: PickOrder
     let route: RouteEntry
     let timeout: GoDuration
+    var fanOut: Bool { self.order.fanOut }
+}
+
+/// What routing decided for one call at one moment.
+struct RoutingDecision: Sendable {
+    enum Outcome: Sendable {
+        case order(PickOrder)
+        /// No node serves the route now.
+        case noCandidate
+        /// Nodes serve it, but none has reached the call's epoch yet (tried in this order
+        /// once the wait is over).
+        case notReached(PickOrder)
+    }
+
+    var outcome: Outcome
+    let nohang: Bool
+    let timeout: GoDuration
+    let tipsetWait: GoDuration
 }
 
 extension Pool {
@@ -41,51 +58,77 @@ extension Pool {
         }
         let callID = self.nextCallID(call.id)
         let seedID = await self.seedID(for: call)
-        let (override, settings) = self.state.withLock { state in
-            (state.overrides[route.name] ?? APIRouteOverride(route: route), state.settings)
-        }
-        let wait = GoDuration(
-            milliseconds: override.timeout.milliseconds > 0 ? override.timeout.milliseconds : settings.tipsetWait.milliseconds)
-        let deadline = self.clock.now + .milliseconds(Int(wait.milliseconds))
+        var deadline: Duration?
         while true {
-            let (candidates, order, fanOut) = self.state.withLock { state -> ([Candidate], [Candidate], Bool) in
-                let candidates = override.filter == .sealing ? state.availableSealing : state.available
-                if let seedID, route.seed != nil {
-                    return (candidates, Self.boundOrder(candidates, seedID: seedID, state: state), false)
+            let decision = self.decide(route: route, facts: call.facts, callID: callID, seedID: seedID)
+            switch decision.outcome {
+            case .order(let order):
+                return .ready(CallPlan(order: order, route: route, timeout: decision.timeout))
+            case .noCandidate where decision.nohang:
+                return .refused(.failed("no node available for \(call.method) (nohang)"))
+            case .noCandidate, .notReached:
+                let wait = decision.timeout.milliseconds > 0 ? decision.timeout : decision.tipsetWait
+                let end = deadline ?? self.clock.now + .milliseconds(Int(wait.milliseconds))
+                deadline = end
+                if self.clock.now >= end {
+                    // Waited long enough for the chain: try the nodes we have.
+                    if case .notReached(let order) = decision.outcome {
+                        return .ready(CallPlan(order: order, route: route, timeout: decision.timeout))
+                    }
+                    return .refused(.failed("no node available for \(call.method) within \(wait)"))
                 }
-                let policy = override.policy.resolved(poolDefault: state.settings.defaultPolicy)
-                let picked = NodePicker.order(candidates, policy: policy, callID: callID, seed: state.settings.primarySeed)
-                return (candidates, Array(picked), picked.fanOut)
+                await self.waitForNodeChange(until: end)
             }
-            if candidates.isEmpty {
-                if override.nohang { return .refused(.failed("no node available for \(call.method) (nohang)")) }
-            } else if let height = call.facts.height, !candidates.contains(where: { $0.head >= height }) {
-                // Tipset-aware: no node has reached the epoch yet; wait for one rather than
-                // retrying into "block not found" — unless the wait is over.
-                if self.clock.now >= deadline {
-                    return .ready(CallPlan(order: order, fanOut: fanOut, route: route, timeout: override.timeout))
-                }
+        }
+    }
+
+    /// One routing decision without waiting: the candidates' order by binding or policy, with
+    /// tipset-aware reordering. The common path (no height, a rotation policy) allocates nothing.
+    func decide(route: RouteEntry, facts: CallFacts, callID: UInt64, seedID: UInt64?) -> RoutingDecision {
+        self.state.withLock { state in
+            let override = (state.overrides.isEmpty ? nil : state.overrides[route.name]) ?? APIRouteOverride(route: route)
+            let candidates = override.filter == .sealing ? state.availableSealing : state.available
+            var decision = RoutingDecision(
+                outcome: .noCandidate, nohang: override.nohang, timeout: override.timeout, tipsetWait: state.settings.tipsetWait)
+            guard !candidates.isEmpty else { return decision }
+            let order: PickOrder
+            if let seedID, route.seed != nil {
+                order = Self.boundOrder(candidates.byIndex, seedID: seedID, state: state)
             } else {
-                let ready =
-                    call.facts.height.map { height in order.filter { $0.head >= height } + order.filter { $0.head < height } } ?? order
-                return .ready(CallPlan(order: ready, fanOut: fanOut, route: route, timeout: override.timeout))
+                let policy = override.policy.resolved(poolDefault: state.settings.defaultPolicy)
+                order = NodePicker.order(candidates, policy: policy, callID: callID, seed: state.settings.primarySeed)
             }
-            guard self.clock.now < deadline else {
-                return .refused(.failed("no node available for \(call.method) within \(wait)"))
+            guard let height = facts.height else {
+                decision.outcome = .order(order)
+                return decision
             }
-            await self.waitForNodeChange(until: deadline)
+            // Tipset-aware: nodes that have reached the epoch first.
+            let reached = order.filter { $0.head >= height }
+            let behind = order.filter { $0.head < height }
+            let reordered = PickOrder(explicit: reached + behind, fanOut: order.fanOut)
+            decision.outcome = reached.isEmpty ? .notReached(reordered) : .order(reordered)
+            return decision
+        }
+    }
+
+    /// The cost of routing, for benchmarks and `api why`: the order a call of `id` would try now.
+    public func decide(_ id: RouteID?, facts: CallFacts = CallFacts()) -> PickOrder? {
+        let route = id?.route ?? RouteEntry.unlisted(name: "")
+        let seedID = route.seed == nil ? nil : facts.sender.flatMap(Self.idNumber)
+        switch self.decide(route: route, facts: facts, callID: self.nextCallID(id), seedID: seedID).outcome {
+        case .order(let order), .notReached(let order): return order
+        case .noCandidate: return nil
         }
     }
 
     /// The sender's bound node first (explicit binding, else its actor ID mod the pool size),
     /// then the others round robin from it.
-    static func boundOrder(_ candidates: [Candidate], seedID: UInt64, state: State) -> [Candidate] {
-        guard !candidates.isEmpty, !state.nodes.isEmpty else { return candidates }
+    static func boundOrder(_ candidates: [Candidate], seedID: UInt64, state: State) -> PickOrder {
         let bound = self.boundNode(seedID: seedID, state: state)
         // The bound node if it serves, else the next one after it in pool order (wrapping),
         // so every sender of a lost node moves to the same, predictable place.
         let start = candidates.firstIndex { $0.index >= bound } ?? 0
-        return (0..<candidates.count).map { candidates[(start + $0) % candidates.count] }
+        return PickOrder(rotating: candidates, from: start)
     }
 
     static func boundNode(seedID: UInt64, state: State) -> Int {
@@ -98,7 +141,7 @@ extension Pool {
         guard call.route.seed != nil, let sender = call.facts.sender else { return nil }
         if let id = Self.idNumber(sender) { return self.remember(sender, id) }
         if let cached = self.state.withLock({ $0.seedIDs[sender] }) { return cached }
-        let connections = self.state.withLock { state in state.available.map { state.nodes[$0.index].connection } }
+        let connections = self.state.withLock { state in state.available.byIndex.map { state.nodes[$0.index].connection } }
         for connection in connections {
             if case .success(let id) = await connection.lookupID(sender), let number = Self.idNumber(id) {
                 return self.remember(sender, number)

@@ -14,7 +14,7 @@ import Testing
     ]
 
     func order(_ policy: Policy, callID: UInt64 = 0, seed: UInt64 = 0) -> [Int] {
-        NodePicker.order(self.candidates, policy: policy, callID: callID, seed: seed).map(\.index)
+        NodePicker.order(CandidateSet(self.candidates), policy: policy, callID: callID, seed: seed).map(\.index)
     }
 
     @Test func indexPolicies() {
@@ -38,14 +38,14 @@ import Testing
     }
 
     @Test func allWithFirstSucceedFansOutToEveryNode() {
-        let order = NodePicker.order(self.candidates, policy: .allWithFirstSucceed, callID: 0, seed: 0)
+        let order = NodePicker.order(CandidateSet(self.candidates), policy: .allWithFirstSucceed, callID: 0, seed: 0)
         #expect(order.fanOut)
         #expect(Set(order.map(\.index)) == [0, 2, 3, 5])
     }
 
     @Test func noCandidatesNoOrder() {
         for policy in Policy.allCases {
-            #expect(NodePicker.order([], policy: policy, callID: 3, seed: 3).isEmpty)
+            #expect(NodePicker.order(CandidateSet([]), policy: policy, callID: 3, seed: 3).isEmpty)
         }
     }
 }

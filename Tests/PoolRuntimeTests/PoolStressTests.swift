@@ -69,6 +69,10 @@ final class Tally: Sendable {
 
     /// Adds one and returns the new value.
     @discardableResult
-    func add() -> Int { self.count.withLock { $0 += 1; return $0 } }
+    func add() -> Int {
+        self.count.withLock {
+            $0 += 1; return $0
+        }
+    }
     var value: Int { self.count.withLock { $0 } }
 }
