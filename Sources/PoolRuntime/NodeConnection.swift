@@ -48,6 +48,33 @@ public protocol NodeConnection: Sendable {
     func probe() async -> Result<NodeProbe, NodeCallFailure>
     /// `StateLookupID(address, [])`.
     func lookupID(_ address: String) async -> Result<String, NodeCallFailure>
+    /// `MpoolGetNonce(address)`: the next nonce this daemon would assign the sender.
+    func mpoolNonce(_ address: String) async -> Result<UInt64, NodeCallFailure>
+    /// `MpoolPush(signedMessage)` with the signed message's raw JSON.
+    func push(signedMessage: [UInt8]) async -> NodeReply
+    /// Whether this daemon has seen the message (`StateSearchMsg` answers instead of failing
+    /// with "failed to load message").
+    func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure>
+}
+
+/// Reads what the pool must remember of an accepted push from its result.
+public protocol PushResultReader: Sendable {
+    /// The signed message in a push's result (MpoolPushMessage returns it), or nil.
+    func acceptedMessage(inResult result: [UInt8]) -> SignedMessageFacts?
+}
+
+/// What the pool keeps of a signed message it saw accepted.
+public struct SignedMessageFacts: Sendable, Hashable {
+    public let nonce: UInt64
+    public let cid: String
+    /// The signed message's JSON, to push again elsewhere unchanged.
+    public let json: [UInt8]
+
+    public init(nonce: UInt64, cid: String, json: [UInt8]) {
+        self.nonce = nonce
+        self.cid = cid
+        self.json = json
+    }
 }
 
 /// Why a typed call to a daemon failed.

@@ -36,21 +36,27 @@ public final class Pool: Sendable {
         /// without allocating).
         var available = CandidateSet([])
         var availableSealing = CandidateSet([])
+        /// Accepted signed messages per sender, for nonce-safe failover.
+        var ledger = PushLedger()
     }
 
     let state: Mutex<State>
     let observer: any PoolObserver
     let clock: any PoolClock
     let connect: @Sendable (NodeEndpoint) -> any NodeConnection
+    let pushReader: (any PushResultReader)?
     private let apiCounters: [APIVersion: [Counter]]
     private let nodeCounters = Mutex<[Counter]>([])
 
     /// - Parameters:
     ///   - connect: makes the connection to a daemon (PoolServer's WebSocket transport, or a fake).
     ///   - clock: drives heartbeats, waits and timeouts (tests inject their own).
+    ///   - pushReader: reads the signed message out of a push's result (MpoolPushMessage), so
+    ///     failovers can re-push it; without one only MpoolPush'd messages are remembered.
     public init(
         environment: PoolEnvironment, connect: @escaping @Sendable (NodeEndpoint) -> any NodeConnection,
-        observer: any PoolObserver = SilentPoolObserver(), clock: any PoolClock = SystemPoolClock()
+        observer: any PoolObserver = SilentPoolObserver(), clock: any PoolClock = SystemPoolClock(),
+        pushReader: (any PushResultReader)? = nil
     ) {
         var state = State(settings: environment.settings)
         state.overrides = environment.apiOverrides
@@ -58,6 +64,7 @@ public final class Pool: Sendable {
         self.observer = observer
         self.clock = clock
         self.connect = connect
+        self.pushReader = pushReader
         self.apiCounters = [
             .v0: RouteTable.entries(.v0).map { _ in Counter() }, .v1: RouteTable.entries(.v1).map { _ in Counter() },
         ]

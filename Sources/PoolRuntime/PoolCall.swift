@@ -10,10 +10,13 @@ public struct CallFacts: Sendable, Hashable {
     public var sender: String?
     /// The chain height an Epoch param names (tipset-aware routing).
     public var height: Int64?
+    /// For a push of an already signed message (MpoolPush): the message itself.
+    public var signedMessage: SignedMessageFacts?
 
-    public init(sender: String? = nil, height: Int64? = nil) {
+    public init(sender: String? = nil, height: Int64? = nil, signedMessage: SignedMessageFacts? = nil) {
         self.sender = sender
         self.height = height
+        self.signedMessage = signedMessage
     }
 }
 

@@ -15,6 +15,8 @@ public protocol PoolObserver: Sendable {
     func unlistedMethod(_ name: String)
     /// Channels served by a lost node were closed towards their clients.
     func channelsClosed(node: String, count: Int, reason: String)
+    /// A sender's pushes moved to another node after its nonce caught up there.
+    func senderMoved(sender: String, to node: String, repushed: Int)
 }
 
 /// Reports nothing; the default.
@@ -26,4 +28,5 @@ public struct SilentPoolObserver: PoolObserver {
     public func callFinished(method: String, node: String?, succeeded: Bool) {}
     public func unlistedMethod(_ name: String) {}
     public func channelsClosed(node: String, count: Int, reason: String) {}
+    public func senderMoved(sender: String, to node: String, repushed: Int) {}
 }

@@ -14,6 +14,9 @@ struct CallPlan: Sendable {
     let order: PickOrder
     let route: RouteEntry
     let timeout: GoDuration
+    /// For calls bound to a sender: its actor ID and its primary node.
+    var seedID: UInt64? = nil
+    var boundNode: Int? = nil
     var fanOut: Bool { self.order.fanOut }
 }
 
@@ -58,12 +61,13 @@ extension Pool {
         }
         let callID = self.nextCallID(call.id)
         let seedID = await self.seedID(for: call)
+        let bound = seedID.map { seedID in self.state.withLock { Self.boundNode(seedID: seedID, state: $0) } }
         var deadline: Duration?
         while true {
             let decision = self.decide(route: route, facts: call.facts, callID: callID, seedID: seedID)
             switch decision.outcome {
             case .order(let order):
-                return .ready(CallPlan(order: order, route: route, timeout: decision.timeout))
+                return .ready(CallPlan(order: order, route: route, timeout: decision.timeout, seedID: seedID, boundNode: bound))
             case .noCandidate where decision.nohang:
                 return .refused(.failed("no node available for \(call.method) (nohang)"))
             case .noCandidate, .notReached:
@@ -73,7 +77,7 @@ extension Pool {
                 if self.clock.now >= end {
                     // Waited long enough for the chain: try the nodes we have.
                     if case .notReached(let order) = decision.outcome {
-                        return .ready(CallPlan(order: order, route: route, timeout: decision.timeout))
+                        return .ready(CallPlan(order: order, route: route, timeout: decision.timeout, seedID: seedID, boundNode: bound))
                     }
                     return .refused(.failed("no node available for \(call.method) within \(wait)"))
                 }
@@ -168,11 +172,22 @@ extension Pool {
         for candidate in plan.order {
             if Task.isCancelled { break }
             let (connection, name) = self.state.withLock { ($0.nodes[candidate.index].connection, $0.nodes[candidate.index].endpoint.name) }
+            // A sender's pushes leave its primary only for a node whose nonce has caught up.
+            if plan.route.effect == .push, let seedID = plan.seedID, let sender = call.facts.sender, let bound = plan.boundNode,
+                candidate.index != bound
+            {
+                guard await self.catchUp(sender: sender, seedID: seedID, node: candidate.index) else {
+                    last = .failed(
+                        "nonce-safe failover: \(name) has not caught up with the nonces accepted for \(sender); not pushing there")
+                    continue
+                }
+            }
             let reply = await connection.call(call)
             self.countCall(node: candidate.index)
             let failure: ErrorClass
             switch reply {
             case .result(let bytes):
+                self.recordAccepted(call, result: bytes, seedID: plan.seedID)
                 self.observer.callFinished(method: call.method, node: name, succeeded: true)
                 return .result(bytes, node: candidate.index)
             case .error(let code, let message):
@@ -184,12 +199,31 @@ extension Pool {
             switch RetryRule.decide(failure, route: plan.route) {
             case .retryElsewhere(let reason):
                 self.observer.callRetried(method: call.method, node: name, reason: reason)
-            case .returnAnswer, .resolveAmbiguousPush:
+            case .returnAnswer:
                 self.observer.callFinished(method: call.method, node: name, succeeded: false)
                 return last
+            case .resolveAmbiguousPush:
+                switch await self.resolveAmbiguous(call, failedNode: candidate.index) {
+                case .accepted(let bytes, let node):
+                    self.recordAccepted(call, result: bytes, seedID: plan.seedID)
+                    self.observer.callFinished(method: call.method, node: name, succeeded: true)
+                    return .result(bytes, node: node)
+                case .nowhere:
+                    self.observer.callRetried(
+                        method: call.method, node: name,
+                        reason: "push reply lost and the message is on no other node: sending the same signed message again")
+                case .unknown:
+                    self.observer.callFinished(method: call.method, node: name, succeeded: false)
+                    return .failed(
+                        "\(call.method): \(name) may have accepted this push, but its reply was lost; check the sender's nonce before sending it again"
+                    )
+                }
             case .treatAsSuccess:
+                // The identical message is already in the mpool: the push did its job.
                 self.observer.callFinished(method: call.method, node: name, succeeded: true)
-                return last
+                guard let message = call.facts.signedMessage else { return last }
+                self.recordAccepted(call, result: [], seedID: plan.seedID)
+                return .result(Array("{\"/\":\"\(message.cid)\"}".utf8), node: candidate.index)
             }
         }
         self.observer.callFinished(method: call.method, node: nil, succeeded: false)

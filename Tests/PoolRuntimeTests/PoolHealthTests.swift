@@ -49,6 +49,9 @@ import Testing
             func lookupID(_ address: String) async -> Result<String, NodeCallFailure> {
                 .failure(NodeCallFailure(.error(code: 1, message: "no")))
             }
+            func mpoolNonce(_ address: String) async -> Result<UInt64, NodeCallFailure> { .success(0) }
+            func push(signedMessage: [UInt8]) async -> NodeReply { .result([]) }
+            func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure> { .success(false) }
         }
         let healthy = FakeNode(name: "ok")
         let clock = ManualClock()

@@ -35,7 +35,11 @@ import Testing
         for node in nodes { node.answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed")) }
         let pool = await makePool(nodes)
         let reply = await pool.call(call(.mpoolPushMessage, sender: "f0100"))
-        #expect(reply == .failed("websocket connection closed"))
+        #expect(
+            reply
+                == .failed(
+                    "Filecoin.MpoolPushMessage: n1 may have accepted this push, but its reply was lost; check the sender's nonce before sending it again"
+                ))
         #expect(nodes.map(\.calls.count).reduce(0, +) == 1)
     }
 

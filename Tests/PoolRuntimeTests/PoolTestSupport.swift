@@ -13,6 +13,13 @@ final class FakeNode: NodeConnection {
         var calls: [String] = []
         var channels: [FakeChannel] = []
         var ids: [String: String] = [:]
+        /// MpoolGetNonce answers by sender.
+        var nonces: [String: UInt64] = [:]
+        /// Signed messages pushed by the pool's failover (their JSON as text), in order.
+        var repushed: [String] = []
+        var repushReply: NodeReply?
+        /// Message CIDs this daemon has seen.
+        var known: Set<String> = []
     }
 
     let name: String
@@ -42,6 +49,25 @@ final class FakeNode: NodeConnection {
     }
 
     func probe() async -> Result<NodeProbe, NodeCallFailure> { self.state.withLock { $0.probe } }
+
+    func mpoolNonce(_ address: String) async -> Result<UInt64, NodeCallFailure> {
+        .success(self.state.withLock { $0.nonces[address] ?? 0 })
+    }
+
+    /// Re-pushes of the test's messages (`{"nonce":N}`) bump the sender "f01001"'s nonce.
+    func push(signedMessage: [UInt8]) async -> NodeReply {
+        self.state.withLock { state in
+            let text = String(decoding: signedMessage, as: UTF8.self)
+            state.repushed.append(text)
+            if let reply = state.repushReply { return reply }
+            state.nonces["f01001", default: 0] += 1
+            return .result(Array("{}".utf8))
+        }
+    }
+
+    func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure> {
+        .success(self.state.withLock { $0.known.contains(cid) })
+    }
 
     func lookupID(_ address: String) async -> Result<String, NodeCallFailure> {
         self.state.withLock { $0.ids[address] }.map { .success($0) }
@@ -89,6 +115,7 @@ final class RecordingObserver: PoolObserver {
     func callFinished(method: String, node: String?, succeeded: Bool) {}
     func unlistedMethod(_ name: String) { self.record("unlisted \(name)") }
     func channelsClosed(node: String, count: Int, reason: String) { self.record("\(node): closed \(count) channels") }
+    func senderMoved(sender: String, to node: String, repushed: Int) { self.record("\(sender) moved to \(node), \(repushed) re-pushed") }
 
     private func record(_ event: String) { self.events.withLock { $0.append(event) } }
     var all: [String] { self.events.withLock { $0 } }

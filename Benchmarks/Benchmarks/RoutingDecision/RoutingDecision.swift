@@ -25,6 +25,9 @@ private struct HealthyNode: NodeConnection {
                 session: "session-\(self.head)", health: NodeHealth(head: 1000 + self.head % 2, behind: 0, messagePeers: 8, blockPeers: 8)))
     }
     func lookupID(_ address: String) async -> Result<String, NodeCallFailure> { .success("f01000") }
+    func mpoolNonce(_ address: String) async -> Result<UInt64, NodeCallFailure> { .success(0) }
+    func push(signedMessage: [UInt8]) async -> NodeReply { .result([]) }
+    func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure> { .success(false) }
 }
 
 private func pool(nodes: Int) async -> Pool {

@@ -1,0 +1,76 @@
+// Pushes: remembering accepted messages, nonce-safe failover, and ambiguous replies by CID.
+
+import RouteModel
+
+extension Pool {
+    /// Remembers the signed message a successful push carried or returned.
+    func recordAccepted(_ call: PoolCall, result: [UInt8], seedID: UInt64?) {
+        guard call.route.effect == .push, let seedID else { return }
+        guard let message = call.facts.signedMessage ?? self.pushReader?.acceptedMessage(inResult: result) else { return }
+        self.state.withLock { $0.ledger.record(message, sender: seedID) }
+    }
+
+    /// Nonce-safe failover (PRODUCT.md §8): before a sender's pushes move to `node` (its primary
+    /// is lost), that node's MpoolGetNonce must pass the last nonce the pool saw accepted. The
+    /// remembered messages it lacks are pushed there first; then it waits (bounded by TipsetWait)
+    /// for the network to catch it up. Returns false when it never does.
+    func catchUp(sender: String, seedID: UInt64, node index: Int) async -> Bool {
+        let (messages, connection, name, wait) = self.state.withLock { state in
+            (state.ledger.messages(of: seedID), state.nodes[index].connection, state.nodes[index].endpoint.name, state.settings.tipsetWait)
+        }
+        guard let last = messages.last?.nonce else { return true }
+        if case .success(let next) = await connection.mpoolNonce(sender), next > last { return true }
+        var repushed = 0
+        if case .success(let next) = await connection.mpoolNonce(sender) {
+            for message in messages where message.nonce >= next {
+                switch await connection.push(signedMessage: message.json) {
+                case .result:
+                    repushed += 1
+                case .error(let code, let text):
+                    // Already there, or already on chain: fine. Anything else: stop re-pushing.
+                    switch ErrorClassifier.classify(code: code, message: text) {
+                    case .nonce(.alreadyInMpool), .nonce(.tooLow): continue
+                    default: break
+                    }
+                case .unreachable:
+                    break
+                }
+            }
+        }
+        let deadline = self.clock.now + .milliseconds(Int(wait.milliseconds))
+        while true {
+            if case .success(let next) = await connection.mpoolNonce(sender), next > last {
+                self.observer.senderMoved(sender: sender, to: name, repushed: repushed)
+                return true
+            }
+            guard self.clock.now < deadline, !Task.isCancelled else { return false }
+            await self.waitForNodeChange(until: deadline)
+        }
+    }
+
+    /// A push whose reply was lost after it was sent. A signed message is looked up by CID on
+    /// the other nodes: found means it was accepted; provably nowhere means the caller may send
+    /// the very same message again (the same CID cannot spend twice). An unsigned push
+    /// (MpoolPushMessage) is never re-sent: the daemon may have signed and sent it.
+    func resolveAmbiguous(_ call: PoolCall, failedNode: Int) async -> AmbiguousOutcome {
+        guard let message = call.facts.signedMessage else { return .unknown }
+        let others = self.state.withLock { state in
+            state.available.byIndex.filter { $0.index != failedNode }.map { ($0.index, state.nodes[$0.index].connection) }
+        }
+        for (index, connection) in others {
+            if case .success(true) = await connection.knowsMessage(cid: message.cid) {
+                return .accepted(Array("{\"/\":\"\(message.cid)\"}".utf8), node: index)
+            }
+        }
+        return .nowhere
+    }
+
+    enum AmbiguousOutcome {
+        /// Another node has it: the push succeeded; this is its result (`{"/":cid}`).
+        case accepted([UInt8], node: Int)
+        /// No node has it: sending the same signed message again is safe.
+        case nowhere
+        /// Not a signed message: the outcome cannot be known.
+        case unknown
+    }
+}

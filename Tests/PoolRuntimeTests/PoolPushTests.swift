@@ -1,0 +1,106 @@
+// Nonce-safe failover and ambiguous pushes resolved by CID.
+
+import GeneratedRoutes
+import PoolRuntime
+import RouteModel
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct PoolPushTests {
+    /// A signed message of sender f01001 (bound to node 2 of 3) at `nonce`.
+    func signed(_ nonce: UInt64) -> SignedMessageFacts {
+        SignedMessageFacts(nonce: nonce, cid: "bafy-msg-\(nonce)", json: Array("{\"nonce\":\(nonce)}".utf8))
+    }
+
+    func push(_ nonce: UInt64) -> PoolCall {
+        PoolCall(
+            id: .v1(.mpoolPush), method: "Filecoin.MpoolPush", version: .v1, params: Array("[]".utf8),
+            facts: CallFacts(sender: "f01001", signedMessage: self.signed(nonce)))
+    }
+
+    @Test func failoverRepushesWhatTheNewNodeLacksBeforeMovingTheSender() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let observer = RecordingObserver()
+        let pool = await makePool(nodes, observer: observer)
+        for nonce in 0..<3 { #expect(await pool.call(self.push(UInt64(nonce))) == .result(Array("\"ok\"".utf8), node: 2)) }
+        // The primary dies; node 0 has only seen nonce 0 so far.
+        nodes[2].unreachable()
+        await pool.heartbeat()
+        nodes[0].state.withLock { $0.nonces["f01001"] = 1 }
+        #expect(await pool.call(self.push(3)) == .result(Array("\"ok\"".utf8), node: 0))
+        // Nonces 1 and 2 went to node 0 before nonce 3, in order: no gap.
+        #expect(nodes[0].state.withLock { $0.repushed } == ["{\"nonce\":1}", "{\"nonce\":2}"])
+        #expect(nodes[0].calls == ["Filecoin.MpoolPush"])
+        #expect(observer.all.contains("f01001 moved to n0, 2 re-pushed"))
+    }
+
+    @Test func aNodeAlreadyCaughtUpNeedsNoRepush() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        _ = await pool.call(self.push(0))
+        nodes[2].unreachable()
+        await pool.heartbeat()
+        nodes[0].state.withLock { $0.nonces["f01001"] = 1 }
+        #expect(await pool.call(self.push(1)) == .result(Array("\"ok\"".utf8), node: 0))
+        #expect(nodes[0].state.withLock { $0.repushed }.isEmpty)
+    }
+
+    @Test func noPushWhereTheNonceNeverCatchesUp() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let pool = await makePool(nodes, settings: { $0.tipsetWait = GoDuration(milliseconds: 1_000) }, clock: clock)
+        // f01001 → 1001 mod 2 = node 1.
+        _ = await pool.call(self.push(0))
+        nodes[1].unreachable()
+        await pool.heartbeat()
+        nodes[0].state.withLock { $0.repushReply = .error(code: 1, message: "mpool is full") }
+        async let reply = pool.call(self.push(1))
+        await clock.waitForSleepers(1)
+        clock.advance(by: .seconds(1))
+        #expect(await reply == .failed("nonce-safe failover: n0 has not caught up with the nonces accepted for f01001; not pushing there"))
+        #expect(nodes[0].calls.isEmpty)
+    }
+
+    @Test func aLostReplyIsResolvedByCIDOnTheOtherNodes() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes[2].answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed"))
+        let pool = await makePool(nodes)
+        // Node 1 has already seen it (gossip): the push succeeded; nothing is sent again.
+        nodes[1].state.withLock { _ = $0.known.insert("bafy-msg-0") }
+        #expect(await pool.call(self.push(0)) == .result(Array("{\"/\":\"bafy-msg-0\"}".utf8), node: 1))
+        #expect(nodes[0].calls.isEmpty && nodes[1].calls.isEmpty)
+    }
+
+    @Test func aSignedMessageThatIsNowhereIsSentAgain() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes[2].answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed"))
+        let observer = RecordingObserver()
+        let pool = await makePool(nodes, observer: observer)
+        #expect(await pool.call(self.push(0)) == .result(Array("\"ok\"".utf8), node: 0))
+        #expect(observer.all.contains { $0.contains("sending the same signed message again") })
+    }
+
+    @Test func anUnsignedPushWithALostReplyIsNeverResent() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes[2].answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed"))
+        let pool = await makePool(nodes)
+        let reply = await pool.call(call(.mpoolPushMessage, sender: "f01001"))
+        #expect(
+            reply
+                == .failed(
+                    "Filecoin.MpoolPushMessage: n2 may have accepted this push, but its reply was lost; check the sender's nonce before sending it again"
+                ))
+        #expect(nodes[0].calls.isEmpty && nodes[1].calls.isEmpty)
+    }
+
+    @Test func anIdenticalSignedMessageAlreadyInMpoolAnswersItsCID() async {
+        let nodes = [FakeNode(name: "n0")]
+        nodes[0].answerAlways(
+            .error(code: 1, message: "message from f1abc with nonce 0 already in mpool: message with nonce already exists"))
+        let pool = await makePool(nodes)
+        let reply = await pool.call(
+            PoolCall(
+                id: .v1(.mpoolPush), method: "Filecoin.MpoolPush", version: .v1, params: [],
+                facts: CallFacts(sender: "f01000", signedMessage: self.signed(0))))
+        #expect(reply == .result(Array("{\"/\":\"bafy-msg-0\"}".utf8), node: 0))
+    }
+}
