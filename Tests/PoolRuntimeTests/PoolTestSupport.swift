@@ -20,6 +20,7 @@ final class FakeNode: NodeConnection {
         var repushReply: NodeReply?
         /// Message CIDs this daemon has seen.
         var known: Set<String> = []
+        var probes = 0
     }
 
     let name: String
@@ -48,7 +49,13 @@ final class FakeNode: NodeConnection {
         return .success(channel)
     }
 
-    func probe() async -> Result<NodeProbe, NodeCallFailure> { self.state.withLock { $0.probe } }
+    func probe() async -> Result<NodeProbe, NodeCallFailure> {
+        self.state.withLock { state in
+            state.probes += 1
+            return state.probe
+        }
+    }
+    var probes: Int { self.state.withLock { $0.probes } }
 
     func mpoolNonce(_ address: String) async -> Result<UInt64, NodeCallFailure> {
         .success(self.state.withLock { $0.nonces[address] ?? 0 })
@@ -125,9 +132,13 @@ final class RecordingObserver: PoolObserver {
 final class ManualClock: PoolClock {
     private struct State {
         var now: Duration = .zero
-        var sleepers: [(deadline: Duration, continuation: CheckedContinuation<Void, any Error>, id: Int)] = []
+        var sleepers: [(deadline: Duration, length: Duration, continuation: CheckedContinuation<Void, any Error>, id: Int)] = []
         var nextID = 0
-        var sleeperWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var sleeperWaiters: [(count: Int, length: Duration?, continuation: CheckedContinuation<Void, Never>)] = []
+
+        func sleeping(_ length: Duration?) -> Int {
+            self.sleepers.filter { length == nil || $0.length == length }.count
+        }
     }
 
     private let state = Mutex(State())
@@ -141,12 +152,18 @@ final class ManualClock: PoolClock {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let ready = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                    state.sleepers.append((state.now + duration, continuation, id))
-                    let count = state.sleepers.count
-                    let ready = state.sleeperWaiters.filter { $0.count <= count }.map(\.continuation)
-                    state.sleeperWaiters.removeAll { $0.count <= count }
+                let ready = self.state.withLock { state -> [CheckedContinuation<Void, Never>]? in
+                    // Cancelled before it slept: the cancellation handler already ran.
+                    if Task.isCancelled { return nil }
+                    state.sleepers.append((state.now + duration, duration, continuation, id))
+                    let snapshot = state
+                    let ready = state.sleeperWaiters.filter { $0.count <= snapshot.sleeping($0.length) }.map(\.continuation)
+                    state.sleeperWaiters.removeAll { $0.count <= snapshot.sleeping($0.length) }
                     return ready
+                }
+                guard let ready else {
+                    continuation.resume(throwing: CancellationError())
+                    return
                 }
                 ready.forEach { $0.resume() }
             }
@@ -170,12 +187,12 @@ final class ManualClock: PoolClock {
         due.forEach { $0.resume() }
     }
 
-    /// Returns once at least `count` tasks are sleeping on this clock.
-    func waitForSleepers(_ count: Int) async {
+    /// Returns once at least `count` tasks are sleeping on this clock (for `length`, if given).
+    func waitForSleepers(_ count: Int, lasting length: Duration? = nil) async {
         await withCheckedContinuation { continuation in
             let ready = self.state.withLock { state -> Bool in
-                if state.sleepers.count >= count { return true }
-                state.sleeperWaiters.append((count, continuation))
+                if state.sleeping(length) >= count { return true }
+                state.sleeperWaiters.append((count, length, continuation))
                 return false
             }
             if ready { continuation.resume() }
