@@ -66,6 +66,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Networking: upstream connections to daemons (and, next, the client-facing server).
+        .target(
+            name: "PoolServer",
+            dependencies: [
+                "PoolRuntime", "LotusWire", "GeneratedRoutes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "fpool",
             dependencies: [
@@ -84,6 +93,7 @@ let package = Package(
         .testTarget(name: "GeneratedRoutesTests", dependencies: ["GeneratedRoutes", "APIGenCore"]),
         .testTarget(name: "fpoolTests", dependencies: ["fpool", "GeneratedRoutes", "LotusWire"]),
         .testTarget(name: "LotusWireTests", dependencies: ["LotusWire"]),
+        .testTarget(name: "PoolServerTests", dependencies: ["PoolServer", "PoolRuntime", "LotusSim", "LotusWire", "GeneratedRoutes"]),
         .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim"]),
         .testTarget(name: "LotusSimTests", dependencies: ["LotusSim", "LotusWire"], exclude: ["sim_http_check.py"]),
     ],

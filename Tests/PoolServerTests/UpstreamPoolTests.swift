@@ -1,0 +1,135 @@
+// PoolRuntime over real WebSocket connections to simulated daemons on loopback.
+
+import Foundation
+import GeneratedRoutes
+import LotusSim
+import LotusWire
+import PoolRuntime
+import PoolServer
+import RouteModel
+import Testing
+
+/// A pool of `UpstreamConnection`s to a fresh simulated network (chain moved by the test).
+func withUpstreamPool<T>(nodes: Int = 3, _ body: (SimCluster, Pool) async throws -> T) async throws -> T {
+    let cluster = try await SimCluster.start(SimConfiguration(nodes: nodes, blockTime: nil))
+    do {
+        var environment = try PoolEnvironment.load(["FULLNODE_API_POOL_INFO": cluster.poolInfo])
+        environment.settings.tipsetWait = GoDuration(milliseconds: 2_000)
+        let pool = Pool(environment: environment, connect: { UpstreamConnection(endpoint: $0) }, pushReader: LotusPushResultReader())
+        await pool.heartbeat()
+        let result = try await body(cluster, pool)
+        await cluster.stop()
+        return result
+    } catch {
+        await cluster.stop()
+        throw error
+    }
+}
+
+func poolCall(_ method: V1Method, _ params: JSON = [], sender: String? = nil, height: Int64? = nil) -> PoolCall {
+    PoolCall(
+        id: .v1(method), method: "Filecoin." + method.route.name, version: .v1, params: params.encoded(),
+        facts: CallFacts(sender: sender, height: height))
+}
+
+func result(_ reply: PoolReply) -> JSON? {
+    guard case .result(let bytes, _) = reply else { return nil }
+    return try? JSON.parse(bytes)
+}
+
+@Suite(.timeLimit(.minutes(1))) struct UpstreamPoolTests {
+    @Test func heartbeatsKnowTheDaemonsBySession() async throws {
+        try await withUpstreamPool { cluster, pool in
+            #expect(pool.nodes.map(\.id) == cluster.daemons.map(\.session))
+            #expect(pool.nodes.allSatisfy { $0.state == .running })
+            cluster.advance(2)
+            #expect(result(await pool.call(poolCall(.chainHead)))?["Height"]?.int == 2)
+        }
+    }
+
+    @Test func readsSurviveADaemonKilledUnderThem() async throws {
+        try await withUpstreamPool { cluster, pool in
+            cluster.advance(1)
+            // The primary (PrimarySeed 0 → node 0) dies; calls go on before any heartbeat notices.
+            try await cluster.inject(.kill, daemon: 0)
+            for _ in 0..<5 {
+                #expect(result(await pool.call(poolCall(.stateGetActor, ["f0100", []])))?["Nonce"]?.int == 0)
+            }
+            await pool.heartbeat()
+            #expect(pool.nodes[0].state.description.hasPrefix("disabled (unreachable"))
+            try await cluster.inject(.start, daemon: 0)
+            await pool.heartbeat()
+            #expect(pool.nodes[0].state == .running)
+            // It came back as a new process: a new Session.
+            #expect(pool.nodes[0].id == cluster.daemons[0].session)
+        }
+    }
+
+    @Test func blockNotFoundOnALaggingDaemonIsRetriedElsewhere() async throws {
+        try await withUpstreamPool { cluster, pool in
+            try await cluster.inject(.lag(epochs: 2), daemon: 0)
+            cluster.advance(4)
+            // Within MaxBehindDiff, so still serving; the fresh tipset is unknown to it.
+            await pool.heartbeat()
+            #expect(pool.nodes[0].state == .running)
+            let fresh = try await LotusWSClient.connect(
+                host: "127.0.0.1", port: cluster.daemons[1].port, token: cluster.daemons[1].adminToken)
+            let key = try #require(try await fresh.call("Filecoin.ChainHead")["Cids"])
+            let reply = await pool.call(poolCall(.chainGetTipSet, [key]))
+            #expect(result(reply)?["Height"]?.int == 4)
+            if case .result(_, let node) = reply { #expect(node != 0) }
+        }
+    }
+
+    @Test func channelsCloseWhenTheirDaemonFallsBehindAndReopenElsewhere() async throws {
+        try await withUpstreamPool { cluster, pool in
+            let values = AsyncStream<ChannelEvent>.makeStream()
+            let channel = try await pool.openChannel(poolCall(.chainNotify)) { values.continuation.yield($0) }.get()
+            var events = values.stream.makeAsyncIterator()
+            guard case .value(let first)? = await events.next() else { Issue.record("no current value"); return }
+            #expect(try JSON.parse(first)[0]?["Type"]?.string == "current")
+            // The serving daemon stops syncing; three tipsets later the heartbeat disables it.
+            try await cluster.inject(.pauseSync(true), daemon: channel.node)
+            cluster.advance(3)
+            await pool.heartbeat()
+            var closed = false
+            while let event = await events.next() {
+                if event == .closed {
+                    closed = true
+                    break
+                }
+            }
+            #expect(closed)
+            let again = try await pool.openChannel(poolCall(.chainNotify)) { _ in }.get()
+            #expect(again.node != channel.node)
+        }
+    }
+
+    /// The sender's daemon dies with two of its messages not yet published: the pool re-pushes
+    /// them to the next daemon before the next push, so the chain sees nonces 0, 1, 2 — no gap.
+    @Test func aSendersDaemonKilledBetweenPushesLeavesNoNonceGap() async throws {
+        try await withUpstreamPool { cluster, pool in
+            let sender = SimFixtures.accounts[0]  // f0100 → 100 mod 3 = daemon 1
+            let message: JSON = [
+                "Version": 0, "To": "f1sim2recipientaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "From": .string(sender.key), "Nonce": 0,
+                "Value": "1", "GasLimit": 0, "GasFeeCap": "0", "GasPremium": "0", "Method": 0, "Params": "",
+            ]
+            try await cluster.inject(.peers(message: 0, block: 5), daemon: 1)  // its messages stay local
+            var cids: [String] = []
+            for nonce in 0..<2 {
+                let reply = await pool.call(poolCall(.mpoolPushMessage, [message, nil], sender: sender.key))
+                #expect(result(reply)?["Message"]?["Nonce"]?.int == Int64(nonce))
+                if case .result(_, let node) = reply { #expect(node == 1) }
+                cids.append(result(reply)?["CID"]?["/"]?.string ?? "")
+            }
+            try await cluster.inject(.kill, daemon: 1)
+            await pool.heartbeat()
+            let third = await pool.call(poolCall(.mpoolPushMessage, [message, nil], sender: sender.key))
+            #expect(result(third)?["Message"]?["Nonce"]?.int == 2)
+            if case .result(_, let node) = third { #expect(node == 2) }
+            cids.append(result(third)?["CID"]?["/"]?.string ?? "")
+            cluster.advance(2)
+            #expect(cids.map { cluster.inclusionHeight(of: $0) } == [1, 1, 1])
+        }
+    }
+}
