@@ -35,6 +35,8 @@ public struct NodeRecord: Sendable {
     /// The last heartbeat's measurements (kept while disabled, for display).
     public var health: NodeHealth?
     let connection: any NodeConnection
+    /// Calls sent to this node.
+    let calls: Counter
 
     var candidate: Candidate {
         Candidate(

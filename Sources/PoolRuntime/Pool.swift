@@ -22,8 +22,8 @@ public final class Pool: Sendable {
         var nodes: [NodeRecord] = []
         var settings: PoolSettings
         var overrides: [String: APIRouteOverride] = [:]
-        /// `primary set`: seed actor ID → node id (Session UUID).
-        var bindings: [UInt64: String] = [:]
+        /// `primary set`: seed actor ID → node index (kept across the node's restarts).
+        var bindings: [UInt64: Int] = [:]
         /// Seed addresses resolved to actor IDs (`f0…` numbers).
         var seedIDs: [String: UInt64] = [:]
         var channels: [Int: PoolChannelRecord] = [:]
@@ -31,6 +31,8 @@ public final class Pool: Sendable {
         var unlistedSeen: Set<String> = []
         /// Calls waiting for a suitable node, woken on every node change.
         var nodeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Bumped on every node change, so a waiter that looked before a change does not miss it.
+        var generation: UInt64 = 0
         var nextWaiterID = 0
         /// Available candidates in index order, rebuilt on every change (routing reads them
         /// without allocating).
@@ -46,7 +48,6 @@ public final class Pool: Sendable {
     let connect: @Sendable (NodeEndpoint) -> any NodeConnection
     let pushReader: (any PushResultReader)?
     private let apiCounters: [APIVersion: [Counter]]
-    private let nodeCounters = Mutex<[Counter]>([])
 
     /// - Parameters:
     ///   - connect: makes the connection to a daemon (PoolServer's WebSocket transport, or a fake).
@@ -77,13 +78,12 @@ public final class Pool: Sendable {
     @discardableResult
     public func addNode(_ endpoint: NodeEndpoint, sealing: Bool = false) -> Int {
         let connection = self.connect(endpoint)
-        self.nodeCounters.withLock { $0.append(Counter()) }
         return self.state.withLock { state in
             let index = state.nodes.count
             state.nodes.append(
                 NodeRecord(
                     index: index, endpoint: endpoint, id: nil, state: .disabled(.unreachable("not checked yet")), sealing: sealing,
-                    health: nil, connection: connection))
+                    health: nil, connection: connection, calls: Counter()))
             return index
         }
     }
@@ -99,11 +99,7 @@ public final class Pool: Sendable {
     /// - Throws: `PoolCommandError` naming the known nodes when `node` matches none.
     public func setNode(_ node: String, _ change: NodeChange) async throws(PoolCommandError) {
         let closed = try self.state.withLock { state throws(PoolCommandError) -> [PoolChannelRecord] in
-            guard let index = state.nodes.firstIndex(where: { $0.id == node || $0.endpoint.name == node }) else {
-                let known = state.nodes.map { $0.id ?? $0.endpoint.name }
-                let hint = NameSuggestion.closest(to: node, among: known).map { "; did you mean \($0)?" } ?? ""
-                throw PoolCommandError("unknown node '\(node)'\(hint); nodes: \(known.joined(separator: ", "))")
-            }
+            let index = try Self.nodeIndex(node, in: state)
             let before = state.nodes[index].state
             switch change {
             case .pause: state.nodes[index].state = .paused
@@ -128,6 +124,7 @@ public final class Pool: Sendable {
     static func nodesChanged(_ state: inout State) -> [PoolChannelRecord] {
         state.available = CandidateSet(state.nodes.filter { $0.state.isAvailable }.map(\.candidate))
         state.availableSealing = CandidateSet(state.nodes.filter { $0.state.isAvailable && $0.sealing }.map(\.candidate))
+        state.generation &+= 1
         let waiters = state.nodeWaiters
         state.nodeWaiters = [:]
         for (_, waiter) in waiters { waiter.resume() }
@@ -142,19 +139,21 @@ public final class Pool: Sendable {
         return lost
     }
 
-    /// Calls answered per node, by index.
+    /// Counts a call sent to a node (answered or not).
     func countCall(node: Int) {
-        let counter = self.nodeCounters.withLock { $0[node] }
-        _ = counter.next()
+        _ = self.state.withLock { $0.nodes[node].calls }.next()
     }
-
-    /// Calls answered per node, by index.
-    var nodeCallCounts: [UInt64] { self.nodeCounters.withLock { $0.map(\.current) } }
 
     /// The next call id of an API (OneByIdRound, `api list` CallId).
     func nextCallID(_ id: RouteID?) -> UInt64 {
         guard let id, let counters = self.apiCounters[id.version] else { return 0 }
         return counters[id.index].next()
+    }
+
+    /// The API's call id without counting a call.
+    func currentCallID(_ id: RouteID?) -> UInt64 {
+        guard let id, let counters = self.apiCounters[id.version] else { return 0 }
+        return counters[id.index].current
     }
 
     /// How many calls each API has had, by name (v0 and v1 together).

@@ -30,6 +30,15 @@ final class OnceFlag: Sendable {
     private let fired = Atomic<Bool>(false)
 
     func fire() -> Bool { !self.fired.exchange(true, ordering: .acquiringAndReleasing) }
+    var hasFired: Bool { self.fired.load(ordering: .acquiring) }
+}
+
+/// A channel's pool id, known only after registration.
+final class ChannelIDBox: Sendable {
+    private let value = Mutex<Int?>(nil)
+
+    func set(_ id: Int) { self.value.withLock { $0 = id } }
+    var id: Int? { self.value.withLock { $0 } }
 }
 
 extension Pool {
@@ -48,9 +57,18 @@ extension Pool {
             let (connection, session, name) = self.state.withLock { state in
                 (state.nodes[candidate.index].connection, state.nodes[candidate.index].id, state.nodes[candidate.index].endpoint.name)
             }
+            // The client sees values until the first close, then nothing; an upstream close also
+            // forgets the channel (it no longer counts, and no later loss "closes" it again).
             let closed = OnceFlag()
+            let registered = ChannelIDBox()
             let once: @Sendable (ChannelEvent) -> Void = { event in
-                if case .closed = event, !closed.fire() { return }
+                switch event {
+                case .value:
+                    if closed.hasFired { return }
+                case .closed:
+                    guard closed.fire() else { return }
+                    if let id = registered.id { self.state.withLock { _ = $0.channels.removeValue(forKey: id) } }
+                }
                 events(event)
             }
             switch await connection.openChannel(call, events: once) {
@@ -63,6 +81,7 @@ extension Pool {
                         id: id, node: candidate.index, session: session, upstream: upstream, closeTowardsClient: { once(.closed) })
                     return id
                 }
+                registered.set(id)
                 // The node may have been lost between routing and registration.
                 let lost = self.state.withLock { Self.nodesChanged(&$0) }
                 await self.close(lost, reason: "node lost while the channel opened")
@@ -70,8 +89,17 @@ extension Pool {
                 return .success(PoolChannel(id: id, node: candidate.index))
             case .failure(let failure):
                 lastFailure = Self.reply(failure.reply, node: candidate.index)
-                guard case .unreachable(.notSent, let detail) = failure.reply else { return .failure(PoolRefusal(reply: lastFailure)) }
-                self.observer.callRetried(method: call.method, node: name, reason: "network: \(detail)")
+                // The same retry rules as plain calls (channel methods are reads).
+                let failureClass: ErrorClass
+                switch failure.reply {
+                case .error(let code, let message): failureClass = ErrorClassifier.classify(code: code, message: message)
+                case .unreachable(let network, _): failureClass = .network(network)
+                case .result: failureClass = .other
+                }
+                guard case .retryElsewhere(let reason) = RetryRule.decide(failureClass, route: plan.route) else {
+                    return .failure(PoolRefusal(reply: lastFailure))
+                }
+                self.observer.callRetried(method: call.method, node: name, reason: reason)
             }
         }
         return .failure(PoolRefusal(reply: lastFailure))

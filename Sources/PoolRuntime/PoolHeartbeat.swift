@@ -70,18 +70,8 @@ extension Pool {
     }
 
     private func probe(_ connection: any NodeConnection, within limit: Duration) async -> Result<NodeProbe, NodeCallFailure> {
-        await withTaskGroup(of: Result<NodeProbe, NodeCallFailure>?.self) { group in
-            group.addTask { await connection.probe() }
-            group.addTask {
-                try? await self.clock.sleep(for: limit)
-                return Task.isCancelled
-                    ? nil : .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "heartbeat timed out after \(limit)")))
-            }
-            defer { group.cancelAll() }
-            for await result in group {
-                if let result { return result }
-            }
-            return .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "heartbeat cancelled")))
-        }
+        let timedOut: Result<NodeProbe, NodeCallFailure> = .failure(
+            NodeCallFailure(.unreachable(.maybeSent, detail: "heartbeat timed out after \(limit)")))
+        return await self.bounded(limit, timedOut: timedOut) { await connection.probe() }
     }
 }

@@ -4,14 +4,14 @@ import RouteModel
 
 extension Pool {
     /// Remembers the signed message a successful push carried or returned.
-    func recordAccepted(_ call: PoolCall, result: [UInt8], seedID: UInt64?) {
+    func recordAccepted(_ call: PoolCall, result: [UInt8], seedID: UInt64?, node: Int) {
         guard call.route.effect == .push, let seedID else { return }
-        guard let message = call.facts.signedMessage ?? self.pushReader?.acceptedMessage(inResult: result) else { return }
-        self.state.withLock { $0.ledger.record(message, sender: seedID) }
+        let message = call.facts.signedMessage ?? self.pushReader?.acceptedMessage(inResult: result)
+        self.state.withLock { $0.ledger.record(message, sender: seedID, node: node) }
     }
 
     /// Nonce-safe failover (PRODUCT.md §8): before a sender's pushes move to `node` (its primary
-    /// is lost), that node's MpoolGetNonce must pass the last nonce the pool saw accepted. The
+    /// is lost, it came back, or the sender was rebound), that node's MpoolGetNonce must pass the last nonce the pool saw accepted. The
     /// remembered messages it lacks are pushed there first; then it waits (bounded by TipsetWait)
     /// for the network to catch it up. Returns false when it never does.
     func catchUp(sender: String, seedID: UInt64, node index: Int) async -> Bool {
@@ -19,32 +19,34 @@ extension Pool {
             (state.ledger.messages(of: seedID), state.nodes[index].connection, state.nodes[index].endpoint.name, state.settings.tipsetWait)
         }
         guard let last = messages.last?.nonce else { return true }
-        if case .success(let next) = await connection.mpoolNonce(sender), next > last { return true }
         var repushed = 0
         if case .success(let next) = await connection.mpoolNonce(sender) {
-            for message in messages where message.nonce >= next {
+            if next > last { return true }
+            repush: for message in messages where message.nonce >= next {
                 switch await connection.push(signedMessage: message.json) {
                 case .result:
                     repushed += 1
                 case .error(let code, let text):
-                    // Already there, or already on chain: fine. Anything else: stop re-pushing.
+                    // Already there, or already on chain: fine. Anything else: a later nonce
+                    // would only open a gap, so stop.
                     switch ErrorClassifier.classify(code: code, message: text) {
-                    case .nonce(.alreadyInMpool), .nonce(.tooLow): continue
-                    default: break
+                    case .nonce(.alreadyInMpool), .nonce(.tooLow): continue repush
+                    default: break repush
                     }
                 case .unreachable:
-                    break
+                    break repush
                 }
             }
         }
         let deadline = self.clock.now + .milliseconds(Int(wait.milliseconds))
         while true {
+            let generation = self.nodeGeneration
             if case .success(let next) = await connection.mpoolNonce(sender), next > last {
                 self.observer.senderMoved(sender: sender, to: name, repushed: repushed)
                 return true
             }
             guard self.clock.now < deadline, !Task.isCancelled else { return false }
-            await self.waitForNodeChange(until: deadline)
+            await self.waitForNodeChange(until: deadline, after: generation)
         }
     }
 

@@ -14,9 +14,8 @@ struct CallPlan: Sendable {
     let order: PickOrder
     let route: RouteEntry
     let timeout: GoDuration
-    /// For calls bound to a sender: its actor ID and its primary node.
+    /// For calls bound to a sender: its actor ID.
     var seedID: UInt64? = nil
-    var boundNode: Int? = nil
     var fanOut: Bool { self.order.fanOut }
 }
 
@@ -32,6 +31,8 @@ struct RoutingDecision: Sendable {
     }
 
     var outcome: Outcome
+    /// The node generation the decision saw.
+    let generation: UInt64
     let nohang: Bool
     let timeout: GoDuration
     let tipsetWait: GoDuration
@@ -56,18 +57,21 @@ extension Pool {
     func plan(_ call: PoolCall) async -> PlanOutcome {
         let route = call.route
         if call.id == nil {
-            let first = self.state.withLock { $0.unlistedSeen.insert(route.name).inserted }
+            // Reported once per name; the set is capped so a client sending garbage names
+            // cannot grow it without bound.
+            let first = self.state.withLock { state in
+                state.unlistedSeen.count < 1024 && state.unlistedSeen.insert(route.name).inserted
+            }
             if first { self.observer.unlistedMethod(route.name) }
         }
         let callID = self.nextCallID(call.id)
         let seedID = await self.seedID(for: call)
-        let bound = seedID.map { seedID in self.state.withLock { Self.boundNode(seedID: seedID, state: $0) } }
         var deadline: Duration?
         while true {
             let decision = self.decide(route: route, facts: call.facts, callID: callID, seedID: seedID)
             switch decision.outcome {
             case .order(let order):
-                return .ready(CallPlan(order: order, route: route, timeout: decision.timeout, seedID: seedID, boundNode: bound))
+                return .ready(CallPlan(order: order, route: route, timeout: decision.timeout, seedID: seedID))
             case .noCandidate where decision.nohang:
                 return .refused(.failed("no node available for \(call.method) (nohang)"))
             case .noCandidate, .notReached:
@@ -77,11 +81,11 @@ extension Pool {
                 if self.clock.now >= end {
                     // Waited long enough for the chain: try the nodes we have.
                     if case .notReached(let order) = decision.outcome {
-                        return .ready(CallPlan(order: order, route: route, timeout: decision.timeout, seedID: seedID, boundNode: bound))
+                        return .ready(CallPlan(order: order, route: route, timeout: decision.timeout, seedID: seedID))
                     }
                     return .refused(.failed("no node available for \(call.method) within \(wait)"))
                 }
-                await self.waitForNodeChange(until: end)
+                await self.waitForNodeChange(until: end, after: decision.generation)
             }
         }
     }
@@ -93,14 +97,17 @@ extension Pool {
             let override = (state.overrides.isEmpty ? nil : state.overrides[route.name]) ?? APIRouteOverride(route: route)
             let candidates = override.filter == .sealing ? state.availableSealing : state.available
             var decision = RoutingDecision(
-                outcome: .noCandidate, nohang: override.nohang, timeout: override.timeout, tipsetWait: state.settings.tipsetWait)
+                outcome: .noCandidate, generation: state.generation, nohang: override.nohang, timeout: override.timeout,
+                tipsetWait: state.settings.tipsetWait)
             guard !candidates.isEmpty else { return decision }
             let order: PickOrder
             if let seedID, route.seed != nil {
                 order = Self.boundOrder(candidates.byIndex, seedID: seedID, state: state)
             } else {
                 let policy = override.policy.resolved(poolDefault: state.settings.defaultPolicy)
-                order = NodePicker.order(candidates, policy: policy, callID: callID, seed: state.settings.primarySeed)
+                let picked = NodePicker.order(candidates, policy: policy, callID: callID, seed: state.settings.primarySeed)
+                // Only idempotent reads may run on every node at once.
+                order = picked.fanOut && route.effect != .read ? PickOrder(rotating: candidates.byIndex, from: 0) : picked
             }
             guard let height = facts.height else {
                 decision.outcome = .order(order)
@@ -115,11 +122,11 @@ extension Pool {
         }
     }
 
-    /// The cost of routing, for benchmarks and `api why`: the order a call of `id` would try now.
+    /// The order a call of `id` would try now (for `api why` and benchmarks); counts no call.
     public func decide(_ id: RouteID?, facts: CallFacts = CallFacts()) -> PickOrder? {
         let route = id?.route ?? RouteEntry.unlisted(name: "")
         let seedID = route.seed == nil ? nil : facts.sender.flatMap(Self.idNumber)
-        switch self.decide(route: route, facts: facts, callID: self.nextCallID(id), seedID: seedID).outcome {
+        switch self.decide(route: route, facts: facts, callID: self.currentCallID(id), seedID: seedID).outcome {
         case .order(let order), .notReached(let order): return order
         case .noCandidate: return nil
         }
@@ -136,14 +143,13 @@ extension Pool {
     }
 
     static func boundNode(seedID: UInt64, state: State) -> Int {
-        if let id = state.bindings[seedID], let index = state.nodes.firstIndex(where: { $0.id == id }) { return index }
-        return Int(seedID % UInt64(state.nodes.count))
+        state.bindings[seedID] ?? Int(seedID % UInt64(state.nodes.count))
     }
 
     /// The call's sender as an actor ID number, resolved once per address and cached.
     func seedID(for call: PoolCall) async -> UInt64? {
         guard call.route.seed != nil, let sender = call.facts.sender else { return nil }
-        if let id = Self.idNumber(sender) { return self.remember(sender, id) }
+        if let id = Self.idNumber(sender) { return id }
         if let cached = self.state.withLock({ $0.seedIDs[sender] }) { return cached }
         let connections = self.state.withLock { state in state.available.byIndex.map { state.nodes[$0.index].connection } }
         for connection in connections {
@@ -155,8 +161,11 @@ extension Pool {
         return sender.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
     }
 
+    /// Caches a key address's actor ID (capped: a client naming endless addresses cannot grow it).
     private func remember(_ sender: String, _ id: UInt64) -> UInt64 {
-        self.state.withLock { $0.seedIDs[sender] = id }
+        self.state.withLock { state in
+            if state.seedIDs.count < 4096 { state.seedIDs[sender] = id }
+        }
         return id
     }
 
@@ -172,9 +181,9 @@ extension Pool {
         for candidate in plan.order {
             if Task.isCancelled { break }
             let (connection, name) = self.state.withLock { ($0.nodes[candidate.index].connection, $0.nodes[candidate.index].endpoint.name) }
-            // A sender's pushes leave its primary only for a node whose nonce has caught up.
-            if plan.route.effect == .push, let seedID = plan.seedID, let sender = call.facts.sender, let bound = plan.boundNode,
-                candidate.index != bound
+            // A sender's pushes move to another node only once its nonce has caught up there.
+            if plan.route.effect == .push, let seedID = plan.seedID, let sender = call.facts.sender,
+                let previous = self.state.withLock({ $0.ledger.lastNode(of: seedID) }), previous != candidate.index
             {
                 guard await self.catchUp(sender: sender, seedID: seedID, node: candidate.index) else {
                     last = .failed(
@@ -187,7 +196,7 @@ extension Pool {
             let failure: ErrorClass
             switch reply {
             case .result(let bytes):
-                self.recordAccepted(call, result: bytes, seedID: plan.seedID)
+                self.recordAccepted(call, result: bytes, seedID: plan.seedID, node: candidate.index)
                 self.observer.callFinished(method: call.method, node: name, succeeded: true)
                 return .result(bytes, node: candidate.index)
             case .error(let code, let message):
@@ -205,7 +214,7 @@ extension Pool {
             case .resolveAmbiguousPush:
                 switch await self.resolveAmbiguous(call, failedNode: candidate.index) {
                 case .accepted(let bytes, let node):
-                    self.recordAccepted(call, result: bytes, seedID: plan.seedID)
+                    self.recordAccepted(call, result: bytes, seedID: plan.seedID, node: node)
                     self.observer.callFinished(method: call.method, node: name, succeeded: true)
                     return .result(bytes, node: node)
                 case .nowhere:
@@ -222,7 +231,7 @@ extension Pool {
                 // The identical message is already in the mpool: the push did its job.
                 self.observer.callFinished(method: call.method, node: name, succeeded: true)
                 guard let message = call.facts.signedMessage else { return last }
-                self.recordAccepted(call, result: [], seedID: plan.seedID)
+                self.recordAccepted(call, result: [], seedID: plan.seedID, node: candidate.index)
                 return .result(Array("{\"/\":\"\(message.cid)\"}".utf8), node: candidate.index)
             }
         }
@@ -252,40 +261,35 @@ extension Pool {
 
     /// Runs `work`, or answers "timeout" when the API's timeout passes first.
     func withTimeout(_ timeout: GoDuration, method: String, _ work: @escaping @Sendable () async -> PoolReply) async -> PoolReply {
-        await withTaskGroup(of: PoolReply?.self) { group in
-            group.addTask { await work() }
-            group.addTask {
-                try? await self.clock.sleep(for: .milliseconds(Int(timeout.milliseconds)))
-                return Task.isCancelled ? nil : .failed("\(method): timeout after \(timeout)")
-            }
-            defer { group.cancelAll() }
-            for await reply in group {
-                if let reply { return reply }
-            }
-            return .failed("\(method): cancelled")
-        }
+        await self.bounded(.milliseconds(Int(timeout.milliseconds)), timedOut: .failed("\(method): timeout after \(timeout)"), work)
     }
 
-    /// Returns when the nodes change (a heartbeat, an operator change) or at `deadline`.
-    func waitForNodeChange(until deadline: Duration) async {
+    /// Returns when the nodes change after `generation` (a heartbeat, an operator change) or at
+    /// `deadline`; at once if they already changed.
+    func waitForNodeChange(until deadline: Duration, after generation: UInt64) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.nextNodeChange() }
+            group.addTask { await self.nextNodeChange(after: generation) }
             group.addTask { try? await self.clock.sleep(for: deadline - self.clock.now) }
             await group.next()
             group.cancelAll()
         }
     }
 
-    private func nextNodeChange() async {
+    var nodeGeneration: UInt64 { self.state.withLock { $0.generation } }
+
+    private func nextNodeChange(after generation: UInt64) async {
         let id = self.state.withLock { state in
             defer { state.nextWaiterID += 1 }
             return state.nextWaiterID
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                self.state.withLock { state in
-                    if Task.isCancelled { continuation.resume() } else { state.nodeWaiters[id] = continuation }
+                let now = self.state.withLock { state -> Bool in
+                    if Task.isCancelled || state.generation != generation { return true }
+                    state.nodeWaiters[id] = continuation
+                    return false
                 }
+                if now { continuation.resume() }
             }
         } onCancel: {
             let waiter = self.state.withLock { $0.nodeWaiters.removeValue(forKey: id) }

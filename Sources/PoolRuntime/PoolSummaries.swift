@@ -34,15 +34,16 @@ public struct BindingSummary: Sendable, Equatable {
 
 extension Pool {
     public var nodes: [NodeSummary] {
-        let calls = self.nodeCallCounts
-        return self.state.withLock { state in
+        self.state.withLock { state in
             let bound = Self.boundSeeds(state)
-            let primary = state.nodes.isEmpty ? -1 : Int(state.settings.primarySeed % UInt64(state.nodes.count))
+            // The node OneBySeedRound picks now: PrimarySeed among the available nodes.
+            let available = state.available.byIndex
+            let primary = available.isEmpty ? -1 : available[Int(state.settings.primarySeed % UInt64(available.count))].index
             return state.nodes.map { node in
                 NodeSummary(
                     index: node.index, id: node.id, name: node.endpoint.name,
                     address: "\(node.endpoint.address.host):\(node.endpoint.address.port)", state: node.state, sealing: node.sealing,
-                    health: node.health, calls: calls[node.index], isPrimary: node.index == primary,
+                    health: node.health, calls: node.calls.current, isPrimary: node.index == primary,
                     boundSeeds: bound.filter { $0.value == node.index }.count)
             }
         }
@@ -64,19 +65,24 @@ extension Pool {
             throw PoolCommandError("seed '\(seed)' is not an actor ID address (f0… or t0…)")
         }
         try self.state.withLock { state throws(PoolCommandError) in
-            guard let target = state.nodes.first(where: { $0.id == node || $0.endpoint.name == node }), let session = target.id else {
-                let known = state.nodes.compactMap(\.id)
-                throw PoolCommandError("unknown node '\(node)'; nodes: \(known.joined(separator: ", "))")
-            }
-            state.bindings[id] = session
-            state.seedIDs["f0\(id)"] = id
+            let index = try Self.nodeIndex(node, in: state)
+            state.bindings[id] = index
         }
+    }
+
+    /// The node an operator names by Session id or name; the error names the known nodes.
+    static func nodeIndex(_ node: String, in state: State) throws(PoolCommandError) -> Int {
+        if let index = state.nodes.firstIndex(where: { $0.id == node || $0.endpoint.name == node }) { return index }
+        let known = state.nodes.map { $0.id ?? $0.endpoint.name }
+        let hint = NameSuggestion.closest(to: node, among: known).map { "; did you mean \($0)?" } ?? ""
+        throw PoolCommandError("unknown node '\(node)'\(hint); nodes: \(known.joined(separator: ", "))")
     }
 
     /// Every sender seen or bound → the node it is bound to.
     static func boundSeeds(_ state: State) -> [UInt64: Int] {
         guard !state.nodes.isEmpty else { return [:] }
-        var seeds = Set(state.seedIDs.values)
+        var seeds = Set(state.ledger.senders)
+        seeds.formUnion(state.seedIDs.values)
         seeds.formUnion(state.bindings.keys)
         return Dictionary(uniqueKeysWithValues: seeds.map { ($0, Self.boundNode(seedID: $0, state: state)) })
     }

@@ -6,14 +6,23 @@ struct PushLedger: Sendable {
     static let window = 128
 
     private var bySender: [UInt64: [UInt64: SignedMessageFacts]] = [:]
+    /// The node that last accepted each sender's push: a push anywhere else must first find
+    /// that node's accepted nonces there (failover, failback, a rebinding).
+    private var lastNode: [UInt64: Int] = [:]
 
-    mutating func record(_ message: SignedMessageFacts, sender: UInt64) {
+    mutating func record(_ message: SignedMessageFacts?, sender: UInt64, node: Int) {
+        self.lastNode[sender] = node
+        guard let message else { return }
         self.bySender[sender, default: [:]][message.nonce] = message
-        if let messages = self.bySender[sender], messages.count > Self.window {
-            let keep = messages.keys.sorted().suffix(Self.window)
-            self.bySender[sender] = messages.filter { keep.contains($0.key) }
+        if let messages = self.bySender[sender], messages.count > Self.window, let oldest = messages.keys.min() {
+            self.bySender[sender]?[oldest] = nil
         }
     }
+
+    func lastNode(of sender: UInt64) -> Int? { self.lastNode[sender] }
+
+    /// Every sender with a push the pool saw accepted.
+    var senders: Dictionary<UInt64, Int>.Keys { self.lastNode.keys }
 
     /// The sender's remembered messages, lowest nonce first.
     func messages(of sender: UInt64) -> [SignedMessageFacts] {

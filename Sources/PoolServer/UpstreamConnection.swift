@@ -97,6 +97,12 @@ public final class UpstreamConnection: NodeConnection {
         case .success(let value): head = value["Height"]?.int ?? 0
         case .failure(let failure): return .failure(failure)
         }
+        // lotus-miner waits forever on a daemon whose SyncState has no active sync workers.
+        switch await self.rpc("Filecoin.SyncState", []) {
+        case .success(let state) where state["ActiveSyncs"]?.array?.isEmpty == false: break
+        case .success: return .failure(NodeCallFailure(.error(code: 1, message: "SyncState reports no active sync workers")))
+        case .failure(let failure): return .failure(failure)
+        }
         switch await self.rpc("Filecoin.NodeStatus", [false]) {
         case .success(let status):
             let health = NodeHealth(

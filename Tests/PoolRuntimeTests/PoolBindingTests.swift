@@ -35,6 +35,10 @@ import Testing
         try pool.bind(seed: "t01003", node: "session-n0")
         #expect(await pool.call(call(.mpoolPushMessage, sender: "f01003")) == .result(Array("\"ok\"".utf8), node: 0))
         #expect(pool.bindings == [BindingSummary(seed: "f01003", node: 0, explicit: true)])
+        // The binding follows the node, not its process: a restart keeps it.
+        nodes[0].health(session: "session-n0-restarted")
+        await pool.heartbeat()
+        #expect(await pool.call(call(.mpoolPushMessage, sender: "f01003")) == .result(Array("\"ok\"".utf8), node: 0))
         let badSeed = #expect(throws: PoolCommandError.self) { try pool.bind(seed: "f1abc", node: "session-n0") }
         #expect(badSeed?.description == "seed 'f1abc' is not an actor ID address (f0… or t0…)")
         #expect(throws: PoolCommandError.self) { try pool.bind(seed: "f01003", node: "nope") }

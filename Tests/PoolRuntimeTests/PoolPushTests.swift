@@ -44,6 +44,38 @@ import Testing
         #expect(nodes[0].state.withLock { $0.repushed }.isEmpty)
     }
 
+    @Test func failingBackToARecoveredPrimaryChecksItsNonceToo() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        _ = await pool.call(self.push(0))  // on the primary, node 2
+        nodes[2].unreachable()
+        await pool.heartbeat()
+        nodes[0].state.withLock { $0.nonces["f01001"] = 1 }
+        #expect(await pool.call(self.push(1)) == .result(Array("\"ok\"".utf8), node: 0))
+        // The primary comes back restarted: its mpool lacks nonce 1, accepted on node 0.
+        nodes[2].health(session: "session-n2-restarted")
+        nodes[2].state.withLock { $0.nonces["f01001"] = 1 }
+        await pool.heartbeat()
+        #expect(await pool.call(self.push(2)) == .result(Array("\"ok\"".utf8), node: 2))
+        #expect(nodes[2].state.withLock { $0.repushed } == ["{\"nonce\":1}"])
+    }
+
+    @Test func aFailedRepushStopsBeforeOpeningAGap() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let pool = await makePool(nodes, settings: { $0.tipsetWait = GoDuration(milliseconds: 1_000) }, clock: clock)
+        for nonce in 0..<3 { _ = await pool.call(self.push(UInt64(nonce))) }  // on node 1
+        nodes[1].unreachable()
+        await pool.heartbeat()
+        nodes[0].state.withLock { $0.repushReply = .error(code: 1, message: "mpool is full") }
+        async let reply = pool.call(self.push(3))
+        await clock.waitForSleepers(1)
+        clock.advance(by: .seconds(1))
+        _ = await reply
+        // Nonce 0 failed: 1 and 2 were not pushed after it.
+        #expect(nodes[0].state.withLock { $0.repushed } == ["{\"nonce\":0}"])
+    }
+
     @Test func noPushWhereTheNonceNeverCatchesUp() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let clock = ManualClock()

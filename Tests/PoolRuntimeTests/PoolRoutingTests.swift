@@ -57,11 +57,13 @@ import Testing
         let pool = await makePool(nodes)
         // StateGetActor names a tipset: retried on the next node.
         #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 1))
-        // ChainHead names none: the answer stands.
-        nodes[0].health(head: 200)
+        // ChainHead names none: the answer stands (node 0 has the best head, within
+        // MaxBehindDiff of node 1, which is never asked).
+        nodes[0].health(head: 101)
         await pool.heartbeat()
         let reply = await pool.call(call(.chainHead))
         #expect(reply == .error(code: 1, message: "loading tipset {bafy}: get block bafy: ipld: could not find bafy", node: 0))
+        #expect(!nodes[1].calls.contains("Filecoin.ChainHead"))
     }
 
     @Test func actorNotFoundRetriesAddressRoutes() async {
@@ -74,7 +76,7 @@ import Testing
         #expect(await pool.call(call(.walletBalance)) == .error(code: 11, message: "resolve address f1abc: actor not found", node: 1))
     }
 
-    @Test func identicalPushAlreadyInMpoolIsASuccessAnswer() async {
+    @Test func anUnsignedAlreadyInMpoolAnswerIsPassedThrough() async {
         let nodes = [FakeNode(name: "n0")]
         let text = "message from f1abc with nonce 4 already in mpool: message with nonce already exists"
         nodes[0].answerAlways(.error(code: 1, message: text))
