@@ -55,6 +55,10 @@ public protocol NodeConnection: Sendable {
     /// Whether this daemon has seen the message (`StateSearchMsg` answers instead of failing
     /// with "failed to load message").
     func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure>
+    /// Drops the connection: calls still waiting on it end as `.unreachable(.maybeSent)` (reads
+    /// then retry elsewhere) and its channels close. The pool calls it when the node stops
+    /// serving (disabled, paused, exited) or restarted, so nothing stays stuck on a bad daemon.
+    func reset() async
 }
 
 /// Reads what the pool must remember of an accepted push from its result.

@@ -98,7 +98,7 @@ public final class Pool: Sendable {
     ///
     /// - Throws: `PoolCommandError` naming the known nodes when `node` matches none.
     public func setNode(_ node: String, _ change: NodeChange) async throws(PoolCommandError) {
-        let closed = try self.state.withLock { state throws(PoolCommandError) -> [PoolChannelRecord] in
+        let (closed, dropped) = try self.state.withLock { state throws(PoolCommandError) -> ([PoolChannelRecord], (any NodeConnection)?) in
             let index = try Self.nodeIndex(node, in: state)
             let before = state.nodes[index].state
             switch change {
@@ -111,12 +111,15 @@ public final class Pool: Sendable {
                 }
             case .sealing(let sealing): state.nodes[index].sealing = sealing
             }
+            var dropped: (any NodeConnection)?
             if state.nodes[index].state != before {
                 self.observer.nodeStateChanged(node: state.nodes[index].endpoint.name, from: before, to: state.nodes[index].state)
+                if before == .running { dropped = state.nodes[index].connection }
             }
-            return Self.nodesChanged(&state)
+            return (Self.nodesChanged(&state), dropped)
         }
         await self.close(closed, reason: "node \(node) \(change)")
+        await dropped?.reset()
     }
 
     /// Rebuilds the candidate lists, wakes waiting calls, and returns the channels whose node

@@ -18,7 +18,8 @@ extension Pool {
             for await (index, result) in group { results[index] = result }
             return results
         }
-        let lost = self.state.withLock { state in
+        let (lost, dropped) = self.state.withLock { state -> ([PoolChannelRecord], [any NodeConnection]) in
+            var dropped: [any NodeConnection] = []
             var health: [NodeHealth?] = []
             var failures: [String?] = []
             for node in state.nodes {
@@ -39,6 +40,7 @@ extension Pool {
                 if case .success(let probe)? = probes[index] {
                     if let old = state.nodes[index].id, old != probe.session {
                         self.observer.nodeRestarted(node: state.nodes[index].endpoint.name, oldSession: old, newSession: probe.session)
+                        dropped.append(state.nodes[index].connection)
                     }
                     state.nodes[index].id = probe.session
                     state.nodes[index].health = probe.health
@@ -49,11 +51,13 @@ extension Pool {
                 if after != before {
                     state.nodes[index].state = after
                     self.observer.nodeStateChanged(node: state.nodes[index].endpoint.name, from: before, to: after)
+                    if before == .running { dropped.append(state.nodes[index].connection) }
                 }
             }
-            return Self.nodesChanged(&state)
+            return (Self.nodesChanged(&state), dropped)
         }
         await self.close(lost, reason: "heartbeat")
+        for connection in dropped { await connection.reset() }
     }
 
     /// Heartbeats on the hot-settable interval until the task is cancelled.

@@ -12,6 +12,8 @@ import Synchronization
 public final class UpstreamConnection: NodeConnection {
     let endpoint: NodeEndpoint
     private let clients = Mutex<[APIVersion: LotusWSClient]>([:])
+    /// Dials in progress: concurrent callers after a drop share one instead of each opening a socket.
+    private let dials = Mutex<[APIVersion: Task<Result<LotusWSClient, NodeCallFailure>, Never>]>([:])
 
     public init(endpoint: NodeEndpoint) {
         self.endpoint = endpoint
@@ -20,15 +22,32 @@ public final class UpstreamConnection: NodeConnection {
     /// The open connection for `version`, dialling when there is none or it closed.
     func client(_ version: APIVersion) async -> Result<LotusWSClient, NodeCallFailure> {
         if let client = self.clients.withLock({ $0[version] }), !client.isClosed { return .success(client) }
-        let address = self.endpoint.address
-        do {
-            let client = try await LotusWSClient.connect(
-                host: address.host, port: address.port, path: "/rpc/\(version.rawValue)", token: self.endpoint.token)
-            self.clients.withLock { $0[version] = client }
-            return .success(client)
-        } catch {
-            return .failure(NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): \(error)")))
+        let dial = self.dials.withLock { dials in
+            if let running = dials[version] { return running }
+            let address = self.endpoint.address
+            let started = Task { () -> Result<LotusWSClient, NodeCallFailure> in
+                defer { _ = self.dials.withLock { $0.removeValue(forKey: version) } }
+                do {
+                    let client = try await LotusWSClient.connect(
+                        host: address.host, port: address.port, path: "/rpc/\(version.rawValue)", token: self.endpoint.token)
+                    self.clients.withLock { $0[version] = client }
+                    return .success(client)
+                } catch {
+                    return .failure(NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): \(error)")))
+                }
+            }
+            dials[version] = started
+            return started
         }
+        return await dial.value
+    }
+
+    public func reset() async {
+        let open = self.clients.withLock { clients in
+            defer { clients = [:] }
+            return Array(clients.values)
+        }
+        for client in open { await client.close() }
     }
 
     /// Calls `method`; a failure to connect means the request never left.

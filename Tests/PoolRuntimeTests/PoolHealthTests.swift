@@ -52,6 +52,7 @@ import Testing
             func mpoolNonce(_ address: String) async -> Result<UInt64, NodeCallFailure> { .success(0) }
             func push(signedMessage: [UInt8]) async -> NodeReply { .result([]) }
             func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure> { .success(false) }
+            func reset() async {}
         }
         let healthy = FakeNode(name: "ok")
         var environment = PoolEnvironment()
@@ -106,5 +107,17 @@ import Testing
         #expect(list.map(\.boundSeeds) == [0, 1])
         #expect(list[1].health?.head == 100)
         #expect(list[0].address == "10.0.0.1:1234")
+    }
+
+    @Test func aCallStuckOnANodeThatGoesBadIsRetriedElsewhere() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        nodes[0].hangUntilReset()
+        let pool = await makePool(nodes)  // PrimarySeed 0 → node 0
+        async let reply = pool.call(call(.stateGetActor))
+        await nodes[0].waitForStuckCall()
+        nodes[0].unreachable()
+        await pool.heartbeat()  // disables node 0 and drops its connection
+        #expect(await reply == .result(Array("\"ok\"".utf8), node: 1))
+        #expect(nodes[0].state.withLock { $0.resets } == 1)
     }
 }

@@ -21,6 +21,9 @@ final class FakeNode: NodeConnection {
         /// Message CIDs this daemon has seen.
         var known: Set<String> = []
         var probes = 0
+        var resets = 0
+        var stuck: [CheckedContinuation<Void, Never>] = []
+        var stuckWatchers: [CheckedContinuation<Void, Never>] = []
     }
 
     let name: String
@@ -74,6 +77,42 @@ final class FakeNode: NodeConnection {
 
     func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure> {
         .success(self.state.withLock { $0.known.contains(cid) })
+    }
+
+    func reset() async {
+        let waiting = self.state.withLock { state in
+            state.resets += 1
+            defer { state.stuck = [] }
+            return state.stuck
+        }
+        for call in waiting { call.resume() }
+    }
+
+    /// Answers calls only when the pool resets the connection (a half-open daemon).
+    func hangUntilReset() {
+        self.answer { _ in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                    state.stuck.append(continuation)
+                    defer { state.stuckWatchers = [] }
+                    return state.stuckWatchers
+                }
+                ready.forEach { $0.resume() }
+            }
+            return .unreachable(.maybeSent, detail: "connection reset")
+        }
+    }
+
+    /// Returns once a call is stuck on this node.
+    func waitForStuckCall() async {
+        await withCheckedContinuation { continuation in
+            let now = self.state.withLock { state -> Bool in
+                if !state.stuck.isEmpty { return true }
+                state.stuckWatchers.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
     }
 
     func lookupID(_ address: String) async -> Result<String, NodeCallFailure> {
