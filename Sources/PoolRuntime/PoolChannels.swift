@@ -43,7 +43,7 @@ final class ChannelIDBox: Sendable {
 
 extension Pool {
     /// Opens a channel method on the node routing picks for it. `events` gets the upstream
-    /// values in order, then `.closed` exactly once: when the daemon closes it, or when the pool
+    /// values in order (possibly before this returns: a daemon may send at once), then `.closed` exactly once: when the daemon closes it, or when the pool
     /// closes it because its node was disabled, paused, exited or restarted.
     public func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<PoolChannel, PoolRefusal>
     {
@@ -74,17 +74,24 @@ extension Pool {
             switch await connection.openChannel(call, events: once) {
             case .success(let upstream):
                 self.countCall(node: candidate.index)
-                let id = self.state.withLock { state in
+                // Registered only if the node still serves, as the same process: a node lost
+                // while the channel opened is never handed to the client.
+                let id = self.state.withLock { state -> Int? in
+                    let node = state.nodes[candidate.index]
+                    guard node.state.isAvailable, node.id == session else { return nil }
                     defer { state.nextChannelID += 1 }
                     let id = state.nextChannelID
                     state.channels[id] = PoolChannelRecord(
                         id: id, node: candidate.index, session: session, upstream: upstream, closeTowardsClient: { once(.closed) })
                     return id
                 }
+                guard let id else {
+                    _ = closed.fire()  // nothing of this upstream reaches the client
+                    await upstream.cancel()
+                    self.observer.callRetried(method: call.method, node: name, reason: "node lost while the channel opened")
+                    continue
+                }
                 registered.set(id)
-                // The node may have been lost between routing and registration.
-                let lost = self.state.withLock { Self.nodesChanged(&$0) }
-                await self.close(lost, reason: "node lost while the channel opened")
                 self.observer.callFinished(method: call.method, node: name, succeeded: true)
                 return .success(PoolChannel(id: id, node: candidate.index))
             case .failure(let failure):
