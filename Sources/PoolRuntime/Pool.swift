@@ -98,7 +98,8 @@ public final class Pool: Sendable {
     ///
     /// - Throws: `PoolCommandError` naming the known nodes when `node` matches none.
     public func setNode(_ node: String, _ change: NodeChange) async throws(PoolCommandError) {
-        let (closed, dropped) = try self.state.withLock { state throws(PoolCommandError) -> ([PoolChannelRecord], (any NodeConnection)?) in
+        let (closed, dropped, note) = try self.state.withLock {
+            state throws(PoolCommandError) -> ([PoolChannelRecord], (any NodeConnection)?, NodeNote?) in
             let index = try Self.nodeIndex(node, in: state)
             let before = state.nodes[index].state
             switch change {
@@ -112,12 +113,14 @@ public final class Pool: Sendable {
             case .sealing(let sealing): state.nodes[index].sealing = sealing
             }
             var dropped: (any NodeConnection)?
+            var note: NodeNote?
             if state.nodes[index].state != before {
-                self.observer.nodeStateChanged(node: state.nodes[index].endpoint.name, from: before, to: state.nodes[index].state)
+                note = .changed(node: state.nodes[index].endpoint.name, from: before, to: state.nodes[index].state)
                 if before == .running { dropped = state.nodes[index].connection }
             }
-            return (Self.nodesChanged(&state), dropped)
+            return (Self.nodesChanged(&state), dropped, note)
         }
+        note?.report(to: self.observer)
         await self.close(closed, reason: "node \(node) \(change)")
         await dropped?.reset()
     }

@@ -18,8 +18,9 @@ extension Pool {
             for await (index, result) in group { results[index] = result }
             return results
         }
-        let (lost, dropped) = self.state.withLock { state -> ([PoolChannelRecord], [any NodeConnection]) in
+        let (lost, dropped, notes) = self.state.withLock { state -> ([PoolChannelRecord], [any NodeConnection], [NodeNote]) in
             var dropped: [any NodeConnection] = []
+            var notes: [NodeNote] = []
             var health: [NodeHealth?] = []
             var failures: [String?] = []
             for node in state.nodes {
@@ -39,7 +40,7 @@ extension Pool {
             for index in state.nodes.indices where probes[index] != nil {
                 if case .success(let probe)? = probes[index] {
                     if let old = state.nodes[index].id, old != probe.session {
-                        self.observer.nodeRestarted(node: state.nodes[index].endpoint.name, oldSession: old, newSession: probe.session)
+                        notes.append(.restarted(node: state.nodes[index].endpoint.name, oldSession: old, newSession: probe.session))
                         dropped.append(state.nodes[index].connection)
                     }
                     state.nodes[index].id = probe.session
@@ -50,12 +51,13 @@ extension Pool {
                 let after: NodeState = verdicts[index].map(NodeState.disabled) ?? .running
                 if after != before {
                     state.nodes[index].state = after
-                    self.observer.nodeStateChanged(node: state.nodes[index].endpoint.name, from: before, to: after)
+                    notes.append(.changed(node: state.nodes[index].endpoint.name, from: before, to: after))
                     if before == .running { dropped.append(state.nodes[index].connection) }
                 }
             }
-            return (Self.nodesChanged(&state), dropped)
+            return (Self.nodesChanged(&state), dropped, notes)
         }
+        for note in notes { note.report(to: self.observer) }
         await self.close(lost, reason: "heartbeat")
         for connection in dropped { await connection.reset() }
     }

@@ -1,7 +1,7 @@
 // How the runtime reports what it does; PoolServer connects this to swift-log and metrics.
 
-/// Events worth a log line or a metric. Called synchronously from the runtime: implementations
-/// must be quick and must not call back into the pool.
+/// Events worth a log line or a metric. Called synchronously from the runtime, never under its
+/// lock: implementations must be quick, and may read the pool.
 public protocol PoolObserver: Sendable {
     /// A node changed state (logged once per change, not every heartbeat).
     func nodeStateChanged(node: String, from: NodeState, to: NodeState)
@@ -17,6 +17,20 @@ public protocol PoolObserver: Sendable {
     func channelsClosed(node: String, count: Int, reason: String)
     /// A sender's pushes moved to another node after its nonce caught up there.
     func senderMoved(sender: String, to node: String, repushed: Int)
+}
+
+/// A node event noted under the pool's lock and reported after it is released, so an
+/// observer may read the pool without deadlocking.
+enum NodeNote: Sendable {
+    case changed(node: String, from: NodeState, to: NodeState)
+    case restarted(node: String, oldSession: String, newSession: String)
+
+    func report(to observer: any PoolObserver) {
+        switch self {
+        case .changed(let node, let from, let to): observer.nodeStateChanged(node: node, from: from, to: to)
+        case .restarted(let node, let old, let new): observer.nodeRestarted(node: node, oldSession: old, newSession: new)
+        }
+    }
 }
 
 /// Reports nothing; the default.

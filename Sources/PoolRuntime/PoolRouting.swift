@@ -41,16 +41,19 @@ struct RoutingDecision: Sendable {
 extension Pool {
     /// Routes one call and returns what the client should get.
     public func call(_ call: PoolCall) async -> PoolReply {
-        let plan: CallPlan
-        switch await self.plan(call) {
-        case .ready(let made): plan = made
-        case .refused(let reply): return reply
+        // One deadline for the whole call: resolving the sender, waiting for a node, every attempt.
+        let route = call.route
+        let timeout = self.state.withLock { state in
+            (state.overrides.isEmpty ? nil : state.overrides[route.name])?.timeout ?? route.timeout
         }
         let work: @Sendable () async -> PoolReply = {
-            plan.fanOut ? await self.fanOut(call, plan: plan) : await self.tryInOrder(call, plan: plan)
+            switch await self.plan(call) {
+            case .ready(let plan): plan.fanOut ? await self.fanOut(call, plan: plan) : await self.tryInOrder(call, plan: plan)
+            case .refused(let reply): reply
+            }
         }
-        guard plan.timeout.milliseconds > 0 else { return await work() }
-        return await self.withTimeout(plan.timeout, method: call.method, work)
+        guard timeout.milliseconds > 0 else { return await work() }
+        return await self.withTimeout(timeout, method: call.method, work)
     }
 
     /// Picks the nodes for a call; waits (bounded) when none is suitable and nohang is false.
@@ -153,7 +156,12 @@ extension Pool {
         if let cached = self.state.withLock({ $0.seedIDs[sender] }) { return cached }
         let connections = self.state.withLock { state in state.available.byIndex.map { state.nodes[$0.index].connection } }
         for connection in connections {
-            if case .success(let id) = await connection.lookupID(sender), let number = Self.idNumber(id) {
+            // Each lookup is bounded, so a half-open daemon cannot hold a push forever.
+            let limit = self.state.withLock { $0.settings.heartbeatInterval }
+            let lookup = await self.bounded(
+                .milliseconds(Int(limit.milliseconds)), timedOut: .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "timeout")))
+            ) { await connection.lookupID(sender) }
+            if case .success(let id) = lookup, let number = Self.idNumber(id) {
                 return self.remember(sender, number)
             }
         }
