@@ -97,13 +97,7 @@ extension Pool {
             case .failure(let failure):
                 lastFailure = Self.reply(failure.reply, node: candidate.index)
                 // The same retry rules as plain calls (channel methods are reads).
-                let failureClass: ErrorClass
-                switch failure.reply {
-                case .error(let code, let message): failureClass = ErrorClassifier.classify(code: code, message: message)
-                case .unreachable(let network, _): failureClass = .network(network)
-                case .result: failureClass = .other
-                }
-                guard case .retryElsewhere(let reason) = RetryRule.decide(failureClass, route: plan.route) else {
+                guard case .retryElsewhere(let reason) = RetryRule.decide(ErrorClassifier.classify(failure.reply), route: plan.route) else {
                     return .failure(PoolRefusal(reply: lastFailure))
                 }
                 self.observer.callRetried(method: call.method, node: name, reason: reason)

@@ -201,19 +201,13 @@ extension Pool {
             }
             let reply = await connection.call(call)
             self.countCall(node: candidate.index)
-            let failure: ErrorClass
-            switch reply {
-            case .result(let bytes):
+            if case .result(let bytes) = reply {
                 self.recordAccepted(call, result: bytes, seedID: plan.seedID, node: candidate.index)
                 self.observer.callFinished(method: call.method, node: name, succeeded: true)
                 return .result(bytes, node: candidate.index)
-            case .error(let code, let message):
-                failure = ErrorClassifier.classify(code: code, message: message)
-            case .unreachable(let network, _):
-                failure = .network(network)
             }
             last = Self.reply(reply, node: candidate.index)
-            switch RetryRule.decide(failure, route: plan.route) {
+            switch RetryRule.decide(ErrorClassifier.classify(reply), route: plan.route) {
             case .retryElsewhere(let reason):
                 self.observer.callRetried(method: call.method, node: name, reason: reason)
             case .returnAnswer:
