@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The shared vocabulary the generator parses and the runtime switches on.
@@ -66,20 +69,28 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Networking: upstream connections to daemons (and, next, the client-facing server).
+        // Networking: the Lotus-compatible server clients use, upstream connections to
+        // daemons, the admin API, metrics, graceful shutdown.
         .target(
             name: "PoolServer",
             dependencies: [
                 "PoolRuntime", "LotusWire", "GeneratedRoutes",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "fpool",
             dependencies: [
-                "GeneratedRoutes", "LotusSim",
+                "GeneratedRoutes", "LotusSim", "PoolServer", "PoolRuntime", "LotusWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -91,7 +102,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "GeneratedRoutesTests", dependencies: ["GeneratedRoutes", "APIGenCore"]),
-        .testTarget(name: "fpoolTests", dependencies: ["fpool", "GeneratedRoutes", "LotusWire"]),
+        .testTarget(name: "fpoolTests", dependencies: ["fpool", "GeneratedRoutes", "LotusWire", "LotusSim", "PoolServer", "PoolRuntime"]),
         .testTarget(name: "LotusWireTests", dependencies: ["LotusWire"]),
         .testTarget(name: "PoolServerTests", dependencies: ["PoolServer", "PoolRuntime", "LotusSim", "LotusWire", "GeneratedRoutes"]),
         .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim"]),

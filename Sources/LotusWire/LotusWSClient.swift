@@ -28,10 +28,22 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
 /// A call whose request is already queued; `result()` waits for its answer.
 public struct LotusPendingCall: Sendable {
     public let id: Int64
-    let answers: AsyncStream<Result<JSON, any Error>>
+    let answers: AsyncStream<Result<[UInt8], any Error>>
 
     /// - Throws: `RPCError` for an error answer, `LotusClientError` when the connection fails.
     public func result() async throws -> JSON {
+        let bytes = try await self.rawResult()
+        do {
+            return try JSON.parse(bytes)
+        } catch {
+            throw LotusClientError.protocolViolation("result is not JSON: \(error)")
+        }
+    }
+
+    /// The `result` member's bytes exactly as the server sent them (`null` when absent).
+    ///
+    /// - Throws: `RPCError` for an error answer, `LotusClientError` when the connection fails.
+    public func rawResult() async throws -> [UInt8] {
         for await answer in self.answers { return try answer.get() }
         throw LotusClientError.connectionClosed
     }
@@ -41,8 +53,14 @@ public struct LotusPendingCall: Sendable {
 public struct LotusSubscription: Sendable {
     public let requestID: Int64
     public let channelID: UInt64
-    /// Finishes when the server closes the channel or the connection drops.
-    public let values: AsyncStream<JSON>
+    /// Each value's bytes as the server sent them; finishes when the server closes the
+    /// channel or the connection drops.
+    public let rawValues: AsyncStream<[UInt8]>
+
+    /// The values, decoded.
+    public var values: AsyncCompactMapSequence<AsyncStream<[UInt8]>, JSON> {
+        self.rawValues.compactMap { try? JSON.parse($0) }
+    }
 }
 
 /// A WebSocket JSON-RPC connection to a Lotus-compatible endpoint.
@@ -51,11 +69,11 @@ public struct LotusSubscription: Sendable {
 public final class LotusWSClient: Sendable {
     private struct State {
         var nextID: Int64 = 1
-        var calls: [Int64: AsyncStream<Result<JSON, any Error>>.Continuation] = [:]
+        var calls: [Int64: AsyncStream<Result<[UInt8], any Error>>.Continuation] = [:]
         /// Calls whose answer is a channel id: the stream is made by the reader as soon as
         /// the id arrives, so values right behind it are not lost.
         var channelCalls: Set<Int64> = []
-        var channels: [UInt64: AsyncStream<JSON>.Continuation] = [:]
+        var channels: [UInt64: AsyncStream<[UInt8]>.Continuation] = [:]
         var newChannels: [Int64: LotusSubscription] = [:]
         var pongWaiters: [CheckedContinuation<Void, Never>] = []
         var closed = false
@@ -158,7 +176,12 @@ public final class LotusWSClient: Sendable {
     /// Queues a request (its frame is ordered before any frame queued after this returns) and
     /// returns a handle to await its answer. `id` defaults to the client's own counter.
     public func start(_ method: String, _ params: [JSON] = [], id: Int64? = nil) -> LotusPendingCall {
-        self.start(id: id) { id in RPCFrames.request(id: id, method: method, params: params).description }
+        self.start(id: id) { id in RPCFrames.request(id: id, method: method, params: params).encoded() }
+    }
+
+    /// Queues a request whose params are already-encoded JSON (an array), forwarded as they are.
+    public func start(_ method: String, rawParams: some Collection<UInt8> & Sendable) -> LotusPendingCall {
+        self.start(id: nil) { id in RawRPCFrames.request(id: id, method: method, params: rawParams) }
     }
 
     /// Sends a request with a given id and waits for its answer.
@@ -166,8 +189,8 @@ public final class LotusWSClient: Sendable {
         try await self.start(method, params, id: id).result()
     }
 
-    private func start(id explicitID: Int64?, fragments: Int = 1, _ text: (Int64) -> String) -> LotusPendingCall {
-        let (answers, answer) = AsyncStream<Result<JSON, any Error>>.makeStream(bufferingPolicy: .unbounded)
+    private func start(id explicitID: Int64?, fragments: Int = 1, _ text: (Int64) -> [UInt8]) -> LotusPendingCall {
+        let (answers, answer) = AsyncStream<Result<[UInt8], any Error>>.makeStream(bufferingPolicy: .unbounded)
         let (id, closed) = self.state.withLock { state -> (Int64, Bool) in
             let id = explicitID ?? state.nextID
             if explicitID == nil { state.nextID += 1 }
@@ -186,7 +209,7 @@ public final class LotusWSClient: Sendable {
     /// Sends a hand-written request text (split into `fragments` continuation frames) whose id
     /// is `id`, and waits for its answer.
     public func call(rawRequest text: String, id: Int64, fragments: Int = 1) async throws -> JSON {
-        try await self.start(id: id, fragments: fragments) { _ in text }.result()
+        try await self.start(id: id, fragments: fragments) { _ in Array(text.utf8) }.result()
     }
 
     /// The next request id `call` will use.
@@ -194,12 +217,17 @@ public final class LotusWSClient: Sendable {
 
     /// Calls a channel method (ChainNotify, MpoolSub, …) and returns its values.
     public func subscribe(_ method: String, _ params: [JSON] = []) async throws -> LotusSubscription {
+        try await self.subscribe(method, rawParams: JSON.array(params).encoded())
+    }
+
+    /// Calls a channel method with already-encoded params.
+    public func subscribe(_ method: String, rawParams: some Collection<UInt8> & Sendable) async throws -> LotusSubscription {
         let id = self.state.withLock { state in
             defer { state.nextID += 1 }
             state.channelCalls.insert(state.nextID)
             return state.nextID
         }
-        _ = try await self.send(id: id, method: method, params: params)
+        _ = try await self.start(id: id) { id in RawRPCFrames.request(id: id, method: method, params: rawParams) }.rawResult()
         return try self.state.withLock { state in
             guard let subscription = state.newChannels.removeValue(forKey: id) else {
                 throw LotusClientError.protocolViolation("channel call \(id) answered without a channel id")
@@ -210,12 +238,12 @@ public final class LotusWSClient: Sendable {
 
     /// Sends `xrpc.cancel` for a request id, as go-jsonrpc does when a caller gives up.
     public func cancel(requestID: Int64) {
-        self.queue(RPCFrames.cancel(requestID: requestID).description)
+        self.queue(RPCFrames.cancel(requestID: requestID).encoded())
     }
 
     /// Queues raw text as one frame, or split into `fragments` continuation frames.
     public func sendRaw(_ text: String, fragments: Int = 1) {
-        self.queue(text, fragments: fragments)
+        self.queue(Array(text.utf8), fragments: fragments)
     }
 
     /// Sends a ping and waits for the pong.
@@ -233,8 +261,7 @@ public final class LotusWSClient: Sendable {
         }
     }
 
-    private func queue(_ text: String, fragments: Int = 1) {
-        let bytes = Array(text.utf8)
+    private func queue(_ bytes: [UInt8], fragments: Int = 1) {
         let size = max(1, (bytes.count + fragments - 1) / max(1, fragments))
         var offset = 0
         var first = true
@@ -294,46 +321,53 @@ public final class LotusWSClient: Sendable {
     }
 
     private func handle(_ bytes: [UInt8]) {
-        guard let json = try? JSON.parse(bytes), let frame = try? RPCFrame(json) else {
+        guard let frame = try? RawRPCFrame(bytes) else {
             self.state.withLock { $0.keepStray(.string(String(decoding: bytes, as: UTF8.self))) }
             return
         }
-        switch frame {
-        case .response(let id, let result, let error):
-            guard let requestID = id.int else {
-                self.state.withLock { $0.keepStray(json) }
+        guard let method = frame.methodName else {
+            guard let requestID = frame.intID else {
+                self.keepStray(bytes)
                 return
             }
-            let continuation = self.state.withLock { state -> AsyncStream<Result<JSON, any Error>>.Continuation? in
+            let error = frame.decodedError
+            let result = frame.result.map { Array(bytes[$0]) } ?? Array("null".utf8)
+            let continuation = self.state.withLock { state -> AsyncStream<Result<[UInt8], any Error>>.Continuation? in
                 guard let continuation = state.calls.removeValue(forKey: requestID) else { return nil }
-                if state.channelCalls.remove(requestID) != nil, error == nil, let channelID = result?.int.flatMap(UInt64.init(exactly:)) {
-                    let (stream, streamContinuation) = AsyncStream<JSON>.makeStream(bufferingPolicy: .unbounded)
+                if state.channelCalls.remove(requestID) != nil, error == nil,
+                    let channelID = RawJSON.decodeInt(bytes, frame.result ?? 0..<0).flatMap(UInt64.init(exactly:))
+                {
+                    let (stream, streamContinuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
                     state.channels[channelID] = streamContinuation
-                    state.newChannels[requestID] = LotusSubscription(requestID: requestID, channelID: channelID, values: stream)
+                    state.newChannels[requestID] = LotusSubscription(requestID: requestID, channelID: channelID, rawValues: stream)
                 }
                 return continuation
             }
             guard let continuation else {
-                self.state.withLock { $0.keepStray(json) }
+                self.keepStray(bytes)
                 return
             }
-            continuation.yield(error.map { .failure($0) } ?? .success(result ?? .null))
+            continuation.yield(error.map { .failure($0) } ?? .success(result))
             continuation.finish()
-        case .notification(let method, let params):
-            let channelID = params.first?.int.flatMap(UInt64.init(exactly:))
-            switch method {
-            case "xrpc.ch.val" where channelID != nil && params.count == 2:
-                let stream = self.state.withLock { $0.channels[channelID!] }
-                if let stream { stream.yield(params[1]) } else { self.state.withLock { $0.keepStray(json) } }
-            case "xrpc.ch.close" where channelID != nil:
-                let stream = self.state.withLock { $0.channels.removeValue(forKey: channelID!) }
-                stream?.finish()
-            default:
-                self.state.withLock { $0.keepStray(json) }
-            }
-        case .request:
-            self.state.withLock { $0.keepStray(json) }
+            return
         }
+        let params = frame.params.flatMap { try? RawJSON.elements(of: bytes, in: $0) } ?? []
+        let channelID = params.first.flatMap { RawJSON.decodeInt(bytes, $0) }.flatMap(UInt64.init(exactly:))
+        switch method {
+        case "xrpc.ch.val" where channelID != nil && params.count == 2 && frame.id == nil:
+            let stream = self.state.withLock { $0.channels[channelID!] }
+            if let stream { stream.yield(Array(bytes[params[1]])) } else { self.keepStray(bytes) }
+        case "xrpc.ch.close" where channelID != nil && frame.id == nil:
+            let stream = self.state.withLock { $0.channels.removeValue(forKey: channelID!) }
+            stream?.finish()
+        default:
+            self.keepStray(bytes)
+        }
+    }
+
+    private func keepStray(_ bytes: [UInt8]) {
+        guard let json = try? JSON.parse(bytes) else { return }
+        self.state.withLock { $0.keepStray(json) }
     }
 
     private func connectionDidClose() {

@@ -17,7 +17,8 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
     public let scheme: String?
 
     /// - Throws: `MultiaddrError` saying which component is wrong and what was expected.
-    public init(parsing text: String) throws(MultiaddrError) {
+    /// - Parameter listening: allows port 0 (a listener picking a free port).
+    public init(parsing text: String, listening: Bool = false) throws(MultiaddrError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         guard text.hasPrefix("/"), parts.count >= 4 else {
             throw MultiaddrError(text: text, reason: "expected /ip4|ip6|dns|dns4|dns6/<host>/tcp/<port>[/http|https|ws|wss]")
@@ -35,8 +36,8 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
         guard components[2] == "tcp" else {
             throw MultiaddrError(text: text, reason: "expected tcp after the host, found '\(components[2])'")
         }
-        guard let port = Int(components[3]), (1...65535).contains(port) else {
-            throw MultiaddrError(text: text, reason: "bad port '\(components[3])'; expected 1…65535")
+        guard let port = Int(components[3]), ((listening ? 0 : 1)...65535).contains(port) else {
+            throw MultiaddrError(text: text, reason: "bad port '\(components[3])'; expected \(listening ? 0 : 1)…65535")
         }
         var scheme: String?
         if components.count >= 5 {

@@ -1,8 +1,8 @@
 // "Did you mean …?" for typos in API names, setting keys and node ids.
 
-enum NameSuggestion {
+public enum NameSuggestion {
     /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
-    static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
+    public static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
         let target = Array(name.lowercased())
         var best: (name: String, distance: Int)?
         for candidate in candidates {

@@ -194,6 +194,12 @@ public final class Pool: Sendable {
         guard let route = RouteTable.lookup(.v1, name: name)?.route ?? RouteTable.lookup(.v0, name: name)?.route else {
             throw self.unknownAPI(name, version: .v1)
         }
+        // A push goes to its sender's bound node; a policy would silently not apply.
+        if key == "policy", route.seed != nil {
+            throw PoolCommandError(
+                "\(name) pushes messages: it goes to its sender's bound node, not by policy; use `fpool primary set --seed=<actor> --nid=<node>` to move a sender"
+            )
+        }
         do {
             try self.state.withLock { state throws(SettingsError) in
                 var override = state.overrides[name] ?? APIRouteOverride(route: route)
@@ -205,7 +211,7 @@ public final class Pool: Sendable {
         }
     }
 
-    private func unknownAPI(_ name: String, version: APIVersion) -> PoolCommandError {
+    func unknownAPI(_ name: String, version: APIVersion) -> PoolCommandError {
         let hint = NameSuggestion.closest(to: name, among: RouteTable.entries(version).map(\.name)).map { "; did you mean \($0)?" } ?? ""
         return PoolCommandError("unknown API '\(name)'\(hint) (`fpool api list` shows them all)")
     }

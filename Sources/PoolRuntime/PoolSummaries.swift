@@ -87,3 +87,10 @@ extension Pool {
         return Dictionary(uniqueKeysWithValues: seeds.map { ($0, Self.boundNode(seedID: $0, state: state)) })
     }
 }
+
+extension Pool {
+    /// A node's name by index (metrics labels); nil for an index the pool does not have.
+    public func nodeName(_ index: Int) -> String? {
+        self.state.withLock { state in index >= 0 && index < state.nodes.count ? state.nodes[index].endpoint.name : nil }
+    }
+}

@@ -14,6 +14,11 @@ public final class UpstreamConnection: NodeConnection {
     private let clients = Mutex<[APIVersion: LotusWSClient]>([:])
     /// Dials in progress: concurrent callers after a drop share one instead of each opening a socket.
     private let dials = Mutex<[APIVersion: Task<Result<LotusWSClient, NodeCallFailure>, Never>]>([:])
+    /// After a failed dial, calls fail at once until `retryAt` instead of each dialling a dead
+    /// daemon; the delay doubles per failure (100 ms … 5 s) and resets on success.
+    private let backoff = Mutex<(retryAt: ContinuousClock.Instant, delay: Duration)?>(nil)
+    static let firstBackoff = Duration.milliseconds(100)
+    static let maxBackoff = Duration.seconds(5)
 
     public init(endpoint: NodeEndpoint) {
         self.endpoint = endpoint
@@ -22,6 +27,10 @@ public final class UpstreamConnection: NodeConnection {
     /// The open connection for `version`, dialling when there is none or it closed.
     func client(_ version: APIVersion) async -> Result<LotusWSClient, NodeCallFailure> {
         if let client = self.clients.withLock({ $0[version] }), !client.isClosed { return .success(client) }
+        if let waiting = self.backoff.withLock({ $0 }), ContinuousClock.now < waiting.retryAt {
+            return .failure(
+                NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): not connected (redialling after a failed dial)")))
+        }
         let dial = self.dials.withLock { dials in
             if let running = dials[version] { return running }
             let address = self.endpoint.address
@@ -31,8 +40,13 @@ public final class UpstreamConnection: NodeConnection {
                     let client = try await LotusWSClient.connect(
                         host: address.host, port: address.port, path: "/rpc/\(version.rawValue)", token: self.endpoint.token)
                     self.clients.withLock { $0[version] = client }
+                    self.backoff.withLock { $0 = nil }
                     return .success(client)
                 } catch {
+                    self.backoff.withLock { backoff in
+                        let delay = backoff.map { min($0.delay * 2, Self.maxBackoff) } ?? Self.firstBackoff
+                        backoff = (ContinuousClock.now + delay, delay)
+                    }
                     return .failure(NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): \(error)")))
                 }
             }
@@ -68,21 +82,24 @@ public final class UpstreamConnection: NodeConnection {
     }
 
     public func call(_ call: PoolCall) async -> NodeReply {
-        guard let params = (try? JSON.parse(call.params))?.array else {
-            return .error(code: -32700, message: "unmarshaling params for '\(call.method)': not a JSON array")
-        }
-        switch await self.rpc(call.method, params, version: call.version) {
-        case .success(let result): return .result(result.encoded())
+        let client: LotusWSClient
+        switch await self.client(call.version) {
+        case .success(let connected): client = connected
         case .failure(let failure): return failure.reply
+        }
+        do {
+            // The client's params go upstream byte for byte; only the request id is the connection's own.
+            return .result(try await client.start(call.method, rawParams: call.params).rawResult())
+        } catch let error as RPCError {
+            return .error(code: error.code, message: error.message)
+        } catch {
+            return .unreachable(.maybeSent, detail: "\(self.endpoint.name): \(error)")
         }
     }
 
     public func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<
         any NodeChannel, NodeCallFailure
     > {
-        guard let params = (try? JSON.parse(call.params))?.array else {
-            return .failure(NodeCallFailure(.error(code: -32700, message: "unmarshaling params for '\(call.method)': not a JSON array")))
-        }
         let client: LotusWSClient
         switch await self.client(call.version) {
         case .success(let connected): client = connected
@@ -90,14 +107,14 @@ public final class UpstreamConnection: NodeConnection {
         }
         let subscription: LotusSubscription
         do {
-            subscription = try await client.subscribe(call.method, params)
+            subscription = try await client.subscribe(call.method, rawParams: call.params)
         } catch let error as RPCError {
             return .failure(NodeCallFailure(.error(code: error.code, message: error.message)))
         } catch {
             return .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "\(self.endpoint.name): \(error)")))
         }
         let forwarding = Task {
-            for await value in subscription.values { events(.value(value.encoded())) }
+            for await value in subscription.rawValues { events(.value(value)) }
             events(.closed)
         }
         return .success(UpstreamChannel(client: client, requestID: subscription.requestID, forwarding: forwarding))

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import LotusWire
 
 /// `--json`: machine-readable output instead of the seed's text format.
 struct OutputOptions: ParsableArguments {
@@ -13,5 +14,13 @@ struct OutputOptions: ParsableArguments {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Pretty, key-sorted JSON of an admin API answer.
+    func printJSON(_ value: JSON) throws {
+        let object = try JSONSerialization.jsonObject(with: Data(value.encoded()), options: [.fragmentsAllowed])
+        let data = try JSONSerialization.data(
+            withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+        print(String(decoding: data, as: UTF8.self))
     }
 }

@@ -6,8 +6,8 @@ import RouteModel
 struct API: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api",
-        abstract: "Inspect the FullNode API route table.",
-        subcommands: [Types.self, List.self]
+        abstract: "The FullNode API route table and its per-method routing settings.",
+        subcommands: [Types.self, List.self, Set.self, Why.self]
     )
 }
 

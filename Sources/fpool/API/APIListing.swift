@@ -23,6 +23,14 @@ struct APIListRow: Encodable, Equatable {
     let callId: UInt64
 }
 
+/// An API's settings as the running pool has them (`api set`).
+struct APIOverride: Equatable {
+    let policy: String
+    let nohang: Bool
+    let timeout: String
+    let filter: String
+}
+
 enum APIListing {
     /// Categories present in `entries`, in the order the seed lists them.
     static func categories(of entries: [RouteEntry]) -> [Category] {
@@ -31,18 +39,23 @@ enum APIListing {
     }
 
     /// Rows ordered by category (seed order), then name.
-    static func rows(_ entries: [RouteEntry], poolDefault: Policy, callIds: [String: UInt64]) -> [APIListRow] {
+    static func rows(
+        _ entries: [RouteEntry], poolDefault: Policy, callIds: [String: UInt64], overrides: [String: APIOverride] = [:]
+    ) -> [APIListRow] {
         let order = Dictionary(uniqueKeysWithValues: Category.allCases.enumerated().map { ($1, $0) })
         return
             entries
             .sorted { (order[$0.category]!, $0.name) < (order[$1.category]!, $1.name) }
             .map { entry in
-                APIListRow(
+                let override = overrides[entry.name]
+                let policy = override.flatMap { try? PolicyChoice(specWord: $0.policy) } ?? entry.policy
+                return APIListRow(
                     category: entry.category.rawValue, api: entry.name, perm: entry.perm.rawValue,
                     params: entry.params.map(\.specWord), result: entry.result.rawValue,
-                    policy: entry.policy.resolved(poolDefault: poolDefault).rawValue,
-                    policyIsDefault: entry.policy == .poolDefault, filter: entry.filter.rawValue,
-                    nohang: entry.nohang, timeout: entry.timeout.description, effect: entry.effect.rawValue,
+                    policy: policy.resolved(poolDefault: poolDefault).rawValue,
+                    policyIsDefault: policy == .poolDefault, filter: override?.filter ?? entry.filter.rawValue,
+                    nohang: override?.nohang ?? entry.nohang, timeout: override?.timeout ?? entry.timeout.description,
+                    effect: entry.effect.rawValue,
                     retry: entry.retryTags.description == "-" ? [] : entry.retryTags.description.split(separator: ",").map(String.init),
                     seed: entry.seed?.description, removedIn: entry.removedIn, callId: callIds[entry.name] ?? 0)
             }

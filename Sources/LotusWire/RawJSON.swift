@@ -1,0 +1,258 @@
+// Finds values inside JSON bytes without building a tree: the pool routes a request from its
+// raw bytes and forwards the params untouched, decoding only what routing needs.
+
+/// Byte-range access to JSON text. Every function validates what it walks over, so a range it
+/// returns always holds one complete, well-formed JSON value.
+public enum RawJSON {
+    /// Nesting deeper than this is refused (a hostile frame cannot exhaust the stack).
+    public static let maxDepth = 512
+
+    /// The range of the value that starts at or after `start` (leading whitespace skipped).
+    ///
+    /// - Throws: `JSONParseError` with the byte offset of the first problem.
+    public static func value(in bytes: [UInt8], from start: Int) throws(JSONParseError) -> Range<Int> {
+        var scanner = Scanner(bytes: bytes, position: start)
+        scanner.skipWhitespace()
+        let begin = scanner.position
+        try scanner.skipValue(depth: 0)
+        return begin..<scanner.position
+    }
+
+    /// Checks that `bytes` is exactly one JSON value (with optional surrounding whitespace).
+    public static func validate(_ bytes: [UInt8]) throws(JSONParseError) -> Range<Int> {
+        let range = try self.value(in: bytes, from: 0)
+        var scanner = Scanner(bytes: bytes, position: range.upperBound)
+        scanner.skipWhitespace()
+        guard scanner.position == bytes.count else { throw JSONParseError(offset: scanner.position, reason: "data after the JSON value") }
+        return range
+    }
+
+    /// The members of the object in `range`, as (key, value range) pairs in order. Keys with
+    /// escapes are decoded.
+    ///
+    /// - Throws: `JSONParseError` when `range` is not an object.
+    public static func members(of bytes: [UInt8], in range: Range<Int>) throws(JSONParseError) -> [(key: String, value: Range<Int>)] {
+        var scanner = Scanner(bytes: bytes, position: range.lowerBound)
+        try scanner.expect(UInt8(ascii: "{"))
+        var members: [(key: String, value: Range<Int>)] = []
+        scanner.skipWhitespace()
+        if scanner.peek == UInt8(ascii: "}") { return members }
+        while true {
+            scanner.skipWhitespace()
+            let keyStart = scanner.position
+            try scanner.skipString()
+            let key = Self.decodeString(bytes, keyStart..<scanner.position) ?? ""
+            scanner.skipWhitespace()
+            try scanner.expect(UInt8(ascii: ":"))
+            scanner.skipWhitespace()
+            let valueStart = scanner.position
+            try scanner.skipValue(depth: 1)
+            members.append((key, valueStart..<scanner.position))
+            scanner.skipWhitespace()
+            if scanner.peek == UInt8(ascii: ",") {
+                scanner.position += 1
+                continue
+            }
+            try scanner.expect(UInt8(ascii: "}"))
+            return members
+        }
+    }
+
+    /// The value of `key` in the object in `range`, or nil (also when `range` is no object).
+    public static func member(_ key: String, of bytes: [UInt8], in range: Range<Int>) -> Range<Int>? {
+        guard range.lowerBound < bytes.count, bytes[range.lowerBound] == UInt8(ascii: "{") else { return nil }
+        return (try? self.members(of: bytes, in: range))?.first { $0.key == key }?.value
+    }
+
+    /// The element ranges of the array in `range`.
+    ///
+    /// - Throws: `JSONParseError` when `range` is not an array.
+    public static func elements(of bytes: [UInt8], in range: Range<Int>) throws(JSONParseError) -> [Range<Int>] {
+        var scanner = Scanner(bytes: bytes, position: range.lowerBound)
+        try scanner.expect(UInt8(ascii: "["))
+        var elements: [Range<Int>] = []
+        scanner.skipWhitespace()
+        if scanner.peek == UInt8(ascii: "]") { return elements }
+        while true {
+            scanner.skipWhitespace()
+            let start = scanner.position
+            try scanner.skipValue(depth: 1)
+            elements.append(start..<scanner.position)
+            scanner.skipWhitespace()
+            if scanner.peek == UInt8(ascii: ",") {
+                scanner.position += 1
+                continue
+            }
+            try scanner.expect(UInt8(ascii: "]"))
+            return elements
+        }
+    }
+
+    /// The string in `range` (with its quotes), decoded; nil when it is not a string.
+    public static func decodeString(_ bytes: [UInt8], _ range: Range<Int>) -> String? {
+        guard range.count >= 2, bytes[range.lowerBound] == UInt8(ascii: "\"") else { return nil }
+        let inner = bytes[(range.lowerBound + 1)..<(range.upperBound - 1)]
+        if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
+        return (try? JSON.parse(bytes[range]))?.string
+    }
+
+    /// The integer in `range`; nil when it is not an integer that fits in Int64.
+    public static func decodeInt(_ bytes: [UInt8], _ range: Range<Int>) -> Int64? {
+        guard !range.isEmpty else { return nil }
+        var value: Int64 = 0
+        var index = range.lowerBound
+        let negative = bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        guard index < range.upperBound else { return nil }
+        while index < range.upperBound {
+            let byte = bytes[index]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return nil }
+            value = sum
+            index += 1
+        }
+        return negative ? -value : value
+    }
+
+    struct Scanner {
+        let bytes: [UInt8]
+        var position: Int
+
+        var peek: UInt8? { self.position < self.bytes.count ? self.bytes[self.position] : nil }
+
+        func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: self.position, reason: reason) }
+
+        mutating func skipWhitespace() {
+            while let byte = self.peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { self.position += 1 }
+        }
+
+        mutating func expect(_ byte: UInt8) throws(JSONParseError) {
+            guard self.peek == byte else {
+                throw self.fail(self.peek == nil ? "unexpected end of JSON" : "expected '\(Character(Unicode.Scalar(byte)))'")
+            }
+            self.position += 1
+        }
+
+        mutating func skipValue(depth: Int) throws(JSONParseError) {
+            guard depth < RawJSON.maxDepth else { throw self.fail("nesting deeper than \(RawJSON.maxDepth)") }
+            self.skipWhitespace()
+            guard let byte = self.peek else { throw self.fail("unexpected end of JSON") }
+            switch byte {
+            case UInt8(ascii: "\""): try self.skipString()
+            case UInt8(ascii: "{"):
+                self.position += 1
+                self.skipWhitespace()
+                if self.peek == UInt8(ascii: "}") {
+                    self.position += 1
+                    return
+                }
+                while true {
+                    self.skipWhitespace()
+                    try self.skipString()
+                    self.skipWhitespace()
+                    try self.expect(UInt8(ascii: ":"))
+                    try self.skipValue(depth: depth + 1)
+                    self.skipWhitespace()
+                    if self.peek == UInt8(ascii: ",") {
+                        self.position += 1
+                        continue
+                    }
+                    try self.expect(UInt8(ascii: "}"))
+                    return
+                }
+            case UInt8(ascii: "["):
+                self.position += 1
+                self.skipWhitespace()
+                if self.peek == UInt8(ascii: "]") {
+                    self.position += 1
+                    return
+                }
+                while true {
+                    try self.skipValue(depth: depth + 1)
+                    self.skipWhitespace()
+                    if self.peek == UInt8(ascii: ",") {
+                        self.position += 1
+                        continue
+                    }
+                    try self.expect(UInt8(ascii: "]"))
+                    return
+                }
+            case UInt8(ascii: "t"): try self.skipLiteral("true")
+            case UInt8(ascii: "f"): try self.skipLiteral("false")
+            case UInt8(ascii: "n"): try self.skipLiteral("null")
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try self.skipNumber()
+            default: throw self.fail("invalid character '\(Character(Unicode.Scalar(byte)))' looking for beginning of value")
+            }
+        }
+
+        mutating func skipLiteral(_ word: StaticString) throws(JSONParseError) {
+            let count = word.utf8CodeUnitCount
+            guard self.position + count <= self.bytes.count else { throw self.fail("unexpected end of JSON") }
+            let matches = word.withUTF8Buffer { literal in
+                (0..<count).allSatisfy { self.bytes[self.position + $0] == literal[$0] }
+            }
+            guard matches else { throw self.fail("invalid literal") }
+            self.position += count
+        }
+
+        mutating func skipNumber() throws(JSONParseError) {
+            if self.peek == UInt8(ascii: "-") { self.position += 1 }
+            guard let first = self.peek, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { throw self.fail("invalid number") }
+            if first == UInt8(ascii: "0") { self.position += 1 } else { self.skipDigits() }
+            if self.peek == UInt8(ascii: ".") {
+                self.position += 1
+                guard self.skipDigits() > 0 else { throw self.fail("invalid number: no digits after '.'") }
+            }
+            if self.peek == UInt8(ascii: "e") || self.peek == UInt8(ascii: "E") {
+                self.position += 1
+                if self.peek == UInt8(ascii: "+") || self.peek == UInt8(ascii: "-") { self.position += 1 }
+                guard self.skipDigits() > 0 else { throw self.fail("invalid number: no digits in exponent") }
+            }
+        }
+
+        @discardableResult
+        mutating func skipDigits() -> Int {
+            let start = self.position
+            while let byte = self.peek, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { self.position += 1 }
+            return self.position - start
+        }
+
+        /// Skips a string, checking escapes and that no control character appears raw. UTF-8
+        /// validity is left to whoever decodes the string (a daemon, or `decodeString`).
+        mutating func skipString() throws(JSONParseError) {
+            try self.expect(UInt8(ascii: "\""))
+            while let byte = self.peek {
+                self.position += 1
+                switch byte {
+                case UInt8(ascii: "\""): return
+                case UInt8(ascii: "\\"):
+                    guard let escaped = self.peek else { throw self.fail("unexpected end of JSON in string escape") }
+                    self.position += 1
+                    switch escaped {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                        UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        break
+                    case UInt8(ascii: "u"):
+                        for _ in 0..<4 {
+                            guard let hex = self.peek, hex.isHexDigit else { throw self.fail("invalid \\u escape") }
+                            self.position += 1
+                        }
+                    default: throw self.fail("invalid escape in string")
+                    }
+                case 0..<0x20: throw self.fail("invalid control character in string")
+                default: break
+                }
+            }
+            throw self.fail("unexpected end of JSON in string")
+        }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isHexDigit: Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
+    }
+}

@@ -1,0 +1,136 @@
+// A JSON-RPC frame read as byte ranges: id, method, params, result, error, without decoding
+// the values, so the pool forwards params and results exactly as they arrived.
+
+/// One incoming frame's parts, found by a single validating pass.
+public struct RawRPCFrame: Sendable {
+    public let bytes: [UInt8]
+    /// The `id` value (absent or `null` → nil).
+    public let id: Range<Int>?
+    /// The `method` string's bytes between its quotes.
+    public let method: Range<Int>?
+    /// True when the method string holds escapes (then `methodName` decodes it).
+    public let methodHasEscapes: Bool
+    public let params: Range<Int>?
+    public let result: Range<Int>?
+    public let error: Range<Int>?
+
+    /// Reads a frame.
+    ///
+    /// - Throws: `RPCError` -32700 (`unmarshaling request: …`) for bytes that are not one JSON
+    ///   object, or whose method is not a string, as go-jsonrpc answers.
+    public init(_ bytes: [UInt8]) throws(RPCError) {
+        self.bytes = bytes
+        let members: [(key: String, value: Range<Int>)]
+        do {
+            let whole = try RawJSON.validate(bytes)
+            guard bytes[whole.lowerBound] == UInt8(ascii: "{") else {
+                throw RPCError.parse("json: cannot unmarshal non-object into request")
+            }
+            members = try RawJSON.members(of: bytes, in: whole)
+        } catch let error as JSONParseError {
+            throw RPCError.parse(error.description)
+        } catch {
+            throw error as! RPCError
+        }
+        var id: Range<Int>?
+        var method: Range<Int>?
+        var params: Range<Int>?
+        var result: Range<Int>?
+        var errorRange: Range<Int>?
+        for (key, value) in members {
+            switch key {
+            case "id": id = Self.isNull(bytes, value) ? nil : value
+            case "method":
+                guard bytes[value.lowerBound] == UInt8(ascii: "\"") else { throw RPCError.parse("json: method is not a string") }
+                method = (value.lowerBound + 1)..<(value.upperBound - 1)
+            case "params": params = Self.isNull(bytes, value) ? nil : value
+            case "result": result = value
+            case "error": errorRange = Self.isNull(bytes, value) ? nil : value
+            default: break
+            }
+        }
+        self.id = id
+        self.method = method
+        self.methodHasEscapes = method.map { bytes[$0].contains(UInt8(ascii: "\\")) } ?? false
+        self.params = params
+        self.result = result
+        self.error = errorRange
+    }
+
+    private static func isNull(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+        range.count == 4 && bytes[range.lowerBound] == UInt8(ascii: "n")
+    }
+
+    /// The id as an integer (go-jsonrpc clients send integers).
+    public var intID: Int64? { self.id.flatMap { RawJSON.decodeInt(self.bytes, $0) } }
+
+    /// The decoded method name.
+    public var methodName: String? {
+        guard let method else { return nil }
+        if !self.methodHasEscapes { return String(decoding: self.bytes[method], as: UTF8.self) }
+        return RawJSON.decodeString(self.bytes, (method.lowerBound - 1)..<(method.upperBound + 1))
+    }
+
+    /// The params' bytes (`[]` when absent).
+    public var paramBytes: ArraySlice<UInt8> { self.params.map { self.bytes[$0] } ?? ArraySlice("[]".utf8) }
+
+    /// The error object's code and message.
+    public var decodedError: RPCError? {
+        guard let error else { return nil }
+        let code = RawJSON.member("code", of: self.bytes, in: error).flatMap { RawJSON.decodeInt(self.bytes, $0) } ?? 0
+        let message = RawJSON.member("message", of: self.bytes, in: error).flatMap { RawJSON.decodeString(self.bytes, $0) } ?? ""
+        return RPCError(code: code, message: message)
+    }
+}
+
+/// Builds outgoing frames from raw parts, without a JSON tree.
+public enum RawRPCFrames {
+    /// `{"jsonrpc":"2.0","result":<result>,"id":<id>}`.
+    public static func result(id: some Collection<UInt8>, result: some Collection<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(id.count + result.count + 36)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","result":"#.utf8)
+        out.append(contentsOf: result)
+        out.append(contentsOf: #","id":"#.utf8)
+        out.append(contentsOf: id)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// `{"jsonrpc":"2.0","id":<id>,"error":{"code":…,"message":…}}`.
+    public static func error(id: some Collection<UInt8>, _ error: RPCError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        out.append(contentsOf: id)
+        out.append(contentsOf: #","error":"#.utf8)
+        out.append(contentsOf: error.json.encoded())
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// `{"jsonrpc":"2.0","id":<id>,"method":"<method>","params":<params>}`.
+    public static func request(id: Int64, method: String, params: some Collection<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(params.count + method.utf8.count + 48)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        out.append(contentsOf: String(id).utf8)
+        out.append(contentsOf: #","method":"#.utf8)
+        out.append(contentsOf: JSON.string(method).encoded())
+        out.append(contentsOf: #","params":"#.utf8)
+        out.append(contentsOf: params)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// `xrpc.ch.val` for channel `channel` carrying `value`.
+    public static func channelValue(channel: UInt64, value: some Collection<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(value.count + 64)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","method":"xrpc.ch.val","params":["#.utf8)
+        out.append(contentsOf: String(channel).utf8)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: value)
+        out.append(contentsOf: "]}".utf8)
+        return out
+    }
+}

@@ -1,0 +1,126 @@
+// `fpool api why <method>`: the candidate nodes of a call, their state, and the rule that
+// picked, ordered or excluded each one.
+
+import GeneratedRoutes
+import RouteModel
+
+/// Why each node would or would not serve a call of one method now.
+public struct RoutingExplanation: Sendable, Equatable {
+    public struct Verdict: Sendable, Equatable {
+        public let index: Int
+        public let name: String
+        public let id: String?
+        public let state: String
+        public let head: Int64?
+        /// Position in the try order (0 = picked first); nil when excluded.
+        public let rank: Int?
+        public let reason: String
+    }
+
+    public let method: String
+    public let version: APIVersion
+    /// The settings in force for the method (route defaults or the operator's override).
+    public let policy: String
+    public let filter: String
+    public let nohang: Bool
+    public let timeout: String
+    public let effect: String
+    /// The rule that ordered the candidates.
+    public let rule: String
+    public let nodes: [Verdict]
+}
+
+extension Pool {
+    /// Explains the routing of `name` as the next call would see it; counts no call.
+    ///
+    /// - Parameters:
+    ///   - sender: for pushes, the sender to explain the binding for (an ID address, or one
+    ///     the pool has resolved before).
+    ///   - height: an epoch the call names (tipset-aware ordering).
+    /// - Throws: `PoolCommandError` for a method in no table.
+    public func explain(_ name: String, version: APIVersion = .v1, sender: String? = nil, height: Int64? = nil) throws(PoolCommandError)
+        -> RoutingExplanation
+    {
+        guard let id = RouteTable.lookup(version, name: name) else { throw self.unknownAPI(name, version: version) }
+        let route = id.route
+        let callID = self.currentCallID(id)
+        let seedID: UInt64? =
+            route.seed == nil ? nil : sender.flatMap { address in Self.idNumber(address) ?? self.state.withLock { $0.seedIDs[address] } }
+        let decision = self.decide(route: route, facts: CallFacts(sender: sender, height: height), callID: callID, seedID: seedID)
+        return self.state.withLock { state in
+            let override = state.overrides[route.name] ?? APIRouteOverride(route: route)
+            let policy = override.policy.resolved(poolDefault: state.settings.defaultPolicy)
+            let order: [Candidate]
+            switch decision.outcome {
+            case .order(let picked), .notReached(let picked): order = Array(picked)
+            case .noCandidate: order = []
+            }
+            let candidates = override.filter == .sealing ? state.availableSealing : state.available
+            var rule: String
+            if route.seed != nil, let seedID {
+                let bound = Self.boundNode(seedID: seedID, state: state)
+                let how =
+                    state.bindings[seedID] != nil
+                    ? "set by `primary set`" : "actor ID \(seedID) mod \(state.nodes.count) nodes = \(bound)"
+                rule =
+                    "push bound to its sender f0\(seedID): node \(state.nodes[bound].endpoint.name) (\(how)); if it cannot serve, the next node after it in pool order"
+            } else if route.seed != nil {
+                rule = "push bound to its sender; name the sender (--sender) to see its node. Without one: policy \(policy.rawValue)"
+            } else {
+                rule =
+                    "policy \(policy.rawValue): "
+                    + Self.describe(policy, candidates: candidates.count, callID: callID, seed: state.settings.primarySeed)
+            }
+            if let height {
+                rule += "; nodes whose head has reached epoch \(height) first"
+            }
+            var verdicts: [RoutingExplanation.Verdict] = []
+            for node in state.nodes {
+                let rank = order.firstIndex { $0.index == node.index }
+                let reason: String
+                if !node.state.isAvailable {
+                    reason = "excluded: \(node.state)"
+                } else if override.filter == .sealing && !node.sealing {
+                    reason = "excluded: not marked sealing (this API has filter=sealing)"
+                } else if let rank {
+                    let lagging = height.map { node.health?.head ?? 0 < $0 } ?? false
+                    reason =
+                        (rank == 0 ? "picked" : "fallback \(rank)")
+                        + (lagging ? " (head \(node.health?.head ?? 0) has not reached epoch \(height!))" : "")
+                } else {
+                    reason = "excluded"
+                }
+                verdicts.append(
+                    RoutingExplanation.Verdict(
+                        index: node.index, name: node.endpoint.name, id: node.id, state: node.state.description, head: node.health?.head,
+                        rank: rank, reason: reason))
+            }
+            if order.isEmpty {
+                rule +=
+                    override.nohang ? "; no node can serve it now: calls fail at once (nohang)" : "; no node can serve it now: calls wait"
+            }
+            return RoutingExplanation(
+                method: route.name, version: version, policy: policy.rawValue, filter: override.filter.rawValue, nohang: override.nohang,
+                timeout: override.timeout.description, effect: route.effect.rawValue, rule: rule, nodes: verdicts)
+        }
+    }
+
+    static func describe(_ policy: Policy, candidates: Int, callID: UInt64, seed: UInt64) -> String {
+        guard candidates > 0 else { return "no available node" }
+        switch policy {
+        case .oneByIndexAsc: return "the first available node in index order, then the next"
+        case .oneByIndexDesc: return "the last available node, then the previous"
+        case .oneByIdRound:
+            return "next CallId \(callID) mod \(candidates) available = position \(callID % UInt64(candidates)), then round robin"
+        case .oneBySeedRound:
+            return "PrimarySeed \(seed) mod \(candidates) available = position \(seed % UInt64(candidates)), then round robin"
+        case .oneByChainHeadDesc: return "the highest ChainHead first"
+        case .oneByMessagePeersDesc: return "the most message-publishing peers first"
+        case .oneByBlockPeersDesc: return "the most block-publishing peers first"
+        case .allWithFirstSucceed: return "sent to every available node at once; the first success answers"
+        }
+    }
+
+    /// The daemons as configured (tokens included), for `auth api-pool-info`.
+    public var endpoints: [NodeEndpoint] { self.state.withLock { $0.nodes.map(\.endpoint) } }
+}

@@ -1,0 +1,57 @@
+// Decodes, from a request's raw params, only the values routing needs: the push sender its
+// route's seed locator names, the epoch of an Epoch param, and MpoolPush's signed message.
+
+import LotusWire
+import PoolRuntime
+import RouteModel
+
+enum CallFactsReader {
+    /// The facts of one call; params that do not have the expected shape give no fact (the
+    /// daemon then answers the malformed call itself).
+    static func facts(route: RouteEntry, bytes: [UInt8], params: Range<Int>?) -> CallFacts {
+        let epochPosition = route.params.position(of: .epoch)
+        let pushesSigned = route.effect == .push && route.params.first == .signedMessage
+        guard route.seed != nil || epochPosition != nil || pushesSigned, let params,
+            let elements = try? RawJSON.elements(of: bytes, in: params)
+        else { return CallFacts() }
+        var facts = CallFacts()
+        if let seed = route.seed, seed.param < elements.count {
+            facts.sender = self.follow(seed.path, in: bytes, from: elements[seed.param]).flatMap { RawJSON.decodeString(bytes, $0) }
+        }
+        if let epochPosition, epochPosition < elements.count {
+            facts.height = RawJSON.decodeInt(bytes, elements[epochPosition])
+        }
+        if pushesSigned, let first = elements.first {
+            facts.signedMessage = self.signedMessage(Array(bytes[first]))
+        }
+        return facts
+    }
+
+    /// Walks `.Field` and `[index]` steps from a value.
+    static func follow(_ path: [SeedLocator.Step], in bytes: [UInt8], from start: Range<Int>) -> Range<Int>? {
+        var current = start
+        for step in path {
+            switch step {
+            case .field(let name):
+                guard let next = RawJSON.member(name, of: bytes, in: current) else { return nil }
+                current = next
+            case .index(let index):
+                guard let items = try? RawJSON.elements(of: bytes, in: current), index < items.count else { return nil }
+                current = items[index]
+            }
+        }
+        return current
+    }
+
+    /// A signed message's nonce and CID (Lotus's JSON carries its `CID`); nil without them,
+    /// in which case the pool cannot re-push it on a failover.
+    static func signedMessage(_ json: [UInt8]) -> SignedMessageFacts? {
+        let whole = 0..<json.count
+        guard let message = RawJSON.member("Message", of: json, in: whole),
+            let nonce = RawJSON.member("Nonce", of: json, in: message).flatMap({ RawJSON.decodeInt(json, $0) }), nonce >= 0,
+            let cidObject = RawJSON.member("CID", of: json, in: whole),
+            let cid = RawJSON.member("/", of: json, in: cidObject).flatMap({ RawJSON.decodeString(json, $0) })
+        else { return nil }
+        return SignedMessageFacts(nonce: UInt64(nonce), cid: cid, json: json)
+    }
+}

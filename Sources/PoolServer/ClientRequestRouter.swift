@@ -1,0 +1,117 @@
+// Turns one client frame into what the connection does with it: an immediate answer (bad
+// JSON, unknown method, missing permission), a pool call, a channel to open, an admin call, or
+// a cancel. The method is found by the generated lookup on the raw bytes; params stay raw.
+
+import GeneratedRoutes
+import LotusWire
+import PoolRuntime
+import RouteModel
+
+/// One frame, read.
+enum ClientFrame: Sendable {
+    /// Answer at once.
+    case reply([UInt8])
+    /// Route through the pool; answer with `id`.
+    case call(id: [UInt8], requestID: Int64?, PoolCall)
+    /// A channel method (WebSocket only).
+    case channel(id: [UInt8], requestID: Int64?, PoolCall)
+    /// An `FPool.` admin method.
+    case admin(id: [UInt8], requestID: Int64?, method: String, params: [UInt8])
+    /// `xrpc.cancel` of a request id.
+    case cancel(requestID: Int64)
+    /// Nothing to do (a stray response or unknown notification).
+    case ignore
+}
+
+/// Reads frames for one connection's API version and permissions.
+struct ClientRequestRouter: Sendable {
+    static let adminPrefix = "FPool."
+
+    let version: APIVersion
+    let permissions: Set<Perm>
+    /// False over HTTP: channel methods need a WebSocket.
+    let channelsSupported: Bool
+
+    func read(_ bytes: [UInt8]) -> ClientFrame {
+        let frame: RawRPCFrame
+        do {
+            frame = try RawRPCFrame(bytes)
+        } catch {
+            // Only integer ids go back: a v0.1.5 client crashes on `"id":null`.
+            return .reply(RawRPCFrames.error(id: "0".utf8, error))
+        }
+        guard let methodRange = frame.method else { return .ignore }  // a response: clients send none we expect
+        let id = frame.id.map { Array(bytes[$0]) }
+        guard let id else {
+            // A notification: only xrpc.cancel means something here.
+            guard frame.methodName == "xrpc.cancel", let params = frame.params,
+                let first = (try? RawJSON.elements(of: bytes, in: params))?.first, let requestID = RawJSON.decodeInt(bytes, first)
+            else { return .ignore }
+            return .cancel(requestID: requestID)
+        }
+        if let params = frame.params, bytes[params.lowerBound] != UInt8(ascii: "[") {
+            return .reply(RawRPCFrames.error(id: id, RPCError.parse("json: cannot unmarshal params: not an array")))
+        }
+        let routeID: RouteID? =
+            frame.methodHasEscapes
+            ? frame.methodName.flatMap { name in
+                name.hasPrefix(RouteEntry.wirePrefix)
+                    ? RouteTable.lookup(self.version, name: String(name.dropFirst(RouteEntry.wirePrefix.count))) : nil
+            }
+            : bytes.withUnsafeBytes { RouteTable.lookup(self.version, wireName: UnsafeRawBufferPointer(rebasing: $0[methodRange])) }
+        let params = Array(frame.paramBytes)
+        guard let routeID else {
+            return self.unlisted(frame, id: id, params: params)
+        }
+        let route = routeID.route
+        guard self.permissions.contains(route.perm) else {
+            return .reply(RawRPCFrames.error(id: id, LotusErrorText.missingPermission(method: route.name, need: route.perm.rawValue)))
+        }
+        let facts = CallFactsReader.facts(route: route, bytes: bytes, params: frame.params)
+        let call = PoolCall(id: routeID, method: route.wireName, version: self.version, params: params, facts: facts)
+        if route.result == .channel {
+            guard self.channelsSupported else { return .reply(RawRPCFrames.error(id: id, RPCError.noChannelSupport(route.wireName))) }
+            return .channel(id: id, requestID: frame.intID, call)
+        }
+        return .call(id: id, requestID: frame.intID, call)
+    }
+
+    /// A method in no table: fpool's admin namespace, or forwarded as an admin write (the
+    /// daemon decides whether it exists, PRODUCT.md §2).
+    private func unlisted(_ frame: RawRPCFrame, id: [UInt8], params: [UInt8]) -> ClientFrame {
+        let name = frame.methodName ?? ""
+        if name.hasPrefix(Self.adminPrefix) {
+            guard self.permissions.contains(.admin) else {
+                return .reply(RawRPCFrames.error(id: id, LotusErrorText.missingPermission(method: name, need: Perm.admin.rawValue)))
+            }
+            return .admin(id: id, requestID: frame.intID, method: String(name.dropFirst(Self.adminPrefix.count)), params: params)
+        }
+        // Lotus serves only the Filecoin namespace: anything else does not exist anywhere.
+        guard name.hasPrefix(RouteEntry.wirePrefix), name.count > RouteEntry.wirePrefix.count else {
+            return .reply(RawRPCFrames.error(id: id, RPCError.methodNotFound(name)))
+        }
+        guard self.permissions.contains(.admin) else {
+            let short = String(name.dropFirst(RouteEntry.wirePrefix.count))
+            return .reply(
+                RawRPCFrames.error(
+                    id: id,
+                    RPCError(
+                        code: 1,
+                        message:
+                            "missing permission to invoke '\(short)' (need 'admin'): fpool knows no such method in \(self.version.rawValue), and forwards unknown methods only for admin tokens"
+                    )))
+        }
+        return .call(id: id, requestID: frame.intID, PoolCall(id: nil, method: name, version: self.version, params: params))
+    }
+}
+
+extension PoolReply {
+    /// The JSON-RPC answer to send for this reply.
+    func frame(id: [UInt8]) -> [UInt8] {
+        switch self {
+        case .result(let result, _): RawRPCFrames.result(id: id, result: result)
+        case .error(let code, let message, _): RawRPCFrames.error(id: id, RPCError(code: code, message: message))
+        case .failed(let reason): RawRPCFrames.error(id: id, RPCError(code: 1, message: "fpool: \(reason)"))
+        }
+    }
+}

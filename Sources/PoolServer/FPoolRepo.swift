@@ -1,0 +1,95 @@
+// fpool's repo directory (FPOOL_PATH, default ~/.fpool), laid out like a Lotus repo: the JWT
+// secret fpool signs tokens with, and the `api` and `token` files its CLI and clients read.
+
+import Foundation
+
+/// The files of one fpool instance.
+///
+/// Concurrency: a value; file access is not synchronised (one fpool per repo).
+public struct FPoolRepo: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// `FPOOL_PATH`, else `~/.fpool`.
+    public static func path(environment: [String: String]) -> String {
+        if let path = environment["FPOOL_PATH"], !path.isEmpty { return path }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.fpool"
+    }
+
+    var secretFile: String { self.path + "/jwt-secret" }
+    public var apiFile: String { self.path + "/api" }
+    public var tokenFile: String { self.path + "/token" }
+
+    /// The secret, created (32 random bytes, mode 0600) on first use.
+    ///
+    /// - Throws: `RepoError` naming the file when it cannot be read, written or is malformed.
+    public func loadOrCreateSecret() throws(RepoError) -> [UInt8] {
+        let files = FileManager.default
+        do {
+            try files.createDirectory(atPath: self.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw RepoError(file: self.path, reason: "cannot create the repo directory: \(error.localizedDescription)")
+        }
+        if files.fileExists(atPath: self.secretFile) {
+            guard let text = try? String(contentsOfFile: self.secretFile, encoding: .utf8) else {
+                throw RepoError(file: self.secretFile, reason: "cannot read the secret")
+            }
+            guard let secret = Self.hexBytes(text.trimmingCharacters(in: .whitespacesAndNewlines)), secret.count >= 32 else {
+                throw RepoError(
+                    file: self.secretFile,
+                    reason: "expected at least 32 bytes as hex; delete the file to make a new secret (existing tokens stop working)")
+            }
+            return secret
+        }
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        try self.write(secret.map { String(format: "%02x", $0) }.joined() + "\n", to: self.secretFile)
+        return secret
+    }
+
+    /// Writes `api` (the listen multiaddr) and `token` (an admin token), as Lotus does at start.
+    public func writeEndpoint(api: String, token: String) throws(RepoError) {
+        try self.write(api + "\n", to: self.apiFile)
+        try self.write(token + "\n", to: self.tokenFile)
+    }
+
+    /// Reads `api` and `token`.
+    public func readEndpoint() throws(RepoError) -> (api: String, token: String) {
+        func read(_ file: String) throws(RepoError) -> String {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw RepoError(file: file, reason: "not found; is fpool running (`fpool run` or `fpool demo`) with this FPOOL_PATH?")
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return (try read(self.apiFile), try read(self.tokenFile))
+    }
+
+    private func write(_ text: String, to file: String) throws(RepoError) {
+        guard FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw RepoError(file: file, reason: "cannot write")
+        }
+    }
+
+    static func hexBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for pair in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[pair..<pair + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+}
+
+/// A repo file that cannot be used, and why.
+public struct RepoError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let reason: String
+
+    public var description: String { "\(self.file): \(self.reason)" }
+}

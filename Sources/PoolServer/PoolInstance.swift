@@ -1,0 +1,62 @@
+// One running fpool: the pool built from its environment, the server clients use, the repo
+// files the CLI reads, and the heartbeats — as a swift-service-lifecycle service.
+
+import Logging
+import PoolRuntime
+import ServiceLifecycle
+
+/// Everything `fpool run` and `fpool demo` start.
+///
+/// Concurrency: `start`, `run` and `stop` may be called from any task.
+public final class PoolInstance: Service, Sendable {
+    public let pool: Pool
+    public let server: PoolRPCServer
+    public let repo: FPoolRepo
+    public let logLevels: LogLevels
+    let logger: Logger
+
+    /// Builds the pool and server; nothing listens yet.
+    ///
+    /// - Throws: `RepoError` when the repo's secret cannot be read or created.
+    public init(
+        environment: PoolEnvironment, repo: FPoolRepo, configuration: ServerConfiguration, logLevels: LogLevels,
+        logSink: @escaping @Sendable (String) -> Void
+    ) throws(RepoError) {
+        let secret = try repo.loadOrCreateSecret()
+        let metrics = PoolMetrics()
+        self.logLevels = logLevels
+        self.logger = logLevels.logger("rpc", sink: logSink)
+        let pool = Pool(
+            environment: environment, connect: { UpstreamConnection(endpoint: $0) },
+            observer: PoolTelemetry(logger: logLevels.logger("fullpool", sink: logSink), metrics: metrics),
+            pushReader: LotusPushResultReader())
+        self.pool = pool
+        self.repo = repo
+        self.server = PoolRPCServer(
+            pool: pool, auth: ClientAuth(secret: secret), configuration: configuration, metrics: metrics, logLevels: logLevels,
+            usePool: environment.usePool, logger: self.logger)
+    }
+
+    /// Checks every node once, binds the listener and writes the repo's `api` and `token`.
+    ///
+    /// - Throws: the bind error, or `RepoError`.
+    public func start() async throws {
+        await self.pool.heartbeat()
+        try await self.server.start()
+        try self.repo.writeEndpoint(api: self.server.listenAddress, token: self.server.auth.token(upTo: .admin))
+        for node in self.pool.nodes {
+            self.logger.info("node \(node.name) [\(node.address)]: \(node.state)")
+        }
+    }
+
+    /// Serves until a graceful shutdown (SIGINT/SIGTERM through a ServiceGroup) or
+    /// cancellation, then answers the calls in flight and stops.
+    public func run() async throws {
+        if self.server.port == nil { try await self.start() }
+        let heartbeats = Task { await self.pool.runHeartbeats() }
+        try? await gracefulShutdown()
+        self.logger.notice("shutting down")
+        await self.server.stop()
+        heartbeats.cancel()
+    }
+}

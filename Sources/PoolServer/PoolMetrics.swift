@@ -1,0 +1,73 @@
+// The pool's Prometheus metrics (`/metrics`): calls, errors, retries by reason, latency per
+// method and node, node health and open channels. Recorded through swift-metrics into a
+// registry of this server's own, so several pools in one process (tests) never mix figures.
+
+import CoreMetrics
+import PoolRuntime
+import Prometheus
+
+/// Metrics of one pool server.
+///
+/// Concurrency: every method may be called from any task (the registry synchronises).
+public final class PoolMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let factory: PrometheusMetricsFactory
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: self.registry)
+        // Proxy latency lives in the sub-millisecond range: buckets from 100 µs.
+        factory.durationHistogramBuckets["fpool_call_duration_seconds"] = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(5), .seconds(30),
+        ]
+        self.factory = factory
+    }
+
+    /// One client call answered: its outcome and how long it took.
+    func callAnswered(method: String, node: String?, outcome: String, duration: Duration) {
+        Counter(label: "fpool_calls_total", dimensions: [("method", method), ("outcome", outcome)], factory: self.factory).increment()
+        if outcome != "ok" {
+            Counter(label: "fpool_call_errors_total", dimensions: [("method", method), ("outcome", outcome)], factory: self.factory)
+                .increment()
+        }
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        CoreMetrics.Timer(
+            label: "fpool_call_duration_seconds", dimensions: [("method", method), ("node", node ?? "none")], factory: self.factory
+        )
+        .recordNanoseconds(nanoseconds)
+    }
+
+    func retried(method: String, node: String, reason: String) {
+        // The reason's class (before any detail) keeps the label set small.
+        let kind = reason.split(separator: ":", maxSplits: 1).first.map(String.init) ?? reason
+        Counter(label: "fpool_retries_total", dimensions: [("method", method), ("node", node), ("reason", kind)], factory: self.factory)
+            .increment()
+    }
+
+    func nodeRestarted(node: String) {
+        Counter(label: "fpool_node_restarts_total", dimensions: [("node", node)], factory: self.factory).increment()
+    }
+
+    func channelsClosed(node: String, count: Int) {
+        Counter(label: "fpool_channels_closed_total", dimensions: [("node", node)], factory: self.factory).increment(by: count)
+    }
+
+    /// The Prometheus text for a scrape, with the node gauges read from the pool now.
+    func scrape(_ pool: Pool, clientConnections: Int) -> [UInt8] {
+        let channels = pool.openChannels
+        for node in pool.nodes {
+            let labels = [("node", node.name)]
+            Gauge(label: "fpool_node_up", dimensions: labels, factory: self.factory).record(node.state.isAvailable ? 1 : 0)
+            Gauge(label: "fpool_node_head", dimensions: labels, factory: self.factory).record(Double(node.health?.head ?? 0))
+            Gauge(label: "fpool_node_behind", dimensions: labels, factory: self.factory).record(Double(node.health?.behind ?? 0))
+            Gauge(label: "fpool_node_message_peers", dimensions: labels, factory: self.factory)
+                .record(Double(node.health?.messagePeers ?? 0))
+            Gauge(label: "fpool_node_block_peers", dimensions: labels, factory: self.factory).record(Double(node.health?.blockPeers ?? 0))
+            Gauge(label: "fpool_node_calls", dimensions: labels, factory: self.factory).record(Double(node.calls))
+            Gauge(label: "fpool_open_channels", dimensions: labels, factory: self.factory).record(Double(channels[node.index] ?? 0))
+        }
+        Gauge(label: "fpool_client_connections", factory: self.factory).record(Double(clientConnections))
+        return self.registry.emitToBuffer()
+    }
+}

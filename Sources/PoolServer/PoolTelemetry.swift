@@ -1,0 +1,48 @@
+// Connects PoolRuntime's observer to swift-log and the pool's metrics: what the pool decided
+// becomes a log line an operator can follow and a figure Prometheus can alert on.
+
+import Logging
+import PoolRuntime
+
+/// Logs pool events (system `fullpool`) and counts them.
+public struct PoolTelemetry: PoolObserver {
+    let logger: Logger
+    let metrics: PoolMetrics
+
+    public init(logger: Logger, metrics: PoolMetrics) {
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    public func nodeStateChanged(node: String, from: NodeState, to: NodeState) {
+        let level: Logger.Level = to.isAvailable ? .notice : .warning
+        self.logger.log(level: level, "node \(node): \(from) → \(to)")
+    }
+
+    public func nodeRestarted(node: String, oldSession: String, newSession: String) {
+        self.metrics.nodeRestarted(node: node)
+        self.logger.warning("node \(node) restarted: Session \(oldSession) → \(newSession); its channels are closed")
+    }
+
+    public func callRetried(method: String, node: String, reason: String) {
+        self.metrics.retried(method: method, node: node, reason: reason)
+        self.logger.info("\(method) retried after \(node): \(reason)")
+    }
+
+    public func callFinished(method: String, node: String?, succeeded: Bool) {
+        if !succeeded { self.logger.debug("\(method) failed on \(node ?? "no node")") }
+    }
+
+    public func unlistedMethod(_ name: String) {
+        self.logger.notice("\(name) is in no route table: forwarded as an admin write with the default policy")
+    }
+
+    public func channelsClosed(node: String, count: Int, reason: String) {
+        self.metrics.channelsClosed(node: node, count: count)
+        self.logger.notice("closed \(count) client channel(s) served by \(node): \(reason)")
+    }
+
+    public func senderMoved(sender: String, to node: String, repushed: Int) {
+        self.logger.notice("pushes of \(sender) moved to \(node) after its nonce caught up; re-pushed \(repushed) message(s)")
+    }
+}

@@ -1,0 +1,74 @@
+// `fpool demo`: three simulated Lotus daemons and the pool in front of them, for a first look
+// without a Filecoin network. Ctrl-C stops both.
+
+import ArgumentParser
+import Foundation
+import LotusSim
+import PoolRuntime
+import PoolServer
+import RouteModel
+import ServiceLifecycle
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Run 3 simulated Lotus daemons and the pool in front of them (Ctrl-C stops).")
+
+    @Option(name: .long, help: "How many simulated daemons.") var nodes = 3
+    @Option(name: .customLong("block-time"), help: "Time between tipsets (a Go duration).") var blockTime = "2s"
+    @OptionGroup var serve: ServeOptions
+
+    func validate() throws {
+        guard (1...16).contains(self.nodes) else { throw ValidationError("--nodes must be 1…16, got \(self.nodes)") }
+        guard let duration = try? GoDuration(parsing: self.blockTime), duration.milliseconds >= 100 else {
+            throw ValidationError("--block-time: expected a Go duration of at least 100ms, such as 2s; got '\(self.blockTime)'")
+        }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let blockTime = try GoDuration(parsing: self.blockTime)
+        let cluster = try await SimCluster.start(
+            SimConfiguration(nodes: self.nodes, blockTime: .milliseconds(Int(blockTime.milliseconds)), basePort: 0, controlPort: 0))
+        var poolEnvironment = PoolEnvironment()
+        poolEnvironment.nodes = try APIInfo.parsePool(cluster.poolInfo)
+        // Heartbeats at the block time, so the demo reacts to what you do within a block.
+        try poolEnvironment.settings.set("HeartbeatInterval", to: blockTime.description)
+        let levels = LogLevels()
+        let repo = FPoolRepo(path: FPoolRepo.path(environment: environment))
+        let instance = try PoolInstance(
+            environment: poolEnvironment, repo: repo, configuration: try self.serve.configuration(environment), logLevels: levels,
+            logSink: ServeOptions.logSink)
+        do {
+            try await instance.start()
+        } catch {
+            await cluster.stop()
+            throw CLIError(
+                "cannot start the pool on \(instance.server.listenAddress): \(error) (another fpool running? try --listen=/ip4/127.0.0.1/tcp/0/http)"
+            )
+        }
+        let control = cluster.controlPort.map { "http://127.0.0.1:\($0)" } ?? "(none)"
+        let repoHint = environment["FPOOL_PATH"] == nil ? "" : "FPOOL_PATH=\(repo.path) "
+        Console.line(
+            "fpool demo: \(self.nodes) simulated Lotus daemons (block time \(self.blockTime)) behind fpool at \(instance.server.listenAddress)"
+        )
+        for daemon in cluster.daemons { Console.line("  \(daemon.name): 127.0.0.1:\(daemon.port)") }
+        Console.line("")
+        Console.line("Try, in another shell:")
+        Console.line("  \(repoHint)swift run fpool node list")
+        Console.line("  \(repoHint)swift run fpool api why ChainHead")
+        Console.line("  \(repoHint)swift run fpool node set --nid=sim-daemon-1 --key=status --val=pause    # its calls and channels move")
+        Console.line("  \(repoHint)swift run fpool node set --nid=sim-daemon-1 --key=status --val=resume")
+        Console.line("  curl -X POST \(control)/daemons/2/pause-sync -d '{\"paused\":true}'    # a daemon falls behind and is disabled")
+        Console.line("  curl -s http://127.0.0.1:\(instance.server.port ?? 0)/metrics")
+        Console.line("A Lotus client (lotus-miner, lotus) uses the pool with:")
+        Console.line("  export FULLNODE_API_INFO=\(instance.server.auth.token(upTo: .admin)):\(instance.server.listenAddress)")
+        Console.line("Ctrl-C stops the pool and the daemons.")
+        try await ServiceGroup(
+            configuration: .init(
+                services: [.init(service: instance)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: levels.logger("fullpool", sink: ServeOptions.logSink))
+        ).run()
+        await cluster.stop()
+        Console.line("stopped")
+    }
+}

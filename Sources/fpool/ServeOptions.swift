@@ -1,0 +1,36 @@
+// Where a pool started by `fpool run` or `fpool demo` listens and keeps its repo.
+
+import ArgumentParser
+import Foundation
+import PoolRuntime
+import PoolServer
+
+struct ServeOptions: ParsableArguments {
+    @Option(name: .long, help: "The multiaddr to serve clients on (default FPOOL_LISTEN, else /ip4/127.0.0.1/tcp/2245/http).")
+    var listen: String?
+
+    @Option(name: .customLong("max-request-bytes"), help: "Requests larger than this are refused (Lotus's default: 100 MiB).")
+    var maxRequestBytes = 100 << 20
+
+    /// The server configuration.
+    ///
+    /// - Throws: `ValidationError` naming the bad multiaddr.
+    func configuration(_ environment: [String: String]) throws -> ServerConfiguration {
+        let text = self.listen ?? environment["FPOOL_LISTEN"] ?? "/ip4/127.0.0.1/tcp/2245/http"
+        let address: Multiaddr
+        do {
+            address = try Multiaddr(parsing: text, listening: true)
+        } catch {
+            throw ValidationError("--listen: \(error)")
+        }
+        guard address.hostKind == .ip4 || address.hostKind == .ip6, !address.secure else {
+            throw ValidationError(
+                "--listen: fpool listens on an IP address over plain http/ws, e.g. /ip4/127.0.0.1/tcp/2245/http; got '\(text)'")
+        }
+        guard self.maxRequestBytes >= 1024 else { throw ValidationError("--max-request-bytes must be at least 1024") }
+        return ServerConfiguration(host: address.host, port: address.port, maxRequestBytes: self.maxRequestBytes)
+    }
+
+    /// Log lines go to standard error, unbuffered, so they reach a pipe or journal at once.
+    static let logSink: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+}
