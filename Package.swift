@@ -94,17 +94,34 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Helpers several test targets share: fpool served in front of simulated daemons,
+        // and running the built executables.
+        .target(
+            name: "FPoolTestSupport",
+            dependencies: [
+                "PoolServer", "PoolRuntime", "LotusSim", "LotusWire", "RouteModel", .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/FPoolTestSupport"
+        ),
         .testTarget(name: "RouteModelTests", dependencies: ["RouteModel"]),
         .testTarget(
             name: "APIGenCoreTests",
             // apigen is here so the tests can run the built tool as the plugin does.
-            dependencies: ["APIGenCore", "apigen"],
+            dependencies: ["APIGenCore", "apigen", "FPoolTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "GeneratedRoutesTests", dependencies: ["GeneratedRoutes", "APIGenCore"]),
-        .testTarget(name: "fpoolTests", dependencies: ["fpool", "GeneratedRoutes", "LotusWire", "LotusSim", "PoolServer", "PoolRuntime"]),
+        .testTarget(
+            name: "fpoolTests",
+            dependencies: ["fpool", "GeneratedRoutes", "LotusWire", "LotusSim", "PoolServer", "PoolRuntime", "FPoolTestSupport"]
+        ),
         .testTarget(name: "LotusWireTests", dependencies: ["LotusWire"]),
-        .testTarget(name: "PoolServerTests", dependencies: ["PoolServer", "PoolRuntime", "LotusSim", "LotusWire", "GeneratedRoutes"]),
+        .testTarget(
+            name: "PoolServerTests",
+            dependencies: [
+                "PoolServer", "PoolRuntime", "LotusSim", "LotusWire", "GeneratedRoutes", "FPoolTestSupport",
+            ]
+        ),
         .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim"]),
         .testTarget(name: "LotusSimTests", dependencies: ["LotusSim", "LotusWire"], exclude: ["sim_http_check.py"]),
     ],

@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
-// fpool's micro-benchmarks, kept out of the root package so that `swift build` and `swift test`
+// fpool's benchmarks, kept out of the root package so that `swift build` and `swift test`
 // there never fetch or build the benchmark harness. Run from the repository root with
-//   cd Benchmarks && swift package --scratch-path ../.build-bench benchmark
+//   cd Benchmarks && swift package --scratch-path ../.build-bench benchmark   (micro-benchmarks)
+//   bash Benchmarks/proxy/run.sh                                              (proxy: fpool vs nginx)
 // (see README.md in this folder).
 import PackageDescription
 
@@ -12,6 +13,10 @@ let package = Package(
         .package(name: "fpool", path: ".."),
         // 1.38.1 needs the MallocInterposer trait named here for its malloc metrics.
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // ProxyLoad: its own load client (WebSocket and HTTP/1.1 keep-alive) and latency histograms.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // Generated route-table lookup against a String-keyed Dictionary.
@@ -35,6 +40,22 @@ let package = Package(
             ],
             path: "Benchmarks/RoutingDecision",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // End-to-end proxy benchmark (calls/s, latency, memory, failover, channel gap): direct to a
+        // simulated daemon vs through fpool vs through nginx. A plain executable driven by
+        // proxy/run.sh, which starts the daemons, fpool and nginx; not a package-benchmark target
+        // (its folder is not under Benchmarks/Benchmarks, so the benchmark plugin ignores it).
+        .executableTarget(
+            name: "ProxyLoad",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "proxy/ProxyLoad"
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -47,6 +47,9 @@ public final class PoolInstance: Service, Sendable {
         for node in self.pool.nodes {
             self.logger.info("node \(node.name) [\(node.address)]: \(node.state)")
         }
+        // Last, so that whoever waits for this line finds the repo files written.
+        self.logger.notice(
+            "serving the Lotus API on \(self.server.listenAddress) (/rpc/v0, /rpc/v1; /metrics, /healthz); repo \(self.repo.path)")
     }
 
     /// Serves until a graceful shutdown (SIGINT/SIGTERM through a ServiceGroup) or

@@ -103,7 +103,7 @@ public final class PoolRPCServer: Sendable {
             state.port = port
         }
         self.boundPort.value.store(port, ordering: .relaxed)
-        self.logger.notice("serving the Lotus API on \(self.listenAddress) (/rpc/v0, /rpc/v1; /metrics, /healthz)")
+        self.logger.debug("listening on \(self.listenAddress)")
     }
 
     /// Stops accepting, waits (up to the configured grace) for calls in flight to be answered,
@@ -154,7 +154,9 @@ public final class PoolRPCServer: Sendable {
         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
         try channel.pipeline.syncOperations.addHandler(IdleCloser())
         let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
-            maxFrameSize: 1 << 24,
+            // A single frame over the request limit closes the socket (1009); fragmented
+            // messages are bounded by the aggregator below.
+            maxFrameSize: min(self.configuration.maxRequestBytes, 1 << 24),
             shouldUpgrade: { channel, head in
                 let refusal: (HTTPResponseStatus, String)? =
                     Self.route(head) == nil

@@ -1,10 +1,11 @@
 // The apigen executable as the plugin and a maintainer run it: exit codes, diagnostics, outputs.
 
+import FPoolTestSupport
 import Foundation
 import Testing
 
 @Suite struct APIGenToolTests {
-    let apigen = TestPaths.builtProduct("apigen")
+    let apigen = ProcessRunner.builtProduct("apigen")
 
     func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appending(path: "apigen-test-\(UUID().uuidString)")

@@ -1,6 +1,7 @@
 // Where the tests find fixtures, the shipped specs and the Lotus API documents.
 
 import Foundation
+import FPoolTestSupport
 
 enum TestPaths {
     /// The package root, found from this file's path.
@@ -18,26 +19,9 @@ enum TestPaths {
     static func lotus(_ release: String, _ file: String) -> URL {
         lotusAPI.appending(path: release).appending(path: file)
     }
-
-    /// A product built next to the running test bundle (`apigen`, `fpool`).
-    static func builtProduct(_ name: String) -> URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: name)
-    }
 }
 
-/// Runs a process to completion and returns its exit code and both outputs.
-func runProcess(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Drain both pipes before waiting so a large output cannot block the child.
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+/// Runs a built tool to completion (the shared runner).
+func runProcess(_ executable: URL, _ arguments: [String]) throws -> ProcessOutcome {
+    try ProcessRunner.runBlocking(executable, arguments)
 }

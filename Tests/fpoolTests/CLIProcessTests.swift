@@ -1,25 +1,19 @@
 // The built `fpool` binary, run as an operator runs it.
 
+import FPoolTestSupport
 import Foundation
 import GeneratedRoutes
 import Testing
 
 @Suite struct CLIProcessTests {
-    let fpool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "fpool")
+    let fpool = ProcessRunner.builtProduct("fpool")
 
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = self.fpool
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    /// Runs fpool with no pool configured (a repo directory that does not exist).
+    func run(_ arguments: [String]) throws -> ProcessOutcome {
+        var environment = ProcessInfo.processInfo.environment
+        environment["FPOOL_PATH"] = "/nonexistent/fpool-cli-test"
+        environment["FPOOL_API_INFO"] = nil
+        return try ProcessRunner.runBlocking(self.fpool, arguments, environment: environment)
     }
 
     @Test(arguments: ["v0", "v1"])

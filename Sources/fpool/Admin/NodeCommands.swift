@@ -9,7 +9,7 @@ struct Node: AsyncParsableCommand {
         subcommands: [List.self, Add.self, Set.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the daemons with their state, head and peers.", aliases: ["nodes"])
+        static let configuration = CommandConfiguration(abstract: "List the daemons with their state, head and peers.")
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
@@ -70,5 +70,17 @@ enum NodeListing {
                 + "State:(\(node["State"]?.string ?? "")\(node["Sealing"]?.bool == true ? ", sealing" : ""))}\n"
         }
         return out
+    }
+}
+
+/// `fpool nodes`: the seed's short form of `fpool node list`.
+struct Nodes: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "nodes", abstract: "Same as `fpool node list`.")
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        var list = Node.List()
+        list.output = self.output
+        try await list.run()
     }
 }

@@ -1,0 +1,110 @@
+// A pool served on loopback in front of simulated daemons: what a lotus-miner would connect to.
+
+import Foundation
+import LotusSim
+import LotusWire
+import NIOHTTP1
+import PoolRuntime
+import PoolServer
+import RouteModel
+import Synchronization
+
+/// Log lines a served pool wrote, for tests that check what an operator would read.
+public final class LogCapture: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    public init() {}
+
+    public var sink: @Sendable (String) -> Void { { line in self.lines.withLock { $0.append(line) } } }
+    public var all: [String] { self.lines.withLock { $0 } }
+}
+
+/// fpool (`PoolInstance`, port chosen by the OS, its own repo) in front of a fresh simulated
+/// network whose chain moves only when the test says so. Heartbeats run when the test calls
+/// `pool.heartbeat()`, so state changes happen at known points.
+public struct ServedPool: Sendable {
+    public let cluster: SimCluster
+    public let instance: PoolInstance
+    public let logs: LogCapture
+
+    public var pool: Pool { self.instance.pool }
+    public var port: Int { self.instance.server.port ?? 0 }
+    /// The admin token fpool wrote to its repo.
+    public var adminToken: String { (try? self.instance.repo.readEndpoint().token) ?? "" }
+
+    /// A WebSocket client of fpool, with the admin token unless told otherwise.
+    public func client(path: String = "/rpc/v1", token: String?? = .none) async throws -> LotusWSClient {
+        let bearer: String? = token ?? self.adminToken
+        return try await LotusWSClient.connect(host: "127.0.0.1", port: self.port, path: path, token: bearer)
+    }
+
+    /// One HTTP POST call to fpool.
+    public func http(_ method: String, _ params: [JSON] = [], path: String = "/rpc/v1", token: String?? = .none) async throws
+        -> LotusHTTPClient.Response
+    {
+        let bearer: String? = token ?? self.adminToken
+        return try await LotusHTTPClient.call(host: "127.0.0.1", port: self.port, path: path, method: method, params: params, token: bearer)
+    }
+
+    /// A raw HTTP request to fpool.
+    public func post(_ body: [UInt8], path: String = "/rpc/v1", method: String = "POST", token: String?? = .none) async throws
+        -> LotusHTTPClient.Response
+    {
+        let bearer: String? = token ?? self.adminToken
+        return try await LotusHTTPClient.post(
+            host: "127.0.0.1", port: self.port, path: path, body: body, token: bearer, method: HTTPMethod(rawValue: method))
+    }
+
+    /// Calls an `FPool.` admin method over HTTP and returns its result.
+    public func admin(_ method: String, _ params: [JSON] = []) async throws -> JSON {
+        let response = try await self.http("FPool." + method, params)
+        guard let json = response.json else { throw RPCError(code: 0, message: "not JSON: HTTP \(response.status)") }
+        if let error = json["error"], !error.isNull {
+            throw RPCError(code: error["code"]?.int ?? 0, message: error["message"]?.string ?? "")
+        }
+        return json["result"] ?? .null
+    }
+}
+
+/// Runs `body` against fpool in front of `nodes` simulated daemons.
+public func withServedPool<T>(
+    nodes: Int = 3, configure: (inout ServerConfiguration, inout PoolEnvironment) -> Void = { _, _ in },
+    _ body: (ServedPool) async throws -> T
+) async throws -> T {
+    let cluster = try await SimCluster.start(SimConfiguration(nodes: nodes, blockTime: nil))
+    let repoPath = FileManager.default.temporaryDirectory.appending(path: "fpool-test-\(UUID().uuidString)").path(percentEncoded: false)
+    defer { try? FileManager.default.removeItem(atPath: repoPath) }
+    do {
+        var environment = try PoolEnvironment.load(["FULLNODE_API_POOL_INFO": cluster.poolInfo])
+        environment.settings.tipsetWait = GoDuration(milliseconds: 2_000)
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, shutdownGrace: .seconds(10))
+        configure(&configuration, &environment)
+        let logs = LogCapture()
+        let instance = try PoolInstance(
+            environment: environment, repo: FPoolRepo(path: repoPath), configuration: configuration, logLevels: LogLevels(),
+            logSink: logs.sink)
+        try await instance.start()
+        let served = ServedPool(cluster: cluster, instance: instance, logs: logs)
+        let result: T
+        do {
+            result = try await body(served)
+        } catch {
+            await instance.server.stop()
+            throw error
+        }
+        await instance.server.stop()
+        await cluster.stop()
+        return result
+    } catch {
+        await cluster.stop()
+        throw error
+    }
+}
+
+/// A transfer from fixture account `index`.
+public func transfer(from index: Int = 0, value: String = "1") -> JSON {
+    [
+        "Version": 0, "To": "f1sim2recipientaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "From": .string(SimFixtures.accounts[index].key), "Nonce": 0,
+        "Value": .string(value), "GasLimit": 0, "GasFeeCap": "0", "GasPremium": "0", "Method": 0, "Params": "",
+    ]
+}

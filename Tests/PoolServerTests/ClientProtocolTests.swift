@@ -1,0 +1,162 @@
+// What a go-jsonrpc client sees of fpool's server: calls over both transports, answers out of
+// order on one socket, cancel, fragments, pings, and the protocol errors Lotus would give.
+
+import Foundation
+import LotusSim
+import LotusWire
+import PoolServer
+import FPoolTestSupport
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct ClientProtocolTests {
+    @Test func chainHeadOverBothTransportsIsTheDaemonsHead() async throws {
+        try await withServedPool { served in
+            served.cluster.advance(3)
+            await served.pool.heartbeat()
+            let client = try await served.client()
+            #expect(try await client.call("Filecoin.ChainHead")["Height"]?.int == 3)
+            let response = try await served.http("Filecoin.ChainHead")
+            #expect(response.status == 200)
+            #expect(response.json?["result"]?["Height"]?.int == 3)
+            #expect(response.json?["id"]?.int == 1)
+            // v0 too.
+            let v0 = try await served.client(path: "/rpc/v0")
+            #expect(try await v0.call("Filecoin.ChainHead")["Height"]?.int == 3)
+        }
+    }
+
+    @Test func paramsAndResultsPassThroughExactly() async throws {
+        try await withServedPool { served in
+            // Direct to the daemon and through fpool: byte-identical results.
+            let direct = try await LotusWSClient.connect(
+                host: "127.0.0.1", port: served.cluster.daemons[0].port, token: served.cluster.daemons[0].adminToken)
+            let pooled = try await served.client()
+            let viaPool = try await pooled.start("Filecoin.StateGetActor", rawParams: Array(#"[ "f0100" , [ ] ]"#.utf8)).rawResult()
+            let viaDaemon = try await direct.start("Filecoin.StateGetActor", rawParams: Array(#"["f0100",[]]"#.utf8)).rawResult()
+            #expect(viaPool == viaDaemon)
+        }
+    }
+
+    /// A call waiting on the chain does not hold up the calls behind it on the same socket.
+    @Test func callsOnOneSocketAreAnsweredOutOfOrder() async throws {
+        try await withServedPool { served in
+            let client = try await served.client()
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let cid = try #require(pushed["CID"])
+            let waiting = client.start("Filecoin.StateWaitMsg", [cid, 1, 100, true])
+            // Answered while StateWaitMsg is still waiting.
+            for _ in 0..<20 { _ = try await client.call("Filecoin.ChainHead") }
+            // Included at 1, executed at 2, one epoch of confidence on top.
+            served.cluster.advance(3)
+            let receipt = try await waiting.result()
+            #expect(receipt["Receipt"]?["ExitCode"]?.int == 0)
+        }
+    }
+
+    @Test func aCancelledCallIsStillAnswered() async throws {
+        try await withServedPool { served in
+            let client = try await served.client()
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let waiting = client.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 1, 100, true])
+            client.cancel(requestID: waiting.id)
+            let error = await rpcError { try await waiting.result() }
+            #expect(error == RPCError.canceled)
+            // The socket goes on serving.
+            #expect(try await client.call("Filecoin.ChainHead")["Height"] != nil)
+        }
+    }
+
+    @Test func fragmentedRequestsAndPingsAreHandled() async throws {
+        try await withServedPool { served in
+            let client = try await served.client()
+            let id = client.nextRequestID
+            let padding = String(repeating: "x", count: 9000)
+            let request =
+                #"{"jsonrpc":"2.0","id":\#(id),"method":"Filecoin.StateGetActor","params":["f0100",[]],"meta":{"pad":"\#(padding)"}}"#
+            let actor = try await client.call(rawRequest: request, id: id, fragments: 4)
+            #expect(actor["Nonce"]?.int == 0)
+            await client.ping()
+            #expect(!client.isClosed)
+        }
+    }
+
+    @Test func protocolErrorsAreLotusErrorsAndTheServerStaysUp() async throws {
+        try await withServedPool(configure: { configuration, _ in configuration.maxRequestBytes = 8192 }) { served in
+            let client = try await served.client()
+            // Not JSON: code -32700 with an integer id (0), never null.
+            client.sendRaw("{not json")
+            // Unknown method: the daemon's own -32601 (admin tokens forward unlisted names).
+            let unknown = await rpcError { try await client.call("Filecoin.NoSuchMethod") }
+            #expect(unknown == RPCError.methodNotFound("Filecoin.NoSuchMethod"))
+            let outside = await rpcError { try await client.call("Eth.Foo") }
+            #expect(outside == RPCError.methodNotFound("Eth.Foo"))
+            let wrongCount = await rpcError { try await client.call("Filecoin.ChainHead", [1]) }
+            #expect(wrongCount?.code == -32602)
+            #expect(wrongCount?.message == "wrong param count (method 'Filecoin.ChainHead'): 1 != 0")
+            #expect(client.strayFrames.contains { $0["error"]?["code"]?.int == -32700 && $0["id"]?.int == 0 })
+
+            let bad = try await served.post(Array("{not json".utf8))
+            #expect(bad.status == 500)
+            #expect(bad.json?["error"]?["code"]?.int == -32700)
+            let big = try await served.post(
+                Array(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":["\#(String(repeating: "y", count: 9000))"]}"#.utf8))
+            #expect(big.status == 500)
+            #expect(big.json?["error"]?["message"]?.string == "request bigger than maximum 8192 allowed")
+            let channelOverHTTP = try await served.http("Filecoin.ChainNotify")
+            #expect(channelOverHTTP.json?["error"]?["message"]?.string == RPCError.noChannelSupport("Filecoin.ChainNotify").message)
+
+            // An oversized WebSocket message closes that socket only.
+            let doomed = try await served.client()
+            doomed.sendRaw(String(repeating: " ", count: 20000) + "{}")
+            await doomed.waitUntilClosed()
+            #expect(try await client.call("Filecoin.ChainHead")["Height"] != nil)
+            #expect(try await served.http("Filecoin.ChainHead").status == 200)
+        }
+    }
+
+    @Test func unknownPathsAndMethodsGetHTTPErrors() async throws {
+        try await withServedPool { served in
+            let wrongPath = try await served.post(Array("{}".utf8), path: "/rpc/v9")
+            #expect(wrongPath.status == 404)
+            let wrongMethod = try await served.post([], path: "/rpc/v1", method: "GET")
+            #expect(wrongMethod.status == 405)
+        }
+    }
+
+    @Test func healthAndMetricsAreServed() async throws {
+        try await withServedPool { served in
+            _ = try await served.http("Filecoin.ChainHead")
+            _ = try await served.http("Filecoin.NoSuchThing")
+            let health = try await served.post([], path: "/healthz", method: "GET", token: .some(nil))
+            #expect(health.status == 200)
+            #expect(health.json?["available"]?.int == 3)
+            let metrics = String(
+                decoding: try await served.post([], path: "/metrics", method: "GET", token: .some(nil)).body, as: UTF8.self)
+            #expect(metrics.contains(#"fpool_calls_total{method="ChainHead",outcome="ok"} 1"#))
+            #expect(metrics.contains(#"fpool_calls_total{method="unlisted",outcome="error"} 1"#))
+            #expect(metrics.contains(#"fpool_node_up{node="sim-daemon-0"} 1"#))
+            #expect(metrics.contains("fpool_call_duration_seconds_bucket"))
+            for node in served.pool.nodes { try await served.pool.setNode(node.name, .pause) }
+            let down = try await served.post([], path: "/healthz", method: "GET", token: .some(nil))
+            #expect(down.status == 503)
+            #expect(down.json?["status"]?.string == "unavailable")
+        }
+    }
+
+    @Test func gracefulStopAnswersCallsInFlight() async throws {
+        try await withServedPool { served in
+            let client = try await served.client()
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let waiting = client.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 1, 100, true])
+            // The wait has reached its daemon (node 0: PrimarySeed 0) before the stop begins.
+            await served.cluster.waitForWaiters(daemon: 0, count: 1)
+            let stopping = Task { await served.instance.server.stop() }
+            served.cluster.advance(3)
+            #expect(try await waiting.result()["Receipt"]?["ExitCode"]?.int == 0)
+            await stopping.value
+            // Stopped: its connections are closed and no new one is served.
+            await client.waitUntilClosed()
+            await #expect(throws: (any Error).self) { _ = try await served.http("Filecoin.ChainHead") }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+// `fpool run` and `fpool demo` as an operator starts them: they serve Lotus clients, write
+// the repo files the CLI reads, and stop cleanly on Ctrl-C.
+
+import FPoolTestSupport
+import Foundation
+import LotusSim
+import LotusWire
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct ServeCommandTests {
+    let fpool = ProcessRunner.builtProduct("fpool")
+
+    func environment(repo: String) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["FPOOL_PATH"] = repo
+        for variable in ["FPOOL_API_INFO", "FULLNODE_API_INFO", "FULLNODE_API_POOL_INFO", "FPOOL_LISTEN"] { environment[variable] = nil }
+        return environment
+    }
+
+    func temporaryRepo() -> String {
+        FileManager.default.temporaryDirectory.appending(path: "fpool-cli-\(UUID().uuidString)").path(percentEncoded: false)
+    }
+
+    @Test func runServesThePoolFromTheEnvironmentAndStopsOnInterrupt() async throws {
+        let cluster = try await SimCluster.start(SimConfiguration(nodes: 2, blockTime: nil))
+        let repo = self.temporaryRepo()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        var environment = self.environment(repo: repo)
+        environment["FULLNODE_API_POOL_INFO"] = cluster.poolInfo
+        let process = try RunningProcess(self.fpool, ["run", "--listen=/ip4/127.0.0.1/tcp/0/http"], environment: environment)
+        defer { process.terminate() }
+        let started = await process.output(containing: "serving the Lotus API on")
+        #expect(started.contains("node sim-daemon-1 [127.0.0.1:\(cluster.daemons[1].port)]: running"))
+        let api = try String(contentsOfFile: repo + "/api", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try #require(Int(api.split(separator: "/")[3]))
+        cluster.advance(2)
+        let head = try await LotusHTTPClient.call(host: "127.0.0.1", port: port, method: "Filecoin.ChainHead")
+        #expect(head.json?["result"]?["Height"]?.int == 2)
+        let nodes = try await ProcessRunner.run(self.fpool, ["node", "list"], environment: environment)
+        #expect(nodes.stdout.contains("host sim-daemon-0[127.0.0.1:\(cluster.daemons[0].port)]"))
+        process.interrupt()
+        #expect(await process.exitStatus() == 0)
+        #expect(await process.output(containing: "shutting down").contains("shutting down"))
+        await cluster.stop()
+    }
+
+    @Test func runRefusesABadEnvironmentNamingTheEntry() async throws {
+        var environment = self.environment(repo: self.temporaryRepo())
+        environment["FULLNODE_API_POOL_INFO"] = "eyJhbGciOiJIUzI1NiJ9.e30.c2VjcmV0LXNpZw:/ip4/127.0.0.1/tcp/99999/http:bad"
+        let outcome = try await ProcessRunner.run(self.fpool, ["run"], environment: environment)
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains("FULLNODE_API_POOL_INFO entry 1"))
+        #expect(outcome.stderr.contains("bad port '99999'"))
+        #expect(!outcome.stderr.contains("c2VjcmV0LXNpZw"))
+    }
+
+    @Test func demoServesThreeDaemonsTellsWhatToTryAndStopsOnInterrupt() async throws {
+        let repo = self.temporaryRepo()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let environment = self.environment(repo: repo)
+        let process = try RunningProcess(
+            self.fpool, ["demo", "--listen=/ip4/127.0.0.1/tcp/0/http", "--block-time=200ms"], environment: environment)
+        defer { process.terminate() }
+        let banner = await process.output(containing: "Ctrl-C stops")
+        #expect(banner.contains("fpool demo: 3 simulated Lotus daemons"))
+        #expect(banner.contains("fpool node list"))
+        #expect(banner.contains("export FULLNODE_API_INFO="))
+        let nodes = try await ProcessRunner.run(self.fpool, ["node", "list", "--json"], environment: environment)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(nodes.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 3)
+        #expect(list.allSatisfy { $0["State"] as? String == "running" })
+        process.interrupt()
+        #expect(await process.exitStatus() == 0)
+        #expect(await process.output(containing: "stopped").hasSuffix("stopped\n"))
+    }
+}
