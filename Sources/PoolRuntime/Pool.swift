@@ -34,6 +34,10 @@ public final class Pool: Sendable {
         /// Bumped on every node change, so a waiter that looked before a change does not miss it.
         var generation: UInt64 = 0
         var nextWaiterID = 0
+        /// The heartbeat loop's sleep, woken early by a HeartbeatInterval change; the
+        /// generation lets a loop that read the interval just before a change see it.
+        var intervalWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var intervalGeneration: UInt64 = 0
         /// Available candidates in index order, rebuilt on every change (routing reads them
         /// without allocating).
         var available = CandidateSet([])
@@ -180,7 +184,16 @@ public final class Pool: Sendable {
 
     /// `config set`: takes effect for the next call and the next heartbeat.
     public func setSetting(_ key: String, to value: String) throws(SettingsError) {
-        try self.state.withLock { state throws(SettingsError) in try state.settings.set(key, to: value) }
+        let waiters = try self.state.withLock { state throws(SettingsError) -> [CheckedContinuation<Void, Never>] in
+            let before = state.settings.heartbeatInterval
+            try state.settings.set(key, to: value)
+            guard state.settings.heartbeatInterval != before else { return [] }
+            state.intervalGeneration &+= 1
+            defer { state.intervalWaiters = [:] }
+            return Array(state.intervalWaiters.values)
+        }
+        // A new interval applies now, not after the sleep the old one started.
+        waiters.forEach { $0.resume() }
     }
 
     /// The settings of one API (its route's, or the operator's override).

@@ -62,16 +62,36 @@ extension Pool {
         for connection in dropped { await connection.reset() }
     }
 
-    /// Heartbeats on the hot-settable interval until the task is cancelled.
+    /// Heartbeats on the hot-settable interval until the task is cancelled. A changed
+    /// HeartbeatInterval ends the current wait at once.
     public func runHeartbeats() async {
         while !Task.isCancelled {
             await self.heartbeat()
-            let interval = self.state.withLock { $0.settings.heartbeatInterval }
-            do {
-                try await self.clock.sleep(for: .milliseconds(Int(interval.milliseconds)))
-            } catch {
-                return
+            let (interval, generation) = self.state.withLock { ($0.settings.heartbeatInterval, $0.intervalGeneration) }
+            await self.bounded(.milliseconds(Int(interval.milliseconds)), timedOut: ()) {
+                await self.nextIntervalChange(after: generation)
             }
+        }
+    }
+
+    /// Returns when HeartbeatInterval changes, or when the waiting task is cancelled (so a
+    /// wait that `bounded` gave up on does not stay registered).
+    func nextIntervalChange(after generation: UInt64) async {
+        let id = self.state.withLock { state in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let cancelled = self.state.withLock { state -> Bool in
+                    if Task.isCancelled || state.intervalGeneration != generation { return true }
+                    state.intervalWaiters[id] = continuation
+                    return false
+                }
+                if cancelled { continuation.resume() }
+            }
+        } onCancel: {
+            self.state.withLock { $0.intervalWaiters.removeValue(forKey: id) }?.resume()
         }
     }
 

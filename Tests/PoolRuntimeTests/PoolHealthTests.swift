@@ -1,6 +1,7 @@
 // The heartbeat: disable and re-enable with reasons logged once, restarts, operator changes.
 
 import GeneratedRoutes
+import RouteModel
 import PoolRuntime
 import Testing
 
@@ -24,6 +25,27 @@ import Testing
                 "n1: running -> disabled (sync behind 5 > MaxSyncBehind 2)",
                 "n1: disabled (sync behind 5 > MaxSyncBehind 2) -> running",
             ])
+    }
+
+    /// An operator shortening a long interval does not wait out the sleep the old one started.
+    /// On the system clock an hour never passes within the test, so the third probe can only
+    /// come from the new interval.
+    @Test func aNewHeartbeatIntervalAppliesAtOnce() async throws {
+        let node = FakeNode(name: "n0")
+        var environment = PoolEnvironment()
+        try environment.settings.set("HeartbeatInterval", to: "1h")
+        environment.nodes = [
+            NodeEndpoint(
+                token: "eyJhbGciOiJIUzI1NiJ9.eyJBbGxvdyI6WyJyZWFkIl19.c2ln", address: try Multiaddr(parsing: "/ip4/10.0.0.1/tcp/1234/http"),
+                name: "n0")
+        ]
+        let pool = Pool(environment: environment, connect: { _ in node })
+        let heartbeats = Task { await pool.runHeartbeats() }
+        defer { heartbeats.cancel() }
+        await node.waitForProbes(1)
+        try pool.setSetting("HeartbeatInterval", to: "100ms")
+        await node.waitForProbes(3)
+        #expect(pool.nodes.first?.state == .running)
     }
 
     @Test func crossNodeCheckDisablesTheLaggard() async {

@@ -21,6 +21,7 @@ final class FakeNode: NodeConnection {
         /// Message CIDs this daemon has seen.
         var known: Set<String> = []
         var probes = 0
+        var probeWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var resets = 0
         var stuck: [CheckedContinuation<Void, Never>] = []
         var stuckWatchers: [CheckedContinuation<Void, Never>] = []
@@ -53,12 +54,29 @@ final class FakeNode: NodeConnection {
     }
 
     func probe() async -> Result<NodeProbe, NodeCallFailure> {
-        self.state.withLock { state in
+        let (result, ready) = self.state.withLock { state in
             state.probes += 1
-            return state.probe
+            let count = state.probes
+            let ready = state.probeWaiters.filter { $0.count <= count }.map(\.continuation)
+            state.probeWaiters.removeAll { $0.count <= count }
+            return (state.probe, ready)
         }
+        ready.forEach { $0.resume() }
+        return result
     }
     var probes: Int { self.state.withLock { $0.probes } }
+
+    /// Returns once this node has been probed `count` times in all.
+    func waitForProbes(_ count: Int) async {
+        await withCheckedContinuation { continuation in
+            let reached = self.state.withLock { state -> Bool in
+                if state.probes >= count { return true }
+                state.probeWaiters.append((count, continuation))
+                return false
+            }
+            if reached { continuation.resume() }
+        }
+    }
 
     func mpoolNonce(_ address: String) async -> Result<UInt64, NodeCallFailure> {
         .success(self.state.withLock { $0.nonces[address] ?? 0 })

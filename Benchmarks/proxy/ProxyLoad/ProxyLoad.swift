@@ -1,0 +1,183 @@
+// ProxyLoad: the load generator and scenario driver behind Benchmarks/proxy/run.sh. run.sh starts
+// the simulated daemons, fpool and nginx and passes their ports, tokens and process ids here.
+
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOPosix
+
+@main
+struct ProxyLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Direct vs fpool vs nginx: calls/s, latency, memory, failover and channel gap (driven by proxy/run.sh).",
+        subcommands: [Run.self, FreePort.self], defaultSubcommand: Run.self)
+}
+
+/// Prints a free TCP port on 127.0.0.1 (for nginx's listen directive).
+struct FreePort: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "free-port")
+
+    func run() async throws {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        print(channel.localAddress?.port ?? 0)
+        try await channel.close()
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run")
+
+    @Option(help: "Port of the simulated daemon called directly (node 0).") var directPort: Int
+    @Option(help: "That daemon's admin token.") var directToken: String?
+    @Option(help: "fpool's port.") var fpoolPort: Int
+    @Option(help: "A token fpool signed (FPOOL_PATH/token).") var fpoolToken: String
+    @Option(help: "fpool's process id.") var fpoolPid: Int32
+    @Option(help: "nginx's port.") var nginxPort: Int
+    @Option(help: "nginx's master process id.") var nginxPid: Int32
+    @Option(help: "A token for calls through nginx (node 0's: nginx sends everything to node 0).") var nginxToken: String?
+    @Option(help: "The simulator's process id.") var simPid: Int32
+    @Option(help: "The simulator's control endpoint port.") var controlPort: Int
+    @Option(help: "How many simulated daemons.") var nodes = 3
+
+    @Option(help: "Connections in the loaded runs.") var connections = 32
+    @Option(help: "Event-loop threads of this load generator.") var threads = 1
+    @Option(help: "Warm-up seconds before each measured window.") var warmup = 1.0
+    @Option(help: "Seconds measured per loaded run.") var duration = 4.0
+    @Option(help: "Seconds measured per one-connection run.") var latencyDuration = 2.0
+    @Option(help: "Websockets in the memory test.") var memorySockets = 1000
+    @Option(help: "fpool's RSS goal with those websockets, MiB.") var memoryGoal = 64.0
+    @Option(help: "Comma-separated parts to skip: memory, matrix, gap, failover, nginx-memory.") var skip = ""
+    @Option(help: "Only these methods (ChainHead, StateGetActor), comma-separated.") var methods = "ChainHead,StateGetActor"
+    @Option(help: "Only these transports (ws, http), comma-separated.") var transports = "ws,http"
+    @Option(help: "A line for the report's header (repeatable).") var note: [String] = []
+    @Option(help: "Write the markdown report here too.") var out: String?
+
+    func run() async throws {
+        let skipped = Set(self.skip.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let setup = Setup(
+            direct: Endpoint(name: "direct", host: "127.0.0.1", port: self.directPort, path: "/rpc/v1", token: self.directToken),
+            fpool: Endpoint(name: "fpool", host: "127.0.0.1", port: self.fpoolPort, path: "/rpc/v1", token: self.fpoolToken),
+            nginx: Endpoint(name: "nginx", host: "127.0.0.1", port: self.nginxPort, path: "/rpc/v1", token: self.nginxToken),
+            controlPort: self.controlPort, nodes: self.nodes, fpoolPID: self.fpoolPid, nginxPID: self.nginxPid, simPID: self.simPid)
+        var report = Report()
+        report.memoryGoalMiB = self.memoryGoal
+        report.notes = self.note
+        report.settings.append(
+            "Load: \(self.connections) connections (loaded) and 1 connection, \(self.threads) load-generator thread(s); \(String(format: "%g", self.warmup)) s warm-up, then \(String(format: "%g", self.duration)) s (loaded) / \(String(format: "%g", self.latencyDuration)) s (1 connection) measured per case."
+        )
+
+        guard await Control.waitAvailable(setup, timeout: .seconds(30), { $0 == setup.nodes }) != nil else {
+            throw BenchError("fpool on port \(self.fpoolPort) does not report \(self.nodes) available nodes within 30 s")
+        }
+        let methods = [RPCMethod.chainHead, RPCMethod.stateGetActor].filter { self.methods.contains($0.label) }
+        let transports = Transport.allCases.filter { self.transports.contains($0.rawValue) }
+        let targets = [setup.direct, setup.fpool, setup.nginx]
+        try await Self.sanity(targets: targets, methods: methods)
+        // The load generator's own event loops (the scenarios' clients use NIO's shared group).
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
+
+        if !skipped.contains("memory") {
+            log("memory: \(self.memorySockets) ChainNotify websockets through fpool")
+            let pid = setup.fpoolPID
+            report.memory.append(try await MemoryTest.run(endpoint: setup.fpool, sockets: self.memorySockets, pids: { [pid] }, group: group))
+            if !skipped.contains("nginx-memory") {
+                log("memory: \(self.memorySockets) ChainNotify websockets through nginx")
+                let nginx = setup.nginxPID
+                report.memory.append(
+                    try await MemoryTest.run(
+                        endpoint: setup.nginx, sockets: self.memorySockets, pids: { ProcFS.withChildren(nginx) }, group: group))
+            }
+        }
+
+        if !skipped.contains("matrix") {
+            for method in methods {
+                for transport in transports {
+                    for target in targets {
+                        let sample = Self.sampler(target: target.name, setup: setup)
+                        let loaded = try await ClosedLoop.run(
+                            endpoint: target, transport: transport, call: method, connections: self.connections,
+                            warmup: .seconds(self.warmup), duration: .seconds(self.duration), group: group, sample: sample)
+                        let unloaded = try await ClosedLoop.run(
+                            endpoint: target, transport: transport, call: method, connections: 1, warmup: .seconds(self.warmup / 2),
+                            duration: .seconds(self.latencyDuration), group: group, sample: sample)
+                        let row = MatrixRow(
+                            method: method.label, transport: transport, target: target.name, loaded: loaded, unloaded: unloaded)
+                        log(
+                            "\(method.label) \(transport.rawValue) \(target.name): \(formatRate(loaded.rate))/s p50 \(formatMicros(loaded.percentile(50))) p99 \(formatMicros(loaded.percentile(99))) | 1 conn p50 \(formatMicros(unloaded.percentile(50))) p99 \(formatMicros(unloaded.percentile(99))) | errors \(row.errors)"
+                        )
+                        if let error = loaded.totals.firstError ?? unloaded.totals.firstError { log("  first error: \(error)") }
+                        report.rows.append(row)
+                    }
+                }
+            }
+        }
+
+        if !skipped.contains("gap") {
+            log("channel gap: ChainNotify through fpool, serving daemon killed")
+            do {
+                report.gap = try await ChannelGapTest.run(setup: setup)
+            } catch {
+                report.problems.append("channel gap: \(error)")
+                log("channel gap failed: \(error)")
+            }
+        }
+
+        if !skipped.contains("failover") {
+            log("failover: closed-loop calls through fpool, serving daemon killed")
+            do {
+                report.failover = try await FailoverTest.run(setup: setup, connectionsPerMethod: 2)
+            } catch {
+                report.problems.append("failover: \(error)")
+                log("failover failed: \(error)")
+            }
+        }
+
+        try? await group.shutdownGracefully()
+        let markdown = report.markdown()
+        print(markdown)
+        if let out = self.out {
+            try (markdown + "\n").write(toFile: out, atomically: true, encoding: .utf8)
+            log("report written to \(out)")
+        }
+    }
+
+    /// CPU readings for one target's runs.
+    static func sampler(target: String, setup: Setup) -> @Sendable () -> CPUSample {
+        let me = getpid()
+        return {
+            let proxy: Double =
+                switch target {
+                case "fpool": ProcFS.cpuSeconds(setup.fpoolPID) ?? 0
+                case "nginx": ProcFS.totalCPU(setup.nginxPIDs)
+                default: 0
+                }
+            return CPUSample(proxy: proxy, sim: ProcFS.cpuSeconds(setup.simPID) ?? 0, loadgen: ProcFS.cpuSeconds(me) ?? 0)
+        }
+    }
+
+    /// One call of each kind on each target, checked: a tipset with a height, an actor with a code.
+    static func sanity(targets: [Endpoint], methods: [RPCMethod]) async throws {
+        for target in targets {
+            let ws = try await RPCWebSocket.connect(target)
+            defer { Task { await ws.close() } }
+            for method in methods {
+                let wsFrame = try await ws.call(method)
+                let http = try await Connect.request(
+                    port: target.port, method: .POST, path: target.path, body: String(decoding: method.request(id: 7), as: UTF8.self),
+                    token: target.token)
+                let httpObject = http.json() as? [String: Any]
+                for (transport, result, error) in [
+                    ("ws", wsFrame.result, wsFrame.error),
+                    ("http", httpObject?["result"], (httpObject?["error"]).map { "\($0)" } ?? (http.status == 200 ? nil : "HTTP \(http.status) \(http.text.prefix(200))")),
+                ] {
+                    let object = result as? [String: Any]
+                    let valid = method.label == "ChainHead" ? object?["Height"] is NSNumber : object?["Code"] != nil
+                    guard error == nil, valid else {
+                        throw BenchError("\(target.name) \(transport) \(method.label): unexpected answer (\(error ?? "no valid result"))")
+                    }
+                }
+                log("sanity: \(target.name) \(method.label) ok over ws and http (\(http.body.count) bytes)")
+            }
+        }
+    }
+}

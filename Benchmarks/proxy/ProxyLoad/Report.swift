@@ -1,0 +1,190 @@
+// The markdown report: goals first, then the load matrix, memory, failover and channel gap.
+
+import Foundation
+
+struct MatrixRow: Sendable {
+    let method: String
+    let transport: Transport
+    let target: String
+    let loaded: LoadResult
+    let unloaded: LoadResult
+
+    /// CPU microseconds per call in the loaded window: (proxy, daemons, load generator).
+    var cpuPerCall: (proxy: Double, sim: Double, loadgen: Double) {
+        let used = self.loaded.cpuEnd - self.loaded.cpuStart
+        let calls = Double(max(1, self.loaded.totals.ok))
+        return (used.proxy / calls * 1e6, used.sim / calls * 1e6, used.loadgen / calls * 1e6)
+    }
+
+    var errors: Int { self.loaded.totals.errors + self.unloaded.totals.errors + self.loaded.stuck + self.unloaded.stuck }
+}
+
+struct Report {
+    var notes: [String] = []
+    var settings: [String] = []
+    var rows: [MatrixRow] = []
+    var memory: [MemoryResult] = []
+    var memoryGoalMiB = 64.0
+    var failover: FailoverResult?
+    var gap: GapResult?
+    var problems: [String] = []
+
+    func row(_ method: String, _ transport: Transport, _ target: String) -> MatrixRow? {
+        self.rows.first { $0.method == method && $0.transport == transport && $0.target == target }
+    }
+
+    func markdown() -> String {
+        var out: [String] = []
+        let date = ISO8601DateFormatter().string(from: Date())
+        out.append("# fpool proxy benchmark — \(date)")
+        out.append("")
+        for note in self.notes { out.append("- \(note)") }
+        for setting in self.settings { out.append("- \(setting)") }
+        out.append("")
+        out += self.goals()
+        if !self.rows.isEmpty { out += self.matrix() }
+        if !self.memory.isEmpty { out += self.memoryTable() }
+        if let failover = self.failover { out += Self.failoverTable(failover) }
+        if let gap = self.gap { out += Self.gapTable(gap) }
+        if !self.problems.isEmpty {
+            out.append("## Problems during the run")
+            out.append("")
+            for problem in self.problems { out.append("- \(problem)") }
+            out.append("")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    private func goals() -> [String] {
+        var out = ["## Goals", "", "| goal | case | fpool | reference | met |", "| --- | --- | --- | --- | --- |"]
+        for method in ["ChainHead", "StateGetActor"] {
+            for transport in Transport.allCases {
+                guard let fpool = self.row(method, transport, "fpool") else { continue }
+                if let nginx = self.row(method, transport, "nginx") {
+                    let ratio = fpool.loaded.rate / max(1, nginx.loaded.rate)
+                    out.append(
+                        "| throughput ≥ nginx | \(method) \(transport.rawValue) | \(formatRate(fpool.loaded.rate))/s | nginx \(formatRate(nginx.loaded.rate))/s (fpool ×\(String(format: "%.2f", ratio))) | \(ratio >= 1 ? "yes" : "**no**") |"
+                    )
+                }
+            }
+        }
+        for method in ["ChainHead", "StateGetActor"] {
+            for transport in Transport.allCases {
+                guard let fpool = self.row(method, transport, "fpool"), let direct = self.row(method, transport, "direct") else { continue }
+                let added = Double(fpool.unloaded.percentile(50)) - Double(direct.unloaded.percentile(50))
+                var reference = "direct \(formatMicros(direct.unloaded.percentile(50)))"
+                if let nginx = self.row(method, transport, "nginx") {
+                    let nginxAdded = Double(nginx.unloaded.percentile(50)) - Double(direct.unloaded.percentile(50))
+                    reference += "; nginx adds \(formatSigned(nginxAdded))"
+                }
+                out.append(
+                    "| added p50 ≤ 100 µs (1 connection) | \(method) \(transport.rawValue) | \(formatMicros(fpool.unloaded.percentile(50))) (adds \(formatSigned(added))) | \(reference) | \(added <= 100_000 ? "yes" : "**no**") |"
+                )
+            }
+        }
+        if let fpool = self.memory.first(where: { $0.target == "fpool" }) {
+            let mib = Double(fpool.rssOpenKiB) / 1024
+            var reference = "before: \(formatMiB(fpool.rssBeforeKiB))"
+            if let nginx = self.memory.first(where: { $0.target == "nginx" }) {
+                reference += "; nginx \(formatMiB(nginx.rssOpenKiB)) (\(nginx.processes) processes)"
+            }
+            out.append(
+                "| RSS ≤ \(Int(self.memoryGoalMiB)) MiB with \(fpool.sockets) ChainNotify websockets | \(fpool.subscribed) subscribed | \(formatMiB(fpool.rssOpenKiB)) | \(reference) | \(mib <= self.memoryGoalMiB && fpool.subscribed == fpool.sockets ? "yes" : "**no**") |"
+            )
+        }
+        if let failover = self.failover {
+            for method in failover.methods {
+                out.append(
+                    "| failed client calls on failover = 0 | \(method.method) ws | \(method.failed) of \(method.calls) | failover \(method.failoverNanos.map(formatMicros) ?? "none") | \(method.failed == 0 ? "yes" : "**no**") |"
+                )
+            }
+        }
+        out.append("")
+        return out
+    }
+
+    private func matrix() -> [String] {
+        let loadedConnections = self.rows.first?.loaded.connections ?? 0
+        var out = [
+            "## Calls per second and latency", "",
+            "Closed loop: every connection keeps one call in flight. *Loaded*: \(loadedConnections) connections; *1 conn*: one connection, one call at a time (the latency a single caller sees). CPU µs per call in the loaded window, from /proc (10 ms ticks): the proxy (fpool, or nginx's master and workers), the simulated daemons (all three, one process), and this load generator.",
+            "",
+            "| method | transport | target | loaded calls/s | p50 | p99 | 1 conn calls/s | p50 | p99 | CPU µs/call proxy | daemons | load gen | errors |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for row in self.rows {
+            let cpu = row.cpuPerCall
+            out.append(
+                "| \(row.method) | \(row.transport.rawValue) | \(row.target) | \(formatRate(row.loaded.rate)) | \(formatMicros(row.loaded.percentile(50))) | \(formatMicros(row.loaded.percentile(99))) | \(formatRate(row.unloaded.rate)) | \(formatMicros(row.unloaded.percentile(50))) | \(formatMicros(row.unloaded.percentile(99))) | \(row.target == "direct" ? "–" : String(format: "%.1f", cpu.proxy)) | \(String(format: "%.1f", cpu.sim)) | \(String(format: "%.1f", cpu.loadgen)) | \(row.errors) |"
+            )
+        }
+        let firstErrors = self.rows.compactMap { row in
+            (row.loaded.totals.firstError ?? row.unloaded.totals.firstError).map { "\(row.method) \(row.transport.rawValue) \(row.target): \($0)" }
+        }
+        if !firstErrors.isEmpty {
+            out.append("")
+            out.append("First error per case:")
+            for error in firstErrors { out.append("- \(error)") }
+        }
+        out.append("")
+        return out
+    }
+
+    private func memoryTable() -> [String] {
+        var out = [
+            "## Memory with open ChainNotify websockets", "",
+            "Each websocket calls Filecoin.ChainNotify and receives its first value (`current`); resident memory (VmRSS) of the proxy's processes, 1 s after the last one subscribed.",
+            "",
+            "| target | websockets subscribed | RSS before | RSS with all open | per websocket | RSS after closing | open + subscribe time |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for result in self.memory {
+            out.append(
+                "| \(result.target) | \(result.subscribed) / \(result.sockets) | \(formatMiB(result.rssBeforeKiB)) | \(formatMiB(result.rssOpenKiB)) | \(String(format: "%.1f KiB", result.perSocketKiB)) | \(formatMiB(result.rssAfterCloseKiB)) | \(String(format: "%.2f s", result.openSeconds)) |"
+            )
+        }
+        out.append("")
+        return out
+    }
+
+    private static func failoverTable(_ result: FailoverResult) -> [String] {
+        var out = [
+            "## Failover", "",
+            "Closed-loop websocket clients through fpool (StateGetActor and ChainHead, each on its own connections); node \(result.killed), which served StateGetActor, is killed through the simulator's control endpoint (its listener and every connection closed). The kill request took \(formatMicros(result.killTookNanos)); fpool's /healthz showed one node fewer \(result.noticedNanos.map { formatMicros($0) + " after the kill" } ?? "never (15 s)") (heartbeat every 3 s). *Failover*: kill sent → first successful answer completed after the daemon was down. *Worst call*: the slowest call in flight at the kill or started before the pool noticed (+1 s). *p50 until noticed*: calls started after the kill and answered before /healthz changed (the pool may still try the dead node first).",
+            "",
+            "| method | served by | calls | failed | failover | worst call | p50 before kill | p50 until noticed (calls) |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for method in result.methods {
+            out.append(
+                "| \(method.method) | node \(method.servedBy) | \(method.calls) | \(method.failed) | \(method.failoverNanos.map(formatMicros) ?? "none") | \(formatMicros(method.worstNanos)) | \(formatMicros(method.p50Before)) | \(method.p50Between.map(formatMicros) ?? "–") (\(method.callsBetween)) |"
+            )
+        }
+        for method in result.methods where method.firstError != nil {
+            out.append("")
+            out.append("First failed \(method.method) call: `\(method.firstError!.prefix(300))`")
+        }
+        out.append("")
+        return out
+    }
+
+    private static func gapTable(_ result: GapResult) -> [String] {
+        var out = [
+            "## ChainNotify channel gap", "",
+            "One websocket client through fpool subscribes to ChainNotify; the simulator's chain advances one tipset every \(result.intervalMs) ms (POST /advance, \(result.advances) times); after 10 advances the daemon holding the channel (node \(result.servingNode)) is killed. The client subscribes again as soon as its channel closes. Heights are compared with the chain from the first `current` to the network's final height. With Lotus's 30 s block time, a gap needs a re-subscribe slower than a block.",
+            "",
+            "| heights | missed | seen twice | re-subscribes | kill → channel closed | closed → new channel's first value | errors |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+        ]
+        let missed = result.missed.isEmpty ? "0" : "\(result.missed.count) (\(result.missed.map(String.init).joined(separator: ", ")))"
+        let duplicates = result.duplicates.isEmpty ? "0" : "\(result.duplicates.count) (\(result.duplicates.map(String.init).joined(separator: ", ")))"
+        out.append(
+            "| \(result.firstHeight)…\(result.lastHeight) | \(missed) | \(duplicates) | \(result.resubscribes) | \(result.closeAfterKillNanos.map(formatMicros) ?? "never") | \(result.resubscribeNanos.map(formatMicros) ?? "–") | \(result.errors.count) |"
+        )
+        for error in result.errors.prefix(5) { out.append("- error: \(error)") }
+        out.append("")
+        return out
+    }
+}
+
+func formatSigned(_ nanos: Double) -> String { (nanos < 0 ? "−" : "+") + formatMicros(abs(nanos)) }

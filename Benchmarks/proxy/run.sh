@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# End-to-end proxy benchmark: calls/s and p50/p99 latency of Filecoin.ChainHead and
+# Filecoin.StateGetActor over WebSocket and HTTP, direct to a simulated daemon vs through fpool vs
+# through nginx; fpool's memory with 1,000 ChainNotify websockets; failover time and the
+# ChainNotify gap when the serving daemon dies. Everything on 127.0.0.1; every child process is
+# stopped on exit. See Benchmarks/README.md ("Proxy benchmark").
+#
+#   bash Benchmarks/proxy/run.sh                 # build (release), run, write Benchmarks/proxy/latest.md
+#   bash Benchmarks/proxy/run.sh --quick         # shorter windows, 200 websockets (a trial, not for figures)
+#   bash Benchmarks/proxy/run.sh --no-build -- --skip memory,gap   # options after -- go to ProxyLoad
+#
+# Environment: OUT (report path, default Benchmarks/proxy/latest.md; --quick writes none unless
+# OUT is set), SCRATCH (SwiftPM scratch path, default .build-bench in the repository root),
+# NGINX_WORKERS (default: the number of cores, as fpool's event loops).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+bench=$(dirname "$here")
+root=$(dirname "$bench")
+scratch=${SCRATCH:-$root/.build-bench}
+quick=0
+build=1
+extra=()
+while (($#)); do
+    case "$1" in
+        --quick) quick=1 ;;
+        --no-build) build=0 ;;
+        --) shift; extra=("$@"); break ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+if ((quick)); then out=${OUT:-}; else out=${OUT:-$here/latest.md}; fi
+
+say() { printf '[run.sh] %s\n' "$*" >&2; }
+
+# --- nginx from Debian's packages (no service is started: policy-rc.d refuses it) ----------------
+if ! command -v nginx >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    say "installing nginx-light (apt-get)"
+    made_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+        $sudo chmod 755 /usr/sbin/policy-rc.d
+        made_policy=1
+    fi
+    if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null; then
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null
+    fi
+    ((made_policy)) && $sudo rm -f /usr/sbin/policy-rc.d
+fi
+nginx_bin=$(command -v nginx)
+
+# --- build ----------------------------------------------------------------------------------------
+if ((build)); then
+    say "building fpool and ProxyLoad (release, scratch $scratch)"
+    (cd "$bench" && swift build -c release --scratch-path "$scratch" --product fpool >&2 \
+        && swift build -c release --scratch-path "$scratch" --product ProxyLoad >&2)
+fi
+bin=$(cd "$bench" && swift build -c release --scratch-path "$scratch" --show-bin-path)
+for tool in fpool ProxyLoad; do
+    [ -x "$bin/$tool" ] || { say "missing $bin/$tool (run without --no-build)"; exit 1; }
+done
+
+# --- children and cleanup -------------------------------------------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/fpool-proxy-bench.XXXXXX")
+sim_pid="" fpool_pid="" nginx_pid=""
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    local pids=()
+    for pid in "$fpool_pid" "$nginx_pid" "$sim_pid"; do
+        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && { kill -TERM "$pid" 2>/dev/null || true; pids+=("$pid"); }
+    done
+    for _ in $(seq 50); do # up to 5 s for a graceful stop
+        local alive=0
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        ((alive)) || break
+        sleep 0.1
+    done
+    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    if ((status != 0)); then
+        for file in sim.err fpool.err nginx/error.log; do
+            [ -s "$work/$file" ] && { say "last lines of $file:"; tail -n 15 "$work/$file" >&2; }
+        done
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# Waits (bounded) until a command succeeds.
+wait_for() {
+    local what=$1 tries=$2
+    shift 2
+    for _ in $(seq "$tries"); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    say "timed out waiting for $what"
+    return 1
+}
+
+# --- simulated daemons ----------------------------------------------------------------------------
+"$bin/fpool" sim --nodes 3 --block-time 30s --base-port 0 --control-port 0 >"$work/sim.out" 2>"$work/sim.err" &
+sim_pid=$!
+wait_for "fpool sim" 300 grep -q '^control endpoint:' "$work/sim.out"
+pool_info=$(sed -n 's/^FULLNODE_API_POOL_INFO=//p' "$work/sim.out")
+control_port=$(sed -n 's|^control endpoint: http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/sim.out")
+IFS=, read -r -a entries <<<"$pool_info"
+ports=() tokens=()
+for entry in "${entries[@]}"; do # token:/ip4/127.0.0.1/tcp/PORT/http:name
+    tokens+=("${entry%%:*}")
+    ports+=("$(sed -n 's|.*/tcp/\([0-9]*\)/http.*|\1|p' <<<"$entry")")
+done
+((${#ports[@]} == 3)) || { say "could not read 3 daemons from: $pool_info"; exit 1; }
+say "daemons on ports ${ports[*]}, control endpoint on $control_port"
+
+# --- nginx ----------------------------------------------------------------------------------------
+mkdir -p "$work/nginx"
+nginx_port=$("$bin/ProxyLoad" free-port)
+sed -e "s|@PREFIX@|$work/nginx|g" -e "s|@LISTEN@|$nginx_port|g" -e "s|@WORKERS@|${NGINX_WORKERS:-$(nproc)}|g" \
+    -e "s|@PORT0@|${ports[0]}|g" -e "s|@PORT1@|${ports[1]}|g" -e "s|@PORT2@|${ports[2]}|g" \
+    "$here/nginx.conf.template" >"$work/nginx/nginx.conf"
+"$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>>"$work/nginx/error.log" &
+nginx_pid=$!
+wait_for "nginx" 100 bash -c "exec 3<>/dev/tcp/127.0.0.1/$nginx_port" 2>/dev/null
+say "nginx $("$nginx_bin" -v 2>&1 | sed 's/.*: //') on port $nginx_port (pid $nginx_pid)"
+
+# --- fpool ----------------------------------------------------------------------------------------
+mkdir -p "$work/fpool-repo"
+FULLNODE_API_POOL_INFO=$pool_info FPOOL_PATH=$work/fpool-repo \
+    "$bin/fpool" run --listen /ip4/127.0.0.1/tcp/0/http >"$work/fpool.out" 2>"$work/fpool.err" &
+fpool_pid=$!
+wait_for "fpool run" 300 test -s "$work/fpool-repo/token"
+fpool_port=$(sed -n 's|.*/tcp/\([0-9]*\)/http.*|\1|p' "$work/fpool-repo/api")
+fpool_token=$(tr -d '\n' <"$work/fpool-repo/token")
+say "fpool on port $fpool_port (pid $fpool_pid)"
+
+# --- the benchmark --------------------------------------------------------------------------------
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$root" diff --quiet HEAD -- Sources Package.swift 2>/dev/null || commit="$commit + uncommitted changes in Sources/"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
+args=(
+    --direct-port "${ports[0]}" --direct-token "${tokens[0]}" --nginx-port "$nginx_port" --nginx-pid "$nginx_pid"
+    --nginx-token "${tokens[0]}" --fpool-port "$fpool_port" --fpool-token "$fpool_token" --fpool-pid "$fpool_pid"
+    --sim-pid "$sim_pid" --control-port "$control_port" --nodes 3
+    --note "Machine: $(nproc) cores ($cpu), $mem, $(uname -sr); $(swift --version 2>/dev/null | head -n 1 | sed 's/ (.*//'), release build; fpool $commit; nginx $("$nginx_bin" -v 2>&1 | sed 's/.*: //') with ${NGINX_WORKERS:-$(nproc)} workers."
+    --note "The load generator, the proxy and the three simulated daemons (one process, NIO's default event loops: one per core) share the $(nproc) cores, so absolute figures are lower than on separate machines; compare the rows with each other."
+    --note "direct: node 0 itself; fpool: \`fpool run\` over the three daemons (one WebSocket per daemon upstream); nginx: upstream keep-alive to node 0 (nodes 1, 2 as backup), WebSocket tunnelled one upstream connection per client. Tokens: node 0's for direct and nginx, fpool's admin token for fpool."
+)
+if ((quick)); then
+    args+=(--warmup 0.5 --duration 1.5 --latency-duration 1 --memory-sockets 200)
+fi
+[ -n "$out" ] && args+=(--out "$out")
+"$bin/ProxyLoad" run "${args[@]}" "${extra[@]}"
