@@ -3,6 +3,7 @@
 import GeneratedRoutes
 import RouteModel
 import PoolRuntime
+import Synchronization
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct PoolHealthTests {
@@ -28,8 +29,8 @@ import Testing
     }
 
     /// An operator shortening a long interval does not wait out the sleep the old one started.
-    /// On the system clock an hour never passes within the test, so the third probe can only
-    /// come from the new interval.
+    /// Real time (an hour never passes within the test); the change comes once the loop is
+    /// waiting its hour, so the next probe can only come from the wait being cut short.
     @Test func aNewHeartbeatIntervalAppliesAtOnce() async throws {
         let node = FakeNode(name: "n0")
         var environment = PoolEnvironment()
@@ -39,12 +40,15 @@ import Testing
                 token: "eyJhbGciOiJIUzI1NiJ9.eyJBbGxvdyI6WyJyZWFkIl19.c2ln", address: try Multiaddr(parsing: "/ip4/10.0.0.1/tcp/1234/http"),
                 name: "n0")
         ]
-        let pool = Pool(environment: environment, connect: { _ in node })
+        let clock = SleepCountingClock()
+        let pool = Pool(environment: environment, connect: { _ in node }, clock: clock)
         let heartbeats = Task { await pool.runHeartbeats() }
         defer { heartbeats.cancel() }
-        await node.waitForProbes(1)
+        // Hour-long sleeps: the first probe's timeout, then the loop's wait.
+        await clock.waitForSleeps(2, lasting: .seconds(3600))
+        #expect(node.probes == 1)
         try pool.setSetting("HeartbeatInterval", to: "100ms")
-        await node.waitForProbes(3)
+        await node.waitForProbes(2)
         #expect(pool.nodes.first?.state == .running)
     }
 
@@ -141,5 +145,38 @@ import Testing
         await pool.heartbeat()  // disables node 0 and drops its connection
         #expect(await reply == .result(Array("\"ok\"".utf8), node: 1))
         #expect(nodes[0].state.withLock { $0.resets } == 1)
+    }
+}
+
+/// The system clock, counting the sleeps that start so a test can wait for one.
+final class SleepCountingClock: PoolClock {
+    private let system = SystemPoolClock()
+    private let state = Mutex<
+        (started: [Duration], waiters: [(count: Int, length: Duration, continuation: CheckedContinuation<Void, Never>)])
+    >(([], []))
+
+    var now: Duration { self.system.now }
+
+    func sleep(for duration: Duration) async throws {
+        let ready = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.started.append(duration)
+            let started = state.started
+            let ready = state.waiters.filter { waiter in started.filter { $0 == waiter.length }.count >= waiter.count }
+            state.waiters.removeAll { waiter in started.filter { $0 == waiter.length }.count >= waiter.count }
+            return ready.map(\.continuation)
+        }
+        ready.forEach { $0.resume() }
+        try await self.system.sleep(for: duration)
+    }
+
+    func waitForSleeps(_ count: Int, lasting length: Duration) async {
+        await withCheckedContinuation { continuation in
+            let reached = self.state.withLock { state -> Bool in
+                if state.started.filter({ $0 == length }).count >= count { return true }
+                state.waiters.append((count, length, continuation))
+                return false
+            }
+            if reached { continuation.resume() }
+        }
     }
 }
