@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "PoolServerTests",
             dependencies: [
-                "PoolServer", "PoolRuntime", "LotusSim", "LotusWire", "GeneratedRoutes", "FPoolTestSupport",
+                "PoolServer", "PoolRuntime", "LotusSim", "LotusWire", "GeneratedRoutes", "RouteModel", "FPoolTestSupport",
             ]
         ),
         .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim"]),

@@ -11,7 +11,8 @@
 #
 # Environment: OUT (report path, default Benchmarks/proxy/latest.md; --quick writes none unless
 # OUT is set), SCRATCH (SwiftPM scratch path, default .build-bench in the repository root),
-# NGINX_WORKERS (default: the number of cores, as fpool's event loops).
+# NGINX_WORKERS (default: the number of cores, as fpool's event loops), KEEP_WORK=1 (keep the
+# temporary folder with the logs of fpool, the daemons and nginx).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,11 +47,14 @@ if ! command -v nginx >/dev/null 2>&1; then
         $sudo chmod 755 /usr/sbin/policy-rc.d
         made_policy=1
     fi
-    if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null; then
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null
+    install_nginx() { $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+    installed=1
+    if ! install_nginx; then
+        $sudo apt-get update -qq || true
+        install_nginx || installed=0
     fi
-    ((made_policy)) && $sudo rm -f /usr/sbin/policy-rc.d
+    if ((made_policy)); then $sudo rm -f /usr/sbin/policy-rc.d; fi
+    ((installed)) || { say "could not install nginx-light"; exit 1; }
 fi
 nginx_bin=$(command -v nginx)
 
@@ -67,12 +71,12 @@ done
 
 # --- children and cleanup -------------------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/fpool-proxy-bench.XXXXXX")
-sim_pid="" fpool_pid="" nginx_pid=""
+sim_pid="" fpool_pid="" nginx_pid="" load_pid=""
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
     local pids=()
-    for pid in "$fpool_pid" "$nginx_pid" "$sim_pid"; do
+    for pid in "$load_pid" "$fpool_pid" "$nginx_pid" "$sim_pid"; do
         [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && { kill -TERM "$pid" 2>/dev/null || true; pids+=("$pid"); }
     done
     for _ in $(seq 50); do # up to 5 s for a graceful stop
@@ -87,7 +91,7 @@ cleanup() {
             [ -s "$work/$file" ] && { say "last lines of $file:"; tail -n 15 "$work/$file" >&2; }
         done
     fi
-    rm -rf "$work"
+    if [ -n "${KEEP_WORK:-}" ]; then say "kept $work"; else rm -rf "$work"; fi
     exit "$status"
 }
 trap cleanup EXIT
@@ -160,4 +164,7 @@ if ((quick)); then
     args+=(--warmup 0.5 --duration 1.5 --latency-duration 1 --memory-sockets 200)
 fi
 [ -n "$out" ] && args+=(--out "$out")
-"$bin/ProxyLoad" run "${args[@]}" "${extra[@]}"
+# In the background, so that a signal to this script runs its trap at once.
+"$bin/ProxyLoad" run "${args[@]}" "${extra[@]}" &
+load_pid=$!
+wait "$load_pid"

@@ -168,6 +168,14 @@ public final class SimCluster: Sendable {
         await self.world.waitForWaiters(daemon: daemon, count: count)
     }
 
+    /// Channels (ChainNotify, MpoolSub) open on each daemon now.
+    public var subscriptions: [Int] { self.world.state.withLock { $0.daemons.map(\.subscriptions.count) } }
+
+    /// Returns once exactly `total` channels are open across all daemons.
+    public func waitForSubscriptions(total: Int) async {
+        await self.world.waitForSubscriptions(total: total)
+    }
+
     /// Calls answered by `daemon` so far.
     public func calls(daemon: Int) -> UInt64 { self.world.state.withLock { $0.daemons[daemon].calls } }
 

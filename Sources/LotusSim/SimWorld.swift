@@ -15,6 +15,18 @@ final class SimWorld: Sendable {
         var nextSubscriptionID = 0
         /// Tests waiting for StateWaitMsg calls to be registered.
         var waiterWatchers: [(daemon: Int, count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        /// Tests waiting for the number of open channels (all daemons) to reach a value.
+        var subscriptionWatchers: [(total: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+        var subscriptionTotal: Int { self.daemons.reduce(0) { $0 + $1.subscriptions.count } }
+
+        /// The watchers whose count is reached now (resumed by the caller outside the lock).
+        mutating func reachedSubscriptionWatchers() -> [CheckedContinuation<Void, Never>] {
+            let total = self.subscriptionTotal
+            let ready = self.subscriptionWatchers.filter { $0.total == total }.map(\.continuation)
+            self.subscriptionWatchers.removeAll { $0.total == total }
+            return ready
+        }
     }
 
     let state: Mutex<State>
@@ -155,6 +167,8 @@ final class SimWorld: Sendable {
     /// A dead or restarted process has no channels and no waiting calls.
     static func dropSubscribers(_ state: inout State, daemon index: Int) {
         state.daemons[index].subscriptions = [:]
+        // Resuming only schedules the watcher, so doing it under the lock is safe.
+        state.reachedSubscriptionWatchers().forEach { $0.resume() }
         let waiters = state.daemons[index].waiters
         state.daemons[index].waiters = []
         for waiter in waiters { waiter.continuation.resume(throwing: LotusClientError.connectionClosed) }
@@ -164,7 +178,7 @@ final class SimWorld: Sendable {
 
     /// Registers a channel; ChainNotify gets its `current` value before any other.
     func subscribe(_ kind: SimDaemonState.SubscriptionKind, daemon index: Int, send: @escaping @Sendable (JSON) -> Void) -> Int {
-        self.state.withLock { state in
+        let (id, ready) = self.state.withLock { state in
             state.nextSubscriptionID += 1
             let id = state.nextSubscriptionID
             state.daemons[index].subscriptions[id] = (kind, send)
@@ -172,14 +186,33 @@ final class SimWorld: Sendable {
                 let head = state.chain.tipset(at: state.daemons[index].head)!
                 send([["Type": "current", "Val": SimJSON.tipset(head)]])
             }
-            return id
+            return (id, state.reachedSubscriptionWatchers())
+        }
+        ready.forEach { $0.resume() }
+        return id
+    }
+
+    /// Returns once exactly `total` channels are open across all daemons.
+    func waitForSubscriptions(total: Int) async {
+        await withCheckedContinuation { continuation in
+            let reached = self.state.withLock { state -> Bool in
+                if state.subscriptionTotal == total { return true }
+                state.subscriptionWatchers.append((total, continuation))
+                return false
+            }
+            if reached { continuation.resume() }
         }
     }
 
     /// Removes a channel (the client cancelled it); returns false when it was already gone.
     @discardableResult
     func unsubscribe(_ id: Int, daemon index: Int) -> Bool {
-        self.state.withLock { $0.daemons[index].subscriptions.removeValue(forKey: id) != nil }
+        let (removed, ready) = self.state.withLock { state in
+            let removed = state.daemons[index].subscriptions.removeValue(forKey: id) != nil
+            return (removed, state.reachedSubscriptionWatchers())
+        }
+        ready.forEach { $0.resume() }
+        return removed
     }
 
     // MARK: - StateWaitMsg

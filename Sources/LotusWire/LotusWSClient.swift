@@ -29,6 +29,8 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
 public struct LotusPendingCall: Sendable {
     public let id: Int64
     let answers: AsyncStream<Result<[UInt8], any Error>>
+    /// Gives the call up: forgets it and tells the server (`xrpc.cancel`).
+    let abandon: @Sendable () -> Void
 
     /// - Throws: `RPCError` for an error answer, `LotusClientError` when the connection fails.
     public func result() async throws -> JSON {
@@ -43,9 +45,15 @@ public struct LotusPendingCall: Sendable {
     /// The `result` member's bytes exactly as the server sent them (`null` when absent).
     ///
     /// - Throws: `RPCError` for an error answer, `LotusClientError` when the connection fails.
+    /// A cancelled task gives the call up (`xrpc.cancel` goes to the server, as go-jsonrpc
+    /// does), so nothing of it stays behind on either side.
     public func rawResult() async throws -> [UInt8] {
-        for await answer in self.answers { return try answer.get() }
-        throw LotusClientError.connectionClosed
+        try await withTaskCancellationHandler {
+            for await answer in self.answers { return try answer.get() }
+            throw Task.isCancelled ? CancellationError() : LotusClientError.connectionClosed
+        } onCancel: {
+            self.abandon()
+        }
     }
 }
 
@@ -203,7 +211,7 @@ public final class LotusWSClient: Sendable {
         } else {
             self.queue(text(id), fragments: fragments)
         }
-        return LotusPendingCall(id: id, answers: answers)
+        return LotusPendingCall(id: id, answers: answers, abandon: { self.abandon(id) })
     }
 
     /// Sends a hand-written request text (split into `fragments` continuation frames) whose id
@@ -234,6 +242,25 @@ public final class LotusWSClient: Sendable {
             }
             return subscription
         }
+    }
+
+    /// Forgets a call whose caller gave up and cancels it on the server; a channel it opens
+    /// later is never created here, and the server closes it on the cancel.
+    private func abandon(_ id: Int64) {
+        let (pending, openedChannel) = self.state.withLock { state -> (AsyncStream<Result<[UInt8], any Error>>.Continuation?, Bool) in
+            state.channelCalls.remove(id)
+            var opened = false
+            if let channel = state.newChannels.removeValue(forKey: id) {
+                // Answered, but the caller is gone before taking it: close it on the server too.
+                state.channels.removeValue(forKey: channel.channelID)?.finish()
+                opened = true
+            }
+            return (state.calls.removeValue(forKey: id), opened)
+        }
+        guard pending != nil || openedChannel else { return }
+        pending?.yield(.failure(CancellationError()))
+        pending?.finish()
+        self.cancel(requestID: id)
     }
 
     /// Sends `xrpc.cancel` for a request id, as go-jsonrpc does when a caller gives up.

@@ -33,6 +33,55 @@ final class OnceFlag: Sendable {
     var hasFired: Bool { self.fired.load(ordering: .acquiring) }
 }
 
+/// Holds a channel's events until it is registered, then passes them on in order; drops
+/// everything of an attempt the pool gave up on.
+final class ChannelGate: Sendable {
+    private struct State {
+        var open = false
+        var discarded = false
+        var held: [ChannelEvent] = []
+    }
+
+    /// More early values than this means a flood nobody accepted yet: the channel is closed.
+    static let maxHeld = 64
+
+    private let state = Mutex(State())
+    private let forward: @Sendable (ChannelEvent) -> Void
+
+    init(forward: @escaping @Sendable (ChannelEvent) -> Void) {
+        self.forward = forward
+    }
+
+    func deliver(_ event: ChannelEvent) {
+        // Forwarding under the gate's lock keeps a value arriving during `open` behind the held ones.
+        self.state.withLock { state in
+            if state.discarded { return }
+            if state.open {
+                self.forward(event)
+            } else if state.held.count < Self.maxHeld {
+                state.held.append(event)
+            } else if state.held.last != .closed {
+                state.held.append(.closed)
+            }
+        }
+    }
+
+    func open() {
+        self.state.withLock { state in
+            state.open = true
+            for event in state.held { self.forward(event) }
+            state.held = []
+        }
+    }
+
+    func discard() {
+        self.state.withLock { state in
+            state.discarded = true
+            state.held = []
+        }
+    }
+}
+
 /// A channel's pool id, known only after registration.
 final class ChannelIDBox: Sendable {
     private let value = Mutex<Int?>(nil)
@@ -54,6 +103,8 @@ extension Pool {
         }
         var lastFailure: PoolReply = .failed("no node available for \(call.method)")
         for candidate in plan.order {
+            // A client that gave up (cancel, disconnect) opens nothing more.
+            if Task.isCancelled { return .failure(PoolRefusal(reply: .failed("context canceled"))) }
             let (connection, session, name) = self.state.withLock { state in
                 (state.nodes[candidate.index].connection, state.nodes[candidate.index].id, state.nodes[candidate.index].endpoint.name)
             }
@@ -71,14 +122,17 @@ extension Pool {
                 }
                 events(event)
             }
-            switch await connection.openChannel(call, events: once) {
+            // Held until the channel is registered: a node given up on while it opened never
+            // reaches the client, and a close that comes early still forgets the record.
+            let gate = ChannelGate(forward: once)
+            switch await connection.openChannel(call, events: { gate.deliver($0) }) {
             case .success(let upstream):
                 self.countCall(node: candidate.index)
-                // Registered only if the node still serves, as the same process: a node lost
-                // while the channel opened is never handed to the client.
+                // Registered only if the node still serves, as the same process, for a client
+                // still waiting: a node lost while the channel opened is never handed out.
                 let id = self.state.withLock { state -> Int? in
                     let node = state.nodes[candidate.index]
-                    guard node.state.isAvailable, node.id == session else { return nil }
+                    guard node.state.isAvailable, node.id == session, !Task.isCancelled else { return nil }
                     defer { state.nextChannelID += 1 }
                     let id = state.nextChannelID
                     state.channels[id] = PoolChannelRecord(
@@ -86,12 +140,14 @@ extension Pool {
                     return id
                 }
                 guard let id else {
-                    _ = closed.fire()  // nothing of this upstream reaches the client
+                    gate.discard()
                     await upstream.cancel()
+                    if Task.isCancelled { return .failure(PoolRefusal(reply: .failed("context canceled"))) }
                     self.observer.callRetried(method: call.method, node: name, reason: "node lost while the channel opened")
                     continue
                 }
                 registered.set(id)
+                gate.open()
                 self.observer.callFinished(method: call.method, node: name, succeeded: true)
                 return .success(PoolChannel(id: id, node: candidate.index))
             case .failure(let failure):

@@ -71,6 +71,8 @@ extension Pool {
         let seedID = await self.seedID(for: call)
         var deadline: Duration?
         while true {
+            // A caller that gave up stops waiting (the wait below returns at once when cancelled).
+            if Task.isCancelled { return .refused(.failed("context canceled")) }
             let decision = self.decide(route: route, facts: call.facts, callID: callID, seedID: seedID)
             switch decision.outcome {
             case .order(let order):

@@ -99,8 +99,9 @@ struct AdminAPI: Sendable {
             return self.explanationJSON(explanation)
         case "PrimaryList":
             let nodes = self.pool.nodes
+            // Read apart from the bindings: a node added in between is simply not listed yet.
             return .array(
-                self.pool.bindings.map { binding in
+                self.pool.bindings.filter { nodes.indices.contains($0.node) }.map { binding in
                     let node = nodes[binding.node]
                     return [
                         "Seed": .string(binding.seed), "Node": .string(node.name), "NodeID": node.id.map(JSON.string) ?? .null,

@@ -1,71 +1,127 @@
 // One client channel (ChainNotify, MpoolSub, …): holds values that arrive before the channel
-// id has been sent (a daemon may send at once), then forwards them in order, and sends
-// `xrpc.ch.close` exactly once.
+// id has been sent, forwards them in order, closes a subscriber that falls 16 values behind
+// (as Lotus does), and sends `xrpc.ch.close` exactly once.
 
 import LotusWire
 import PoolRuntime
 import Synchronization
 
 final class ClientChannel: Sendable {
+    /// Why a channel ended, for the session to tidy up.
+    enum Ending: Sendable {
+        /// The pool closed it (daemon closed it, node lost): nothing upstream is left.
+        case byPool
+        /// The client stopped reading: the upstream channel must be closed too.
+        case clientBehind
+    }
+
     private struct State {
         var idSent = false
         var early: [[UInt8]] = []
         var closed = false
+        /// The pool ended it: there is no upstream channel left to close.
+        var upstreamGone = false
         var poolID: Int?
+        /// Values queued towards the client and not yet written.
+        var pending = 0
     }
 
-    /// Values held before the id is sent; more means the daemon floods a channel nobody has
-    /// accepted yet, and the channel is closed rather than grown (Lotus drops at 16 behind).
+    /// Lotus drops a subscriber 16 values behind; so does fpool, instead of buffering without end.
+    static let maxPending = 16
+    /// Values held before the id is sent.
     static let maxEarlyValues = 64
 
+    /// The session's key for this channel.
+    let token: UInt64
+    /// The id the client sees in `xrpc.ch.val`.
     let clientID: UInt64
-    private let send: @Sendable ([UInt8]) -> Void
+    private let send: @Sendable ([UInt8], ClientChannel?) -> Void
+    private let ended: @Sendable (ClientChannel, Ending) -> Void
     private let state = Mutex(State())
 
-    init(clientID: UInt64, send: @escaping @Sendable ([UInt8]) -> Void) {
+    /// - Parameters:
+    ///   - send: enqueues a frame; frames of this channel's values name the channel, so the
+    ///     writer can report them written.
+    ///   - ended: called once when the pool or the overflow rule ends the channel.
+    init(
+        token: UInt64, clientID: UInt64, send: @escaping @Sendable ([UInt8], ClientChannel?) -> Void,
+        ended: @escaping @Sendable (ClientChannel, Ending) -> Void
+    ) {
+        self.token = token
         self.clientID = clientID
         self.send = send
+        self.ended = ended
     }
 
     /// An upstream event, from the pool (possibly before `activate`).
     func deliver(_ event: ChannelEvent) {
         // Sending under the lock keeps values and the close in order; `send` only enqueues.
-        self.state.withLock { state in
-            guard !state.closed else { return }
+        let ending = self.state.withLock { state -> Ending? in
+            guard !state.closed else { return nil }
             switch event {
             case .value(let value):
-                if state.idSent {
-                    self.send(RawRPCFrames.channelValue(channel: self.clientID, value: value))
-                } else if state.early.count < Self.maxEarlyValues {
+                if !state.idSent {
+                    guard state.early.count < Self.maxEarlyValues else { return self.closeLocked(&state, .clientBehind) }
                     state.early.append(value)
-                } else {
-                    state.closed = true
+                    return nil
                 }
+                guard state.pending < Self.maxPending else { return self.closeLocked(&state, .clientBehind) }
+                state.pending += 1
+                self.send(RawRPCFrames.channelValue(channel: self.clientID, value: value), self)
+                return nil
             case .closed:
-                state.closed = true
-                if state.idSent { self.send(RPCFrames.channelClose(channel: self.clientID).encoded()) }
+                state.upstreamGone = true
+                return self.closeLocked(&state, .byPool)
             }
         }
+        if let ending { self.ended(self, ending) }
     }
 
-    /// Sends the channel id answer, then the values that came early, then a close that came early.
-    func activate(reply: [UInt8], poolID: Int) {
+    private func closeLocked(_ state: inout State, _ ending: Ending) -> Ending {
+        state.closed = true
+        if state.idSent { self.send(RPCFrames.channelClose(channel: self.clientID).encoded(), nil) }
+        return ending
+    }
+
+    /// Records the pool's channel. True when the client's side already ended it (cancel,
+    /// overflow) while the pool was still open: the opener must close the pool channel.
+    func attach(poolID: Int) -> Bool {
         self.state.withLock { state in
             state.poolID = poolID
-            self.send(reply)
-            state.idSent = true
-            for value in state.early { self.send(RawRPCFrames.channelValue(channel: self.clientID, value: value)) }
-            state.early = []
-            if state.closed { self.send(RPCFrames.channelClose(channel: self.clientID).encoded()) }
+            return state.closed && !state.upstreamGone
         }
     }
 
-    /// Closes towards the client (client cancel or connection end); returns the pool channel to stop.
+    /// Sends the channel id answer, then the values that came early, then an early close.
+    func activate(reply: [UInt8]) {
+        self.state.withLock { state in
+            self.send(reply, nil)
+            state.idSent = true
+            for value in state.early {
+                state.pending += 1
+                self.send(RawRPCFrames.channelValue(channel: self.clientID, value: value), self)
+            }
+            state.early = []
+            if state.closed { self.send(RPCFrames.channelClose(channel: self.clientID).encoded(), nil) }
+        }
+    }
+
+    /// One of this channel's value frames was written to the socket.
+    func written() {
+        self.state.withLock { $0.pending -= 1 }
+    }
+
+    /// Ends the channel from the client's side (cancel, disconnect); returns the pool channel
+    /// to close, if it was still open.
     func close() -> Int? {
         self.state.withLock { state in
-            if !state.closed, state.idSent { self.send(RPCFrames.channelClose(channel: self.clientID).encoded()) }
+            guard !state.closed else { return nil }
             state.closed = true
+            if state.idSent { self.send(RPCFrames.channelClose(channel: self.clientID).encoded(), nil) }
             return state.poolID
         }
     }
+
+    /// The pool channel, once attached.
+    var poolID: Int? { self.state.withLock { $0.poolID } }
 }

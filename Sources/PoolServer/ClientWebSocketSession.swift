@@ -1,5 +1,5 @@
 // One client WebSocket (lotus-miner, a worker): many calls in flight answered out of order,
-// go-jsonrpc channels, xrpc.cancel both ways, pings, and a bound on what waits to be written.
+// go-jsonrpc channels, xrpc.cancel, pings, and bounds on what waits to be written.
 
 import Logging
 import LotusWire
@@ -10,50 +10,65 @@ import Synchronization
 
 final class ClientWebSocketSession: Sendable {
     private struct State {
-        /// Request id → the call answering it; removed by whoever answers first (the call or a cancel).
-        var inflight: [Int64: (token: UInt64, task: Task<Void, Never>?)] = [:]
+        /// Calls in progress by session token; removed by whoever answers first (the call or a cancel).
+        var calls: [UInt64: Task<Void, Never>?] = [:]
+        /// Integer request ids → the token of their call or channel (what `xrpc.cancel` names).
+        var byRequestID: [Int64: UInt64] = [:]
+        var channels: [UInt64: ClientChannel] = [:]
         var nextToken: UInt64 = 1
-        /// Request id → the channel it opened.
-        var channels: [Int64: ClientChannel] = [:]
         var nextChannelID: UInt64 = 1
     }
 
-    /// Frames queued for writing beyond this mean the client stopped reading: the connection is
-    /// closed (the client redials and subscribes again) instead of buffering without limit.
-    static let maxQueuedFrames = 4096
+    /// A frame to write, and the channel whose value it carries.
+    struct Outgoing: Sendable {
+        let frame: WebSocketFrame
+        let channel: ClientChannel?
+        let bytes: Int
+    }
+
+    /// Bytes queued for writing beyond this mean the client stopped reading its answers: the
+    /// connection is closed (the client redials) instead of buffering without limit.
+    static let maxQueuedBytes = 64 << 20
 
     let router: ClientRequestRouter
     let runner: ClientCallRunner
     let inflightCalls: InflightCalls
+    let activity: ConnectionActivity
     let logger: Logger
     private let state = Mutex(State())
-    private let queued = Atomic<Int>(0)
+    private let queuedBytes = Atomic<Int>(0)
 
-    init(router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, logger: Logger) {
+    init(router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, activity: ConnectionActivity, logger: Logger)
+    {
         self.router = router
         self.runner = runner
         self.inflightCalls = inflightCalls
+        self.activity = activity
         self.logger = logger
     }
 
     func run(_ websocket: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async throws {
-        let channel = websocket.channel
+        let connection = websocket.channel
         try await websocket.executeThenClose { inbound, outbound in
             // One ordered writer: a channel's id answer is queued before its first value.
-            let (frames, sender) = AsyncStream<WebSocketFrame>.makeStream(bufferingPolicy: .unbounded)
-            let send: @Sendable ([UInt8]) -> Void = { bytes in
-                if self.queued.add(1, ordering: .relaxed).newValue > Self.maxQueuedFrames {
-                    self.logger.warning("client is not reading its websocket (\(Self.maxQueuedFrames) frames queued); closing it")
-                    channel.close(promise: nil)
+            let (frames, sender) = AsyncStream<Outgoing>.makeStream(bufferingPolicy: .unbounded)
+            let send: @Sendable ([UInt8], ClientChannel?) -> Void = { bytes, channel in
+                if self.queuedBytes.add(bytes.count, ordering: .relaxed).newValue > Self.maxQueuedBytes {
+                    self.logger.warning("a client is not reading its websocket (over \(Self.maxQueuedBytes >> 20) MiB queued); closing it")
+                    connection.close(promise: nil)
                     return
                 }
-                sender.yield(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)))
+                sender.yield(
+                    Outgoing(
+                        frame: WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)), channel: channel,
+                        bytes: bytes.count))
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await frame in frames {
-                        try await outbound.write(frame)
-                        if frame.opcode == .text { self.queued.subtract(1, ordering: .relaxed) }
+                    for await item in frames {
+                        try await outbound.write(item.frame)
+                        self.queuedBytes.subtract(item.bytes, ordering: .relaxed)
+                        item.channel?.written()
                     }
                 }
                 defer {
@@ -65,9 +80,12 @@ final class ClientWebSocketSession: Sendable {
                     case .text, .binary:
                         self.receive(Array(frame.unmaskedData.readableBytesView), send: send)
                     case .ping:
-                        sender.yield(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+                        sender.yield(
+                            Outgoing(frame: WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData), channel: nil, bytes: 0))
                     case .connectionClose:
-                        sender.yield(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()))
+                        sender.yield(
+                            Outgoing(frame: WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()), channel: nil, bytes: 0)
+                        )
                         return
                     default:
                         break
@@ -77,112 +95,137 @@ final class ClientWebSocketSession: Sendable {
         }
     }
 
-    private func receive(_ bytes: [UInt8], send: @escaping @Sendable ([UInt8]) -> Void) {
+    private func receive(_ bytes: [UInt8], send: @escaping @Sendable ([UInt8], ClientChannel?) -> Void) {
         switch self.router.read(bytes) {
-        case .reply(let frame): send(frame)
+        case .reply(let frame): send(frame, nil)
         case .ignore: break
         case .cancel(let requestID): self.cancel(requestID, send: send)
         case .call(let id, let requestID, let call):
-            self.start(requestID, send: send) { await self.runner.answer(call, id: id) }
+            self.start(requestID, send: send) { _ in await self.runner.answer(call, id: id) }
         case .admin(let id, let requestID, let method, let params):
-            self.start(requestID, send: send) { await self.runner.answerAdmin(method: method, params: params, id: id) }
+            self.start(requestID, send: send) { _ in await self.runner.answerAdmin(method: method, params: params, id: id) }
         case .channel(let id, let requestID, let call):
             self.openChannel(call, id: id, requestID: requestID, send: send)
         }
     }
 
-    /// Runs one call in its own task; its answer is sent unless a cancel answered first.
-    private func start(_ requestID: Int64?, send: @escaping @Sendable ([UInt8]) -> Void, _ answer: @escaping @Sendable () async -> [UInt8])
-    {
+    /// Runs one call in its own task; its answer is sent unless a cancel answered first. The
+    /// body gets the call's token; an empty answer means the body sent its own.
+    private func start(
+        _ requestID: Int64?, send: @escaping @Sendable ([UInt8], ClientChannel?) -> Void,
+        _ answer: @escaping @Sendable (UInt64) async -> [UInt8]
+    ) {
         self.inflightCalls.enter()
-        guard let requestID else {
-            Task {
-                let frame = await answer()
-                if !frame.isEmpty { send(frame) }
-                self.inflightCalls.leave()
-            }
-            return
-        }
+        self.activity.enter()
         self.state.withLock { state in
             let token = state.nextToken
             state.nextToken += 1
-            state.inflight[requestID] = (token, nil)
+            state.calls[token] = .some(nil)
+            if let requestID { state.byRequestID[requestID] = token }
             let task = Task {
-                let frame = await answer()
-                if self.finish(requestID, token: token) { send(frame) }
+                let frame = await answer(token)
+                if self.finish(token, requestID: requestID), !frame.isEmpty { send(frame, nil) }
+                self.activity.leave()
                 self.inflightCalls.leave()
             }
-            state.inflight[requestID]?.task = task
+            if state.calls[token] != nil { state.calls[token] = task }
         }
     }
 
-    /// True when the call `token` still owns `requestID` (and now gives it up).
-    private func finish(_ requestID: Int64, token: UInt64) -> Bool {
+    /// True when call `token` is still unanswered (and now counts as answered).
+    private func finish(_ token: UInt64, requestID: Int64?) -> Bool {
         self.state.withLock { state in
-            guard state.inflight[requestID]?.token == token else { return false }
-            state.inflight[requestID] = nil
+            guard state.calls.removeValue(forKey: token) != nil else { return false }
+            if let requestID, state.byRequestID[requestID] == token { state.byRequestID[requestID] = nil }
             return true
         }
     }
 
-    private func openChannel(_ call: PoolCall, id: [UInt8], requestID: Int64?, send: @escaping @Sendable ([UInt8]) -> Void) {
-        let channel = self.state.withLock { state in
-            defer { state.nextChannelID += 1 }
-            return ClientChannel(clientID: state.nextChannelID, send: send)
-        }
+    private func openChannel(_ call: PoolCall, id: [UInt8], requestID: Int64?, send: @escaping @Sendable ([UInt8], ClientChannel?) -> Void)
+    {
         let pool = self.runner.pool
-        self.start(requestID, send: send) {
+        self.start(requestID, send: send) { token in
+            let channel = self.state.withLock { state in
+                defer { state.nextChannelID += 1 }
+                return ClientChannel(token: token, clientID: state.nextChannelID, send: send) { channel, ending in
+                    self.channelEnded(channel, ending)
+                }
+            }
             switch await pool.openChannel(call, events: { channel.deliver($0) }) {
             case .failure(let refusal):
                 return refusal.reply.frame(id: id)
             case .success(let opened):
-                let owned =
-                    requestID.map { requestID in
-                        self.state.withLock { state -> Bool in
-                            guard state.inflight[requestID] != nil else { return false }
-                            state.inflight[requestID] = nil
-                            state.channels[requestID] = channel
-                            return true
-                        }
-                    } ?? true
-                guard owned else {
-                    // Cancelled while it opened: the cancel already answered.
+                let closeNow = channel.attach(poolID: opened.id)
+                // Still wanted (no cancel answered it, the connection is up): it becomes a channel.
+                let owned = self.state.withLock { state -> Bool in
+                    guard state.calls.removeValue(forKey: token) != nil else { return false }
+                    state.channels[token] = channel
+                    return true
+                }
+                guard owned, !closeNow else {
+                    if owned { self.state.withLock { _ = $0.channels.removeValue(forKey: token) } }
                     await pool.closeChannel(opened.id)
                     return []
                 }
-                channel.activate(reply: RawRPCFrames.result(id: id, result: String(channel.clientID).utf8), poolID: opened.id)
+                self.activity.enter()
+                channel.activate(reply: RawRPCFrames.result(id: id, result: String(channel.clientID).utf8))
                 return []
             }
         }
     }
 
-    private func cancel(_ requestID: Int64, send: @escaping @Sendable ([UInt8]) -> Void) {
-        let (call, channel) = self.state.withLock { state in
-            (state.inflight.removeValue(forKey: requestID), state.channels.removeValue(forKey: requestID))
+    /// The pool ended a channel, or its client fell behind: forget it, and close what is left upstream.
+    private func channelEnded(_ channel: ClientChannel, _ ending: ClientChannel.Ending) {
+        let known = self.state.withLock { state -> Bool in
+            guard state.channels[channel.token] === channel else { return false }
+            state.channels[channel.token] = nil
+            state.byRequestID = state.byRequestID.filter { $0.value != channel.token }
+            return true
+        }
+        if known { self.activity.leave() }
+        if ending == .clientBehind {
+            self.logger.notice(
+                "a client fell \(ClientChannel.maxPending) values behind on channel \(channel.clientID); closing the channel")
+            if let poolID = channel.poolID {
+                let pool = self.runner.pool
+                Task { await pool.closeChannel(poolID) }
+            }
+        }
+    }
+
+    private func cancel(_ requestID: Int64, send: @escaping @Sendable ([UInt8], ClientChannel?) -> Void) {
+        let (call, channel) = self.state.withLock { state -> (Task<Void, Never>??, ClientChannel?) in
+            guard let token = state.byRequestID.removeValue(forKey: requestID) else { return (nil, nil) }
+            return (state.calls.removeValue(forKey: token), state.channels.removeValue(forKey: token))
         }
         if let call {
             // Every request is answered, even a cancelled one (LOTUS-WIRE.md §3).
-            send(RawRPCFrames.error(id: String(requestID).utf8, RPCError.canceled))
-            call.task?.cancel()
+            send(RawRPCFrames.error(id: String(requestID).utf8, RPCError.canceled), nil)
+            call?.cancel()
         }
-        if let channel, let poolID = channel.close() {
-            let pool = self.runner.pool
-            Task { await pool.closeChannel(poolID) }
+        if let channel {
+            self.activity.leave()
+            if let poolID = channel.close() {
+                let pool = self.runner.pool
+                Task { await pool.closeChannel(poolID) }
+            }
         }
     }
 
     private func tearDown() {
         let (calls, channels) = self.state.withLock { state in
             defer {
-                state.inflight = [:]
+                state.calls = [:]
                 state.channels = [:]
+                state.byRequestID = [:]
             }
-            return (Array(state.inflight.values), Array(state.channels.values))
+            return (Array(state.calls.values), Array(state.channels.values))
         }
-        calls.forEach { $0.task?.cancel() }
-        let pool = self.runner.pool
+        calls.forEach { $0?.cancel() }
+        for _ in channels { self.activity.leave() }
         let poolIDs = channels.compactMap { $0.close() }
         if !poolIDs.isEmpty {
+            let pool = self.runner.pool
             Task { for id in poolIDs { await pool.closeChannel(id) } }
         }
     }

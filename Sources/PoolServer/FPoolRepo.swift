@@ -68,10 +68,16 @@ public struct FPoolRepo: Sendable {
         return (try read(self.apiFile), try read(self.tokenFile))
     }
 
+    /// Writes a file readable by its owner only from the first byte (no window in which a
+    /// secret or token sits in a world-readable file), replacing an older one.
     private func write(_ text: String, to file: String) throws(RepoError) {
-        guard FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw RepoError(file: file, reason: "cannot write")
-        }
+        unlink(file)
+        let descriptor = open(file, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { throw RepoError(file: file, reason: "cannot create: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw RepoError(file: file, reason: "cannot write: \(String(cString: strerror(errno)))") }
     }
 
     static func hexBytes(_ text: String) -> [UInt8]? {

@@ -1,6 +1,7 @@
 // fpool's listener: Lotus JSON-RPC on /rpc/v0 and /rpc/v1 over HTTP POST and WebSocket,
 // plus /metrics and /healthz; graceful stop that answers the calls in flight first.
 
+import Foundation
 import Logging
 import LotusWire
 import NIOCore
@@ -16,8 +17,8 @@ import Synchronization
 /// Concurrency: all methods may be called from any task.
 public final class PoolRPCServer: Sendable {
     enum Upgrade: Sendable {
-        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, APIVersion, Set<Perm>)
-        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>)
+        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, APIVersion, Set<Perm>, ConnectionActivity)
+        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, ConnectionActivity)
     }
 
     private struct State {
@@ -151,8 +152,10 @@ public final class PoolRPCServer: Sendable {
         let idle = TimeAmount.nanoseconds(
             Int64(self.configuration.idleTimeout.components.seconds) * 1_000_000_000
                 + Int64(self.configuration.idleTimeout.components.attoseconds / 1_000_000_000))
+        // A connection waiting for an answer or holding a channel is busy, not idle.
+        let activity = ConnectionActivity()
         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-        try channel.pipeline.syncOperations.addHandler(IdleCloser())
+        try channel.pipeline.syncOperations.addHandler(IdleCloser(activity: activity))
         let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
             // A single frame over the request limit closes the socket (1009); fragmented
             // messages are bounded by the aggregator below.
@@ -176,14 +179,15 @@ public final class PoolRPCServer: Sendable {
                             minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
                             maxAccumulatedFrameSize: self.configuration.maxRequestBytes))
                     let websocket = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel)
-                    return Upgrade.websocket(websocket, Self.route(head) ?? .v1, self.permissions(head) ?? [.read])
+                    return Upgrade.websocket(websocket, Self.route(head) ?? .v1, self.permissions(head) ?? [.read], activity)
                 }
             })
         let configuration = NIOTypedHTTPServerUpgradeConfiguration<Upgrade>(
             upgraders: [upgrader],
             notUpgradingCompletionHandler: { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    Upgrade.http(try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel))
+                    Upgrade.http(
+                        try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel), activity)
                 }
             })
         return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
@@ -198,23 +202,31 @@ public final class PoolRPCServer: Sendable {
         }
     }
 
+    /// The request's permissions, from `Authorization: Bearer …` or, as Lotus also accepts,
+    /// a `?token=…` query parameter.
     private func permissions(_ head: HTTPRequestHead) -> Set<Perm>? {
-        self.auth.permissions(authorization: head.headers.first(name: "Authorization"))
+        if let header = head.headers.first(name: "Authorization") { return self.auth.permissions(authorization: header) }
+        let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
+        for pair in query.split(separator: "&") where pair.hasPrefix("token=") {
+            let token = String(pair.dropFirst("token=".count)).removingPercentEncoding ?? ""
+            return self.auth.permissions(authorization: "Bearer " + token)
+        }
+        return self.auth.permissions(authorization: nil)
     }
 
     private func serve(_ upgrade: EventLoopFuture<Upgrade>) async {
         do {
             switch try await upgrade.get() {
-            case .websocket(let websocket, let version, let permissions):
+            case .websocket(let websocket, let version, let permissions, let activity):
                 try await self.tracking(websocket.channel) {
                     let session = ClientWebSocketSession(
                         router: ClientRequestRouter(version: version, permissions: permissions, channelsSupported: true),
                         runner: self.runner,
-                        inflightCalls: self.inflight, logger: self.logger)
+                        inflightCalls: self.inflight, activity: activity, logger: self.logger)
                     try await session.run(websocket)
                 }
-            case .http(let http):
-                try await self.tracking(http.channel) { try await self.serveHTTP(http) }
+            case .http(let http, let activity):
+                try await self.tracking(http.channel) { try await self.serveHTTP(http, activity: activity) }
             }
         } catch {
             self.logger.debug("connection ended: \(error)")
@@ -241,27 +253,36 @@ public final class PoolRPCServer: Sendable {
         try await body()
     }
 
-    private func serveHTTP(_ http: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async throws {
+    private func serveHTTP(
+        _ http: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, activity: ConnectionActivity
+    ) async throws {
         try await http.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
             var tooBig = false
+            // A request refused by its head (path, token, verb) is answered without buffering its body.
+            var refusedEarly: HTTPAnswer?
             for try await part in inbound {
                 switch part {
                 case .head(let requestHead):
                     head = requestHead
                     body = []
                     tooBig = false
+                    refusedEarly = self.refusal(requestHead)
+                    activity.enter()
                 case .body(let buffer):
+                    if refusedEarly != nil || tooBig { continue }
                     if body.count + buffer.readableBytes > self.configuration.maxRequestBytes {
                         tooBig = true
                         body = []
-                    } else if !tooBig {
+                    } else {
                         body += buffer.readableBytesView
                     }
                 case .end:
                     let response: HTTPAnswer
-                    if let requestHead = head {
+                    if let refusedEarly {
+                        response = refusedEarly
+                    } else if let requestHead = head {
                         response = await self.answerHTTP(requestHead, body: body, tooBig: tooBig)
                     } else {
                         // NIO keeps the head of a refused WebSocket upgrade; answer as Lotus would.
@@ -275,6 +296,7 @@ public final class PoolRPCServer: Sendable {
                         .head(HTTPResponseHead(version: head?.version ?? .http1_1, status: response.status, headers: headers)))
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
                     try await outbound.write(.end(nil))
+                    if head != nil { activity.leave() }
                     if !keepAlive { return }
                     head = nil
                 }
@@ -301,6 +323,16 @@ public final class PoolRPCServer: Sendable {
         }
     }
 
+    /// The answer to a request its head already disqualifies, or nil.
+    private func refusal(_ head: HTTPRequestHead) -> HTTPAnswer? {
+        let path = head.uri.split(separator: "?").first ?? ""
+        if head.method == .GET, path == "/healthz" || path == "/metrics" { return nil }
+        guard Self.route(head) != nil else { return HTTPAnswer(status: .notFound, text: "404 page not found\n") }
+        guard self.permissions(head) != nil else { return HTTPAnswer(status: .unauthorized, text: "JWT Verification failed\n") }
+        guard head.method == .POST else { return HTTPAnswer(status: .methodNotAllowed, text: "method not allowed\n") }
+        return nil
+    }
+
     private func answerHTTP(_ head: HTTPRequestHead, body: [UInt8], tooBig: Bool) async -> HTTPAnswer {
         let path = head.uri.split(separator: "?").first ?? ""
         if head.method == .GET, path == "/healthz" { return self.health() }
@@ -309,9 +341,9 @@ public final class PoolRPCServer: Sendable {
             answer.contentType = "text/plain; version=0.0.4; charset=utf-8"
             return answer
         }
-        guard let version = Self.route(head) else { return HTTPAnswer(status: .notFound, text: "404 page not found\n") }
-        guard let permissions = self.permissions(head) else { return HTTPAnswer(status: .unauthorized, text: "JWT Verification failed\n") }
-        guard head.method == .POST else { return HTTPAnswer(status: .methodNotAllowed, text: "method not allowed\n") }
+        guard let version = Self.route(head), let permissions = self.permissions(head) else {
+            return self.refusal(head) ?? HTTPAnswer(status: .badRequest, text: "bad request\n")
+        }
         // go-jsonrpc answers protocol errors (bad JSON, unknown method, …) with HTTP 500.
         if tooBig {
             return HTTPAnswer(
@@ -328,7 +360,9 @@ public final class PoolRPCServer: Sendable {
         case .channel(let id, _, let call):
             frame = RawRPCFrames.error(id: id, RPCError.noChannelSupport(call.method))
         case .cancel, .ignore:
-            return HTTPAnswer(status: .ok, json: [])
+            // Over HTTP every body gets a JSON answer: a client decodes it whatever it sent.
+            frame = RawRPCFrames.error(
+                id: "0".utf8, RPCError(code: -32600, message: "invalid request: expected a call with a method and an id"))
         }
         return HTTPAnswer(status: Self.isProtocolError(frame) ? .internalServerError : .ok, json: frame)
     }

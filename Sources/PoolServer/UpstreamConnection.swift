@@ -25,9 +25,12 @@ public final class UpstreamConnection: NodeConnection {
     }
 
     /// The open connection for `version`, dialling when there is none or it closed.
-    func client(_ version: APIVersion) async -> Result<LotusWSClient, NodeCallFailure> {
+    ///
+    /// - Parameter probing: heartbeats dial whatever the backoff says (one per interval is no
+    ///   storm), so a daemon that came back serves again at the next beat.
+    func client(_ version: APIVersion, probing: Bool = false) async -> Result<LotusWSClient, NodeCallFailure> {
         if let client = self.clients.withLock({ $0[version] }), !client.isClosed { return .success(client) }
-        if let waiting = self.backoff.withLock({ $0 }), ContinuousClock.now < waiting.retryAt {
+        if !probing, let waiting = self.backoff.withLock({ $0 }), ContinuousClock.now < waiting.retryAt {
             return .failure(
                 NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): not connected (redialling after a failed dial)")))
         }
@@ -65,9 +68,9 @@ public final class UpstreamConnection: NodeConnection {
     }
 
     /// Calls `method`; a failure to connect means the request never left.
-    func rpc(_ method: String, _ params: [JSON], version: APIVersion = .v1) async -> Result<JSON, NodeCallFailure> {
+    func rpc(_ method: String, _ params: [JSON], version: APIVersion = .v1, probing: Bool = false) async -> Result<JSON, NodeCallFailure> {
         let client: LotusWSClient
-        switch await self.client(version) {
+        switch await self.client(version, probing: probing) {
         case .success(let connected): client = connected
         case .failure(let failure): return .failure(failure)
         }
@@ -122,7 +125,7 @@ public final class UpstreamConnection: NodeConnection {
 
     public func probe() async -> Result<NodeProbe, NodeCallFailure> {
         let session: String
-        switch await self.rpc("Filecoin.Session", []) {
+        switch await self.rpc("Filecoin.Session", [], probing: true) {
         case .success(let value):
             guard let text = value.string else { return .failure(NodeCallFailure(.error(code: 1, message: "Session: not a string"))) }
             session = text

@@ -256,9 +256,9 @@ enum ClosedLoop {
         let end = start + UInt64(duration.nanoseconds)
         let go = Go(measureStart: start, measureEnd: end)
         for channel in channels { channel.pipeline.fireUserInboundEventTriggered(go) }
-        try await Task.sleep(for: .nanoseconds(Int64(start) - Int64(nowNanos())))
+        try await Task.sleep(for: .nanoseconds(max(0, Int64(start) - Int64(nowNanos()))))
         let cpuStart = sample()
-        try await Task.sleep(for: .nanoseconds(Int64(end) - Int64(nowNanos())))
+        try await Task.sleep(for: .nanoseconds(max(0, Int64(end) - Int64(nowNanos()))))
         let cpuEnd = sample()
         let deadline = end + 5_000_000_000
         while collector.snapshot.finished < connections, nowNanos() < deadline {
@@ -296,8 +296,12 @@ struct CPUSample: Sendable {
     var proxy: Double = 0
     var sim: Double = 0
     var loadgen: Double = 0
+    /// CPU seconds of every other process on the machine (busy time in /proc/stat less the above
+    /// and whichever proxy is idle).
+    var others: Double = 0
 
     static func - (lhs: CPUSample, rhs: CPUSample) -> CPUSample {
-        CPUSample(proxy: lhs.proxy - rhs.proxy, sim: lhs.sim - rhs.sim, loadgen: lhs.loadgen - rhs.loadgen)
+        CPUSample(
+            proxy: lhs.proxy - rhs.proxy, sim: lhs.sim - rhs.sim, loadgen: lhs.loadgen - rhs.loadgen, others: lhs.others - rhs.others)
     }
 }

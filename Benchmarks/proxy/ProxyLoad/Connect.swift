@@ -14,7 +14,7 @@ enum Connect {
     static func webSocket(
         _ endpoint: Endpoint, group: any EventLoopGroup, addHandlers: @escaping @Sendable (any Channel) throws -> Void
     ) async throws -> any Channel {
-        let upgrade: EventLoopFuture<(any Channel)?> = try await ClientBootstrap(group: group)
+        let (tcp, upgrade): (any Channel, EventLoopFuture<(any Channel)?>) = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .connect(host: endpoint.host, port: endpoint.port) { channel in
@@ -38,11 +38,25 @@ enum Connect {
                             channel.close(promise: nil)
                             return channel.eventLoop.makeSucceededFuture(nil)
                         })
-                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                    let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
                         configuration: .init(upgradeConfiguration: configuration))
+                    return (channel, upgraded)
                 }
             }
-        guard let channel = try await upgrade.get() else {
+        // Bounded: an upgrade with no answer (or a connection closed under it) fails after 10 s.
+        let bounded = tcp.eventLoop.makePromise(of: (any Channel)?.self)
+        let timeout = tcp.eventLoop.scheduleTask(in: .seconds(10)) {
+            bounded.fail(BenchError("\(endpoint.name): no WebSocket upgrade answer within 10 s"))
+            tcp.close(promise: nil)
+        }
+        upgrade.whenComplete { result in
+            timeout.cancel()
+            bounded.completeWith(result)
+        }
+        tcp.closeFuture.whenComplete { _ in
+            bounded.fail(BenchError("\(endpoint.name): connection closed during the WebSocket upgrade"))
+        }
+        guard let channel = try await bounded.futureResult.get() else {
             throw BenchError("\(endpoint.name): WebSocket upgrade refused on \(endpoint.hostHeader)\(endpoint.path)")
         }
         return channel

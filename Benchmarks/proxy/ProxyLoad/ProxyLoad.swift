@@ -49,6 +49,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Comma-separated parts to skip: memory, matrix, gap, failover, nginx-memory.") var skip = ""
     @Option(help: "Only these methods (ChainHead, StateGetActor), comma-separated.") var methods = "ChainHead,StateGetActor"
     @Option(help: "Only these transports (ws, http), comma-separated.") var transports = "ws,http"
+    @Option(help: "Only these targets (direct, fpool, nginx), comma-separated.") var targets = "direct,fpool,nginx"
     @Option(help: "A line for the report's header (repeatable).") var note: [String] = []
     @Option(help: "Write the markdown report here too.") var out: String?
 
@@ -71,7 +72,7 @@ struct Run: AsyncParsableCommand {
         }
         let methods = [RPCMethod.chainHead, RPCMethod.stateGetActor].filter { self.methods.contains($0.label) }
         let transports = Transport.allCases.filter { self.transports.contains($0.rawValue) }
-        let targets = [setup.direct, setup.fpool, setup.nginx]
+        let targets = [setup.direct, setup.fpool, setup.nginx].filter { self.targets.contains($0.name) }
         try await Self.sanity(targets: targets, methods: methods)
         // The load generator's own event loops (the scenarios' clients use NIO's shared group).
         let group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
@@ -94,19 +95,25 @@ struct Run: AsyncParsableCommand {
                 for transport in transports {
                     for target in targets {
                         let sample = Self.sampler(target: target.name, setup: setup)
-                        let loaded = try await ClosedLoop.run(
-                            endpoint: target, transport: transport, call: method, connections: self.connections,
-                            warmup: .seconds(self.warmup), duration: .seconds(self.duration), group: group, sample: sample)
-                        let unloaded = try await ClosedLoop.run(
-                            endpoint: target, transport: transport, call: method, connections: 1, warmup: .seconds(self.warmup / 2),
-                            duration: .seconds(self.latencyDuration), group: group, sample: sample)
-                        let row = MatrixRow(
-                            method: method.label, transport: transport, target: target.name, loaded: loaded, unloaded: unloaded)
-                        log(
-                            "\(method.label) \(transport.rawValue) \(target.name): \(formatRate(loaded.rate))/s p50 \(formatMicros(loaded.percentile(50))) p99 \(formatMicros(loaded.percentile(99))) | 1 conn p50 \(formatMicros(unloaded.percentile(50))) p99 \(formatMicros(unloaded.percentile(99))) | errors \(row.errors)"
-                        )
-                        if let error = loaded.totals.firstError ?? unloaded.totals.firstError { log("  first error: \(error)") }
-                        report.rows.append(row)
+                        do {
+                            let loaded = try await ClosedLoop.run(
+                                endpoint: target, transport: transport, call: method, connections: self.connections,
+                                warmup: .seconds(self.warmup), duration: .seconds(self.duration), group: group, sample: sample)
+                            let unloaded = try await ClosedLoop.run(
+                                endpoint: target, transport: transport, call: method, connections: 1, warmup: .seconds(self.warmup / 2),
+                                duration: .seconds(self.latencyDuration), group: group, sample: sample)
+                            let row = MatrixRow(
+                                method: method.label, transport: transport, target: target.name, loaded: loaded, unloaded: unloaded)
+                            log(
+                                "\(method.label) \(transport.rawValue) \(target.name): \(formatRate(loaded.rate))/s p50 \(formatMicros(loaded.percentile(50))) p99 \(formatMicros(loaded.percentile(99))) | 1 conn p50 \(formatMicros(unloaded.percentile(50))) p99 \(formatMicros(unloaded.percentile(99))) | others \(String(format: "%.0f%%", max(0, row.othersShare.loaded * 100))) | errors \(row.errors)"
+                            )
+                            if let error = loaded.totals.firstError ?? unloaded.totals.firstError { log("  first error: \(error)") }
+                            report.rows.append(row)
+                        } catch {
+                            // One case that cannot run (a connection refused) does not end the others.
+                            report.problems.append("\(method.label) \(transport.rawValue) \(target.name): \(error)")
+                            log("\(method.label) \(transport.rawValue) \(target.name) failed: \(error)")
+                        }
                     }
                 }
             }
@@ -145,13 +152,19 @@ struct Run: AsyncParsableCommand {
     static func sampler(target: String, setup: Setup) -> @Sendable () -> CPUSample {
         let me = getpid()
         return {
+            let fpool = ProcFS.cpuSeconds(setup.fpoolPID) ?? 0
+            let nginx = ProcFS.totalCPU(setup.nginxPIDs)
+            let sim = ProcFS.cpuSeconds(setup.simPID) ?? 0
+            let loadgen = ProcFS.cpuSeconds(me) ?? 0
             let proxy: Double =
                 switch target {
-                case "fpool": ProcFS.cpuSeconds(setup.fpoolPID) ?? 0
-                case "nginx": ProcFS.totalCPU(setup.nginxPIDs)
+                case "fpool": fpool
+                case "nginx": nginx
                 default: 0
                 }
-            return CPUSample(proxy: proxy, sim: ProcFS.cpuSeconds(setup.simPID) ?? 0, loadgen: ProcFS.cpuSeconds(me) ?? 0)
+            // Everything else the machine ran: another build or test run makes the figures unreliable.
+            let others = ProcFS.machineBusySeconds() - fpool - nginx - sim - loadgen
+            return CPUSample(proxy: proxy, sim: sim, loadgen: loadgen, others: others)
         }
     }
 

@@ -16,6 +16,14 @@ struct MatrixRow: Sendable {
         return (used.proxy / calls * 1e6, used.sim / calls * 1e6, used.loadgen / calls * 1e6)
     }
 
+    /// Share of the machine's cores other processes used during the loaded and 1-connection windows.
+    var othersShare: (loaded: Double, unloaded: Double) {
+        func share(_ result: LoadResult) -> Double {
+            (result.cpuEnd - result.cpuStart).others / (result.seconds * Double(ProcessInfo.processInfo.activeProcessorCount))
+        }
+        return (share(self.loaded), share(self.unloaded))
+    }
+
     var errors: Int { self.loaded.totals.errors + self.unloaded.totals.errors + self.loaded.stuck + self.unloaded.stuck }
 }
 
@@ -107,15 +115,15 @@ struct Report {
         let loadedConnections = self.rows.first?.loaded.connections ?? 0
         var out = [
             "## Calls per second and latency", "",
-            "Closed loop: every connection keeps one call in flight. *Loaded*: \(loadedConnections) connections; *1 conn*: one connection, one call at a time (the latency a single caller sees). CPU µs per call in the loaded window, from /proc (10 ms ticks): the proxy (fpool, or nginx's master and workers), the simulated daemons (all three, one process), and this load generator.",
+            "Closed loop: every connection keeps one call in flight. *Loaded*: \(loadedConnections) connections; *1 conn*: one connection, one call at a time (the latency a single caller sees). CPU µs per call in the loaded window, from /proc (10 ms ticks): the proxy (fpool, or nginx's master and workers), the simulated daemons (all three, one process), and this load generator. *Others*: the share of the machine's cores that other processes used in the loaded / 1-connection windows — more than a few % means something else ran (a build, a test run) and the row is not reliable.",
             "",
-            "| method | transport | target | loaded calls/s | p50 | p99 | 1 conn calls/s | p50 | p99 | CPU µs/call proxy | daemons | load gen | errors |",
-            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| method | transport | target | loaded calls/s | p50 | p99 | 1 conn calls/s | p50 | p99 | CPU µs/call proxy | daemons | load gen | others | errors |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for row in self.rows {
             let cpu = row.cpuPerCall
             out.append(
-                "| \(row.method) | \(row.transport.rawValue) | \(row.target) | \(formatRate(row.loaded.rate)) | \(formatMicros(row.loaded.percentile(50))) | \(formatMicros(row.loaded.percentile(99))) | \(formatRate(row.unloaded.rate)) | \(formatMicros(row.unloaded.percentile(50))) | \(formatMicros(row.unloaded.percentile(99))) | \(row.target == "direct" ? "–" : String(format: "%.1f", cpu.proxy)) | \(String(format: "%.1f", cpu.sim)) | \(String(format: "%.1f", cpu.loadgen)) | \(row.errors) |"
+                "| \(row.method) | \(row.transport.rawValue) | \(row.target) | \(formatRate(row.loaded.rate)) | \(formatMicros(row.loaded.percentile(50))) | \(formatMicros(row.loaded.percentile(99))) | \(formatRate(row.unloaded.rate)) | \(formatMicros(row.unloaded.percentile(50))) | \(formatMicros(row.unloaded.percentile(99))) | \(row.target == "direct" ? "–" : String(format: "%.1f", cpu.proxy)) | \(String(format: "%.1f", cpu.sim)) | \(String(format: "%.1f", cpu.loadgen)) | \(String(format: "%.0f%% / %.0f%%", max(0, row.othersShare.loaded * 100), max(0, row.othersShare.unloaded * 100))) | \(row.errors) |"
             )
         }
         let firstErrors = self.rows.compactMap { row in
@@ -143,6 +151,10 @@ struct Report {
                 "| \(result.target) | \(result.subscribed) / \(result.sockets) | \(formatMiB(result.rssBeforeKiB)) | \(formatMiB(result.rssOpenKiB)) | \(String(format: "%.1f KiB", result.perSocketKiB)) | \(formatMiB(result.rssAfterCloseKiB)) | \(String(format: "%.2f s", result.openSeconds)) |"
             )
         }
+        for result in self.memory where !result.failures.isEmpty {
+            out.append("")
+            out.append("\(result.target): \(result.failures.count) websockets did not open; first: `\(result.failures[0].prefix(300))`")
+        }
         out.append("")
         return out
     }
@@ -150,14 +162,14 @@ struct Report {
     private static func failoverTable(_ result: FailoverResult) -> [String] {
         var out = [
             "## Failover", "",
-            "Closed-loop websocket clients through fpool (StateGetActor and ChainHead, each on its own connections); node \(result.killed), which served StateGetActor, is killed through the simulator's control endpoint (its listener and every connection closed). The kill request took \(formatMicros(result.killTookNanos)); fpool's /healthz showed one node fewer \(result.noticedNanos.map { formatMicros($0) + " after the kill" } ?? "never (15 s)") (heartbeat every 3 s). *Failover*: kill sent → first successful answer completed after the daemon was down. *Worst call*: the slowest call in flight at the kill or started before the pool noticed (+1 s). *p50 until noticed*: calls started after the kill and answered before /healthz changed (the pool may still try the dead node first).",
+            "Closed-loop websocket clients through fpool (StateGetActor and ChainHead, each on its own connections); node \(result.killed), which served StateGetActor, is killed through the simulator's control endpoint (its listener and every connection closed). The kill request took \(formatMicros(result.killTookNanos)); fpool's /healthz showed one node fewer \(result.noticedNanos.map { formatMicros($0) + " after the kill" } ?? "never (15 s)") (heartbeat every 3 s). *Failover*: kill sent → first successful answer completed after the daemon was down. *Longest gap*: the longest time one client connection waited between two successful answers across the kill (what a caller notices). *Worst call*: the slowest call in flight at the kill or started before the pool noticed (+1 s). *p50 until noticed*: calls started after the kill and answered before /healthz changed (the pool may still try the dead node first).",
             "",
-            "| method | served by | calls | failed | failover | worst call | p50 before kill | p50 until noticed (calls) |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| method | served by | calls | failed | failover | longest gap | worst call | p50 before kill | p50 until noticed (calls) |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for method in result.methods {
             out.append(
-                "| \(method.method) | node \(method.servedBy) | \(method.calls) | \(method.failed) | \(method.failoverNanos.map(formatMicros) ?? "none") | \(formatMicros(method.worstNanos)) | \(formatMicros(method.p50Before)) | \(method.p50Between.map(formatMicros) ?? "–") (\(method.callsBetween)) |"
+                "| \(method.method) | node \(method.servedBy) | \(method.calls) | \(method.failed) | \(method.failoverNanos.map(formatMicros) ?? "none") | \(formatMicros(method.longestGapNanos)) | \(formatMicros(method.worstNanos)) | \(formatMicros(method.p50Before)) | \(method.p50Between.map(formatMicros) ?? "–") (\(method.callsBetween)) |"
             )
         }
         for method in result.methods where method.firstError != nil {

@@ -102,6 +102,7 @@ struct MemoryResult: Sendable {
     let rssOpenKiB: Int
     let rssAfterCloseKiB: Int
     let processes: Int
+    let failures: [String]
 
     var perSocketKiB: Double { Double(self.rssOpenKiB - self.rssBeforeKiB) / Double(max(1, self.subscribed)) }
 }
@@ -117,22 +118,27 @@ enum MemoryTest {
         let started = nowNanos()
         var channels: [any Channel] = []
         defer { for channel in channels { channel.close(promise: nil) } }
-        try await withThrowingTaskGroup(of: (any Channel).self) { tasks in
+        var failures: [String] = []
+        await withTaskGroup(of: Result<any Channel, any Error>.self) { tasks in
             var opened = 0
             while opened < min(sockets, 32) {
-                tasks.addTask { try await Self.open(endpoint, counter, group) }
+                tasks.addTask { await attempt { try await Self.open(endpoint, counter, group) } }
                 opened += 1
             }
-            for try await channel in tasks {
-                channels.append(channel)
+            for await result in tasks {
+                switch result {
+                case .success(let channel): channels.append(channel)
+                case .failure(let error): failures.append("\(error)")
+                }
                 if opened < sockets {
-                    tasks.addTask { try await Self.open(endpoint, counter, group) }
+                    tasks.addTask { await attempt { try await Self.open(endpoint, counter, group) } }
                     opened += 1
                 }
             }
         }
+        if !failures.isEmpty { log("memory \(endpoint.name): \(failures.count) websockets failed to open; first: \(failures[0])") }
         let deadline = nowNanos() + 30_000_000_000
-        while counter.values.load(ordering: .relaxed) < sockets, nowNanos() < deadline {
+        while counter.values.load(ordering: .relaxed) < channels.count, nowNanos() < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
         let openSeconds = Double(nowNanos() - started) / 1e9
@@ -145,7 +151,7 @@ enum MemoryTest {
         try await Task.sleep(for: .seconds(1))
         return MemoryResult(
             target: endpoint.name, sockets: sockets, subscribed: subscribed, openSeconds: openSeconds, rssBeforeKiB: rssBefore,
-            rssOpenKiB: rssOpen, rssAfterCloseKiB: ProcFS.totalRSS(pids()), processes: pidList.count)
+            rssOpenKiB: rssOpen, rssAfterCloseKiB: ProcFS.totalRSS(pids()), processes: pidList.count, failures: failures)
     }
 
     private static func open(_ endpoint: Endpoint, _ counter: NotifyHolder.Counter, _ group: any EventLoopGroup) async throws
@@ -182,6 +188,8 @@ struct FailoverResult: Sendable {
         let p50Before: UInt64
         let p50Between: UInt64?
         let callsBetween: Int
+        /// The longest time one connection waited between two successful answers across the kill.
+        let longestGapNanos: UInt64
     }
 
     let killed: Int
@@ -242,13 +250,22 @@ enum FailoverTest {
             let noticed = await Control.waitAvailable(setup, timeout: .seconds(15)) { $0 < setup.nodes }
             try await Task.sleep(for: .seconds(1))
             stop.value.store(nowNanos(), ordering: .relaxed)
-            var records = methods.map { _ in [CallRecord]() }
-            for try await (index, list) in tasks { records[index] += list }
+            var records: [(Int, [CallRecord])] = []
+            for try await result in tasks { records.append(result) }
             return (records, killSent, killDone, noticed)
         }
         let betweenEnd = noticed ?? killDone + 3_000_000_000
         let perMethod = methods.indices.map { index -> FailoverResult.PerMethod in
-            let list = records[index].sorted { $0.end < $1.end }
+            let connections = records.filter { $0.0 == index }.map(\.1)
+            // The longest wait one connection had between two answers, across the kill.
+            let gap =
+                connections.map { list -> UInt64 in
+                    let ends = list.filter(\.ok).map(\.end).filter { $0 >= killSent - 500_000_000 }
+                    var widest: UInt64 = 0
+                    for (previous, next) in zip(ends, ends.dropFirst()) where next >= killSent { widest = max(widest, next - previous) }
+                    return widest
+                }.max() ?? 0
+            let list = connections.flatMap { $0 }.sorted { $0.end < $1.end }
             let failoverEnd = list.first { $0.ok && $0.end > killDone }?.end
             let worst = list.filter { $0.end >= killSent && $0.start <= betweenEnd + 1_000_000_000 }.map { $0.end - $0.start }.max() ?? 0
             func p50(_ records: [CallRecord]) -> UInt64? {
@@ -260,7 +277,7 @@ enum FailoverTest {
             return FailoverResult.PerMethod(
                 method: methods[index].label, servedBy: servedBy[index], calls: list.count, failed: list.filter { !$0.ok }.count,
                 firstError: list.first { !$0.ok }?.error, failoverNanos: failoverEnd.map { $0 - killSent }, worstNanos: worst,
-                p50Before: p50(before) ?? 0, p50Between: p50(between), callsBetween: between.count)
+                p50Before: p50(before) ?? 0, p50Between: p50(between), callsBetween: between.count, longestGapNanos: gap)
         }
         return FailoverResult(
             killed: victim, killTookNanos: killDone - killSent, noticedNanos: noticed.map { $0 - killSent }, methods: perMethod)
@@ -394,4 +411,12 @@ enum ChannelGapTest {
 private func both<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
     guard let a, let b else { return nil }
     return (a, b)
+}
+
+func attempt<T: Sendable>(_ body: () async throws -> T) async -> Result<T, any Error> {
+    do {
+        return .success(try await body())
+    } catch {
+        return .failure(error)
+    }
 }

@@ -120,6 +120,18 @@ enum ProcFS {
         return pids
     }
 
+    /// CPU seconds the whole machine spent busy (all cores; /proc/stat's first line less idle and iowait).
+    static func machineBusySeconds() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return 0 }
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 8 else { return 0 }
+        // user nice system idle iowait irq softirq steal (guest time is already in user).
+        let busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
+        return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     static func totalCPU(_ pids: [Int32]) -> Double { pids.compactMap(cpuSeconds).reduce(0, +) }
     static func totalRSS(_ pids: [Int32]) -> Int { pids.compactMap { vm($0) }.reduce(0, +) }
 }

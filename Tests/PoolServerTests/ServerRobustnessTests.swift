@@ -1,0 +1,106 @@
+// What a storage provider's clients do that a demo never does: give up on calls, drop the
+// connection mid-open, hold HTTP calls longer than the idle timeout, stop fpool while a call
+// waits on the chain — and nothing leaks, spins or hangs.
+
+import FPoolTestSupport
+import Foundation
+import LotusSim
+import LotusWire
+import PoolRuntime
+import PoolServer
+import RouteModel
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct ServerRobustnessTests {
+    /// A ChainNotify the client cancels while the daemon is slow leaves no channel on any daemon.
+    @Test func aChannelCancelledWhileItOpensLeavesNothingUpstream() async throws {
+        try await withServedPool { served in
+            for daemon in 0..<3 { try await served.cluster.inject(.latency(milliseconds: 300), daemon: daemon) }
+            let client = try await served.client()
+            let abandoned = client.start("Filecoin.ChainNotify")
+            client.cancel(requestID: abandoned.id)
+            #expect(await rpcError { try await abandoned.result() } == RPCError.canceled)
+            // A second subscription, opened after the cancel, takes as long to open as the first
+            // would have: when it is there, the first would be too had it leaked.
+            let live = try await client.subscribe("Filecoin.ChainNotify")
+            var values = live.values.makeAsyncIterator()
+            _ = await values.next()
+            #expect(served.cluster.subscriptions.reduce(0, +) == 1)
+            #expect(served.pool.openChannels.values.reduce(0, +) == 1)
+        }
+    }
+
+    /// A channel opened with a string id (not cancellable by id) still closes upstream when
+    /// its client disconnects.
+    @Test func aChannelWithAStringIDClosesWhenItsClientLeaves() async throws {
+        try await withServedPool { served in
+            let client = try await served.client()
+            client.sendRaw(#"{"jsonrpc":"2.0","id":"notify-1","method":"Filecoin.ChainNotify","params":[]}"#)
+            await served.cluster.waitForSubscriptions(total: 1)
+            await client.close()
+            await served.cluster.waitForSubscriptions(total: 0)
+            #expect(served.cluster.subscriptions == [0, 0, 0])
+        }
+    }
+
+    /// A call waiting for a node gives up at once when its caller does (no spinning until
+    /// TipsetWait runs out).
+    @Test func aCancelledCallStopsWaitingForANode() async throws {
+        try await withServedPool(configure: { _, environment in environment.settings.tipsetWait = GoDuration(milliseconds: 3_600_000) }) {
+            served in
+            for node in served.pool.nodes { try await served.pool.setNode(node.name, .pause) }
+            let call = Task {
+                await served.pool.call(
+                    PoolCall(id: .v1(.chainHead), method: "Filecoin.ChainHead", version: .v1, params: Array("[]".utf8)))
+            }
+            call.cancel()
+            #expect(await call.value == .failed("context canceled"))
+        }
+    }
+
+    /// SIGTERM answers what it can within the grace period, then stops, however long a call
+    /// would still wait.
+    @Test func gracefulStopEndsAfterTheGracePeriod() async throws {
+        try await withServedPool(configure: { configuration, _ in configuration.shutdownGrace = .milliseconds(200) }) { served in
+            let client = try await served.client()
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let waiting = client.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 1, 100, true])
+            await served.cluster.waitForWaiters(daemon: 0, count: 1)
+            // The chain never moves: the wait would last forever.
+            await served.instance.server.stop()
+            await client.waitUntilClosed()
+            await #expect(throws: LotusClientError.connectionClosed) { _ = try await waiting.result() }
+        }
+    }
+
+    /// An HTTP call that takes longer than the idle timeout still gets its answer: a
+    /// connection waiting for its answer is busy, not idle.
+    @Test func aLongHTTPCallOutlivesTheIdleTimeout() async throws {
+        try await withServedPool(configure: { configuration, _ in configuration.idleTimeout = .milliseconds(200) }) { served in
+            let client = try await served.client()
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let cid = try #require(pushed["CID"])
+            let answer = Task { try await served.http("Filecoin.StateWaitMsg", [cid, 1, 100, true]) }
+            await served.cluster.waitForWaiters(daemon: 0, count: 1)
+            // Real time must pass here: the subject is a timeout.
+            try await Task.sleep(for: .milliseconds(600))
+            served.cluster.advance(3)
+            let response = try await answer.value
+            #expect(response.json?["result"]?["Receipt"]?["ExitCode"]?.int == 0)
+        }
+    }
+
+    @Test func httpAnswersEveryBodyWithJSONAndAcceptsAQueryToken() async throws {
+        try await withServedPool { served in
+            let stray = try await served.post(Array(#"{"jsonrpc":"2.0","id":3,"result":1}"#.utf8))
+            #expect(stray.json?["error"]?["code"]?.int == -32600)
+            let batch = try await served.post(Array(#"[{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}]"#.utf8))
+            #expect(batch.json?["error"]?["code"]?.int == -32700)
+            let token = try #require(try await served.admin("AuthNew", ["sign"]).string)
+            let viaQuery = try await served.post(
+                RPCFrames.request(id: 1, method: "Filecoin.MpoolPushMessage", params: [transfer(), nil]).encoded(),
+                path: "/rpc/v1?token=\(token)", token: .some(nil))
+            #expect(viaQuery.json?["result"]?["Message"]?["Nonce"]?.int == 0)
+        }
+    }
+}
