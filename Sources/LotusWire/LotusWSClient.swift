@@ -28,7 +28,7 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
 /// A call whose request is already queued; `result()` waits for its answer.
 public struct LotusPendingCall: Sendable {
     public let id: Int64
-    let answers: AsyncStream<Result<[UInt8], any Error>>
+    let answer: AnswerSlot
     /// Gives the call up: forgets it and tells the server (`xrpc.cancel`).
     let abandon: @Sendable () -> Void
 
@@ -43,16 +43,42 @@ public struct LotusPendingCall: Sendable {
     }
 
     /// The `result` member's bytes exactly as the server sent them (`null` when absent).
-    ///
-    /// - Throws: `RPCError` for an error answer, `LotusClientError` when the connection fails.
     /// A cancelled task gives the call up (`xrpc.cancel` goes to the server, as go-jsonrpc
     /// does), so nothing of it stays behind on either side.
+    ///
+    /// - Throws: `RPCError` for an error answer, `LotusClientError` when the connection fails.
     public func rawResult() async throws -> [UInt8] {
         try await withTaskCancellationHandler {
-            for await answer in self.answers { return try answer.get() }
-            throw Task.isCancelled ? CancellationError() : LotusClientError.connectionClosed
+            try await self.answer.wait()
         } onCancel: {
             self.abandon()
+        }
+    }
+}
+
+/// One answer, given once, awaited once: lighter than a stream for the common call.
+final class AnswerSlot: Sendable {
+    private let state = Mutex<(value: Result<[UInt8], any Error>?, waiter: CheckedContinuation<[UInt8], any Error>?)>((nil, nil))
+
+    /// The first resolution wins; later ones are ignored.
+    func resolve(_ value: Result<[UInt8], any Error>) {
+        let waiter = self.state.withLock { state -> CheckedContinuation<[UInt8], any Error>? in
+            guard state.value == nil else { return nil }
+            state.value = value
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(with: value)
+    }
+
+    func wait() async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = self.state.withLock { state -> Result<[UInt8], any Error>? in
+                if let value = state.value { return value }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
         }
     }
 }
@@ -77,7 +103,7 @@ public struct LotusSubscription: Sendable {
 public final class LotusWSClient: Sendable {
     private struct State {
         var nextID: Int64 = 1
-        var calls: [Int64: AsyncStream<Result<[UInt8], any Error>>.Continuation] = [:]
+        var calls: [Int64: AnswerSlot] = [:]
         /// Calls whose answer is a channel id: the stream is made by the reader as soon as
         /// the id arrives, so values right behind it are not lost.
         var channelCalls: Set<Int64> = []
@@ -96,12 +122,11 @@ public final class LotusWSClient: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Frames go out in the order they were queued, through one writer task.
-    private let outbound: AsyncStream<WebSocketFrame>.Continuation
+    /// Frames are written straight to the channel: NIO runs writes issued one after another
+    /// in that order, without a writer task to hop through.
     private let channel: any Channel
 
-    private init(outbound: AsyncStream<WebSocketFrame>.Continuation, channel: any Channel) {
-        self.outbound = outbound
+    init(channel: any Channel) {
         self.channel = channel
     }
 
@@ -113,7 +138,7 @@ public final class LotusWSClient: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> LotusWSClient {
         enum Upgrade: Sendable {
-            case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+            case websocket(LotusWSClient)
             case refused
         }
         let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: group)
@@ -123,10 +148,14 @@ public final class LotusWSClient: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: 1 << 24) { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
+                            // Frames are read on the event loop and answers handed to their callers
+                            // from there: no reader task in between.
+                            let client = LotusWSClient(channel: channel)
                             try channel.pipeline.syncOperations.addHandler(
                                 NIOWebSocketFrameAggregator(
                                     minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096, maxAccumulatedFrameSize: 1 << 27))
-                            return Upgrade.websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                            try channel.pipeline.syncOperations.addHandler(LotusWSClientHandler(client: client))
+                            return Upgrade.websocket(client)
                         }
                     }
                     var headers = HTTPHeaders([("Host", "\(host):\(port)"), ("Content-Length", "0")])
@@ -148,30 +177,8 @@ public final class LotusWSClient: Sendable {
         } catch is NIOHTTPClientUpgradeError {
             throw LotusClientError.badHandshake
         }
-        guard case .websocket(let websocket) = result else { throw LotusClientError.badHandshake }
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<LotusWSClient, any Error>) in
-            Task {
-                var client: LotusWSClient?
-                do {
-                    try await websocket.executeThenClose { inbound, outbound in
-                        let (frames, queue) = AsyncStream<WebSocketFrame>.makeStream(bufferingPolicy: .unbounded)
-                        let connected = LotusWSClient(outbound: queue, channel: websocket.channel)
-                        client = connected
-                        continuation.resume(returning: connected)
-                        try await withThrowingTaskGroup(of: Void.self) { group in
-                            group.addTask {
-                                for await frame in frames { try await outbound.write(frame) }
-                            }
-                            defer { queue.finish() }
-                            try await connected.read(inbound)
-                        }
-                    }
-                } catch {
-                    if client == nil { continuation.resume(throwing: error) }
-                }
-                client?.connectionDidClose()
-            }
-        }
+        guard case .websocket(let client) = result else { throw LotusClientError.badHandshake }
+        return client
     }
 
     /// Calls `method` and waits for its answer.
@@ -188,7 +195,7 @@ public final class LotusWSClient: Sendable {
     }
 
     /// Queues a request whose params are already-encoded JSON (an array), forwarded as they are.
-    public func start(_ method: String, rawParams: some Collection<UInt8> & Sendable) -> LotusPendingCall {
+    public func start(_ method: String, rawParams: [UInt8]) -> LotusPendingCall {
         self.start(id: nil) { id in RawRPCFrames.request(id: id, method: method, params: rawParams) }
     }
 
@@ -198,7 +205,7 @@ public final class LotusWSClient: Sendable {
     }
 
     private func start(id explicitID: Int64?, fragments: Int = 1, _ text: (Int64) -> [UInt8]) -> LotusPendingCall {
-        let (answers, answer) = AsyncStream<Result<[UInt8], any Error>>.makeStream(bufferingPolicy: .unbounded)
+        let answer = AnswerSlot()
         let (id, closed) = self.state.withLock { state -> (Int64, Bool) in
             let id = explicitID ?? state.nextID
             if explicitID == nil { state.nextID += 1 }
@@ -206,12 +213,11 @@ public final class LotusWSClient: Sendable {
             return (id, state.closed)
         }
         if closed {
-            answer.yield(.failure(LotusClientError.connectionClosed))
-            answer.finish()
+            answer.resolve(.failure(LotusClientError.connectionClosed))
         } else {
             self.queue(text(id), fragments: fragments)
         }
-        return LotusPendingCall(id: id, answers: answers, abandon: { self.abandon(id) })
+        return LotusPendingCall(id: id, answer: answer, abandon: { self.abandon(id) })
     }
 
     /// Sends a hand-written request text (split into `fragments` continuation frames) whose id
@@ -229,7 +235,7 @@ public final class LotusWSClient: Sendable {
     }
 
     /// Calls a channel method with already-encoded params.
-    public func subscribe(_ method: String, rawParams: some Collection<UInt8> & Sendable) async throws -> LotusSubscription {
+    public func subscribe(_ method: String, rawParams: [UInt8]) async throws -> LotusSubscription {
         let id = self.state.withLock { state in
             defer { state.nextID += 1 }
             state.channelCalls.insert(state.nextID)
@@ -247,7 +253,7 @@ public final class LotusWSClient: Sendable {
     /// Forgets a call whose caller gave up and cancels it on the server; a channel it opens
     /// later is never created here, and the server closes it on the cancel.
     private func abandon(_ id: Int64) {
-        let (pending, openedChannel) = self.state.withLock { state -> (AsyncStream<Result<[UInt8], any Error>>.Continuation?, Bool) in
+        let (pending, openedChannel) = self.state.withLock { state -> (AnswerSlot?, Bool) in
             state.channelCalls.remove(id)
             var opened = false
             if let channel = state.newChannels.removeValue(forKey: id) {
@@ -258,8 +264,7 @@ public final class LotusWSClient: Sendable {
             return (state.calls.removeValue(forKey: id), opened)
         }
         guard pending != nil || openedChannel else { return }
-        pending?.yield(.failure(CancellationError()))
-        pending?.finish()
+        pending?.resolve(.failure(CancellationError()))
         self.cancel(requestID: id)
     }
 
@@ -283,7 +288,7 @@ public final class LotusWSClient: Sendable {
             if closed {
                 continuation.resume()
             } else {
-                self.outbound.yield(WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer()))
+                self.channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer()), promise: nil)
             }
         }
     }
@@ -294,10 +299,10 @@ public final class LotusWSClient: Sendable {
         var first = true
         repeat {
             let end = min(bytes.count, offset + size)
-            self.outbound.yield(
+            self.channel.writeAndFlush(
                 WebSocketFrame(
                     fin: end == bytes.count, opcode: first ? .text : .continuation, maskKey: .random(),
-                    data: ByteBuffer(bytes: bytes[offset..<end])))
+                    data: ByteBuffer(bytes: bytes[offset..<end])), promise: nil)
             first = false
             offset = end
         } while offset < bytes.count
@@ -326,28 +331,16 @@ public final class LotusWSClient: Sendable {
         }
     }
 
-    private func read(_ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>) async throws {
-        for try await frame in inbound {
-            switch frame.opcode {
-            case .text, .binary:
-                self.handle(Array(frame.unmaskedData.readableBytesView))
-            case .ping:
-                self.outbound.yield(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData))
-            case .pong:
-                let waiters = self.state.withLock { state in
-                    defer { state.pongWaiters = [] }
-                    return state.pongWaiters
-                }
-                waiters.forEach { $0.resume() }
-            case .connectionClose:
-                return
-            default:
-                break
-            }
+    /// A pong arrived.
+    fileprivate func ponged() {
+        let waiters = self.state.withLock { state in
+            defer { state.pongWaiters = [] }
+            return state.pongWaiters
         }
+        waiters.forEach { $0.resume() }
     }
 
-    private func handle(_ bytes: [UInt8]) {
+    fileprivate func handle(_ bytes: [UInt8]) {
         guard let frame = try? RawRPCFrame(bytes) else {
             self.state.withLock { $0.keepStray(.string(String(decoding: bytes, as: UTF8.self))) }
             return
@@ -359,7 +352,7 @@ public final class LotusWSClient: Sendable {
             }
             let error = frame.decodedError
             let result = frame.result.map { Array(bytes[$0]) } ?? Array("null".utf8)
-            let continuation = self.state.withLock { state -> AsyncStream<Result<[UInt8], any Error>>.Continuation? in
+            let continuation = self.state.withLock { state -> AnswerSlot? in
                 guard let continuation = state.calls.removeValue(forKey: requestID) else { return nil }
                 if state.channelCalls.remove(requestID) != nil, error == nil,
                     let channelID = RawJSON.decodeInt(bytes, frame.result ?? 0..<0).flatMap(UInt64.init(exactly:))
@@ -374,8 +367,7 @@ public final class LotusWSClient: Sendable {
                 self.keepStray(bytes)
                 return
             }
-            continuation.yield(error.map { .failure($0) } ?? .success(result))
-            continuation.finish()
+            continuation.resolve(error.map { .failure($0) } ?? .success(result))
             return
         }
         let params = frame.params.flatMap { try? RawJSON.elements(of: bytes, in: $0) } ?? []
@@ -397,7 +389,7 @@ public final class LotusWSClient: Sendable {
         self.state.withLock { $0.keepStray(json) }
     }
 
-    private func connectionDidClose() {
+    fileprivate func connectionDidClose() {
         let (calls, channels, waiters, pongs) = self.state.withLock { state in
             state.closed = true
             defer {
@@ -408,12 +400,47 @@ public final class LotusWSClient: Sendable {
             }
             return (Array(state.calls.values), Array(state.channels.values), state.closeWaiters, state.pongWaiters)
         }
-        for call in calls {
-            call.yield(.failure(LotusClientError.connectionClosed))
-            call.finish()
-        }
+        for call in calls { call.resolve(.failure(LotusClientError.connectionClosed)) }
         channels.forEach { $0.finish() }
         waiters.forEach { $0.resume() }
         pongs.forEach { $0.resume() }
+    }
+}
+
+/// Reads the client's frames on the event loop: answers, channel values, pongs, pings, close.
+final class LotusWSClientHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    let client: LotusWSClient
+
+    init(client: LotusWSClient) {
+        self.client = client
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary:
+            self.client.handle(Array(frame.unmaskedData.readableBytesView))
+        case .ping:
+            context.writeAndFlush(
+                Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)), promise: nil)
+        case .pong:
+            self.client.ponged()
+        case .connectionClose:
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.client.connectionDidClose()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

@@ -86,6 +86,7 @@ public struct RawRPCFrame: Sendable {
 /// Builds outgoing frames from raw parts, without a JSON tree.
 public enum RawRPCFrames {
     /// `{"jsonrpc":"2.0","result":<result>,"id":<id>}`.
+    @inlinable
     public static func result(id: some Collection<UInt8>, result: some Collection<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(id.count + result.count + 36)
@@ -98,6 +99,7 @@ public enum RawRPCFrames {
     }
 
     /// `{"jsonrpc":"2.0","id":<id>,"error":{"code":…,"message":…}}`.
+    @inlinable
     public static func error(id: some Collection<UInt8>, _ error: RPCError) -> [UInt8] {
         var out: [UInt8] = []
         out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
@@ -109,6 +111,7 @@ public enum RawRPCFrames {
     }
 
     /// `{"jsonrpc":"2.0","id":<id>,"method":"<method>","params":<params>}`.
+    @inlinable
     public static func request(id: Int64, method: String, params: some Collection<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(params.count + method.utf8.count + 48)
@@ -123,6 +126,7 @@ public enum RawRPCFrames {
     }
 
     /// `xrpc.ch.val` for channel `channel` carrying `value`.
+    @inlinable
     public static func channelValue(channel: UInt64, value: some Collection<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(value.count + 64)

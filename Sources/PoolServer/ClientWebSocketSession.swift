@@ -19,13 +19,6 @@ final class ClientWebSocketSession: Sendable {
         var nextChannelID: UInt64 = 1
     }
 
-    /// A frame to write, and the channel whose value it carries.
-    struct Outgoing: Sendable {
-        let frame: WebSocketFrame
-        let channel: ClientChannel?
-        let bytes: Int
-    }
-
     /// Bytes queued for writing beyond this mean the client stopped reading its answers: the
     /// connection is closed (the client redials) instead of buffering without limit.
     static let maxQueuedBytes = 64 << 20
@@ -35,67 +28,42 @@ final class ClientWebSocketSession: Sendable {
     let inflightCalls: InflightCalls
     let activity: ConnectionActivity
     let logger: Logger
+    /// Answers are written straight to the connection: NIO keeps writes issued one after
+    /// another in order, with no writer task to hop through.
+    let connection: any Channel
     private let state = Mutex(State())
     private let queuedBytes = Atomic<Int>(0)
 
-    init(router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, activity: ConnectionActivity, logger: Logger)
-    {
+    init(
+        router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, activity: ConnectionActivity, logger: Logger,
+        connection: any Channel
+    ) {
         self.router = router
         self.runner = runner
         self.inflightCalls = inflightCalls
         self.activity = activity
         self.logger = logger
+        self.connection = connection
     }
 
-    func run(_ websocket: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async throws {
-        let connection = websocket.channel
-        try await websocket.executeThenClose { inbound, outbound in
-            // One ordered writer: a channel's id answer is queued before its first value.
-            let (frames, sender) = AsyncStream<Outgoing>.makeStream(bufferingPolicy: .unbounded)
-            let send: @Sendable ([UInt8], ClientChannel?) -> Void = { bytes, channel in
-                if self.queuedBytes.add(bytes.count, ordering: .relaxed).newValue > Self.maxQueuedBytes {
-                    self.logger.warning("a client is not reading its websocket (over \(Self.maxQueuedBytes >> 20) MiB queued); closing it")
-                    connection.close(promise: nil)
-                    return
-                }
-                sender.yield(
-                    Outgoing(
-                        frame: WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)), channel: channel,
-                        bytes: bytes.count))
-            }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await item in frames {
-                        try await outbound.write(item.frame)
-                        self.queuedBytes.subtract(item.bytes, ordering: .relaxed)
-                        item.channel?.written()
-                    }
-                }
-                defer {
-                    self.tearDown()
-                    sender.finish()
-                }
-                for try await frame in inbound {
-                    switch frame.opcode {
-                    case .text, .binary:
-                        self.receive(Array(frame.unmaskedData.readableBytesView), send: send)
-                    case .ping:
-                        sender.yield(
-                            Outgoing(frame: WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData), channel: nil, bytes: 0))
-                    case .connectionClose:
-                        sender.yield(
-                            Outgoing(frame: WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()), channel: nil, bytes: 0)
-                        )
-                        return
-                    default:
-                        break
-                    }
-                }
-            }
+    /// Enqueues one text frame; the frames of a channel's values report back once written.
+    func send(_ bytes: [UInt8], _ channel: ClientChannel?) {
+        if self.queuedBytes.add(bytes.count, ordering: .relaxed).newValue > Self.maxQueuedBytes {
+            self.logger.warning("a client is not reading its websocket (over \(Self.maxQueuedBytes >> 20) MiB queued); closing it")
+            self.connection.close(promise: nil)
+            return
         }
+        let promise = self.connection.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in
+            self.queuedBytes.subtract(bytes.count, ordering: .relaxed)
+            channel?.written()
+        }
+        self.connection.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)), promise: promise)
     }
 
-    private func receive(_ bytes: [UInt8], send: @escaping @Sendable ([UInt8], ClientChannel?) -> Void) {
+    /// One text message from the client (on the event loop).
+    func receive(_ bytes: [UInt8]) {
+        let send: @Sendable ([UInt8], ClientChannel?) -> Void = { bytes, channel in self.send(bytes, channel) }
         switch self.router.read(bytes) {
         case .reply(let frame): send(frame, nil)
         case .ignore: break
@@ -212,7 +180,8 @@ final class ClientWebSocketSession: Sendable {
         }
     }
 
-    private func tearDown() {
+    /// The connection closed: calls stop, channels close upstream.
+    func tearDown() {
         let (calls, channels) = self.state.withLock { state in
             defer {
                 state.calls = [:]
@@ -228,5 +197,42 @@ final class ClientWebSocketSession: Sendable {
             let pool = self.runner.pool
             Task { for id in poolIDs { await pool.closeChannel(id) } }
         }
+    }
+}
+
+/// Feeds a client WebSocket's frames to its session on the event loop; answers pings and close.
+final class ClientWebSocketHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    let session: ClientWebSocketSession
+
+    init(session: ClientWebSocketSession) {
+        self.session = session
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary:
+            self.session.receive(Array(frame.unmaskedData.readableBytesView))
+        case .ping:
+            context.writeAndFlush(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+        case .connectionClose:
+            let close = WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer())
+            let channel = context.channel
+            context.writeAndFlush(Self.wrapOutboundOut(close)).whenComplete { _ in channel.close(promise: nil) }
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.session.tearDown()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

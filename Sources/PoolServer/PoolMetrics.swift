@@ -3,6 +3,7 @@
 // registry of this server's own, so several pools in one process (tests) never mix figures.
 
 import CoreMetrics
+import Synchronization
 import PoolRuntime
 import Prometheus
 
@@ -12,6 +13,7 @@ import Prometheus
 public final class PoolMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
+    private let callSeries = Mutex<[CallSeries: CallHandles]>([:])
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: self.registry)
@@ -26,16 +28,37 @@ public final class PoolMetrics: Sendable {
 
     /// One client call answered: its outcome and how long it took.
     func callAnswered(method: String, node: String?, outcome: String, duration: Duration) {
-        Counter(label: "fpool_calls_total", dimensions: [("method", method), ("outcome", outcome)], factory: self.factory).increment()
-        if outcome != "ok" {
-            Counter(label: "fpool_call_errors_total", dimensions: [("method", method), ("outcome", outcome)], factory: self.factory)
-                .increment()
-        }
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        CoreMetrics.Timer(
-            label: "fpool_call_duration_seconds", dimensions: [("method", method), ("node", node ?? "none")], factory: self.factory
-        )
-        .recordNanoseconds(nanoseconds)
+        let key = CallSeries(method: method, node: node ?? "none", outcome: outcome)
+        let series = self.callSeries.withLock { $0[key] } ?? self.makeSeries(key)
+        series.calls.increment()
+        series.errors?.increment()
+        series.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// The handles of one (method, node, outcome), made once: looking them up in the registry
+    /// on every call cost more than the lookup of the route.
+    private func makeSeries(_ key: CallSeries) -> CallHandles {
+        let handles = CallHandles(
+            calls: Counter(label: "fpool_calls_total", dimensions: [("method", key.method), ("outcome", key.outcome)], factory: self.factory),
+            errors: key.outcome == "ok"
+                ? nil
+                : Counter(label: "fpool_call_errors_total", dimensions: [("method", key.method), ("outcome", key.outcome)], factory: self.factory),
+            duration: CoreMetrics.Timer(
+                label: "fpool_call_duration_seconds", dimensions: [("method", key.method), ("node", key.node)], factory: self.factory))
+        self.callSeries.withLock { $0[key] = handles }
+        return handles
+    }
+
+    struct CallSeries: Hashable, Sendable {
+        let method: String
+        let node: String
+        let outcome: String
+    }
+
+    struct CallHandles: Sendable {
+        let calls: CoreMetrics.Counter
+        let errors: CoreMetrics.Counter?
+        let duration: CoreMetrics.Timer
     }
 
     func retried(method: String, node: String, reason: String) {

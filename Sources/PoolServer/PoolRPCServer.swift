@@ -17,7 +17,8 @@ import Synchronization
 /// Concurrency: all methods may be called from any task.
 public final class PoolRPCServer: Sendable {
     enum Upgrade: Sendable {
-        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, APIVersion, Set<Perm>, ConnectionActivity)
+        /// Served by its `ClientWebSocketHandler` from the moment of the upgrade.
+        case websocket(any Channel)
         case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, ConnectionActivity)
     }
 
@@ -178,8 +179,12 @@ public final class PoolRPCServer: Sendable {
                         NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
                             maxAccumulatedFrameSize: self.configuration.maxRequestBytes))
-                    let websocket = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel)
-                    return Upgrade.websocket(websocket, Self.route(head) ?? .v1, self.permissions(head) ?? [.read], activity)
+                    let session = ClientWebSocketSession(
+                        router: ClientRequestRouter(
+                            version: Self.route(head) ?? .v1, permissions: self.permissions(head) ?? [.read], channelsSupported: true),
+                        runner: self.runner, inflightCalls: self.inflight, activity: activity, logger: self.logger, connection: channel)
+                    try channel.pipeline.syncOperations.addHandler(ClientWebSocketHandler(session: session))
+                    return Upgrade.websocket(channel)
                 }
             })
         let configuration = NIOTypedHTTPServerUpgradeConfiguration<Upgrade>(
@@ -217,14 +222,8 @@ public final class PoolRPCServer: Sendable {
     private func serve(_ upgrade: EventLoopFuture<Upgrade>) async {
         do {
             switch try await upgrade.get() {
-            case .websocket(let websocket, let version, let permissions, let activity):
-                try await self.tracking(websocket.channel) {
-                    let session = ClientWebSocketSession(
-                        router: ClientRequestRouter(version: version, permissions: permissions, channelsSupported: true),
-                        runner: self.runner,
-                        inflightCalls: self.inflight, activity: activity, logger: self.logger)
-                    try await session.run(websocket)
-                }
+            case .websocket(let channel):
+                try await self.tracking(channel) { try await channel.closeFuture.get() }
             case .http(let http, let activity):
                 try await self.tracking(http.channel) { try await self.serveHTTP(http, activity: activity) }
             }
@@ -292,10 +291,11 @@ public final class PoolRPCServer: Sendable {
                     var headers = HTTPHeaders([("Content-Length", String(response.body.count)), ("Content-Type", response.contentType)])
                     let keepAlive = !response.close && (head?.isKeepAlive ?? false) && !self.state.withLock({ $0.draining })
                     if !keepAlive { headers.add(name: "Connection", value: "close") }
-                    try await outbound.write(
-                        .head(HTTPResponseHead(version: head?.version ?? .http1_1, status: response.status, headers: headers)))
-                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-                    try await outbound.write(.end(nil))
+                    // One flush for the whole response.
+                    try await outbound.write(contentsOf: [
+                        .head(HTTPResponseHead(version: head?.version ?? .http1_1, status: response.status, headers: headers)),
+                        .body(.byteBuffer(ByteBuffer(bytes: response.body))), .end(nil),
+                    ])
                     if head != nil { activity.leave() }
                     if !keepAlive { return }
                     head = nil
