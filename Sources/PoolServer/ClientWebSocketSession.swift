@@ -31,6 +31,8 @@ final class ClientWebSocketSession: Sendable {
     /// Answers are written straight to the connection: NIO keeps writes issued one after
     /// another in order, with no writer task to hop through.
     let connection: any Channel
+    /// The connection's event loop as the executor of its calls.
+    let executor: EventLoopTaskExecutor
     private let state = Mutex(State())
     private let queuedBytes = Atomic<Int>(0)
 
@@ -44,6 +46,7 @@ final class ClientWebSocketSession: Sendable {
         self.activity = activity
         self.logger = logger
         self.connection = connection
+        self.executor = EventLoopTaskExecutor(eventLoop: connection.eventLoop)
     }
 
     /// Enqueues one text frame; the frames of a channel's values report back once written.
@@ -90,7 +93,7 @@ final class ClientWebSocketSession: Sendable {
             state.nextToken += 1
             state.calls[token] = .some(nil)
             if let requestID { state.byRequestID[requestID] = token }
-            let task = Task {
+            let task = Task(executorPreference: self.executor) {
                 let frame = await answer(token)
                 if self.finish(token, requestID: requestID), !frame.isEmpty { send(frame, nil) }
                 self.activity.leave()

@@ -39,10 +39,12 @@ public final class PoolMetrics: Sendable {
     /// on every call cost more than the lookup of the route.
     private func makeSeries(_ key: CallSeries) -> CallHandles {
         let handles = CallHandles(
-            calls: Counter(label: "fpool_calls_total", dimensions: [("method", key.method), ("outcome", key.outcome)], factory: self.factory),
+            calls: Counter(
+                label: "fpool_calls_total", dimensions: [("method", key.method), ("outcome", key.outcome)], factory: self.factory),
             errors: key.outcome == "ok"
                 ? nil
-                : Counter(label: "fpool_call_errors_total", dimensions: [("method", key.method), ("outcome", key.outcome)], factory: self.factory),
+                : Counter(
+                    label: "fpool_call_errors_total", dimensions: [("method", key.method), ("outcome", key.outcome)], factory: self.factory),
             duration: CoreMetrics.Timer(
                 label: "fpool_call_duration_seconds", dimensions: [("method", key.method), ("node", key.node)], factory: self.factory))
         self.callSeries.withLock { $0[key] = handles }

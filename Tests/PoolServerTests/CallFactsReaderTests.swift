@@ -1,0 +1,44 @@
+// The few values the server decodes from raw params, per route: the push sender, the epoch,
+// MpoolPush's signed message. Everything else stays bytes.
+
+import GeneratedRoutes
+import PoolRuntime
+@testable import PoolServer
+import Testing
+
+@Suite struct CallFactsReaderTests {
+    func facts(_ method: V1Method, _ params: String) -> CallFacts {
+        let bytes = Array(params.utf8)
+        return CallFactsReader.facts(route: method.route, bytes: bytes, params: 0..<bytes.count)
+    }
+
+    @Test func pushesNameTheirSender() {
+        #expect(self.facts(.mpoolPushMessage, #"[{"From":"f1abc","Nonce":0},null]"#).sender == "f1abc")
+        #expect(self.facts(.mpoolBatchPushMessage, #"[[{"From":"f01002"},{"From":"f01002"}],null]"#).sender == "f01002")
+        // Spaces and escapes as a client may send them.
+        #expect(self.facts(.mpoolPushMessage, #"[ { "Nonce" : 1 , "From" : "f1\u0061bc" } , null ]"#).sender == "f1abc")
+    }
+
+    @Test func mpoolPushCarriesItsSignedMessage() throws {
+        let signed = #"{"Message":{"From":"f01000","Nonce":7},"Signature":{"Type":1,"Data":"AA=="},"CID":{"/":"bafy-7"}}"#
+        let facts = self.facts(.mpoolPush, "[\(signed)]")
+        #expect(facts.sender == "f01000")
+        let message = try #require(facts.signedMessage)
+        #expect(message.nonce == 7)
+        #expect(message.cid == "bafy-7")
+        #expect(message.json == Array(signed.utf8))
+        // Without its CID it cannot be re-pushed by CID lookup: no fact rather than a guess.
+        #expect(self.facts(.mpoolPush, #"[{"Message":{"From":"f01000","Nonce":7}}]"#).signedMessage == nil)
+    }
+
+    @Test func epochParamsGiveTheHeight() {
+        #expect(self.facts(.chainGetTipSetByHeight, "[120,[]]").height == 120)
+        #expect(self.facts(.chainGetTipSetByHeight, #"["120",[]]"#).height == nil)
+    }
+
+    @Test func readsWithoutSuchParamsDecodeNothing() {
+        #expect(self.facts(.stateGetActor, #"["f01000",[]]"#) == CallFacts())
+        // Malformed params give no facts; the daemon answers the malformed call itself.
+        #expect(self.facts(.mpoolPushMessage, #"{"From":"f1abc"}"#) == CallFacts())
+    }
+}
