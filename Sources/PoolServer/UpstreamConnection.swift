@@ -1,19 +1,30 @@
-// PoolRuntime's NodeConnection over Lotus's WebSocket JSON-RPC: one persistent connection per
-// daemon and API version, redialled when it drops.
+// PoolRuntime's NodeConnection over Lotus's WebSocket JSON-RPC: persistent connections per
+// daemon, API version and event loop, redialled when they drop.
 
 import LotusWire
+import NIOCore
+import NIOPosix
 import PoolRuntime
 import RouteModel
 import Synchronization
+
+/// Which upstream socket a call uses: its API version, and the event loop the caller runs on
+/// (a client's calls run on its connection's loop), so that a call is written, answered and
+/// resumed on one thread, as an nginx worker keeps a request on one process. Heartbeats and
+/// other callers off any loop share the `loop == nil` socket.
+struct UpstreamKey: Hashable, Sendable {
+    let version: APIVersion
+    let loop: ObjectIdentifier?
+}
 
 /// A daemon reached over WebSocket (`ws://host:port/rpc/v0|v1`) with its token.
 ///
 /// Concurrency: all methods may be called from many tasks; connections are shared.
 public final class UpstreamConnection: NodeConnection {
     let endpoint: NodeEndpoint
-    private let clients = Mutex<[APIVersion: LotusWSClient]>([:])
+    private let clients = Mutex<[UpstreamKey: LotusWSClient]>([:])
     /// Dials in progress: concurrent callers after a drop share one instead of each opening a socket.
-    private let dials = Mutex<[APIVersion: Task<Result<LotusWSClient, NodeCallFailure>, Never>]>([:])
+    private let dials = Mutex<[UpstreamKey: Task<Result<LotusWSClient, NodeCallFailure>, Never>]>([:])
     /// After a failed dial, calls fail at once until `retryAt` instead of each dialling a dead
     /// daemon; the delay doubles per failure (100 ms … 5 s) and resets on success.
     private let backoff = Mutex<(retryAt: ContinuousClock.Instant, delay: Duration)?>(nil)
@@ -29,20 +40,23 @@ public final class UpstreamConnection: NodeConnection {
     /// - Parameter probing: heartbeats dial whatever the backoff says (one per interval is no
     ///   storm), so a daemon that came back serves again at the next beat.
     func client(_ version: APIVersion, probing: Bool = false) async -> Result<LotusWSClient, NodeCallFailure> {
-        if let client = self.clients.withLock({ $0[version] }), !client.isClosed { return .success(client) }
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop
+        let key = UpstreamKey(version: version, loop: loop.map { ObjectIdentifier($0) })
+        if let client = self.clients.withLock({ $0[key] }), !client.isClosed { return .success(client) }
         if !probing, let waiting = self.backoff.withLock({ $0 }), ContinuousClock.now < waiting.retryAt {
             return .failure(
                 NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): not connected (redialling after a failed dial)")))
         }
         let dial = self.dials.withLock { dials in
-            if let running = dials[version] { return running }
+            if let running = dials[key] { return running }
             let address = self.endpoint.address
             let started = Task { () -> Result<LotusWSClient, NodeCallFailure> in
-                defer { _ = self.dials.withLock { $0.removeValue(forKey: version) } }
+                defer { _ = self.dials.withLock { $0.removeValue(forKey: key) } }
                 do {
                     let client = try await LotusWSClient.connect(
-                        host: address.host, port: address.port, path: "/rpc/\(version.rawValue)", token: self.endpoint.token)
-                    self.clients.withLock { $0[version] = client }
+                        host: address.host, port: address.port, path: "/rpc/\(version.rawValue)", token: self.endpoint.token,
+                        group: loop ?? MultiThreadedEventLoopGroup.singleton)
+                    self.clients.withLock { $0[key] = client }
                     self.backoff.withLock { $0 = nil }
                     return .success(client)
                 } catch {
@@ -53,7 +67,7 @@ public final class UpstreamConnection: NodeConnection {
                     return .failure(NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): \(error)")))
                 }
             }
-            dials[version] = started
+            dials[key] = started
             return started
         }
         return await dial.value
@@ -100,7 +114,7 @@ public final class UpstreamConnection: NodeConnection {
         }
     }
 
-    public func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<
+    public func openChannel(_ call: PoolCall, events: @escaping @Sendable (PoolRuntime.ChannelEvent) -> Void) async -> Result<
         any NodeChannel, NodeCallFailure
     > {
         let client: LotusWSClient
