@@ -53,15 +53,23 @@ final class ClientWebSocketSession: Sendable {
     func send(_ bytes: [UInt8], _ channel: ClientChannel?) {
         if self.queuedBytes.add(bytes.count, ordering: .relaxed).newValue > Self.maxQueuedBytes {
             self.logger.warning("a client is not reading its websocket (over \(Self.maxQueuedBytes >> 20) MiB queued); closing it")
-            self.connection.close(promise: nil)
+            let connection = self.connection
+            connection.eventLoop.execute { connection.close(promise: nil) }
             return
         }
-        let promise = self.connection.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { _ in
-            self.queuedBytes.subtract(bytes.count, ordering: .relaxed)
-            channel?.written()
+        let connection = self.connection
+        let frame = WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes))
+        // Always a task of its own on the loop, never inline: callers send under their locks
+        // (a channel keeps its values in order that way), and an inline write can complete,
+        // fail or close the connection right there, calling back into those same locks.
+        connection.eventLoop.execute {
+            let promise = connection.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenComplete { _ in
+                self.queuedBytes.subtract(bytes.count, ordering: .relaxed)
+                channel?.written()
+            }
+            connection.writeAndFlush(frame, promise: promise)
         }
-        self.connection.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)), promise: promise)
     }
 
     /// One text message from the client (on the event loop).

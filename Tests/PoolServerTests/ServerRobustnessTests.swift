@@ -104,3 +104,41 @@ import Testing
         }
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct ManyChannelsTests {
+    /// Many miners' schedulers at once: each websocket gets its channel, every tipset, and
+    /// nothing stays open upstream once they leave.
+    @Test func aHundredChainNotifyClientsGetEveryTipsetAndLeaveNothingBehind() async throws {
+        try await withServedPool { served in
+            let clients = try await withThrowingTaskGroup(of: (LotusWSClient, LotusSubscription).self) { group in
+                for _ in 0..<100 {
+                    group.addTask {
+                        let client = try await served.client()
+                        return (client, try await client.subscribe("Filecoin.ChainNotify"))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            await served.cluster.waitForSubscriptions(total: 100)
+            served.cluster.advance(2)
+            let heights = await withTaskGroup(of: [Int64].self) { group in
+                for (_, subscription) in clients {
+                    group.addTask {
+                        var seen: [Int64] = []
+                        for await value in subscription.values {
+                            seen.append(value[0]?["Val"]?["Height"]?.int ?? -1)
+                            if seen.count == 3 { break }
+                        }
+                        return seen
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(heights.count == 100)
+            #expect(heights.allSatisfy { $0 == [0, 1, 2] })
+            for (client, _) in clients { await client.close() }
+            await served.cluster.waitForSubscriptions(total: 0)
+            #expect(served.cluster.subscriptions == [0, 0, 0])
+        }
+    }
+}
