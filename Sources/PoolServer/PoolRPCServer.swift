@@ -225,7 +225,11 @@ public final class PoolRPCServer: Sendable {
             case .websocket(let channel):
                 try await self.tracking(channel) { try await channel.closeFuture.get() }
             case .http(let http, let activity):
-                try await self.tracking(http.channel) { try await self.serveHTTP(http, activity: activity) }
+                // The connection's requests are read, routed and answered on its event loop, with
+                // that loop's upstream sockets: no thread hop inside fpool.
+                try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: http.channel.eventLoop)) {
+                    try await self.tracking(http.channel) { try await self.serveHTTP(http, activity: activity) }
+                }
             }
         } catch {
             self.logger.debug("connection ended: \(error)")

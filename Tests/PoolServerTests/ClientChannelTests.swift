@@ -1,0 +1,73 @@
+// One client channel's rules: the id before any value, values in order, a subscriber 16
+// values behind closed (as Lotus does), one close only.
+
+import LotusWire
+import PoolRuntime
+@testable import PoolServer
+import Synchronization
+import Testing
+
+@Suite struct ClientChannelTests {
+    final class Recorder: Sendable {
+        let frames = Mutex<[String]>([])
+        let endings = Mutex<[ClientChannel.Ending]>([])
+    }
+
+    func channel(_ recorder: Recorder) -> ClientChannel {
+        ClientChannel(
+            token: 1, clientID: 7, send: { bytes, _ in recorder.frames.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } },
+            ended: { _, ending in recorder.endings.withLock { $0.append(ending) } })
+    }
+
+    @Test func valuesThatComeEarlyFollowTheIDInOrder() {
+        let recorder = Recorder()
+        let channel = self.channel(recorder)
+        channel.deliver(.value(Array("1".utf8)))
+        channel.deliver(.value(Array("2".utf8)))
+        #expect(recorder.frames.withLock { $0 }.isEmpty)
+        #expect(channel.attach(poolID: 3) == false)
+        channel.activate(reply: Array(#"{"id":1,"result":7}"#.utf8))
+        channel.deliver(.value(Array("3".utf8)))
+        let frames = recorder.frames.withLock { $0 }
+        #expect(frames.first == #"{"id":1,"result":7}"#)
+        #expect(frames.dropFirst().map { (try? JSON.parse($0))?["params"]?[1]?.int } == [1, 2, 3])
+        #expect(frames.dropFirst().allSatisfy { (try? JSON.parse($0))?["params"]?[0]?.int == 7 })
+    }
+
+    @Test func aSubscriberSixteenValuesBehindIsClosedOnce() {
+        let recorder = Recorder()
+        let channel = self.channel(recorder)
+        _ = channel.attach(poolID: 3)
+        channel.activate(reply: Array("{}".utf8))
+        // Nothing is ever written: the client is not reading.
+        for value in 0..<20 { channel.deliver(.value(Array(String(value).utf8))) }
+        let frames = recorder.frames.withLock { $0 }
+        #expect(frames.count == 1 + ClientChannel.maxPending + 1)
+        #expect(frames.last == #"{"jsonrpc":"2.0","method":"xrpc.ch.close","params":[7]}"#)
+        #expect(recorder.endings.withLock { $0 } == [.clientBehind])
+        // The pool's own close afterwards changes nothing; the client's close finds it ended.
+        channel.deliver(.closed)
+        #expect(channel.close() == nil)
+        #expect(recorder.frames.withLock { $0 }.count == frames.count)
+    }
+
+    @Test func writtenValuesMakeRoomAgain() {
+        let recorder = Recorder()
+        let channel = self.channel(recorder)
+        _ = channel.attach(poolID: 3)
+        channel.activate(reply: Array("{}".utf8))
+        for value in 0..<100 {
+            channel.deliver(.value(Array(String(value).utf8)))
+            channel.written()
+        }
+        #expect(recorder.frames.withLock { $0 }.count == 101)
+        #expect(recorder.endings.withLock { $0 }.isEmpty)
+    }
+
+    @Test func aClientCancelBeforeTheOpenFinishedTellsTheOpenerToClosePool() {
+        let recorder = Recorder()
+        let channel = self.channel(recorder)
+        #expect(channel.close() == nil)
+        #expect(channel.attach(poolID: 3) == true)
+    }
+}
