@@ -294,18 +294,30 @@ public final class LotusWSClient: Sendable {
     }
 
     private func queue(_ bytes: [UInt8], fragments: Int = 1) {
-        let size = max(1, (bytes.count + fragments - 1) / max(1, fragments))
+        guard fragments > 1 else {
+            self.channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: bytes)), promise: nil)
+            return
+        }
+        let size = max(1, (bytes.count + fragments - 1) / fragments)
+        var frames: [WebSocketFrame] = []
         var offset = 0
-        var first = true
         repeat {
             let end = min(bytes.count, offset + size)
-            self.channel.writeAndFlush(
+            frames.append(
                 WebSocketFrame(
-                    fin: end == bytes.count, opcode: first ? .text : .continuation, maskKey: .random(),
-                    data: ByteBuffer(bytes: bytes[offset..<end])), promise: nil)
-            first = false
+                    fin: end == bytes.count, opcode: frames.isEmpty ? .text : .continuation, maskKey: .random(),
+                    data: ByteBuffer(bytes: bytes[offset..<end])))
             offset = end
         } while offset < bytes.count
+        // All fragments in one go on the loop (at once when already on it, keeping the order of
+        // writes made one after another), so no other message's frame lands between them.
+        let channel = self.channel
+        let message = frames
+        let writeAll: @Sendable () -> Void = {
+            for frame in message { channel.write(frame, promise: nil) }
+            channel.flush()
+        }
+        if channel.eventLoop.inEventLoop { writeAll() } else { channel.eventLoop.execute(writeAll) }
     }
 
     /// Whether the connection has closed.
