@@ -295,7 +295,8 @@ public final class LotusWSClient: Sendable {
 
     private func queue(_ bytes: [UInt8], fragments: Int = 1) {
         guard fragments > 1 else {
-            self.channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: bytes)), promise: nil)
+            self.channel.writeAndFlush(
+                WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: bytes)), promise: nil)
             return
         }
         let size = max(1, (bytes.count + fragments - 1) / fragments)

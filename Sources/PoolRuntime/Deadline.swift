@@ -8,14 +8,19 @@ extension Pool {
         _ limit: Duration, timedOut: T, _ work: @escaping @Sendable () async -> T
     ) async -> T {
         let race = Race<T>()
-        return await withCheckedContinuation { continuation in
-            race.start(
-                continuation: continuation,
-                work: Task { await work() },
-                timer: Task {
-                    try? await self.clock.sleep(for: limit)
-                    return Task.isCancelled ? nil : timedOut
-                })
+        let workTask = Task { await work() }
+        let timer = Task {
+            try? await self.clock.sleep(for: limit)
+            return Task.isCancelled ? nil : timedOut
+        }
+        // A caller that gives up (client cancel, disconnect) cancels the work too, so a call to
+        // a daemon is cancelled there rather than left running.
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                race.start(continuation: continuation, work: workTask, timer: timer)
+            }
+        } onCancel: {
+            workTask.cancel()
         }
     }
 }

@@ -24,7 +24,8 @@ public struct ClientAuth: Sendable {
         let permissions = LotusJWT.bearerToken(header).flatMap { try? LotusJWT.verify($0, secret: self.secret) }.map {
             Set($0.compactMap(Perm.init(rawValue:)))
         }
-        self.verified.remember(header, permissions)
+        // Only good tokens are remembered: a flood of bad ones cannot push them out.
+        if let permissions { self.verified.remember(header, permissions) }
         return permissions
     }
 
@@ -40,14 +41,14 @@ public struct ClientAuth: Sendable {
     }
 }
 
-/// Headers already verified, with their answer (refusals too); bounded, emptied when full.
+/// Headers already verified, with their permissions; bounded, emptied when full.
 final class VerifiedTokens: Sendable {
     static let capacity = 1024
-    private let entries = Mutex<[String: Set<Perm>?]>([:])
+    private let entries = Mutex<[String: Set<Perm>]>([:])
 
-    func lookup(_ header: String) -> Set<Perm>?? { self.entries.withLock { $0[header] } }
+    func lookup(_ header: String) -> Set<Perm>? { self.entries.withLock { $0[header] } }
 
-    func remember(_ header: String, _ permissions: Set<Perm>?) {
+    func remember(_ header: String, _ permissions: Set<Perm>) {
         self.entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
             entries[header] = permissions

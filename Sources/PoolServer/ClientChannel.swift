@@ -83,12 +83,21 @@ final class ClientChannel: Sendable {
         return ending
     }
 
-    /// Records the pool's channel. True when the client's side already ended it (cancel,
-    /// overflow) while the pool was still open: the opener must close the pool channel.
-    func attach(poolID: Int) -> Bool {
+    /// Where a channel stands when the pool's open returns.
+    enum Attachment: Sendable, Equatable {
+        case open
+        /// The client's side ended it (cancel, overflow): the opener closes the pool channel.
+        case endedByClient
+        /// The pool ended it already (its node was lost): nothing to close, nothing to keep.
+        case endedByPool
+    }
+
+    /// Records the pool's channel.
+    func attach(poolID: Int) -> Attachment {
         self.state.withLock { state in
             state.poolID = poolID
-            return state.closed && !state.upstreamGone
+            guard state.closed else { return .open }
+            return state.upstreamGone ? .endedByPool : .endedByClient
         }
     }
 

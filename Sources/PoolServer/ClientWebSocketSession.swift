@@ -35,6 +35,8 @@ final class ClientWebSocketSession: Sendable {
     let executor: EventLoopTaskExecutor
     private let state = Mutex(State())
     private let queuedBytes = Atomic<Int>(0)
+    /// Set once the connection is being closed for not reading (warned about once).
+    private let cutOff = Atomic<Bool>(false)
 
     init(
         router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, activity: ConnectionActivity, logger: Logger,
@@ -52,6 +54,8 @@ final class ClientWebSocketSession: Sendable {
     /// Enqueues one text frame; the frames of a channel's values report back once written.
     func send(_ bytes: [UInt8], _ channel: ClientChannel?) {
         if self.queuedBytes.add(bytes.count, ordering: .relaxed).newValue > Self.maxQueuedBytes {
+            self.queuedBytes.subtract(bytes.count, ordering: .relaxed)
+            guard !self.cutOff.exchange(true, ordering: .relaxed) else { return }
             self.logger.warning("a client is not reading its websocket (over \(Self.maxQueuedBytes >> 20) MiB queued); closing it")
             let connection = self.connection
             connection.eventLoop.execute { connection.close(promise: nil) }
@@ -134,20 +138,24 @@ final class ClientWebSocketSession: Sendable {
             case .failure(let refusal):
                 return refusal.reply.frame(id: id)
             case .success(let opened):
-                let closeNow = channel.attach(poolID: opened.id)
-                // Still wanted (no cancel answered it, the connection is up): it becomes a channel.
+                let attached = channel.attach(poolID: opened.id)
+                // Still wanted (no cancel answered it, the connection is up) and still open: it
+                // becomes a channel of this session.
                 let owned = self.state.withLock { state -> Bool in
                     guard state.calls.removeValue(forKey: token) != nil else { return false }
-                    state.channels[token] = channel
+                    if attached == .open { state.channels[token] = channel }
                     return true
                 }
-                guard owned, !closeNow else {
-                    if owned { self.state.withLock { _ = $0.channels.removeValue(forKey: token) } }
+                switch (owned, attached) {
+                case (true, .open):
+                    self.activity.enter()
+                    channel.activate(reply: RawRPCFrames.result(id: id, result: String(channel.clientID).utf8))
+                case (true, .endedByPool):
+                    // Closed as it opened (its node was lost): the client gets the id, then the close.
+                    channel.activate(reply: RawRPCFrames.result(id: id, result: String(channel.clientID).utf8))
+                case (false, _), (true, .endedByClient):
                     await pool.closeChannel(opened.id)
-                    return []
                 }
-                self.activity.enter()
-                channel.activate(reply: RawRPCFrames.result(id: id, result: String(channel.clientID).utf8))
                 return []
             }
         }
@@ -230,9 +238,13 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
         case .ping:
             context.writeAndFlush(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
         case .connectionClose:
-            let close = WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer())
+            // Queued behind the answers already scheduled (writes are their own loop tasks), so
+            // the close frame comes last.
             let channel = context.channel
-            context.writeAndFlush(Self.wrapOutboundOut(close)).whenComplete { _ in channel.close(promise: nil) }
+            channel.eventLoop.execute {
+                let close = WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer())
+                channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
+            }
         default:
             break
         }

@@ -31,6 +31,10 @@ struct ServeOptions: ParsableArguments {
         return ServerConfiguration(host: address.host, port: address.port, maxRequestBytes: self.maxRequestBytes)
     }
 
-    /// Log lines go to standard error, unbuffered, so they reach a pipe or journal at once.
-    static let logSink: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    /// Log lines go to standard error, unbuffered, so they reach a pipe or journal at once —
+    /// from a queue of their own: lines are logged on event loops, which a slow pipe must not stall.
+    static let logSink: @Sendable (String) -> Void = { line in
+        logQueue.async { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    }
+    static let logQueue = DispatchQueue(label: "fpool.log")
 }

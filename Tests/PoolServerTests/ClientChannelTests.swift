@@ -25,7 +25,7 @@ import Testing
         channel.deliver(.value(Array("1".utf8)))
         channel.deliver(.value(Array("2".utf8)))
         #expect(recorder.frames.withLock { $0 }.isEmpty)
-        #expect(channel.attach(poolID: 3) == false)
+        #expect(channel.attach(poolID: 3) == .open)
         channel.activate(reply: Array(#"{"id":1,"result":7}"#.utf8))
         channel.deliver(.value(Array("3".utf8)))
         let frames = recorder.frames.withLock { $0 }
@@ -64,10 +64,19 @@ import Testing
         #expect(recorder.endings.withLock { $0 }.isEmpty)
     }
 
+    @Test func aPoolCloseBeforeTheOpenFinishedNeedsNoUpstreamClose() {
+        let recorder = Recorder()
+        let channel = self.channel(recorder)
+        channel.deliver(.closed)
+        #expect(channel.attach(poolID: 3) == .endedByPool)
+        channel.activate(reply: Array("{}".utf8))
+        #expect(recorder.frames.withLock { $0 } == ["{}", #"{"jsonrpc":"2.0","method":"xrpc.ch.close","params":[7]}"#])
+    }
+
     @Test func aClientCancelBeforeTheOpenFinishedTellsTheOpenerToClosePool() {
         let recorder = Recorder()
         let channel = self.channel(recorder)
         #expect(channel.close() == nil)
-        #expect(channel.attach(poolID: 3) == true)
+        #expect(channel.attach(poolID: 3) == .endedByClient)
     }
 }
