@@ -123,7 +123,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim"]),
-        .testTarget(name: "LotusSimTests", dependencies: ["LotusSim", "LotusWire"], exclude: ["sim_http_check.py"]),
+        .testTarget(name: "LotusSimTests", dependencies: ["LotusSim", "LotusWire", "FPoolTestSupport"], exclude: ["sim_http_check.py"]),
     ],
     swiftLanguageModes: [.v6]
 )

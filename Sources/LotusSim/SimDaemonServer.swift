@@ -17,19 +17,12 @@ final class SimDaemonServer: Sendable {
         case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>)
     }
 
-    private struct State {
-        var listener: (any Channel)?
-        var acceptTask: Task<Void, Never>?
-        var connections: [ObjectIdentifier: (channel: any Channel, websocket: Bool)] = [:]
-        /// Why an upgrade was refused, by connection, for the HTTP answer that follows.
-        var refusals: [ObjectIdentifier: (HTTPResponseStatus, String)] = [:]
-    }
-
     let world: SimWorld
     let index: Int
     let logger: Logger
     static let maxRequestBytes = 100 << 20
-    private let state = Mutex(State())
+    /// The running listener; nil while the daemon is killed.
+    private let listener = Mutex<ConnectionListener<Upgrade>?>(nil)
 
     init(world: SimWorld, index: Int, logger: Logger) {
         self.world = world
@@ -41,57 +34,28 @@ final class SimDaemonServer: Sendable {
 
     /// Binds the daemon's port (0 picks a free one and records it).
     func start() async throws {
-        let requestedPort = self.port
-        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: "127.0.0.1", port: requestedPort) { channel in
-                channel.eventLoop.makeCompletedFuture { try self.configure(channel) }
-            }
-        let port = listener.channel.localAddress?.port ?? requestedPort
-        self.world.state.withLock { $0.daemons[self.index].port = port }
-        let task = Task {
-            await withDiscardingTaskGroup { group in
-                do {
-                    try await listener.executeThenClose { inbound in
-                        for try await upgrade in inbound {
-                            group.addTask { await self.serve(upgrade) }
-                        }
-                    }
-                } catch {
-                    self.logger.debug("listener ended: \(error)")
-                }
-            }
-        }
-        self.state.withLock { state in
-            state.listener = listener.channel
-            state.acceptTask = task
-        }
+        let listener = try await ConnectionListener<Upgrade>(host: "127.0.0.1", port: self.port, configure: { try self.configure($0) })
+        self.world.state.withLock { $0.daemons[self.index].port = listener.port }
+        // Stored before the first connection is served: upgrades record refusals on it.
+        self.listener.withLock { $0 = listener }
+        listener.serve({ await self.serve($0) }, ended: { self.logger.debug("listener ended: \($0)") })
     }
 
-    var isListening: Bool { self.state.withLock { $0.listener != nil } }
+    var isListening: Bool { self.listener.withLock { $0 != nil } }
 
-    /// Closes the listener and every connection.
+    /// Closes the listener and every connection; black-holed and long-polling HTTP requests
+    /// end with them.
     func stop() async {
-        let (listener, task, connections) = self.state.withLock { state in
-            defer {
-                state.listener = nil
-                state.acceptTask = nil
-                state.connections = [:]
-            }
-            return (state.listener, state.acceptTask, Array(state.connections.values))
+        let listener = self.listener.withLock { listener in
+            defer { listener = nil }
+            return listener
         }
-        // Cancelling the accept task cancels every connection's task too: black-holed and
-        // long-polling HTTP requests end instead of leaking.
-        task?.cancel()
-        try? await listener?.close()
-        for connection in connections { try? await connection.channel.close() }
+        await listener?.closeAll()
     }
 
     /// Closes every WebSocket connection; the listener stays.
     func dropWebSockets() async {
-        let sockets = self.state.withLock { state in state.connections.values.filter(\.websocket).map(\.channel) }
-        for socket in sockets { try? await socket.close() }
+        await self.listener.withLock { $0 }?.closeWebSockets()
     }
 
     private func configure(_ channel: any Channel) throws -> EventLoopFuture<Upgrade> {
@@ -99,15 +63,8 @@ final class SimDaemonServer: Sendable {
             maxFrameSize: 1 << 24,
             shouldUpgrade: { channel, head in
                 // A refused upgrade falls through to the HTTP handler, which answers 401/404.
-                let refusal: (HTTPResponseStatus, String)? =
-                    self.route(head) == nil
-                    ? (.notFound, "404 page not found\n")
-                    : self.permissions(head) == nil ? (.unauthorized, "JWT Verification failed\n") : nil
-                if let refusal {
-                    self.state.withLock { $0.refusals[ObjectIdentifier(channel)] = refusal }
-                    return channel.eventLoop.makeSucceededFuture(nil)
-                }
-                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                guard let listener = self.listener.withLock({ $0 }) else { return channel.eventLoop.makeSucceededFuture(nil) }
+                return listener.upgradeAnswer(channel, pathKnown: self.route(head) != nil, authorized: self.permissions(head) != nil)
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
@@ -166,23 +123,11 @@ final class SimDaemonServer: Sendable {
     }
 
     private func tracking(_ channel: any Channel, websocket: Bool, _ body: () async throws -> Void) async throws {
-        let key = ObjectIdentifier(channel)
-        let accepted = self.state.withLock { state -> Bool in
-            guard state.listener != nil else { return false }
-            state.connections[key] = (channel, websocket)
-            return true
-        }
-        guard accepted else {
+        guard let listener = self.listener.withLock({ $0 }) else {
             try? await channel.close()
             return
         }
-        defer {
-            self.state.withLock { state in
-                state.connections.removeValue(forKey: key)
-                state.refusals.removeValue(forKey: key)
-            }
-        }
-        try await body()
+        try await listener.track(channel, websocket: websocket, body)
     }
 
     private func serveHTTP(_ http: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async throws {
@@ -201,7 +146,7 @@ final class SimDaemonServer: Sendable {
                 case .end:
                     guard let requestHead = head else {
                         // NIO keeps the head of a refused WebSocket upgrade; answer as Lotus would.
-                        let refusal = self.state.withLock { $0.refusals.removeValue(forKey: ObjectIdentifier(http.channel)) }
+                        let refusal = self.listener.withLock { $0 }?.takeRefusal(http.channel)
                         let (status, text) = refusal ?? (.badRequest, "bad request\n")
                         let headers = HTTPHeaders([
                             ("Content-Length", String(text.utf8.count)), ("Content-Type", "text/plain; charset=utf-8"),

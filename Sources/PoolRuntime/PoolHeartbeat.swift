@@ -69,29 +69,8 @@ extension Pool {
             await self.heartbeat()
             let (interval, generation) = self.state.withLock { ($0.settings.heartbeatInterval, $0.intervalGeneration) }
             await self.bounded(.milliseconds(Int(interval.milliseconds)), timedOut: ()) {
-                await self.nextIntervalChange(after: generation)
+                await self.nextChange(of: \.intervalGeneration, after: generation, waiters: \.intervalWaiters)
             }
-        }
-    }
-
-    /// Returns when HeartbeatInterval changes, or when the waiting task is cancelled (so a
-    /// wait that `bounded` gave up on does not stay registered).
-    func nextIntervalChange(after generation: UInt64) async {
-        let id = self.state.withLock { state in
-            defer { state.nextWaiterID += 1 }
-            return state.nextWaiterID
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let cancelled = self.state.withLock { state -> Bool in
-                    if Task.isCancelled || state.intervalGeneration != generation { return true }
-                    state.intervalWaiters[id] = continuation
-                    return false
-                }
-                if cancelled { continuation.resume() }
-            }
-        } onCancel: {
-            self.state.withLock { $0.intervalWaiters.removeValue(forKey: id) }?.resume()
         }
     }
 

@@ -282,6 +282,16 @@ extension Pool {
     var nodeGeneration: UInt64 { self.state.withLock { $0.generation } }
 
     private func nextNodeChange(after generation: UInt64) async {
+        await self.nextChange(of: \.generation, after: generation, waiters: \.nodeWaiters)
+    }
+
+    /// Returns when the counter at `counter` moves past `generation` (whoever moves it resumes
+    /// `waiters`), or when the waiting task is cancelled, so a wait given up on does not stay
+    /// registered.
+    func nextChange(
+        of counter: KeyPath<State, UInt64> & Sendable, after generation: UInt64,
+        waiters: WritableKeyPath<State, [Int: CheckedContinuation<Void, Never>]> & Sendable
+    ) async {
         let id = self.state.withLock { state in
             defer { state.nextWaiterID += 1 }
             return state.nextWaiterID
@@ -289,15 +299,14 @@ extension Pool {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let now = self.state.withLock { state -> Bool in
-                    if Task.isCancelled || state.generation != generation { return true }
-                    state.nodeWaiters[id] = continuation
+                    if Task.isCancelled || state[keyPath: counter] != generation { return true }
+                    state[keyPath: waiters][id] = continuation
                     return false
                 }
                 if now { continuation.resume() }
             }
         } onCancel: {
-            let waiter = self.state.withLock { $0.nodeWaiters.removeValue(forKey: id) }
-            waiter?.resume()
+            self.state.withLock { $0[keyPath: waiters].removeValue(forKey: id) }?.resume()
         }
     }
 }

@@ -74,7 +74,9 @@ struct AdminAPI: Sendable {
             let version = try params.version(0)
             var overrides: [(String, JSON)] = []
             for entry in RouteTable.entries(version) {
-                let settings = try self.command { () throws(PoolCommandError) in try self.pool.apiSettings(entry.name, version: version) }
+                let settings = try await self.command { () throws(PoolCommandError) in
+                    try self.pool.apiSettings(entry.name, version: version)
+                }
                 if settings != APIRouteOverride(route: entry) { overrides.append((entry.name, self.settingsJSON(settings))) }
             }
             let calls = self.pool.callIDs.sorted { $0.key < $1.key }.map { ($0.key, JSON.int(Int64($0.value))) }
@@ -86,14 +88,15 @@ struct AdminAPI: Sendable {
             let name = try params.string(0, "api")
             let key = try params.string(1, "key")
             let value = try params.string(2, "val")
-            try self.command { () throws(PoolCommandError) in try self.pool.setAPI(name, key: key, to: value) }
+            try await self.command { () throws(PoolCommandError) in try self.pool.setAPI(name, key: key, to: value) }
             let version: APIVersion = RouteTable.lookup(.v1, name: name) != nil ? .v1 : .v0
-            return self.settingsJSON(try self.command { () throws(PoolCommandError) in try self.pool.apiSettings(name, version: version) })
+            return self.settingsJSON(
+                try await self.command { () throws(PoolCommandError) in try self.pool.apiSettings(name, version: version) })
         case "APIWhy":
             let name = try params.string(0, "api")
             let version = try params.version(1)
             let height = params.values.count > 3 ? params.values[3].int : nil
-            let explanation = try self.command { () throws(PoolCommandError) in
+            let explanation = try await self.command { () throws(PoolCommandError) in
                 try self.pool.explain(name, version: version, sender: try? params.optionalString(2), height: height)
             }
             return self.explanationJSON(explanation)
@@ -111,7 +114,7 @@ struct AdminAPI: Sendable {
         case "PrimarySet":
             let seed = try params.string(0, "seed")
             let node = try params.string(1, "nid")
-            try self.command { () throws(PoolCommandError) in try self.pool.bind(seed: seed, node: node) }
+            try await self.command { () throws(PoolCommandError) in try self.pool.bind(seed: seed, node: node) }
             return .null
         case "ConfigGet":
             return .object(self.pool.settings.all.map { ($0.key, JSON.string($0.value)) })
@@ -148,17 +151,10 @@ struct AdminAPI: Sendable {
         }
     }
 
+    /// Runs a pool command; its error becomes the one-line RPC error the CLI prints.
     private func command<T>(_ body: () async throws(PoolCommandError) -> T) async throws(RPCError) -> T {
         do {
             return try await body()
-        } catch {
-            throw RPCError(code: 1, message: error.description)
-        }
-    }
-
-    private func command<T>(_ body: () throws(PoolCommandError) -> T) throws(RPCError) -> T {
-        do {
-            return try body()
         } catch {
             throw RPCError(code: 1, message: error.description)
         }

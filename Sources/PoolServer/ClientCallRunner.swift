@@ -4,12 +4,18 @@
 import LotusWire
 import PoolRuntime
 
+/// An answer frame, and whether it is a protocol error (HTTP answers those with status 500).
+struct ClientAnswer: Sendable {
+    let frame: [UInt8]
+    let isProtocolError: Bool
+}
+
 struct ClientCallRunner: Sendable {
     let pool: Pool
     let admin: AdminAPI
     let metrics: PoolMetrics
 
-    func answer(_ call: PoolCall, id: [UInt8]) async -> [UInt8] {
+    func answer(_ call: PoolCall, id: [UInt8]) async -> ClientAnswer {
         let start = ContinuousClock.now
         let reply = await self.pool.call(call)
         let (outcome, node): (String, Int?) =
@@ -22,13 +28,14 @@ struct ClientCallRunner: Sendable {
         self.metrics.callAnswered(
             method: call.id == nil ? "unlisted" : call.route.name, node: node.flatMap(self.pool.nodeName), outcome: outcome,
             duration: ContinuousClock.now - start)
-        return reply.frame(id: id)
+        return ClientAnswer(
+            frame: reply.frame(id: id), isProtocolError: reply.errorCode.map(RPCError.isProtocolError(code:)) ?? false)
     }
 
-    func answerAdmin(method: String, params: [UInt8], id: [UInt8]) async -> [UInt8] {
+    func answerAdmin(method: String, params: [UInt8], id: [UInt8]) async -> ClientAnswer {
         switch await self.admin.call(method, params: params) {
-        case .success(let result): RawRPCFrames.result(id: id, result: result.encoded())
-        case .failure(let error): RawRPCFrames.error(id: id, error)
+        case .success(let result): ClientAnswer(frame: RawRPCFrames.result(id: id, result: result.encoded()), isProtocolError: false)
+        case .failure(let error): ClientAnswer(frame: RawRPCFrames.error(id: id, error), isProtocolError: error.isProtocolError)
         }
     }
 }

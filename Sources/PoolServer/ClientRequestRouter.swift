@@ -9,8 +9,8 @@ import RouteModel
 
 /// One frame, read.
 enum ClientFrame: Sendable {
-    /// Answer at once.
-    case reply([UInt8])
+    /// Refused at once with this error (bad JSON, unknown method, missing permission, …).
+    case refused(id: [UInt8], RPCError)
     /// Route through the pool; answer with `id`.
     case call(id: [UInt8], requestID: Int64?, PoolCall)
     /// A channel method (WebSocket only).
@@ -38,7 +38,7 @@ struct ClientRequestRouter: Sendable {
             frame = try RawRPCFrame(bytes)
         } catch {
             // Only integer ids go back: a v0.1.5 client crashes on `"id":null`.
-            return .reply(RawRPCFrames.error(id: "0".utf8, error))
+            return .refused(id: Array("0".utf8), error)
         }
         guard let methodRange = frame.method else { return .ignore }  // a response: clients send none we expect
         let id = frame.id.map { Array(bytes[$0]) }
@@ -50,7 +50,7 @@ struct ClientRequestRouter: Sendable {
             return .cancel(requestID: requestID)
         }
         if let params = frame.params, bytes[params.lowerBound] != UInt8(ascii: "[") {
-            return .reply(RawRPCFrames.error(id: id, RPCError.parse("json: cannot unmarshal params: not an array")))
+            return .refused(id: id, RPCError.parse("json: cannot unmarshal params: not an array"))
         }
         let routeID: RouteID? =
             frame.methodHasEscapes
@@ -65,12 +65,12 @@ struct ClientRequestRouter: Sendable {
         }
         let route = routeID.route
         guard self.permissions.contains(route.perm) else {
-            return .reply(RawRPCFrames.error(id: id, LotusErrorText.missingPermission(method: route.name, need: route.perm.rawValue)))
+            return .refused(id: id, LotusErrorText.missingPermission(method: route.name, need: route.perm.rawValue))
         }
         let facts = CallFactsReader.facts(route: route, bytes: bytes, params: frame.params)
         let call = PoolCall(id: routeID, method: route.wireName, version: self.version, params: params, facts: facts)
         if route.result == .channel {
-            guard self.channelsSupported else { return .reply(RawRPCFrames.error(id: id, RPCError.noChannelSupport(route.wireName))) }
+            guard self.channelsSupported else { return .refused(id: id, RPCError.noChannelSupport(route.wireName)) }
             return .channel(id: id, requestID: frame.intID, call)
         }
         return .call(id: id, requestID: frame.intID, call)
@@ -82,30 +82,45 @@ struct ClientRequestRouter: Sendable {
         let name = frame.methodName ?? ""
         if name.hasPrefix(Self.adminPrefix) {
             guard self.permissions.contains(.admin) else {
-                return .reply(RawRPCFrames.error(id: id, LotusErrorText.missingPermission(method: name, need: Perm.admin.rawValue)))
+                return .refused(id: id, LotusErrorText.missingPermission(method: name, need: Perm.admin.rawValue))
             }
             return .admin(id: id, requestID: frame.intID, method: String(name.dropFirst(Self.adminPrefix.count)), params: params)
         }
         // Lotus serves only the Filecoin namespace: anything else does not exist anywhere.
         guard name.hasPrefix(RouteEntry.wirePrefix), name.count > RouteEntry.wirePrefix.count else {
-            return .reply(RawRPCFrames.error(id: id, RPCError.methodNotFound(name)))
+            return .refused(id: id, RPCError.methodNotFound(name))
         }
         guard self.permissions.contains(.admin) else {
             let short = String(name.dropFirst(RouteEntry.wirePrefix.count))
-            return .reply(
-                RawRPCFrames.error(
-                    id: id,
-                    RPCError(
-                        code: 1,
-                        message:
-                            "missing permission to invoke '\(short)' (need 'admin'): fpool knows no such method in \(self.version.rawValue), and forwards unknown methods only for admin tokens"
-                    )))
+            return .refused(
+                id: id,
+                RPCError(
+                    code: 1,
+                    message:
+                        "missing permission to invoke '\(short)' (need 'admin'): fpool knows no such method in \(self.version.rawValue), and forwards unknown methods only for admin tokens"
+                ))
         }
         return .call(id: id, requestID: frame.intID, PoolCall(id: nil, method: name, version: self.version, params: params))
     }
 }
 
+extension RPCError {
+    /// go-jsonrpc's protocol errors (−32768…−32000), which it answers over HTTP with status 500.
+    var isProtocolError: Bool { Self.isProtocolError(code: self.code) }
+
+    static func isProtocolError(code: Int64) -> Bool { (-32768)...(-32000) ~= code }
+}
+
 extension PoolReply {
+    /// The error code the client gets, nil for a result.
+    var errorCode: Int64? {
+        switch self {
+        case .result: nil
+        case .error(let code, _, _): code
+        case .failed: 1
+        }
+    }
+
     /// The JSON-RPC answer to send for this reply.
     func frame(id: [UInt8]) -> [UInt8] {
         switch self {

@@ -80,13 +80,13 @@ final class ClientWebSocketSession: Sendable {
     func receive(_ bytes: [UInt8]) {
         let send: @Sendable ([UInt8], ClientChannel?) -> Void = { bytes, channel in self.send(bytes, channel) }
         switch self.router.read(bytes) {
-        case .reply(let frame): send(frame, nil)
+        case .refused(let id, let error): send(RawRPCFrames.error(id: id, error), nil)
         case .ignore: break
         case .cancel(let requestID): self.cancel(requestID, send: send)
         case .call(let id, let requestID, let call):
-            self.start(requestID, send: send) { _ in await self.runner.answer(call, id: id) }
+            self.start(requestID, send: send) { _ in await self.runner.answer(call, id: id).frame }
         case .admin(let id, let requestID, let method, let params):
-            self.start(requestID, send: send) { _ in await self.runner.answerAdmin(method: method, params: params, id: id) }
+            self.start(requestID, send: send) { _ in await self.runner.answerAdmin(method: method, params: params, id: id).frame }
         case .channel(let id, let requestID, let call):
             self.openChannel(call, id: id, requestID: requestID, send: send)
         }

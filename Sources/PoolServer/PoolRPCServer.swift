@@ -22,16 +22,6 @@ public final class PoolRPCServer: Sendable {
         case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, ConnectionActivity)
     }
 
-    private struct State {
-        var listener: (any Channel)?
-        var acceptTask: Task<Void, Never>?
-        var port: Int?
-        var draining = false
-        var connections: [ObjectIdentifier: any Channel] = [:]
-        /// Why an upgrade was refused, by connection, for the HTTP answer that follows.
-        var refusals: [ObjectIdentifier: (HTTPResponseStatus, String)] = [:]
-    }
-
     public let pool: Pool
     public let auth: ClientAuth
     public let configuration: ServerConfiguration
@@ -39,7 +29,7 @@ public final class PoolRPCServer: Sendable {
     let logger: Logger
     let runner: ClientCallRunner
     let inflight = InflightCalls()
-    private let state = Mutex(State())
+    private let listener = Mutex<ConnectionListener<Upgrade>?>(nil)
     private let boundPort = BoundPort()
 
     public init(
@@ -60,7 +50,7 @@ public final class PoolRPCServer: Sendable {
     }
 
     /// The bound port (after `start`).
-    public var port: Int? { self.state.withLock { $0.port } }
+    public var port: Int? { self.listener.withLock { $0 }?.port }
 
     /// The port, readable by the admin API without the server's lock.
     final class BoundPort: Sendable {
@@ -78,32 +68,12 @@ public final class PoolRPCServer: Sendable {
     ///
     /// - Throws: the bind error (address in use, …).
     public func start() async throws {
-        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 1024)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: self.configuration.host, port: self.configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture { try self.configure(channel) }
-            }
-        let port = listener.channel.localAddress?.port ?? self.configuration.port
-        let task = Task {
-            await withDiscardingTaskGroup { group in
-                do {
-                    try await listener.executeThenClose { inbound in
-                        for try await upgrade in inbound {
-                            group.addTask { await self.serve(upgrade) }
-                        }
-                    }
-                } catch {
-                    self.logger.debug("listener ended: \(error)")
-                }
-            }
-        }
-        self.state.withLock { state in
-            state.listener = listener.channel
-            state.acceptTask = task
-            state.port = port
-        }
+        let listener = try await ConnectionListener<Upgrade>(
+            host: self.configuration.host, port: self.configuration.port, backlog: 1024, configure: { try self.configure($0) })
+        // Stored before the first connection is served: upgrades record refusals on it.
+        self.listener.withLock { $0 = listener }
+        listener.serve({ await self.serve($0) }, ended: { self.logger.debug("listener ended: \($0)") })
+        let port = listener.port
         self.boundPort.value.store(port, ordering: .relaxed)
         self.logger.debug("listening on \(self.listenAddress)")
     }
@@ -111,11 +81,8 @@ public final class PoolRPCServer: Sendable {
     /// Stops accepting, waits (up to the configured grace) for calls in flight to be answered,
     /// then closes every connection.
     public func stop() async {
-        let listener = self.state.withLock { state in
-            state.draining = true
-            return state.listener
-        }
-        try? await listener?.close()
+        let listener = self.listener.withLock { $0 }
+        await listener?.stopAccepting()
         let waiting = self.inflight.count
         if waiting > 0 { self.logger.notice("waiting for \(waiting) call(s) in flight before stopping") }
         let inflight = self.inflight
@@ -134,20 +101,11 @@ public final class PoolRPCServer: Sendable {
         if !drained {
             self.logger.warning("\(self.inflight.count) call(s) still in flight after \(self.configuration.shutdownGrace); closing")
         }
-        let (task, connections) = self.state.withLock { state in
-            defer {
-                state.connections = [:]
-                state.listener = nil
-                state.acceptTask = nil
-            }
-            return (state.acceptTask, Array(state.connections.values))
-        }
-        for connection in connections { try? await connection.close() }
-        task?.cancel()
+        await listener?.closeAll()
     }
 
     /// Open client connections.
-    public var connectionCount: Int { self.state.withLock { $0.connections.count } }
+    public var connectionCount: Int { self.listener.withLock { $0 }?.connectionCount ?? 0 }
 
     private func configure(_ channel: any Channel) throws -> EventLoopFuture<Upgrade> {
         let idle = TimeAmount.nanoseconds(
@@ -162,15 +120,9 @@ public final class PoolRPCServer: Sendable {
             // messages are bounded by the aggregator below.
             maxFrameSize: min(self.configuration.maxRequestBytes, 1 << 24),
             shouldUpgrade: { channel, head in
-                let refusal: (HTTPResponseStatus, String)? =
-                    Self.route(head) == nil
-                    ? (.notFound, "404 page not found\n")
-                    : self.permissions(head) == nil ? (.unauthorized, "JWT Verification failed\n") : nil
-                if let refusal {
-                    self.state.withLock { $0.refusals[ObjectIdentifier(channel)] = refusal }
-                    return channel.eventLoop.makeSucceededFuture(nil)
-                }
-                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                // A refused upgrade falls through to the HTTP handler, which answers 401/404.
+                guard let listener = self.listener.withLock({ $0 }) else { return channel.eventLoop.makeSucceededFuture(nil) }
+                return listener.upgradeAnswer(channel, pathKnown: Self.route(head) != nil, authorized: self.permissions(head) != nil)
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
@@ -223,12 +175,12 @@ public final class PoolRPCServer: Sendable {
         do {
             switch try await upgrade.get() {
             case .websocket(let channel):
-                try await self.tracking(channel) { try await channel.closeFuture.get() }
+                try await self.tracking(channel, websocket: true) { try await channel.closeFuture.get() }
             case .http(let http, let activity):
                 // The connection's requests are read, routed and answered on its event loop, with
                 // that loop's upstream sockets: no thread hop inside fpool.
                 try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: http.channel.eventLoop)) {
-                    try await self.tracking(http.channel) { try await self.serveHTTP(http, activity: activity) }
+                    try await self.tracking(http.channel, websocket: false) { try await self.serveHTTP(http, activity: activity) }
                 }
             }
         } catch {
@@ -236,24 +188,9 @@ public final class PoolRPCServer: Sendable {
         }
     }
 
-    private func tracking(_ channel: any Channel, _ body: () async throws -> Void) async throws {
-        let key = ObjectIdentifier(channel)
-        let accepted = self.state.withLock { state -> Bool in
-            guard !state.draining else { return false }
-            state.connections[key] = channel
-            return true
-        }
-        guard accepted else {
-            try? await channel.close()
-            return
-        }
-        defer {
-            self.state.withLock { state in
-                state.connections.removeValue(forKey: key)
-                state.refusals.removeValue(forKey: key)
-            }
-        }
-        try await body()
+    private func tracking(_ channel: any Channel, websocket: Bool, _ body: () async throws -> Void) async throws {
+        guard let listener = self.listener.withLock({ $0 }) else { return }
+        try await listener.track(channel, websocket: websocket, body)
     }
 
     private func serveHTTP(
@@ -289,11 +226,11 @@ public final class PoolRPCServer: Sendable {
                         response = await self.answerHTTP(requestHead, body: body, tooBig: tooBig)
                     } else {
                         // NIO keeps the head of a refused WebSocket upgrade; answer as Lotus would.
-                        let refusal = self.state.withLock { $0.refusals.removeValue(forKey: ObjectIdentifier(http.channel)) }
+                        let refusal = self.listener.withLock { $0 }?.takeRefusal(http.channel)
                         response = HTTPAnswer(status: refusal?.0 ?? .badRequest, text: refusal?.1 ?? "bad request\n", close: true)
                     }
                     var headers = HTTPHeaders([("Content-Length", String(response.body.count)), ("Content-Type", response.contentType)])
-                    let keepAlive = !response.close && (head?.isKeepAlive ?? false) && !self.state.withLock({ $0.draining })
+                    let keepAlive = !response.close && (head?.isKeepAlive ?? false) && self.listener.withLock({ $0 })?.isAccepting == true
                     if !keepAlive { headers.add(name: "Connection", value: "close") }
                     // One flush for the whole response.
                     try await outbound.write(contentsOf: [
@@ -348,33 +285,28 @@ public final class PoolRPCServer: Sendable {
         guard let version = Self.route(head), let permissions = self.permissions(head) else {
             return self.refusal(head) ?? HTTPAnswer(status: .badRequest, text: "bad request\n")
         }
-        // go-jsonrpc answers protocol errors (bad JSON, unknown method, …) with HTTP 500.
         if tooBig {
             return HTTPAnswer(
                 status: .internalServerError,
                 json: RawRPCFrames.error(id: "0".utf8, RPCError.tooBig(limit: self.configuration.maxRequestBytes)))
         }
         let router = ClientRequestRouter(version: version, permissions: permissions, channelsSupported: false)
-        let frame: [UInt8]
+        let answer: ClientAnswer
         switch router.read(body) {
-        case .reply(let reply): frame = reply
-        case .call(let id, _, let call): frame = await self.inflight.tracking { await self.runner.answer(call, id: id) }
+        case .refused(let id, let error):
+            answer = ClientAnswer(frame: RawRPCFrames.error(id: id, error), isProtocolError: error.isProtocolError)
+        case .call(let id, _, let call): answer = await self.inflight.tracking { await self.runner.answer(call, id: id) }
         case .admin(let id, _, let method, let params):
-            frame = await self.inflight.tracking { await self.runner.answerAdmin(method: method, params: params, id: id) }
+            answer = await self.inflight.tracking { await self.runner.answerAdmin(method: method, params: params, id: id) }
         case .channel(let id, _, let call):
-            frame = RawRPCFrames.error(id: id, RPCError.noChannelSupport(call.method))
+            answer = ClientAnswer(frame: RawRPCFrames.error(id: id, RPCError.noChannelSupport(call.method)), isProtocolError: true)
         case .cancel, .ignore:
             // Over HTTP every body gets a JSON answer: a client decodes it whatever it sent.
-            frame = RawRPCFrames.error(
-                id: "0".utf8, RPCError(code: -32600, message: "invalid request: expected a call with a method and an id"))
+            let error = RPCError(code: -32600, message: "invalid request: expected a call with a method and an id")
+            answer = ClientAnswer(frame: RawRPCFrames.error(id: "0".utf8, error), isProtocolError: true)
         }
-        return HTTPAnswer(status: Self.isProtocolError(frame) ? .internalServerError : .ok, json: frame)
-    }
-
-    /// Whether an answer carries a JSON-RPC protocol error code (−32768…−32000).
-    static func isProtocolError(_ frame: [UInt8]) -> Bool {
-        guard let parsed = try? RawRPCFrame(frame), let error = parsed.decodedError else { return false }
-        return (-32768)...(-32000) ~= error.code
+        // go-jsonrpc answers protocol errors (bad JSON, unknown method, …) with HTTP 500.
+        return HTTPAnswer(status: answer.isProtocolError ? .internalServerError : .ok, json: answer.frame)
     }
 
     private func health() -> HTTPAnswer {

@@ -2,6 +2,7 @@
 
 import LotusSim
 import LotusWire
+import FPoolTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct SimAuthTests {
@@ -9,7 +10,7 @@ import Testing
         try await withCluster(nodes: 1) { cluster in
             let anonymous = try await cluster.client(0, token: .some(nil))
             _ = try await anonymous.call("Filecoin.ChainHead")
-            let refused = await rpcError { try await anonymous.call("Filecoin.MpoolPushMessage", [transfer(), nil]) }
+            let refused = try await rpcError { try await anonymous.call("Filecoin.MpoolPushMessage", [transfer(), nil]) }
             #expect(refused == RPCError(code: 1, message: "missing permission to invoke 'MpoolPushMessage' (need 'sign')"))
             let http = try await cluster.http(0, "Filecoin.MpoolGetNonce", [.string(SimFixtures.accounts[0].id)], token: .some(nil))
             #expect(http.json?["result"]?.int == 0)
@@ -21,7 +22,7 @@ import Testing
             // An admin-only token is not allowed read methods (Lotus matches the list as written).
             let adminOnly = try await cluster.client(0, token: .some(cluster.token(daemon: 0, allow: ["admin"])))
             #expect(
-                await rpcError { try await adminOnly.call("Filecoin.ChainHead") }?.message
+                try await rpcError { try await adminOnly.call("Filecoin.ChainHead") }?.message
                     == "missing permission to invoke 'ChainHead' (need 'read')")
             let signer = try await cluster.client(0, token: .some(cluster.token(daemon: 0, allow: ["read", "sign"])))
             _ = try await signer.call("Filecoin.MpoolPushMessage", [transfer(), nil])

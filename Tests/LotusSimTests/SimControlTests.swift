@@ -3,6 +3,7 @@
 import Foundation
 import LotusSim
 import LotusWire
+import FPoolTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct SimControlTests {
@@ -26,7 +27,7 @@ import Testing
             #expect(status.json?["daemons"]?.array?.count == 2)
             #expect(status.json?["daemons"]?[0]?["apiInfo"]?.string == cluster.daemons[0].poolEntry)
             _ = try await self.control(cluster, "/daemons/0/fail", ["method": "ChainHead", "count": 1, "message": "boom"])
-            #expect(await rpcError { try await cluster.client(0).call("Filecoin.ChainHead") } == RPCError(code: 1, message: "boom"))
+            #expect(try await rpcError { try await cluster.client(0).call("Filecoin.ChainHead") } == RPCError(code: 1, message: "boom"))
             _ = try await self.control(cluster, "/daemons/0/kill")
             #expect(cluster.daemons[0].running == false)
             _ = try await self.control(cluster, "/daemons/0/start")

@@ -2,6 +2,7 @@
 
 import LotusSim
 import LotusWire
+import FPoolTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct SimFaultTests {
@@ -60,8 +61,8 @@ import Testing
             let injected = RPCError(code: 1, message: "loading tipset {bafy}: blockstore: block not found")
             try await cluster.inject(.failNext(method: "ChainHead", count: 2, error: injected), daemon: 0)
             let client = try await cluster.client()
-            #expect(await rpcError { try await client.call("Filecoin.ChainHead") } == injected)
-            #expect(await rpcError { try await client.call("Filecoin.ChainHead") } == injected)
+            #expect(try await rpcError { try await client.call("Filecoin.ChainHead") } == injected)
+            #expect(try await rpcError { try await client.call("Filecoin.ChainHead") } == injected)
             _ = try await client.call("Filecoin.ChainHead")
         }
     }

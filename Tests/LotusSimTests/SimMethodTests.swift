@@ -2,6 +2,7 @@
 
 import LotusSim
 import LotusWire
+import FPoolTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct SimMethodTests {
@@ -54,7 +55,8 @@ import Testing
             // Shapes a miner relies on.
             #expect(head["Height"]?.int == 3)
             // MpoolBatchPush of a message already pushed answers as Lotus does for a duplicate.
-            #expect(await rpcError { try await client.call("Filecoin.MpoolBatchPush", [[pushed]]) }?.message.contains("too low") == true)
+            #expect(
+                try await rpcError { try await client.call("Filecoin.MpoolBatchPush", [[pushed]]) }?.message.contains("too low") == true)
             #expect(head["Blocks"]?.array?.count == head["Cids"]?.array?.count)
             #expect(try await client.call("Filecoin.SyncState")["ActiveSyncs"]?.array?.isEmpty == false)
             #expect(try await client.call("Filecoin.StateSearchMsg", [[], messageCID, -1, true])["Height"]?.int == 5)
@@ -80,14 +82,14 @@ import Testing
         try await withCluster(nodes: 1) { cluster in
             let client = try await cluster.client()
             #expect(
-                await rpcError { try await client.call("Filecoin.Foo") }
+                try await rpcError { try await client.call("Filecoin.Foo") }
                     == RPCError(code: -32601, message: "method 'Filecoin.Foo' not found"))
             // A real method the simulator does not serve answers as a daemon without it.
-            #expect(await rpcError { try await client.call("Filecoin.StateListMiners", [[]]) }?.code == -32601)
+            #expect(try await rpcError { try await client.call("Filecoin.StateListMiners", [[]]) }?.code == -32601)
             #expect(
-                await rpcError { try await client.call("Filecoin.ChainHead", [1]) }
+                try await rpcError { try await client.call("Filecoin.ChainHead", [1]) }
                     == RPCError(code: -32602, message: "wrong param count (method 'Filecoin.ChainHead'): 1 != 0"))
-            #expect(await rpcError { try await client.call("Filecoin.StateGetActor", [42, []]) }?.code == -32700)
+            #expect(try await rpcError { try await client.call("Filecoin.StateGetActor", [42, []]) }?.code == -32700)
             let notJSON = try await LotusHTTPClient.post(host: "127.0.0.1", port: cluster.daemons[0].port, body: Array("{nope".utf8))
             #expect(notJSON.json?["error"]?["code"]?.int == -32700)
             let channel = try await cluster.http(0, "Filecoin.ChainNotify")
@@ -106,15 +108,15 @@ import Testing
             #expect(try await lagging.call("Filecoin.ChainHead")["Height"]?.int == 3)
             let newest = try await fresh.call("Filecoin.ChainHead")
             let key = try #require(newest["Cids"])
-            let error = await rpcError { try await lagging.call("Filecoin.ChainGetTipSet", [key]) }
+            let error = try await rpcError { try await lagging.call("Filecoin.ChainGetTipSet", [key]) }
             let first = key[0]?["/"]?.string ?? ""
             #expect(error?.message.hasPrefix("loading tipset {\(first)") == true)
             #expect(error?.message.hasSuffix("ipld: could not find \(first)") == true)
             #expect(
-                await rpcError { try await lagging.call("Filecoin.ChainGetTipSetByHeight", [5, []]) }?.message
+                try await rpcError { try await lagging.call("Filecoin.ChainGetTipSetByHeight", [5, []]) }?.message
                     == "looking for tipset with height greater than start point")
             #expect(
-                await rpcError { try await lagging.call("Filecoin.ChainGetBlock", [try #require(key[0])]) }?.message
+                try await rpcError { try await lagging.call("Filecoin.ChainGetBlock", [try #require(key[0])]) }?.message
                     == "ipld: could not find \(first)")
             // An actor born at height 6 (state of 7) exists on the fresh node, not on the lagging one.
             let recipient = "f1sim2newactoraaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -122,7 +124,7 @@ import Testing
             cluster.advance(2)
             let id = try await fresh.call("Filecoin.StateLookupID", [.string(recipient), []]).string
             #expect(id?.hasPrefix("f0") == true)
-            let missing = await rpcError { try await lagging.call("Filecoin.StateLookupID", [.string(recipient), []]) }
+            let missing = try await rpcError { try await lagging.call("Filecoin.StateLookupID", [.string(recipient), []]) }
             #expect(
                 missing
                     == RPCError(code: 11, message: "resolution lookup failed (\(recipient)): resolve address \(recipient): actor not found")

@@ -2,6 +2,7 @@
 
 import LotusSim
 import LotusWire
+import FPoolTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct SimMpoolTests {
@@ -37,22 +38,22 @@ import Testing
             let client = try await cluster.client()
             let signed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
             // The identical message again: already in mpool (for the pool, a success).
-            let again = await rpcError { try await client.call("Filecoin.MpoolPush", [signed]) }
+            let again = try await rpcError { try await client.call("Filecoin.MpoolPush", [signed]) }
             #expect(again?.message == "message from \(self.sender.key) with nonce 0 already in mpool: message with nonce already exists")
             // A different message at that nonce without a higher premium.
             let rival = try await self.signedElsewhere(cluster, nonce: 0, value: "2")
-            let rbf = await rpcError { try await client.call("Filecoin.MpoolPush", [rival]) }
+            let rbf = try await rpcError { try await client.call("Filecoin.MpoolPush", [rival]) }
             #expect(
                 rbf?.message
                     == "message from \(self.sender.key) with nonce 0 already in mpool, increase GasPremium to 1251 from 1000 to trigger replace by fee: replace by fee has too low GasPremium"
             )
             // A gap.
             let gapped = try await self.signedElsewhere(cluster, nonce: 5, value: "1")
-            let gap = await rpcError { try await client.call("Filecoin.MpoolPush", [gapped]) }
+            let gap = try await rpcError { try await client.call("Filecoin.MpoolPush", [gapped]) }
             #expect(gap?.message == "message nonce has too big a gap from expected nonce (Nonce: 5, nextNonce: 1): unfulfilled nonce gap")
             // After inclusion, nonce 0 is too low.
             cluster.advance(1)
-            let low = await rpcError { try await client.call("Filecoin.MpoolPush", [rival]) }
+            let low = try await rpcError { try await client.call("Filecoin.MpoolPush", [rival]) }
             #expect(low?.message == "minimum expected nonce is 1, got 0: message nonce too low")
         }
     }
@@ -60,7 +61,7 @@ import Testing
     @Test func walletWithoutTheKeyCannotSign() async throws {
         try await withCluster(nodes: 2) { cluster in
             cluster.removeWalletKey(self.sender.key, daemon: 1)
-            let error = await rpcError { try await cluster.client(1).call("Filecoin.MpoolPushMessage", [transfer(), nil]) }
+            let error = try await rpcError { try await cluster.client(1).call("Filecoin.MpoolPushMessage", [transfer(), nil]) }
             #expect(error?.message.contains("key not found for \(self.sender.key)") == true)
             let has = try await cluster.client(1).call("Filecoin.WalletHas", [.string(self.sender.key)])
             #expect(has == false)
@@ -132,7 +133,7 @@ import Testing
             let waiting = client.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 5, -1, true])
             // Queued after the request, so the daemon sees the call before its cancellation.
             client.cancel(requestID: waiting.id)
-            #expect(await rpcError { try await waiting.result() } == RPCError(code: 1, message: "context canceled"))
+            #expect(try await rpcError { try await waiting.result() } == RPCError(code: 1, message: "context canceled"))
         }
     }
 
@@ -141,8 +142,8 @@ import Testing
             let client = try await cluster.client()
             let unknown: JSON = ["/": "bafy2bzaceunknown"]
             let message = "failed to load message: ipld: could not find bafy2bzaceunknown"
-            #expect(await rpcError { try await client.call("Filecoin.StateWaitMsg", [unknown, 0, -1, true]) }?.message == message)
-            #expect(await rpcError { try await client.call("Filecoin.StateSearchMsg", [[], unknown, -1, true]) }?.message == message)
+            #expect(try await rpcError { try await client.call("Filecoin.StateWaitMsg", [unknown, 0, -1, true]) }?.message == message)
+            #expect(try await rpcError { try await client.call("Filecoin.StateSearchMsg", [[], unknown, -1, true]) }?.message == message)
         }
     }
 

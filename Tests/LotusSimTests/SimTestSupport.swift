@@ -2,7 +2,6 @@
 
 import LotusSim
 import LotusWire
-import Testing
 
 /// Runs `body` against a fresh network whose chain moves only when the test says so.
 func withCluster<T>(
@@ -36,19 +35,6 @@ extension SimCluster {
         let info = self.daemons[daemon]
         let bearer: String? = token ?? info.adminToken
         return try await LotusHTTPClient.call(host: "127.0.0.1", port: info.port, path: path, method: method, params: params, token: bearer)
-    }
-}
-
-/// The RPC error a call failed with, or nil if it succeeded.
-func rpcError(_ body: () async throws -> JSON) async -> RPCError? {
-    do {
-        _ = try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        Issue.record("expected an RPC error, got \(error)")
-        return nil
     }
 }
 

@@ -22,9 +22,9 @@ import Testing
             _ = try await served.admin("NodeSet", ["sim-daemon-0", "status", "resume"])
             await served.pool.heartbeat()
             #expect(try await served.admin("NodeList")[0]?["State"]?.string == "running")
-            let typo = await rpcError { try await served.admin("NodeSet", ["sim-daemon-0", "status", "paws"]) }
+            let typo = try await rpcError { try await served.admin("NodeSet", ["sim-daemon-0", "status", "paws"]) }
             #expect(typo?.message == "--val for status: expected pause, resume or exit; got 'paws'")
-            let unknown = await rpcError { try await served.admin("NodeSet", ["sim-daemon-9", "status", "pause"]) }
+            let unknown = try await rpcError { try await served.admin("NodeSet", ["sim-daemon-9", "status", "pause"]) }
             #expect(unknown?.message.hasPrefix("unknown node 'sim-daemon-9'") == true)
         }
     }
@@ -40,7 +40,7 @@ import Testing
             let push = try await served.admin("APIWhy", ["MpoolPushMessage", "v1", "f0101"])
             #expect(
                 push["Rule"]?.string?.hasPrefix("push bound to its sender f0101: node sim-daemon-2 (actor ID 101 mod 3 nodes = 2)") == true)
-            let unknown = await rpcError { try await served.admin("APIWhy", ["ChainHed"]) }
+            let unknown = try await rpcError { try await served.admin("APIWhy", ["ChainHed"]) }
             #expect(unknown?.message.hasPrefix("unknown API 'ChainHed'; did you mean ChainHead?") == true)
         }
     }
@@ -56,7 +56,7 @@ import Testing
             let binding = try #require(bindings.array?.first { $0["Seed"]?.string == "f0100" })
             #expect(binding["Node"]?.string == "sim-daemon-2")
             #expect(binding["Explicit"]?.bool == true)
-            let bad = await rpcError { try await served.admin("PrimarySet", ["f1abc", "sim-daemon-2"]) }
+            let bad = try await rpcError { try await served.admin("PrimarySet", ["f1abc", "sim-daemon-2"]) }
             #expect(bad?.message == "seed 'f1abc' is not an actor ID address (f0… or t0…)")
         }
     }
@@ -67,9 +67,9 @@ import Testing
             #expect(set["Timeout"]?.string == "5s")
             let list = try await served.admin("APIList", ["v1"])
             #expect(list["Overrides"]?["ChainHead"]?["Timeout"]?.string == "5s")
-            let push = await rpcError { try await served.admin("APISet", ["MpoolPushMessage", "policy", "OneByIndexAsc"]) }
+            let push = try await rpcError { try await served.admin("APISet", ["MpoolPushMessage", "policy", "OneByIndexAsc"]) }
             #expect(push?.message.hasPrefix("MpoolPushMessage pushes messages: it goes to its sender's bound node") == true)
-            let badPolicy = await rpcError { try await served.admin("APISet", ["ChainHead", "policy", "Fastest"]) }
+            let badPolicy = try await rpcError { try await served.admin("APISet", ["ChainHead", "policy", "Fastest"]) }
             #expect(badPolicy?.message.contains("OneByIndexAsc") == true)
         }
     }
@@ -83,7 +83,7 @@ import Testing
             #expect(added["State"]?.string == "running")
             let info = try await served.admin("AuthPoolInfo")
             #expect(info["PoolInfo"]?.string?.hasSuffix(":\(daemon.multiaddr):third") == true)
-            let duplicate = await rpcError {
+            let duplicate = try await rpcError {
                 try await served.admin("NodeAdd", [.string(daemon.multiaddr), .string(daemon.adminToken), "third"])
             }
             #expect(duplicate?.message == "a node named 'third' is already in the pool; pick another --name")
@@ -94,9 +94,9 @@ import Testing
         try await withServedPool { served in
             _ = try await served.admin("LogSetLevel", ["fullpool", "warn"])
             #expect(served.instance.logLevels.level(of: "fullpool") == .warning)
-            let bad = await rpcError { try await served.admin("LogSetLevel", ["pool", "debug"]) }
+            let bad = try await rpcError { try await served.admin("LogSetLevel", ["pool", "debug"]) }
             #expect(bad?.message == "unknown log system 'pool'; systems: fullpool, rpc, upstream")
-            let unknownMethod = await rpcError { try await served.admin("NodeLst") }
+            let unknownMethod = try await rpcError { try await served.admin("NodeLst") }
             #expect(unknownMethod?.message == "method 'FPool.NodeLst' not found; did you mean FPool.NodeList?")
         }
     }

@@ -11,12 +11,12 @@ import Testing
         try await withServedPool { served in
             let client = try await served.client(token: .some(nil))
             #expect(try await client.call("Filecoin.ChainHead")["Height"] != nil)
-            let push = await rpcError { try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil]) }
+            let push = try await rpcError { try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil]) }
             #expect(push?.message == "missing permission to invoke 'MpoolPushMessage' (need 'sign')")
-            let admin = await rpcError { try await client.call("FPool.NodeList") }
+            let admin = try await rpcError { try await client.call("FPool.NodeList") }
             #expect(admin?.message == "missing permission to invoke 'FPool.NodeList' (need 'admin')")
             // Unlisted names are forwarded only for admin tokens.
-            let unlisted = await rpcError { try await client.call("Filecoin.SomethingNew") }
+            let unlisted = try await rpcError { try await client.call("Filecoin.SomethingNew") }
             #expect(unlisted?.message.hasPrefix("missing permission to invoke 'SomethingNew' (need 'admin')") == true)
         }
     }
@@ -37,9 +37,9 @@ import Testing
             let write = try #require(try await served.admin("AuthNew", ["write"]).string)
             let client = try await served.client(token: .some(write))
             #expect(try await client.call("Filecoin.ChainHead")["Height"] != nil)
-            let sign = await rpcError { try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil]) }
+            let sign = try await rpcError { try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil]) }
             #expect(sign?.message == "missing permission to invoke 'MpoolPushMessage' (need 'sign')")
-            let badPerm = await rpcError { try await served.admin("AuthNew", ["root"]) }
+            let badPerm = try await rpcError { try await served.admin("AuthNew", ["root"]) }
             #expect(badPerm?.message == "unknown permission 'root'; permissions: read, write, sign, admin")
         }
     }
@@ -51,7 +51,7 @@ import Testing
                 FPoolRepoSecret.read(served.instance.repo.path))
             let adminOnly = LotusJWT.sign(allow: ["admin"], secret: secret)
             let client = try await served.client(token: .some(adminOnly))
-            let read = await rpcError { try await client.call("Filecoin.ChainHead") }
+            let read = try await rpcError { try await client.call("Filecoin.ChainHead") }
             #expect(read?.message == "missing permission to invoke 'ChainHead' (need 'read')")
             #expect(try await client.call("FPool.ConfigGet")["DefaultPolicy"] != nil)
         }

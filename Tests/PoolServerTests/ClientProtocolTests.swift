@@ -59,7 +59,7 @@ import Testing
             let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
             let waiting = client.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 1, 100, true])
             client.cancel(requestID: waiting.id)
-            let error = await rpcError { try await waiting.result() }
+            let error = try await rpcError { try await waiting.result() }
             #expect(error == RPCError.canceled)
             // The socket goes on serving.
             #expect(try await client.call("Filecoin.ChainHead")["Height"] != nil)
@@ -86,11 +86,11 @@ import Testing
             // Not JSON: code -32700 with an integer id (0), never null.
             client.sendRaw("{not json")
             // Unknown method: the daemon's own -32601 (admin tokens forward unlisted names).
-            let unknown = await rpcError { try await client.call("Filecoin.NoSuchMethod") }
+            let unknown = try await rpcError { try await client.call("Filecoin.NoSuchMethod") }
             #expect(unknown == RPCError.methodNotFound("Filecoin.NoSuchMethod"))
-            let outside = await rpcError { try await client.call("Eth.Foo") }
+            let outside = try await rpcError { try await client.call("Eth.Foo") }
             #expect(outside == RPCError.methodNotFound("Eth.Foo"))
-            let wrongCount = await rpcError { try await client.call("Filecoin.ChainHead", [1]) }
+            let wrongCount = try await rpcError { try await client.call("Filecoin.ChainHead", [1]) }
             #expect(wrongCount?.code == -32602)
             #expect(wrongCount?.message == "wrong param count (method 'Filecoin.ChainHead'): 1 != 0")
             #expect(client.strayFrames.contains { $0["error"]?["code"]?.int == -32700 && $0["id"]?.int == 0 })

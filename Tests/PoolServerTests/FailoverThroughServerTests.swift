@@ -99,8 +99,10 @@ func readLoad(_ served: ServedPool, workers: Int, calls: Int, method: String, pa
             _ = await values.next()
             #expect(served.pool.openChannels.values.reduce(0, +) == 1)
             client.cancel(requestID: subscription.requestID)
-            // fpool closes the client's channel (xrpc.ch.close) and the upstream one.
+            // fpool closes the client's channel (xrpc.ch.close) and the upstream one; the
+            // daemon's subscription ends after the pool has forgotten the channel.
             while await values.next() != nil {}
+            await served.cluster.waitForSubscriptions(total: 0)
             #expect(served.pool.openChannels.values.reduce(0, +) == 0)
         }
     }
@@ -178,7 +180,7 @@ func readLoad(_ served: ServedPool, workers: Int, calls: Int, method: String, pa
             await load.value
             #expect(served.cluster.calls(daemon: 0) > firstBefore)
             #expect(progress.failures == [])
-            let bad = await rpcError { try await served.admin("ConfigSet", ["MaxSyncBehnd", "3"]) }
+            let bad = try await rpcError { try await served.admin("ConfigSet", ["MaxSyncBehnd", "3"]) }
             #expect(bad?.message.hasPrefix("unknown setting 'MaxSyncBehnd'; expected one of: ") == true)
             #expect(bad?.message.contains("MaxSyncBehind") == true)
         }

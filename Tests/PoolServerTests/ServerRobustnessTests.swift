@@ -19,7 +19,7 @@ import Testing
             let client = try await served.client()
             let abandoned = client.start("Filecoin.ChainNotify")
             client.cancel(requestID: abandoned.id)
-            #expect(await rpcError { try await abandoned.result() } == RPCError.canceled)
+            #expect(try await rpcError { try await abandoned.result() } == RPCError.canceled)
             // A second subscription, opened after the cancel, takes as long to open as the first
             // would have: when it is there, the first would be too had it leaked.
             let live = try await client.subscribe("Filecoin.ChainNotify")
