@@ -165,7 +165,12 @@ public final class SimCluster: Sendable {
 
     /// Returns once `daemon` has at least `count` StateWaitMsg calls waiting.
     public func waitForWaiters(daemon: Int, count: Int) async {
-        await self.world.waitForWaiters(daemon: daemon, count: count)
+        await self.world.waitForWaiters(daemon: daemon, count: count, atLeast: true)
+    }
+
+    /// Returns once `daemon` has at most `count` StateWaitMsg calls waiting.
+    public func waitForWaiters(daemon: Int, atMost count: Int) async {
+        await self.world.waitForWaiters(daemon: daemon, count: count, atLeast: false)
     }
 
     /// Channels (ChainNotify, MpoolSub) open on each daemon now.

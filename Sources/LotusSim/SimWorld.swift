@@ -14,7 +14,19 @@ final class SimWorld: Sendable {
         var nextWaiterID = 0
         var nextSubscriptionID = 0
         /// Tests waiting for StateWaitMsg calls to be registered.
-        var waiterWatchers: [(daemon: Int, count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        /// Tests waiting for a daemon's StateWaitMsg calls to reach a count (`atLeast`) or drop to it.
+        var waiterWatchers: [(daemon: Int, count: Int, atLeast: Bool, continuation: CheckedContinuation<Void, Never>)] = []
+
+        /// Resumes the watchers of `daemon` whose count is reached (resuming only schedules them).
+        mutating func notifyWaiterWatchers(daemon: Int) {
+            let waiting = self.daemons[daemon].waiters.count
+            let reached: ((daemon: Int, count: Int, atLeast: Bool, continuation: CheckedContinuation<Void, Never>)) -> Bool = {
+                $0.daemon == daemon && ($0.atLeast ? waiting >= $0.count : waiting <= $0.count)
+            }
+            let ready = self.waiterWatchers.filter(reached)
+            self.waiterWatchers.removeAll(where: reached)
+            ready.forEach { $0.continuation.resume() }
+        }
         /// Tests waiting for the number of open channels (all daemons) to reach a value.
         var subscriptionWatchers: [(total: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
@@ -120,6 +132,7 @@ final class SimWorld: Sendable {
             }
         }
         state.daemons[index].waiters = stillWaiting
+        state.notifyWaiterWatchers(daemon: index)
     }
 
     // MARK: - Faults
@@ -172,6 +185,7 @@ final class SimWorld: Sendable {
         let waiters = state.daemons[index].waiters
         state.daemons[index].waiters = []
         for waiter in waiters { waiter.continuation.resume(throwing: LotusClientError.connectionClosed) }
+        state.notifyWaiterWatchers(daemon: index)
     }
 
     // MARK: - Subscriptions
@@ -217,11 +231,13 @@ final class SimWorld: Sendable {
 
     // MARK: - StateWaitMsg
 
-    func waitForWaiters(daemon index: Int, count: Int) async {
+    /// Returns once `daemon` has at least (`atLeast`) or at most `count` StateWaitMsg calls waiting.
+    func waitForWaiters(daemon index: Int, count: Int, atLeast: Bool) async {
         await withCheckedContinuation { continuation in
             let ready = self.state.withLock { state -> Bool in
-                if state.daemons[index].waiters.count >= count { return true }
-                state.waiterWatchers.append((index, count, continuation))
+                let waiting = state.daemons[index].waiters.count
+                if atLeast ? waiting >= count : waiting <= count { return true }
+                state.waiterWatchers.append((index, count, atLeast, continuation))
                 return false
             }
             if ready { continuation.resume() }
@@ -242,15 +258,13 @@ final class SimWorld: Sendable {
                     }
                     state.daemons[index].waiters.append(SimWaiter(id: id, cid: cid, confidence: confidence, continuation: continuation))
                     Self.updateView(&state, daemon: index)
-                    let waiting = state.daemons[index].waiters.count
-                    let ready = state.waiterWatchers.filter { $0.daemon == index && $0.count <= waiting }
-                    state.waiterWatchers.removeAll { $0.daemon == index && $0.count <= waiting }
-                    ready.forEach { $0.continuation.resume() }
+                    state.notifyWaiterWatchers(daemon: index)
                 }
             }
         } onCancel: {
             let waiter = self.state.withLock { state -> SimWaiter? in
                 guard let position = state.daemons[index].waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                defer { state.notifyWaiterWatchers(daemon: index) }
                 return state.daemons[index].waiters.remove(at: position)
             }
             waiter?.continuation.resume(throwing: CancellationError())

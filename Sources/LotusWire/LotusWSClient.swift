@@ -56,19 +56,28 @@ public struct LotusPendingCall: Sendable {
     }
 }
 
-/// One answer, given once, awaited once: lighter than a stream for the common call.
+/// One answer, given once, awaited once or handed to a callback: lighter than a stream for the
+/// common call.
 final class AnswerSlot: Sendable {
     private let state = Mutex<(value: Result<[UInt8], any Error>?, waiter: CheckedContinuation<[UInt8], any Error>?)>((nil, nil))
+    /// Called with the answer instead of resuming a waiter (callers that run no task).
+    private let onAnswer: (@Sendable (Result<[UInt8], any Error>) -> Void)?
 
-    /// The first resolution wins; later ones are ignored.
+    init(onAnswer: (@Sendable (Result<[UInt8], any Error>) -> Void)? = nil) {
+        self.onAnswer = onAnswer
+    }
+
+    /// The first resolution wins; later ones are ignored. Called with no lock held: a callback
+    /// may write, close or call again.
     func resolve(_ value: Result<[UInt8], any Error>) {
-        let waiter = self.state.withLock { state -> CheckedContinuation<[UInt8], any Error>? in
-            guard state.value == nil else { return nil }
+        let (first, waiter) = self.state.withLock { state -> (Bool, CheckedContinuation<[UInt8], any Error>?) in
+            guard state.value == nil else { return (false, nil) }
             state.value = value
             defer { state.waiter = nil }
-            return state.waiter
+            return (true, state.waiter)
         }
-        waiter?.resume(with: value)
+        guard first else { return }
+        if let onAnswer = self.onAnswer { onAnswer(value) } else { waiter?.resume(with: value) }
     }
 
     func wait() async throws -> [UInt8] {
@@ -125,6 +134,8 @@ public final class LotusWSClient: Sendable {
     /// Frames are written straight to the channel: NIO runs writes issued one after another
     /// in that order, without a writer task to hop through.
     private let channel: any Channel
+    /// A flush is scheduled on the loop for the requests written since the last one.
+    private let flushPending = Atomic<Bool>(false)
 
     init(channel: any Channel) {
         self.channel = channel
@@ -197,6 +208,26 @@ public final class LotusWSClient: Sendable {
     /// Queues a request whose params are already-encoded JSON (an array), forwarded as they are.
     public func start(_ method: String, rawParams: [UInt8]) -> LotusPendingCall {
         self.start(id: nil) { id in RawRPCFrames.request(id: id, method: method, params: rawParams) }
+    }
+
+    /// Queues a request with already-encoded params and hands its answer (the raw `result`, or
+    /// the error) to `onAnswer`, once, on the connection's event loop, with no task to resume.
+    ///
+    /// - Returns: a handle that gives the call up (`xrpc.cancel`; `onAnswer` then gets a
+    ///   `CancellationError`), or nil when the connection is closed (nothing was sent).
+    public func start(
+        _ method: String, rawParams: [UInt8], onAnswer: @escaping @Sendable (Result<[UInt8], any Error>) -> Void
+    ) -> (@Sendable () -> Void)? {
+        let answer = AnswerSlot(onAnswer: onAnswer)
+        let id = self.state.withLock { state -> Int64? in
+            guard !state.closed else { return nil }
+            defer { state.nextID += 1 }
+            state.calls[state.nextID] = answer
+            return state.nextID
+        }
+        guard let id else { return nil }
+        self.queue(RawRPCFrames.request(id: id, method: method, params: rawParams))
+        return { self.abandon(id) }
     }
 
     /// Sends a request with a given id and waits for its answer.
@@ -288,15 +319,29 @@ public final class LotusWSClient: Sendable {
             if closed {
                 continuation.resume()
             } else {
-                self.channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer()), promise: nil)
+                self.channel.writeAndFlush(
+                    WebSocketFrame(fin: true, opcode: .ping, maskKey: MaskingKeySource.shared.next(), data: ByteBuffer()), promise: nil)
             }
         }
     }
 
     private func queue(_ bytes: [UInt8], fragments: Int = 1) {
         guard fragments > 1 else {
-            self.channel.writeAndFlush(
-                WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: bytes)), promise: nil)
+            let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: MaskingKeySource.shared.next(), data: ByteBuffer(bytes: bytes))
+            guard self.channel.eventLoop.inEventLoop else {
+                self.channel.writeAndFlush(frame, promise: nil)
+                return
+            }
+            // On the loop, requests written in one pass (the calls of every client read in one
+            // wake-up) leave in one flush: one system call instead of one per request.
+            self.channel.write(frame, promise: nil)
+            if !self.flushPending.exchange(true, ordering: .relaxed) {
+                let channel = self.channel
+                channel.eventLoop.execute {
+                    self.flushPending.store(false, ordering: .relaxed)
+                    channel.flush()
+                }
+            }
             return
         }
         let size = max(1, (bytes.count + fragments - 1) / fragments)
@@ -306,7 +351,7 @@ public final class LotusWSClient: Sendable {
             let end = min(bytes.count, offset + size)
             frames.append(
                 WebSocketFrame(
-                    fin: end == bytes.count, opcode: frames.isEmpty ? .text : .continuation, maskKey: .random(),
+                    fin: end == bytes.count, opcode: frames.isEmpty ? .text : .continuation, maskKey: MaskingKeySource.shared.next(),
                     data: ByteBuffer(bytes: bytes[offset..<end])))
             offset = end
         } while offset < bytes.count
@@ -438,7 +483,9 @@ final class LotusWSClientHandler: ChannelInboundHandler {
             self.client.handle(Array(frame.unmaskedData.readableBytesView))
         case .ping:
             context.writeAndFlush(
-                Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)), promise: nil)
+                Self.wrapOutboundOut(
+                    WebSocketFrame(fin: true, opcode: .pong, maskKey: MaskingKeySource.shared.next(), data: frame.unmaskedData)),
+                promise: nil)
         case .pong:
             self.client.ponged()
         case .connectionClose:

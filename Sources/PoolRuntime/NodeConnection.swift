@@ -42,6 +42,12 @@ public protocol NodeChannel: Sendable {
 public protocol NodeConnection: Sendable {
     /// Forwards a call; never throws: every outcome is a `NodeReply`.
     func call(_ call: PoolCall) async -> NodeReply
+    /// Forwards a call without a task, when the connection can send it at once from the
+    /// calling thread (a server keeps a socket per event loop); `completion` gets the reply
+    /// once, on whatever thread it arrives. Returns a handle that gives the call up (its
+    /// completion then still runs), or nil when the call cannot start this way: the pool then
+    /// uses `call`. The default never starts one.
+    func start(_ call: PoolCall, completion: @escaping @Sendable (NodeReply) -> Void) -> (@Sendable () -> Void)?
     /// Opens a channel method (ChainNotify, MpoolSub, …); events go to `events` in order.
     func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<any NodeChannel, NodeCallFailure>
     /// Session, ChainHead, SyncState and NodeStatus(false), as one heartbeat.
@@ -59,6 +65,10 @@ public protocol NodeConnection: Sendable {
     /// then retry elsewhere) and its channels close. The pool calls it when the node stops
     /// serving (disabled, paused, exited) or restarted, so nothing stays stuck on a bad daemon.
     func reset() async
+}
+
+extension NodeConnection {
+    public func start(_ call: PoolCall, completion: @escaping @Sendable (NodeReply) -> Void) -> (@Sendable () -> Void)? { nil }
 }
 
 /// Reads what the pool must remember of an accepted push from its result.

@@ -185,10 +185,11 @@ extension Pool {
         return UInt64(address.dropFirst(2))
     }
 
-    /// Tries nodes one after another until one answers for real.
-    func tryInOrder(_ call: PoolCall, plan: CallPlan) async -> PoolReply {
-        var last: PoolReply = .failed("no node available for \(call.method)")
-        for candidate in plan.order {
+    /// Tries nodes one after another until one answers for real, from `first` in the plan's
+    /// order (the nodes before it were tried already; `last` is what the latest one said).
+    func tryInOrder(_ call: PoolCall, plan: CallPlan, from first: Int = 0, last: PoolReply? = nil) async -> PoolReply {
+        var last: PoolReply = last ?? .failed("no node available for \(call.method)")
+        for candidate in plan.order.dropFirst(first) {
             if Task.isCancelled { break }
             let (connection, name) = self.state.withLock { ($0.nodes[candidate.index].connection, $0.nodes[candidate.index].endpoint.name) }
             // A sender's pushes move to another node only once its nonce has caught up there.
@@ -203,19 +204,13 @@ extension Pool {
             }
             let reply = await connection.call(call)
             self.countCall(node: candidate.index)
-            if case .result(let bytes) = reply {
-                self.recordAccepted(call, result: bytes, seedID: plan.seedID, node: candidate.index)
-                self.observer.callFinished(method: call.method, node: name, succeeded: true)
-                return .result(bytes, node: candidate.index)
-            }
-            last = Self.reply(reply, node: candidate.index)
-            switch RetryRule.decide(ErrorClassifier.classify(reply), route: plan.route) {
-            case .retryElsewhere(let reason):
-                self.observer.callRetried(method: call.method, node: name, reason: reason)
-            case .returnAnswer:
-                self.observer.callFinished(method: call.method, node: name, succeeded: false)
-                return last
-            case .resolveAmbiguousPush:
+            switch self.judge(reply, of: call, plan: plan, node: candidate.index, name: name) {
+            case .answer(let answer):
+                return answer
+            case .tryNext(let answer):
+                last = answer
+            case .resolveAmbiguousPush(let answer):
+                last = answer
                 switch await self.resolveAmbiguous(call, failedNode: candidate.index) {
                 case .accepted(let bytes, let node):
                     self.recordAccepted(call, result: bytes, seedID: plan.seedID, node: node)
@@ -231,16 +226,46 @@ extension Pool {
                         "\(call.method): \(name) may have accepted this push, but its reply was lost; check the sender's nonce before sending it again"
                     )
                 }
-            case .treatAsSuccess:
-                // The identical message is already in the mpool: the push did its job.
-                self.observer.callFinished(method: call.method, node: name, succeeded: true)
-                guard let message = call.facts.signedMessage else { return last }
-                self.recordAccepted(call, result: [], seedID: plan.seedID, node: candidate.index)
-                return .result(Array("{\"/\":\"\(message.cid)\"}".utf8), node: candidate.index)
             }
         }
         self.observer.callFinished(method: call.method, node: nil, succeeded: false)
         return last
+    }
+
+    /// What one node's reply means for a call.
+    enum Judgement {
+        /// The client's answer.
+        case answer(PoolReply)
+        /// Try the next node (this node's answer is kept in case none does better).
+        case tryNext(PoolReply)
+        /// A push whose reply was lost: look its message up on the other nodes first.
+        case resolveAmbiguousPush(PoolReply)
+    }
+
+    /// Judges one node's reply (recorded, reported), for the ordered and the immediate paths.
+    func judge(_ reply: NodeReply, of call: PoolCall, plan: CallPlan, node: Int, name: String) -> Judgement {
+        if case .result(let bytes) = reply {
+            self.recordAccepted(call, result: bytes, seedID: plan.seedID, node: node)
+            self.observer.callFinished(method: call.method, node: name, succeeded: true)
+            return .answer(.result(bytes, node: node))
+        }
+        let answer = Self.reply(reply, node: node)
+        switch RetryRule.decide(ErrorClassifier.classify(reply), route: plan.route) {
+        case .retryElsewhere(let reason):
+            self.observer.callRetried(method: call.method, node: name, reason: reason)
+            return .tryNext(answer)
+        case .returnAnswer:
+            self.observer.callFinished(method: call.method, node: name, succeeded: false)
+            return .answer(answer)
+        case .resolveAmbiguousPush:
+            return .resolveAmbiguousPush(answer)
+        case .treatAsSuccess:
+            // The identical message is already in the mpool: the push did its job.
+            self.observer.callFinished(method: call.method, node: name, succeeded: true)
+            guard let message = call.facts.signedMessage else { return .answer(answer) }
+            self.recordAccepted(call, result: [], seedID: plan.seedID, node: node)
+            return .answer(.result(Array("{\"/\":\"\(message.cid)\"}".utf8), node: node))
+        }
     }
 
     /// AllWithFirstSucceed: every node at once, the first success wins, the rest are cancelled.

@@ -17,7 +17,17 @@ struct ClientCallRunner: Sendable {
 
     func answer(_ call: PoolCall, id: [UInt8]) async -> ClientAnswer {
         let start = ContinuousClock.now
-        let reply = await self.pool.call(call)
+        return self.answer(call, id: id, reply: await self.pool.call(call), since: start)
+    }
+
+    /// Starts the call without a task when the pool can (see `Pool.startImmediately`);
+    /// `done` gets the answer. Nil when the call must go through `answer(_:id:)`.
+    func answerImmediately(_ call: PoolCall, id: [UInt8], _ done: @escaping @Sendable (ClientAnswer) -> Void) -> (@Sendable () -> Void)? {
+        let start = ContinuousClock.now
+        return self.pool.startImmediately(call) { reply in done(self.answer(call, id: id, reply: reply, since: start)) }
+    }
+
+    private func answer(_ call: PoolCall, id: [UInt8], reply: PoolReply, since start: ContinuousClock.Instant) -> ClientAnswer {
         let (outcome, node): (String, Int?) =
             switch reply {
             case .result(_, let node): ("ok", node)

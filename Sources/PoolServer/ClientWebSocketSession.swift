@@ -11,7 +11,7 @@ import Synchronization
 final class ClientWebSocketSession: Sendable {
     private struct State {
         /// Calls in progress by session token; removed by whoever answers first (the call or a cancel).
-        var calls: [UInt64: Task<Void, Never>?] = [:]
+        var calls: [UInt64: PendingCall] = [:]
         /// Integer request ids → the token of their call or channel (what `xrpc.cancel` names).
         var byRequestID: [Int64: UInt64] = [:]
         var channels: [UInt64: ClientChannel] = [:]
@@ -33,6 +33,23 @@ final class ClientWebSocketSession: Sendable {
     let connection: any Channel
     /// The connection's event loop as the executor of its calls.
     let executor: EventLoopTaskExecutor
+    /// How a call in progress is given up.
+    private enum PendingCall {
+        /// Registered, its task or send not made yet.
+        case starting
+        case task(Task<Void, Never>)
+        /// Sent without a task (`Pool.startImmediately`).
+        case immediate(@Sendable () -> Void)
+
+        func giveUp() {
+            switch self {
+            case .starting: break
+            case .task(let task): task.cancel()
+            case .immediate(let abandon): abandon()
+            }
+        }
+    }
+
     private let state = Mutex(State())
     private let queuedBytes = Atomic<Int>(0)
     /// Set once the connection is being closed for not reading (warned about once).
@@ -53,65 +70,109 @@ final class ClientWebSocketSession: Sendable {
 
     /// Enqueues one text frame; the frames of a channel's values report back once written.
     func send(_ bytes: [UInt8], _ channel: ClientChannel?) {
-        if self.queuedBytes.add(bytes.count, ordering: .relaxed).newValue > Self.maxQueuedBytes {
-            self.queuedBytes.subtract(bytes.count, ordering: .relaxed)
-            guard !self.cutOff.exchange(true, ordering: .relaxed) else { return }
-            self.logger.warning("a client is not reading its websocket (over \(Self.maxQueuedBytes >> 20) MiB queued); closing it")
-            let connection = self.connection
-            connection.eventLoop.execute { connection.close(promise: nil) }
-            return
-        }
-        let connection = self.connection
-        let frame = WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes))
+        guard self.admit(bytes.count) else { return }
         // Always a task of its own on the loop, never inline: callers send under their locks
         // (a channel keeps its values in order that way), and an inline write can complete,
         // fail or close the connection right there, calling back into those same locks.
-        connection.eventLoop.execute {
-            let promise = connection.eventLoop.makePromise(of: Void.self)
-            promise.futureResult.whenComplete { _ in
-                self.queuedBytes.subtract(bytes.count, ordering: .relaxed)
-                channel?.written()
-            }
-            connection.writeAndFlush(frame, promise: promise)
+        self.connection.eventLoop.execute { self.write(bytes, channel) }
+    }
+
+    /// Writes a call's answer at once when on the connection's loop (where calls run): the
+    /// caller holds no lock, and a hop through the loop's queue would only add latency.
+    private func answer(_ bytes: [UInt8]) {
+        guard self.connection.eventLoop.inEventLoop else { return self.send(bytes, nil) }
+        guard self.admit(bytes.count) else { return }
+        self.write(bytes, nil)
+    }
+
+    /// Counts bytes about to be queued; false (and the connection closing) when the client
+    /// stopped reading.
+    private func admit(_ count: Int) -> Bool {
+        guard self.queuedBytes.add(count, ordering: .relaxed).newValue > Self.maxQueuedBytes else { return true }
+        self.queuedBytes.subtract(count, ordering: .relaxed)
+        guard !self.cutOff.exchange(true, ordering: .relaxed) else { return false }
+        self.logger.warning("a client is not reading its websocket (over \(Self.maxQueuedBytes >> 20) MiB queued); closing it")
+        let connection = self.connection
+        connection.eventLoop.execute { connection.close(promise: nil) }
+        return false
+    }
+
+    /// On the loop: writes one text frame, then gives its bytes back and tells its channel.
+    private func write(_ bytes: [UInt8], _ channel: ClientChannel?) {
+        let promise = self.connection.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in
+            self.queuedBytes.subtract(bytes.count, ordering: .relaxed)
+            channel?.written()
         }
+        self.connection.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)), promise: promise)
     }
 
     /// One text message from the client (on the event loop).
     func receive(_ bytes: [UInt8]) {
-        let send: @Sendable ([UInt8], ClientChannel?) -> Void = { bytes, channel in self.send(bytes, channel) }
         switch self.router.read(bytes) {
-        case .refused(let id, let error): send(RawRPCFrames.error(id: id, error), nil)
+        case .refused(let id, let error): self.send(RawRPCFrames.error(id: id, error), nil)
         case .ignore: break
-        case .cancel(let requestID): self.cancel(requestID, send: send)
+        case .cancel(let requestID): self.cancel(requestID)
         case .call(let id, let requestID, let call):
-            self.start(requestID, send: send) { _ in await self.runner.answer(call, id: id).frame }
+            if !self.startImmediately(call, id: id, requestID: requestID) {
+                self.start(requestID) { _ in await self.runner.answer(call, id: id).frame }
+            }
         case .admin(let id, let requestID, let method, let params):
-            self.start(requestID, send: send) { _ in await self.runner.answerAdmin(method: method, params: params, id: id).frame }
+            self.start(requestID) { _ in await self.runner.answerAdmin(method: method, params: params, id: id).frame }
         case .channel(let id, let requestID, let call):
-            self.openChannel(call, id: id, requestID: requestID, send: send)
+            self.openChannel(call, id: id, requestID: requestID)
         }
+    }
+
+    /// Sends a call with no task when the pool can route it at once (most reads): the request
+    /// goes upstream from this loop and the answer is written from the upstream socket's read.
+    /// False when the call needs `start`.
+    private func startImmediately(_ call: PoolCall, id: [UInt8], requestID: Int64?) -> Bool {
+        self.inflightCalls.enter()
+        self.activity.enter()
+        let token = self.register(requestID)
+        let abandon = self.runner.answerImmediately(call, id: id) { answer in
+            if self.finish(token, requestID: requestID) { self.answer(answer.frame) }
+            self.activity.leave()
+            self.inflightCalls.leave()
+        }
+        guard let abandon else {
+            _ = self.finish(token, requestID: requestID)
+            self.activity.leave()
+            self.inflightCalls.leave()
+            return false
+        }
+        self.state.withLock { state in
+            if state.calls[token] != nil { state.calls[token] = .immediate(abandon) }
+        }
+        return true
     }
 
     /// Runs one call in its own task; its answer is sent unless a cancel answered first. The
     /// body gets the call's token; an empty answer means the body sent its own.
-    private func start(
-        _ requestID: Int64?, send: @escaping @Sendable ([UInt8], ClientChannel?) -> Void,
-        _ answer: @escaping @Sendable (UInt64) async -> [UInt8]
-    ) {
+    private func start(_ requestID: Int64?, _ answer: @escaping @Sendable (UInt64) async -> [UInt8]) {
         self.inflightCalls.enter()
         self.activity.enter()
+        let token = self.register(requestID)
+        let task = Task(executorPreference: self.executor) {
+            let frame = await answer(token)
+            if self.finish(token, requestID: requestID), !frame.isEmpty { self.answer(frame) }
+            self.activity.leave()
+            self.inflightCalls.leave()
+        }
+        self.state.withLock { state in
+            if state.calls[token] != nil { state.calls[token] = .task(task) }
+        }
+    }
+
+    /// A new call's token, known by its request id until it is answered.
+    private func register(_ requestID: Int64?) -> UInt64 {
         self.state.withLock { state in
             let token = state.nextToken
             state.nextToken += 1
-            state.calls[token] = .some(nil)
+            state.calls[token] = .starting
             if let requestID { state.byRequestID[requestID] = token }
-            let task = Task(executorPreference: self.executor) {
-                let frame = await answer(token)
-                if self.finish(token, requestID: requestID), !frame.isEmpty { send(frame, nil) }
-                self.activity.leave()
-                self.inflightCalls.leave()
-            }
-            if state.calls[token] != nil { state.calls[token] = task }
+            return token
         }
     }
 
@@ -124,10 +185,10 @@ final class ClientWebSocketSession: Sendable {
         }
     }
 
-    private func openChannel(_ call: PoolCall, id: [UInt8], requestID: Int64?, send: @escaping @Sendable ([UInt8], ClientChannel?) -> Void)
-    {
+    private func openChannel(_ call: PoolCall, id: [UInt8], requestID: Int64?) {
         let pool = self.runner.pool
-        self.start(requestID, send: send) { token in
+        let send: @Sendable ([UInt8], ClientChannel?) -> Void = { bytes, channel in self.send(bytes, channel) }
+        self.start(requestID) { token in
             let channel = self.state.withLock { state in
                 defer { state.nextChannelID += 1 }
                 return ClientChannel(token: token, clientID: state.nextChannelID, send: send) { channel, ending in
@@ -180,15 +241,15 @@ final class ClientWebSocketSession: Sendable {
         }
     }
 
-    private func cancel(_ requestID: Int64, send: @escaping @Sendable ([UInt8], ClientChannel?) -> Void) {
-        let (call, channel) = self.state.withLock { state -> (Task<Void, Never>??, ClientChannel?) in
+    private func cancel(_ requestID: Int64) {
+        let (call, channel) = self.state.withLock { state -> (PendingCall?, ClientChannel?) in
             guard let token = state.byRequestID.removeValue(forKey: requestID) else { return (nil, nil) }
             return (state.calls.removeValue(forKey: token), state.channels.removeValue(forKey: token))
         }
         if let call {
             // Every request is answered, even a cancelled one (LOTUS-WIRE.md §3).
-            send(RawRPCFrames.error(id: String(requestID).utf8, RPCError.canceled), nil)
-            call?.cancel()
+            self.send(RawRPCFrames.error(id: String(requestID).utf8, RPCError.canceled), nil)
+            call.giveUp()
         }
         if let channel {
             self.activity.leave()
@@ -209,7 +270,7 @@ final class ClientWebSocketSession: Sendable {
             }
             return (Array(state.calls.values), Array(state.channels.values))
         }
-        calls.forEach { $0?.cancel() }
+        calls.forEach { $0.giveUp() }
         for _ in channels { self.activity.leave() }
         let poolIDs = channels.compactMap { $0.close() }
         if !poolIDs.isEmpty {

@@ -104,13 +104,34 @@ public final class UpstreamConnection: NodeConnection {
         case .success(let connected): client = connected
         case .failure(let failure): return failure.reply
         }
+        // The client's params go upstream byte for byte; only the request id is the connection's own.
+        let pending = client.start(call.method, rawParams: call.params)
+        let answer: Result<[UInt8], any Error>
         do {
-            // The client's params go upstream byte for byte; only the request id is the connection's own.
-            return .result(try await client.start(call.method, rawParams: call.params).rawResult())
-        } catch let error as RPCError {
-            return .error(code: error.code, message: error.message)
+            answer = .success(try await pending.rawResult())
         } catch {
-            return .unreachable(.maybeSent, detail: "\(self.endpoint.name): \(error)")
+            answer = .failure(error)
+        }
+        return self.reply(answer)
+    }
+
+    /// Sends the call on this event loop's open socket (the loop its client's request was read
+    /// on), with no task: the reply comes back through `completion` on the same loop. Nil when
+    /// not on a loop or that socket is not open yet (`call` dials it).
+    public func start(_ call: PoolCall, completion: @escaping @Sendable (NodeReply) -> Void) -> (@Sendable () -> Void)? {
+        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop,
+            let client = self.clients.withLock({ $0[UpstreamKey(version: call.version, loop: ObjectIdentifier(loop))] })
+        else { return nil }
+        return client.start(call.method, rawParams: call.params) { answer in completion(self.reply(answer)) }
+    }
+
+    /// A daemon's answer as the pool sees it; anything but an error answer means the request
+    /// was written and its answer lost.
+    private func reply(_ answer: Result<[UInt8], any Error>) -> NodeReply {
+        switch answer {
+        case .success(let result): .result(result)
+        case .failure(let error as RPCError): .error(code: error.code, message: error.message)
+        case .failure(let error): .unreachable(.maybeSent, detail: "\(self.endpoint.name): \(error)")
         }
     }
 

@@ -25,6 +25,11 @@ final class FakeNode: NodeConnection {
         var resets = 0
         var stuck: [CheckedContinuation<Void, Never>] = []
         var stuckWatchers: [CheckedContinuation<Void, Never>] = []
+        /// Whether calls may start without a task (`start(_:completion:)`), as a server's open socket can.
+        var startsImmediately = false
+        /// Completions of calls started that way, not answered yet.
+        var immediate: [@Sendable (NodeReply) -> Void] = []
+        var abandoned = 0
     }
 
     let name: String
@@ -44,6 +49,29 @@ final class FakeNode: NodeConnection {
             return state.reply
         }
         return await reply(call)
+    }
+
+    func start(_ call: PoolCall, completion: @escaping @Sendable (NodeReply) -> Void) -> (@Sendable () -> Void)? {
+        let started = self.state.withLock { state -> Bool in
+            guard state.startsImmediately else { return false }
+            state.calls.append(call.method)
+            state.immediate.append(completion)
+            return true
+        }
+        guard started else { return nil }
+        // Given up: the answer slot resolves with the cancellation, as LotusWSClient's does.
+        return {
+            self.state.withLock { $0.abandoned += 1 }
+            self.answerImmediate(.unreachable(.maybeSent, detail: "CancellationError()"))
+        }
+    }
+
+    /// Answers the oldest call started without a task; false when none waits.
+    @discardableResult
+    func answerImmediate(_ reply: NodeReply) -> Bool {
+        let completion = self.state.withLock { state in state.immediate.isEmpty ? nil : state.immediate.removeFirst() }
+        completion?(reply)
+        return completion != nil
     }
 
     func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<any NodeChannel, NodeCallFailure>
@@ -155,6 +183,8 @@ final class FakeNode: NodeConnection {
     }
     var calls: [String] { self.state.withLock { $0.calls } }
     var channels: [FakeChannel] { self.state.withLock { $0.channels } }
+    var abandoned: Int { self.state.withLock { $0.abandoned } }
+    func startImmediately(_ enabled: Bool = true) { self.state.withLock { $0.startsImmediately = enabled } }
 }
 
 final class FakeChannel: NodeChannel {

@@ -66,6 +66,24 @@ import Testing
         }
     }
 
+    /// A read sent upstream at once (no task: its daemon's socket is open on the client's
+    /// loop) and then cancelled by the client is answered, and given up on the daemon too.
+    @Test func aCancelledCallIsCancelledOnItsDaemon() async throws {
+        try await withServedPool { served in
+            for api in ["StateGetActor", "StateWaitMsg"] { try served.pool.setAPI(api, key: "policy", to: "OneByIndexAsc") }
+            let client = try await served.client()
+            // Opens daemon 0's socket on this connection's loop.
+            _ = try await client.call("Filecoin.StateGetActor", ["f0100", []])
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let waiting = client.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 1, 100, true])
+            await served.cluster.waitForWaiters(daemon: 0, count: 1)
+            client.cancel(requestID: waiting.id)
+            #expect(try await rpcError { try await waiting.result() } == RPCError.canceled)
+            await served.cluster.waitForWaiters(daemon: 0, atMost: 0)
+            #expect(try await client.call("Filecoin.ChainHead")["Height"] != nil)
+        }
+    }
+
     @Test func fragmentedRequestsAndPingsAreHandled() async throws {
         try await withServedPool { served in
             let client = try await served.client()

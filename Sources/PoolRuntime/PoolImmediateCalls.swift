@@ -1,0 +1,71 @@
+// The common call without a task: a read whose node is known at once is sent from the thread
+// that read the request, and answered from the thread its reply arrives on. Anything that
+// needs waiting (no node yet, an epoch not reached, a timeout, fan-out, a retry) takes
+// `call(_:)`, which can suspend.
+
+import RouteModel
+import Synchronization
+
+extension Pool {
+    /// Starts a read at once on its first node when routing needs no wait and the node's
+    /// connection can send it from this thread; `completion` gets the client's reply, once
+    /// (from the node's reply, or after a retry on the other nodes, from a task).
+    ///
+    /// - Returns: a handle that gives the call up (its completion then reports "context
+    ///   canceled" and nothing is retried), or nil when the call must go through `call(_:)`.
+    public func startImmediately(_ call: PoolCall, completion: @escaping @Sendable (PoolReply) -> Void) -> (@Sendable () -> Void)? {
+        let route = call.route
+        guard call.id != nil, route.effect == .read, route.seed == nil else { return nil }
+        // The call id is peeked, and counted only once the call is on its way, so a call that
+        // falls back to `call(_:)` is not counted twice.
+        let decision = self.decide(route: route, facts: call.facts, callID: self.currentCallID(call.id), seedID: nil)
+        guard decision.timeout.milliseconds == 0, case .order(let order) = decision.outcome, !order.fanOut, let first = order.first
+        else { return nil }
+        let (connection, name) = self.state.withLock { ($0.nodes[first.index].connection, $0.nodes[first.index].endpoint.name) }
+        let plan = CallPlan(order: order, route: route, timeout: decision.timeout)
+        let progress = ImmediateCallProgress()
+        let started = connection.start(call) { reply in
+            self.countCall(node: first.index)
+            // A call given up is neither judged (no retry reported) nor retried.
+            guard !progress.isAbandoned else { return completion(.failed("context canceled")) }
+            switch self.judge(reply, of: call, plan: plan, node: first.index, name: name) {
+            case .answer(let answer):
+                completion(answer)
+            case .tryNext(let answer), .resolveAmbiguousPush(let answer):
+                // Reads are never ambiguous pushes; the other nodes decide, unless the caller gave up.
+                let retry = Task { completion(await self.tryInOrder(call, plan: plan, from: 1, last: answer)) }
+                if !progress.retrying(retry) {
+                    retry.cancel()
+                }
+            }
+        }
+        guard let started else { return nil }
+        _ = self.nextCallID(call.id)
+        return {
+            progress.abandon()
+            started()
+        }
+    }
+}
+
+/// Whether the caller gave an immediate call up, and its retry to cancel when it does.
+private final class ImmediateCallProgress: Sendable {
+    private let state = Mutex<(abandoned: Bool, retry: Task<Void, Never>?)>((false, nil))
+
+    var isAbandoned: Bool { self.state.withLock { $0.abandoned } }
+
+    /// Keeps the retry; false when the call was given up already.
+    func retrying(_ task: Task<Void, Never>) -> Bool {
+        self.state.withLock { state in
+            state.retry = task
+            return !state.abandoned
+        }
+    }
+
+    func abandon() {
+        self.state.withLock { state in
+            state.abandoned = true
+            return state.retry
+        }?.cancel()
+    }
+}

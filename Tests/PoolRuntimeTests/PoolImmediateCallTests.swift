@@ -1,0 +1,97 @@
+// Calls started without a task (Pool.startImmediately): which calls take that path, how their
+// replies are judged and retried, and that a call given up is answered and never retried.
+
+import GeneratedRoutes
+import PoolRuntime
+import RouteModel
+import Synchronization
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct PoolImmediateCallTests {
+    /// Collects the completion's replies and lets the test await the first.
+    final class Replies: Sendable {
+        private let state = Mutex<(replies: [PoolReply], waiter: CheckedContinuation<PoolReply, Never>?)>(([], nil))
+
+        func record(_ reply: PoolReply) {
+            let waiter = self.state.withLock { state in
+                state.replies.append(reply)
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: reply)
+        }
+
+        func first() async -> PoolReply {
+            await withCheckedContinuation { continuation in
+                let ready = self.state.withLock { state -> PoolReply? in
+                    if let first = state.replies.first { return first }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
+
+        var all: [PoolReply] { self.state.withLock { $0.replies } }
+    }
+
+    @Test func aReadWhoseNodeIsKnownIsSentAndAnsweredThroughTheCompletion() async throws {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes.forEach { $0.startImmediately() }
+        let pool = await makePool(nodes) { $0.primarySeed = 4 }
+        let replies = Replies()
+        let handle = pool.startImmediately(call(.stateGetActor)) { replies.record($0) }
+        #expect(handle != nil)
+        // Sent to the primary seed's node, counted once, and not answered before the node replies.
+        #expect(nodes[1].calls == ["Filecoin.StateGetActor"])
+        #expect(pool.callIDs == ["StateGetActor": 1])
+        #expect(replies.all.isEmpty)
+        #expect(nodes[1].answerImmediate(.result(Array("{\"Nonce\":3}".utf8))))
+        #expect(replies.all == [.result(Array("{\"Nonce\":3}".utf8), node: 1)])
+    }
+
+    @Test func aLagErrorIsRetriedOnTheOtherNodes() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        nodes.forEach { $0.startImmediately() }
+        let observer = RecordingObserver()
+        let pool = await makePool(nodes, observer: observer)
+        let replies = Replies()
+        #expect(pool.startImmediately(call(.stateGetActor)) { replies.record($0) } != nil)
+        let first = nodes.firstIndex { !$0.calls.isEmpty }!
+        nodes[first].answerImmediate(.error(code: 1, message: "loading tipset {bafy}: get block bafy: ipld: could not find bafy"))
+        #expect(await replies.first() == .result(Array("\"ok\"".utf8), node: 1 - first))
+        #expect(observer.all.contains { $0.hasPrefix("retry Filecoin.StateGetActor after n\(first): block not found") })
+        #expect(replies.all.count == 1)
+    }
+
+    @Test func aCallGivenUpIsAnsweredAsCanceledAndNotRetried() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes.forEach { $0.startImmediately() }
+        let observer = RecordingObserver()
+        let pool = await makePool(nodes, observer: observer)
+        let replies = Replies()
+        let handle = pool.startImmediately(call(.chainHead)) { replies.record($0) }
+        handle?()
+        #expect(await replies.first() == .failed("context canceled"))
+        #expect(nodes.map(\.abandoned).reduce(0, +) == 1)
+        #expect(nodes.map(\.calls.count).reduce(0, +) == 1)
+        #expect(observer.all.filter { $0.hasPrefix("retry") }.isEmpty)
+    }
+
+    @Test func callsThatMayWaitPushOrFindNoOpenSocketTakeTheTaskPath() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        // The node cannot start calls from this thread: nothing is sent or counted.
+        #expect(pool.startImmediately(call(.stateGetActor)) { _ in } == nil)
+        #expect(pool.callIDs.isEmpty)
+        nodes.forEach { $0.startImmediately() }
+        // A push is bound to its sender's node and nonce-ordered.
+        #expect(pool.startImmediately(call(.mpoolPushMessage, sender: "f0100")) { _ in } == nil)
+        // An epoch no node has reached yet: the call waits for one.
+        #expect(pool.startImmediately(call(.chainGetTipSetByHeight, height: 500)) { _ in } == nil)
+        // A route with a timeout runs bounded, on a task.
+        try? pool.setAPI("StateGetActor", key: "timeout", to: "5s")
+        #expect(pool.startImmediately(call(.stateGetActor)) { _ in } == nil)
+        #expect(nodes.allSatisfy { $0.calls.isEmpty })
+    }
+}
