@@ -299,9 +299,12 @@ public final class LotusWSClient: Sendable {
         self.cancel(requestID: id)
     }
 
-    /// Sends `xrpc.cancel` for a request id, as go-jsonrpc does when a caller gives up.
+    /// Sends `xrpc.cancel` for a request id, as go-jsonrpc does when a caller gives up. Queued
+    /// on the loop, never written inline: a request sent from off the loop is itself still in
+    /// the loop's queue, and its cancel must not overtake it.
     public func cancel(requestID: Int64) {
-        self.queue(RPCFrames.cancel(requestID: requestID).encoded())
+        let frame = RPCFrames.cancel(requestID: requestID).encoded()
+        self.channel.eventLoop.execute { self.queue(frame) }
     }
 
     /// Queues raw text as one frame, or split into `fragments` continuation frames.

@@ -1,5 +1,5 @@
 // WebSocket masking keys for the frames a client sends, drawn from the system's random source
-// in blocks: one system call per 1,024 frames instead of one per frame.
+// in blocks: one system call per 64 frames instead of one per frame.
 
 #if canImport(Glibc)
     import Glibc
@@ -15,33 +15,36 @@ import Synchronization
 final class MaskingKeySource: Sendable {
     static let shared = MaskingKeySource()
 
-    private static let blockKeys = 1024
-    private let state = Mutex<(keys: [UInt64], next: Int)>(([], 0))
+    /// `getentropy`'s most per call: 64 keys.
+    private static let blockBytes = 256
+    private let state = Mutex<(bytes: [UInt8], next: Int)>(([], 0))
 
     func next() -> WebSocketMaskingKey {
-        let key = self.state.withLock { state -> UInt64 in
-            if state.next == state.keys.count {
-                state.keys = Self.randomBlock()
+        self.state.withLock { state in
+            if state.next == state.bytes.count {
+                state.bytes = Self.randomBlock()
                 state.next = 0
             }
-            defer { state.next += 1 }
-            return state.keys[state.next]
+            defer { state.next += 4 }
+            return WebSocketMaskingKey(state.bytes[state.next..<state.next + 4])!
         }
-        var drawn = DrawnValue(value: key)
-        return .random(using: &drawn)
     }
 
-    /// Hands out one value already drawn from the system's source.
-    private struct DrawnValue: RandomNumberGenerator {
-        let value: UInt64
-        func next() -> UInt64 { self.value }
-    }
-
-    private static func randomBlock() -> [UInt64] {
-        var keys = [UInt64](repeating: 0, count: Self.blockKeys)
-        // One system call for the block (glibc's and Darwin's arc4random_buf read the kernel's
-        // random source).
-        keys.withUnsafeMutableBytes { bytes in arc4random_buf(bytes.baseAddress!, bytes.count) }
-        return keys
+    private static func randomBlock() -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Self.blockBytes)
+        let filled = bytes.withUnsafeMutableBytes { buffer -> Bool in
+            #if canImport(Darwin)
+                arc4random_buf(buffer.baseAddress!, buffer.count)
+                return true
+            #else
+                // glibc 2.25+ and musl; reads the kernel's random source (getrandom).
+                return getentropy(buffer.baseAddress, buffer.count) == 0
+            #endif
+        }
+        if !filled {
+            var system = SystemRandomNumberGenerator()
+            for index in bytes.indices { bytes[index] = system.next() }
+        }
+        return bytes
     }
 }

@@ -52,6 +52,8 @@ public final class Pool: Sendable {
     let connect: @Sendable (NodeEndpoint) -> any NodeConnection
     let pushReader: (any PushResultReader)?
     private let apiCounters: [APIVersion: [Counter]]
+    /// Calls `startImmediately` sent without a task.
+    let immediateStarts = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - connect: makes the connection to a daemon (PoolServer's WebSocket transport, or a fake).

@@ -30,6 +30,8 @@ public struct PoolCall: Sendable {
     /// The JSON params array, exactly as the client sent it.
     public let params: [UInt8]
     public let facts: CallFacts
+    /// The API call id already counted for this call (it tried `Pool.startImmediately` first).
+    var reservedCallID: UInt64?
 
     public init(id: RouteID?, method: String, version: APIVersion, params: [UInt8], facts: CallFacts = CallFacts()) {
         self.id = id

@@ -67,7 +67,7 @@ extension Pool {
             }
             if first { self.observer.unlistedMethod(route.name) }
         }
-        let callID = self.nextCallID(call.id)
+        let callID = call.reservedCallID ?? self.nextCallID(call.id)
         let seedID = await self.seedID(for: call)
         var deadline: Duration?
         while true {

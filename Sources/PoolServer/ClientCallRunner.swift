@@ -21,8 +21,8 @@ struct ClientCallRunner: Sendable {
     }
 
     /// Starts the call without a task when the pool can (see `Pool.startImmediately`);
-    /// `done` gets the answer. Nil when the call must go through `answer(_:id:)`.
-    func answerImmediately(_ call: PoolCall, id: [UInt8], _ done: @escaping @Sendable (ClientAnswer) -> Void) -> (@Sendable () -> Void)? {
+    /// `done` gets the answer. Otherwise the call to give `answer(_:id:)`.
+    func answerImmediately(_ call: PoolCall, id: [UInt8], _ done: @escaping @Sendable (ClientAnswer) -> Void) -> ImmediateStart {
         let start = ContinuousClock.now
         return self.pool.startImmediately(call) { reply in done(self.answer(call, id: id, reply: reply, since: start)) }
     }

@@ -114,7 +114,7 @@ final class ClientWebSocketSession: Sendable {
         case .ignore: break
         case .cancel(let requestID): self.cancel(requestID)
         case .call(let id, let requestID, let call):
-            if !self.startImmediately(call, id: id, requestID: requestID) {
+            if let call = self.startImmediately(call, id: id, requestID: requestID) {
                 self.start(requestID) { _ in await self.runner.answer(call, id: id).frame }
             }
         case .admin(let id, let requestID, let method, let params):
@@ -126,26 +126,28 @@ final class ClientWebSocketSession: Sendable {
 
     /// Sends a call with no task when the pool can route it at once (most reads): the request
     /// goes upstream from this loop and the answer is written from the upstream socket's read.
-    /// False when the call needs `start`.
-    private func startImmediately(_ call: PoolCall, id: [UInt8], requestID: Int64?) -> Bool {
+    /// Otherwise the call to give `start` (its call id already counted).
+    private func startImmediately(_ call: PoolCall, id: [UInt8], requestID: Int64?) -> PoolCall? {
         self.inflightCalls.enter()
         self.activity.enter()
         let token = self.register(requestID)
-        let abandon = self.runner.answerImmediately(call, id: id) { answer in
+        let started = self.runner.answerImmediately(call, id: id) { answer in
             if self.finish(token, requestID: requestID) { self.answer(answer.frame) }
             self.activity.leave()
             self.inflightCalls.leave()
         }
-        guard let abandon else {
+        switch started {
+        case .started(let abandon):
+            self.state.withLock { state in
+                if state.calls[token] != nil { state.calls[token] = .immediate(abandon) }
+            }
+            return nil
+        case .needsTask(let call):
             _ = self.finish(token, requestID: requestID)
             self.activity.leave()
             self.inflightCalls.leave()
-            return false
+            return call
         }
-        self.state.withLock { state in
-            if state.calls[token] != nil { state.calls[token] = .immediate(abandon) }
-        }
-        return true
     }
 
     /// Runs one call in its own task; its answer is sent unless a cancel answered first. The

@@ -40,8 +40,8 @@ import Testing
         nodes.forEach { $0.startImmediately() }
         let pool = await makePool(nodes) { $0.primarySeed = 4 }
         let replies = Replies()
-        let handle = pool.startImmediately(call(.stateGetActor)) { replies.record($0) }
-        #expect(handle != nil)
+        let started = pool.startImmediately(call(.stateGetActor)) { replies.record($0) }
+        guard case .started = started else { Issue.record("not started: \(started)"); return }
         // Sent to the primary seed's node, counted once, and not answered before the node replies.
         #expect(nodes[1].calls == ["Filecoin.StateGetActor"])
         #expect(pool.callIDs == ["StateGetActor": 1])
@@ -56,7 +56,10 @@ import Testing
         let observer = RecordingObserver()
         let pool = await makePool(nodes, observer: observer)
         let replies = Replies()
-        #expect(pool.startImmediately(call(.stateGetActor)) { replies.record($0) } != nil)
+        guard case .started = pool.startImmediately(call(.stateGetActor), completion: { replies.record($0) }) else {
+            Issue.record("not started")
+            return
+        }
         let first = nodes.firstIndex { !$0.calls.isEmpty }!
         nodes[first].answerImmediate(.error(code: 1, message: "loading tipset {bafy}: get block bafy: ipld: could not find bafy"))
         #expect(await replies.first() == .result(Array("\"ok\"".utf8), node: 1 - first))
@@ -70,28 +73,64 @@ import Testing
         let observer = RecordingObserver()
         let pool = await makePool(nodes, observer: observer)
         let replies = Replies()
-        let handle = pool.startImmediately(call(.chainHead)) { replies.record($0) }
-        handle?()
+        guard case .started(let giveUp) = pool.startImmediately(call(.chainHead), completion: { replies.record($0) }) else {
+            Issue.record("not started")
+            return
+        }
+        giveUp()
         #expect(await replies.first() == .failed("context canceled"))
         #expect(nodes.map(\.abandoned).reduce(0, +) == 1)
         #expect(nodes.map(\.calls.count).reduce(0, +) == 1)
         #expect(observer.all.filter { $0.hasPrefix("retry") }.isEmpty)
     }
 
+    @Test func aCallGivenUpWhileItsRetryRunsStopsThere() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes.forEach { $0.startImmediately() }
+        nodes[1].hangUntilReset()
+        let pool = await makePool(nodes) { $0.defaultPolicy = .oneByIndexAsc }
+        let replies = Replies()
+        guard case .started(let giveUp) = pool.startImmediately(call(.stateGetActor), completion: { replies.record($0) }) else {
+            Issue.record("not started")
+            return
+        }
+        // n0 lags: the retry goes on to n1, which hangs; the caller gives up meanwhile.
+        nodes[0].answerImmediate(.error(code: 1, message: "loading tipset {bafy}: get block bafy: ipld: could not find bafy"))
+        await nodes[1].waitForStuckCall()
+        giveUp()
+        await nodes[1].reset()
+        #expect(await replies.first() == .failed("context canceled"))
+        #expect(nodes[2].calls.isEmpty)
+        #expect(replies.all.count == 1)
+    }
+
     @Test func callsThatMayWaitPushOrFindNoOpenSocketTakeTheTaskPath() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
-        // The node cannot start calls from this thread: nothing is sent or counted.
-        #expect(pool.startImmediately(call(.stateGetActor)) { _ in } == nil)
-        #expect(pool.callIDs.isEmpty)
+        // The node cannot start calls from this thread: nothing is sent, and the call it hands
+        // back is counted once, by this attempt, not again on its task.
+        guard case .needsTask(let fallback) = pool.startImmediately(call(.stateGetActor), completion: { _ in }) else {
+            Issue.record("started without an open socket")
+            return
+        }
+        #expect(pool.callIDs == ["StateGetActor": 1])
+        #expect(await pool.call(fallback) == .result(Array("\"ok\"".utf8), node: 0))
+        #expect(pool.callIDs == ["StateGetActor": 1])
         nodes.forEach { $0.startImmediately() }
+        let sent = nodes.map(\.calls.count).reduce(0, +)
         // A push is bound to its sender's node and nonce-ordered.
-        #expect(pool.startImmediately(call(.mpoolPushMessage, sender: "f0100")) { _ in } == nil)
+        #expect(Self.needsTask(pool.startImmediately(call(.mpoolPushMessage, sender: "f0100"), completion: { _ in })))
         // An epoch no node has reached yet: the call waits for one.
-        #expect(pool.startImmediately(call(.chainGetTipSetByHeight, height: 500)) { _ in } == nil)
+        #expect(Self.needsTask(pool.startImmediately(call(.chainGetTipSetByHeight, height: 500), completion: { _ in })))
         // A route with a timeout runs bounded, on a task.
         try? pool.setAPI("StateGetActor", key: "timeout", to: "5s")
-        #expect(pool.startImmediately(call(.stateGetActor)) { _ in } == nil)
-        #expect(nodes.allSatisfy { $0.calls.isEmpty })
+        #expect(Self.needsTask(pool.startImmediately(call(.stateGetActor), completion: { _ in })))
+        #expect(nodes.map(\.calls.count).reduce(0, +) == sent)
+        #expect(pool.callsStartedImmediately == 0)
+    }
+
+    static func needsTask(_ start: ImmediateStart) -> Bool {
+        if case .needsTask = start { return true }
+        return false
     }
 }

@@ -27,8 +27,9 @@ final class FakeNode: NodeConnection {
         var stuckWatchers: [CheckedContinuation<Void, Never>] = []
         /// Whether calls may start without a task (`start(_:completion:)`), as a server's open socket can.
         var startsImmediately = false
-        /// Completions of calls started that way, not answered yet.
-        var immediate: [@Sendable (NodeReply) -> Void] = []
+        /// Completions of calls started that way, not answered yet, oldest first, by call number.
+        var immediate: [(number: Int, completion: @Sendable (NodeReply) -> Void)] = []
+        var nextImmediate = 0
         var abandoned = 0
     }
 
@@ -52,24 +53,29 @@ final class FakeNode: NodeConnection {
     }
 
     func start(_ call: PoolCall, completion: @escaping @Sendable (NodeReply) -> Void) -> (@Sendable () -> Void)? {
-        let started = self.state.withLock { state -> Bool in
-            guard state.startsImmediately else { return false }
+        let number = self.state.withLock { state -> Int? in
+            guard state.startsImmediately else { return nil }
             state.calls.append(call.method)
-            state.immediate.append(completion)
-            return true
+            state.nextImmediate += 1
+            state.immediate.append((state.nextImmediate, completion))
+            return state.nextImmediate
         }
-        guard started else { return nil }
-        // Given up: the answer slot resolves with the cancellation, as LotusWSClient's does.
+        guard let number else { return nil }
+        // Given up: its answer slot resolves with the cancellation (once), as LotusWSClient's does.
         return {
-            self.state.withLock { $0.abandoned += 1 }
-            self.answerImmediate(.unreachable(.maybeSent, detail: "CancellationError()"))
+            let completion = self.state.withLock { state -> (@Sendable (NodeReply) -> Void)? in
+                guard let position = state.immediate.firstIndex(where: { $0.number == number }) else { return nil }
+                state.abandoned += 1
+                return state.immediate.remove(at: position).completion
+            }
+            completion?(.unreachable(.maybeSent, detail: "CancellationError()"))
         }
     }
 
     /// Answers the oldest call started without a task; false when none waits.
     @discardableResult
     func answerImmediate(_ reply: NodeReply) -> Bool {
-        let completion = self.state.withLock { state in state.immediate.isEmpty ? nil : state.immediate.removeFirst() }
+        let completion = self.state.withLock { state in state.immediate.isEmpty ? nil : state.immediate.removeFirst().completion }
         completion?(reply)
         return completion != nil
     }

@@ -75,8 +75,10 @@ import Testing
             // Opens daemon 0's socket on this connection's loop.
             _ = try await client.call("Filecoin.StateGetActor", ["f0100", []])
             let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let before = served.pool.callsStartedImmediately
             let waiting = client.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 1, 100, true])
             await served.cluster.waitForWaiters(daemon: 0, count: 1)
+            #expect(served.pool.callsStartedImmediately == before + 1)
             client.cancel(requestID: waiting.id)
             #expect(try await rpcError { try await waiting.result() } == RPCError.canceled)
             await served.cluster.waitForWaiters(daemon: 0, atMost: 0)
