@@ -369,6 +369,13 @@ public final class LotusWSClient: Sendable {
         if channel.eventLoop.inEventLoop { writeAll() } else { channel.eventLoop.execute(writeAll) }
     }
 
+    /// Stops or resumes reading from the socket (a client that stops reading its answers, as
+    /// a stuck process would; tests use it).
+    public func setReading(_ reading: Bool) async throws {
+        try await self.channel.setOption(ChannelOptions.autoRead, value: reading)
+        if reading { self.channel.read() }
+    }
+
     /// Whether the connection has closed.
     public var isClosed: Bool { self.state.withLock { $0.closed } }
 

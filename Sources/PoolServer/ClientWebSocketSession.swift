@@ -19,10 +19,6 @@ final class ClientWebSocketSession: Sendable {
         var nextChannelID: UInt64 = 1
     }
 
-    /// Bytes queued for writing beyond this mean the client stopped reading its answers: the
-    /// connection is closed (the client redials) instead of buffering without limit.
-    static let maxQueuedBytes = 64 << 20
-
     let router: ClientRequestRouter
     let runner: ClientCallRunner
     let inflightCalls: InflightCalls
@@ -51,9 +47,6 @@ final class ClientWebSocketSession: Sendable {
     }
 
     private let state = Mutex(State())
-    private let queuedBytes = Atomic<Int>(0)
-    /// Set once the connection is being closed for not reading (warned about once).
-    private let cutOff = Atomic<Bool>(false)
 
     init(
         router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, activity: ConnectionActivity, logger: Logger,
@@ -69,8 +62,9 @@ final class ClientWebSocketSession: Sendable {
     }
 
     /// Enqueues one text frame; the frames of a channel's values report back once written.
+    /// What waits to be written is bounded by the connection's write-buffer limit
+    /// (`ServerConfiguration.maxQueuedBytes`, see `ClientWebSocketHandler`).
     func send(_ bytes: [UInt8], _ channel: ClientChannel?) {
-        guard self.admit(bytes.count) else { return }
         // Always a task of its own on the loop, never inline: callers send under their locks
         // (a channel keeps its values in order that way), and an inline write can complete,
         // fail or close the connection right there, calling back into those same locks.
@@ -81,30 +75,16 @@ final class ClientWebSocketSession: Sendable {
     /// caller holds no lock, and a hop through the loop's queue would only add latency.
     private func answer(_ bytes: [UInt8]) {
         guard self.connection.eventLoop.inEventLoop else { return self.send(bytes, nil) }
-        guard self.admit(bytes.count) else { return }
         self.write(bytes, nil)
     }
 
-    /// Counts bytes about to be queued; false (and the connection closing) when the client
-    /// stopped reading.
-    private func admit(_ count: Int) -> Bool {
-        guard self.queuedBytes.add(count, ordering: .relaxed).newValue > Self.maxQueuedBytes else { return true }
-        self.queuedBytes.subtract(count, ordering: .relaxed)
-        guard !self.cutOff.exchange(true, ordering: .relaxed) else { return false }
-        self.logger.warning("a client is not reading its websocket (over \(Self.maxQueuedBytes >> 20) MiB queued); closing it")
-        let connection = self.connection
-        connection.eventLoop.execute { connection.close(promise: nil) }
-        return false
-    }
-
-    /// On the loop: writes one text frame, then gives its bytes back and tells its channel.
+    /// On the loop: writes one text frame; a channel's value tells its channel once written.
     private func write(_ bytes: [UInt8], _ channel: ClientChannel?) {
+        let frame = WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes))
+        guard let channel else { return self.connection.writeAndFlush(frame, promise: nil) }
         let promise = self.connection.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { _ in
-            self.queuedBytes.subtract(bytes.count, ordering: .relaxed)
-            channel?.written()
-        }
-        self.connection.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)), promise: promise)
+        promise.futureResult.whenComplete { _ in channel.written() }
+        self.connection.writeAndFlush(frame, promise: promise)
     }
 
     /// One text message from the client (on the event loop).
@@ -297,7 +277,7 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
         let frame = Self.unwrapInboundIn(data)
         switch frame.opcode {
         case .text, .binary:
-            self.session.receive(Array(frame.unmaskedData.readableBytesView))
+            self.session.receive(Self.unmaskedBytes(frame))
         case .ping:
             context.writeAndFlush(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
         case .connectionClose:
@@ -316,6 +296,25 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         self.session.tearDown()
         context.fireChannelInactive()
+    }
+
+    /// The frame's payload, unmasked straight into the array the session reads (one copy).
+    static func unmaskedBytes(_ frame: WebSocketFrame) -> [UInt8] {
+        var bytes = Array(frame.data.readableBytesView)
+        guard let key = frame.maskKey else { return bytes }
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            for index in buffer.indices { buffer[index] ^= key[index & 3] }
+        }
+        return bytes
+    }
+
+    /// Past the write-buffer limit the client has stopped reading its answers.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable {
+            self.session.logger.warning("a client is not reading its websocket (its write buffer is full); closing it")
+            context.close(promise: nil)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

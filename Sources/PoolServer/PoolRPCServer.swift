@@ -126,6 +126,10 @@ public final class PoolRPCServer: Sendable {
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
+                    // Writability drops past this: the session's handler then closes the client.
+                    let limit = max(2, self.configuration.maxQueuedBytes)
+                    try channel.syncOptions?.setOption(
+                        ChannelOptions.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: limit / 2, high: limit))
                     // Clients split requests over 4096 bytes into continuation frames.
                     try channel.pipeline.syncOperations.addHandler(
                         NIOWebSocketFrameAggregator(

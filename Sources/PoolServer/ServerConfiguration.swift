@@ -13,6 +13,9 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// How long a graceful shutdown waits for calls in flight.
     public var shutdownGrace: Duration
+    /// A WebSocket client with more than this waiting to be written to it has stopped reading
+    /// its answers: it is closed (it redials) instead of buffered without limit.
+    public var maxQueuedBytes: Int = 64 << 20
 
     public init(
         host: String = "127.0.0.1", port: Int = 2245, maxRequestBytes: Int = 100 << 20, idleTimeout: Duration = .seconds(60),

@@ -11,12 +11,34 @@ import Synchronization
 
 /// Log lines a served pool wrote, for tests that check what an operator would read.
 public final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let state = Mutex<(lines: [String], waiters: [(needle: String, continuation: CheckedContinuation<Void, Never>)])>(([], []))
 
     public init() {}
 
-    public var sink: @Sendable (String) -> Void { { line in self.lines.withLock { $0.append(line) } } }
-    public var all: [String] { self.lines.withLock { $0 } }
+    public var sink: @Sendable (String) -> Void {
+        { line in
+            let ready = self.state.withLock { state in
+                state.lines.append(line)
+                let ready = state.waiters.filter { line.contains($0.needle) }
+                state.waiters.removeAll { line.contains($0.needle) }
+                return ready
+            }
+            ready.forEach { $0.continuation.resume() }
+        }
+    }
+    public var all: [String] { self.state.withLock { $0.lines } }
+
+    /// Returns once a line containing `needle` was written.
+    public func waitForLine(containing needle: String) async {
+        await withCheckedContinuation { continuation in
+            let seen = self.state.withLock { state -> Bool in
+                if state.lines.contains(where: { $0.contains(needle) }) { return true }
+                state.waiters.append((needle, continuation))
+                return false
+            }
+            if seen { continuation.resume() }
+        }
+    }
 }
 
 /// fpool (`PoolInstance`, port chosen by the OS, its own repo) in front of a fresh simulated

@@ -11,7 +11,9 @@ import PoolServer
 import RouteModel
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct ServerRobustnessTests {
+/// Serialized: several of these tests measure real time (idle timeouts, grace periods), and one
+/// floods a socket; run side by side they would disturb each other.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct ServerRobustnessTests {
     /// A ChainNotify the client cancels while the daemon is slow leaves no channel on any daemon.
     @Test func aChannelCancelledWhileItOpensLeavesNothingUpstream() async throws {
         try await withServedPool { served in
@@ -87,6 +89,26 @@ import Testing
             served.cluster.advance(3)
             let response = try await answer.value
             #expect(response.json?["result"]?["Receipt"]?["ExitCode"]?.int == 0)
+        }
+    }
+
+    /// A client that stops reading its answers is closed once what waits for it passes the
+    /// limit, instead of growing fpool's memory without bound.
+    @Test func aClientThatStopsReadingIsClosedAtTheWriteLimit() async throws {
+        try await withServedPool(configure: { configuration, _ in configuration.maxQueuedBytes = 256 << 10 }) { served in
+            let client = try await served.client()
+            try await client.setReading(false)
+            // Each answer names the unknown 64 KiB method it refuses (fpool answers at once, no
+            // daemon involved); together far more than the limit and what the sockets buffer
+            // for a reader that stopped.
+            let name = "X" + String(repeating: "x", count: 64 << 10)
+            let calls = (0..<128).map { _ in client.start(name) }
+            await served.logs.waitForLine(containing: "is not reading its websocket")
+            try await client.setReading(true)
+            await client.waitUntilClosed()
+            #expect(calls.count == 128)
+            // The server goes on serving new connections.
+            #expect(try await served.client().call("Filecoin.ChainHead")["Height"] != nil)
         }
     }
 
