@@ -372,7 +372,7 @@ public final class LotusWSClient: Sendable {
     /// Stops or resumes reading from the socket (a client that stops reading its answers, as
     /// a stuck process would; tests use it).
     public func setReading(_ reading: Bool) async throws {
-        try await self.channel.setOption(ChannelOptions.autoRead, value: reading)
+        try await self.channel.setOption(ChannelOptions.autoRead, value: reading).get()
         if reading { self.channel.read() }
     }
 
