@@ -19,7 +19,8 @@ public final class PoolRPCServer: Sendable {
     enum Upgrade: Sendable {
         /// Served by its `ClientWebSocketHandler` from the moment of the upgrade.
         case websocket(any Channel)
-        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, ConnectionActivity)
+        /// Served by its `ClientHTTPHandler`.
+        case http(any Channel)
     }
 
     public let pool: Pool
@@ -29,7 +30,7 @@ public final class PoolRPCServer: Sendable {
     let logger: Logger
     let runner: ClientCallRunner
     let inflight = InflightCalls()
-    private let listener = Mutex<ConnectionListener<Upgrade>?>(nil)
+    let listener = Mutex<ConnectionListener<Upgrade>?>(nil)
     private let boundPort = BoundPort()
 
     public init(
@@ -147,8 +148,8 @@ public final class PoolRPCServer: Sendable {
             upgraders: [upgrader],
             notUpgradingCompletionHandler: { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    Upgrade.http(
-                        try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel), activity)
+                    try channel.pipeline.syncOperations.addHandler(ClientHTTPHandler(server: self, activity: activity, channel: channel))
+                    return Upgrade.http(channel)
                 }
             })
         return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
@@ -165,7 +166,7 @@ public final class PoolRPCServer: Sendable {
 
     /// The request's permissions, from `Authorization: Bearer …` or, as Lotus also accepts,
     /// a `?token=…` query parameter.
-    private func permissions(_ head: HTTPRequestHead) -> Set<Perm>? {
+    func permissions(_ head: HTTPRequestHead) -> Set<Perm>? {
         if let header = head.headers.first(name: "Authorization") { return self.auth.permissions(authorization: header) }
         let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
         for pair in query.split(separator: "&") where pair.hasPrefix("token=") {
@@ -180,12 +181,8 @@ public final class PoolRPCServer: Sendable {
             switch try await upgrade.get() {
             case .websocket(let channel):
                 try await self.tracking(channel, websocket: true) { try await channel.closeFuture.get() }
-            case .http(let http, let activity):
-                // The connection's requests are read, routed and answered on its event loop, with
-                // that loop's upstream sockets: no thread hop inside fpool.
-                try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: http.channel.eventLoop)) {
-                    try await self.tracking(http.channel, websocket: false) { try await self.serveHTTP(http, activity: activity) }
-                }
+            case .http(let channel):
+                try await self.tracking(channel, websocket: false) { try await channel.closeFuture.get() }
             }
         } catch {
             self.logger.debug("connection ended: \(error)")
@@ -195,130 +192,5 @@ public final class PoolRPCServer: Sendable {
     private func tracking(_ channel: any Channel, websocket: Bool, _ body: () async throws -> Void) async throws {
         guard let listener = self.listener.withLock({ $0 }) else { return }
         try await listener.track(channel, websocket: websocket, body)
-    }
-
-    private func serveHTTP(
-        _ http: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, activity: ConnectionActivity
-    ) async throws {
-        try await http.executeThenClose { inbound, outbound in
-            var head: HTTPRequestHead?
-            var body: [UInt8] = []
-            var tooBig = false
-            // A request refused by its head (path, token, verb) is answered without buffering its body.
-            var refusedEarly: HTTPAnswer?
-            for try await part in inbound {
-                switch part {
-                case .head(let requestHead):
-                    head = requestHead
-                    body = []
-                    tooBig = false
-                    refusedEarly = self.refusal(requestHead)
-                    activity.enter()
-                case .body(let buffer):
-                    if refusedEarly != nil || tooBig { continue }
-                    if body.count + buffer.readableBytes > self.configuration.maxRequestBytes {
-                        tooBig = true
-                        body = []
-                    } else {
-                        body += buffer.readableBytesView
-                    }
-                case .end:
-                    let response: HTTPAnswer
-                    if let refusedEarly {
-                        response = refusedEarly
-                    } else if let requestHead = head {
-                        response = await self.answerHTTP(requestHead, body: body, tooBig: tooBig)
-                    } else {
-                        // NIO keeps the head of a refused WebSocket upgrade; answer as Lotus would.
-                        let refusal = self.listener.withLock { $0 }?.takeRefusal(http.channel)
-                        response = HTTPAnswer(status: refusal?.0 ?? .badRequest, text: refusal?.1 ?? "bad request\n", close: true)
-                    }
-                    var headers = HTTPHeaders([("Content-Length", String(response.body.count)), ("Content-Type", response.contentType)])
-                    let keepAlive = !response.close && (head?.isKeepAlive ?? false) && self.listener.withLock({ $0 })?.isAccepting == true
-                    if !keepAlive { headers.add(name: "Connection", value: "close") }
-                    // One flush for the whole response.
-                    try await outbound.write(contentsOf: [
-                        .head(HTTPResponseHead(version: head?.version ?? .http1_1, status: response.status, headers: headers)),
-                        .body(.byteBuffer(ByteBuffer(bytes: response.body))), .end(nil),
-                    ])
-                    if head != nil { activity.leave() }
-                    if !keepAlive { return }
-                    head = nil
-                }
-            }
-        }
-    }
-
-    struct HTTPAnswer {
-        var status: HTTPResponseStatus
-        var body: [UInt8]
-        var contentType = "application/json"
-        var close = false
-
-        init(status: HTTPResponseStatus, json: [UInt8]) {
-            self.status = status
-            self.body = json
-        }
-
-        init(status: HTTPResponseStatus, text: String, contentType: String = "text/plain; charset=utf-8", close: Bool = false) {
-            self.status = status
-            self.body = Array(text.utf8)
-            self.contentType = contentType
-            self.close = close
-        }
-    }
-
-    /// The answer to a request its head already disqualifies, or nil.
-    private func refusal(_ head: HTTPRequestHead) -> HTTPAnswer? {
-        let path = head.uri.split(separator: "?").first ?? ""
-        if head.method == .GET, path == "/healthz" || path == "/metrics" { return nil }
-        guard Self.route(head) != nil else { return HTTPAnswer(status: .notFound, text: "404 page not found\n") }
-        guard self.permissions(head) != nil else { return HTTPAnswer(status: .unauthorized, text: "JWT Verification failed\n") }
-        guard head.method == .POST else { return HTTPAnswer(status: .methodNotAllowed, text: "method not allowed\n") }
-        return nil
-    }
-
-    private func answerHTTP(_ head: HTTPRequestHead, body: [UInt8], tooBig: Bool) async -> HTTPAnswer {
-        let path = head.uri.split(separator: "?").first ?? ""
-        if head.method == .GET, path == "/healthz" { return self.health() }
-        if head.method == .GET, path == "/metrics" {
-            var answer = HTTPAnswer(status: .ok, json: self.metrics.scrape(self.pool, clientConnections: self.connectionCount))
-            answer.contentType = "text/plain; version=0.0.4; charset=utf-8"
-            return answer
-        }
-        guard let version = Self.route(head), let permissions = self.permissions(head) else {
-            return self.refusal(head) ?? HTTPAnswer(status: .badRequest, text: "bad request\n")
-        }
-        if tooBig {
-            return HTTPAnswer(
-                status: .internalServerError,
-                json: RawRPCFrames.error(id: "0".utf8, RPCError.tooBig(limit: self.configuration.maxRequestBytes)))
-        }
-        let router = ClientRequestRouter(version: version, permissions: permissions, channelsSupported: false)
-        let answer: ClientAnswer
-        switch router.read(body) {
-        case .refused(let id, let error):
-            answer = ClientAnswer(frame: RawRPCFrames.error(id: id, error), isProtocolError: error.isProtocolError)
-        case .call(let id, _, let call): answer = await self.inflight.tracking { await self.runner.answer(call, id: id) }
-        case .admin(let id, _, let method, let params):
-            answer = await self.inflight.tracking { await self.runner.answerAdmin(method: method, params: params, id: id) }
-        case .channel(let id, _, let call):
-            answer = ClientAnswer(frame: RawRPCFrames.error(id: id, RPCError.noChannelSupport(call.method)), isProtocolError: true)
-        case .cancel, .ignore:
-            // Over HTTP every body gets a JSON answer: a client decodes it whatever it sent.
-            let error = RPCError(code: -32600, message: "invalid request: expected a call with a method and an id")
-            answer = ClientAnswer(frame: RawRPCFrames.error(id: "0".utf8, error), isProtocolError: true)
-        }
-        // go-jsonrpc answers protocol errors (bad JSON, unknown method, …) with HTTP 500.
-        return HTTPAnswer(status: answer.isProtocolError ? .internalServerError : .ok, json: answer.frame)
-    }
-
-    private func health() -> HTTPAnswer {
-        let nodes = self.pool.nodes
-        let available = nodes.filter { $0.state.isAvailable }.count
-        let body: JSON = [
-            "status": .string(available > 0 ? "ok" : "unavailable"), "available": .int(Int64(available)), "nodes": .int(Int64(nodes.count)),
-        ]
-        return HTTPAnswer(status: available > 0 ? .ok : .serviceUnavailable, json: body.encoded())
     }
 }

@@ -25,6 +25,19 @@ import Testing
         }
     }
 
+    /// HTTP reads take the immediate path too once their loop's upstream socket is open (the
+    /// first call on each event loop opens it through a task).
+    @Test func httpReadsGoUpstreamWithoutATask() async throws {
+        try await withServedPool { served in
+            let before = served.pool.callsStartedImmediately
+            for _ in 0..<8 {
+                let response = try await served.http("Filecoin.StateGetActor", ["f0100", []])
+                #expect(response.json?["result"]?["Nonce"]?.int == 0)
+            }
+            #expect(served.pool.callsStartedImmediately > before)
+        }
+    }
+
     @Test func paramsAndResultsPassThroughExactly() async throws {
         try await withServedPool { served in
             // Direct to the daemon and through fpool: byte-identical results.

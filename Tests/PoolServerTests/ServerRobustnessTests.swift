@@ -104,7 +104,8 @@ import Testing
             let name = "X" + String(repeating: "x", count: 64 << 10)
             let calls = (0..<128).map { _ in client.start(name) }
             await served.logs.waitForLine(containing: "is not reading its websocket")
-            try await client.setReading(true)
+            // The connection may be gone already (a reset): then there is nothing to resume.
+            try? await client.setReading(true)
             await client.waitUntilClosed()
             #expect(calls.count == 128)
             // The server goes on serving new connections.

@@ -1,0 +1,125 @@
+// What fpool answers to one HTTP request: a JSON-RPC call routed through the pool, an admin
+// call, /healthz, /metrics, or the refusal Lotus would give (404, 401, 405, 500 for protocol
+// errors).
+
+import LotusWire
+import NIOCore
+import NIOHTTP1
+import PoolRuntime
+
+extension PoolRPCServer {
+    struct HTTPAnswer: Sendable {
+        var status: HTTPResponseStatus
+        var body: [UInt8]
+        var contentType = "application/json"
+        var close = false
+
+        init(status: HTTPResponseStatus, json: [UInt8]) {
+            self.status = status
+            self.body = json
+        }
+
+        init(status: HTTPResponseStatus, text: String, contentType: String = "text/plain; charset=utf-8", close: Bool = false) {
+            self.status = status
+            self.body = Array(text.utf8)
+            self.contentType = contentType
+            self.close = close
+        }
+
+        /// go-jsonrpc answers protocol errors (bad JSON, unknown method, …) with HTTP 500.
+        init(_ answer: ClientAnswer) {
+            self.init(status: answer.isProtocolError ? .internalServerError : .ok, json: answer.frame)
+        }
+    }
+
+    /// The answer to a request its head already disqualifies, or nil.
+    func refusal(_ head: HTTPRequestHead) -> HTTPAnswer? {
+        let path = head.uri.split(separator: "?").first ?? ""
+        if head.method == .GET, path == "/healthz" || path == "/metrics" { return nil }
+        guard Self.route(head) != nil else { return HTTPAnswer(status: .notFound, text: "404 page not found\n") }
+        guard self.permissions(head) != nil else { return HTTPAnswer(status: .unauthorized, text: "JWT Verification failed\n") }
+        guard head.method == .POST else { return HTTPAnswer(status: .methodNotAllowed, text: "method not allowed\n") }
+        return nil
+    }
+
+    /// Answers one request through `respond` (once): at once, from the daemon's reply on the
+    /// connection's loop (reads whose node is known), or from a task on that loop.
+    ///
+    /// - Returns: what gives the call up when the connection closes first, or nil.
+    func answerHTTP(
+        _ head: HTTPRequestHead, body: [UInt8], tooBig: Bool, executor: EventLoopTaskExecutor,
+        _ respond: @escaping @Sendable (HTTPAnswer) -> Void
+    ) -> (@Sendable () -> Void)? {
+        let path = head.uri.split(separator: "?").first ?? ""
+        if head.method == .GET, path == "/healthz" {
+            respond(self.health())
+            return nil
+        }
+        if head.method == .GET, path == "/metrics" {
+            var answer = HTTPAnswer(status: .ok, json: self.metrics.scrape(self.pool, clientConnections: self.connectionCount))
+            answer.contentType = "text/plain; version=0.0.4; charset=utf-8"
+            respond(answer)
+            return nil
+        }
+        guard let version = Self.route(head), let permissions = self.permissions(head) else {
+            respond(self.refusal(head) ?? HTTPAnswer(status: .badRequest, text: "bad request\n"))
+            return nil
+        }
+        if tooBig {
+            respond(
+                HTTPAnswer(
+                    status: .internalServerError,
+                    json: RawRPCFrames.error(id: "0".utf8, RPCError.tooBig(limit: self.configuration.maxRequestBytes))))
+            return nil
+        }
+        let router = ClientRequestRouter(version: version, permissions: permissions, channelsSupported: false)
+        switch router.read(body) {
+        case .refused(let id, let error):
+            respond(HTTPAnswer(ClientAnswer(frame: RawRPCFrames.error(id: id, error), isProtocolError: error.isProtocolError)))
+            return nil
+        case .call(let id, _, let call):
+            self.inflight.enter()
+            // The answer is written before the call stops counting as in flight, so a graceful
+            // stop never closes the connection between the two.
+            let started = self.runner.answerImmediately(call, id: id) { answer in
+                respond(HTTPAnswer(answer))
+                self.inflight.leave()
+            }
+            switch started {
+            case .started(let giveUp):
+                return giveUp
+            case .needsTask(let call):
+                let task = Task(executorPreference: executor) {
+                    respond(HTTPAnswer(await self.runner.answer(call, id: id)))
+                    self.inflight.leave()
+                }
+                return { task.cancel() }
+            }
+        case .admin(let id, _, let method, let params):
+            self.inflight.enter()
+            let task = Task(executorPreference: executor) {
+                respond(HTTPAnswer(await self.runner.answerAdmin(method: method, params: params, id: id)))
+                self.inflight.leave()
+            }
+            return { task.cancel() }
+        case .channel(let id, _, let call):
+            respond(
+                HTTPAnswer(ClientAnswer(frame: RawRPCFrames.error(id: id, RPCError.noChannelSupport(call.method)), isProtocolError: true)))
+            return nil
+        case .cancel, .ignore:
+            // Over HTTP every body gets a JSON answer: a client decodes it whatever it sent.
+            let error = RPCError(code: -32600, message: "invalid request: expected a call with a method and an id")
+            respond(HTTPAnswer(ClientAnswer(frame: RawRPCFrames.error(id: "0".utf8, error), isProtocolError: true)))
+            return nil
+        }
+    }
+
+    private func health() -> HTTPAnswer {
+        let nodes = self.pool.nodes
+        let available = nodes.filter { $0.state.isAvailable }.count
+        let body: JSON = [
+            "status": .string(available > 0 ? "ok" : "unavailable"), "available": .int(Int64(available)), "nodes": .int(Int64(nodes.count)),
+        ]
+        return HTTPAnswer(status: available > 0 ? .ok : .serviceUnavailable, json: body.encoded())
+    }
+}
