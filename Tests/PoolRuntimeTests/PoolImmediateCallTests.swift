@@ -40,8 +40,7 @@ import Testing
         nodes.forEach { $0.startImmediately() }
         let pool = await makePool(nodes) { $0.primarySeed = 4 }
         let replies = Replies()
-        let started = pool.startImmediately(call(.stateGetActor)) { replies.record($0) }
-        guard case .started = started else { Issue.record("not started: \(started)"); return }
+        try #require(Self.start(call(.stateGetActor), on: pool, into: replies) != nil)
         // Sent to the primary seed's node, counted once, and not answered before the node replies.
         #expect(nodes[1].calls == ["Filecoin.StateGetActor"])
         #expect(pool.callIDs == ["StateGetActor": 1])
@@ -50,16 +49,13 @@ import Testing
         #expect(replies.all == [.result(Array("{\"Nonce\":3}".utf8), node: 1)])
     }
 
-    @Test func aLagErrorIsRetriedOnTheOtherNodes() async {
+    @Test func aLagErrorIsRetriedOnTheOtherNodes() async throws {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         nodes.forEach { $0.startImmediately() }
         let observer = RecordingObserver()
         let pool = await makePool(nodes, observer: observer)
         let replies = Replies()
-        guard case .started = pool.startImmediately(call(.stateGetActor), completion: { replies.record($0) }) else {
-            Issue.record("not started")
-            return
-        }
+        try #require(Self.start(call(.stateGetActor), on: pool, into: replies) != nil)
         let first = nodes.firstIndex { !$0.calls.isEmpty }!
         nodes[first].answerImmediate(.error(code: 1, message: "loading tipset {bafy}: get block bafy: ipld: could not find bafy"))
         #expect(await replies.first() == .result(Array("\"ok\"".utf8), node: 1 - first))
@@ -67,16 +63,13 @@ import Testing
         #expect(replies.all.count == 1)
     }
 
-    @Test func aCallGivenUpIsAnsweredAsCanceledAndNotRetried() async {
+    @Test func aCallGivenUpIsAnsweredAsCanceledAndNotRetried() async throws {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         nodes.forEach { $0.startImmediately() }
         let observer = RecordingObserver()
         let pool = await makePool(nodes, observer: observer)
         let replies = Replies()
-        guard case .started(let giveUp) = pool.startImmediately(call(.chainHead), completion: { replies.record($0) }) else {
-            Issue.record("not started")
-            return
-        }
+        let giveUp = try #require(Self.start(call(.chainHead), on: pool, into: replies))
         giveUp()
         #expect(await replies.first() == .failed("context canceled"))
         #expect(nodes.map(\.abandoned).reduce(0, +) == 1)
@@ -84,16 +77,13 @@ import Testing
         #expect(observer.all.filter { $0.hasPrefix("retry") }.isEmpty)
     }
 
-    @Test func aCallGivenUpWhileItsRetryRunsStopsThere() async {
+    @Test func aCallGivenUpWhileItsRetryRunsStopsThere() async throws {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         nodes.forEach { $0.startImmediately() }
         nodes[1].hangUntilReset()
         let pool = await makePool(nodes) { $0.defaultPolicy = .oneByIndexAsc }
         let replies = Replies()
-        guard case .started(let giveUp) = pool.startImmediately(call(.stateGetActor), completion: { replies.record($0) }) else {
-            Issue.record("not started")
-            return
-        }
+        let giveUp = try #require(Self.start(call(.stateGetActor), on: pool, into: replies))
         // n0 lags: the retry goes on to n1, which hangs; the caller gives up meanwhile.
         nodes[0].answerImmediate(.error(code: 1, message: "loading tipset {bafy}: get block bafy: ipld: could not find bafy"))
         await nodes[1].waitForStuckCall()
@@ -127,6 +117,12 @@ import Testing
         #expect(Self.needsTask(pool.startImmediately(call(.stateGetActor), completion: { _ in })))
         #expect(nodes.map(\.calls.count).reduce(0, +) == sent)
         #expect(pool.callsStartedImmediately == 0)
+    }
+
+    /// Starts `call` without a task, its replies going to `replies`; nil when it needed a task.
+    static func start(_ call: PoolCall, on pool: Pool, into replies: Replies) -> (@Sendable () -> Void)? {
+        guard case .started(let giveUp) = pool.startImmediately(call, completion: { replies.record($0) }) else { return nil }
+        return giveUp
     }
 
     static func needsTask(_ start: ImmediateStart) -> Bool {
