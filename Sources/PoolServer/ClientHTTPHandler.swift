@@ -54,7 +54,11 @@ final class ClientHTTPHandler: ChannelInboundHandler {
             if let refusedEarly {
                 respond(refusedEarly)
             } else if let head {
-                self.pending.set(self.server.answerHTTP(head, body: body, tooBig: tooBig, executor: self.executor, respond))
+                // A handle only for an answer still to come (an answer given at once may already
+                // have let the next request in, with a handle of its own).
+                if let giveUp = self.server.answerHTTP(head, body: body, tooBig: tooBig, executor: self.executor, respond) {
+                    self.pending.set(giveUp)
+                }
             } else {
                 // NIO keeps the head of a refused WebSocket upgrade; answer as Lotus would.
                 let refusal = self.server.listener.withLock { $0 }?.takeRefusal(context.channel)
@@ -68,7 +72,10 @@ final class ClientHTTPHandler: ChannelInboundHandler {
         let (server, activity, pending) = (self.server, self.activity, self.pending)
         return { answer in
             guard channel.eventLoop.inEventLoop else {
-                return channel.eventLoop.execute { Self.write(answer, head: head, channel: channel, server: server, activity: activity) }
+                return channel.eventLoop.execute {
+                    pending.set(nil)
+                    Self.write(answer, head: head, channel: channel, server: server, activity: activity)
+                }
             }
             pending.set(nil)
             Self.write(answer, head: head, channel: channel, server: server, activity: activity)
@@ -88,7 +95,10 @@ final class ClientHTTPHandler: ChannelInboundHandler {
         channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: answer.body))), promise: nil)
         let written = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
         if head != nil { activity.leave() }
-        if !keepAlive { written.whenComplete { _ in channel.close(promise: nil) } }
+        written.whenComplete { _ in
+            answer.written?()
+            if !keepAlive { channel.close(promise: nil) }
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

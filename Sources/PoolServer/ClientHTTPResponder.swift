@@ -13,6 +13,8 @@ extension PoolRPCServer {
         var body: [UInt8]
         var contentType = "application/json"
         var close = false
+        /// Runs once the answer has left (or failed to, the connection being gone).
+        var written: (@Sendable () -> Void)?
 
         init(status: HTTPResponseStatus, json: [UInt8]) {
             self.status = status
@@ -79,27 +81,18 @@ extension PoolRPCServer {
             return nil
         case .call(let id, _, let call):
             self.inflight.enter()
-            // The answer is written before the call stops counting as in flight, so a graceful
-            // stop never closes the connection between the two.
-            let started = self.runner.answerImmediately(call, id: id) { answer in
-                respond(HTTPAnswer(answer))
-                self.inflight.leave()
-            }
+            let started = self.runner.answerImmediately(call, id: id) { answer in respond(self.leavingInflight(answer)) }
             switch started {
             case .started(let giveUp):
                 return giveUp
             case .needsTask(let call):
-                let task = Task(executorPreference: executor) {
-                    respond(HTTPAnswer(await self.runner.answer(call, id: id)))
-                    self.inflight.leave()
-                }
+                let task = Task(executorPreference: executor) { respond(self.leavingInflight(await self.runner.answer(call, id: id))) }
                 return { task.cancel() }
             }
         case .admin(let id, _, let method, let params):
             self.inflight.enter()
             let task = Task(executorPreference: executor) {
-                respond(HTTPAnswer(await self.runner.answerAdmin(method: method, params: params, id: id)))
-                self.inflight.leave()
+                respond(self.leavingInflight(await self.runner.answerAdmin(method: method, params: params, id: id)))
             }
             return { task.cancel() }
         case .channel(let id, _, let call):
@@ -112,6 +105,14 @@ extension PoolRPCServer {
             respond(HTTPAnswer(ClientAnswer(frame: RawRPCFrames.error(id: "0".utf8, error), isProtocolError: true)))
             return nil
         }
+    }
+
+    /// A call's answer that stops counting as in flight once it has left, so a graceful stop
+    /// never closes the connection under it.
+    private func leavingInflight(_ answer: ClientAnswer) -> HTTPAnswer {
+        var http = HTTPAnswer(answer)
+        http.written = { self.inflight.leave() }
+        return http
     }
 
     private func health() -> HTTPAnswer {

@@ -268,9 +268,13 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
     typealias OutboundOut = WebSocketFrame
 
     let session: ClientWebSocketSession
+    let slowClientGrace: Duration
+    /// Closes the client unless it reads below the write limit in time.
+    private var slowClientClose: Scheduled<Void>?
 
-    init(session: ClientWebSocketSession) {
+    init(session: ClientWebSocketSession, slowClientGrace: Duration) {
         self.session = session
+        self.slowClientGrace = slowClientGrace
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -294,6 +298,7 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.slowClientClose?.cancel()
         self.session.tearDown()
         context.fireChannelInactive()
     }
@@ -308,11 +313,21 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
         return bytes
     }
 
-    /// Past the write-buffer limit the client has stopped reading its answers.
+    /// Past the write limit for longer than the grace, the client has stopped reading its answers.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable {
-            self.session.logger.warning("a client is not reading its websocket (its write buffer is full); closing it")
-            context.close(promise: nil)
+        let channel = context.channel
+        if channel.isWritable {
+            self.slowClientClose?.cancel()
+            self.slowClientClose = nil
+        } else if self.slowClientClose == nil {
+            let logger = self.session.logger
+            let grace = self.slowClientGrace
+            let delay = TimeAmount.nanoseconds(grace.components.seconds * 1_000_000_000 + grace.components.attoseconds / 1_000_000_000)
+            self.slowClientClose = channel.eventLoop.scheduleTask(in: delay) {
+                guard !channel.isWritable else { return }
+                logger.warning("a client is not reading its websocket (over its write limit for \(grace)); closing it")
+                channel.close(promise: nil)
+            }
         }
         context.fireChannelWritabilityChanged()
     }

@@ -129,7 +129,8 @@ public final class PoolRPCServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     // Writability drops past this: the session's handler then closes the client.
                     let limit = max(2, self.configuration.maxQueuedBytes)
-                    try channel.syncOptions?.setOption(
+                    guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
+                    try options.setOption(
                         ChannelOptions.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: limit / 2, high: limit))
                     // Clients split requests over 4096 bytes into continuation frames.
                     try channel.pipeline.syncOperations.addHandler(
@@ -140,7 +141,8 @@ public final class PoolRPCServer: Sendable {
                         router: ClientRequestRouter(
                             version: Self.route(head) ?? .v1, permissions: self.permissions(head) ?? [.read], channelsSupported: true),
                         runner: self.runner, inflightCalls: self.inflight, activity: activity, logger: self.logger, connection: channel)
-                    try channel.pipeline.syncOperations.addHandler(ClientWebSocketHandler(session: session))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ClientWebSocketHandler(session: session, slowClientGrace: self.configuration.slowClientGrace))
                     return Upgrade.websocket(channel)
                 }
             })

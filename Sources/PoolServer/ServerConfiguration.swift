@@ -13,9 +13,14 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// How long a graceful shutdown waits for calls in flight.
     public var shutdownGrace: Duration
-    /// A WebSocket client with more than this waiting to be written to it has stopped reading
-    /// its answers: it is closed (it redials) instead of buffered without limit.
+    /// A WebSocket client with more than this waiting to be written to it for longer than
+    /// `slowClientGrace` has stopped reading its answers: it is closed (it redials) instead of
+    /// buffered without limit. One answer may be larger (a big miner's sector list): it passes
+    /// if the client reads it within the grace.
     public var maxQueuedBytes: Int = 64 << 20
+    /// How long a WebSocket client may stay over `maxQueuedBytes` (go-jsonrpc's own
+    /// keepalive gives a peer 30 s).
+    public var slowClientGrace: Duration = .seconds(30)
 
     public init(
         host: String = "127.0.0.1", port: Int = 2245, maxRequestBytes: Int = 100 << 20, idleTimeout: Duration = .seconds(60),
