@@ -56,28 +56,19 @@ public struct LotusPendingCall: Sendable {
     }
 }
 
-/// One answer, given once, awaited once or handed to a callback: lighter than a stream for the
-/// common call.
+/// One answer, given once, awaited once: lighter than a stream for the common call.
 final class AnswerSlot: Sendable {
     private let state = Mutex<(value: Result<[UInt8], any Error>?, waiter: CheckedContinuation<[UInt8], any Error>?)>((nil, nil))
-    /// Called with the answer instead of resuming a waiter (callers that run no task).
-    private let onAnswer: (@Sendable (Result<[UInt8], any Error>) -> Void)?
 
-    init(onAnswer: (@Sendable (Result<[UInt8], any Error>) -> Void)? = nil) {
-        self.onAnswer = onAnswer
-    }
-
-    /// The first resolution wins; later ones are ignored. Called with no lock held: a callback
-    /// may write, close or call again.
+    /// The first resolution wins; later ones are ignored.
     func resolve(_ value: Result<[UInt8], any Error>) {
-        let (first, waiter) = self.state.withLock { state -> (Bool, CheckedContinuation<[UInt8], any Error>?) in
-            guard state.value == nil else { return (false, nil) }
+        let waiter = self.state.withLock { state -> CheckedContinuation<[UInt8], any Error>? in
+            guard state.value == nil else { return nil }
             state.value = value
             defer { state.waiter = nil }
-            return (true, state.waiter)
+            return state.waiter
         }
-        guard first else { return }
-        if let onAnswer = self.onAnswer { onAnswer(value) } else { waiter?.resume(with: value) }
+        waiter?.resume(with: value)
     }
 
     func wait() async throws -> [UInt8] {
@@ -88,6 +79,23 @@ final class AnswerSlot: Sendable {
                 return nil
             }
             if let ready { continuation.resume(with: ready) }
+        }
+    }
+}
+
+/// Who waits for a call's answer. Whoever removes it from the client's call table gives the
+/// answer, so each is resolved once.
+enum PendingAnswer: Sendable {
+    /// A task awaiting `LotusPendingCall.rawResult()`.
+    case slot(AnswerSlot)
+    /// A caller that runs no task; called on the connection's event loop (or where the
+    /// connection closed), with no lock held.
+    case callback(@Sendable (Result<[UInt8], any Error>) -> Void)
+
+    func resolve(_ value: Result<[UInt8], any Error>) {
+        switch self {
+        case .slot(let slot): slot.resolve(value)
+        case .callback(let callback): callback(value)
         }
     }
 }
@@ -112,7 +120,7 @@ public struct LotusSubscription: Sendable {
 public final class LotusWSClient: Sendable {
     private struct State {
         var nextID: Int64 = 1
-        var calls: [Int64: AnswerSlot] = [:]
+        var calls: [Int64: PendingAnswer] = [:]
         /// Calls whose answer is a channel id: the stream is made by the reader as soon as
         /// the id arrives, so values right behind it are not lost.
         var channelCalls: Set<Int64> = []
@@ -218,11 +226,10 @@ public final class LotusWSClient: Sendable {
     public func start(
         _ method: String, rawParams: [UInt8], onAnswer: @escaping @Sendable (Result<[UInt8], any Error>) -> Void
     ) -> (@Sendable () -> Void)? {
-        let answer = AnswerSlot(onAnswer: onAnswer)
         let id = self.state.withLock { state -> Int64? in
             guard !state.closed else { return nil }
             defer { state.nextID += 1 }
-            state.calls[state.nextID] = answer
+            state.calls[state.nextID] = .callback(onAnswer)
             return state.nextID
         }
         guard let id else { return nil }
@@ -240,7 +247,7 @@ public final class LotusWSClient: Sendable {
         let (id, closed) = self.state.withLock { state -> (Int64, Bool) in
             let id = explicitID ?? state.nextID
             if explicitID == nil { state.nextID += 1 }
-            if !state.closed { state.calls[id] = answer }
+            if !state.closed { state.calls[id] = .slot(answer) }
             return (id, state.closed)
         }
         if closed {
@@ -284,7 +291,7 @@ public final class LotusWSClient: Sendable {
     /// Forgets a call whose caller gave up and cancels it on the server; a channel it opens
     /// later is never created here, and the server closes it on the cancel.
     private func abandon(_ id: Int64) {
-        let (pending, openedChannel) = self.state.withLock { state -> (AnswerSlot?, Bool) in
+        let (pending, openedChannel) = self.state.withLock { state -> (PendingAnswer?, Bool) in
             state.channelCalls.remove(id)
             var opened = false
             if let channel = state.newChannels.removeValue(forKey: id) {
@@ -409,6 +416,13 @@ public final class LotusWSClient: Sendable {
     }
 
     fileprivate func handle(_ bytes: [UInt8]) {
+        // The frame nearly every call gets back; channel ids and anything else take the general way.
+        if let answer = PlainAnswer.read(bytes) {
+            let pending = self.state.withLock { state in
+                state.channelCalls.contains(answer.id) ? nil : state.calls.removeValue(forKey: answer.id)
+            }
+            if let pending { return pending.resolve(.success(Array(bytes[answer.result]))) }
+        }
         guard let frame = try? RawRPCFrame(bytes) else {
             self.state.withLock { $0.keepStray(.string(String(decoding: bytes, as: UTF8.self))) }
             return
@@ -420,7 +434,7 @@ public final class LotusWSClient: Sendable {
             }
             let error = frame.decodedError
             let result = frame.result.map { Array(bytes[$0]) } ?? Array("null".utf8)
-            let continuation = self.state.withLock { state -> AnswerSlot? in
+            let continuation = self.state.withLock { state -> PendingAnswer? in
                 guard let continuation = state.calls.removeValue(forKey: requestID) else { return nil }
                 if state.channelCalls.remove(requestID) != nil, error == nil,
                     let channelID = RawJSON.decodeInt(bytes, frame.result ?? 0..<0).flatMap(UInt64.init(exactly:))

@@ -1,0 +1,67 @@
+// The shortcut for go-jsonrpc's plain answers must never accept a frame the general parser
+// reads differently: same id, same result bytes, or nil (and the general parser decides).
+
+@testable import LotusWire
+import Testing
+
+@Suite struct PlainAnswerTests {
+    static let answer =
+        #"{"jsonrpc":"2.0","result":{"Code":"bafk2bzace","Head":{"/":"bafy"},"Nonce":0,"Balance":"1000","Tags":["a",1.5e3,null,true]},"id":42}"#
+
+    /// What the general parser reads: the id and the result's range, when the frame is a plain answer.
+    static func general(_ bytes: [UInt8]) -> (id: Int64, result: Range<Int>)? {
+        guard let frame = try? RawRPCFrame(bytes), frame.methodName == nil, frame.error == nil, let id = frame.intID,
+            let result = frame.result
+        else { return nil }
+        return (id, result)
+    }
+
+    @Test(arguments: [
+        Self.answer, Self.answer + "\n", #"{"jsonrpc":"2.0","result":null,"id":1}"#, #"{"jsonrpc":"2.0","result":"x\",\"id\":7}","id":8}"#,
+        #"{"jsonrpc":"2.0","result":[1,2] ,"id":123456789012345678}"#,
+    ])
+    func readsPlainAnswersAsTheParserDoes(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        let plain = try #require(PlainAnswer.read(bytes))
+        let general = try #require(Self.general(bytes))
+        #expect(plain.id == general.id)
+        #expect(Array(bytes[plain.result]) == Array(bytes[general.result]))
+    }
+
+    @Test(arguments: [
+        #"{"jsonrpc":"2.0","id":6,"error":{"code":1,"message":"boom"}}"#,
+        #"{"jsonrpc":"2.0","method":"xrpc.ch.val","params":[1,{}]}"#,
+        #"{"jsonrpc":"2.0","result":1,"other":2,"id":3}"#,
+        #"{"jsonrpc":"2.0","result":1,"id":03}"#,
+        #"{"jsonrpc":"2.0","result":1,"id":"3"}"#,
+        #"{"jsonrpc":"2.0","result":{"a":1,"id":3}"#,
+        #"{"jsonrpc":"2.0","result":,"id":3}"#,
+        #"{"jsonrpc":"2.0","result":1,"id":1234567890123456789}"#,
+    ])
+    func leavesEveryOtherFrameToTheParser(_ text: String) {
+        #expect(PlainAnswer.read(Array(text.utf8)) == nil)
+    }
+
+    /// Every one-byte corruption of a real answer: whatever the shortcut accepts, the parser
+    /// reads the same way.
+    @Test func neverDisagreesWithTheParser() {
+        let original = Array(Self.answer.utf8)
+        let replacements: [UInt8] = Array("{}[]\",:0-9eE.+tfn \\u/xi".utf8)
+        var disagreements: [String] = []
+        var accepted = 0
+        for position in original.indices {
+            for replacement in replacements where replacement != original[position] {
+                var mutated = original
+                mutated[position] = replacement
+                guard let plain = PlainAnswer.read(mutated) else { continue }
+                accepted += 1
+                let general = Self.general(mutated)
+                if general?.id != plain.id || general.map({ Array(mutated[$0.result]) }) != Array(mutated[plain.result]) {
+                    disagreements.append(String(decoding: mutated, as: UTF8.self))
+                }
+            }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+        #expect(accepted > 100)
+    }
+}
