@@ -226,13 +226,8 @@ public final class LotusWSClient: Sendable {
     public func start(
         _ method: String, rawParams: [UInt8], onAnswer: @escaping @Sendable (Result<[UInt8], any Error>) -> Void
     ) -> (@Sendable () -> Void)? {
-        let id = self.state.withLock { state -> Int64? in
-            guard !state.closed else { return nil }
-            defer { state.nextID += 1 }
-            state.calls[state.nextID] = .callback(onAnswer)
-            return state.nextID
-        }
-        guard let id else { return nil }
+        let (id, registered) = self.register(.callback(onAnswer))
+        guard registered else { return nil }
         self.queue(RawRPCFrames.request(id: id, method: method, params: rawParams))
         return { self.abandon(id) }
     }
@@ -244,18 +239,25 @@ public final class LotusWSClient: Sendable {
 
     private func start(id explicitID: Int64?, fragments: Int = 1, _ text: (Int64) -> [UInt8]) -> LotusPendingCall {
         let answer = AnswerSlot()
-        let (id, closed) = self.state.withLock { state -> (Int64, Bool) in
-            let id = explicitID ?? state.nextID
-            if explicitID == nil { state.nextID += 1 }
-            if !state.closed { state.calls[id] = .slot(answer) }
-            return (id, state.closed)
-        }
-        if closed {
-            answer.resolve(.failure(LotusClientError.connectionClosed))
-        } else {
+        let (id, registered) = self.register(.slot(answer), id: explicitID)
+        if registered {
             self.queue(text(id), fragments: fragments)
+        } else {
+            answer.resolve(.failure(LotusClientError.connectionClosed))
         }
         return LotusPendingCall(id: id, answer: answer, abandon: { self.abandon(id) })
+    }
+
+    /// Takes the next request id (or `explicitID`) and, unless the connection is closed,
+    /// records who waits for its answer.
+    private func register(_ pending: PendingAnswer, id explicitID: Int64? = nil) -> (id: Int64, registered: Bool) {
+        self.state.withLock { state in
+            let id = explicitID ?? state.nextID
+            if explicitID == nil { state.nextID += 1 }
+            guard !state.closed else { return (id, false) }
+            state.calls[id] = pending
+            return (id, true)
+        }
     }
 
     /// Sends a hand-written request text (split into `fragments` continuation frames) whose id

@@ -28,7 +28,7 @@ extension Pool {
         let decision = self.decide(route: route, facts: call.facts, callID: callID, seedID: nil)
         guard decision.timeout.milliseconds == 0, case .order(let order) = decision.outcome, !order.fanOut, let first = order.first
         else { return .needsTask(counted) }
-        let (connection, name) = self.state.withLock { ($0.nodes[first.index].connection, $0.nodes[first.index].endpoint.name) }
+        let (connection, name) = self.connectionAndName(of: first.index)
         let plan = CallPlan(order: order, route: route, timeout: decision.timeout)
         let progress = ImmediateCallProgress()
         let started = connection.start(call) { reply in

@@ -191,7 +191,7 @@ extension Pool {
         var last: PoolReply = last ?? .failed("no node available for \(call.method)")
         for candidate in plan.order.dropFirst(first) {
             if Task.isCancelled { break }
-            let (connection, name) = self.state.withLock { ($0.nodes[candidate.index].connection, $0.nodes[candidate.index].endpoint.name) }
+            let (connection, name) = self.connectionAndName(of: candidate.index)
             // A sender's pushes move to another node only once its nonce has caught up there.
             if plan.route.effect == .push, let seedID = plan.seedID, let sender = call.facts.sender,
                 let previous = self.state.withLock({ $0.ledger.lastNode(of: seedID) }), previous != candidate.index
@@ -230,6 +230,11 @@ extension Pool {
         }
         self.observer.callFinished(method: call.method, node: nil, succeeded: false)
         return last
+    }
+
+    /// A node's connection and its name (for logs and metrics).
+    func connectionAndName(of index: Int) -> (any NodeConnection, String) {
+        self.state.withLock { ($0.nodes[index].connection, $0.nodes[index].endpoint.name) }
     }
 
     /// What one node's reply means for a call.

@@ -20,8 +20,8 @@ final class ClientHTTPHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooBig = false
-    /// A request refused by its head (path, token, verb) is answered without buffering its body.
-    private var refusedEarly: PoolRPCServer.HTTPAnswer?
+    /// What the request's head asked for.
+    private var admission: PoolRPCServer.HTTPAdmission?
 
     init(server: PoolRPCServer, activity: ConnectionActivity, channel: any Channel) {
         self.server = server
@@ -35,10 +35,10 @@ final class ClientHTTPHandler: ChannelInboundHandler {
             self.head = requestHead
             self.body = []
             self.tooBig = false
-            self.refusedEarly = self.server.refusal(requestHead)
+            self.admission = self.server.admit(requestHead)
             self.activity.enter()
         case .body(let buffer):
-            guard self.refusedEarly == nil, !self.tooBig else { return }
+            guard case .rpc = self.admission, !self.tooBig else { return }
             if self.body.count + buffer.readableBytes > self.server.configuration.maxRequestBytes {
                 self.tooBig = true
                 self.body = []
@@ -48,15 +48,13 @@ final class ClientHTTPHandler: ChannelInboundHandler {
         case .end:
             // The request's state is taken before answering: an answer written here lets the
             // pipelining handler deliver the next request at once, into this same handler.
-            let (head, body, tooBig, refusedEarly) = (self.head, self.body, self.tooBig, self.refusedEarly)
-            (self.head, self.body, self.tooBig, self.refusedEarly) = (nil, [], false, nil)
+            let (head, admission, body, tooBig) = (self.head, self.admission, self.body, self.tooBig)
+            (self.head, self.admission, self.body, self.tooBig) = (nil, nil, [], false)
             let respond = self.responder(for: head, channel: context.channel)
-            if let refusedEarly {
-                respond(refusedEarly)
-            } else if let head {
+            if let admission {
                 // A handle only for an answer still to come (an answer given at once may already
                 // have let the next request in, with a handle of its own).
-                if let giveUp = self.server.answerHTTP(head, body: body, tooBig: tooBig, executor: self.executor, respond) {
+                if let giveUp = self.server.answerHTTP(admission, body: body, tooBig: tooBig, executor: self.executor, respond) {
                     self.pending.set(giveUp)
                 }
             } else {

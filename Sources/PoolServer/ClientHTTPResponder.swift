@@ -6,6 +6,7 @@ import LotusWire
 import NIOCore
 import NIOHTTP1
 import PoolRuntime
+import RouteModel
 
 extension PoolRPCServer {
     struct HTTPAnswer: Sendable {
@@ -34,38 +35,52 @@ extension PoolRPCServer {
         }
     }
 
-    /// The answer to a request its head already disqualifies, or nil.
-    func refusal(_ head: HTTPRequestHead) -> HTTPAnswer? {
-        let path = head.uri.split(separator: "?").first ?? ""
-        if head.method == .GET, path == "/healthz" || path == "/metrics" { return nil }
-        guard Self.route(head) != nil else { return HTTPAnswer(status: .notFound, text: "404 page not found\n") }
-        guard self.permissions(head) != nil else { return HTTPAnswer(status: .unauthorized, text: "JWT Verification failed\n") }
-        guard head.method == .POST else { return HTTPAnswer(status: .methodNotAllowed, text: "method not allowed\n") }
-        return nil
+    /// What a request's head asks for, decided once, when the head arrives.
+    enum HTTPAdmission: Sendable {
+        case health
+        case metrics
+        /// A JSON-RPC call on this API version, with the token's permissions.
+        case rpc(APIVersion, Set<Perm>)
+        /// Refused by its path, token or verb: answered without buffering the body.
+        case refused(HTTPAnswer)
     }
 
-    /// Answers one request through `respond` (once): at once, from the daemon's reply on the
-    /// connection's loop (reads whose node is known), or from a task on that loop.
+    func admit(_ head: HTTPRequestHead) -> HTTPAdmission {
+        let path = head.uri.split(separator: "?").first ?? ""
+        if head.method == .GET, path == "/healthz" { return .health }
+        if head.method == .GET, path == "/metrics" { return .metrics }
+        guard let version = Self.route(head) else { return .refused(HTTPAnswer(status: .notFound, text: "404 page not found\n")) }
+        guard let permissions = self.permissions(head) else {
+            return .refused(HTTPAnswer(status: .unauthorized, text: "JWT Verification failed\n"))
+        }
+        guard head.method == .POST else { return .refused(HTTPAnswer(status: .methodNotAllowed, text: "method not allowed\n")) }
+        return .rpc(version, permissions)
+    }
+
+    /// Answers one admitted request through `respond` (once): at once, from the daemon's reply
+    /// on the connection's loop (reads whose node is known), or from a task on that loop.
     ///
     /// - Returns: what gives the call up when the connection closes first, or nil.
     func answerHTTP(
-        _ head: HTTPRequestHead, body: [UInt8], tooBig: Bool, executor: EventLoopTaskExecutor,
+        _ admission: HTTPAdmission, body: [UInt8], tooBig: Bool, executor: EventLoopTaskExecutor,
         _ respond: @escaping @Sendable (HTTPAnswer) -> Void
     ) -> (@Sendable () -> Void)? {
-        let path = head.uri.split(separator: "?").first ?? ""
-        if head.method == .GET, path == "/healthz" {
+        let version: APIVersion
+        let permissions: Set<Perm>
+        switch admission {
+        case .health:
             respond(self.health())
             return nil
-        }
-        if head.method == .GET, path == "/metrics" {
+        case .metrics:
             var answer = HTTPAnswer(status: .ok, json: self.metrics.scrape(self.pool, clientConnections: self.connectionCount))
             answer.contentType = "text/plain; version=0.0.4; charset=utf-8"
             respond(answer)
             return nil
-        }
-        guard let version = Self.route(head), let permissions = self.permissions(head) else {
-            respond(self.refusal(head) ?? HTTPAnswer(status: .badRequest, text: "bad request\n"))
+        case .refused(let answer):
+            respond(answer)
             return nil
+        case .rpc(let rpcVersion, let rpcPermissions):
+            (version, permissions) = (rpcVersion, rpcPermissions)
         }
         if tooBig {
             respond(

@@ -44,11 +44,4 @@ final class InflightCalls: Sendable {
             self.state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
-
-    /// Runs `body` counted as one call.
-    func tracking<T: Sendable>(_ body: () async -> T) async -> T {
-        self.enter()
-        defer { self.leave() }
-        return await body()
-    }
 }

@@ -180,12 +180,13 @@ public final class PoolRPCServer: Sendable {
 
     private func serve(_ upgrade: EventLoopFuture<Upgrade>) async {
         do {
-            switch try await upgrade.get() {
-            case .websocket(let channel):
-                try await self.tracking(channel, websocket: true) { try await channel.closeFuture.get() }
-            case .http(let channel):
-                try await self.tracking(channel, websocket: false) { try await channel.closeFuture.get() }
-            }
+            // Each connection is served by its handlers; this only keeps it registered until it closes.
+            let (channel, websocket): (any Channel, Bool) =
+                switch try await upgrade.get() {
+                case .websocket(let channel): (channel, true)
+                case .http(let channel): (channel, false)
+                }
+            try await self.tracking(channel, websocket: websocket) { try await channel.closeFuture.get() }
         } catch {
             self.logger.debug("connection ended: \(error)")
         }

@@ -15,6 +15,12 @@ import Synchronization
 struct UpstreamKey: Hashable, Sendable {
     let version: APIVersion
     let loop: ObjectIdentifier?
+
+    /// The key of the calling thread, and its event loop when it is one.
+    static func current(_ version: APIVersion) -> (key: UpstreamKey, loop: (any EventLoop)?) {
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop
+        return (UpstreamKey(version: version, loop: loop.map { ObjectIdentifier($0) }), loop)
+    }
 }
 
 /// A daemon reached over WebSocket (`ws://host:port/rpc/v0|v1`) with its token.
@@ -40,8 +46,7 @@ public final class UpstreamConnection: NodeConnection {
     /// - Parameter probing: heartbeats dial whatever the backoff says (one per interval is no
     ///   storm), so a daemon that came back serves again at the next beat.
     func client(_ version: APIVersion, probing: Bool = false) async -> Result<LotusWSClient, NodeCallFailure> {
-        let loop = MultiThreadedEventLoopGroup.currentEventLoop
-        let key = UpstreamKey(version: version, loop: loop.map { ObjectIdentifier($0) })
+        let (key, loop) = UpstreamKey.current(version)
         if let client = self.clients.withLock({ $0[key] }), !client.isClosed { return .success(client) }
         if !probing, let waiting = self.backoff.withLock({ $0 }), ContinuousClock.now < waiting.retryAt {
             return .failure(
@@ -119,9 +124,8 @@ public final class UpstreamConnection: NodeConnection {
     /// on), with no task: the reply comes back through `completion` on the same loop. Nil when
     /// not on a loop or that socket is not open yet (`call` dials it).
     public func start(_ call: PoolCall, completion: @escaping @Sendable (NodeReply) -> Void) -> (@Sendable () -> Void)? {
-        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop,
-            let client = self.clients.withLock({ $0[UpstreamKey(version: call.version, loop: ObjectIdentifier(loop))] })
-        else { return nil }
+        let (key, loop) = UpstreamKey.current(call.version)
+        guard loop != nil, let client = self.clients.withLock({ $0[key] }) else { return nil }
         return client.start(call.method, rawParams: call.params) { answer in completion(self.reply(answer)) }
     }
 

@@ -94,7 +94,7 @@ import Testing
         #expect(replies.all.count == 1)
     }
 
-    @Test func callsThatMayWaitPushOrFindNoOpenSocketTakeTheTaskPath() async {
+    @Test func callsThatMayWaitPushOrFindNoOpenSocketTakeTheTaskPath() async throws {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
         // The node cannot start calls from this thread: nothing is sent, and the call it hands
@@ -113,7 +113,7 @@ import Testing
         // An epoch no node has reached yet: the call waits for one.
         #expect(Self.needsTask(pool.startImmediately(call(.chainGetTipSetByHeight, height: 500), completion: { _ in })))
         // A route with a timeout runs bounded, on a task.
-        try? pool.setAPI("StateGetActor", key: "timeout", to: "5s")
+        try pool.setAPI("StateGetActor", key: "timeout", to: "5s")
         #expect(Self.needsTask(pool.startImmediately(call(.stateGetActor), completion: { _ in })))
         #expect(nodes.map(\.calls.count).reduce(0, +) == sent)
         #expect(pool.callsStartedImmediately == 0)
