@@ -115,7 +115,12 @@ let package = Package(
             name: "fpoolTests",
             dependencies: ["fpool", "GeneratedRoutes", "LotusWire", "LotusSim", "PoolServer", "PoolRuntime", "FPoolTestSupport"]
         ),
-        .testTarget(name: "LotusWireTests", dependencies: ["LotusWire"]),
+        .testTarget(
+            name: "LotusWireTests",
+            dependencies: [
+                // NIO's own frame codec, to check fpool's frame reader and writer against.
+                "LotusWire", .product(name: "NIOWebSocket", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "PoolServerTests",
             dependencies: [

@@ -4,7 +4,6 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
 import Synchronization
 
 /// Why a client call did not get an answer.
@@ -128,6 +127,8 @@ public final class LotusWSClient: Sendable {
         var newChannels: [Int64: LotusSubscription] = [:]
         var pongWaiters: [CheckedContinuation<Void, Never>] = []
         var closed = false
+        /// The status code of the server's close frame, when it sent one.
+        var closeCode: UInt16?
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
         /// The latest frames that were neither answers nor channel traffic (tests inspect them).
         var stray: [JSON] = []
@@ -165,14 +166,11 @@ public final class LotusWSClient: Sendable {
             .connectTimeout(.seconds(5))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: 1 << 24) { channel, _ in
+                    let upgrader = RawWebSocketClientUpgrader<Upgrade> { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
                             // Frames are read on the event loop and answers handed to their callers
                             // from there: no reader task in between.
                             let client = LotusWSClient(channel: channel)
-                            try channel.pipeline.syncOperations.addHandler(
-                                NIOWebSocketFrameAggregator(
-                                    minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096, maxAccumulatedFrameSize: 1 << 27))
                             try channel.pipeline.syncOperations.addHandler(LotusWSClientHandler(client: client))
                             return Upgrade.websocket(client)
                         }
@@ -331,15 +329,18 @@ public final class LotusWSClient: Sendable {
             if closed {
                 continuation.resume()
             } else {
-                self.channel.writeAndFlush(
-                    WebSocketFrame(fin: true, opcode: .ping, maskKey: MaskingKeySource.shared.next(), data: ByteBuffer()), promise: nil)
+                let ping = WebSocketFrameWriter.frame(
+                    opcode: WebSocketFrameReader.Opcode.ping, fin: true, payload: UnsafeRawBufferPointer(start: nil, count: 0),
+                    masked: true,
+                    allocator: self.channel.allocator)
+                self.channel.writeAndFlush(ping, promise: nil)
             }
         }
     }
 
     private func queue(_ bytes: [UInt8], fragments: Int = 1) {
         guard fragments > 1 else {
-            let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: MaskingKeySource.shared.next(), data: ByteBuffer(bytes: bytes))
+            let frame = WebSocketFrameWriter.text(bytes, masked: true, allocator: self.channel.allocator)
             guard self.channel.eventLoop.inEventLoop else {
                 self.channel.writeAndFlush(frame, promise: nil)
                 return
@@ -357,14 +358,17 @@ public final class LotusWSClient: Sendable {
             return
         }
         let size = max(1, (bytes.count + fragments - 1) / fragments)
-        var frames: [WebSocketFrame] = []
+        var frames: [ByteBuffer] = []
         var offset = 0
         repeat {
             let end = min(bytes.count, offset + size)
             frames.append(
-                WebSocketFrame(
-                    fin: end == bytes.count, opcode: frames.isEmpty ? .text : .continuation, maskKey: MaskingKeySource.shared.next(),
-                    data: ByteBuffer(bytes: bytes[offset..<end])))
+                bytes.withUnsafeBytes { all in
+                    WebSocketFrameWriter.frame(
+                        opcode: frames.isEmpty ? WebSocketFrameReader.Opcode.text : WebSocketFrameReader.Opcode.continuation,
+                        fin: end == bytes.count, payload: UnsafeRawBufferPointer(rebasing: all[offset..<end]), masked: true,
+                        allocator: self.channel.allocator)
+                })
             offset = end
         } while offset < bytes.count
         // All fragments in one go on the loop (at once when already on it, keeping the order of
@@ -387,6 +391,13 @@ public final class LotusWSClient: Sendable {
 
     /// Whether the connection has closed.
     public var isClosed: Bool { self.state.withLock { $0.closed } }
+
+    /// The status code of the server's close frame (1009: a message over its limit), if any.
+    public var closeCode: UInt16? { self.state.withLock { $0.closeCode } }
+
+    fileprivate func serverClosed(code: UInt16?) {
+        self.state.withLock { $0.closeCode = code }
+    }
 
     /// Frames that matched no call or channel.
     public var strayFrames: [JSON] { self.state.withLock { $0.stray } }
@@ -493,31 +504,43 @@ public final class LotusWSClient: Sendable {
 
 /// Reads the client's frames on the event loop: answers, channel values, pongs, pings, close.
 final class LotusWSClientHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let client: LotusWSClient
+    /// Daemons send large answers (a big miner's sector list) as many frames: the message
+    /// limit is generous, and no frame is refused that the message limit would accept.
+    private var reader = WebSocketFrameReader(maxFrameSize: 1 << 27, maxMessageSize: 1 << 27)
 
     init(client: LotusWSClient) {
         self.client = client
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text, .binary:
-            self.client.handle(Array(frame.unmaskedData.readableBytesView))
-        case .ping:
-            context.writeAndFlush(
-                Self.wrapOutboundOut(
-                    WebSocketFrame(fin: true, opcode: .pong, maskKey: MaskingKeySource.shared.next(), data: frame.unmaskedData)),
-                promise: nil)
-        case .pong:
-            self.client.ponged()
-        case .connectionClose:
-            context.close(promise: nil)
-        default:
-            break
+        do {
+            try self.reader.read(Self.unwrapInboundIn(data)) { event in
+                switch event {
+                case .message(let bytes):
+                    self.client.handle(bytes)
+                case .ping(let payload):
+                    let pong = payload.withUnsafeBytes {
+                        WebSocketFrameWriter.frame(
+                            opcode: WebSocketFrameReader.Opcode.pong, fin: true, payload: $0, masked: true,
+                            allocator: context.channel.allocator)
+                    }
+                    context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
+                case .pong:
+                    self.client.ponged()
+                case .close(let code):
+                    self.client.serverClosed(code: code)
+                    context.close(promise: nil)
+                }
+            }
+        } catch {
+            // Tell the server why, then hang up (RFC 6455 §7.1.7).
+            let channel = context.channel
+            let close = WebSocketFrameWriter.close(code: error.closeCode, masked: true, allocator: channel.allocator)
+            channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 

@@ -6,7 +6,6 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import NIOWebSocket
 import Synchronization
 
 /// Unpredictable masking keys (RFC 6455 §5.3 asks for a strong source of entropy), buffered.
@@ -19,14 +18,17 @@ final class MaskingKeySource: Sendable {
     private static let blockBytes = 256
     private let state = Mutex<(bytes: [UInt8], next: Int)>(([], 0))
 
-    func next() -> WebSocketMaskingKey {
+    /// The next key's four bytes, read big-endian (as they go on the wire).
+    func nextKey() -> UInt32 {
         self.state.withLock { state in
             if state.next == state.bytes.count {
                 state.bytes = Self.randomBlock()
                 state.next = 0
             }
             defer { state.next += 4 }
-            return WebSocketMaskingKey(state.bytes[state.next..<state.next + 4])!
+            let at = state.next
+            return UInt32(state.bytes[at]) << 24 | UInt32(state.bytes[at + 1]) << 16 | UInt32(state.bytes[at + 2]) << 8
+                | UInt32(state.bytes[at + 3])
         }
     }
 

@@ -1,41 +1,57 @@
-// The channel handler of a client WebSocket: frames to its session, pings and close answered,
-// and a client that stays over its write limit closed.
+// The channel handler of a client WebSocket: frames read into messages for its session, pings
+// and close answered, and a client that stays over its write limit closed.
 
+import LotusWire
 import NIOCore
-import NIOWebSocket
 
-/// Feeds a client WebSocket's frames to its session on the event loop; answers pings and close.
+/// Reads a client WebSocket's frames on the event loop: messages to its session, pings and
+/// close answered, protocol violations closed with their code.
 final class ClientWebSocketHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let session: ClientWebSocketSession
     let slowClientGrace: Duration
+    private var reader: WebSocketFrameReader
     /// Closes the client unless it reads below the write limit in time.
     private var slowClientClose: Scheduled<Void>?
 
-    init(session: ClientWebSocketSession, slowClientGrace: Duration) {
+    init(session: ClientWebSocketSession, maxRequestBytes: Int, slowClientGrace: Duration) {
         self.session = session
+        self.reader = WebSocketFrameReader(maxFrameSize: maxRequestBytes, maxMessageSize: maxRequestBytes)
         self.slowClientGrace = slowClientGrace
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text, .binary:
-            self.session.receive(Self.unmaskedBytes(frame))
-        case .ping:
-            context.writeAndFlush(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
-        case .connectionClose:
-            // Queued behind the answers already scheduled (writes are their own loop tasks), so
-            // the close frame comes last.
-            let channel = context.channel
-            channel.eventLoop.execute {
-                let close = WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer())
-                channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
+        do {
+            try self.reader.read(Self.unwrapInboundIn(data)) { event in
+                switch event {
+                case .message(let bytes):
+                    self.session.receive(bytes)
+                case .ping(let payload):
+                    let pong = payload.withUnsafeBytes {
+                        WebSocketFrameWriter.frame(opcode: 0xA, fin: true, payload: $0, masked: false, allocator: context.channel.allocator)
+                    }
+                    context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
+                case .pong:
+                    break
+                case .close:
+                    // Queued behind the answers already scheduled (writes are their own loop
+                    // tasks), so the close frame comes last.
+                    self.closeAfterQueuedWrites(context.channel, code: nil)
+                }
             }
-        default:
-            break
+        } catch {
+            self.session.logger.notice("closing a client websocket: \(error)")
+            self.closeAfterQueuedWrites(context.channel, code: error.closeCode)
+        }
+    }
+
+    /// Sends a close frame behind what is already queued on the loop, then closes.
+    private func closeAfterQueuedWrites(_ channel: any Channel, code: UInt16?) {
+        channel.eventLoop.execute {
+            let close = WebSocketFrameWriter.close(code: code, masked: false, allocator: channel.allocator)
+            channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
@@ -43,16 +59,6 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
         self.slowClientClose?.cancel()
         self.session.tearDown()
         context.fireChannelInactive()
-    }
-
-    /// The frame's payload, unmasked straight into the array the session reads (one copy).
-    static func unmaskedBytes(_ frame: WebSocketFrame) -> [UInt8] {
-        var bytes = Array(frame.data.readableBytesView)
-        guard let key = frame.maskKey else { return bytes }
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            for index in buffer.indices { buffer[index] ^= key[index & 3] }
-        }
-        return bytes
     }
 
     /// Past the write limit for longer than the grace, the client has stopped reading its answers.

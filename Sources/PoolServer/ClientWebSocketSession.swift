@@ -4,7 +4,6 @@
 import Logging
 import LotusWire
 import NIOCore
-import NIOWebSocket
 import PoolRuntime
 import Synchronization
 
@@ -80,7 +79,7 @@ final class ClientWebSocketSession: Sendable {
 
     /// On the loop: writes one text frame; a channel's value tells its channel once written.
     private func write(_ bytes: [UInt8], _ channel: ClientChannel?) {
-        let frame = WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes))
+        let frame = WebSocketFrameWriter.text(bytes, masked: false, allocator: self.connection.allocator)
         guard let channel else { return self.connection.writeAndFlush(frame, promise: nil) }
         let promise = self.connection.eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in channel.written() }

@@ -116,33 +116,29 @@ public final class PoolRPCServer: Sendable {
         let activity = ConnectionActivity()
         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
         try channel.pipeline.syncOperations.addHandler(IdleCloser(activity: activity))
-        let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
-            // A single frame over the request limit closes the socket (1009); fragmented
-            // messages are bounded by the aggregator below.
-            maxFrameSize: min(self.configuration.maxRequestBytes, 1 << 24),
+        let upgrader = RawWebSocketServerUpgrader<Upgrade>(
             shouldUpgrade: { channel, head in
                 // A refused upgrade falls through to the HTTP handler, which answers 401/404.
                 guard let listener = self.listener.withLock({ $0 }) else { return channel.eventLoop.makeSucceededFuture(nil) }
                 return listener.upgradeAnswer(channel, pathKnown: Self.route(head) != nil, authorized: self.permissions(head) != nil)
             },
-            upgradePipelineHandler: { channel, head in
+            upgradePipeline: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
                     // Writability drops past this: the session's handler then closes the client.
                     let limit = max(2, self.configuration.maxQueuedBytes)
                     guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
                     try options.setOption(
                         ChannelOptions.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: limit / 2, high: limit))
-                    // Clients split requests over 4096 bytes into continuation frames.
-                    try channel.pipeline.syncOperations.addHandler(
-                        NIOWebSocketFrameAggregator(
-                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
-                            maxAccumulatedFrameSize: self.configuration.maxRequestBytes))
                     let session = ClientWebSocketSession(
                         router: ClientRequestRouter(
                             version: Self.route(head) ?? .v1, permissions: self.permissions(head) ?? [.read], channelsSupported: true),
                         runner: self.runner, inflightCalls: self.inflight, activity: activity, logger: self.logger, connection: channel)
+                    // A request over the limit closes the socket (1009), whether it comes as one
+                    // frame or as continuation frames (clients split requests over 4096 bytes).
                     try channel.pipeline.syncOperations.addHandler(
-                        ClientWebSocketHandler(session: session, slowClientGrace: self.configuration.slowClientGrace))
+                        ClientWebSocketHandler(
+                            session: session, maxRequestBytes: self.configuration.maxRequestBytes,
+                            slowClientGrace: self.configuration.slowClientGrace))
                     return Upgrade.websocket(channel)
                 }
             })

@@ -142,10 +142,16 @@ import Testing
             let channelOverHTTP = try await served.http("Filecoin.ChainNotify")
             #expect(channelOverHTTP.json?["error"]?["message"]?.string == RPCError.noChannelSupport("Filecoin.ChainNotify").message)
 
-            // An oversized WebSocket message closes that socket only.
+            // An oversized WebSocket message closes that socket only, with close code 1009,
+            // whether it comes as one frame or as fragments.
             let doomed = try await served.client()
             doomed.sendRaw(String(repeating: " ", count: 20000) + "{}")
             await doomed.waitUntilClosed()
+            #expect(doomed.closeCode == 1009)
+            let fragmented = try await served.client()
+            fragmented.sendRaw(String(repeating: " ", count: 9000) + "{}", fragments: 4)
+            await fragmented.waitUntilClosed()
+            #expect(fragmented.closeCode == 1009)
             #expect(try await client.call("Filecoin.ChainHead")["Height"] != nil)
             #expect(try await served.http("Filecoin.ChainHead").status == 200)
         }

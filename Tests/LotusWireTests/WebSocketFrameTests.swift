@@ -1,0 +1,131 @@
+// fpool's WebSocket frame reader and writer, checked against NIO's own frame codec (what
+// fpool used before): the same bytes either way, every split of a stream read the same,
+// every protocol violation refused with its close code.
+
+import LotusWire
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+import Testing
+
+@Suite struct WebSocketFrameTests {
+    static let lengths = [0, 1, 7, 8, 9, 17, 125, 126, 127, 65535, 65536, 70001]
+
+    @Test(arguments: Self.lengths, [false, true])
+    func framesWrittenAreFramesNIOReads(length: Int, masked: Bool) throws {
+        let payload = Self.payload(length)
+        let written = WebSocketFrameWriter.text(payload, masked: masked, allocator: ByteBufferAllocator())
+        let frames = try Self.nioDecoded(written)
+        #expect(frames.count == 1)
+        #expect(frames.first?.opcode == .text)
+        #expect(frames.first?.fin == true)
+        #expect((frames.first?.maskKey != nil) == masked)
+        #expect(frames.first.map { Array($0.unmaskedData.readableBytesView) } == payload)
+    }
+
+    @Test(arguments: Self.lengths, [false, true])
+    func framesNIOWritesAreRead(length: Int, masked: Bool) throws {
+        let payload = Self.payload(length)
+        let key: WebSocketMaskingKey? = masked ? WebSocketMaskingKey([0x9C, 0x01, 0xFF, 0x37]) : nil
+        let bytes = try Self.nioEncoded([WebSocketFrame(fin: true, opcode: .binary, maskKey: key, data: ByteBuffer(bytes: payload))])
+        var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20)
+        var events: [WebSocketEvent] = []
+        try reader.read(bytes) { events.append($0) }
+        #expect(events == [.message(payload)])
+    }
+
+    /// A fragmented message with a ping between its fragments, a pong, a masked message and a
+    /// close: read whole, split in two at every byte, and one byte at a time.
+    @Test func aStreamSplitAnywhereReadsTheSame() throws {
+        let key = WebSocketMaskingKey([1, 2, 3, 4])
+        let long = Self.payload(300)
+        let stream = try Self.nioEncoded([
+            WebSocketFrame(fin: false, opcode: .text, maskKey: key, data: ByteBuffer(string: "hel")),
+            WebSocketFrame(fin: true, opcode: .ping, maskKey: key, data: ByteBuffer(string: "are you there")),
+            WebSocketFrame(fin: false, opcode: .continuation, maskKey: key, data: ByteBuffer(string: "l")),
+            WebSocketFrame(fin: true, opcode: .continuation, maskKey: key, data: ByteBuffer(string: "o")),
+            WebSocketFrame(fin: true, opcode: .pong, data: ByteBuffer()),
+            WebSocketFrame(fin: true, opcode: .text, maskKey: key, data: ByteBuffer(bytes: long)),
+            WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: key, data: ByteBuffer(bytes: [0x03, 0xE8])),
+            // After a close nothing more is read.
+            WebSocketFrame(fin: true, opcode: .text, maskKey: key, data: ByteBuffer(string: "ignored")),
+        ])
+        let expected: [WebSocketEvent] = [
+            .ping(Array("are you there".utf8)), .message(Array("hello".utf8)), .pong, .message(long), .close(code: 1000),
+        ]
+        var pieces: [[ByteBuffer]] = [[stream]]
+        for split in 0...stream.readableBytes {
+            pieces.append([stream.getSlice(at: 0, length: split)!, stream.getSlice(at: split, length: stream.readableBytes - split)!])
+        }
+        pieces.append((0..<stream.readableBytes).map { stream.getSlice(at: $0, length: 1)! })
+        for parts in pieces {
+            var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20)
+            var events: [WebSocketEvent] = []
+            for part in parts { try reader.read(part) { events.append($0) } }
+            #expect(events == expected, "split into \(parts.map(\.readableBytes))")
+        }
+    }
+
+    static let violations: [(String, [UInt8], UInt16)] = [
+        ("reserved bit", [0xC1, 0x00], 1002),
+        ("unknown opcode", [0x83, 0x00], 1002),
+        ("continuation of nothing", [0x80, 0x00], 1002),
+        ("new message inside a fragmented one", [0x01, 0x01, 0x61, 0x81, 0x00], 1002),
+        ("fragmented ping", [0x09, 0x00], 1002),
+        ("ping over 125 bytes, from its header", [0x89, 0x7E, 0x00, 0x7E], 1002),
+        ("close with a one-byte payload", [0x88, 0x01, 0x00], 1002),
+        ("64-bit length with its top bit set", [0x81, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0], 1002),
+        ("frame over the limit, from its header", [0x81, 0x7E, 0x01, 0x00], 1009),
+        (
+            "fragments over the message limit",
+            [0x01, 60] + Array(repeating: 0x61, count: 60) + [0x80, 60] + Array(repeating: 0x61, count: 60), 1009
+        ),
+    ]
+
+    @Test(arguments: Self.violations)
+    func violationsAreRefusedWithTheirCloseCode(name: String, bytes: [UInt8], code: UInt16) {
+        var reader = WebSocketFrameReader(maxFrameSize: 100, maxMessageSize: 100)
+        var events: [WebSocketEvent] = []
+        // A good message first: it is delivered before the violation is found.
+        let good: [UInt8] = [0x81, 0x02, 0x6F, 0x6B]
+        #expect(throws: WebSocketViolation.self, "\(name)") { try reader.read(ByteBuffer(bytes: good + bytes)) { events.append($0) } }
+        do {
+            var again = WebSocketFrameReader(maxFrameSize: 100, maxMessageSize: 100)
+            try again.read(ByteBuffer(bytes: bytes)) { _ in }
+        } catch {
+            #expect(error.closeCode == code, "\(name): \(error)")
+        }
+        #expect(events == [.message(Array("ok".utf8))])
+        // Nothing is read after a violation.
+        #expect(throws: Never.self) { try reader.read(ByteBuffer(bytes: good)) { events.append($0) } }
+        #expect(events.count == 1)
+    }
+
+    @Test func closeFramesCarryTheirCode() throws {
+        let frame = WebSocketFrameWriter.close(code: 1009, masked: true, allocator: ByteBufferAllocator())
+        let decoded = try Self.nioDecoded(frame)
+        #expect(decoded.first?.opcode == .connectionClose)
+        #expect(decoded.first.map { Array($0.unmaskedData.readableBytesView) } == [0x03, 0xF1])
+    }
+
+    /// Bytes that differ at every position, so a mask applied at the wrong offset shows.
+    static func payload(_ length: Int) -> [UInt8] { (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) } }
+
+    static func nioDecoded(_ bytes: ByteBuffer) throws -> [WebSocketFrame] {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
+        try channel.writeInbound(bytes)
+        var frames: [WebSocketFrame] = []
+        while let frame = try channel.readInbound(as: WebSocketFrame.self) { frames.append(frame) }
+        _ = try channel.finish()
+        return frames
+    }
+
+    static func nioEncoded(_ frames: [WebSocketFrame]) throws -> ByteBuffer {
+        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+        for frame in frames { try channel.writeOutbound(frame) }
+        var bytes = ByteBuffer()
+        while var part = try channel.readOutbound(as: ByteBuffer.self) { bytes.writeBuffer(&part) }
+        _ = try channel.finish()
+        return bytes
+    }
+}
