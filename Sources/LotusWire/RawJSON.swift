@@ -11,20 +11,29 @@ public enum RawJSON {
     ///
     /// - Throws: `JSONParseError` with the byte offset of the first problem.
     public static func value(in bytes: [UInt8], from start: Int) throws(JSONParseError) -> Range<Int> {
-        var scanner = Scanner(bytes: bytes, position: start)
-        scanner.skipWhitespace()
-        let begin = scanner.position
-        try scanner.skipValue(depth: 0)
-        return begin..<scanner.position
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> Range<Int> in
+            var scanner = Scanner(bytes: buffer, position: start)
+            scanner.skipWhitespace()
+            let begin = scanner.position
+            try scanner.skipValue(depth: 0)
+            return begin..<scanner.position
+        }
     }
 
     /// Checks that `bytes` is exactly one JSON value (with optional surrounding whitespace).
     public static func validate(_ bytes: [UInt8]) throws(JSONParseError) -> Range<Int> {
-        let range = try self.value(in: bytes, from: 0)
-        var scanner = Scanner(bytes: bytes, position: range.upperBound)
-        scanner.skipWhitespace()
-        guard scanner.position == bytes.count else { throw JSONParseError(offset: scanner.position, reason: "data after the JSON value") }
-        return range
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> Range<Int> in
+            var scanner = Scanner(bytes: buffer, position: 0)
+            scanner.skipWhitespace()
+            let begin = scanner.position
+            try scanner.skipValue(depth: 0)
+            let end = scanner.position
+            scanner.skipWhitespace()
+            guard scanner.position == buffer.count else {
+                throw JSONParseError(offset: scanner.position, reason: "data after the JSON value")
+            }
+            return begin..<end
+        }
     }
 
     /// The members of the object in `range`, as (key, value range) pairs in order. Keys with
@@ -32,29 +41,44 @@ public enum RawJSON {
     ///
     /// - Throws: `JSONParseError` when `range` is not an object.
     public static func members(of bytes: [UInt8], in range: Range<Int>) throws(JSONParseError) -> [(key: String, value: Range<Int>)] {
-        var scanner = Scanner(bytes: bytes, position: range.lowerBound)
-        try scanner.expect(UInt8(ascii: "{"))
         var members: [(key: String, value: Range<Int>)] = []
-        scanner.skipWhitespace()
-        if scanner.peek == UInt8(ascii: "}") { return members }
-        while true {
+        try self.forEachMember(of: bytes, in: range) { key, value in
+            members.append((Self.decodeString(bytes, key) ?? "", value))
+        }
+        return members
+    }
+
+    /// Walks the object in `range`, giving each member's key range (with its quotes) and value
+    /// range, in order, without decoding the keys.
+    ///
+    /// - Throws: `JSONParseError` when `range` is not an object.
+    public static func forEachMember(of bytes: [UInt8], in range: Range<Int>, _ body: (Range<Int>, Range<Int>) -> Void)
+        throws(JSONParseError)
+    {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) in
+            var scanner = Scanner(bytes: buffer, position: range.lowerBound)
+            try scanner.expect(UInt8(ascii: "{"))
             scanner.skipWhitespace()
-            let keyStart = scanner.position
-            try scanner.skipString()
-            let key = Self.decodeString(bytes, keyStart..<scanner.position) ?? ""
-            scanner.skipWhitespace()
-            try scanner.expect(UInt8(ascii: ":"))
-            scanner.skipWhitespace()
-            let valueStart = scanner.position
-            try scanner.skipValue(depth: 1)
-            members.append((key, valueStart..<scanner.position))
-            scanner.skipWhitespace()
-            if scanner.peek == UInt8(ascii: ",") {
-                scanner.position += 1
-                continue
+            if scanner.peek == UInt8(ascii: "}") { return }
+            while true {
+                scanner.skipWhitespace()
+                let keyStart = scanner.position
+                try scanner.skipString()
+                let key = keyStart..<scanner.position
+                scanner.skipWhitespace()
+                try scanner.expect(UInt8(ascii: ":"))
+                scanner.skipWhitespace()
+                let valueStart = scanner.position
+                try scanner.skipValue(depth: 1)
+                body(key, valueStart..<scanner.position)
+                scanner.skipWhitespace()
+                if scanner.peek == UInt8(ascii: ",") {
+                    scanner.position += 1
+                    continue
+                }
+                try scanner.expect(UInt8(ascii: "}"))
+                return
             }
-            try scanner.expect(UInt8(ascii: "}"))
-            return members
         }
     }
 
@@ -68,23 +92,25 @@ public enum RawJSON {
     ///
     /// - Throws: `JSONParseError` when `range` is not an array.
     public static func elements(of bytes: [UInt8], in range: Range<Int>) throws(JSONParseError) -> [Range<Int>] {
-        var scanner = Scanner(bytes: bytes, position: range.lowerBound)
-        try scanner.expect(UInt8(ascii: "["))
-        var elements: [Range<Int>] = []
-        scanner.skipWhitespace()
-        if scanner.peek == UInt8(ascii: "]") { return elements }
-        while true {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> [Range<Int>] in
+            var scanner = Scanner(bytes: buffer, position: range.lowerBound)
+            try scanner.expect(UInt8(ascii: "["))
+            var elements: [Range<Int>] = []
             scanner.skipWhitespace()
-            let start = scanner.position
-            try scanner.skipValue(depth: 1)
-            elements.append(start..<scanner.position)
-            scanner.skipWhitespace()
-            if scanner.peek == UInt8(ascii: ",") {
-                scanner.position += 1
-                continue
+            if scanner.peek == UInt8(ascii: "]") { return elements }
+            while true {
+                scanner.skipWhitespace()
+                let start = scanner.position
+                try scanner.skipValue(depth: 1)
+                elements.append(start..<scanner.position)
+                scanner.skipWhitespace()
+                if scanner.peek == UInt8(ascii: ",") {
+                    scanner.position += 1
+                    continue
+                }
+                try scanner.expect(UInt8(ascii: "]"))
+                return elements
             }
-            try scanner.expect(UInt8(ascii: "]"))
-            return elements
         }
     }
 
@@ -116,8 +142,10 @@ public enum RawJSON {
         return negative ? -value : value
     }
 
+    /// Walks bytes it borrows for the length of one public call; every read is behind a check
+    /// of `position` against `bytes.count`.
     struct Scanner {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var position: Int
 
         var peek: UInt8? { self.position < self.bytes.count ? self.bytes[self.position] : nil }
@@ -223,7 +251,9 @@ public enum RawJSON {
         /// validity is left to whoever decodes the string (a daemon, or `decodeString`).
         mutating func skipString() throws(JSONParseError) {
             try self.expect(UInt8(ascii: "\""))
-            while let byte = self.peek {
+            while true {
+                self.skipPlainStringBytes()
+                guard let byte = self.peek else { break }
                 self.position += 1
                 switch byte {
                 case UInt8(ascii: "\""): return
@@ -246,6 +276,24 @@ public enum RawJSON {
                 }
             }
             throw self.fail("unexpected end of JSON in string")
+        }
+
+        /// Skips string bytes that need no look (not a quote, a backslash or a control
+        /// character) eight at a time: Lotus answers are mostly long strings (CIDs, base64).
+        mutating func skipPlainStringBytes() {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            guard let base = self.bytes.baseAddress else { return }
+            while self.position + 8 <= self.bytes.count {
+                let word = UnsafeRawPointer(base + self.position).loadUnaligned(as: UInt64.self)
+                // Per byte: equal to '"' or '\\' (a zero byte after XOR), or below 0x20.
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5C)
+                let special =
+                    ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+                guard special & highs == 0 else { return }
+                self.position += 8
+            }
         }
     }
 }

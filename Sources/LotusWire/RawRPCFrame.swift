@@ -20,41 +20,70 @@ public struct RawRPCFrame: Sendable {
     ///   object, or whose method is not a string, as go-jsonrpc answers.
     public init(_ bytes: [UInt8]) throws(RPCError) {
         self.bytes = bytes
-        let members: [(key: String, value: Range<Int>)]
+        var id: Range<Int>?
+        var method: Range<Int>?
+        var methodIsString = true
+        var params: Range<Int>?
+        var result: Range<Int>?
+        var errorRange: Range<Int>?
         do {
             let whole = try RawJSON.validate(bytes)
             guard bytes[whole.lowerBound] == UInt8(ascii: "{") else {
                 throw RPCError.parse("json: cannot unmarshal non-object into request")
             }
-            members = try RawJSON.members(of: bytes, in: whole)
+            // Later duplicates win, as in Go's decoder.
+            try RawJSON.forEachMember(of: bytes, in: whole) { key, value in
+                switch Key(bytes, key) {
+                case .id: id = Self.isNull(bytes, value) ? nil : value
+                case .method:
+                    // A method that is not a string fails the frame, whatever follows.
+                    guard bytes[value.lowerBound] == UInt8(ascii: "\"") else { return methodIsString = false }
+                    method = (value.lowerBound + 1)..<(value.upperBound - 1)
+                case .params: params = Self.isNull(bytes, value) ? nil : value
+                case .result: result = value
+                case .error: errorRange = Self.isNull(bytes, value) ? nil : value
+                case nil: break
+                }
+            }
         } catch let error as JSONParseError {
             throw RPCError.parse(error.description)
         } catch {
             throw error as! RPCError
         }
-        var id: Range<Int>?
-        var method: Range<Int>?
-        var params: Range<Int>?
-        var result: Range<Int>?
-        var errorRange: Range<Int>?
-        for (key, value) in members {
-            switch key {
-            case "id": id = Self.isNull(bytes, value) ? nil : value
-            case "method":
-                guard bytes[value.lowerBound] == UInt8(ascii: "\"") else { throw RPCError.parse("json: method is not a string") }
-                method = (value.lowerBound + 1)..<(value.upperBound - 1)
-            case "params": params = Self.isNull(bytes, value) ? nil : value
-            case "result": result = value
-            case "error": errorRange = Self.isNull(bytes, value) ? nil : value
-            default: break
-            }
-        }
+        guard methodIsString else { throw RPCError.parse("json: method is not a string") }
         self.id = id
         self.method = method
         self.methodHasEscapes = method.map { bytes[$0].contains(UInt8(ascii: "\\")) } ?? false
         self.params = params
         self.result = result
         self.error = errorRange
+    }
+
+    /// The members a frame can have that mean something here.
+    private enum Key {
+        case id, method, params, result, error
+
+        /// The key in `range` (with its quotes), compared as bytes unless it holds escapes.
+        init?(_ bytes: [UInt8], _ range: Range<Int>) {
+            let inner = bytes[(range.lowerBound + 1)..<(range.upperBound - 1)]
+            if inner.contains(UInt8(ascii: "\\")) {
+                guard let decoded = RawJSON.decodeString(bytes, range) else { return nil }
+                self.init(Array(decoded.utf8)[...])
+            } else {
+                self.init(inner)
+            }
+        }
+
+        private init?(_ name: ArraySlice<UInt8>) {
+            switch name.count {
+            case 2 where name.elementsEqual("id".utf8): self = .id
+            case 5 where name.elementsEqual("error".utf8): self = .error
+            case 6 where name.elementsEqual("method".utf8): self = .method
+            case 6 where name.elementsEqual("params".utf8): self = .params
+            case 6 where name.elementsEqual("result".utf8): self = .result
+            default: return nil
+            }
+        }
     }
 
     private static func isNull(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {

@@ -28,16 +28,13 @@ struct ClientCallRunner: Sendable {
     }
 
     private func answer(_ call: PoolCall, id: [UInt8], reply: PoolReply, since start: ContinuousClock.Instant) -> ClientAnswer {
-        let (outcome, node): (String, Int?) =
+        let (outcome, node): (PoolMetrics.CallOutcome, Int?) =
             switch reply {
-            case .result(_, let node): ("ok", node)
-            case .error(_, _, let node): ("error", node)
-            case .failed: ("failed", nil)
+            case .result(_, let node): (.ok, node)
+            case .error(_, _, let node): (.error, node)
+            case .failed: (.failed, nil)
             }
-        // Unlisted names come from clients: one label for all of them keeps the series bounded.
-        self.metrics.callAnswered(
-            method: call.id == nil ? "unlisted" : call.route.name, node: node.flatMap(self.pool.nodeName), outcome: outcome,
-            duration: ContinuousClock.now - start)
+        self.metrics.callAnswered(route: call.id, node: node, outcome: outcome, duration: ContinuousClock.now - start, pool: self.pool)
         return ClientAnswer(
             frame: reply.frame(id: id), isProtocolError: reply.errorCode.map(RPCError.isProtocolError(code:)) ?? false)
     }

@@ -3,6 +3,7 @@
 // registry of this server's own, so several pools in one process (tests) never mix figures.
 
 import CoreMetrics
+import GeneratedRoutes
 import Synchronization
 import PoolRuntime
 import Prometheus
@@ -26,35 +27,50 @@ public final class PoolMetrics: Sendable {
         self.factory = factory
     }
 
-    /// One client call answered: its outcome and how long it took.
-    func callAnswered(method: String, node: String?, outcome: String, duration: Duration) {
-        let key = CallSeries(method: method, node: node ?? "none", outcome: outcome)
-        let series = self.callSeries.withLock { $0[key] } ?? self.makeSeries(key)
+    /// One client call answered: its route (nil: a method in no table), the node that
+    /// answered, its outcome and how long it took. Node names come from `pool` the first time.
+    func callAnswered(route: RouteID?, node: Int?, outcome: CallOutcome, duration: Duration, pool: Pool) {
+        let key = CallSeries(route: route, node: node ?? -1, outcome: outcome)
+        let series = self.callSeries.withLock { $0[key] } ?? self.makeSeries(key, pool: pool)
         series.calls.increment()
         series.errors?.increment()
         series.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
-    /// The handles of one (method, node, outcome), made once: looking them up in the registry
-    /// on every call cost more than the lookup of the route.
-    private func makeSeries(_ key: CallSeries) -> CallHandles {
+    /// The handles of one (route, node, outcome), made once: looking them up in the registry
+    /// on every call cost more than the lookup of the route; the key is three small values,
+    /// so finding them costs no string hashing either.
+    private func makeSeries(_ key: CallSeries, pool: Pool) -> CallHandles {
+        // Unlisted names come from clients: one label for all of them keeps the series bounded.
+        let method = key.route?.route.name ?? "unlisted"
+        let node = pool.nodeName(key.node) ?? "none"
+        let outcome = key.outcome.rawValue
         let handles = CallHandles(
-            calls: Counter(
-                label: "fpool_calls_total", dimensions: [("method", key.method), ("outcome", key.outcome)], factory: self.factory),
-            errors: key.outcome == "ok"
+            calls: Counter(label: "fpool_calls_total", dimensions: [("method", method), ("outcome", outcome)], factory: self.factory),
+            errors: key.outcome == .ok
                 ? nil
-                : Counter(
-                    label: "fpool_call_errors_total", dimensions: [("method", key.method), ("outcome", key.outcome)], factory: self.factory),
+                : Counter(label: "fpool_call_errors_total", dimensions: [("method", method), ("outcome", outcome)], factory: self.factory),
             duration: CoreMetrics.Timer(
-                label: "fpool_call_duration_seconds", dimensions: [("method", key.method), ("node", key.node)], factory: self.factory))
+                label: "fpool_call_duration_seconds", dimensions: [("method", method), ("node", node)], factory: self.factory))
         self.callSeries.withLock { $0[key] = handles }
         return handles
     }
 
+    /// How a client call ended, as the `outcome` label says it.
+    enum CallOutcome: String, Sendable {
+        /// A result.
+        case ok
+        /// The daemon's error answer.
+        case error
+        /// No daemon answered (fpool's own error).
+        case failed
+    }
+
+    /// Nodes keep their index and name for the pool's life, so an index names a series.
     struct CallSeries: Hashable, Sendable {
-        let method: String
-        let node: String
-        let outcome: String
+        let route: RouteID?
+        let node: Int
+        let outcome: CallOutcome
     }
 
     struct CallHandles: Sendable {

@@ -47,6 +47,29 @@ import Testing
         #expect(disagreements.isEmpty, "\(disagreements.prefix(3))")
     }
 
+    /// Long strings are skipped eight bytes at a time: a quote, backslash, control character or
+    /// non-ASCII byte at every position of every word must be seen exactly as the parser sees it.
+    @Test func everyByteOfALongStringIsChecked() {
+        let specials: [[UInt8]] = [
+            [0x22], [0x22, 0x22], [0x5C, 0x6E], [0x5C, 0x75, 0x30, 0x30, 0x65, 0x39], [0x5C, 0x78], [0x5C], [0x01], [0x1F], [0x0A],
+            [0x7F], [0xC3, 0xA9], [0xFF], [0x20], [0x21], [0x23], [0x5B], [0x5D],
+        ]
+        var disagreements: [String] = []
+        for length in 0..<40 {
+            for position in 0...length {
+                for special in specials {
+                    var inner = Array(repeating: UInt8(ascii: "a"), count: length)
+                    inner.insert(contentsOf: special, at: position)
+                    let text = Array(#"{"k":""#.utf8) + inner + Array(#"","n":1}"#.utf8)
+                    let scanned = (try? RawJSON.validate(text)) != nil
+                    let parsed = (try? JSON.parse(text)) != nil
+                    if scanned != parsed { disagreements.append("\(length) \(position) \(special)") }
+                }
+            }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+    }
+
     @Test func deepNestingIsRefusedNotAStackOverflow() {
         let deep = Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)
         #expect(throws: JSONParseError.self) { try RawJSON.validate(deep) }
@@ -62,6 +85,17 @@ import Testing
         #expect(escaped.methodName == "Filecoin.ChainHead")
         #expect(String(decoding: escaped.paramBytes, as: UTF8.self) == "[]")
         #expect(throws: RPCError.self) { try RawRPCFrame(Array(#"[1]"#.utf8)) }
+        // Keys are matched as bytes, or decoded when they hold escapes; a later duplicate wins,
+        // but a method that is not a string fails the frame wherever it appears.
+        let escapedKey = try RawRPCFrame(Array(#"{"\u0069d":7,"m\u0065thod":"Filecoin.ChainHead","id":8}"#.utf8))
+        #expect(escapedKey.intID == 8)
+        #expect(escapedKey.methodName == "Filecoin.ChainHead")
+        #expect(try RawRPCFrame(Array(#"{"\u0069d":7}"#.utf8)).intID == 7)
+        #expect(try RawRPCFrame(Array(#"{"ids":7,"i":8,"paramsx":[1]}"#.utf8)).id == nil)
+        #expect(throws: RPCError.parse("json: method is not a string")) { try RawRPCFrame(Array(#"{"id":1,"method":1}"#.utf8)) }
+        #expect(throws: RPCError.parse("json: method is not a string")) {
+            try RawRPCFrame(Array(#"{"method":1,"method":"Filecoin.ChainHead","id":1}"#.utf8))
+        }
         #expect(throws: RPCError.self) { try RawRPCFrame(Array(#"{"method":5}"#.utf8)) }
     }
 
