@@ -24,6 +24,21 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 }
 
+/// How a client watches an idle connection: a ping after `interval` with nothing read, and the
+/// connection closed after `timeout` with nothing read at all, not even a pong (go-jsonrpc's
+/// own client pings every 5 s and gives up after 30 s). A silently dropped TCP connection (a
+/// firewall that forgot it) then fails its calls instead of hanging them, and the pings keep
+/// such a firewall from forgetting it in the first place.
+public struct WebSocketKeepalive: Sendable, Equatable {
+    public var interval: Duration
+    public var timeout: Duration
+
+    public init(interval: Duration, timeout: Duration) {
+        self.interval = interval
+        self.timeout = timeout
+    }
+}
+
 /// A call whose request is already queued; `result()` waits for its answer.
 public struct LotusPendingCall: Sendable {
     public let id: Int64
@@ -129,6 +144,7 @@ public final class LotusWSClient: Sendable {
         var closed = false
         /// The status code of the server's close frame, when it sent one.
         var closeCode: UInt16?
+        var closedForSilence = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
         /// The latest frames that were neither answers nor channel traffic (tests inspect them).
         var stray: [JSON] = []
@@ -150,11 +166,11 @@ public final class LotusWSClient: Sendable {
         self.channel = channel
     }
 
-    /// Opens `ws://host:port/path` with an optional bearer token.
+    /// Opens `ws://host:port/path` with an optional bearer token, watched by `keepalive` when given.
     ///
     /// - Throws: `LotusClientError.badHandshake` when the upgrade is refused, or the connect error.
     public static func connect(
-        host: String, port: Int, path: String = "/rpc/v1", token: String? = nil,
+        host: String, port: Int, path: String = "/rpc/v1", token: String? = nil, keepalive: WebSocketKeepalive? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> LotusWSClient {
         enum Upgrade: Sendable {
@@ -171,7 +187,7 @@ public final class LotusWSClient: Sendable {
                             // Frames are read on the event loop and answers handed to their callers
                             // from there: no reader task in between.
                             let client = LotusWSClient(channel: channel)
-                            try channel.pipeline.syncOperations.addHandler(LotusWSClientHandler(client: client))
+                            try channel.pipeline.syncOperations.addHandler(LotusWSClientHandler(client: client, keepalive: keepalive))
                             return Upgrade.websocket(client)
                         }
                     }
@@ -395,8 +411,16 @@ public final class LotusWSClient: Sendable {
     /// The status code of the server's close frame (1009: a message over its limit), if any.
     public var closeCode: UInt16? { self.state.withLock { $0.closeCode } }
 
+    /// True when this client closed the connection because the server went silent (see
+    /// `WebSocketKeepalive`).
+    public var closedForSilence: Bool { self.state.withLock { $0.closedForSilence } }
+
     fileprivate func serverClosed(code: UInt16?) {
         self.state.withLock { $0.closeCode = code }
+    }
+
+    fileprivate func serverWentSilent() {
+        self.state.withLock { $0.closedForSilence = true }
     }
 
     /// Frames that matched no call or channel.
@@ -508,15 +532,52 @@ final class LotusWSClientHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     let client: LotusWSClient
+    let keepalive: WebSocketKeepalive?
     /// Daemons send large answers (a big miner's sector list) as many frames: the message
     /// limit is generous, and no frame is refused that the message limit would accept.
     private var reader = WebSocketFrameReader(maxFrameSize: 1 << 27, maxMessageSize: 1 << 27)
+    private var lastRead = NIODeadline.now()
+    private var keepaliveCheck: Scheduled<Void>?
 
-    init(client: LotusWSClient) {
+    init(client: LotusWSClient, keepalive: WebSocketKeepalive?) {
         self.client = client
+        self.keepalive = keepalive
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.lastRead = .now()
+        if let keepalive { self.scheduleKeepalive(context, keepalive) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.keepaliveCheck?.cancel()
+    }
+
+    /// Every `interval`: closes a connection silent for `timeout`, pings one silent for `interval`.
+    private func scheduleKeepalive(_ context: ChannelHandlerContext, _ keepalive: WebSocketKeepalive) {
+        self.keepaliveCheck = context.eventLoop.assumeIsolated().scheduleTask(in: Self.amount(keepalive.interval)) {
+            let silence = NIODeadline.now() - self.lastRead
+            if silence >= Self.amount(keepalive.timeout) {
+                self.client.serverWentSilent()
+                return context.close(promise: nil)
+            }
+            if silence >= Self.amount(keepalive.interval) {
+                let ping = WebSocketFrameWriter.frame(
+                    opcode: WebSocketFrameReader.Opcode.ping, fin: true, payload: UnsafeRawBufferPointer(start: nil, count: 0),
+                    masked: true,
+                    allocator: context.channel.allocator)
+                context.writeAndFlush(Self.wrapOutboundOut(ping), promise: nil)
+            }
+            self.scheduleKeepalive(context, keepalive)
+        }
+    }
+
+    private static func amount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.lastRead = .now()
         do {
             try self.reader.read(Self.unwrapInboundIn(data)) { event in
                 switch event {
@@ -545,6 +606,7 @@ final class LotusWSClientHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.keepaliveCheck?.cancel()
         self.client.connectionDidClose()
         context.fireChannelInactive()
     }

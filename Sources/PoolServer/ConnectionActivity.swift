@@ -13,7 +13,7 @@ final class ConnectionActivity: Sendable {
 }
 
 /// Closes a connection on which nothing was read for the configured time, unless it is busy.
-final class IdleCloser: ChannelInboundHandler, Sendable {
+final class IdleCloser: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = NIOAny
 
     let activity: ConnectionActivity

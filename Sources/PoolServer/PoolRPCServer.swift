@@ -108,14 +108,18 @@ public final class PoolRPCServer: Sendable {
     /// Open client connections.
     public var connectionCount: Int { self.listener.withLock { $0 }?.connectionCount ?? 0 }
 
+    /// The HTTP pipeline's idle handlers, removed when a connection becomes a websocket.
+    private static let idleTimerName = "fpool.idle-timer"
+    private static let idleCloserName = "fpool.idle-closer"
+
     private func configure(_ channel: any Channel) throws -> EventLoopFuture<Upgrade> {
         let idle = TimeAmount.nanoseconds(
             Int64(self.configuration.idleTimeout.components.seconds) * 1_000_000_000
                 + Int64(self.configuration.idleTimeout.components.attoseconds / 1_000_000_000))
         // A connection waiting for an answer or holding a channel is busy, not idle.
         let activity = ConnectionActivity()
-        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-        try channel.pipeline.syncOperations.addHandler(IdleCloser(activity: activity))
+        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle), name: Self.idleTimerName)
+        try channel.pipeline.syncOperations.addHandler(IdleCloser(activity: activity), name: Self.idleCloserName)
         let upgrader = RawWebSocketServerUpgrader<Upgrade>(
             shouldUpgrade: { channel, head in
                 // A refused upgrade falls through to the HTTP handler, which answers 401/404.
@@ -129,6 +133,9 @@ public final class PoolRPCServer: Sendable {
                     guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
                     try options.setOption(
                         ChannelOptions.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: limit / 2, high: limit))
+                    // The websocket's handler keeps its own idle clock.
+                    channel.pipeline.syncOperations.removeHandler(name: Self.idleTimerName, promise: nil)
+                    channel.pipeline.syncOperations.removeHandler(name: Self.idleCloserName, promise: nil)
                     let session = ClientWebSocketSession(
                         router: ClientRequestRouter(
                             version: Self.route(head) ?? .v1, permissions: self.permissions(head) ?? [.read], channelsSupported: true),
@@ -138,7 +145,7 @@ public final class PoolRPCServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         ClientWebSocketHandler(
                             session: session, maxRequestBytes: self.configuration.maxRequestBytes,
-                            slowClientGrace: self.configuration.slowClientGrace))
+                            idleTimeout: self.configuration.idleTimeout, slowClientGrace: self.configuration.slowClientGrace))
                     return Upgrade.websocket(channel)
                 }
             })

@@ -37,8 +37,16 @@ public final class UpstreamConnection: NodeConnection {
     static let firstBackoff = Duration.milliseconds(100)
     static let maxBackoff = Duration.seconds(5)
 
-    public init(endpoint: NodeEndpoint) {
+    /// Every upstream socket is watched, not only the one heartbeats use: a per-loop socket
+    /// that went silent fails its calls (retried on other nodes) instead of hanging them.
+    let keepalive: WebSocketKeepalive
+    /// A ping after 5 s of quiet, as go-jsonrpc's client does; closed after 15 s without a
+    /// pong, sooner than go-jsonrpc's 30 s, because a pool has other nodes to retry on.
+    public static let defaultKeepalive = WebSocketKeepalive(interval: .seconds(5), timeout: .seconds(15))
+
+    public init(endpoint: NodeEndpoint, keepalive: WebSocketKeepalive = UpstreamConnection.defaultKeepalive) {
         self.endpoint = endpoint
+        self.keepalive = keepalive
     }
 
     /// The open connection for `version`, dialling when there is none or it closed.
@@ -60,7 +68,7 @@ public final class UpstreamConnection: NodeConnection {
                 do {
                     let client = try await LotusWSClient.connect(
                         host: address.host, port: address.port, path: "/rpc/\(version.rawValue)", token: self.endpoint.token,
-                        group: loop ?? MultiThreadedEventLoopGroup.singleton)
+                        keepalive: self.keepalive, group: loop ?? MultiThreadedEventLoopGroup.singleton)
                     self.clients.withLock { $0[key] = client }
                     self.backoff.withLock { $0 = nil }
                     return .success(client)

@@ -75,6 +75,31 @@ import Testing
         }
     }
 
+    /// A websocket on which nothing is read for the idle timeout is closed, unless a call or a
+    /// channel is open on it (a miner waiting on StateWaitMsg, a scheduler on ChainNotify).
+    @Test func anIdleWebSocketIsClosedButOneWithACallOrAChannelIsNot() async throws {
+        try await withServedPool(configure: { configuration, _ in configuration.idleTimeout = .milliseconds(200) }) { served in
+            let listening = try await served.client()
+            let subscription = try await listening.subscribe("Filecoin.ChainNotify")
+            let waiting = try await served.client()
+            let pushed = try await waiting.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let wait = waiting.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 1, 100, true])
+            await served.cluster.waitForWaiters(daemon: 0, count: 1)
+            // Two idle clients in turn: each is closed after the timeout, and by the time the
+            // second is, the busy ones have passed their own idle checks more than once.
+            for _ in 0..<2 {
+                let idle = try await served.client()
+                await idle.waitUntilClosed()
+            }
+            #expect(!listening.isClosed)
+            #expect(!waiting.isClosed)
+            served.cluster.advance(3)
+            #expect(try await wait.result()["Receipt"] != nil)
+            var values = subscription.values.makeAsyncIterator()
+            #expect(await values.next() != nil)
+        }
+    }
+
     /// An HTTP call that takes longer than the idle timeout still gets its answer: a
     /// connection waiting for its answer is busy, not idle.
     @Test func aLongHTTPCallOutlivesTheIdleTimeout() async throws {

@@ -38,6 +38,33 @@ func result(_ reply: PoolReply) -> JSON? {
 }
 
 @Suite(.timeLimit(.minutes(1))) struct UpstreamPoolTests {
+    /// An upstream socket whose daemon stops answering (requests and pings alike) is closed
+    /// by the keepalive, and the call waiting on it fails instead of hanging; a quiet socket
+    /// whose daemon answers pings stays open.
+    @Test func aSilentUpstreamSocketIsClosedAndItsCallFails() async throws {
+        try await withUpstreamPool(nodes: 2) { cluster, _ in try await self.silentSocket(cluster) }
+    }
+
+    private func silentSocket(_ cluster: SimCluster) async throws {
+        let keepalive = WebSocketKeepalive(interval: .milliseconds(50), timeout: .milliseconds(200))
+        func connect(_ daemon: Int) async throws -> LotusWSClient {
+            let info = cluster.daemons[daemon]
+            return try await LotusWSClient.connect(host: "127.0.0.1", port: info.port, token: info.adminToken, keepalive: keepalive)
+        }
+        let quiet = try await connect(1)
+        let silent = try await connect(0)
+        try await cluster.inject(.blackHole(true), daemon: 0)
+        let hanging = silent.start("Filecoin.ChainHead")
+        await #expect(throws: LotusClientError.connectionClosed) { _ = try await hanging.result() }
+        #expect(silent.closedForSilence)
+        // Real time must pass here: the subject is a timeout. The quiet socket has been
+        // silent (apart from pongs) for far longer than the keepalive's timeout.
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(!quiet.isClosed)
+        #expect(try await quiet.call("Filecoin.ChainHead")["Height"] != nil)
+        await quiet.close()
+    }
+
     @Test func heartbeatsKnowTheDaemonsBySession() async throws {
         try await withUpstreamPool { cluster, pool in
             #expect(pool.nodes.map(\.id) == cluster.daemons.map(\.session))
