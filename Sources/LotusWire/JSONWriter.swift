@@ -33,6 +33,13 @@ enum JSONWriter {
     }
 
     static func write(string: String, into out: inout [UInt8]) {
+        // Method names and most strings need no escape: copied in one go.
+        if string.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: string.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         out.append(UInt8(ascii: "\""))
         for byte in string.utf8 {
             switch byte {

@@ -452,13 +452,21 @@ public final class LotusWSClient: Sendable {
         waiters.forEach { $0.resume() }
     }
 
-    fileprivate func handle(_ bytes: [UInt8]) {
+    /// One message from the server. `lastResult` is the reading handler's: the last plain
+    /// result given to a caller, shared with it rather than copied.
+    fileprivate func handle(_ bytes: [UInt8], lastResult: inout [UInt8]?) {
         // The frame nearly every call gets back; channel ids and anything else take the general way.
-        if let answer = PlainAnswer.read(bytes) {
+        if let answer = PlainAnswer.read(bytes, known: lastResult) {
             let pending = self.state.withLock { state in
                 state.channelCalls.contains(answer.id) ? nil : state.calls.removeValue(forKey: answer.id)
             }
-            if let pending { return pending.resolve(.success(Array(bytes[answer.result]))) }
+            if let pending {
+                let result = answer.isKnown ? lastResult! : Array(bytes[answer.result])
+                // Kept only when large enough for a second walk to cost more than a comparison,
+                // and small enough not to pin much memory.
+                if !answer.isKnown { lastResult = (256...65536).contains(result.count) ? result : nil }
+                return pending.resolve(.success(result))
+            }
         }
         guard let frame = try? RawRPCFrame(bytes) else {
             self.state.withLock { $0.keepStray(.string(String(decoding: bytes, as: UTF8.self))) }
@@ -538,6 +546,8 @@ final class LotusWSClientHandler: ChannelInboundHandler {
     private var reader = WebSocketFrameReader(maxFrameSize: 1 << 27, maxMessageSize: 1 << 27)
     private var lastRead = NIODeadline.now()
     private var keepaliveCheck: Scheduled<Void>?
+    /// The last plain answer's result (see `PlainAnswer`).
+    private var lastResult: [UInt8]?
 
     init(client: LotusWSClient, keepalive: WebSocketKeepalive?) {
         self.client = client
@@ -582,7 +592,7 @@ final class LotusWSClientHandler: ChannelInboundHandler {
             try self.reader.read(Self.unwrapInboundIn(data)) { event in
                 switch event {
                 case .message(let bytes):
-                    self.client.handle(bytes)
+                    self.client.handle(bytes, lastResult: &self.lastResult)
                 case .ping(let payload):
                     let pong = payload.withUnsafeBytes {
                         WebSocketFrameWriter.frame(

@@ -140,14 +140,13 @@ public enum RawRPCFrames {
     }
 
     /// `{"jsonrpc":"2.0","id":<id>,"method":"<method>","params":<params>}`.
-    @inlinable
-    public static func request(id: Int64, method: String, params: some Collection<UInt8>) -> [UInt8] {
+    public static func request(id: Int64, method: String, params: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(params.count + method.utf8.count + 48)
+        out.reserveCapacity(params.count + method.utf8.count + 56)
         out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
         out.append(contentsOf: String(id).utf8)
         out.append(contentsOf: #","method":"#.utf8)
-        out.append(contentsOf: JSON.string(method).encoded())
+        JSONWriter.write(string: method, into: &out)
         out.append(contentsOf: #","params":"#.utf8)
         out.append(contentsOf: params)
         out.append(UInt8(ascii: "}"))

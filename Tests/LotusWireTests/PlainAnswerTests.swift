@@ -42,10 +42,32 @@ import Testing
         #expect(PlainAnswer.read(Array(text.utf8)) == nil)
     }
 
+    /// A result equal to one validated before is recognised without a walk; one byte off, or
+    /// the same bytes in another place, and it is walked again.
+    @Test func aKnownResultIsRecognisedByItsBytes() throws {
+        let bytes = Array(Self.answer.utf8)
+        let first = try #require(PlainAnswer.read(bytes))
+        #expect(!first.isKnown)
+        let known = Array(bytes[first.result])
+        let again = try #require(PlainAnswer.read(Array((Self.answer.dropLast(3) + "43}").utf8), known: known))
+        #expect(again.isKnown)
+        #expect(again.id == 43)
+        #expect(again.result == first.result)
+        var other = known
+        other[other.count - 3] = UInt8(ascii: "x")
+        let different = try #require(PlainAnswer.read(bytes, known: other))
+        #expect(!different.isKnown)
+        // The known value followed by more bytes is not the known value.
+        #expect(PlainAnswer.read(Array(#"{"jsonrpc":"2.0","result":[1]]],"id":3}"#.utf8), known: Array("[1]".utf8)) == nil)
+        #expect(PlainAnswer.read(Array(#"{"jsonrpc":"2.0","result":[1] ,"id":3}"#.utf8), known: Array("[1]".utf8))?.isKnown == true)
+    }
+
     /// Every one-byte corruption of a real answer: whatever the shortcut accepts, the parser
-    /// reads the same way.
-    @Test func neverDisagreesWithTheParser() {
+    /// reads the same way, whether or not the original result is known.
+    @Test(arguments: [false, true])
+    func neverDisagreesWithTheParser(knowingTheResult: Bool) throws {
         let original = Array(Self.answer.utf8)
+        let known = knowingTheResult ? try #require(PlainAnswer.read(original)).result.map { original[$0] } : nil
         let replacements: [UInt8] = Array("{}[]\",:0-9eE.+tfn \\u/xi".utf8)
         var disagreements: [String] = []
         var accepted = 0
@@ -53,7 +75,7 @@ import Testing
             for replacement in replacements where replacement != original[position] {
                 var mutated = original
                 mutated[position] = replacement
-                guard let plain = PlainAnswer.read(mutated) else { continue }
+                guard let plain = PlainAnswer.read(mutated, known: known) else { continue }
                 accepted += 1
                 let general = Self.general(mutated)
                 if general?.id != plain.id || general.map({ Array(mutated[$0.result]) }) != Array(mutated[plain.result]) {
