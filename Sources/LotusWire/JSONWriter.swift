@@ -32,9 +32,13 @@ enum JSONWriter {
         }
     }
 
+    /// Method names and most strings: no byte to escape, so they are copied in one go.
+    static func needsNoEscape(_ string: String) -> Bool {
+        string.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+    }
+
     static func write(string: String, into out: inout [UInt8]) {
-        // Method names and most strings need no escape: copied in one go.
-        if string.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+        if Self.needsNoEscape(string) {
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: string.utf8)
             out.append(UInt8(ascii: "\""))

@@ -242,7 +242,11 @@ public final class LotusWSClient: Sendable {
     ) -> (@Sendable () -> Void)? {
         let (id, registered) = self.register(.callback(onAnswer))
         guard registered else { return nil }
-        self.queue(RawRPCFrames.request(id: id, method: method, params: rawParams))
+        // The request is written straight into its frame's buffer.
+        self.send(
+            WebSocketFrameWriter.text(masked: true, capacity: rawParams.count + method.utf8.count + 64, allocator: self.channel.allocator) {
+                RawRPCFrames.writeRequest(id: id, method: method, params: rawParams, into: &$0)
+            })
         return { self.abandon(id) }
     }
 
@@ -354,25 +358,26 @@ public final class LotusWSClient: Sendable {
         }
     }
 
-    private func queue(_ bytes: [UInt8], fragments: Int = 1) {
-        guard fragments > 1 else {
-            let frame = WebSocketFrameWriter.text(bytes, masked: true, allocator: self.channel.allocator)
-            guard self.channel.eventLoop.inEventLoop else {
-                self.channel.writeAndFlush(frame, promise: nil)
-                return
-            }
-            // On the loop, requests written in one pass (the calls of every client read in one
-            // wake-up) leave in one flush: one system call instead of one per request.
-            self.channel.write(frame, promise: nil)
-            if !self.flushPending.exchange(true, ordering: .relaxed) {
-                let channel = self.channel
-                channel.eventLoop.execute {
-                    self.flushPending.store(false, ordering: .relaxed)
-                    channel.flush()
-                }
-            }
+    /// Writes one frame, in order with every frame written before it.
+    private func send(_ frame: ByteBuffer) {
+        guard self.channel.eventLoop.inEventLoop else {
+            self.channel.writeAndFlush(frame, promise: nil)
             return
         }
+        // On the loop, requests written in one pass (the calls of every client read in one
+        // wake-up) leave in one flush: one system call instead of one per request.
+        self.channel.write(frame, promise: nil)
+        if !self.flushPending.exchange(true, ordering: .relaxed) {
+            let channel = self.channel
+            channel.eventLoop.execute {
+                self.flushPending.store(false, ordering: .relaxed)
+                channel.flush()
+            }
+        }
+    }
+
+    private func queue(_ bytes: [UInt8], fragments: Int = 1) {
+        guard fragments > 1 else { return self.send(WebSocketFrameWriter.text(bytes, masked: true, allocator: self.channel.allocator)) }
         let size = max(1, (bytes.count + fragments - 1) / fragments)
         var frames: [ByteBuffer] = []
         var offset = 0

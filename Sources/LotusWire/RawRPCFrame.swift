@@ -1,6 +1,8 @@
 // A JSON-RPC frame read as byte ranges: id, method, params, result, error, without decoding
 // the values, so the pool forwards params and results exactly as they arrived.
 
+import NIOCore
+
 /// One incoming frame's parts, found by a single validating pass.
 public struct RawRPCFrame: Sendable {
     public let bytes: [UInt8]
@@ -137,6 +139,34 @@ public enum RawRPCFrames {
         out.append(contentsOf: error.json.encoded())
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// `{"jsonrpc":"2.0","result":<result>,"id":<id>}`, written into `buffer`.
+    public static func writeResult(id: [UInt8], result: [UInt8], into buffer: inout ByteBuffer) {
+        buffer.writeBytes(#"{"jsonrpc":"2.0","result":"#.utf8)
+        buffer.writeBytes(result)
+        buffer.writeBytes(#","id":"#.utf8)
+        buffer.writeBytes(id)
+        buffer.writeInteger(UInt8(ascii: "}"))
+    }
+
+    /// `{"jsonrpc":"2.0","id":<id>,"method":"<method>","params":<params>}`, written into `buffer`.
+    public static func writeRequest(id: Int64, method: String, params: [UInt8], into buffer: inout ByteBuffer) {
+        buffer.writeBytes(#"{"jsonrpc":"2.0","id":"#.utf8)
+        buffer.writeString(String(id))
+        buffer.writeBytes(#","method":"#.utf8)
+        if JSONWriter.needsNoEscape(method) {
+            buffer.writeInteger(UInt8(ascii: "\""))
+            buffer.writeString(method)
+            buffer.writeInteger(UInt8(ascii: "\""))
+        } else {
+            var escaped: [UInt8] = []
+            JSONWriter.write(string: method, into: &escaped)
+            buffer.writeBytes(escaped)
+        }
+        buffer.writeBytes(#","params":"#.utf8)
+        buffer.writeBytes(params)
+        buffer.writeInteger(UInt8(ascii: "}"))
     }
 
     /// `{"jsonrpc":"2.0","id":<id>,"method":"<method>","params":<params>}`.

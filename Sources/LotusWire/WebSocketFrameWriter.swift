@@ -1,5 +1,5 @@
 // Writes WebSocket frames (RFC 6455 §5.2) as one buffer each: header and payload together, the
-// payload masked as it is copied when the frame goes from a client. fpool's hot path uses it
+// payload masked in place when the frame goes from a client. fpool's hot path uses it
 // instead of NIO's frame encoder, which writes a separate header buffer for most frames.
 
 import NIOCore
@@ -8,46 +8,68 @@ import NIOCore
 public enum WebSocketFrameWriter {
     /// A text message in one frame.
     public static func text(_ payload: [UInt8], masked: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        payload.withUnsafeBytes { Self.frame(opcode: 0x1, fin: true, payload: $0, masked: masked, allocator: allocator) }
+        Self.frame(firstByte: 0x81, masked: masked, capacity: payload.count, allocator: allocator) { $0.writeBytes(payload) }
+    }
+
+    /// A text message in one frame whose payload `writePayload` writes straight into the
+    /// frame's buffer (about `capacity` bytes): no array to build and copy first.
+    public static func text(
+        masked: Bool, capacity: Int, allocator: ByteBufferAllocator, _ writePayload: (inout ByteBuffer) -> Void
+    ) -> ByteBuffer {
+        Self.frame(firstByte: 0x81, masked: masked, capacity: capacity, allocator: allocator, writePayload)
     }
 
     /// One frame; `masked` draws a fresh masking key (a client's frames must be masked, a server's must not be).
     public static func frame(opcode: UInt8, fin: Bool, payload: UnsafeRawBufferPointer, masked: Bool, allocator: ByteBufferAllocator)
         -> ByteBuffer
     {
-        let length = payload.count
-        let lengthBytes = length <= 125 ? 0 : length <= 0xFFFF ? 2 : 8
-        var buffer = allocator.buffer(capacity: 2 + lengthBytes + (masked ? 4 : 0) + length)
-        buffer.writeInteger((fin ? 0x80 : 0) | opcode)
-        let maskBit: UInt8 = masked ? 0x80 : 0
-        switch lengthBytes {
-        case 0: buffer.writeInteger(maskBit | UInt8(length))
-        case 2:
-            buffer.writeInteger(maskBit | 126)
-            buffer.writeInteger(UInt16(length))
-        default:
-            buffer.writeInteger(maskBit | 127)
-            buffer.writeInteger(UInt64(length))
+        Self.frame(firstByte: (fin ? 0x80 : 0) | opcode, masked: masked, capacity: payload.count, allocator: allocator) {
+            $0.writeBytes(payload)
         }
-        guard masked else {
-            buffer.writeBytes(payload)
-            return buffer
-        }
-        let mask = MaskingKeySource.shared.nextKey()
-        buffer.writeInteger(mask)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
-            let written = UnsafeMutableRawBufferPointer(rebasing: target[..<length])
-            written.copyMemory(from: payload)
-            WebSocketMask.apply(mask, to: written)
-            return length
-        }
-        return buffer
     }
 
     /// A close frame with its status code (RFC 6455 §7.4).
     public static func close(code: UInt16?, masked: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let payload: [UInt8] = code.map { [UInt8(truncatingIfNeeded: $0 >> 8), UInt8(truncatingIfNeeded: $0)] } ?? []
-        return payload.withUnsafeBytes { Self.frame(opcode: 0x8, fin: true, payload: $0, masked: masked, allocator: allocator) }
+        Self.frame(firstByte: 0x88, masked: masked, capacity: 2, allocator: allocator) { buffer in
+            if let code { buffer.writeInteger(code) }
+        }
+    }
+
+    /// The largest frame header: 2 bytes, an 8-byte length, a 4-byte masking key.
+    static let maxHeaderSize = 14
+
+    /// Writes the payload after room for the largest header, then the header (now that the
+    /// length is known) right in front of it, and masks the payload in place.
+    private static func frame(
+        firstByte: UInt8, masked: Bool, capacity: Int, allocator: ByteBufferAllocator, _ writePayload: (inout ByteBuffer) -> Void
+    ) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: Self.maxHeaderSize + capacity)
+        buffer.moveWriterIndex(forwardBy: Self.maxHeaderSize)
+        buffer.moveReaderIndex(forwardBy: Self.maxHeaderSize)
+        writePayload(&buffer)
+        let length = buffer.readableBytes
+        let lengthBytes = length <= 125 ? 0 : length <= 0xFFFF ? 2 : 8
+        let headerSize = 2 + lengthBytes + (masked ? 4 : 0)
+        var at = Self.maxHeaderSize - headerSize
+        buffer.moveReaderIndex(to: at)
+        at += buffer.setInteger(firstByte, at: at)
+        let maskBit: UInt8 = masked ? 0x80 : 0
+        switch lengthBytes {
+        case 0: at += buffer.setInteger(maskBit | UInt8(length), at: at)
+        case 2:
+            at += buffer.setInteger(maskBit | 126, at: at)
+            at += buffer.setInteger(UInt16(length), at: at)
+        default:
+            at += buffer.setInteger(maskBit | 127, at: at)
+            at += buffer.setInteger(UInt64(length), at: at)
+        }
+        guard masked else { return buffer }
+        let mask = MaskingKeySource.shared.nextKey()
+        buffer.setInteger(mask, at: at)
+        buffer.withUnsafeMutableReadableBytes { frame in
+            WebSocketMask.apply(mask, to: UnsafeMutableRawBufferPointer(rebasing: frame[headerSize...]))
+        }
+        return buffer
     }
 }
 

@@ -23,11 +23,29 @@ struct ClientCallRunner: Sendable {
     /// Starts the call without a task when the pool can (see `Pool.startImmediately`);
     /// `done` gets the answer. Otherwise the call to give `answer(_:id:)`.
     func answerImmediately(_ call: PoolCall, id: [UInt8], _ done: @escaping @Sendable (ClientAnswer) -> Void) -> ImmediateStart {
+        self.replyImmediately(call) { reply in done(Self.answer(reply, id: id)) }
+    }
+
+    /// As `answerImmediately`, with the pool's reply (counted in the metrics) for a transport
+    /// that writes the answer frame itself.
+    func replyImmediately(_ call: PoolCall, _ done: @escaping @Sendable (PoolReply) -> Void) -> ImmediateStart {
         let start = ContinuousClock.now
-        return self.pool.startImmediately(call) { reply in done(self.answer(call, id: id, reply: reply, since: start)) }
+        return self.pool.startImmediately(call) { reply in
+            self.record(call, reply: reply, since: start)
+            done(reply)
+        }
     }
 
     private func answer(_ call: PoolCall, id: [UInt8], reply: PoolReply, since start: ContinuousClock.Instant) -> ClientAnswer {
+        self.record(call, reply: reply, since: start)
+        return Self.answer(reply, id: id)
+    }
+
+    private static func answer(_ reply: PoolReply, id: [UInt8]) -> ClientAnswer {
+        ClientAnswer(frame: reply.frame(id: id), isProtocolError: reply.errorCode.map(RPCError.isProtocolError(code:)) ?? false)
+    }
+
+    private func record(_ call: PoolCall, reply: PoolReply, since start: ContinuousClock.Instant) {
         let (outcome, node): (PoolMetrics.CallOutcome, Int?) =
             switch reply {
             case .result(_, let node): (.ok, node)
@@ -35,8 +53,6 @@ struct ClientCallRunner: Sendable {
             case .failed: (.failed, nil)
             }
         self.metrics.callAnswered(route: call.id, node: node, outcome: outcome, duration: ContinuousClock.now - start, pool: self.pool)
-        return ClientAnswer(
-            frame: reply.frame(id: id), isProtocolError: reply.errorCode.map(RPCError.isProtocolError(code:)) ?? false)
     }
 
     func answerAdmin(method: String, params: [UInt8], id: [UInt8]) async -> ClientAnswer {

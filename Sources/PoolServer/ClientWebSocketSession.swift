@@ -77,6 +77,15 @@ final class ClientWebSocketSession: Sendable {
         self.write(bytes, nil)
     }
 
+    /// Writes a reply at once when on the connection's loop, a result straight into its frame.
+    private func answer(_ reply: PoolReply, id: [UInt8]) {
+        guard case .result(let result, _) = reply, self.connection.eventLoop.inEventLoop else { return self.answer(reply.frame(id: id)) }
+        let frame = WebSocketFrameWriter.text(masked: false, capacity: result.count + id.count + 40, allocator: self.connection.allocator) {
+            RawRPCFrames.writeResult(id: id, result: result, into: &$0)
+        }
+        self.connection.writeAndFlush(frame, promise: nil)
+    }
+
     /// On the loop: writes one text frame; a channel's value tells its channel once written.
     private func write(_ bytes: [UInt8], _ channel: ClientChannel?) {
         let frame = WebSocketFrameWriter.text(bytes, masked: false, allocator: self.connection.allocator)
@@ -110,8 +119,8 @@ final class ClientWebSocketSession: Sendable {
         self.inflightCalls.enter()
         self.activity.enter()
         let token = self.register(requestID)
-        let started = self.runner.answerImmediately(call, id: id) { answer in
-            if self.finish(token, requestID: requestID) { self.answer(answer.frame) }
+        let started = self.runner.replyImmediately(call) { reply in
+            if self.finish(token, requestID: requestID) { self.answer(reply, id: id) }
             self.activity.leave()
             self.inflightCalls.leave()
         }

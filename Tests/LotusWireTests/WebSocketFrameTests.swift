@@ -23,6 +23,29 @@ import Testing
         #expect(frames.first.map { Array($0.unmaskedData.readableBytesView) } == payload)
     }
 
+    /// The same, with the payload written into the frame's own buffer (its header put in front afterwards).
+    @Test(arguments: Self.lengths, [false, true])
+    func framesWrittenInPlaceAreFramesNIOReads(length: Int, masked: Bool) throws {
+        let payload = Self.payload(length)
+        let written = WebSocketFrameWriter.text(masked: masked, capacity: 3, allocator: ByteBufferAllocator()) { $0.writeBytes(payload) }
+        let frames = try Self.nioDecoded(written)
+        #expect(frames.count == 1)
+        #expect((frames.first?.maskKey != nil) == masked)
+        #expect(frames.first.map { Array($0.unmaskedData.readableBytesView) } == payload)
+    }
+
+    @Test func messagesWrittenInPlaceAreTheMessagesBuiltAsArrays() {
+        for method in ["Filecoin.ChainHead", "Filecoin.\"odd\\name\u{1}"] {
+            var buffer = ByteBuffer()
+            RawRPCFrames.writeRequest(id: 1234, method: method, params: Array(#"["f01000",[]]"#.utf8), into: &buffer)
+            #expect(
+                Array(buffer.readableBytesView) == RawRPCFrames.request(id: 1234, method: method, params: Array(#"["f01000",[]]"#.utf8)))
+        }
+        var buffer = ByteBuffer()
+        RawRPCFrames.writeResult(id: Array("77".utf8), result: Array(#"{"Height":5}"#.utf8), into: &buffer)
+        #expect(Array(buffer.readableBytesView) == RawRPCFrames.result(id: Array("77".utf8), result: Array(#"{"Height":5}"#.utf8)))
+    }
+
     @Test(arguments: Self.lengths, [false, true])
     func framesNIOWritesAreRead(length: Int, masked: Bool) throws {
         let payload = Self.payload(length)
