@@ -161,7 +161,7 @@ args=(
     --note "direct: node 0 itself; fpool: \`fpool run\` over the three daemons (one WebSocket per daemon upstream); nginx: upstream keep-alive to node 0 (nodes 1, 2 as backup), WebSocket tunnelled one upstream connection per client. Tokens: node 0's for direct and nginx, fpool's admin token for fpool."
 )
 if ((quick)); then
-    args+=(--warmup 0.5 --duration 1.5 --latency-duration 1 --memory-sockets 200)
+    args+=(--warmup 0.5 --duration 1.5 --latency-duration 1 --memory-sockets 200 --rounds 1)
 fi
 [ -n "$out" ] && args+=(--out "$out")
 # In the background, so that a signal to this script runs its trap at once.

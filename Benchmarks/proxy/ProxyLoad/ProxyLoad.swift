@@ -44,6 +44,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Warm-up seconds before each measured window.") var warmup = 1.0
     @Option(help: "Seconds measured per loaded run.") var duration = 4.0
     @Option(help: "Seconds measured per one-connection run.") var latencyDuration = 2.0
+    @Option(
+        help:
+            "Rounds per case: the targets are measured in turn this many times and each row is the round with the median rate (loaded) and median p50 (1 connection), so a drift of the machine's speed hits every target alike."
+    ) var rounds = 3
     @Option(help: "Websockets in the memory test.") var memorySockets = 1000
     @Option(help: "fpool's RSS goal with those websockets, MiB.") var memoryGoal = 64.0
     @Option(help: "Comma-separated parts to skip: memory, matrix, gap, failover, nginx-memory.") var skip = ""
@@ -64,7 +68,7 @@ struct Run: AsyncParsableCommand {
         report.memoryGoalMiB = self.memoryGoal
         report.notes = self.note
         report.settings.append(
-            "Load: \(self.connections) connections (loaded) and 1 connection, \(self.threads) load-generator thread(s); \(String(format: "%g", self.warmup)) s warm-up, then \(String(format: "%g", self.duration)) s (loaded) / \(String(format: "%g", self.latencyDuration)) s (1 connection) measured per case."
+            "Load: \(self.connections) connections (loaded) and 1 connection, \(self.threads) load-generator thread(s); \(String(format: "%g", self.warmup)) s warm-up, then \(String(format: "%g", self.duration)) s (loaded) / \(String(format: "%g", self.latencyDuration)) s (1 connection) measured per case; \(max(1, self.rounds)) round(s) per case, the targets in turn, each row the median round (loaded: by calls/s; 1 connection: by p50)."
         )
 
         guard await Control.waitAvailable(setup, timeout: .seconds(30), { $0 == setup.nodes }) != nil else {
@@ -80,7 +84,8 @@ struct Run: AsyncParsableCommand {
         if !skipped.contains("memory") {
             log("memory: \(self.memorySockets) ChainNotify websockets through fpool")
             let pid = setup.fpoolPID
-            report.memory.append(try await MemoryTest.run(endpoint: setup.fpool, sockets: self.memorySockets, pids: { [pid] }, group: group))
+            report.memory.append(
+                try await MemoryTest.run(endpoint: setup.fpool, sockets: self.memorySockets, pids: { [pid] }, group: group))
             if !skipped.contains("nginx-memory") {
                 log("memory: \(self.memorySockets) ChainNotify websockets through nginx")
                 let nginx = setup.nginxPID
@@ -93,26 +98,46 @@ struct Run: AsyncParsableCommand {
         if !skipped.contains("matrix") {
             for method in methods {
                 for transport in transports {
+                    var runs: [String: [(loaded: LoadResult, unloaded: LoadResult)]] = [:]
+                    for round in 1...max(1, self.rounds) {
+                        for target in targets {
+                            let sample = Self.sampler(target: target.name, setup: setup)
+                            do {
+                                let loaded = try await ClosedLoop.run(
+                                    endpoint: target, transport: transport, call: method, connections: self.connections,
+                                    warmup: .seconds(self.warmup), duration: .seconds(self.duration), group: group, sample: sample)
+                                let unloaded = try await ClosedLoop.run(
+                                    endpoint: target, transport: transport, call: method, connections: 1, warmup: .seconds(self.warmup / 2),
+                                    duration: .seconds(self.latencyDuration), group: group, sample: sample)
+                                runs[target.name, default: []].append((loaded, unloaded))
+                                let row = MatrixRow(
+                                    method: method.label, transport: transport, target: target.name, loaded: loaded, unloaded: unloaded)
+                                log(
+                                    "\(method.label) \(transport.rawValue) \(target.name) round \(round): \(formatRate(loaded.rate))/s p50 \(formatMicros(loaded.percentile(50))) p99 \(formatMicros(loaded.percentile(99))) | 1 conn p50 \(formatMicros(unloaded.percentile(50))) p99 \(formatMicros(unloaded.percentile(99))) | others \(String(format: "%.0f%%", max(0, row.othersShare.loaded * 100))) | errors \(row.errors)"
+                                )
+                                if let error = loaded.totals.firstError ?? unloaded.totals.firstError { log("  first error: \(error)") }
+                                // A row shows one round; errors of the others are never dropped.
+                                if row.errors > 0 {
+                                    report.problems.append(
+                                        "\(method.label) \(transport.rawValue) \(target.name) round \(round): \(row.errors) failed or stuck calls"
+                                    )
+                                }
+                            } catch {
+                                // One case that cannot run (a connection refused) does not end the others.
+                                report.problems.append("\(method.label) \(transport.rawValue) \(target.name) round \(round): \(error)")
+                                log("\(method.label) \(transport.rawValue) \(target.name) failed: \(error)")
+                            }
+                        }
+                    }
                     for target in targets {
-                        let sample = Self.sampler(target: target.name, setup: setup)
-                        do {
-                            let loaded = try await ClosedLoop.run(
-                                endpoint: target, transport: transport, call: method, connections: self.connections,
-                                warmup: .seconds(self.warmup), duration: .seconds(self.duration), group: group, sample: sample)
-                            let unloaded = try await ClosedLoop.run(
-                                endpoint: target, transport: transport, call: method, connections: 1, warmup: .seconds(self.warmup / 2),
-                                duration: .seconds(self.latencyDuration), group: group, sample: sample)
-                            let row = MatrixRow(
-                                method: method.label, transport: transport, target: target.name, loaded: loaded, unloaded: unloaded)
-                            log(
-                                "\(method.label) \(transport.rawValue) \(target.name): \(formatRate(loaded.rate))/s p50 \(formatMicros(loaded.percentile(50))) p99 \(formatMicros(loaded.percentile(99))) | 1 conn p50 \(formatMicros(unloaded.percentile(50))) p99 \(formatMicros(unloaded.percentile(99))) | others \(String(format: "%.0f%%", max(0, row.othersShare.loaded * 100))) | errors \(row.errors)"
-                            )
-                            if let error = loaded.totals.firstError ?? unloaded.totals.firstError { log("  first error: \(error)") }
-                            report.rows.append(row)
-                        } catch {
-                            // One case that cannot run (a connection refused) does not end the others.
-                            report.problems.append("\(method.label) \(transport.rawValue) \(target.name): \(error)")
-                            log("\(method.label) \(transport.rawValue) \(target.name) failed: \(error)")
+                        guard let measured = runs[target.name], !measured.isEmpty else { continue }
+                        let loaded = measured.map(\.loaded).sorted { $0.rate < $1.rate }[measured.count / 2]
+                        let unloaded = measured.map(\.unloaded).sorted { $0.percentile(50) < $1.percentile(50) }[measured.count / 2]
+                        report.rows.append(
+                            MatrixRow(method: method.label, transport: transport, target: target.name, loaded: loaded, unloaded: unloaded))
+                        report.roundRates["\(method.label) \(transport.rawValue) \(target.name)"] = measured.map(\.loaded.rate)
+                        report.roundP50s["\(method.label) \(transport.rawValue) \(target.name)"] = measured.map {
+                            Double($0.unloaded.percentile(50))
                         }
                     }
                 }
@@ -181,7 +206,11 @@ struct Run: AsyncParsableCommand {
                 let httpObject = http.json() as? [String: Any]
                 for (transport, result, error) in [
                     ("ws", wsFrame.result, wsFrame.error),
-                    ("http", httpObject?["result"], (httpObject?["error"]).map { "\($0)" } ?? (http.status == 200 ? nil : "HTTP \(http.status) \(http.text.prefix(200))")),
+                    (
+                        "http", httpObject?["result"],
+                        (httpObject?["error"]).map { "\($0)" }
+                            ?? (http.status == 200 ? nil : "HTTP \(http.status) \(http.text.prefix(200))")
+                    ),
                 ] {
                     let object = result as? [String: Any]
                     let valid = method.label == "ChainHead" ? object?["Height"] is NSNumber : object?["Code"] != nil

@@ -186,7 +186,8 @@ final class NotifyHolder: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is Go else { return context.fireUserInboundEventTriggered(event) }
         let request = ByteBuffer(bytes: RPCMethod.chainNotify.request(id: 1))
-        context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: request)), promise: nil)
+        context.writeAndFlush(
+            self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: request)), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

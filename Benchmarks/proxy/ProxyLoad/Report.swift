@@ -36,6 +36,24 @@ struct Report {
     var failover: FailoverResult?
     var gap: GapResult?
     var problems: [String] = []
+    /// Loaded calls/s of every round, by "method transport target" (the row shows the median round).
+    var roundRates: [String: [Double]] = [:]
+    /// 1-connection p50 (ns) of every round, by "method transport target".
+    var roundP50s: [String: [Double]] = [:]
+
+    /// The median over rounds of `measure(subject's round, reference's round)`, with every
+    /// round's value; nil unless both were measured in every round. A round's targets ran back
+    /// to back on the same machine, so a drift of the VM's speed moves this least.
+    func paired(
+        _ series: [String: [Double]], _ method: String, _ transport: Transport, subject: String = "fpool", reference: String,
+        _ measure: (Double, Double) -> Double
+    ) -> (median: Double, rounds: [Double])? {
+        let measured = series["\(method) \(transport.rawValue) \(subject)"] ?? []
+        let other = series["\(method) \(transport.rawValue) \(reference)"] ?? []
+        guard !measured.isEmpty, measured.count == other.count else { return nil }
+        let rounds = zip(measured, other).map(measure)
+        return (rounds.sorted()[rounds.count / 2], rounds)
+    }
 
     func row(_ method: String, _ transport: Transport, _ target: String) -> MatrixRow? {
         self.rows.first { $0.method == method && $0.transport == transport && $0.target == target }
@@ -69,9 +87,13 @@ struct Report {
             for transport in Transport.allCases {
                 guard let fpool = self.row(method, transport, "fpool") else { continue }
                 if let nginx = self.row(method, transport, "nginx") {
-                    let ratio = fpool.loaded.rate / max(1, nginx.loaded.rate)
+                    let paired = self.paired(self.roundRates, method, transport, reference: "nginx") { $0 / max(1, $1) }
+                    let ratio = paired?.median ?? fpool.loaded.rate / max(1, nginx.loaded.rate)
+                    let detail =
+                        (paired?.rounds.count ?? 0) > 1
+                        ? ", median of the rounds' \(paired!.rounds.map { String(format: "%.2f", $0) }.joined(separator: ", "))" : ""
                     out.append(
-                        "| throughput ≥ nginx | \(method) \(transport.rawValue) | \(formatRate(fpool.loaded.rate))/s | nginx \(formatRate(nginx.loaded.rate))/s (fpool ×\(String(format: "%.2f", ratio))) | \(ratio >= 1 ? "yes" : "**no**") |"
+                        "| throughput ≥ nginx | \(method) \(transport.rawValue) | \(formatRate(fpool.loaded.rate))/s | nginx \(formatRate(nginx.loaded.rate))/s (fpool ×\(String(format: "%.2f", ratio))\(detail)) | \(ratio >= 1 ? "yes" : "**no**") |"
                     )
                 }
             }
@@ -79,10 +101,16 @@ struct Report {
         for method in ["ChainHead", "StateGetActor"] {
             for transport in Transport.allCases {
                 guard let fpool = self.row(method, transport, "fpool"), let direct = self.row(method, transport, "direct") else { continue }
-                let added = Double(fpool.unloaded.percentile(50)) - Double(direct.unloaded.percentile(50))
+                let pairedAdded = self.paired(self.roundP50s, method, transport, reference: "direct", -)
+                let added = pairedAdded?.median ?? Double(fpool.unloaded.percentile(50)) - Double(direct.unloaded.percentile(50))
                 var reference = "direct \(formatMicros(direct.unloaded.percentile(50)))"
+                if let rounds = pairedAdded?.rounds, rounds.count > 1 {
+                    reference += "; fpool adds per round \(rounds.map(formatSigned).joined(separator: ", "))"
+                }
                 if let nginx = self.row(method, transport, "nginx") {
-                    let nginxAdded = Double(nginx.unloaded.percentile(50)) - Double(direct.unloaded.percentile(50))
+                    let nginxAdded =
+                        self.paired(self.roundP50s, method, transport, subject: "nginx", reference: "direct", -)?.median
+                        ?? Double(nginx.unloaded.percentile(50)) - Double(direct.unloaded.percentile(50))
                     reference += "; nginx adds \(formatSigned(nginxAdded))"
                 }
                 out.append(
@@ -117,17 +145,19 @@ struct Report {
             "## Calls per second and latency", "",
             "Closed loop: every connection keeps one call in flight. *Loaded*: \(loadedConnections) connections; *1 conn*: one connection, one call at a time (the latency a single caller sees). CPU µs per call in the loaded window, from /proc (10 ms ticks): the proxy (fpool, or nginx's master and workers), the simulated daemons (all three, one process), and this load generator. *Others*: the share of the machine's cores that other processes used in the loaded / 1-connection windows — more than a few % means something else ran (a build, a test run) and the row is not reliable.",
             "",
-            "| method | transport | target | loaded calls/s | p50 | p99 | 1 conn calls/s | p50 | p99 | CPU µs/call proxy | daemons | load gen | others | errors |",
-            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| method | transport | target | loaded calls/s | p50 | p99 | 1 conn calls/s | p50 | p99 | CPU µs/call proxy | daemons | load gen | others | errors | loaded calls/s, every round |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for row in self.rows {
             let cpu = row.cpuPerCall
             out.append(
-                "| \(row.method) | \(row.transport.rawValue) | \(row.target) | \(formatRate(row.loaded.rate)) | \(formatMicros(row.loaded.percentile(50))) | \(formatMicros(row.loaded.percentile(99))) | \(formatRate(row.unloaded.rate)) | \(formatMicros(row.unloaded.percentile(50))) | \(formatMicros(row.unloaded.percentile(99))) | \(row.target == "direct" ? "–" : String(format: "%.1f", cpu.proxy)) | \(String(format: "%.1f", cpu.sim)) | \(String(format: "%.1f", cpu.loadgen)) | \(String(format: "%.0f%% / %.0f%%", max(0, row.othersShare.loaded * 100), max(0, row.othersShare.unloaded * 100))) | \(row.errors) |"
+                "| \(row.method) | \(row.transport.rawValue) | \(row.target) | \(formatRate(row.loaded.rate)) | \(formatMicros(row.loaded.percentile(50))) | \(formatMicros(row.loaded.percentile(99))) | \(formatRate(row.unloaded.rate)) | \(formatMicros(row.unloaded.percentile(50))) | \(formatMicros(row.unloaded.percentile(99))) | \(row.target == "direct" ? "–" : String(format: "%.1f", cpu.proxy)) | \(String(format: "%.1f", cpu.sim)) | \(String(format: "%.1f", cpu.loadgen)) | \(String(format: "%.0f%% / %.0f%%", max(0, row.othersShare.loaded * 100), max(0, row.othersShare.unloaded * 100))) | \(row.errors) | \((self.roundRates["\(row.method) \(row.transport.rawValue) \(row.target)"] ?? []).map(formatRate).joined(separator: ", ")) |"
             )
         }
         let firstErrors = self.rows.compactMap { row in
-            (row.loaded.totals.firstError ?? row.unloaded.totals.firstError).map { "\(row.method) \(row.transport.rawValue) \(row.target): \($0)" }
+            (row.loaded.totals.firstError ?? row.unloaded.totals.firstError).map {
+                "\(row.method) \(row.transport.rawValue) \(row.target): \($0)"
+            }
         }
         if !firstErrors.isEmpty {
             out.append("")
@@ -189,7 +219,8 @@ struct Report {
             "| --- | --- | --- | ---: | ---: | ---: | ---: |",
         ]
         let missed = result.missed.isEmpty ? "0" : "\(result.missed.count) (\(result.missed.map(String.init).joined(separator: ", ")))"
-        let duplicates = result.duplicates.isEmpty ? "0" : "\(result.duplicates.count) (\(result.duplicates.map(String.init).joined(separator: ", ")))"
+        let duplicates =
+            result.duplicates.isEmpty ? "0" : "\(result.duplicates.count) (\(result.duplicates.map(String.init).joined(separator: ", ")))"
         out.append(
             "| \(result.firstHeight)…\(result.lastHeight) | \(missed) | \(duplicates) | \(result.resubscribes) | \(result.closeAfterKillNanos.map(formatMicros) ?? "never") | \(result.resubscribeNanos.map(formatMicros) ?? "–") | \(result.errors.count) |"
         )

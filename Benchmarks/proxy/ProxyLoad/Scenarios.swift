@@ -82,7 +82,8 @@ enum Control {
         let before = try await self.nodeCalls(setup)
         for id in 1...count {
             _ = try await Connect.request(
-                port: setup.fpool.port, method: .POST, path: setup.fpool.path, body: String(decoding: method.request(id: id), as: UTF8.self),
+                port: setup.fpool.port, method: .POST, path: setup.fpool.path,
+                body: String(decoding: method.request(id: id), as: UTF8.self),
                 token: setup.fpool.token)
         }
         let after = try await self.nodeCalls(setup)

@@ -5,7 +5,7 @@ import Histogram
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Monotonic nanoseconds (vDSO clock_gettime: tens of nanoseconds, no allocation).
