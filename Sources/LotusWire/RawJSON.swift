@@ -57,28 +57,7 @@ public enum RawJSON {
     {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) in
             var scanner = Scanner(bytes: buffer, position: range.lowerBound)
-            try scanner.expect(UInt8(ascii: "{"))
-            scanner.skipWhitespace()
-            if scanner.peek == UInt8(ascii: "}") { return }
-            while true {
-                scanner.skipWhitespace()
-                let keyStart = scanner.position
-                try scanner.skipString()
-                let key = keyStart..<scanner.position
-                scanner.skipWhitespace()
-                try scanner.expect(UInt8(ascii: ":"))
-                scanner.skipWhitespace()
-                let valueStart = scanner.position
-                try scanner.skipValue(depth: 1)
-                body(key, valueStart..<scanner.position)
-                scanner.skipWhitespace()
-                if scanner.peek == UInt8(ascii: ",") {
-                    scanner.position += 1
-                    continue
-                }
-                try scanner.expect(UInt8(ascii: "}"))
-                return
-            }
+            try scanner.walkObject(depth: 0, body)
         }
     }
 
@@ -94,23 +73,9 @@ public enum RawJSON {
     public static func elements(of bytes: [UInt8], in range: Range<Int>) throws(JSONParseError) -> [Range<Int>] {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> [Range<Int>] in
             var scanner = Scanner(bytes: buffer, position: range.lowerBound)
-            try scanner.expect(UInt8(ascii: "["))
             var elements: [Range<Int>] = []
-            scanner.skipWhitespace()
-            if scanner.peek == UInt8(ascii: "]") { return elements }
-            while true {
-                scanner.skipWhitespace()
-                let start = scanner.position
-                try scanner.skipValue(depth: 1)
-                elements.append(start..<scanner.position)
-                scanner.skipWhitespace()
-                if scanner.peek == UInt8(ascii: ",") {
-                    scanner.position += 1
-                    continue
-                }
-                try scanner.expect(UInt8(ascii: "]"))
-                return elements
-            }
+            try scanner.walkArray(depth: 0) { elements.append($0) }
+            return elements
         }
     }
 
@@ -169,49 +134,66 @@ public enum RawJSON {
             guard let byte = self.peek else { throw self.fail("unexpected end of JSON") }
             switch byte {
             case UInt8(ascii: "\""): try self.skipString()
-            case UInt8(ascii: "{"):
-                self.position += 1
-                self.skipWhitespace()
-                if self.peek == UInt8(ascii: "}") {
-                    self.position += 1
-                    return
-                }
-                while true {
-                    self.skipWhitespace()
-                    try self.skipString()
-                    self.skipWhitespace()
-                    try self.expect(UInt8(ascii: ":"))
-                    try self.skipValue(depth: depth + 1)
-                    self.skipWhitespace()
-                    if self.peek == UInt8(ascii: ",") {
-                        self.position += 1
-                        continue
-                    }
-                    try self.expect(UInt8(ascii: "}"))
-                    return
-                }
-            case UInt8(ascii: "["):
-                self.position += 1
-                self.skipWhitespace()
-                if self.peek == UInt8(ascii: "]") {
-                    self.position += 1
-                    return
-                }
-                while true {
-                    try self.skipValue(depth: depth + 1)
-                    self.skipWhitespace()
-                    if self.peek == UInt8(ascii: ",") {
-                        self.position += 1
-                        continue
-                    }
-                    try self.expect(UInt8(ascii: "]"))
-                    return
-                }
+            case UInt8(ascii: "{"): try self.walkObject(depth: depth) { _, _ in }
+            case UInt8(ascii: "["): try self.walkArray(depth: depth) { _ in }
             case UInt8(ascii: "t"): try self.skipLiteral("true")
             case UInt8(ascii: "f"): try self.skipLiteral("false")
             case UInt8(ascii: "n"): try self.skipLiteral("null")
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try self.skipNumber()
             default: throw self.fail("invalid character '\(Character(Unicode.Scalar(byte)))' looking for beginning of value")
+            }
+        }
+
+        /// Walks the object starting here, giving each member's key range (with its quotes) and
+        /// value range; its values are at `depth + 1`.
+        mutating func walkObject(depth: Int, _ member: (Range<Int>, Range<Int>) -> Void) throws(JSONParseError) {
+            try self.expect(UInt8(ascii: "{"))
+            self.skipWhitespace()
+            if self.peek == UInt8(ascii: "}") {
+                self.position += 1
+                return
+            }
+            while true {
+                self.skipWhitespace()
+                let keyStart = self.position
+                try self.skipString()
+                let key = keyStart..<self.position
+                self.skipWhitespace()
+                try self.expect(UInt8(ascii: ":"))
+                self.skipWhitespace()
+                let valueStart = self.position
+                try self.skipValue(depth: depth + 1)
+                member(key, valueStart..<self.position)
+                self.skipWhitespace()
+                if self.peek == UInt8(ascii: ",") {
+                    self.position += 1
+                    continue
+                }
+                try self.expect(UInt8(ascii: "}"))
+                return
+            }
+        }
+
+        /// Walks the array starting here, giving each element's range; its elements are at `depth + 1`.
+        mutating func walkArray(depth: Int, _ element: (Range<Int>) -> Void) throws(JSONParseError) {
+            try self.expect(UInt8(ascii: "["))
+            self.skipWhitespace()
+            if self.peek == UInt8(ascii: "]") {
+                self.position += 1
+                return
+            }
+            while true {
+                self.skipWhitespace()
+                let start = self.position
+                try self.skipValue(depth: depth + 1)
+                element(start..<self.position)
+                self.skipWhitespace()
+                if self.peek == UInt8(ascii: ",") {
+                    self.position += 1
+                    continue
+                }
+                try self.expect(UInt8(ascii: "]"))
+                return
             }
         }
 
