@@ -592,6 +592,8 @@ final class LotusWSClientHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Bytes after a close or a violation are dropped and do not count as a sign of life.
+        guard !self.reader.isFinished else { return }
         self.lastRead = .now()
         do {
             try self.reader.read(Self.unwrapInboundIn(data)) { event in
@@ -613,10 +615,13 @@ final class LotusWSClientHandler: ChannelInboundHandler {
                 }
             }
         } catch {
-            // Tell the server why, then hang up (RFC 6455 §7.1.7).
+            // Tell the server why and hang up at once (RFC 6455 §7.1.7): the calls waiting on
+            // this socket fail now (and are retried elsewhere) instead of waiting on a server
+            // that may not read the close.
             let channel = context.channel
-            let close = WebSocketFrameWriter.close(code: error.closeCode, masked: true, allocator: channel.allocator)
-            channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
+            channel.writeAndFlush(
+                WebSocketFrameWriter.close(code: error.closeCode, masked: true, allocator: channel.allocator), promise: nil)
+            channel.close(promise: nil)
         }
     }
 

@@ -11,7 +11,9 @@ public enum RawJSON {
     ///
     /// - Throws: `JSONParseError` with the byte offset of the first problem.
     public static func value(in bytes: [UInt8], from start: Int) throws(JSONParseError) -> Range<Int> {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> Range<Int> in
+        // The scanner reads through an unsafe pointer: its start is checked here, once.
+        precondition(start >= 0 && start <= bytes.count, "RawJSON: start \(start) outside 0...\(bytes.count)")
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> Range<Int> in
             var scanner = Scanner(bytes: buffer, position: start)
             scanner.skipWhitespace()
             let begin = scanner.position
@@ -55,6 +57,7 @@ public enum RawJSON {
     public static func forEachMember(of bytes: [UInt8], in range: Range<Int>, _ body: (Range<Int>, Range<Int>) -> Void)
         throws(JSONParseError)
     {
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count, "RawJSON: range \(range) outside 0..<\(bytes.count)")
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) in
             var scanner = Scanner(bytes: buffer, position: range.lowerBound)
             try scanner.walkObject(depth: 0, body)
@@ -71,7 +74,8 @@ public enum RawJSON {
     ///
     /// - Throws: `JSONParseError` when `range` is not an array.
     public static func elements(of bytes: [UInt8], in range: Range<Int>) throws(JSONParseError) -> [Range<Int>] {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> [Range<Int>] in
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count, "RawJSON: range \(range) outside 0..<\(bytes.count)")
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> [Range<Int>] in
             var scanner = Scanner(bytes: buffer, position: range.lowerBound)
             var elements: [Range<Int>] = []
             try scanner.walkArray(depth: 0) { elements.append($0) }

@@ -34,6 +34,10 @@ public struct WebSocketFrameReader {
     public let maxFrameSize: Int
     /// The largest reassembled message accepted.
     public let maxMessageSize: Int
+    /// The most frames one message may come in (tiny fragments cost a frame's work each).
+    public let maxFragments: Int
+    /// Frames of the message being reassembled so far.
+    private var fragmentCount = 0
     /// Bytes of a frame whose end has not arrived yet.
     private var partial: ByteBuffer?
     /// The unmasked fragments of a message whose last frame has not arrived yet.
@@ -41,10 +45,14 @@ public struct WebSocketFrameReader {
     /// After a close frame or a violation nothing more is read.
     private var finished = false
 
-    public init(maxFrameSize: Int, maxMessageSize: Int) {
+    public init(maxFrameSize: Int, maxMessageSize: Int, maxFragments: Int = 1 << 20) {
         self.maxFrameSize = maxFrameSize
         self.maxMessageSize = maxMessageSize
+        self.maxFragments = maxFragments
     }
+
+    /// True after a close frame or a violation: nothing more will be read.
+    public var isFinished: Bool { self.finished }
 
     /// Reads every whole frame of `bytes` (behind the bytes kept from earlier reads), giving
     /// each event to `deliver` in order, and keeps an incomplete last frame for the next read.
@@ -124,6 +132,7 @@ public struct WebSocketFrameReader {
             guard header.length <= self.maxMessageSize - fragments.count else {
                 throw .tooBig("a fragmented message over \(self.maxMessageSize) bytes")
             }
+            guard self.fragmentCount < self.maxFragments else { throw .tooBig("a message in more than \(self.maxFragments) frames") }
         case Opcode.text, Opcode.binary:
             guard self.fragments == nil else { throw .protocolError("a new message before the last one's final fragment") }
             guard header.length <= self.maxMessageSize else {
@@ -144,9 +153,18 @@ public struct WebSocketFrameReader {
     {
         switch header.opcode {
         case Opcode.text, Opcode.binary, Opcode.continuation:
-            var message = self.fragments ?? []
-            self.fragments = nil
-            message.reserveCapacity(message.count + header.length)
+            var message: [UInt8]
+            if let fragments = self.fragments {
+                // Left to grow geometrically: an exact reserve per fragment would copy the whole
+                // message again for every fragment (quadratic in its size).
+                message = fragments
+                self.fragments = nil
+                self.fragmentCount += 1
+            } else {
+                message = []
+                message.reserveCapacity(header.length)
+                self.fragmentCount = 1
+            }
             Self.appendUnmasked(&buffer, header, to: &message)
             if header.fin { deliver(.message(message)) } else { self.fragments = message }
         case Opcode.ping:

@@ -25,7 +25,10 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
 
     init(session: ClientWebSocketSession, maxRequestBytes: Int, idleTimeout: Duration, slowClientGrace: Duration) {
         self.session = session
-        self.reader = WebSocketFrameReader(maxFrameSize: maxRequestBytes, maxMessageSize: maxRequestBytes)
+        // One frame up to 16 MiB (gorilla clients split anything over 4 KiB), a message up to
+        // the request limit in up to 2^20 frames, as NIO's decoder and aggregator allowed.
+        self.reader = WebSocketFrameReader(
+            maxFrameSize: min(maxRequestBytes, 1 << 24), maxMessageSize: maxRequestBytes, maxFragments: 1 << 20)
         self.idleTimeout = .nanoseconds(
             Int64(idleTimeout.components.seconds) * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000)
         self.slowClientGrace = slowClientGrace
@@ -58,6 +61,8 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Bytes after a close or a violation are dropped and keep nothing alive.
+        guard !self.reader.isFinished else { return }
         self.lastRead = .now()
         do {
             try self.reader.read(Self.unwrapInboundIn(data)) { event in
@@ -74,19 +79,24 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
                 case .close:
                     // Queued behind the answers already scheduled (writes are their own loop
                     // tasks), so the close frame comes last.
-                    self.closeAfterQueuedWrites(context.channel, code: nil)
+                    self.closeAfterQueuedWrites(context.channel)
                 }
             }
         } catch {
+            // Closed at once: a client that broke the protocol is owed nothing more, and one
+            // that stopped reading would otherwise hold the socket open.
             self.session.logger.notice("closing a client websocket: \(error)")
-            self.closeAfterQueuedWrites(context.channel, code: error.closeCode)
+            let channel = context.channel
+            channel.writeAndFlush(
+                WebSocketFrameWriter.close(code: error.closeCode, masked: false, allocator: channel.allocator), promise: nil)
+            channel.close(promise: nil)
         }
     }
 
-    /// Sends a close frame behind what is already queued on the loop, then closes.
-    private func closeAfterQueuedWrites(_ channel: any Channel, code: UInt16?) {
+    /// Answers the client's close behind what is already queued on the loop, then closes.
+    private func closeAfterQueuedWrites(_ channel: any Channel) {
         channel.eventLoop.execute {
-            let close = WebSocketFrameWriter.close(code: code, masked: false, allocator: channel.allocator)
+            let close = WebSocketFrameWriter.close(code: nil, masked: false, allocator: channel.allocator)
             channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
         }
     }

@@ -25,6 +25,7 @@ struct Demo: AsyncParsableCommand {
     }
 
     func run() async throws {
+        defer { ServeOptions.flushLogs() }
         let environment = ProcessInfo.processInfo.environment
         let blockTime = try GoDuration(parsing: self.blockTime)
         let cluster = try await SimCluster.start(
@@ -69,6 +70,7 @@ struct Demo: AsyncParsableCommand {
                 logger: levels.logger("fullpool", sink: ServeOptions.logSink))
         ).run()
         await cluster.stop()
+        ServeOptions.flushLogs()
         Console.line("stopped")
     }
 }

@@ -19,6 +19,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var serve: ServeOptions
 
     func run() async throws {
+        defer { ServeOptions.flushLogs() }
         let environment = ProcessInfo.processInfo.environment
         let poolEnvironment: PoolEnvironment
         do {

@@ -37,4 +37,10 @@ struct ServeOptions: ParsableArguments {
         logQueue.async { FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
     static let logQueue = DispatchQueue(label: "fpool.log")
+
+    /// Waits until every line logged so far is written: called before the process prints its
+    /// last line or exits, so the final log lines ("shutting down", an error) are never lost.
+    static func flushLogs() {
+        logQueue.sync {}
+    }
 }

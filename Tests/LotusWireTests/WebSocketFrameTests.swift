@@ -89,6 +89,51 @@ import Testing
         }
     }
 
+    /// gorilla clients send anything over 4 KiB as 4 KiB continuation frames: a message of
+    /// thousands of fragments is reassembled whole (in time linear in its size: the fragments
+    /// are appended to a geometrically growing array, never copied once per fragment).
+    @Test func aMessageInThousandsOfFragmentsIsReassembled() throws {
+        let fragment = 4096
+        let count = 4000
+        let payload = Self.payload(fragment * count)
+        var stream = ByteBuffer()
+        for index in 0..<count {
+            let part = payload[(index * fragment)..<((index + 1) * fragment)]
+            let frame = Array(part).withUnsafeBytes {
+                WebSocketFrameWriter.frame(
+                    opcode: index == 0 ? 0x1 : 0x0, fin: index == count - 1, payload: $0, masked: true, allocator: ByteBufferAllocator())
+            }
+            stream.writeImmutableBuffer(frame)
+        }
+        var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 26)
+        var messages: [[UInt8]] = []
+        // In socket-sized reads, as NIO hands them over.
+        while stream.readableBytes > 0 {
+            let read = stream.readSlice(length: min(65536, stream.readableBytes))!
+            try reader.read(read) { if case .message(let bytes) = $0 { messages.append(bytes) } }
+        }
+        #expect(messages.count == 1)
+        #expect(messages.first == payload)
+        var limited = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 26, maxFragments: 3)
+        let four: [UInt8] = [0x01, 0x80, 0, 0, 0, 0, 0x00, 0x80, 0, 0, 0, 0, 0x00, 0x80, 0, 0, 0, 0, 0x80, 0x80, 0, 0, 0, 0]
+        #expect(throws: WebSocketViolation.self) { try limited.read(ByteBuffer(bytes: four)) { _ in } }
+    }
+
+    /// A frame with a 64-bit length, its header split at every byte and its payload at a few places.
+    @Test func aLongFrameSplitAnywhereInItsHeaderReadsTheSame() throws {
+        let payload = Self.payload(70_001)
+        let stream = try Self.nioEncoded([
+            WebSocketFrame(fin: true, opcode: .text, maskKey: WebSocketMaskingKey([7, 0, 255, 9]), data: ByteBuffer(bytes: payload))
+        ])
+        for split in Array(0...20) + [stream.readableBytes / 2, stream.readableBytes - 1, stream.readableBytes] {
+            var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20)
+            var events: [WebSocketEvent] = []
+            try reader.read(stream.getSlice(at: 0, length: split)!) { events.append($0) }
+            try reader.read(stream.getSlice(at: split, length: stream.readableBytes - split)!) { events.append($0) }
+            #expect(events == [.message(payload)], "split at \(split)")
+        }
+    }
+
     static let violations: [(String, [UInt8], UInt16)] = [
         ("reserved bit", [0xC1, 0x00], 1002),
         ("unknown opcode", [0x83, 0x00], 1002),
