@@ -8,7 +8,9 @@ import NIOCore
 public enum WebSocketFrameWriter {
     /// A text message in one frame.
     public static func text(_ payload: [UInt8], masked: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        Self.frame(firstByte: 0x81, masked: masked, capacity: payload.count, allocator: allocator) { $0.writeBytes(payload) }
+        Self.frame(firstByte: 0x80 | WebSocketFrameReader.Opcode.text, masked: masked, capacity: payload.count, allocator: allocator) {
+            $0.writeBytes(payload)
+        }
     }
 
     /// A text message in one frame whose payload `writePayload` writes straight into the
@@ -16,7 +18,8 @@ public enum WebSocketFrameWriter {
     public static func text(
         masked: Bool, capacity: Int, allocator: ByteBufferAllocator, _ writePayload: (inout ByteBuffer) -> Void
     ) -> ByteBuffer {
-        Self.frame(firstByte: 0x81, masked: masked, capacity: capacity, allocator: allocator, writePayload)
+        Self.frame(
+            firstByte: 0x80 | WebSocketFrameReader.Opcode.text, masked: masked, capacity: capacity, allocator: allocator, writePayload)
     }
 
     /// One frame; `masked` draws a fresh masking key (a client's frames must be masked, a server's must not be).
@@ -30,7 +33,7 @@ public enum WebSocketFrameWriter {
 
     /// A close frame with its status code (RFC 6455 §7.4).
     public static func close(code: UInt16?, masked: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        Self.frame(firstByte: 0x88, masked: masked, capacity: 2, allocator: allocator) { buffer in
+        Self.frame(firstByte: 0x80 | WebSocketFrameReader.Opcode.close, masked: masked, capacity: 2, allocator: allocator) { buffer in
             if let code { buffer.writeInteger(code) }
         }
     }

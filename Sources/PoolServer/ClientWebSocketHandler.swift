@@ -71,7 +71,9 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
                     self.session.receive(bytes)
                 case .ping(let payload):
                     let pong = payload.withUnsafeBytes {
-                        WebSocketFrameWriter.frame(opcode: 0xA, fin: true, payload: $0, masked: false, allocator: context.channel.allocator)
+                        WebSocketFrameWriter.frame(
+                            opcode: WebSocketFrameReader.Opcode.pong, fin: true, payload: $0, masked: false,
+                            allocator: context.channel.allocator)
                     }
                     context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
                 case .pong:

@@ -7,7 +7,6 @@ import LotusWire
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
 import PoolRuntime
 import RouteModel
 import Synchronization
