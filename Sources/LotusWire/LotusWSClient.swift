@@ -570,13 +570,13 @@ final class LotusWSClientHandler: ChannelInboundHandler {
 
     /// Every `interval`: closes a connection silent for `timeout`, pings one silent for `interval`.
     private func scheduleKeepalive(_ context: ChannelHandlerContext, _ keepalive: WebSocketKeepalive) {
-        self.keepaliveCheck = context.eventLoop.assumeIsolated().scheduleTask(in: Self.amount(keepalive.interval)) {
+        self.keepaliveCheck = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(keepalive.interval)) {
             let silence = NIODeadline.now() - self.lastRead
-            if silence >= Self.amount(keepalive.timeout) {
+            if silence >= TimeAmount(keepalive.timeout) {
                 self.client.serverWentSilent()
                 return context.close(promise: nil)
             }
-            if silence >= Self.amount(keepalive.interval) {
+            if silence >= TimeAmount(keepalive.interval) {
                 let ping = WebSocketFrameWriter.frame(
                     opcode: WebSocketFrameReader.Opcode.ping, fin: true, payload: UnsafeRawBufferPointer(start: nil, count: 0),
                     masked: true,
@@ -585,10 +585,6 @@ final class LotusWSClientHandler: ChannelInboundHandler {
             }
             self.scheduleKeepalive(context, keepalive)
         }
-    }
-
-    private static func amount(_ duration: Duration) -> TimeAmount {
-        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -601,11 +597,7 @@ final class LotusWSClientHandler: ChannelInboundHandler {
                 case .message(let bytes):
                     self.client.handle(bytes, lastResult: &self.lastResult)
                 case .ping(let payload):
-                    let pong = payload.withUnsafeBytes {
-                        WebSocketFrameWriter.frame(
-                            opcode: WebSocketFrameReader.Opcode.pong, fin: true, payload: $0, masked: true,
-                            allocator: context.channel.allocator)
-                    }
+                    let pong = WebSocketFrameWriter.pong(echoing: payload, masked: true, allocator: context.channel.allocator)
                     context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
                 case .pong:
                     self.client.ponged()
@@ -615,13 +607,9 @@ final class LotusWSClientHandler: ChannelInboundHandler {
                 }
             }
         } catch {
-            // Tell the server why and hang up at once (RFC 6455 §7.1.7): the calls waiting on
-            // this socket fail now (and are retried elsewhere) instead of waiting on a server
-            // that may not read the close.
-            let channel = context.channel
-            channel.writeAndFlush(
-                WebSocketFrameWriter.close(code: error.closeCode, masked: true, allocator: channel.allocator), promise: nil)
-            channel.close(promise: nil)
+            // The calls waiting on this socket fail now (and are retried elsewhere) instead of
+            // waiting on a server that may not read the close.
+            WebSocketFrameWriter.hangUp(context.channel, after: error, masked: true)
         }
     }
 

@@ -38,6 +38,20 @@ public enum WebSocketFrameWriter {
         }
     }
 
+    /// The pong that answers a ping: its payload echoed (RFC 6455 §5.5.3).
+    public static func pong(echoing payload: [UInt8], masked: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        Self.frame(firstByte: 0x80 | WebSocketFrameReader.Opcode.pong, masked: masked, capacity: payload.count, allocator: allocator) {
+            $0.writeBytes(payload)
+        }
+    }
+
+    /// Answers a protocol violation: a close frame with its code, and the connection closed at
+    /// once, whether or not the peer reads it (RFC 6455 §7.1.7).
+    public static func hangUp(_ channel: any Channel, after violation: WebSocketViolation, masked: Bool) {
+        channel.writeAndFlush(Self.close(code: violation.closeCode, masked: masked, allocator: channel.allocator), promise: nil)
+        channel.close(promise: nil)
+    }
+
     /// The largest frame header: 2 bytes, an 8-byte length, a 4-byte masking key.
     static let maxHeaderSize = 14
 

@@ -29,8 +29,7 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
         // the request limit in up to 2^20 frames, as NIO's decoder and aggregator allowed.
         self.reader = WebSocketFrameReader(
             maxFrameSize: min(maxRequestBytes, 1 << 24), maxMessageSize: maxRequestBytes, maxFragments: 1 << 20)
-        self.idleTimeout = .nanoseconds(
-            Int64(idleTimeout.components.seconds) * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000)
+        self.idleTimeout = TimeAmount(idleTimeout)
         self.slowClientGrace = slowClientGrace
     }
 
@@ -70,11 +69,7 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
                 case .message(let bytes):
                     self.session.receive(bytes)
                 case .ping(let payload):
-                    let pong = payload.withUnsafeBytes {
-                        WebSocketFrameWriter.frame(
-                            opcode: WebSocketFrameReader.Opcode.pong, fin: true, payload: $0, masked: false,
-                            allocator: context.channel.allocator)
-                    }
+                    let pong = WebSocketFrameWriter.pong(echoing: payload, masked: false, allocator: context.channel.allocator)
                     context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
                 case .pong:
                     break
@@ -88,10 +83,7 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
             // Closed at once: a client that broke the protocol is owed nothing more, and one
             // that stopped reading would otherwise hold the socket open.
             self.session.logger.notice("closing a client websocket: \(error)")
-            let channel = context.channel
-            channel.writeAndFlush(
-                WebSocketFrameWriter.close(code: error.closeCode, masked: false, allocator: channel.allocator), promise: nil)
-            channel.close(promise: nil)
+            WebSocketFrameWriter.hangUp(context.channel, after: error, masked: false)
         }
     }
 
@@ -119,8 +111,7 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
         } else if self.slowClientClose == nil {
             let logger = self.session.logger
             let grace = self.slowClientGrace
-            let delay = TimeAmount.nanoseconds(grace.components.seconds * 1_000_000_000 + grace.components.attoseconds / 1_000_000_000)
-            self.slowClientClose = channel.eventLoop.scheduleTask(in: delay) {
+            self.slowClientClose = channel.eventLoop.scheduleTask(in: TimeAmount(grace)) {
                 guard !channel.isWritable else { return }
                 logger.warning("a client is not reading its websocket (over its write limit for \(grace)); closing it")
                 channel.close(promise: nil)

@@ -112,9 +112,7 @@ public final class PoolRPCServer: Sendable {
     private static let idleCloserName = "fpool.idle-closer"
 
     private func configure(_ channel: any Channel) throws -> EventLoopFuture<Upgrade> {
-        let idle = TimeAmount.nanoseconds(
-            Int64(self.configuration.idleTimeout.components.seconds) * 1_000_000_000
-                + Int64(self.configuration.idleTimeout.components.attoseconds / 1_000_000_000))
+        let idle = TimeAmount(self.configuration.idleTimeout)
         // A connection waiting for an answer or holding a channel is busy, not idle.
         let activity = ConnectionActivity()
         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle), name: Self.idleTimerName)
