@@ -349,11 +349,7 @@ public final class LotusWSClient: Sendable {
             if closed {
                 continuation.resume()
             } else {
-                let ping = WebSocketFrameWriter.frame(
-                    opcode: WebSocketFrameReader.Opcode.ping, fin: true, payload: UnsafeRawBufferPointer(start: nil, count: 0),
-                    masked: true,
-                    allocator: self.channel.allocator)
-                self.channel.writeAndFlush(ping, promise: nil)
+                self.channel.writeAndFlush(WebSocketFrameWriter.ping(masked: true, allocator: self.channel.allocator), promise: nil)
             }
         }
     }
@@ -384,12 +380,9 @@ public final class LotusWSClient: Sendable {
         repeat {
             let end = min(bytes.count, offset + size)
             frames.append(
-                bytes.withUnsafeBytes { all in
-                    WebSocketFrameWriter.frame(
-                        opcode: frames.isEmpty ? WebSocketFrameReader.Opcode.text : WebSocketFrameReader.Opcode.continuation,
-                        fin: end == bytes.count, payload: UnsafeRawBufferPointer(rebasing: all[offset..<end]), masked: true,
-                        allocator: self.channel.allocator)
-                })
+                WebSocketFrameWriter.frame(
+                    opcode: frames.isEmpty ? WebSocketFrameReader.Opcode.text : WebSocketFrameReader.Opcode.continuation,
+                    fin: end == bytes.count, payload: bytes[offset..<end], masked: true, allocator: self.channel.allocator))
             offset = end
         } while offset < bytes.count
         // All fragments in one go on the loop (at once when already on it, keeping the order of
@@ -577,10 +570,7 @@ final class LotusWSClientHandler: ChannelInboundHandler {
                 return context.close(promise: nil)
             }
             if silence >= TimeAmount(keepalive.interval) {
-                let ping = WebSocketFrameWriter.frame(
-                    opcode: WebSocketFrameReader.Opcode.ping, fin: true, payload: UnsafeRawBufferPointer(start: nil, count: 0),
-                    masked: true,
-                    allocator: context.channel.allocator)
+                let ping = WebSocketFrameWriter.ping(masked: true, allocator: context.channel.allocator)
                 context.writeAndFlush(Self.wrapOutboundOut(ping), promise: nil)
             }
             self.scheduleKeepalive(context, keepalive)

@@ -169,18 +169,11 @@ public enum RawRPCFrames {
         buffer.writeInteger(UInt8(ascii: "}"))
     }
 
-    /// `{"jsonrpc":"2.0","id":<id>,"method":"<method>","params":<params>}`.
+    /// `{"jsonrpc":"2.0","id":<id>,"method":"<method>","params":<params>}` (as `writeRequest` writes it).
     public static func request(id: Int64, method: String, params: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(params.count + method.utf8.count + 56)
-        out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
-        out.append(contentsOf: String(id).utf8)
-        out.append(contentsOf: #","method":"#.utf8)
-        JSONWriter.write(string: method, into: &out)
-        out.append(contentsOf: #","params":"#.utf8)
-        out.append(contentsOf: params)
-        out.append(UInt8(ascii: "}"))
-        return out
+        var buffer = ByteBufferAllocator().buffer(capacity: params.count + method.utf8.count + 56)
+        self.writeRequest(id: id, method: method, params: params, into: &buffer)
+        return Array(buffer.readableBytesView)
     }
 
     /// `xrpc.ch.val` for channel `channel` carrying `value`.

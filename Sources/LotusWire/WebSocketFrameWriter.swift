@@ -8,9 +8,7 @@ import NIOCore
 public enum WebSocketFrameWriter {
     /// A text message in one frame.
     public static func text(_ payload: [UInt8], masked: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        Self.frame(firstByte: 0x80 | WebSocketFrameReader.Opcode.text, masked: masked, capacity: payload.count, allocator: allocator) {
-            $0.writeBytes(payload)
-        }
+        Self.frame(opcode: WebSocketFrameReader.Opcode.text, fin: true, payload: payload, masked: masked, allocator: allocator)
     }
 
     /// A text message in one frame whose payload `writePayload` writes straight into the
@@ -23,9 +21,9 @@ public enum WebSocketFrameWriter {
     }
 
     /// One frame; `masked` draws a fresh masking key (a client's frames must be masked, a server's must not be).
-    public static func frame(opcode: UInt8, fin: Bool, payload: UnsafeRawBufferPointer, masked: Bool, allocator: ByteBufferAllocator)
-        -> ByteBuffer
-    {
+    public static func frame(
+        opcode: UInt8, fin: Bool, payload: some Collection<UInt8>, masked: Bool, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
         Self.frame(firstByte: (fin ? 0x80 : 0) | opcode, masked: masked, capacity: payload.count, allocator: allocator) {
             $0.writeBytes(payload)
         }
@@ -38,11 +36,14 @@ public enum WebSocketFrameWriter {
         }
     }
 
+    /// A ping with no payload.
+    public static func ping(masked: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        Self.frame(opcode: WebSocketFrameReader.Opcode.ping, fin: true, payload: [], masked: masked, allocator: allocator)
+    }
+
     /// The pong that answers a ping: its payload echoed (RFC 6455 §5.5.3).
     public static func pong(echoing payload: [UInt8], masked: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        Self.frame(firstByte: 0x80 | WebSocketFrameReader.Opcode.pong, masked: masked, capacity: payload.count, allocator: allocator) {
-            $0.writeBytes(payload)
-        }
+        Self.frame(opcode: WebSocketFrameReader.Opcode.pong, fin: true, payload: payload, masked: masked, allocator: allocator)
     }
 
     /// Answers a protocol violation: a close frame with its code, and the connection closed at

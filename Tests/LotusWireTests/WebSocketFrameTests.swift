@@ -34,12 +34,12 @@ import Testing
         #expect(frames.first.map { Array($0.unmaskedData.readableBytesView) } == payload)
     }
 
-    @Test func messagesWrittenInPlaceAreTheMessagesBuiltAsArrays() {
+    @Test func messagesWrittenInPlaceAreTheMessagesBuiltAsArrays() throws {
+        // Requests against the JSON tree's own writer, a method needing escapes included.
         for method in ["Filecoin.ChainHead", "Filecoin.\"odd\\name\u{1}"] {
             var buffer = ByteBuffer()
             RawRPCFrames.writeRequest(id: 1234, method: method, params: Array(#"["f01000",[]]"#.utf8), into: &buffer)
-            #expect(
-                Array(buffer.readableBytesView) == RawRPCFrames.request(id: 1234, method: method, params: Array(#"["f01000",[]]"#.utf8)))
+            #expect(try JSON.parse(Array(buffer.readableBytesView)) == RPCFrames.request(id: 1234, method: method, params: ["f01000", []]))
         }
         var buffer = ByteBuffer()
         RawRPCFrames.writeResult(id: Array("77".utf8), result: Array(#"{"Height":5}"#.utf8), into: &buffer)
@@ -156,13 +156,10 @@ import Testing
         var events: [WebSocketEvent] = []
         // A good message first: it is delivered before the violation is found.
         let good: [UInt8] = [0x81, 0x02, 0x6F, 0x6B]
-        #expect(throws: WebSocketViolation.self, "\(name)") { try reader.read(ByteBuffer(bytes: good + bytes)) { events.append($0) } }
-        do {
-            var again = WebSocketFrameReader(maxFrameSize: 100, maxMessageSize: 100)
-            try again.read(ByteBuffer(bytes: bytes)) { _ in }
-        } catch {
-            #expect(error.closeCode == code, "\(name): \(error)")
+        let violation = #expect(throws: WebSocketViolation.self, "\(name)") {
+            try reader.read(ByteBuffer(bytes: good + bytes)) { events.append($0) }
         }
+        #expect(violation?.closeCode == code, "\(name): \(String(describing: violation))")
         #expect(events == [.message(Array("ok".utf8))])
         // Nothing is read after a violation.
         #expect(throws: Never.self) { try reader.read(ByteBuffer(bytes: good)) { events.append($0) } }
