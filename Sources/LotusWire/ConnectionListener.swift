@@ -124,10 +124,14 @@ public final class ConnectionListener<Accepted: Sendable>: Sendable {
         self.acceptTask.withLock { $0 }?.cancel()
     }
 
+    /// The open connections of one kind (WebSocket or HTTP).
+    public func openConnections(websocket: Bool) -> [any Channel] {
+        self.state.withLock { state in state.connections.values.filter { $0.websocket == websocket }.map(\.channel) }
+    }
+
     /// Closes the WebSocket connections only.
     public func closeWebSockets() async {
-        let sockets = self.state.withLock { state in state.connections.values.filter(\.websocket).map(\.channel) }
-        for socket in sockets { try? await socket.close() }
+        for socket in self.openConnections(websocket: true) { try? await socket.close() }
     }
 
     public var isAccepting: Bool { self.state.withLock { $0.accepting } }

@@ -65,27 +65,47 @@ public struct RawRPCFrame: Sendable {
     private enum Key {
         case id, method, params, result, error
 
-        /// The key in `range` (with its quotes), compared as bytes unless it holds escapes.
+        /// The key in `range` (with its quotes), compared as bytes; decoded first only when it
+        /// holds escapes (no key this reads does, so they cost nothing on the usual path).
         init?(_ bytes: [UInt8], _ range: Range<Int>) {
-            let inner = bytes[(range.lowerBound + 1)..<(range.upperBound - 1)]
-            if inner.contains(UInt8(ascii: "\\")) {
-                guard let decoded = RawJSON.decodeString(bytes, range) else { return nil }
-                self.init(Array(decoded.utf8)[...])
-            } else {
-                self.init(inner)
+            let inner = (range.lowerBound + 1)..<(range.upperBound - 1)
+            if let key = Self(packed: bytes[inner]) {
+                self = key
+                return
             }
+            guard bytes[inner].contains(UInt8(ascii: "\\")), let decoded = RawJSON.decodeString(bytes, range) else { return nil }
+            self.init(packed: Array(decoded.utf8)[...])
         }
 
-        private init?(_ name: ArraySlice<UInt8>) {
-            switch name.count {
-            case 2 where name.elementsEqual("id".utf8): self = .id
-            case 5 where name.elementsEqual("error".utf8): self = .error
-            case 6 where name.elementsEqual("method".utf8): self = .method
-            case 6 where name.elementsEqual("params".utf8): self = .params
-            case 6 where name.elementsEqual("result".utf8): self = .result
+        /// The name's bytes as one little-endian integer (names of at most 8 bytes), compared
+        /// with the keys' own: one comparison per key instead of a byte loop per candidate.
+        private init?(packed name: ArraySlice<UInt8>) {
+            guard (2...6).contains(name.count) else { return nil }
+            switch Self.pack(name) {
+            case Self.idKey: self = .id
+            case Self.methodKey: self = .method
+            case Self.paramsKey: self = .params
+            case Self.resultKey: self = .result
+            case Self.errorKey: self = .error
             default: return nil
             }
         }
+
+        private static func pack(_ name: some Collection<UInt8>) -> UInt64 {
+            var packed: UInt64 = 0
+            var shift: UInt64 = 0
+            for byte in name {
+                packed |= UInt64(byte) << shift
+                shift &+= 8
+            }
+            return packed
+        }
+
+        private static let idKey = pack("id".utf8)
+        private static let methodKey = pack("method".utf8)
+        private static let paramsKey = pack("params".utf8)
+        private static let resultKey = pack("result".utf8)
+        private static let errorKey = pack("error".utf8)
     }
 
     private static func isNull(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {

@@ -18,6 +18,8 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
     let idleTimeout: TimeAmount
     let slowClientGrace: Duration
     private var reader: WebSocketFrameReader
+    /// Set once this side's close frame is queued: nothing more is read or answered.
+    private var closing = false
     private var lastRead = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
     /// Closes the client unless it reads below the write limit in time.
@@ -60,8 +62,9 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // Bytes after a close or a violation are dropped and keep nothing alive.
-        guard !self.reader.isFinished else { return }
+        // Bytes after a close or a violation are dropped and keep nothing alive; requests that
+        // arrive after fpool said goodbye were never started, so the client may send them again.
+        guard !self.reader.isFinished, !self.closing else { return }
         self.lastRead = .now()
         do {
             try self.reader.read(Self.unwrapInboundIn(data)) { event in
@@ -74,9 +77,8 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
                 case .pong:
                     break
                 case .close:
-                    // Queued behind the answers already scheduled (writes are their own loop
-                    // tasks), so the close frame comes last.
-                    self.closeAfterQueuedWrites(context.channel)
+                    self.closing = true
+                    Self.writeClose(context.channel, code: nil)
                 }
             }
         } catch {
@@ -87,10 +89,25 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
         }
     }
 
-    /// Answers the client's close behind what is already queued on the loop, then closes.
-    private func closeAfterQueuedWrites(_ channel: any Channel) {
+    /// The server is stopping: no new request is read (the client may send it again elsewhere,
+    /// it was never started), the calls already started are answered, then the goodbye (1001,
+    /// going away) follows every queued answer, so no answer is cut short.
+    struct GoingAway {}
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is GoingAway else { return context.fireUserInboundEventTriggered(event) }
+        guard !self.closing else { return }
+        self.closing = true
+        let channel = context.channel
+        self.session.whenCallsAnswered { Self.writeClose(channel, code: 1001) }
+    }
+
+    /// Writes this side's close frame behind the answers already scheduled (writes off the loop
+    /// are loop tasks of their own, so the close frame comes last), then closes once it is
+    /// written: everything before it has then reached the socket.
+    private static func writeClose(_ channel: any Channel, code: UInt16?) {
         channel.eventLoop.execute {
-            let close = WebSocketFrameWriter.close(code: nil, masked: false, allocator: channel.allocator)
+            let close = WebSocketFrameWriter.close(code: code, masked: false, allocator: channel.allocator)
             channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
         }
     }

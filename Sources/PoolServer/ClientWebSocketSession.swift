@@ -16,6 +16,8 @@ final class ClientWebSocketSession: Sendable {
         var channels: [UInt64: ClientChannel] = [:]
         var nextToken: UInt64 = 1
         var nextChannelID: UInt64 = 1
+        /// Run once no call is left (the server is stopping; see `whenCallsAnswered`).
+        var departure: (@Sendable () -> Void)?
     }
 
     let router: ClientRequestRouter
@@ -123,6 +125,7 @@ final class ClientWebSocketSession: Sendable {
             if self.finish(token, requestID: requestID) { self.answer(reply, id: id) }
             self.activity.leave()
             self.inflightCalls.leave()
+            self.departIfDone()
         }
         switch started {
         case .started(let abandon):
@@ -149,10 +152,32 @@ final class ClientWebSocketSession: Sendable {
             if self.finish(token, requestID: requestID), !frame.isEmpty { self.answer(frame) }
             self.activity.leave()
             self.inflightCalls.leave()
+            self.departIfDone()
         }
         self.state.withLock { state in
             if state.calls[token] != nil { state.calls[token] = .task(task) }
         }
+    }
+
+    /// Runs `departure` once every call started on this connection is answered (at once when
+    /// none is), after those answers were written or queued. Called on the connection's loop,
+    /// after the handler stopped reading requests, so no new call can start in between.
+    func whenCallsAnswered(_ departure: @escaping @Sendable () -> Void) {
+        let now = self.state.withLock { state -> Bool in
+            guard !state.calls.isEmpty else { return true }
+            state.departure = departure
+            return false
+        }
+        if now { departure() }
+    }
+
+    private func departIfDone() {
+        let departure = self.state.withLock { state -> (@Sendable () -> Void)? in
+            guard state.calls.isEmpty else { return nil }
+            defer { state.departure = nil }
+            return state.departure
+        }
+        departure?()
     }
 
     /// A new call's token, known by its request id until it is answered.
@@ -240,6 +265,7 @@ final class ClientWebSocketSession: Sendable {
             // Every request is answered, even a cancelled one (LOTUS-WIRE.md §3).
             self.send(RawRPCFrames.error(id: String(requestID).utf8, RPCError.canceled), nil)
             call.giveUp()
+            self.departIfDone()
         }
         if let channel {
             self.activity.leave()

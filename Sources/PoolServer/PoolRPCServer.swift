@@ -79,27 +79,28 @@ public final class PoolRPCServer: Sendable {
     }
 
     /// Stops accepting, waits (up to the configured grace) for calls in flight to be answered,
-    /// then closes every connection.
+    /// says goodbye to every websocket once its answers are written, then closes every connection.
     public func stop() async {
+        let deadline = ContinuousClock.now + self.configuration.shutdownGrace
         let listener = self.listener.withLock { $0 }
         await listener?.stopAccepting()
         let waiting = self.inflight.count
         if waiting > 0 { self.logger.notice("waiting for \(waiting) call(s) in flight before stopping") }
         let inflight = self.inflight
-        let drained = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await inflight.waitUntilIdle()
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: self.configuration.shutdownGrace)
-                return false
-            }
-            defer { group.cancelAll() }
-            return await group.next() ?? false
-        }
+        let drained = await BoundedWait.finished(by: deadline) { await inflight.waitUntilIdle() }
         if !drained {
             self.logger.warning("\(self.inflight.count) call(s) still in flight after \(self.configuration.shutdownGrace); closing")
+        }
+        // An answer counts as given once queued: a large one to a slow reader may still be on
+        // its way. Each websocket stops reading, answers what it started since, and closes
+        // after a close frame (1001, going away) that follows all of it.
+        let sockets = listener?.openConnections(websocket: true) ?? []
+        for socket in sockets { socket.pipeline.fireUserInboundEventTriggered(ClientWebSocketHandler.GoingAway()) }
+        let closed = await BoundedWait.finished(by: deadline) {
+            for socket in sockets { try? await socket.closeFuture.get() }
+        }
+        if drained, !closed {
+            self.logger.warning("client websockets still writing their answers after \(self.configuration.shutdownGrace); closing")
         }
         await listener?.closeAll()
     }

@@ -26,6 +26,7 @@ public struct RouteEntry: Sendable, Hashable {
         seed: SeedLocator?, removedIn: String?
     ) {
         self.name = name
+        self.wireName = RouteEntry.wirePrefix + name
         self.category = category
         self.perm = perm
         self.params = params
@@ -39,8 +40,9 @@ public struct RouteEntry: Sendable, Hashable {
         self.removedIn = removedIn
     }
 
-    /// The name on the wire: `Filecoin.ChainHead`.
-    public var wireName: String { RouteEntry.wirePrefix + self.name }
+    /// The name on the wire: `Filecoin.ChainHead` (kept, not joined per call: every call
+    /// forwarded upstream writes it).
+    public let wireName: String
 
     /// Derived from the params: which lag-class errors allow a retry on another node.
     public var retryTags: RetryTags { self.params.retryTags }

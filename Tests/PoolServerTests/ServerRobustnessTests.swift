@@ -75,6 +75,35 @@ import Testing
         }
     }
 
+    /// A graceful stop waits for the calls in flight, lets a client that reads slowly receive
+    /// every answer queued for it, and only then says goodbye (1001, going away): answers are
+    /// not cut short because they were queued before the socket closed.
+    @Test func aGracefulStopDeliversEveryQueuedAnswerThenSaysGoodbye() async throws {
+        try await withServedPool { served in
+            let client = try await served.client()
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            try await client.setReading(false)
+            // 16 answers of 1 MiB each (the unknown method's name comes back in its error),
+            // more than loopback sockets buffer, so most of them wait in fpool for the client.
+            let name = "X" + String(repeating: "x", count: 1 << 20)
+            let large = (0..<16).map { _ in client.start(name) }
+            let waiting = client.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 1, 100, true])
+            // The daemon holds the wait: fpool has read every request before it.
+            await served.cluster.waitForWaiters(daemon: 0, count: 1)
+            let stopped = Task { await served.instance.server.stop() }
+            await served.logs.waitForLine(containing: "waiting for 1 call(s) in flight before stopping")
+            served.cluster.advance(3)
+            try await client.setReading(true)
+            for call in large {
+                await #expect(throws: RPCError.self) { _ = try await call.rawResult() }
+            }
+            #expect(try await waiting.result()["Receipt"]?["ExitCode"]?.int == 0)
+            await client.waitUntilClosed()
+            #expect(client.closeCode == 1001)
+            await stopped.value
+        }
+    }
+
     /// A websocket on which nothing is read for the idle timeout is closed, unless a call or a
     /// channel is open on it (a miner waiting on StateWaitMsg, a scheduler on ChainNotify).
     @Test func anIdleWebSocketIsClosedButOneWithACallOrAChannelIsNot() async throws {
