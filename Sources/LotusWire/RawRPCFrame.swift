@@ -134,6 +134,24 @@ public struct RawRPCFrame: Sendable {
     }
 }
 
+/// Where an outgoing frame is written: an array (HTTP bodies, admin answers, channel values)
+/// or a `ByteBuffer` (a WebSocket frame, written in place behind its header's room). One
+/// builder per frame serves both.
+public protocol FrameSink {
+    mutating func write(_ bytes: some Collection<UInt8>)
+    mutating func write(byte: UInt8)
+}
+
+extension Array: FrameSink where Element == UInt8 {
+    @inlinable public mutating func write(_ bytes: some Collection<UInt8>) { self.append(contentsOf: bytes) }
+    @inlinable public mutating func write(byte: UInt8) { self.append(byte) }
+}
+
+extension ByteBuffer: FrameSink {
+    @inlinable public mutating func write(_ bytes: some Collection<UInt8>) { self.writeBytes(bytes) }
+    @inlinable public mutating func write(byte: UInt8) { self.writeInteger(byte) }
+}
+
 /// Builds outgoing frames from raw parts, without a JSON tree.
 public enum RawRPCFrames {
     /// `{"jsonrpc":"2.0","result":<result>,"id":<id>}`.
@@ -141,12 +159,18 @@ public enum RawRPCFrames {
     public static func result(id: some Collection<UInt8>, result: some Collection<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(id.count + result.count + 36)
-        out.append(contentsOf: #"{"jsonrpc":"2.0","result":"#.utf8)
-        out.append(contentsOf: result)
-        out.append(contentsOf: #","id":"#.utf8)
-        out.append(contentsOf: id)
-        out.append(UInt8(ascii: "}"))
+        self.writeResult(id: id, result: result, into: &out)
         return out
+    }
+
+    /// `{"jsonrpc":"2.0","result":<result>,"id":<id>}`, written into `sink`.
+    @inlinable
+    public static func writeResult(id: some Collection<UInt8>, result: some Collection<UInt8>, into sink: inout some FrameSink) {
+        sink.write(#"{"jsonrpc":"2.0","result":"#.utf8)
+        sink.write(result)
+        sink.write(#","id":"#.utf8)
+        sink.write(id)
+        sink.write(byte: UInt8(ascii: "}"))
     }
 
     /// `{"jsonrpc":"2.0","id":<id>,"error":{"code":…,"message":…}}`.
@@ -161,39 +185,31 @@ public enum RawRPCFrames {
         return out
     }
 
-    /// `{"jsonrpc":"2.0","result":<result>,"id":<id>}`, written into `buffer`.
-    public static func writeResult(id: [UInt8], result: [UInt8], into buffer: inout ByteBuffer) {
-        buffer.writeBytes(#"{"jsonrpc":"2.0","result":"#.utf8)
-        buffer.writeBytes(result)
-        buffer.writeBytes(#","id":"#.utf8)
-        buffer.writeBytes(id)
-        buffer.writeInteger(UInt8(ascii: "}"))
+    /// `{"jsonrpc":"2.0","id":<id>,"method":"<method>","params":<params>}`.
+    public static func request(id: Int64, method: String, params: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(params.count + method.utf8.count + 56)
+        self.writeRequest(id: id, method: method, params: params, into: &out)
+        return out
     }
 
-    /// `{"jsonrpc":"2.0","id":<id>,"method":"<method>","params":<params>}`, written into `buffer`.
-    public static func writeRequest(id: Int64, method: String, params: [UInt8], into buffer: inout ByteBuffer) {
-        buffer.writeBytes(#"{"jsonrpc":"2.0","id":"#.utf8)
-        buffer.writeString(String(id))
-        buffer.writeBytes(#","method":"#.utf8)
+    /// `{"jsonrpc":"2.0","id":<id>,"method":"<method>","params":<params>}`, written into `sink`.
+    public static func writeRequest(id: Int64, method: String, params: [UInt8], into sink: inout some FrameSink) {
+        sink.write(#"{"jsonrpc":"2.0","id":"#.utf8)
+        sink.write(String(id).utf8)
+        sink.write(#","method":"#.utf8)
         if JSONWriter.needsNoEscape(method) {
-            buffer.writeInteger(UInt8(ascii: "\""))
-            buffer.writeString(method)
-            buffer.writeInteger(UInt8(ascii: "\""))
+            sink.write(byte: UInt8(ascii: "\""))
+            sink.write(method.utf8)
+            sink.write(byte: UInt8(ascii: "\""))
         } else {
             var escaped: [UInt8] = []
             JSONWriter.write(string: method, into: &escaped)
-            buffer.writeBytes(escaped)
+            sink.write(escaped)
         }
-        buffer.writeBytes(#","params":"#.utf8)
-        buffer.writeBytes(params)
-        buffer.writeInteger(UInt8(ascii: "}"))
-    }
-
-    /// `{"jsonrpc":"2.0","id":<id>,"method":"<method>","params":<params>}` (as `writeRequest` writes it).
-    public static func request(id: Int64, method: String, params: [UInt8]) -> [UInt8] {
-        var buffer = ByteBufferAllocator().buffer(capacity: params.count + method.utf8.count + 56)
-        self.writeRequest(id: id, method: method, params: params, into: &buffer)
-        return Array(buffer.readableBytesView)
+        sink.write(#","params":"#.utf8)
+        sink.write(params)
+        sink.write(byte: UInt8(ascii: "}"))
     }
 
     /// `xrpc.ch.val` for channel `channel` carrying `value`.
