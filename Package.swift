@@ -90,6 +90,7 @@ let package = Package(
             dependencies: [
                 "GeneratedRoutes", "LotusSim", "PoolServer", "PoolRuntime", "LotusWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -2,6 +2,7 @@
 // files the CLI reads, and the heartbeats — as a swift-service-lifecycle service.
 
 import Logging
+import NIOPosix
 import PoolRuntime
 import ServiceLifecycle
 
@@ -48,8 +49,10 @@ public final class PoolInstance: Service, Sendable {
             self.logger.info("node \(node.name) [\(node.address)]: \(node.state)")
         }
         // Last, so that whoever waits for this line finds the repo files written.
+        let threads = Array(MultiThreadedEventLoopGroup.singleton.makeIterator()).count
         self.logger.notice(
-            "serving the Lotus API on \(self.server.listenAddress) (/rpc/v0, /rpc/v1; /metrics, /healthz); repo \(self.repo.path)")
+            "serving the Lotus API on \(self.server.listenAddress) (/rpc/v0, /rpc/v1; /metrics, /healthz) with \(threads) event-loop thread\(threads == 1 ? "" : "s"); repo \(self.repo.path)"
+        )
     }
 
     /// Serves until a graceful shutdown (SIGINT/SIGTERM through a ServiceGroup) or

@@ -27,6 +27,7 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         defer { ServeOptions.flushLogs() }
         let environment = ProcessInfo.processInfo.environment
+        try self.serve.applyThreads(environment)
         let blockTime = try GoDuration(parsing: self.blockTime)
         let cluster = try await SimCluster.start(
             SimConfiguration(nodes: self.nodes, blockTime: .milliseconds(Int(blockTime.milliseconds)), basePort: 0, controlPort: 0))

@@ -21,6 +21,7 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         defer { ServeOptions.flushLogs() }
         let environment = ProcessInfo.processInfo.environment
+        try self.serve.applyThreads(environment)
         let poolEnvironment: PoolEnvironment
         do {
             poolEnvironment = try PoolEnvironment.load(environment)

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import NIOCore
 import PoolRuntime
 import PoolServer
 
@@ -11,6 +12,36 @@ struct ServeOptions: ParsableArguments {
 
     @Option(name: .customLong("max-request-bytes"), help: "Requests larger than this are refused (Lotus's default: 100 MiB).")
     var maxRequestBytes = 100 << 20
+
+    @Option(
+        name: .long,
+        help:
+            "Event-loop threads serving clients and daemons (default FPOOL_THREADS, else one per core): fewer keeps fpool off the cores a miner seals or proves on."
+    )
+    var threads: Int?
+
+    static let maxThreads = 256
+
+    /// Sizes NIO's shared event loops, before anything uses them (they are made once, on first use).
+    ///
+    /// - Throws: `ValidationError` for a count out of 1…256, or an FPOOL_THREADS that is no number.
+    func applyThreads(_ environment: [String: String]) throws {
+        let count: Int
+        if let threads = self.threads {
+            count = threads
+        } else if let text = environment["FPOOL_THREADS"] {
+            guard let parsed = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("FPOOL_THREADS: expected a number of threads (1…\(Self.maxThreads)), got '\(text)'")
+            }
+            count = parsed
+        } else {
+            return
+        }
+        guard (1...Self.maxThreads).contains(count) else {
+            throw ValidationError("--threads / FPOOL_THREADS: expected 1…\(Self.maxThreads) event-loop threads, got \(count)")
+        }
+        NIOSingletons.groupLoopCountSuggestion = count
+    }
 
     /// The server configuration.
     ///

@@ -27,9 +27,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: repo) }
         var environment = self.environment(repo: repo)
         environment["FULLNODE_API_POOL_INFO"] = cluster.poolInfo
-        let process = try RunningProcess(self.fpool, ["run", "--listen=/ip4/127.0.0.1/tcp/0/http"], environment: environment)
+        let process = try RunningProcess(
+            self.fpool, ["run", "--listen=/ip4/127.0.0.1/tcp/0/http", "--threads=1"], environment: environment)
         defer { process.terminate() }
         let started = await process.output(containing: "serving the Lotus API on")
+        #expect(started.contains("with 1 event-loop thread;"))
         #expect(started.contains("node sim-daemon-1 [127.0.0.1:\(cluster.daemons[1].port)]: running"))
         let api = try String(contentsOfFile: repo + "/api", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let port = try #require(Int(api.split(separator: "/")[3]))
@@ -54,14 +56,32 @@ import Testing
         #expect(!outcome.stderr.contains("c2VjcmV0LXNpZw"))
     }
 
+    /// A thread count out of range, or an FPOOL_THREADS that is no number, is refused before
+    /// anything starts, naming what was expected.
+    @Test(arguments: [
+        (["--threads=0"], [String: String](), "--threads / FPOOL_THREADS: expected 1…256 event-loop threads, got 0"),
+        ([], ["FPOOL_THREADS": "two"], "FPOOL_THREADS: expected a number of threads (1…256), got 'two'"),
+    ])
+    func runRefusesABadThreadCount(arguments: [String], variables: [String: String], message: String) async throws {
+        var environment = self.environment(repo: self.temporaryRepo())
+        environment["FULLNODE_API_POOL_INFO"] = "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl:/ip4/127.0.0.1/tcp/1234/http:node"
+        environment.merge(variables) { $1 }
+        let outcome = try await ProcessRunner.run(self.fpool, ["run"] + arguments, environment: environment)
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains(message), "stderr: \(outcome.stderr)")
+    }
+
     @Test func demoServesThreeDaemonsTellsWhatToTryAndStopsOnInterrupt() async throws {
         let repo = self.temporaryRepo()
         defer { try? FileManager.default.removeItem(atPath: repo) }
-        let environment = self.environment(repo: repo)
+        var environment = self.environment(repo: repo)
+        environment["FPOOL_THREADS"] = "3"
         let process = try RunningProcess(
             self.fpool, ["demo", "--listen=/ip4/127.0.0.1/tcp/0/http", "--block-time=200ms"], environment: environment)
         defer { process.terminate() }
         let banner = await process.output(containing: "Ctrl-C stops")
+        // Logged from a queue of its own: not ordered with the banner.
+        #expect(await process.output(containing: "event-loop thread").contains("with 3 event-loop threads;"))
         #expect(banner.contains("fpool demo: 3 simulated Lotus daemons"))
         #expect(banner.contains("fpool node list"))
         #expect(banner.contains("export FULLNODE_API_INFO="))
