@@ -145,7 +145,8 @@ public final class LotusWSClient: Sendable {
         /// The status code of the server's close frame, when it sent one.
         var closeCode: UInt16?
         var closedForSilence = false
-        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+        var closeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextCloseWaiter = 0
         /// The latest frames that were neither answers nor channel traffic (tests inspect them).
         var stray: [JSON] = []
 
@@ -431,13 +432,22 @@ public final class LotusWSClient: Sendable {
 
     /// Returns once the connection is closed (by either side).
     public func waitUntilClosed() async {
-        await withCheckedContinuation { continuation in
-            let closed = self.state.withLock { state -> Bool in
-                if state.closed { return true }
-                state.closeWaiters.append(continuation)
-                return false
+        let id = self.state.withLock { state in
+            defer { state.nextCloseWaiter += 1 }
+            return state.nextCloseWaiter
+        }
+        // A waiter that is cancelled (a test past its time limit) stops waiting.
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let done = self.state.withLock { state -> Bool in
+                    if state.closed || Task.isCancelled { return true }
+                    state.closeWaiters[id] = continuation
+                    return false
+                }
+                if done { continuation.resume() }
             }
-            if closed { continuation.resume() }
+        } onCancel: {
+            self.state.withLock { $0.closeWaiters.removeValue(forKey: id) }?.resume()
         }
     }
 
@@ -520,10 +530,10 @@ public final class LotusWSClient: Sendable {
             defer {
                 state.calls = [:]
                 state.channels = [:]
-                state.closeWaiters = []
+                state.closeWaiters = [:]
                 state.pongWaiters = []
             }
-            return (Array(state.calls.values), Array(state.channels.values), state.closeWaiters, state.pongWaiters)
+            return (Array(state.calls.values), Array(state.channels.values), Array(state.closeWaiters.values), state.pongWaiters)
         }
         for call in calls { call.resolve(.failure(LotusClientError.connectionClosed)) }
         channels.forEach { $0.finish() }

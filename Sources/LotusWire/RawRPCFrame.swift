@@ -77,7 +77,7 @@ public struct RawRPCFrame: Sendable {
             self.init(packed: Array(decoded.utf8)[...])
         }
 
-        /// The name's bytes as one little-endian integer (names of at most 8 bytes), compared
+        /// The name's bytes and length as one little-endian integer (names of at most 6 bytes), compared
         /// with the keys' own: one comparison per key instead of a byte loop per candidate.
         private init?(packed name: ArraySlice<UInt8>) {
             guard (2...6).contains(name.count) else { return nil }
@@ -91,8 +91,9 @@ public struct RawRPCFrame: Sendable {
             }
         }
 
+        /// The length goes into the top byte: a name padded with `\u0000` escapes is not `id`.
         private static func pack(_ name: some Collection<UInt8>) -> UInt64 {
-            var packed: UInt64 = 0
+            var packed = UInt64(name.count) << 56
             var shift: UInt64 = 0
             for byte in name {
                 packed |= UInt64(byte) << shift

@@ -18,7 +18,8 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
     let idleTimeout: TimeAmount
     let slowClientGrace: Duration
     private var reader: WebSocketFrameReader
-    /// Set once this side's close frame is queued: nothing more is read or answered.
+    /// Set once the connection is closing (the client's close, or the server stopping): no
+    /// request is read any more.
     private var closing = false
     private var lastRead = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
@@ -78,7 +79,7 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
                     break
                 case .close:
                     self.closing = true
-                    Self.writeClose(context.channel, code: nil)
+                    Self.writeClose(context.channel, code: nil, session: self.session)
                 }
             }
         } catch {
@@ -98,15 +99,18 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
         guard event is GoingAway else { return context.fireUserInboundEventTriggered(event) }
         guard !self.closing else { return }
         self.closing = true
-        let channel = context.channel
-        self.session.whenCallsAnswered { Self.writeClose(channel, code: 1001) }
+        // The stop's own deadline bounds the goodbye: the idle clock must not cut it short.
+        self.idleCheck?.cancel()
+        let (channel, session) = (context.channel, self.session)
+        session.whenCallsAnswered { Self.writeClose(channel, code: 1001, session: session) }
     }
 
     /// Writes this side's close frame behind the answers already scheduled (writes off the loop
-    /// are loop tasks of their own, so the close frame comes last), then closes once it is
-    /// written: everything before it has then reached the socket.
-    private static func writeClose(_ channel: any Channel, code: UInt16?) {
+    /// are loop tasks of their own, so the close frame comes last; nothing is written after
+    /// it), then closes once it is written: everything before it has then reached the socket.
+    private static func writeClose(_ channel: any Channel, code: UInt16?, session: ClientWebSocketSession) {
         channel.eventLoop.execute {
+            session.stopWriting()
             let close = WebSocketFrameWriter.close(code: code, masked: false, allocator: channel.allocator)
             channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
         }

@@ -16,7 +16,10 @@ final class ClientWebSocketSession: Sendable {
         var channels: [UInt64: ClientChannel] = [:]
         var nextToken: UInt64 = 1
         var nextChannelID: UInt64 = 1
-        /// Run once no call is left (the server is stopping; see `whenCallsAnswered`).
+        /// Calls registered whose answer is not yet written or queued. Unlike `calls`, which
+        /// whoever answers first empties at once, this falls only after the answer is on its way.
+        var unanswered = 0
+        /// Run once `unanswered` reaches zero (the server is stopping; see `whenCallsAnswered`).
         var departure: (@Sendable () -> Void)?
     }
 
@@ -48,6 +51,8 @@ final class ClientWebSocketSession: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Set on the loop just before this side's close frame is written: nothing follows it.
+    private let departed = Atomic<Bool>(false)
 
     init(
         router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, activity: ConnectionActivity, logger: Logger,
@@ -82,6 +87,7 @@ final class ClientWebSocketSession: Sendable {
     /// Writes a reply at once when on the connection's loop, a result straight into its frame.
     private func answer(_ reply: PoolReply, id: [UInt8]) {
         guard case .result(let result, _) = reply, self.connection.eventLoop.inEventLoop else { return self.answer(reply.frame(id: id)) }
+        guard !self.departed.load(ordering: .relaxed) else { return }
         let frame = WebSocketFrameWriter.text(masked: false, capacity: result.count + id.count + 40, allocator: self.connection.allocator) {
             RawRPCFrames.writeResult(id: id, result: result, into: &$0)
         }
@@ -90,6 +96,7 @@ final class ClientWebSocketSession: Sendable {
 
     /// On the loop: writes one text frame; a channel's value tells its channel once written.
     private func write(_ bytes: [UInt8], _ channel: ClientChannel?) {
+        guard !self.departed.load(ordering: .relaxed) else { return }
         let frame = WebSocketFrameWriter.text(bytes, masked: false, allocator: self.connection.allocator)
         guard let channel else { return self.connection.writeAndFlush(frame, promise: nil) }
         let promise = self.connection.eventLoop.makePromise(of: Void.self)
@@ -125,7 +132,7 @@ final class ClientWebSocketSession: Sendable {
             if self.finish(token, requestID: requestID) { self.answer(reply, id: id) }
             self.activity.leave()
             self.inflightCalls.leave()
-            self.departIfDone()
+            self.answered()
         }
         switch started {
         case .started(let abandon):
@@ -137,6 +144,7 @@ final class ClientWebSocketSession: Sendable {
             _ = self.finish(token, requestID: requestID)
             self.activity.leave()
             self.inflightCalls.leave()
+            self.answered()
             return call
         }
     }
@@ -152,28 +160,37 @@ final class ClientWebSocketSession: Sendable {
             if self.finish(token, requestID: requestID), !frame.isEmpty { self.answer(frame) }
             self.activity.leave()
             self.inflightCalls.leave()
-            self.departIfDone()
+            self.answered()
         }
         self.state.withLock { state in
             if state.calls[token] != nil { state.calls[token] = .task(task) }
         }
     }
 
-    /// Runs `departure` once every call started on this connection is answered (at once when
-    /// none is), after those answers were written or queued. Called on the connection's loop,
-    /// after the handler stopped reading requests, so no new call can start in between.
+    /// Runs `departure` once the answer of every call started on this connection is written
+    /// or queued (at once when there is none). Called on the connection's loop, after the
+    /// handler stopped reading requests, so no new call can start in between. The thread that
+    /// queues the last answer runs it, so whatever `departure` queues comes after that answer.
     func whenCallsAnswered(_ departure: @escaping @Sendable () -> Void) {
         let now = self.state.withLock { state -> Bool in
-            guard !state.calls.isEmpty else { return true }
+            guard state.unanswered > 0 else { return true }
             state.departure = departure
             return false
         }
         if now { departure() }
     }
 
-    private func departIfDone() {
+    /// On the loop, as this side's close frame is written: frames still to come (a channel's
+    /// values, a late answer) are dropped rather than sent after it (RFC 6455 §5.5.1).
+    func stopWriting() {
+        self.departed.store(true, ordering: .relaxed)
+    }
+
+    /// A call's answer is written or queued (or it went to a task that will answer it).
+    private func answered() {
         let departure = self.state.withLock { state -> (@Sendable () -> Void)? in
-            guard state.calls.isEmpty else { return nil }
+            state.unanswered -= 1
+            guard state.unanswered == 0 else { return nil }
             defer { state.departure = nil }
             return state.departure
         }
@@ -186,6 +203,7 @@ final class ClientWebSocketSession: Sendable {
             let token = state.nextToken
             state.nextToken += 1
             state.calls[token] = .starting
+            state.unanswered += 1
             if let requestID { state.byRequestID[requestID] = token }
             return token
         }
@@ -265,7 +283,6 @@ final class ClientWebSocketSession: Sendable {
             // Every request is answered, even a cancelled one (LOTUS-WIRE.md §3).
             self.send(RawRPCFrames.error(id: String(requestID).utf8, RPCError.canceled), nil)
             call.giveUp()
-            self.departIfDone()
         }
         if let channel {
             self.activity.leave()

@@ -98,9 +98,11 @@ public final class PoolRPCServer: Sendable {
         for socket in sockets { socket.pipeline.fireUserInboundEventTriggered(ClientWebSocketHandler.GoingAway()) }
         let closed = await BoundedWait.finished(by: deadline) {
             for socket in sockets { try? await socket.closeFuture.get() }
+            // HTTP requests started meanwhile on keep-alive connections: answered and written.
+            await inflight.waitUntilIdle()
         }
         if drained, !closed {
-            self.logger.warning("client websockets still writing their answers after \(self.configuration.shutdownGrace); closing")
+            self.logger.warning("answers still being written to clients after \(self.configuration.shutdownGrace); closing")
         }
         await listener?.closeAll()
     }

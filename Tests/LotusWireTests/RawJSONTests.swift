@@ -92,6 +92,10 @@ import Testing
         #expect(escapedKey.methodName == "Filecoin.ChainHead")
         #expect(try RawRPCFrame(Array(#"{"\u0069d":7}"#.utf8)).intID == 7)
         #expect(try RawRPCFrame(Array(#"{"ids":7,"i":8,"paramsx":[1]}"#.utf8)).id == nil)
+        // A key padded with escaped NULs is another key (Go's decoder does not match it either).
+        let padded = try RawRPCFrame(Array(#"{"id":1,"id\u0000":2,"error\u0000":{"code":1,"message":"x"},"\u0000id":3}"#.utf8))
+        #expect(padded.intID == 1)
+        #expect(padded.error == nil)
         #expect(throws: RPCError.parse("json: method is not a string")) { try RawRPCFrame(Array(#"{"id":1,"method":1}"#.utf8)) }
         #expect(throws: RPCError.parse("json: method is not a string")) {
             try RawRPCFrame(Array(#"{"method":1,"method":"Filecoin.ChainHead","id":1}"#.utf8))
