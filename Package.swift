@@ -126,6 +126,8 @@ let package = Package(
             name: "PoolServerTests",
             dependencies: [
                 "PoolServer", "PoolRuntime", "LotusSim", "LotusWire", "GeneratedRoutes", "RouteModel", "FPoolTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim"]),

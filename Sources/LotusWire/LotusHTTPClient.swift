@@ -37,9 +37,12 @@ public enum LotusHTTPClient {
             ])
             if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
             for (name, value) in extraHeaders { headers.replaceOrAdd(name: name, value: value) }
-            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)))
-            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
-            try await outbound.write(.end(nil))
+            // In one write: a server that answers (and closes) as soon as the body is in, before
+            // a separate write of the request's end, would make that write fail.
+            try await outbound.write(contentsOf: [
+                .head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)),
+                .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil),
+            ])
             var status: UInt = 0
             var received: [UInt8] = []
             for try await part in inbound {
