@@ -96,7 +96,12 @@ final class ClientWebSocketSession: Sendable {
 
     /// On the loop: writes one text frame; a channel's value tells its channel once written.
     private func write(_ bytes: [UInt8], _ channel: ClientChannel?) {
-        guard !self.departed.load(ordering: .relaxed) else { return }
+        guard !self.departed.load(ordering: .relaxed) else {
+            // Dropped, but counted as written: a channel must not take its client for one that
+            // stopped reading (and say so in the log) while the goodbye drains.
+            channel?.written()
+            return
+        }
         let frame = WebSocketFrameWriter.text(bytes, masked: false, allocator: self.connection.allocator)
         guard let channel else { return self.connection.writeAndFlush(frame, promise: nil) }
         let promise = self.connection.eventLoop.makePromise(of: Void.self)
