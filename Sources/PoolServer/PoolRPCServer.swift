@@ -102,7 +102,8 @@ public final class PoolRPCServer: Sendable {
             await inflight.waitUntilIdle()
         }
         if drained, !closed {
-            self.logger.warning("answers still being written to clients after \(self.configuration.shutdownGrace); closing")
+            self.logger.warning(
+                "client connections still answering calls or writing answers after \(self.configuration.shutdownGrace); closing")
         }
         await listener?.closeAll()
     }
