@@ -101,6 +101,7 @@ let package = Package(
             name: "FPoolTestSupport",
             dependencies: [
                 "PoolServer", "PoolRuntime", "LotusSim", "LotusWire", "RouteModel", .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/FPoolTestSupport"
         ),
@@ -127,7 +128,6 @@ let package = Package(
             dependencies: [
                 "PoolServer", "PoolRuntime", "LotusSim", "LotusWire", "GeneratedRoutes", "RouteModel", "FPoolTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim"]),

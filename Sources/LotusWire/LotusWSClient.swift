@@ -551,7 +551,7 @@ final class LotusWSClientHandler: ChannelInboundHandler {
     let keepalive: WebSocketKeepalive?
     /// Daemons send large answers (a big miner's sector list) as many frames: the message
     /// limit is generous, and no frame is refused that the message limit would accept.
-    private var reader = WebSocketFrameReader(maxFrameSize: 1 << 27, maxMessageSize: 1 << 27)
+    private var reader = WebSocketFrameReader(maxFrameSize: 1 << 27, maxMessageSize: 1 << 27, peerMasking: .unmasked)
     private var lastRead = NIODeadline.now()
     private var keepaliveCheck: Scheduled<Void>?
     /// The last plain answer's result (see `PlainAnswer`).

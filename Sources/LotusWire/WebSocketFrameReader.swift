@@ -28,6 +28,17 @@ public struct WebSocketViolation: Error, Sendable, Equatable, CustomStringConver
     public var description: String { "\(self.reason) (close code \(self.closeCode))" }
 }
 
+/// Which frames a peer may send: a client's are always masked, a server's never (RFC 6455
+/// §5.1). Lotus's own server and client (gorilla) close on the other kind, and so does fpool.
+public enum WebSocketPeerMasking: Sendable {
+    /// The peer is a client.
+    case masked
+    /// The peer is a server.
+    case unmasked
+    /// Either (frames read outside a connection, such as a recorded stream).
+    case either
+}
+
 /// One connection's frame reader. A value type owned by the connection's handler, on its loop.
 public struct WebSocketFrameReader {
     /// The largest single frame accepted; a longer one is refused from its header alone.
@@ -36,6 +47,7 @@ public struct WebSocketFrameReader {
     public let maxMessageSize: Int
     /// The most frames one message may come in (tiny fragments cost a frame's work each).
     public let maxFragments: Int
+    public let peerMasking: WebSocketPeerMasking
     /// Frames of the message being reassembled so far.
     private var fragmentCount = 0
     /// Bytes of a frame whose end has not arrived yet.
@@ -45,10 +57,11 @@ public struct WebSocketFrameReader {
     /// After a close frame or a violation nothing more is read.
     private var finished = false
 
-    public init(maxFrameSize: Int, maxMessageSize: Int, maxFragments: Int = 1 << 20) {
+    public init(maxFrameSize: Int, maxMessageSize: Int, maxFragments: Int = 1 << 20, peerMasking: WebSocketPeerMasking) {
         self.maxFrameSize = maxFrameSize
         self.maxMessageSize = maxMessageSize
         self.maxFragments = maxFragments
+        self.peerMasking = peerMasking
     }
 
     /// True after a close frame or a violation: nothing more will be read.
@@ -126,6 +139,11 @@ public struct WebSocketFrameReader {
 
     /// Refuses a frame from its header alone: its bytes need not arrive first.
     private func check(_ header: FrameHeader) throws(WebSocketViolation) {
+        switch self.peerMasking {
+        case .masked: guard header.mask != nil else { throw .protocolError("an unmasked frame from a client") }
+        case .unmasked: guard header.mask == nil else { throw .protocolError("a masked frame from a server") }
+        case .either: break
+        }
         switch header.opcode {
         case Opcode.continuation:
             guard let fragments = self.fragments else { throw .protocolError("a continuation frame with no message to continue") }

@@ -29,9 +29,11 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
     init(session: ClientWebSocketSession, maxRequestBytes: Int, idleTimeout: Duration, slowClientGrace: Duration) {
         self.session = session
         // One frame up to 16 MiB (gorilla clients split anything over 4 KiB), a message up to
-        // the request limit in up to 2^20 frames, as NIO's decoder and aggregator allowed.
+        // the request limit in up to 2^20 frames, as NIO's decoder and aggregator allowed;
+        // every frame masked, as a client's must be (Lotus's own server refuses others too).
         self.reader = WebSocketFrameReader(
-            maxFrameSize: min(maxRequestBytes, 1 << 24), maxMessageSize: maxRequestBytes, maxFragments: 1 << 20)
+            maxFrameSize: min(maxRequestBytes, 1 << 24), maxMessageSize: maxRequestBytes, maxFragments: 1 << 20,
+            peerMasking: .masked)
         self.idleTimeout = TimeAmount(idleTimeout)
         self.slowClientGrace = slowClientGrace
     }

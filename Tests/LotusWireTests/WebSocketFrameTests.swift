@@ -51,7 +51,7 @@ import Testing
         let payload = Self.payload(length)
         let key: WebSocketMaskingKey? = masked ? WebSocketMaskingKey([0x9C, 0x01, 0xFF, 0x37]) : nil
         let bytes = try Self.nioEncoded([WebSocketFrame(fin: true, opcode: .binary, maskKey: key, data: ByteBuffer(bytes: payload))])
-        var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20)
+        var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20, peerMasking: .either)
         var events: [WebSocketEvent] = []
         try reader.read(bytes) { events.append($0) }
         #expect(events == [.message(payload)])
@@ -82,7 +82,7 @@ import Testing
         }
         pieces.append((0..<stream.readableBytes).map { stream.getSlice(at: $0, length: 1)! })
         for parts in pieces {
-            var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20)
+            var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20, peerMasking: .either)
             var events: [WebSocketEvent] = []
             for part in parts { try reader.read(part) { events.append($0) } }
             #expect(events == expected, "split into \(parts.map(\.readableBytes))")
@@ -105,7 +105,7 @@ import Testing
             }
             stream.writeImmutableBuffer(frame)
         }
-        var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 26)
+        var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 26, peerMasking: .either)
         var messages: [[UInt8]] = []
         // In socket-sized reads, as NIO hands them over.
         while stream.readableBytes > 0 {
@@ -114,7 +114,7 @@ import Testing
         }
         #expect(messages.count == 1)
         #expect(messages.first == payload)
-        var limited = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 26, maxFragments: 3)
+        var limited = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 26, maxFragments: 3, peerMasking: .either)
         let four: [UInt8] = [0x01, 0x80, 0, 0, 0, 0, 0x00, 0x80, 0, 0, 0, 0, 0x00, 0x80, 0, 0, 0, 0, 0x80, 0x80, 0, 0, 0, 0]
         #expect(throws: WebSocketViolation.self) { try limited.read(ByteBuffer(bytes: four)) { _ in } }
     }
@@ -126,7 +126,7 @@ import Testing
             WebSocketFrame(fin: true, opcode: .text, maskKey: WebSocketMaskingKey([7, 0, 255, 9]), data: ByteBuffer(bytes: payload))
         ])
         for split in Array(0...20) + [stream.readableBytes / 2, stream.readableBytes - 1, stream.readableBytes] {
-            var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20)
+            var reader = WebSocketFrameReader(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20, peerMasking: .either)
             var events: [WebSocketEvent] = []
             try reader.read(stream.getSlice(at: 0, length: split)!) { events.append($0) }
             try reader.read(stream.getSlice(at: split, length: stream.readableBytes - split)!) { events.append($0) }
@@ -152,7 +152,7 @@ import Testing
 
     @Test(arguments: Self.violations)
     func violationsAreRefusedWithTheirCloseCode(name: String, bytes: [UInt8], code: UInt16) {
-        var reader = WebSocketFrameReader(maxFrameSize: 100, maxMessageSize: 100)
+        var reader = WebSocketFrameReader(maxFrameSize: 100, maxMessageSize: 100, peerMasking: .either)
         var events: [WebSocketEvent] = []
         // A good message first: it is delivered before the violation is found.
         let good: [UInt8] = [0x81, 0x02, 0x6F, 0x6B]
@@ -164,6 +164,22 @@ import Testing
         // Nothing is read after a violation.
         #expect(throws: Never.self) { try reader.read(ByteBuffer(bytes: good)) { events.append($0) } }
         #expect(events.count == 1)
+    }
+
+    /// A server reads only masked frames and a client only unmasked ones (RFC 6455 §5.1), as
+    /// Lotus's own gorilla server and client do; the other kind is a protocol error (1002).
+    @Test func eachSideRefusesTheOtherKindOfMasking() throws {
+        let masked = WebSocketFrameWriter.text(Array("hi".utf8), masked: true, allocator: ByteBufferAllocator())
+        let unmasked = WebSocketFrameWriter.text(Array("hi".utf8), masked: false, allocator: ByteBufferAllocator())
+        for (peer, good, bad) in [(WebSocketPeerMasking.masked, masked, unmasked), (.unmasked, unmasked, masked)] {
+            var reader = WebSocketFrameReader(maxFrameSize: 100, maxMessageSize: 100, peerMasking: peer)
+            var events: [WebSocketEvent] = []
+            try reader.read(good) { events.append($0) }
+            #expect(events == [.message(Array("hi".utf8))])
+            let violation = #expect(throws: WebSocketViolation.self) { try reader.read(bad) { events.append($0) } }
+            #expect(violation?.closeCode == 1002)
+            #expect(events.count == 1)
+        }
     }
 
     @Test func closeFramesCarryTheirCode() throws {

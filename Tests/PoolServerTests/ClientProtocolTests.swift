@@ -157,6 +157,17 @@ import Testing
         }
     }
 
+    /// A client frame without a mask breaks RFC 6455, and Lotus's own server closes on it:
+    /// fpool closes with 1002 (protocol error) and answers nothing; the next client is served.
+    @Test func anUnmaskedClientFrameClosesTheConnection() async throws {
+        try await withServedPool { served in
+            let peer = try await RawWebSocketPeer.connect(port: served.port)
+            try await peer.send(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}"#, masked: false)
+            #expect(try await peer.eventsUntilClosed() == [.close(code: 1002)])
+            #expect(try await served.client().call("Filecoin.ChainHead")["Height"] != nil)
+        }
+    }
+
     @Test func unknownPathsAndMethodsGetHTTPErrors() async throws {
         try await withServedPool { served in
             let wrongPath = try await served.post(Array("{}".utf8), path: "/rpc/v9")

@@ -4,8 +4,6 @@
 import FPoolTestSupport
 import LotusWire
 import NIOCore
-import NIOPosix
-import Synchronization
 import Testing
 
 @testable import PoolServer
@@ -47,29 +45,16 @@ extension GoingAwayTests {
     /// the raw socket: a frame-level client stops reading at the close frame and would not see.
     @Test func nothingFollowsTheCloseFrame() async throws {
         try await withServedPool { served in
-            let recorder = ByteRecorder()
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
-                }
-                .connect(host: "127.0.0.1", port: served.port).get()
-            let upgrade =
-                "GET /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            try await channel.writeAndFlush(ByteBuffer(string: upgrade)).get()
-            func send(_ text: String) async throws {
-                try await channel.writeAndFlush(WebSocketFrameWriter.text(Array(text.utf8), masked: true, allocator: channel.allocator))
-                    .get()
-            }
-            try await send(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainNotify","params":[]}"#)
-            await recorder.waitFor("xrpc.ch.val")
-            try await channel.setOption(ChannelOptions.autoRead, value: false).get()
+            let peer = try await RawWebSocketPeer.connect(port: served.port)
+            try await peer.send(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainNotify","params":[]}"#)
+            await peer.waitFor("xrpc.ch.val")
+            try await peer.setReading(false)
             // 16 answers of 1 MiB (the unknown method's name comes back in its error) wait in
             // fpool behind the unread socket; a second ChainNotify after them shows, once its
             // daemon has it, that fpool read them all.
             let name = "X" + String(repeating: "x", count: 1 << 20)
-            for id in 2...17 { try await send(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(name)","params":[]}"#) }
-            try await send(#"{"jsonrpc":"2.0","id":18,"method":"Filecoin.ChainNotify","params":[]}"#)
+            for id in 2...17 { try await peer.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(name)","params":[]}"#) }
+            try await peer.send(#"{"jsonrpc":"2.0","id":18,"method":"Filecoin.ChainNotify","params":[]}"#)
             await served.cluster.waitForSubscriptions(total: 2)
             let socket = try #require(served.instance.server.listener.withLock { $0 }?.openConnections(websocket: true).first)
             try await socket.eventLoop.submit {
@@ -79,15 +64,11 @@ extension GoingAwayTests {
             // New tipsets for both channels while the goodbye waits behind 16 MiB: more than a
             // channel may have unwritten (16), yet no channel takes its client for a slow reader.
             served.cluster.advance(20)
-            try await channel.setOption(ChannelOptions.autoRead, value: true).get()
-            try await recorder.closed.futureResult.get()
-
-            let bytes = recorder.bytes.withLock { $0 }
-            let headerEnd = try #require(bytes.firstRange(of: Array("\r\n\r\n".utf8)))
-            var reader = WebSocketFrameReader(maxFrameSize: 1 << 22, maxMessageSize: 1 << 22)
+            try await peer.setReading(true)
+            let bytes = try await peer.bytesUntilClosed()
             var answered: Set<Int64> = []
             var closeCode: UInt16?
-            try reader.read(ByteBuffer(bytes: bytes[headerEnd.upperBound...])) { event in
+            for event in try await peer.eventsUntilClosed() {
                 switch event {
                 case .message(let message):
                     if let id = (try? RawRPCFrame(message))?.intID { answered.insert(id) }
@@ -99,45 +80,6 @@ extension GoingAwayTests {
             #expect(closeCode == 1001)
             #expect(Array(bytes.suffix(4)) == [0x88, 0x02, 0x03, 0xE9], "the stream ends with the close frame")
             #expect(!served.logs.all.contains { $0.contains("values behind") })
-        }
-    }
-}
-
-/// Records every byte a bare TCP connection receives, until it closes.
-private final class ByteRecorder: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-
-    let bytes = Mutex<[UInt8]>([])
-    private let waiters = Mutex<[(needle: [UInt8], continuation: CheckedContinuation<Void, Never>)]>([])
-    let closed = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Void.self)
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = Self.unwrapInboundIn(data)
-        self.bytes.withLock { $0 += buffer.readableBytesView }
-        // Looked for only while someone waits (early, while little has arrived).
-        let ready = self.waiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
-            guard !waiters.isEmpty else { return [] }
-            let all = self.bytes.withLock { $0 }
-            defer { waiters.removeAll { all.firstRange(of: $0.needle) != nil } }
-            return waiters.filter { all.firstRange(of: $0.needle) != nil }.map(\.continuation)
-        }
-        ready.forEach { $0.resume() }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        self.closed.succeed()
-    }
-
-    /// Returns once the bytes received contain `text`.
-    func waitFor(_ text: String) async {
-        let needle = Array(text.utf8)
-        await withCheckedContinuation { continuation in
-            let seen = self.waiters.withLock { waiters in
-                if self.bytes.withLock({ $0.firstRange(of: needle) != nil }) { return true }
-                waiters.append((needle, continuation))
-                return false
-            }
-            if seen { continuation.resume() }
         }
     }
 }

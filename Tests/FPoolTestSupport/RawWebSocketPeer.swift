@@ -1,0 +1,104 @@
+// A bare TCP connection that upgrades to WebSocket by hand and records every byte the server
+// sends until it closes: for what a frame-level client never shows (bytes after a close frame,
+// the server's answer to a frame a real client would not send).
+
+import LotusWire
+import NIOCore
+import NIOPosix
+import Synchronization
+
+public final class RawWebSocketPeer: Sendable {
+    private let channel: any Channel
+    private let recorder: ByteRecorder
+
+    /// Connects to `127.0.0.1:port` and sends the upgrade request for `path` (no token: read
+    /// permission); frames sent before the 101 arrives are queued behind it by the server.
+    public static func connect(port: Int, path: String = "/rpc/v1") async throws -> RawWebSocketPeer {
+        let recorder = ByteRecorder()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        let upgrade =
+            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        try await channel.writeAndFlush(ByteBuffer(string: upgrade)).get()
+        return RawWebSocketPeer(channel: channel, recorder: recorder)
+    }
+
+    private init(channel: any Channel, recorder: ByteRecorder) {
+        self.channel = channel
+        self.recorder = recorder
+    }
+
+    /// Sends one text frame, masked as a client's must be unless told otherwise.
+    public func send(_ text: String, masked: Bool = true) async throws {
+        try await self.channel.writeAndFlush(WebSocketFrameWriter.text(Array(text.utf8), masked: masked, allocator: self.channel.allocator))
+            .get()
+    }
+
+    /// Stops or resumes reading from the socket.
+    public func setReading(_ reading: Bool) async throws {
+        try await self.channel.setOption(ChannelOptions.autoRead, value: reading).get()
+    }
+
+    /// Returns once the bytes received contain `text`.
+    public func waitFor(_ text: String) async { await self.recorder.waitFor(text) }
+
+    /// Every byte received, once the server closed the connection: the HTTP answer to the
+    /// upgrade, then the frames.
+    public func bytesUntilClosed() async throws -> [UInt8] {
+        try await self.recorder.closed.futureResult.get()
+        return self.recorder.bytes.withLock { $0 }
+    }
+
+    /// The frames received until the server closed (after the upgrade's answer), as a client
+    /// reads them: events up to and including the close frame.
+    public func eventsUntilClosed() async throws -> [WebSocketEvent] {
+        let bytes = try await self.bytesUntilClosed()
+        guard let headerEnd = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { return [] }
+        var reader = WebSocketFrameReader(maxFrameSize: 1 << 26, maxMessageSize: 1 << 26, peerMasking: .unmasked)
+        var events: [WebSocketEvent] = []
+        try reader.read(ByteBuffer(bytes: bytes[headerEnd.upperBound...])) { events.append($0) }
+        return events
+    }
+}
+
+/// Records every byte a connection receives, until it closes.
+private final class ByteRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+
+    let bytes = Mutex<[UInt8]>([])
+    private let waiters = Mutex<[(needle: [UInt8], continuation: CheckedContinuation<Void, Never>)]>([])
+    let closed = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Void.self)
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = Self.unwrapInboundIn(data)
+        self.bytes.withLock { $0 += buffer.readableBytesView }
+        // Looked for only while someone waits (early, while little has arrived).
+        let ready = self.waiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
+            guard !waiters.isEmpty else { return [] }
+            let all = self.bytes.withLock { $0 }
+            defer { waiters.removeAll { all.firstRange(of: $0.needle) != nil } }
+            return waiters.filter { all.firstRange(of: $0.needle) != nil }.map(\.continuation)
+        }
+        ready.forEach { $0.resume() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.closed.succeed()
+    }
+
+    func waitFor(_ text: String) async {
+        let needle = Array(text.utf8)
+        await withCheckedContinuation { continuation in
+            let seen = self.waiters.withLock { waiters in
+                if self.bytes.withLock({ $0.firstRange(of: needle) != nil }) { return true }
+                waiters.append((needle, continuation))
+                return false
+            }
+            if seen { continuation.resume() }
+        }
+    }
+}
