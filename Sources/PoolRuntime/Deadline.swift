@@ -1,4 +1,7 @@
-// Bounding work that may ignore cancellation (a hung dial, a stuck daemon).
+// Bounding work that may ignore cancellation (a hung dial, a stuck daemon, a channel's close
+// future): the caller returns at the deadline whatever the work does.
+
+import Synchronization
 
 extension Pool {
     /// The work's result, or `timedOut` once `limit` passes, whichever comes first. The caller
@@ -7,42 +10,94 @@ extension Pool {
     func bounded<T: Sendable>(
         _ limit: Duration, timedOut: T, _ work: @escaping @Sendable () async -> T
     ) async -> T {
-        let race = Race<T>()
-        let workTask = Task { await work() }
-        let timer = Task {
-            try? await self.clock.sleep(for: limit)
-            return Task.isCancelled ? nil : timedOut
-        }
+        let race = DeadlineRace<T>()
         // A caller that gives up (client cancel, disconnect) cancels the work too, so a call to
-        // a daemon is cancelled there rather than left running.
+        // a daemon is cancelled there rather than left running; its answer still decides.
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                race.start(continuation: continuation, work: workTask, timer: timer)
+            await race.run(work) {
+                try? await self.clock.sleep(for: limit)
+                return Task.isCancelled ? nil : timedOut
             }
         } onCancel: {
-            workTask.cancel()
+            race.cancelWork()
         }
     }
 }
 
-/// Resumes a continuation with whichever of two tasks finishes first, then cancels the other.
-final class Race<T: Sendable>: Sendable {
-    private let decided = OnceFlag()
+/// Waits for whichever comes first: the work's result, the timer's value, or `settle`. The
+/// other tasks are cancelled and left to end on their own, so the waiter returns at once even
+/// when the losing work ignores cancellation.
+///
+/// Concurrency: one `run` per race; `settle` and `cancelWork` may be called from any task,
+/// before or during `run`.
+public final class DeadlineRace<T: Sendable>: Sendable {
+    private struct State {
+        var decided = false
+        var outcome: T?
+        var continuation: CheckedContinuation<T, Never>?
+        var cancelWork: (@Sendable () -> Void)?
+        var cancelAll: (@Sendable () -> Void)?
+        var workCancelled = false
+    }
 
-    func start(continuation: CheckedContinuation<T, Never>, work: Task<T, Never>, timer: Task<T?, Never>) {
-        Task {
-            let value = await work.value
-            if self.decided.fire() {
-                timer.cancel()
-                continuation.resume(returning: value)
-            }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Starts `work` and `timer` and returns the first value either gives (a nil from the timer
+    /// decides nothing: it was cancelled), or the value `settle` gave.
+    public func run(_ work: @escaping @Sendable () async -> T, timer: @escaping @Sendable () async -> T?) async -> T {
+        let workTask = Task { await work() }
+        let timerTask = Task { await timer() }
+        let cancelAll: @Sendable () -> Void = {
+            workTask.cancel()
+            timerTask.cancel()
         }
-        Task {
-            guard let value = await timer.value else { return }
-            if self.decided.fire() {
-                work.cancel()
-                continuation.resume(returning: value)
+        return await withCheckedContinuation { continuation in
+            let (settled, cancelWorkNow) = self.state.withLock { state -> (T?, Bool) in
+                if state.decided { return (state.outcome, false) }
+                state.continuation = continuation
+                state.cancelWork = { workTask.cancel() }
+                state.cancelAll = cancelAll
+                return (nil, state.workCancelled)
             }
+            if let settled {
+                cancelAll()
+                return continuation.resume(returning: settled)
+            }
+            if cancelWorkNow { workTask.cancel() }
+            Task { self.decide(await workTask.value) }
+            Task { if let value = await timerTask.value { self.decide(value) } }
         }
+    }
+
+    /// Ends the wait now with `value` (a waiter that is itself cancelled and must not wait).
+    public func settle(_ value: T) {
+        self.decide(value)
+    }
+
+    /// Cancels the work only; the wait goes on for its result or the timer.
+    public func cancelWork() {
+        self.state.withLock { state in
+            state.workCancelled = true
+            return state.cancelWork
+        }?()
+    }
+
+    private func decide(_ value: T) {
+        let (continuation, cancelAll) = self.state.withLock {
+            state -> (CheckedContinuation<T, Never>?, (@Sendable () -> Void)?) in
+            guard !state.decided else { return (nil, nil) }
+            state.decided = true
+            state.outcome = value
+            defer {
+                state.continuation = nil
+                state.cancelWork = nil
+                state.cancelAll = nil
+            }
+            return (state.continuation, state.cancelAll)
+        }
+        cancelAll?()
+        continuation?.resume(returning: value)
     }
 }

@@ -87,7 +87,7 @@ public final class PoolRPCServer: Sendable {
         let waiting = self.inflight.count
         if waiting > 0 { self.logger.notice("waiting for \(waiting) call(s) in flight before stopping") }
         let inflight = self.inflight
-        let drained = await BoundedWait.finished(by: deadline) { await inflight.waitUntilIdle() }
+        let drained = await Self.finished(by: deadline) { await inflight.waitUntilIdle() }
         if !drained {
             self.logger.warning("\(self.inflight.count) call(s) still in flight after \(self.configuration.shutdownGrace); closing")
         }
@@ -96,7 +96,7 @@ public final class PoolRPCServer: Sendable {
         // after a close frame (1001, going away) that follows all of it.
         let sockets = listener?.openConnections(websocket: true) ?? []
         for socket in sockets { socket.pipeline.fireUserInboundEventTriggered(ClientWebSocketHandler.GoingAway()) }
-        let closed = await BoundedWait.finished(by: deadline) {
+        let closed = await Self.finished(by: deadline) {
             for socket in sockets { try? await socket.closeFuture.get() }
             // HTTP requests started meanwhile on keep-alive connections: answered and written.
             await inflight.waitUntilIdle()
@@ -106,6 +106,24 @@ public final class PoolRPCServer: Sendable {
                 "client connections still answering calls or writing answers after \(self.configuration.shutdownGrace); closing")
         }
         await listener?.closeAll()
+    }
+
+    /// Runs `body` until it returns or `deadline` passes; true when it returned in time. At the
+    /// deadline, or when the stop is cancelled, it returns at once, even if `body` ignores
+    /// cancellation (a channel's close future does).
+    private static func finished(by deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async -> Void) async -> Bool {
+        let race = DeadlineRace<Bool>()
+        return await withTaskCancellationHandler {
+            await race.run {
+                await body()
+                return true
+            } timer: {
+                try? await Task.sleep(until: deadline)
+                return Task.isCancelled ? nil : false
+            }
+        } onCancel: {
+            race.settle(false)
+        }
     }
 
     /// Open client connections.
