@@ -19,6 +19,8 @@ public final class ConnectionListener<Accepted: Sendable>: Sendable {
         /// Why an upgrade was refused, by connection: NIO's typed upgrader drops the request
         /// head of a refused upgrade, so the HTTP answer that follows reads the reason here.
         var refusals: [ObjectIdentifier: (HTTPResponseStatus, String)] = [:]
+        /// Upgraded after an HTTP request before their registration ran (see `upgraded`).
+        var upgradedBeforeTracked: Set<ObjectIdentifier> = []
     }
 
     private let listener: NIOAsyncChannel<EventLoopFuture<Accepted>, Never>
@@ -74,8 +76,9 @@ public final class ConnectionListener<Accepted: Sendable>: Sendable {
     public func track(_ connection: any Channel, websocket: Bool, _ body: () async throws -> Void) async throws {
         let key = ObjectIdentifier(connection)
         let accepted = self.state.withLock { state -> Bool in
+            let upgradedLater = state.upgradedBeforeTracked.remove(key) != nil
             guard state.accepting else { return false }
-            state.connections[key] = (connection, websocket)
+            state.connections[key] = (connection, websocket || upgradedLater)
             return true
         }
         guard accepted else {
@@ -89,6 +92,18 @@ public final class ConnectionListener<Accepted: Sendable>: Sendable {
             }
         }
         try await body()
+    }
+
+    /// `connection`, tracked as HTTP, became a WebSocket on a later request.
+    public func upgraded(_ connection: any Channel) {
+        let key = ObjectIdentifier(connection)
+        self.state.withLock { state in
+            if state.connections[key] != nil {
+                state.connections[key]?.websocket = true
+            } else {
+                state.upgradedBeforeTracked.insert(key)
+            }
+        }
     }
 
     /// The answer to a WebSocket upgrade request: accepted, or refused as Lotus refuses it

@@ -1,13 +1,16 @@
 // One client HTTP/1.1 connection (go-jsonrpc in HTTP mode, curl, scripts): each request is
 // read, routed and answered on the connection's event loop, and a read whose node is known goes
 // upstream without a task, as over WebSocket. NIO's pipelining handler hands over one request
-// at a time, so answers keep the order of the requests.
+// at a time, so answers keep the order of the requests. A WebSocket upgrade after other
+// requests (a reverse proxy's pooled connection) turns the connection into a client websocket.
 
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
+import RouteModel
 import Synchronization
 
-final class ClientHTTPHandler: ChannelInboundHandler {
+final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -22,6 +25,8 @@ final class ClientHTTPHandler: ChannelInboundHandler {
     private var tooBig = false
     /// What the request's head asked for.
     private var admission: PoolRPCServer.HTTPAdmission?
+    /// The connection became a websocket: HTTP parts still on their way are not requests.
+    private var upgraded = false
 
     init(server: PoolRPCServer, activity: ConnectionActivity, channel: any Channel) {
         self.server = server
@@ -30,6 +35,7 @@ final class ClientHTTPHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !self.upgraded else { return }
         switch Self.unwrapInboundIn(data) {
         case .head(let requestHead):
             self.head = requestHead
@@ -51,7 +57,9 @@ final class ClientHTTPHandler: ChannelInboundHandler {
             let (head, admission, body, tooBig) = (self.head, self.admission, self.body, self.tooBig)
             (self.head, self.admission, self.body, self.tooBig) = (nil, nil, [], false)
             let respond = self.responder(for: head, channel: context.channel)
-            if let admission {
+            if case .upgrade(let version, let permissions) = admission, let head {
+                self.upgrade(context: context, head: head, version: version, permissions: permissions, refuse: respond)
+            } else if let admission {
                 // A handle only for an answer still to come (an answer given at once may already
                 // have let the next request in, with a handle of its own).
                 if let giveUp = self.server.answerHTTP(admission, body: body, tooBig: tooBig, executor: self.executor, respond) {
@@ -62,6 +70,60 @@ final class ClientHTTPHandler: ChannelInboundHandler {
                 let refusal = self.server.listener.withLock { $0 }?.takeRefusal(context.channel)
                 respond(.init(status: refusal?.0 ?? .badRequest, text: refusal?.1 ?? "bad request\n", close: true))
             }
+        }
+    }
+
+    /// Switches the connection to WebSocket as NIO's upgrade handler does for a first request:
+    /// the HTTP handlers leave (the decoder last, handing on any bytes after the request), the
+    /// 101 answer goes out, and the connection's websocket handler takes over. Lotus (Go's
+    /// net/http) upgrades any request of a connection, so a proxy in front of fpool may pool it.
+    private func upgrade(
+        context: ChannelHandlerContext, head: HTTPRequestHead, version: APIVersion, permissions: Set<Perm>,
+        refuse: @escaping @Sendable (PoolRPCServer.HTTPAnswer) -> Void
+    ) {
+        // NIO's handshake checks the key and version and computes the accept header (on the
+        // loop, at once: the answer to `shouldUpgrade` is ready).
+        let handshake = NIOTypedWebSocketServerUpgrader<Void>(
+            shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
+            upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() })
+        self.upgraded = true
+        handshake.buildUpgradeResponse(
+            channel: context.channel, upgradeRequest: head,
+            initialResponseHeaders: HTTPHeaders([("Connection", "Upgrade"), ("Upgrade", "websocket")])
+        ).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let accepted):
+                self.switchToWebSocket(context: context, accepted: accepted, version: version, permissions: permissions)
+            case .failure(let error):
+                refuse(.init(status: .badRequest, text: "bad websocket handshake: \(error)\n", close: true))
+            }
+        }
+    }
+
+    private func switchToWebSocket(context: ChannelHandlerContext, accepted: HTTPHeaders, version: APIVersion, permissions: Set<Perm>) {
+        let pipeline = context.pipeline.syncOperations
+        do {
+            if let handler = try? pipeline.handler(type: HTTPServerPipelineHandler.self) { pipeline.removeHandler(handler, promise: nil) }
+            if let handler = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) {
+                pipeline.removeHandler(handler, promise: nil)
+            }
+            if let handler = try? pipeline.handler(type: HTTPServerProtocolErrorHandler.self) {
+                pipeline.removeHandler(handler, promise: nil)
+            }
+            context.writeAndFlush(
+                Self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: accepted))),
+                promise: nil)
+            pipeline.removeHandler(try pipeline.handler(type: HTTPResponseEncoder.self), promise: nil)
+            try self.server.serveWebSocket(context.channel, version: version, permissions: permissions, activity: self.activity)
+            // The upgrade request is answered; the websocket counts its own calls from here.
+            self.activity.leave()
+            self.server.listener.withLock { $0 }?.upgraded(context.channel)
+            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            pipeline.removeHandler(context: context, promise: nil)
+            pipeline.removeHandler(decoder, promise: nil)
+        } catch {
+            self.server.logger.notice("closing a connection whose websocket upgrade failed: \(error)")
+            context.close(promise: nil)
         }
     }
 

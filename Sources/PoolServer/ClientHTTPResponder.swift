@@ -43,18 +43,32 @@ extension PoolRPCServer {
         case rpc(APIVersion, Set<Perm>)
         /// Refused by its path, token or verb: answered without buffering the body.
         case refused(HTTPAnswer)
+        /// A WebSocket upgrade on a connection that already carried requests (a reverse proxy's
+        /// pooled connection); the first request's upgrade is NIO's upgrade handler's.
+        case upgrade(APIVersion, Set<Perm>)
     }
 
     func admit(_ head: HTTPRequestHead) -> HTTPAdmission {
         let path = head.uri.split(separator: "?").first ?? ""
         if head.method == .GET, path == "/healthz" { return .health }
         if head.method == .GET, path == "/metrics" { return .metrics }
-        guard let version = Self.route(head) else { return .refused(HTTPAnswer(status: .notFound, text: "404 page not found\n")) }
-        guard let permissions = self.permissions(head) else {
-            return .refused(HTTPAnswer(status: .unauthorized, text: "JWT Verification failed\n"))
+        // After an upgrade request NIO's decoder reads no more HTTP: a refused one closes.
+        let upgrading = head.method == .GET && Self.asksForWebSocket(head)
+        guard let version = Self.route(head) else {
+            return .refused(HTTPAnswer(status: .notFound, text: "404 page not found\n", close: upgrading))
         }
+        guard let permissions = self.permissions(head) else {
+            return .refused(HTTPAnswer(status: .unauthorized, text: "JWT Verification failed\n", close: upgrading))
+        }
+        if upgrading { return .upgrade(version, permissions) }
         guard head.method == .POST else { return .refused(HTTPAnswer(status: .methodNotAllowed, text: "method not allowed\n")) }
         return .rpc(version, permissions)
+    }
+
+    /// `Connection: upgrade` and `Upgrade: websocket`, as a Lotus client's handshake sends them.
+    static func asksForWebSocket(_ head: HTTPRequestHead) -> Bool {
+        head.headers["Upgrade"].contains { $0.lowercased() == "websocket" }
+            && head.headers[canonicalForm: "Connection"].contains { $0.lowercased() == "upgrade" }
     }
 
     /// Answers one admitted request through `respond` (once): at once, from the daemon's reply
@@ -78,6 +92,10 @@ extension PoolRPCServer {
             return nil
         case .refused(let answer):
             respond(answer)
+            return nil
+        case .upgrade:
+            // Upgrades are the connection handler's; a responder alone cannot switch protocols.
+            respond(HTTPAnswer(status: .badRequest, text: "bad request\n", close: true))
             return nil
         case .rpc(let rpcVersion, let rpcPermissions):
             (version, permissions) = (rpcVersion, rpcPermissions)

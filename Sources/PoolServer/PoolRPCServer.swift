@@ -147,24 +147,8 @@ public final class PoolRPCServer: Sendable {
             },
             upgradePipeline: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
-                    // Writability drops past this: the session's handler then closes the client.
-                    let limit = max(2, self.configuration.maxQueuedBytes)
-                    guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
-                    try options.setOption(
-                        ChannelOptions.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: limit / 2, high: limit))
-                    // The websocket's handler keeps its own idle clock.
-                    channel.pipeline.syncOperations.removeHandler(name: Self.idleTimerName, promise: nil)
-                    channel.pipeline.syncOperations.removeHandler(name: Self.idleCloserName, promise: nil)
-                    let session = ClientWebSocketSession(
-                        router: ClientRequestRouter(
-                            version: Self.route(head) ?? .v1, permissions: self.permissions(head) ?? [.read], channelsSupported: true),
-                        runner: self.runner, inflightCalls: self.inflight, activity: activity, logger: self.logger, connection: channel)
-                    // A request over the limit closes the socket (1009), whether it comes as one
-                    // frame or as continuation frames (clients split requests over 4096 bytes).
-                    try channel.pipeline.syncOperations.addHandler(
-                        ClientWebSocketHandler(
-                            session: session, maxRequestBytes: self.configuration.maxRequestBytes,
-                            idleTimeout: self.configuration.idleTimeout, slowClientGrace: self.configuration.slowClientGrace))
+                    try self.serveWebSocket(
+                        channel, version: Self.route(head) ?? .v1, permissions: self.permissions(head) ?? [.read], activity: activity)
                     return Upgrade.websocket(channel)
                 }
             })
@@ -178,6 +162,29 @@ public final class PoolRPCServer: Sendable {
             })
         return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
             configuration: .init(upgradeConfiguration: configuration))
+    }
+
+    /// Makes an upgraded connection a client websocket (on its event loop, the HTTP handlers
+    /// gone): its write limit, its own idle clock instead of the HTTP pipeline's, and the
+    /// session that serves its calls.
+    func serveWebSocket(_ channel: any Channel, version: APIVersion, permissions: Set<Perm>, activity: ConnectionActivity) throws {
+        // Writability drops past this: the session's handler then closes the client.
+        let limit = max(2, self.configuration.maxQueuedBytes)
+        guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
+        try options.setOption(
+            ChannelOptions.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: limit / 2, high: limit))
+        // The websocket's handler keeps its own idle clock.
+        channel.pipeline.syncOperations.removeHandler(name: Self.idleTimerName, promise: nil)
+        channel.pipeline.syncOperations.removeHandler(name: Self.idleCloserName, promise: nil)
+        let session = ClientWebSocketSession(
+            router: ClientRequestRouter(version: version, permissions: permissions, channelsSupported: true),
+            runner: self.runner, inflightCalls: self.inflight, activity: activity, logger: self.logger, connection: channel)
+        // A request over the limit closes the socket (1009), whether it comes as one frame or as
+        // continuation frames (clients split requests over 4096 bytes).
+        try channel.pipeline.syncOperations.addHandler(
+            ClientWebSocketHandler(
+                session: session, maxRequestBytes: self.configuration.maxRequestBytes, idleTimeout: self.configuration.idleTimeout,
+                slowClientGrace: self.configuration.slowClientGrace))
     }
 
     static func route(_ head: HTTPRequestHead) -> APIVersion? {

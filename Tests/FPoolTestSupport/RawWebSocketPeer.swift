@@ -14,17 +14,32 @@ public final class RawWebSocketPeer: Sendable {
     /// Connects to `127.0.0.1:port` and sends the upgrade request for `path` (no token: read
     /// permission); frames sent before the 101 arrives are queued behind it by the server.
     public static func connect(port: Int, path: String = "/rpc/v1") async throws -> RawWebSocketPeer {
+        let peer = try await self.open(port: port)
+        try await peer.upgrade(path: path)
+        return peer
+    }
+
+    /// Connects to `127.0.0.1:port` and sends nothing yet (`sendRaw`, then `upgrade`).
+    public static func open(port: Int) async throws -> RawWebSocketPeer {
         let recorder = ByteRecorder()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
             }
             .connect(host: "127.0.0.1", port: port).get()
-        let upgrade =
-            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        try await channel.writeAndFlush(ByteBuffer(string: upgrade)).get()
         return RawWebSocketPeer(channel: channel, recorder: recorder)
+    }
+
+    /// Sends the WebSocket upgrade request for `path`.
+    public func upgrade(path: String = "/rpc/v1") async throws {
+        try await self.sendRaw(
+            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    }
+
+    /// Sends bytes as they are (an HTTP request before the upgrade).
+    public func sendRaw(_ text: String) async throws {
+        try await self.channel.writeAndFlush(ByteBuffer(string: text)).get()
     }
 
     private init(channel: any Channel, recorder: ByteRecorder) {
@@ -36,6 +51,11 @@ public final class RawWebSocketPeer: Sendable {
     public func send(_ text: String, masked: Bool = true) async throws {
         try await self.channel.writeAndFlush(WebSocketFrameWriter.text(Array(text.utf8), masked: masked, allocator: self.channel.allocator))
             .get()
+    }
+
+    /// Sends a close frame (code 1000), as a client that is done does.
+    public func sendClose() async throws {
+        try await self.channel.writeAndFlush(WebSocketFrameWriter.close(code: 1000, masked: true, allocator: self.channel.allocator)).get()
     }
 
     /// Stops or resumes reading from the socket.
@@ -53,11 +73,13 @@ public final class RawWebSocketPeer: Sendable {
         return self.recorder.bytes.withLock { $0 }
     }
 
-    /// The frames received until the server closed (after the upgrade's answer), as a client
-    /// reads them: events up to and including the close frame.
+    /// The frames received until the server closed (after the upgrade's answer, and any HTTP
+    /// answers before it), as a client reads them: events up to and including the close frame.
     public func eventsUntilClosed() async throws -> [WebSocketEvent] {
         let bytes = try await self.bytesUntilClosed()
-        guard let headerEnd = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { return [] }
+        guard let switched = bytes.firstRange(of: Array("101 Switching Protocols".utf8)),
+            let headerEnd = bytes[switched.upperBound...].firstRange(of: Array("\r\n\r\n".utf8))
+        else { return [] }
         var reader = WebSocketFrameReader(maxFrameSize: 1 << 26, maxMessageSize: 1 << 26, peerMasking: .unmasked)
         var events: [WebSocketEvent] = []
         try reader.read(ByteBuffer(bytes: bytes[headerEnd.upperBound...])) { events.append($0) }

@@ -168,6 +168,51 @@ import Testing
         }
     }
 
+    /// Lotus (Go's net/http) upgrades any request of a connection, so a reverse proxy in front
+    /// of fpool may send the upgrade over a pooled connection that already carried a POST: it
+    /// is served as a websocket, and a graceful stop says goodbye to it like to any other.
+    @Test func aWebSocketUpgradeAfterAnHTTPCallOnTheSameConnectionIsServed() async throws {
+        try await withServedPool { served in
+            let peer = try await RawWebSocketPeer.open(port: served.port)
+            let body = #"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}"#
+            try await peer.sendRaw(
+                "POST /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            await peer.waitFor(#","id":1}"#)
+            try await peer.upgrade()
+            await peer.waitFor("101 Switching Protocols")
+            try await peer.send(#"{"jsonrpc":"2.0","id":2,"method":"Filecoin.ChainHead","params":[]}"#)
+            await peer.waitFor(#","id":2}"#)
+            await served.instance.server.stop()
+            let events = try await peer.eventsUntilClosed()
+            guard events.count == 2, case .message(let answer) = events[0] else {
+                Issue.record("expected the answer, then the goodbye; got \(events)")
+                return
+            }
+            let json = try JSON.parse(answer)
+            #expect(json["id"]?.int == 2)
+            #expect(json["result"]?["Height"] != nil)
+            #expect(events[1] == .close(code: 1001))
+        }
+    }
+
+    /// A later upgrade is refused as a first one is (401 for a bad token), and the connection
+    /// closes: after an upgrade request nothing more on it is read as HTTP.
+    @Test func aLaterUpgradeWithABadTokenIsRefusedAndClosed() async throws {
+        try await withServedPool { served in
+            let peer = try await RawWebSocketPeer.open(port: served.port)
+            let body = #"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}"#
+            try await peer.sendRaw(
+                "POST /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                    + "GET /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer not-a-token\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            let text = String(decoding: try await peer.bytesUntilClosed(), as: UTF8.self)
+            #expect(text.contains(#","id":1}"#))
+            #expect(text.contains("HTTP/1.1 401 Unauthorized"))
+            #expect(!text.contains("101 Switching Protocols"))
+        }
+    }
+
     @Test func unknownPathsAndMethodsGetHTTPErrors() async throws {
         try await withServedPool { served in
             let wrongPath = try await served.post(Array("{}".utf8), path: "/rpc/v9")
