@@ -57,6 +57,16 @@ let package = Package(
             ],
             path: "proxy/ProxyLoad"
         ),
+        // A reference target for the proxy benchmark: a SwiftNIO byte tunnel, one upstream
+        // connection per client, nothing parsed (the least a SwiftNIO proxy can do per call).
+        .executableTarget(
+            name: "NIOTunnel",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "proxy/NIOTunnel"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

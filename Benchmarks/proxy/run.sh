@@ -62,21 +62,22 @@ nginx_bin=$(command -v nginx)
 if ((build)); then
     say "building fpool and ProxyLoad (release, scratch $scratch)"
     (cd "$bench" && swift build -c release --scratch-path "$scratch" --product fpool >&2 \
-        && swift build -c release --scratch-path "$scratch" --product ProxyLoad >&2)
+        && swift build -c release --scratch-path "$scratch" --product ProxyLoad >&2 \
+        && swift build -c release --scratch-path "$scratch" --product NIOTunnel >&2)
 fi
 bin=$(cd "$bench" && swift build -c release --scratch-path "$scratch" --show-bin-path)
-for tool in fpool ProxyLoad; do
+for tool in fpool ProxyLoad NIOTunnel; do
     [ -x "$bin/$tool" ] || { say "missing $bin/$tool (run without --no-build)"; exit 1; }
 done
 
 # --- children and cleanup -------------------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/fpool-proxy-bench.XXXXXX")
-sim_pid="" fpool_pid="" nginx_pid="" load_pid=""
+sim_pid="" fpool_pid="" nginx_pid="" tunnel_pid="" load_pid=""
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
     local pids=()
-    for pid in "$load_pid" "$fpool_pid" "$nginx_pid" "$sim_pid"; do
+    for pid in "$load_pid" "$fpool_pid" "$nginx_pid" "$tunnel_pid" "$sim_pid"; do
         [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && { kill -TERM "$pid" 2>/dev/null || true; pids+=("$pid"); }
     done
     for _ in $(seq 50); do # up to 5 s for a graceful stop
@@ -137,6 +138,13 @@ nginx_pid=$!
 wait_for "nginx" 100 bash -c "exec 3<>/dev/tcp/127.0.0.1/$nginx_port" 2>/dev/null
 say "nginx $("$nginx_bin" -v 2>&1 | sed 's/.*: //') on port $nginx_port (pid $nginx_pid)"
 
+# --- a SwiftNIO byte tunnel to node 0 (a reference: the least a SwiftNIO proxy does per call) ----
+"$bin/NIOTunnel" --listen-port 0 --upstream-port "${ports[0]}" >"$work/tunnel.out" 2>"$work/tunnel.err" &
+tunnel_pid=$!
+wait_for "NIOTunnel" 100 grep -q '^listening on ' "$work/tunnel.out"
+tunnel_port=$(sed -n 's/^listening on //p' "$work/tunnel.out")
+say "SwiftNIO byte tunnel on port $tunnel_port (pid $tunnel_pid)"
+
 # --- fpool ----------------------------------------------------------------------------------------
 mkdir -p "$work/fpool-repo"
 FULLNODE_API_POOL_INFO=$pool_info FPOOL_PATH=$work/fpool-repo \
@@ -155,10 +163,10 @@ mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 args=(
     --direct-port "${ports[0]}" --direct-token "${tokens[0]}" --nginx-port "$nginx_port" --nginx-pid "$nginx_pid"
     --nginx-token "${tokens[0]}" --fpool-port "$fpool_port" --fpool-token "$fpool_token" --fpool-pid "$fpool_pid"
-    --sim-pid "$sim_pid" --control-port "$control_port" --nodes 3
+    --tunnel-port "$tunnel_port" --tunnel-pid "$tunnel_pid" --sim-pid "$sim_pid" --control-port "$control_port" --nodes 3
     --note "Machine: $(nproc) cores ($cpu), $mem, $(uname -sr); $(swift --version 2>/dev/null | head -n 1 | sed 's/ (.*//'), release build; fpool $commit; nginx $("$nginx_bin" -v 2>&1 | sed 's/.*: //') with ${NGINX_WORKERS:-$(nproc)} workers."
     --note "The load generator, the proxy and the three simulated daemons (one process, NIO's default event loops: one per core) share the $(nproc) cores, so absolute figures are lower than on separate machines; compare the rows with each other."
-    --note "direct: node 0 itself; fpool: \`fpool run\` over the three daemons (one WebSocket per daemon upstream); nginx: upstream keep-alive to node 0 (nodes 1, 2 as backup), WebSocket tunnelled one upstream connection per client. Tokens: node 0's for direct and nginx, fpool's admin token for fpool."
+    --note "direct: node 0 itself; fpool: \`fpool run\` over the three daemons (one WebSocket per daemon upstream); nginx: upstream keep-alive to node 0 (nodes 1, 2 as backup), WebSocket tunnelled one upstream connection per client; nio-tunnel: a SwiftNIO byte tunnel to node 0 (Benchmarks/proxy/NIOTunnel, one upstream connection per client, nothing parsed), the least work a SwiftNIO proxy can do per call. Tokens: node 0's for direct and nginx, fpool's admin token for fpool."
 )
 if ((quick)); then
     args+=(--warmup 0.5 --duration 1.5 --latency-duration 1 --memory-sockets 200 --rounds 1)

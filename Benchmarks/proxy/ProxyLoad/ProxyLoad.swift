@@ -35,6 +35,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "nginx's port.") var nginxPort: Int
     @Option(help: "nginx's master process id.") var nginxPid: Int32
     @Option(help: "A token for calls through nginx (node 0's: nginx sends everything to node 0).") var nginxToken: String?
+    @Option(help: "The SwiftNIO byte tunnel's port (a reference target, `nio-tunnel`), if it runs.") var tunnelPort: Int?
+    @Option(help: "The tunnel's process id.") var tunnelPid: Int32?
     @Option(help: "The simulator's process id.") var simPid: Int32
     @Option(help: "The simulator's control endpoint port.") var controlPort: Int
     @Option(help: "How many simulated daemons.") var nodes = 3
@@ -53,7 +55,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Comma-separated parts to skip: memory, matrix, gap, failover, nginx-memory.") var skip = ""
     @Option(help: "Only these methods (ChainHead, StateGetActor), comma-separated.") var methods = "ChainHead,StateGetActor"
     @Option(help: "Only these transports (ws, http), comma-separated.") var transports = "ws,http"
-    @Option(help: "Only these targets (direct, fpool, nginx), comma-separated.") var targets = "direct,fpool,nginx"
+    @Option(help: "Only these targets (direct, fpool, nginx, nio-tunnel), comma-separated.") var targets = "direct,fpool,nginx,nio-tunnel"
     @Option(help: "A line for the report's header (repeatable).") var note: [String] = []
     @Option(help: "Write the markdown report here too.") var out: String?
 
@@ -63,7 +65,11 @@ struct Run: AsyncParsableCommand {
             direct: Endpoint(name: "direct", host: "127.0.0.1", port: self.directPort, path: "/rpc/v1", token: self.directToken),
             fpool: Endpoint(name: "fpool", host: "127.0.0.1", port: self.fpoolPort, path: "/rpc/v1", token: self.fpoolToken),
             nginx: Endpoint(name: "nginx", host: "127.0.0.1", port: self.nginxPort, path: "/rpc/v1", token: self.nginxToken),
-            controlPort: self.controlPort, nodes: self.nodes, fpoolPID: self.fpoolPid, nginxPID: self.nginxPid, simPID: self.simPid)
+            tunnel: self.tunnelPort.map {
+                Endpoint(name: "nio-tunnel", host: "127.0.0.1", port: $0, path: "/rpc/v1", token: self.nginxToken)
+            },
+            controlPort: self.controlPort, nodes: self.nodes, fpoolPID: self.fpoolPid, nginxPID: self.nginxPid, simPID: self.simPid,
+            tunnelPID: self.tunnelPid)
         var report = Report()
         report.memoryGoalMiB = self.memoryGoal
         report.notes = self.note
@@ -76,7 +82,9 @@ struct Run: AsyncParsableCommand {
         }
         let methods = [RPCMethod.chainHead, RPCMethod.stateGetActor].filter { self.methods.contains($0.label) }
         let transports = Transport.allCases.filter { self.transports.contains($0.rawValue) }
-        let targets = [setup.direct, setup.fpool, setup.nginx].filter { self.targets.contains($0.name) }
+        let targets = [setup.direct, setup.fpool, setup.nginx, setup.tunnel].compactMap { $0 }.filter {
+            self.targets.split(separator: ",").contains(Substring($0.name))
+        }
         try await Self.sanity(targets: targets, methods: methods)
         // The load generator's own event loops (the scenarios' clients use NIO's shared group).
         let group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
@@ -179,16 +187,18 @@ struct Run: AsyncParsableCommand {
         return {
             let fpool = ProcFS.cpuSeconds(setup.fpoolPID) ?? 0
             let nginx = ProcFS.totalCPU(setup.nginxPIDs)
+            let tunnel = setup.tunnelPID.flatMap(ProcFS.cpuSeconds) ?? 0
             let sim = ProcFS.cpuSeconds(setup.simPID) ?? 0
             let loadgen = ProcFS.cpuSeconds(me) ?? 0
             let proxy: Double =
                 switch target {
                 case "fpool": fpool
                 case "nginx": nginx
+                case "nio-tunnel": tunnel
                 default: 0
                 }
             // Everything else the machine ran: another build or test run makes the figures unreliable.
-            let others = ProcFS.machineBusySeconds() - fpool - nginx - sim - loadgen
+            let others = ProcFS.machineBusySeconds() - fpool - nginx - tunnel - sim - loadgen
             return CPUSample(proxy: proxy, sim: sim, loadgen: loadgen, others: others)
         }
     }

@@ -92,8 +92,16 @@ struct Report {
                     let detail =
                         (paired?.rounds.count ?? 0) > 1
                         ? ", median of the rounds' \(paired!.rounds.map { String(format: "%.2f", $0) }.joined(separator: ", "))" : ""
+                    // The least a SwiftNIO proxy does per call, against the same nginx rounds.
+                    var floor = ""
+                    if self.row(method, transport, "nio-tunnel") != nil,
+                        let tunnel = self.paired(
+                            self.roundRates, method, transport, subject: "nio-tunnel", reference: "nginx", { $0 / max(1, $1) })
+                    {
+                        floor = "; SwiftNIO byte tunnel ×\(String(format: "%.2f", tunnel.median)) of nginx"
+                    }
                     out.append(
-                        "| throughput ≥ nginx | \(method) \(transport.rawValue) | \(formatRate(fpool.loaded.rate))/s | nginx \(formatRate(nginx.loaded.rate))/s (fpool ×\(String(format: "%.2f", ratio))\(detail)) | \(ratio >= 1 ? "yes" : "**no**") |"
+                        "| throughput ≥ nginx | \(method) \(transport.rawValue) | \(formatRate(fpool.loaded.rate))/s | nginx \(formatRate(nginx.loaded.rate))/s (fpool ×\(String(format: "%.2f", ratio))\(detail)\(floor)) | \(ratio >= 1 ? "yes" : "**no**") |"
                     )
                 }
             }
@@ -143,7 +151,7 @@ struct Report {
         let loadedConnections = self.rows.first?.loaded.connections ?? 0
         var out = [
             "## Calls per second and latency", "",
-            "Closed loop: every connection keeps one call in flight. *Loaded*: \(loadedConnections) connections; *1 conn*: one connection, one call at a time (the latency a single caller sees). CPU µs per call in the loaded window, from /proc (10 ms ticks): the proxy (fpool, or nginx's master and workers), the simulated daemons (all three, one process), and this load generator. *Others*: the share of the machine's cores that other processes used in the loaded / 1-connection windows — more than a few % means something else ran (a build, a test run) and the row is not reliable.",
+            "Closed loop: every connection keeps one call in flight. *Loaded*: \(loadedConnections) connections; *1 conn*: one connection, one call at a time (the latency a single caller sees). CPU µs per call in the loaded window, from /proc (10 ms ticks): the proxy (fpool, nginx's master and workers, or the SwiftNIO byte tunnel), the simulated daemons (all three, one process), and this load generator. *Others*: the share of the machine's cores that other processes used in the loaded / 1-connection windows — more than a few % means something else ran (a build, a test run) and the row is not reliable.",
             "",
             "| method | transport | target | loaded calls/s | p50 | p99 | 1 conn calls/s | p50 | p99 | CPU µs/call proxy | daemons | load gen | others | errors | loaded calls/s, every round |",
             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

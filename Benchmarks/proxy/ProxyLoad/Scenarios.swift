@@ -13,11 +13,14 @@ struct Setup: Sendable {
     let direct: Endpoint
     let fpool: Endpoint
     let nginx: Endpoint
+    /// The SwiftNIO byte tunnel (a reference: the least a SwiftNIO proxy does per call), if run.
+    let tunnel: Endpoint?
     let controlPort: Int
     let nodes: Int
     let fpoolPID: Int32
     let nginxPID: Int32
     let simPID: Int32
+    let tunnelPID: Int32?
 
     var nginxPIDs: [Int32] { ProcFS.withChildren(self.nginxPID) }
 }
