@@ -32,9 +32,20 @@ public final class RawWebSocketPeer: Sendable {
 
     /// Sends the WebSocket upgrade request for `path`.
     public func upgrade(path: String = "/rpc/v1") async throws {
-        try await self.sendRaw(
-            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        try await self.sendRaw(Self.upgradeRequest(path: path))
+    }
+
+    /// The text of an upgrade request, with `token` as its bearer token when given.
+    public static func upgradeRequest(path: String = "/rpc/v1", token: String? = nil) -> String {
+        "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (token.map { "Authorization: Bearer \($0)\r\n" } ?? "")
+            + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    }
+
+    /// The text of a keep-alive POST of `body` (no token: read permission).
+    public static func postRequest(_ body: String, path: String = "/rpc/v1") -> String {
+        "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
     }
 
     /// Sends bytes as they are (an HTTP request before the upgrade).

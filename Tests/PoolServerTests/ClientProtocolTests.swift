@@ -174,10 +174,7 @@ import Testing
     @Test func aWebSocketUpgradeAfterAnHTTPCallOnTheSameConnectionIsServed() async throws {
         try await withServedPool { served in
             let peer = try await RawWebSocketPeer.open(port: served.port)
-            let body = #"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}"#
-            try await peer.sendRaw(
-                "POST /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            try await peer.sendRaw(RawWebSocketPeer.postRequest(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}"#))
             await peer.waitFor(#","id":1}"#)
             try await peer.upgrade()
             await peer.waitFor("101 Switching Protocols")
@@ -201,11 +198,10 @@ import Testing
     @Test func aLaterUpgradeWithABadTokenIsRefusedAndClosed() async throws {
         try await withServedPool { served in
             let peer = try await RawWebSocketPeer.open(port: served.port)
-            let body = #"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}"#
+            // Sent together: the upgrade waits in the server behind the POST's answer.
             try await peer.sendRaw(
-                "POST /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-                    + "GET /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer not-a-token\r\nUpgrade: websocket\r\n"
-                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                RawWebSocketPeer.postRequest(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}"#)
+                    + RawWebSocketPeer.upgradeRequest(token: "not-a-token"))
             let text = String(decoding: try await peer.bytesUntilClosed(), as: UTF8.self)
             #expect(text.contains(#","id":1}"#))
             #expect(text.contains("HTTP/1.1 401 Unauthorized"))
