@@ -44,6 +44,7 @@ struct AdminAPI: Sendable {
             } catch let error as MultiaddrError {
                 throw RPCError(code: 1, message: "--api: \(error)")
             }
+            if let refusal = APIInfo.dialRefusal(address) { throw RPCError(code: 1, message: "--api: \(refusal)") }
             let token = try params.string(1, "token")
             let name = try params.optionalString(2) ?? "\(address.host):\(address.port)"
             if self.pool.endpoints.contains(where: { $0.name == name }) {

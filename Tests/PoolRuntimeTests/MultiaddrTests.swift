@@ -67,6 +67,17 @@ import Testing
                 == "FULLNODE_API_INFO entry 1 (<token>:/ip4/1.2.3.4/tcp/1234/http): the token is not a JWT (header.payload.signature)")
     }
 
+    /// fpool dials daemons in plain text: a TLS entry is refused when read, naming it, instead
+    /// of failing later as a daemon that never answers.
+    @Test func aTLSDaemonEntryIsRefusedByName() {
+        let text = "\(Self.token):/ip4/1.2.3.4/tcp/1234/http:a,\(Self.token):/dns/lotus.example/tcp/443/wss:b"
+        let error = #expect(throws: APIInfoError.self) { try APIInfo.parsePool(text) }
+        #expect(error?.position == 2)
+        #expect(error?.reason.hasPrefix("TLS (wss) to a daemon is not supported") == true)
+        #expect(error?.reason.contains("/dns/lotus.example/tcp/<port>/http") == true)
+        #expect(throws: APIInfoError.self) { try APIInfo.parseLegacy("\(Self.token):/ip4/10.0.0.7/tcp/1234/https") }
+    }
+
     /// The exact line `fpool sim` prints parses back into its daemons.
     @Test func simulatorPoolInfoParses() throws {
         let line = "\(Self.token):/ip4/127.0.0.1/tcp/1234/http:sim-daemon-0,\(Self.token):/ip4/127.0.0.1/tcp/1235/http:sim-daemon-1"

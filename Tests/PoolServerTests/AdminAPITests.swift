@@ -87,6 +87,11 @@ import Testing
                 try await served.admin("NodeAdd", [.string(daemon.multiaddr), .string(daemon.adminToken), "third"])
             }
             #expect(duplicate?.message == "a node named 'third' is already in the pool; pick another --name")
+            let tls = try await rpcError {
+                try await served.admin("NodeAdd", [.string("/dns/lotus.example/tcp/443/https"), .string(daemon.adminToken), "remote"])
+            }
+            #expect(tls?.message.hasPrefix("--api: TLS (https) to a daemon is not supported") == true)
+            #expect(served.pool.nodes.count == 3)
         }
     }
 
