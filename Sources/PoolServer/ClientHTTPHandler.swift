@@ -81,23 +81,29 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context: ChannelHandlerContext, head: HTTPRequestHead, version: APIVersion, permissions: Set<Perm>,
         refuse: @escaping @Sendable (PoolRPCServer.HTTPAnswer) -> Void
     ) {
+        // A websocket opened during a graceful stop would miss its goodbye: the client goes elsewhere.
+        guard self.server.listener.withLock({ $0 })?.isAccepting == true else {
+            return refuse(.init(status: .serviceUnavailable, text: "fpool is stopping\n", close: true))
+        }
         // NIO's handshake checks the key and version and computes the accept header (on the
         // loop, at once: the answer to `shouldUpgrade` is ready).
         let handshake = NIOTypedWebSocketServerUpgrader<Void>(
             shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
             upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() })
         self.upgraded = true
-        handshake.buildUpgradeResponse(
-            channel: context.channel, upgradeRequest: head,
-            initialResponseHeaders: HTTPHeaders([("Connection", "Upgrade"), ("Upgrade", "websocket")])
-        ).assumeIsolated().whenComplete { result in
-            switch result {
-            case .success(let accepted):
-                self.switchToWebSocket(context: context, accepted: accepted, version: version, permissions: permissions)
-            case .failure(let error):
-                refuse(.init(status: .badRequest, text: "bad websocket handshake: \(error)\n", close: true))
+        handshake.buildUpgradeResponse(channel: context.channel, upgradeRequest: head, initialResponseHeaders: HTTPHeaders())
+            .assumeIsolated().whenComplete { result in
+                switch result {
+                case .success(let accepted):
+                    self.switchToWebSocket(context: context, accepted: accepted, version: version, permissions: permissions)
+                case .failure:
+                    refuse(
+                        .init(
+                            status: .badRequest,
+                            text: "bad websocket handshake: expected Sec-WebSocket-Key and Sec-WebSocket-Version: 13\n",
+                            close: true))
+                }
             }
-        }
     }
 
     private func switchToWebSocket(context: ChannelHandlerContext, accepted: HTTPHeaders, version: APIVersion, permissions: Set<Perm>) {
@@ -147,7 +153,9 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         activity: ConnectionActivity
     ) {
         var headers = HTTPHeaders([("Content-Length", String(answer.body.count)), ("Content-Type", answer.contentType)])
-        let keepAlive = !answer.close && (head?.isKeepAlive ?? false) && server.listener.withLock({ $0 })?.isAccepting == true
+        let keepAlive =
+            !answer.close && (head.map { $0.isKeepAlive && !PoolRPCServer.endsHTTP($0) } ?? false)
+            && server.listener.withLock({ $0 })?.isAccepting == true
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         channel.write(
             HTTPServerResponsePart.head(HTTPResponseHead(version: head?.version ?? .http1_1, status: answer.status, headers: headers)),

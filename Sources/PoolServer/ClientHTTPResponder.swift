@@ -52,23 +52,27 @@ extension PoolRPCServer {
         let path = head.uri.split(separator: "?").first ?? ""
         if head.method == .GET, path == "/healthz" { return .health }
         if head.method == .GET, path == "/metrics" { return .metrics }
-        // After an upgrade request NIO's decoder reads no more HTTP: a refused one closes.
-        let upgrading = head.method == .GET && Self.asksForWebSocket(head)
-        guard let version = Self.route(head) else {
-            return .refused(HTTPAnswer(status: .notFound, text: "404 page not found\n", close: upgrading))
-        }
+        guard let version = Self.route(head) else { return .refused(HTTPAnswer(status: .notFound, text: "404 page not found\n")) }
         guard let permissions = self.permissions(head) else {
-            return .refused(HTTPAnswer(status: .unauthorized, text: "JWT Verification failed\n", close: upgrading))
+            return .refused(HTTPAnswer(status: .unauthorized, text: "JWT Verification failed\n"))
         }
-        if upgrading { return .upgrade(version, permissions) }
+        if head.method == .GET, Self.asksForWebSocket(head) { return .upgrade(version, permissions) }
         guard head.method == .POST else { return .refused(HTTPAnswer(status: .methodNotAllowed, text: "method not allowed\n")) }
         return .rpc(version, permissions)
     }
 
     /// `Connection: upgrade` and `Upgrade: websocket`, as a Lotus client's handshake sends them.
     static func asksForWebSocket(_ head: HTTPRequestHead) -> Bool {
-        head.headers["Upgrade"].contains { $0.lowercased() == "websocket" }
-            && head.headers[canonicalForm: "Connection"].contains { $0.lowercased() == "upgrade" }
+        head.headers[canonicalForm: "Upgrade"].contains { $0.lowercased() == "websocket" } && Self.endsHTTP(head)
+    }
+
+    /// Whether NIO's HTTP decoder reads nothing after this request: it takes `Connection:
+    /// upgrade` with an `Upgrade` header (any protocol: `curl --http2` asks for h2c), or CONNECT,
+    /// for a switch of protocols. Unless the connection becomes a websocket, the answer to such
+    /// a request closes it; kept open, the client's next request would never be read.
+    static func endsHTTP(_ head: HTTPRequestHead) -> Bool {
+        head.method == .CONNECT
+            || (!head.headers["Upgrade"].isEmpty && head.headers[canonicalForm: "Connection"].contains { $0.lowercased() == "upgrade" })
     }
 
     /// Answers one admitted request through `respond` (once): at once, from the daemon's reply

@@ -209,6 +209,50 @@ import Testing
         }
     }
 
+    /// NIO's HTTP decoder reads nothing after a request that asks to switch protocols. A POST
+    /// asking for h2c (as `curl --http2` sends it) on a keep-alive connection is answered as
+    /// HTTP/1.1, and the connection closes rather than leave the client's next request unread.
+    @Test func aRequestAskingForAnotherProtocolIsAnsweredThenTheConnectionCloses() async throws {
+        try await withServedPool { served in
+            let peer = try await RawWebSocketPeer.open(port: served.port)
+            try await peer.sendRaw(RawWebSocketPeer.postRequest(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}"#))
+            await peer.waitFor(#","id":1}"#)
+            let body = #"{"jsonrpc":"2.0","id":2,"method":"Filecoin.ChainHead","params":[]}"#
+            try await peer.sendRaw(
+                "POST /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                    + "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            let text = String(decoding: try await peer.bytesUntilClosed(), as: UTF8.self)
+            let second = try #require(text.range(of: "HTTP/1.1", range: text.index(after: text.startIndex)..<text.endIndex))
+            #expect(text[second.lowerBound...].hasPrefix("HTTP/1.1 200 OK"))
+            #expect(text[second.lowerBound...].lowercased().contains("connection: close"))
+            #expect(text.hasSuffix(#","id":2}"#))
+        }
+    }
+
+    /// A websocket opened while fpool stops would never get its goodbye: an upgrade on a
+    /// keep-alive connection during the graceful stop is refused (503) and the connection closes.
+    @Test func aLaterUpgradeDuringAGracefulStopIsRefused() async throws {
+        try await withServedPool { served in
+            let peer = try await RawWebSocketPeer.open(port: served.port)
+            try await peer.sendRaw(RawWebSocketPeer.postRequest(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}"#))
+            await peer.waitFor(#","id":1}"#)
+            // A call that waits on the chain holds the stop open.
+            let client = try await served.client()
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let waiting = client.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 1, 100, true])
+            await served.cluster.waitForWaiters(daemon: 0, count: 1)
+            let stopped = Task { await served.instance.server.stop() }
+            await served.logs.waitForLine(containing: "waiting for 1 call(s) in flight before stopping")
+            try await peer.upgrade()
+            let text = String(decoding: try await peer.bytesUntilClosed(), as: UTF8.self)
+            #expect(text.contains("HTTP/1.1 503 Service Unavailable"))
+            #expect(!text.contains("101 Switching Protocols"))
+            served.cluster.advance(3)
+            #expect(try await waiting.result()["Receipt"]?["ExitCode"]?.int == 0)
+            await stopped.value
+        }
+    }
+
     @Test func unknownPathsAndMethodsGetHTTPErrors() async throws {
         try await withServedPool { served in
             let wrongPath = try await served.post(Array("{}".utf8), path: "/rpc/v9")
