@@ -1,8 +1,8 @@
 // One client HTTP/1.1 connection (go-jsonrpc in HTTP mode, curl, scripts): each request is
 // read, routed and answered on the connection's event loop, and a read whose node is known goes
 // upstream without a task, as over WebSocket. NIO's pipelining handler hands over one request
-// at a time, so answers keep the order of the requests. A WebSocket upgrade after other
-// requests (a reverse proxy's pooled connection) turns the connection into a client websocket.
+// at a time, so answers keep the order of the requests. A WebSocket upgrade, on the first
+// request or a later one (a reverse proxy's pooled connection), makes it a client websocket.
 
 import NIOCore
 import NIOHTTP1
@@ -65,18 +65,15 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 if let giveUp = self.server.answerHTTP(admission, body: body, tooBig: tooBig, executor: self.executor, respond) {
                     self.pending.set(giveUp)
                 }
-            } else {
-                // NIO keeps the head of a refused WebSocket upgrade; answer as Lotus would.
-                let refusal = self.server.listener.withLock { $0 }?.takeRefusal(context.channel)
-                respond(.init(status: refusal?.0 ?? .badRequest, text: refusal?.1 ?? "bad request\n", close: true))
             }
         }
     }
 
-    /// Switches the connection to WebSocket as NIO's upgrade handler does for a first request:
-    /// the HTTP handlers leave (the decoder last, handing on any bytes after the request), the
-    /// 101 answer goes out, and the connection's websocket handler takes over. Lotus (Go's
-    /// net/http) upgrades any request of a connection, so a proxy in front of fpool may pool it.
+    /// Switches the connection to WebSocket as NIO's own upgrade handler would: the HTTP
+    /// handlers leave (the decoder last, handing on any bytes after the request), the 101 answer
+    /// goes out, and the connection's websocket handler takes over. Lotus (Go's net/http)
+    /// upgrades any request of a connection, so a proxy in front of fpool may pool it; NIO's
+    /// handler serves only a first request.
     private func upgrade(
         context: ChannelHandlerContext, head: HTTPRequestHead, version: APIVersion, permissions: Set<Perm>,
         refuse: @escaping @Sendable (PoolRPCServer.HTTPAnswer) -> Void
@@ -160,7 +157,8 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         channel.write(
             HTTPServerResponsePart.head(HTTPResponseHead(version: head?.version ?? .http1_1, status: answer.status, headers: headers)),
             promise: nil)
-        channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: answer.body))), promise: nil)
+        // The answer to HEAD has no body (its Content-Length says what a GET would get).
+        if head?.method != .HEAD { channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: answer.body))), promise: nil) }
         let written = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
         if head != nil { activity.leave() }
         written.whenComplete { _ in

@@ -43,8 +43,7 @@ extension PoolRPCServer {
         case rpc(APIVersion, Set<Perm>)
         /// Refused by its path, token or verb: answered without buffering the body.
         case refused(HTTPAnswer)
-        /// A WebSocket upgrade on a connection that already carried requests (a reverse proxy's
-        /// pooled connection); the first request's upgrade is NIO's upgrade handler's.
+        /// A WebSocket upgrade (on any request of a connection: a reverse proxy may pool it).
         case upgrade(APIVersion, Set<Perm>)
     }
 

@@ -15,13 +15,6 @@ import Synchronization
 ///
 /// Concurrency: all methods may be called from any task.
 public final class PoolRPCServer: Sendable {
-    enum Upgrade: Sendable {
-        /// Served by its `ClientWebSocketHandler` from the moment of the upgrade.
-        case websocket(any Channel)
-        /// Served by its `ClientHTTPHandler`.
-        case http(any Channel)
-    }
-
     public let pool: Pool
     public let auth: ClientAuth
     public let configuration: ServerConfiguration
@@ -29,7 +22,7 @@ public final class PoolRPCServer: Sendable {
     let logger: Logger
     let runner: ClientCallRunner
     let inflight = InflightCalls()
-    let listener = Mutex<ConnectionListener<Upgrade>?>(nil)
+    let listener = Mutex<ConnectionListener<any Channel>?>(nil)
     private let boundPort = BoundPort()
 
     public init(
@@ -68,7 +61,7 @@ public final class PoolRPCServer: Sendable {
     ///
     /// - Throws: the bind error (address in use, …).
     public func start() async throws {
-        let listener = try await ConnectionListener<Upgrade>(
+        let listener = try await ConnectionListener<any Channel>(
             host: self.configuration.host, port: self.configuration.port, backlog: 1024, configure: { try self.configure($0) })
         // Stored before the first connection is served: upgrades record refusals on it.
         self.listener.withLock { $0 = listener }
@@ -133,35 +126,24 @@ public final class PoolRPCServer: Sendable {
     private static let idleTimerName = "fpool.idle-timer"
     private static let idleCloserName = "fpool.idle-closer"
 
-    private func configure(_ channel: any Channel) throws -> EventLoopFuture<Upgrade> {
+    /// Every connection starts as HTTP/1.1; a WebSocket upgrade, on its first request or a
+    /// later one, is made by its `ClientHTTPHandler` (NIO's upgrade handler serves only a first
+    /// request, and drops the head of a request that asks for a protocol it has no upgrader for).
+    private func configure(_ channel: any Channel) throws -> EventLoopFuture<any Channel> {
         let idle = TimeAmount(self.configuration.idleTimeout)
         // A connection waiting for an answer or holding a channel is busy, not idle.
         let activity = ConnectionActivity()
-        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle), name: Self.idleTimerName)
-        try channel.pipeline.syncOperations.addHandler(IdleCloser(activity: activity), name: Self.idleCloserName)
-        let upgrader = RawWebSocketServerUpgrader<Upgrade>(
-            shouldUpgrade: { channel, head in
-                // A refused upgrade falls through to the HTTP handler, which answers 401/404.
-                guard let listener = self.listener.withLock({ $0 }) else { return channel.eventLoop.makeSucceededFuture(nil) }
-                return listener.upgradeAnswer(channel, pathKnown: Self.route(head) != nil, authorized: self.permissions(head) != nil)
-            },
-            upgradePipeline: { channel, head in
-                channel.eventLoop.makeCompletedFuture {
-                    try self.serveWebSocket(
-                        channel, version: Self.route(head) ?? .v1, permissions: self.permissions(head) ?? [.read], activity: activity)
-                    return Upgrade.websocket(channel)
-                }
-            })
-        let configuration = NIOTypedHTTPServerUpgradeConfiguration<Upgrade>(
-            upgraders: [upgrader],
-            notUpgradingCompletionHandler: { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientHTTPHandler(server: self, activity: activity, channel: channel))
-                    return Upgrade.http(channel)
-                }
-            })
-        return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
-            configuration: .init(upgradeConfiguration: configuration))
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(IdleStateHandler(readTimeout: idle), name: Self.idleTimerName)
+        try pipeline.addHandler(IdleCloser(activity: activity), name: Self.idleCloserName)
+        try pipeline.addHandler(HTTPResponseEncoder())
+        // Bytes after an upgrade request (a client's first frames) go on to the websocket handler.
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+        try pipeline.addHandler(HTTPServerPipelineHandler())
+        try pipeline.addHandler(NIOHTTPResponseHeadersValidator())
+        try pipeline.addHandler(HTTPServerProtocolErrorHandler())
+        try pipeline.addHandler(ClientHTTPHandler(server: self, activity: activity, channel: channel))
+        return channel.eventLoop.makeSucceededFuture(channel)
     }
 
     /// Makes an upgraded connection a client websocket (on its event loop, the HTTP handlers
@@ -207,15 +189,12 @@ public final class PoolRPCServer: Sendable {
         return self.auth.permissions(authorization: nil)
     }
 
-    private func serve(_ upgrade: EventLoopFuture<Upgrade>) async {
+    private func serve(_ accepted: EventLoopFuture<any Channel>) async {
         do {
-            // Each connection is served by its handlers; this only keeps it registered until it closes.
-            let (channel, websocket): (any Channel, Bool) =
-                switch try await upgrade.get() {
-                case .websocket(let channel): (channel, true)
-                case .http(let channel): (channel, false)
-                }
-            try await self.tracking(channel, websocket: websocket) { try await channel.closeFuture.get() }
+            // Each connection is served by its handlers; this only keeps it registered until it
+            // closes (a websocket once upgraded: see `ConnectionListener.upgraded`).
+            let channel = try await accepted.get()
+            try await self.tracking(channel, websocket: false) { try await channel.closeFuture.get() }
         } catch {
             self.logger.debug("connection ended: \(error)")
         }

@@ -37,6 +37,9 @@ final class Progress: Sendable {
     }
 
     var failures: [String] { self.state.withLock { $0.failures } }
+
+    /// Calls answered (or failed) so far.
+    var done: Int { self.state.withLock { $0.done } }
 }
 
 /// `workers` clients of fpool, each making `calls` calls of `method` over its own websocket.
@@ -166,19 +169,23 @@ func readLoad(_ served: ServedPool, workers: Int, calls: Int, method: String, pa
     @Test func hotAPIAndConfigChangesUnderLoadTakeEffectWithoutFailures() async throws {
         try await withServedPool { served in
             let progress = Progress()
+            // Enough calls that the load is still running after each change, however slow the
+            // admin calls are on a busy machine.
             let load = try await readLoad(
-                served, workers: 4, calls: 80, method: "Filecoin.StateGetActor", params: ["f0100", []], progress: progress)
+                served, workers: 4, calls: 200, method: "Filecoin.StateGetActor", params: ["f0100", []], progress: progress)
             await progress.wait(for: 60)
             // StateGetActor follows the pool default: switch it to the last node, then one API back.
             _ = try await served.admin("ConfigSet", ["DefaultPolicy", "OneByIndexDesc"])
             let lastBefore = served.cluster.calls(daemon: 2)
-            await progress.wait(for: 160)
+            // Counted from the change: calls answered before it returned may have gone anywhere.
+            await progress.wait(for: progress.done + 40)
             #expect(served.cluster.calls(daemon: 2) > lastBefore)
             let settings = try await served.admin("APISet", ["StateGetActor", "policy", "OneByIndexAsc"])
             #expect(settings["Policy"]?.string == "OneByIndexAsc")
             let firstBefore = served.cluster.calls(daemon: 0)
-            await load.value
+            await progress.wait(for: progress.done + 40)
             #expect(served.cluster.calls(daemon: 0) > firstBefore)
+            await load.value
             #expect(progress.failures == [])
             let bad = try await rpcError { try await served.admin("ConfigSet", ["MaxSyncBehnd", "3"]) }
             #expect(bad?.message.hasPrefix("unknown setting 'MaxSyncBehnd'; expected one of: ") == true)
