@@ -16,10 +16,11 @@ public final class ConnectionListener<Accepted: Sendable>: Sendable {
         var accepting = true
         /// Open connections, and whether each is a WebSocket.
         var connections: [ObjectIdentifier: (channel: any Channel, websocket: Bool)] = [:]
-        /// Why an upgrade was refused, by connection: NIO's typed upgrader drops the request
-        /// head of a refused upgrade, so the HTTP answer that follows reads the reason here.
+        /// Why an upgrade was refused, by connection (servers on NIO's typed upgrader, such as
+        /// the simulated daemons): that upgrader drops the request head of a refused upgrade, so
+        /// the HTTP answer that follows reads the reason here.
         var refusals: [ObjectIdentifier: (HTTPResponseStatus, String)] = [:]
-        /// Upgraded after an HTTP request before their registration ran (see `upgraded`).
+        /// Upgraded before their registration ran (see `upgraded`).
         var upgradedBeforeTracked: Set<ObjectIdentifier> = []
     }
 
@@ -94,7 +95,8 @@ public final class ConnectionListener<Accepted: Sendable>: Sendable {
         try await body()
     }
 
-    /// `connection`, tracked as HTTP, became a WebSocket on a later request.
+    /// `connection`, tracked as HTTP, became a WebSocket (a server that upgrades requests
+    /// itself, on any request of a connection, says so here).
     public func upgraded(_ connection: any Channel) {
         let key = ObjectIdentifier(connection)
         self.state.withLock { state in

@@ -63,7 +63,8 @@ public final class PoolRPCServer: Sendable {
     public func start() async throws {
         let listener = try await ConnectionListener<any Channel>(
             host: self.configuration.host, port: self.configuration.port, backlog: 1024, configure: { try self.configure($0) })
-        // Stored before the first connection is served: upgrades record refusals on it.
+        // Stored before the first connection is served: an upgrade marks its connection a
+        // websocket on it, and reads from it whether the server is stopping.
         self.listener.withLock { $0 = listener }
         listener.serve({ await self.serve($0) }, ended: { self.logger.debug("listener ended: \($0)") })
         let port = listener.port
