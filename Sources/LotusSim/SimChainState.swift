@@ -55,8 +55,10 @@ public enum SimFixtures {
 
 /// The chain's whole state. A value type: the world mutates it under its lock.
 struct SimChainState: Sendable {
-    private(set) var tipsets: [SimTipSet] = []
-    /// Actor states after each tipset's messages, indexed by height.
+    /// Indexed by height; nil for a null round (an epoch without blocks). The last is never nil.
+    private(set) var tipsets: [SimTipSet?] = []
+    /// Actor states after each epoch's messages, indexed by height (a null round keeps its
+    /// parent's state).
     private(set) var states: [[String: SimActorState]] = []
     private(set) var actors: [String: SimActorRecord] = [:]
     private(set) var keyToID: [String: String] = [:]
@@ -65,10 +67,17 @@ struct SimChainState: Sendable {
     private(set) var published: [String: [UInt64: SimSignedMessage]] = [:]
     /// Both the signed and the unsigned CID of every included message.
     private(set) var inclusions: [String: SimInclusion] = [:]
+    /// Block times still to pass without a tipset (null rounds asked for and not yet passed).
+    private(set) var pendingNullRounds = 0
+    /// Null rounds passed since the last tipset: the next one skips their heights.
+    private(set) var nullEpochs: Int64 = 0
+    /// The network's name (StateNetworkName); its genesis CID derives from it.
+    let network: String
     let genesisTime: UInt64
     let blockSeconds: UInt64
 
-    init(genesisTime: UInt64, blockSeconds: UInt64) {
+    init(network: String, genesisTime: UInt64, blockSeconds: UInt64) {
+        self.network = network
         self.genesisTime = genesisTime
         self.blockSeconds = blockSeconds
         var genesisState: [String: SimActorState] = [:]
@@ -81,23 +90,51 @@ struct SimChainState: Sendable {
             self.keyToID[account.key] = account.id
             genesisState[account.id] = SimActorState(nonce: 0, balance: SimFixtures.accountBalance)
         }
-        let genesisBlock = SimBlock(
-            cid: SimIdentifiers.cid("genesis"), miner: "f00", height: 0, parents: [], parentWeight: 0, timestamp: genesisTime)
-        self.tipsets = [SimTipSet(height: 0, blocks: [genesisBlock], messages: [])]
+        self.tipsets = [Self.genesis(network: network, time: genesisTime)]
         self.states = [genesisState]
     }
 
+    /// The genesis tipset of the network named `network`: one block whose CID names the network.
+    static func genesis(network: String, time: UInt64) -> SimTipSet {
+        let block = SimBlock(
+            cid: SimIdentifiers.genesisCID(network: network), miner: "f00", height: 0, parents: [], parentWeight: 0, timestamp: time)
+        return SimTipSet(height: 0, blocks: [block], messages: [])
+    }
+
+    /// The height of the newest tipset (null rounds since then are not counted).
     var height: Int64 { Int64(self.tipsets.count - 1) }
 
+    var head: SimTipSet { self.tipsets[self.tipsets.count - 1]! }
+
+    /// The tipset at exactly `height`; nil for a null round or a height the chain has not reached.
     func tipset(at height: Int64) -> SimTipSet? {
         height >= 0 && height < self.tipsets.count ? self.tipsets[Int(height)] : nil
+    }
+
+    /// The tipset at `height`, or for a null round the one at the next lower height with blocks,
+    /// as Lotus's ChainGetTipSetByHeight answers. `height` must be 0…`self.height`.
+    func tipset(atOrBelow height: Int64) -> SimTipSet {
+        for lower in stride(from: height, through: 0, by: -1) {
+            if let tipset = self.tipsets[Int(lower)] { return tipset }
+        }
+        return self.tipsets[0]!
+    }
+
+    /// The first tipset above `height`, if the chain has one yet (the one that executes the
+    /// messages included at `height`).
+    func tipset(above height: Int64) -> SimTipSet? {
+        guard height < self.height else { return nil }
+        for higher in (height + 1)...self.height {
+            if let tipset = self.tipsets[Int(higher)] { return tipset }
+        }
+        return nil
     }
 
     /// The tipset with exactly these block CIDs, at or below `maxHeight`.
     func tipset(cids: [String], atOrBelow maxHeight: Int64) -> SimTipSet? {
         guard let first = cids.first else { return nil }
         for height in stride(from: min(maxHeight, self.height), through: 0, by: -1) {
-            let tipset = self.tipsets[Int(height)]
+            guard let tipset = self.tipsets[Int(height)] else { continue }
             if tipset.blocks.contains(where: { $0.cid == first }) { return Set(tipset.cids) == Set(cids) ? tipset : nil }
         }
         return nil
@@ -105,7 +142,7 @@ struct SimChainState: Sendable {
 
     func block(cid: String, atOrBelow maxHeight: Int64) -> SimBlock? {
         for height in stride(from: min(maxHeight, self.height), through: 0, by: -1) {
-            if let block = self.tipsets[Int(height)].blocks.first(where: { $0.cid == cid }) { return block }
+            if let block = self.tipsets[Int(height)]?.blocks.first(where: { $0.cid == cid }) { return block }
         }
         return nil
     }
@@ -132,12 +169,34 @@ struct SimChainState: Sendable {
 
     func inclusion(of cid: String) -> SimInclusion? { self.inclusions[cid] }
 
+    /// The next `count` block times produce no tipset (Filecoin's null rounds).
+    mutating func scheduleNullRounds(_ count: Int) {
+        self.pendingNullRounds += max(0, count)
+    }
+
+    /// One block time passes at `timestamp` (seconds since 1970): a pending null round passes
+    /// without blocks, or the next tipset is produced above the null rounds before it.
+    mutating func blockTimePassed(at timestamp: UInt64) -> SimTipSet? {
+        if self.pendingNullRounds > 0 {
+            self.pendingNullRounds -= 1
+            self.nullEpochs += 1
+            return nil
+        }
+        return self.advance(at: timestamp)
+    }
+
     /// Produces the next tipset (1–3 blocks), including every published message whose nonce
-    /// follows its sender's on-chain nonce.
-    mutating func advance() -> SimTipSet {
-        let height = self.height + 1
-        let parent = self.tipsets[Int(height - 1)]
-        var state = self.states[Int(height - 1)]
+    /// follows its sender's on-chain nonce. Heights of null rounds passed since the last
+    /// tipset stay empty, as on Filecoin: the new tipset's parents are the last tipset.
+    private mutating func advance(at timestamp: UInt64) -> SimTipSet {
+        let parent = self.head
+        let height = self.height + 1 + self.nullEpochs
+        var state = self.states[self.states.count - 1]
+        for _ in 0..<self.nullEpochs {
+            self.tipsets.append(nil)
+            self.states.append(state)
+        }
+        self.nullEpochs = 0
         var included: [SimSignedMessage] = []
         for sender in self.published.keys.sorted() {
             while var actor = state[sender], let message = self.published[sender]?[actor.nonce] {
@@ -163,12 +222,11 @@ struct SimChainState: Sendable {
             self.published[sender] = messages.filter { $0.key >= next }
         }
         let count = 1 + Int(SimIdentifiers.cid("count:\(height)").utf8.last! % 3)
-        let timestamp = self.genesisTime + UInt64(height) * self.blockSeconds
         let weight = parent.blocks[0].parentWeight + UInt64(parent.blocks.count) * 100
         let blocks = (0..<count).map { index in
             SimBlock(
                 cid: SimIdentifiers.cid("block:\(height):\(index)"), miner: SimFixtures.miners[index], height: height,
-                parents: parent.cids, parentWeight: weight, timestamp: timestamp)
+                parents: parent.cids, parentWeight: weight, timestamp: max(timestamp, parent.timestamp))
         }
         let tipset = SimTipSet(height: height, blocks: blocks, messages: included)
         self.tipsets.append(tipset)

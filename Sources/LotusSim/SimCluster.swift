@@ -17,15 +17,23 @@ public struct SimConfiguration: Sendable {
     public var propagationDelay: Duration
     /// The control endpoint's port; nil for none, 0 for a free one.
     public var controlPort: Int?
+    /// The network's name (StateNetworkName); its genesis CID derives from it.
+    public var networkName: String
+    /// How NodeStatus computes `Behind`. Head ages follow the wall clock while `blockTime`
+    /// runs, and a virtual clock moving one block time per `advance` step when it is nil.
+    public var behindMode: SimBehindMode
 
     public init(
-        nodes: Int = 3, blockTime: Duration? = .seconds(30), basePort: Int = 0, propagationDelay: Duration = .zero, controlPort: Int? = nil
+        nodes: Int = 3, blockTime: Duration? = .seconds(30), basePort: Int = 0, propagationDelay: Duration = .zero, controlPort: Int? = nil,
+        networkName: String = "fpoolsim", behindMode: SimBehindMode = .headAge
     ) {
         self.nodes = nodes
         self.blockTime = blockTime
         self.basePort = basePort
         self.propagationDelay = propagationDelay
         self.controlPort = controlPort
+        self.networkName = networkName
+        self.behindMode = behindMode
     }
 }
 
@@ -37,6 +45,8 @@ public struct SimDaemonInfo: Sendable, Equatable {
     public let session: String
     public let adminToken: String
     public let running: Bool
+    /// The network it follows (StateNetworkName).
+    public let network: String
 
     /// Lotus's multiaddr for the daemon's API.
     public var multiaddr: String { "/ip4/127.0.0.1/tcp/\(self.port)/http" }
@@ -64,15 +74,20 @@ public final class SimCluster: Sendable {
     /// - Throws: when a port cannot be bound.
     public static func start(_ configuration: SimConfiguration, logger: Logger = Logger(label: "fpool.sim")) async throws -> SimCluster {
         precondition(configuration.nodes >= 1, "a simulated network needs at least one daemon")
+        precondition(!configuration.networkName.isEmpty, "a simulated network needs a name")
         let blockSeconds = UInt64(max(1, (configuration.blockTime ?? .seconds(30)).components.seconds))
-        let chain = SimChainState(genesisTime: UInt64(Date().timeIntervalSince1970), blockSeconds: blockSeconds)
+        let genesisTime = UInt64(Date().timeIntervalSince1970)
+        let chain = SimChainState(network: configuration.networkName, genesisTime: genesisTime, blockSeconds: blockSeconds)
+        let clock = SimClock(start: genesisTime, blockSeconds: blockSeconds, virtual: configuration.blockTime == nil)
         let wallet = Set(SimFixtures.accounts.map(\.key))
         let daemons = (0..<configuration.nodes).map { index in
             SimDaemonState(
                 index: index, name: "sim-daemon-\(index)", port: configuration.basePort == 0 ? 0 : configuration.basePort + index,
                 secret: (0..<32).map { _ in UInt8.random(in: 0...255) }, wallet: wallet)
         }
-        let world = SimWorld(chain: chain, daemons: daemons, propagationDelay: configuration.propagationDelay)
+        let world = SimWorld(
+            chain: chain, daemons: daemons, clock: clock, behindMode: configuration.behindMode,
+            propagationDelay: configuration.propagationDelay)
         let servers = daemons.indices.map { SimDaemonServer(world: world, index: $0, logger: logger) }
         let cluster = SimCluster(world: world, servers: servers, logger: logger)
         do {
@@ -130,7 +145,8 @@ public final class SimCluster: Sendable {
         self.world.state.withLock { state in
             state.daemons.map {
                 SimDaemonInfo(
-                    index: $0.index, name: $0.name, port: $0.port, session: $0.session, adminToken: $0.adminToken, running: $0.running)
+                    index: $0.index, name: $0.name, port: $0.port, session: $0.session, adminToken: $0.adminToken, running: $0.running,
+                    network: state.networkName(daemon: $0.index))
             }
         }
     }
@@ -146,11 +162,30 @@ public final class SimCluster: Sendable {
         LotusJWT.sign(allow: permissions, secret: self.world.state.withLock { $0.daemons[daemon].secret })
     }
 
-    /// Produces `count` tipsets now; returns the network height.
+    /// Lets `count` block times pass now, each producing a tipset unless a null round is
+    /// pending; returns the network height (of the newest tipset).
     @discardableResult
     public func advance(_ count: Int = 1) -> Int64 { self.world.advance(count: count) }
 
     public var networkHeight: Int64 { self.world.networkHeight }
+
+    /// The network's name (StateNetworkName of every daemon on it).
+    public var networkName: String { self.world.state.withLock { $0.chain.network } }
+
+    /// The network's genesis block CID (ChainGetGenesis of every daemon on it).
+    public var genesisCID: String { self.world.state.withLock { $0.chain.tipset(at: 0)!.cids[0] } }
+
+    /// Null rounds: the next `count` block times (of the block timer, or `advance` steps)
+    /// produce no tipset on any daemon, so every head ages together; the next tipset's height
+    /// then skips the null rounds' epochs, as on Filecoin.
+    public func scheduleNullRounds(_ count: Int) {
+        precondition(count >= 0, "a negative number of null rounds")
+        self.world.scheduleNullRounds(count)
+        self.logger.info("sim null rounds", metadata: ["count": "\(count)"])
+    }
+
+    /// Null rounds asked for whose block time has not passed yet.
+    public var pendingNullRounds: Int { self.world.state.withLock { $0.chain.pendingNullRounds } }
 
     public func viewHeight(daemon: Int) -> Int64 { self.world.viewHeight(daemon) }
 
@@ -199,6 +234,7 @@ public final class SimCluster: Sendable {
     /// - Throws: when `start` or `restart` cannot bind the daemon's port again.
     public func inject(_ fault: SimFault, daemon index: Int) async throws {
         precondition(self.servers.indices.contains(index), "no daemon \(index)")
+        if case .network(let name?) = fault { precondition(!name.isEmpty, "a network needs a name") }
         let server = self.servers[index]
         switch fault {
         case .kill:
@@ -209,9 +245,9 @@ public final class SimCluster: Sendable {
                 if !server.isListening { try await server.start() }
                 self.world.apply(.start, to: index)
             }
-        case .restart:
+        case .restart, .network:
             await server.stop()
-            self.world.apply(.restart, to: index)
+            self.world.apply(fault, to: index)
             try await server.start()
         case .dropWebSockets:
             self.world.apply(.dropWebSockets, to: index)

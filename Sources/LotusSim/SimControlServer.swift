@@ -12,6 +12,7 @@ import Synchronization
 ///
 ///     GET  /status
 ///     POST /advance                      {"count": 1}
+///     POST /null-rounds                  {"count": 3}
 ///     POST /daemons/<i>/kill | start | restart | drop-websockets
 ///     POST /daemons/<i>/pause-sync       {"paused": true}
 ///     POST /daemons/<i>/lag              {"epochs": 3}
@@ -19,6 +20,7 @@ import Synchronization
 ///     POST /daemons/<i>/fail             {"method": "StateGetActor", "count": 2, "code": 1, "message": "…"}
 ///     POST /daemons/<i>/latency          {"ms": 200}
 ///     POST /daemons/<i>/black-hole       {"enabled": true}
+///     POST /daemons/<i>/network          {"name": "othernet"}   (null: the cluster's own network)
 final class SimControlServer: Sendable {
     let cluster: SimCluster
     let logger: Logger
@@ -95,6 +97,12 @@ final class SimControlServer: Sendable {
             let count = Int(json["count"]?.int ?? 1)
             guard (1...10_000).contains(count) else { return (.badRequest, ["error": "count must be 1…10000"]) }
             return (.ok, ["height": .int(self.cluster.advance(count))])
+        case (.POST, 1, "null-rounds"):
+            guard let count = json["count"]?.int, (1...10_000).contains(count) else {
+                return (.badRequest, ["error": "null-rounds needs an integer 'count' of 1…10000"])
+            }
+            self.cluster.scheduleNullRounds(Int(count))
+            return (.ok, self.status())
         case (.POST, 3, "daemons"):
             guard let index = Int(path[1]), self.cluster.servers.indices.contains(index) else {
                 return (.notFound, ["error": .string("no daemon '\(path[1])'; daemons are 0…\(self.cluster.servers.count - 1)")])
@@ -110,7 +118,11 @@ final class SimControlServer: Sendable {
         default:
             return (
                 .notFound,
-                ["error": .string("unknown route \(head.method) \(head.uri); see GET /status, POST /advance, POST /daemons/<i>/<fault>")]
+                [
+                    "error": .string(
+                        "unknown route \(head.method) \(head.uri); see GET /status, POST /advance, POST /null-rounds, POST /daemons/<i>/<fault>"
+                    )
+                ]
             )
         }
     }
@@ -134,6 +146,13 @@ final class SimControlServer: Sendable {
         case "peers": return .peers(message: Int(try int("message")), block: Int(try int("block")))
         case "latency": return .latency(milliseconds: Int(try int("ms")))
         case "black-hole": return .blackHole(try bool("enabled"))
+        case "network":
+            // null (or the cluster's own name) puts the daemon back on the cluster's network.
+            switch json["name"] {
+            case .some(.string(let network)) where !network.isEmpty: return .network(name: network)
+            case .some(.null): return .network(name: nil)
+            default: throw SimControlError(message: "network needs a non-empty string 'name' (null for the cluster's own network)")
+            }
         case "fail":
             guard let method = json["method"]?.string, let message = json["message"]?.string else {
                 throw SimControlError(message: "fail needs 'method' and 'message' (and optional 'count', 'code')")
@@ -149,7 +168,7 @@ final class SimControlServer: Sendable {
         default:
             throw SimControlError(
                 message:
-                    "unknown fault '\(name)'; expected one of: kill, start, restart, drop-websockets, pause-sync, lag, peers, fail, latency, black-hole"
+                    "unknown fault '\(name)'; expected one of: kill, start, restart, drop-websockets, pause-sync, lag, peers, fail, latency, black-hole, network"
             )
         }
     }
@@ -157,11 +176,13 @@ final class SimControlServer: Sendable {
     private func status() -> JSON {
         self.cluster.world.state.withLock { state in
             [
-                "height": .int(state.chain.height),
+                "height": .int(state.chain.height), "network": .string(state.chain.network),
+                "pendingNullRounds": .int(Int64(state.chain.pendingNullRounds)), "behindMode": .string(state.behindMode.rawValue),
                 "daemons": .array(
                     state.daemons.map { daemon in
                         [
                             "index": .int(Int64(daemon.index)), "name": .string(daemon.name), "port": .int(Int64(daemon.port)),
+                            "network": .string(state.networkName(daemon: daemon.index)), "behind": .int(state.behind(daemon: daemon.index)),
                             "session": .string(daemon.session), "running": .bool(daemon.running),
                             "head": .int(daemon.head), "lag": .int(daemon.lag),
                             "syncPaused": .bool(daemon.syncPaused), "messagePeers": .int(Int64(daemon.messagePeers)),

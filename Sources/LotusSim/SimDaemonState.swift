@@ -30,6 +30,8 @@ struct SimDaemonState: Sendable {
     var lag: Int64 = 0
     var messagePeers = 5
     var blockPeers = 5
+    /// The other network this daemon follows; nil for the cluster's own.
+    var network: String?
 
     var wallet: Set<String>
     /// Pushed here and not yet published to the network: sender ID → nonce → (message, when).

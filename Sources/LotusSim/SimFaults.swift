@@ -10,6 +10,10 @@ public enum SimFault: Sendable, Equatable {
     case start
     /// A new process: new Session UUID, every connection and channel dropped, chain view kept.
     case restart
+    /// Restarted on another network's chain (nil: back on the cluster's own): its
+    /// StateNetworkName and ChainGetGenesis name that network, and its head is 1000 epochs
+    /// above the cluster's with other CIDs. As `restart`, it gets a new Session.
+    case network(name: String?)
     /// Head frozen (true) or following the chain again (false); Behind grows while frozen.
     case pauseSync(Bool)
     /// The view trails the network head by this many epochs.

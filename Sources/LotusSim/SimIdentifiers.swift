@@ -10,6 +10,12 @@ enum SimIdentifiers {
         return "b" + base32(Array([0x01, 0x71, 0xA0, 0xE4, 0x02, 0x20]) + digest)
     }
 
+    /// The genesis block CID of the network named `network`: every daemon of that network
+    /// answers ChainGetGenesis with it, and a daemon of another network with another.
+    static func genesisCID(network: String) -> String {
+        self.cid("genesis:\(network)")
+    }
+
     /// A secp256k1-style key address `f1…` (41 characters, as Lotus's are).
     static func keyAddress(_ seed: String) -> String {
         "f1" + String(base32(Array(SHA256.hash(data: Array(seed.utf8)))).prefix(39))

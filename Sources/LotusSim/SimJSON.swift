@@ -39,10 +39,10 @@ enum SimJSON {
         ["ExitCode": 0, "Return": nil, "GasUsed": .int(message.message.gasLimit / 2), "EventsRoot": nil]
     }
 
-    /// `MsgLookup`: the tipset that executed the message (the one after its inclusion, as Lotus
-    /// reports it) and its receipt. The caller checks that tipset exists.
+    /// `MsgLookup`: the tipset that executed the message (the first after its inclusion, null
+    /// rounds skipped, as Lotus reports it) and its receipt. The caller checks that tipset exists.
     static func lookup(_ inclusion: SimInclusion, chain: SimChainState) -> JSON {
-        let executed = chain.tipset(at: inclusion.height + 1)!
+        let executed = chain.tipset(above: inclusion.height)!
         return [
             "Message": self.cid(inclusion.message.cid), "Receipt": self.receipt(inclusion.message), "ReturnDec": nil,
             "TipSet": self.key(executed.cids), "Height": .int(executed.height),

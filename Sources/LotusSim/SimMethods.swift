@@ -6,9 +6,9 @@ import RouteModel
 /// Calls the simulator answers; any other method is "not found", as on a daemon without it.
 enum SimMethods {
     static let served: Set<String> = [
-        "Session", "Version", "ID", "ChainHead", "ChainNotify", "ChainGetTipSet", "ChainGetTipSetByHeight",
+        "Session", "Version", "ID", "ChainHead", "ChainNotify", "ChainGetGenesis", "ChainGetTipSet", "ChainGetTipSetByHeight",
         "ChainGetBlock", "ChainGetBlockMessages", "ChainGetParentMessages", "ChainGetParentReceipts", "ChainReadObj",
-        "StateGetActor", "StateLookupID", "StateAccountKey", "StateMinerInfo", "StateNetworkVersion", "StateSearchMsg",
+        "StateGetActor", "StateLookupID", "StateAccountKey", "StateMinerInfo", "StateNetworkName", "StateNetworkVersion", "StateSearchMsg",
         "StateWaitMsg", "SyncState", "NodeStatus", "NetPeers", "MpoolGetNonce", "MpoolPush", "MpoolPushMessage",
         "MpoolBatchPush", "MpoolPending", "MpoolSub", "GasEstimateMessageGas", "WalletBalance", "WalletHas",
         "BeaconGetEntry", "StateGetRandomnessFromBeacon", "StateGetRandomnessFromTickets",
@@ -55,12 +55,29 @@ enum SimMethods {
         let chain = state.chain
         let view = daemon.head
         let head = chain.tipset(at: view)!
+        // A daemon of another network knows only that network's tipsets and blocks; its state
+        // answers still come from the cluster's chain beneath them.
+        let foreign = state.foreignChain(daemon: index)
 
-        /// The tipset a key names, as far as this daemon has synced; the head for an empty key.
+        /// What this daemon shows for a tipset of the cluster's chain.
+        func shown(_ tipset: SimTipSet) -> SimTipSet { foreign?.tipset(over: tipset) ?? tipset }
+
+        /// The cluster's tipset behind the one a key names, as far as this daemon has synced on
+        /// the network it follows; the head for an empty key.
         func tipset(_ position: Int) throws -> SimTipSet {
             let cids = try params.tipSetKey(position)
             if cids.isEmpty { return head }
-            guard let found = chain.tipset(cids: cids, atOrBelow: view) else { throw LotusErrorText.tipSetNotFound(cids) }
+            let found =
+                if let foreign { foreign.underlying(cids: cids, chain: chain, view: view) } else {
+                    chain.tipset(cids: cids, atOrBelow: view)
+                }
+            guard let found else { throw LotusErrorText.tipSetNotFound(cids) }
+            return found
+        }
+        /// A block this daemon has synced, on the network it follows.
+        func block(_ cid: String) throws -> SimBlock {
+            let found = if let foreign { foreign.block(cid: cid, chain: chain, view: view) } else { chain.block(cid: cid, atOrBelow: view) }
+            guard let found else { throw LotusErrorText.blockNotFound(cid) }
             return found
         }
         func actor(_ address: String, at tipset: SimTipSet) throws -> (id: String, record: SimActorRecord, state: SimActorState) {
@@ -88,33 +105,35 @@ enum SimMethods {
         case "ID":
             return .string(daemon.peerID)
         case "ChainHead":
-            return SimJSON.tipset(head)
+            return SimJSON.tipset(shown(head))
+        case "ChainGetGenesis":
+            return SimJSON.tipset(state.genesis(daemon: index))
         case "ChainGetTipSet":
-            return SimJSON.tipset(try tipset(0))
+            return SimJSON.tipset(shown(try tipset(0)))
         case "ChainGetTipSetByHeight":
             let height = try params.int(0)
             let base = try tipset(1)
-            guard height <= base.height else { throw LotusErrorText.heightAboveHead }
+            guard height <= shown(base).height else { throw LotusErrorText.heightAboveHead }
             guard height >= 0 else { throw RPCError(code: 1, message: "looking for tipset with negative height") }
-            return SimJSON.tipset(chain.tipset(at: height)!)
+            // A null round answers the tipset below it (Lotus's GetTipsetByHeight, prev = true).
+            if let foreign { return SimJSON.tipset(foreign.tipset(atOrBelow: height, chain: chain, view: base.height)) }
+            return SimJSON.tipset(chain.tipset(atOrBelow: height))
         case "ChainGetBlock":
-            let cid = try params.cid(0)
-            guard let block = chain.block(cid: cid, atOrBelow: view) else { throw LotusErrorText.blockNotFound(cid) }
-            return SimJSON.block(block)
+            return SimJSON.block(try block(try params.cid(0)))
         case "ChainReadObj":
             let cid = try params.cid(0)
-            guard chain.block(cid: cid, atOrBelow: view) != nil else { throw LotusErrorText.blockNotFound(cid) }
+            _ = try block(cid)
             return .string(SimIdentifiers.bytes("object:\(cid)", count: 64))
         case "ChainGetBlockMessages":
-            let cid = try params.cid(0)
-            guard let block = chain.block(cid: cid, atOrBelow: view) else { throw LotusErrorText.blockNotFound(cid) }
-            // The first block of a tipset carries its messages.
-            let messages = chain.tipset(at: block.height)!.blocks.first == block ? chain.tipset(at: block.height)!.messages : []
+            let block = try block(try params.cid(0))
+            // The first block of a tipset carries its messages (another network's carry none).
+            let tipset = chain.tipset(at: block.height)
+            let messages = tipset?.blocks.first == block ? tipset?.messages ?? [] : []
             return ["BlsMessages": [], "SecpkMessages": .array(messages.map(\.json)), "Cids": .array(messages.map { SimJSON.cid($0.cid) })]
         case "ChainGetParentMessages", "ChainGetParentReceipts":
-            let cid = try params.cid(0)
-            guard let block = chain.block(cid: cid, atOrBelow: view) else { throw LotusErrorText.blockNotFound(cid) }
-            let parentMessages = block.height > 0 ? chain.tipset(at: block.height - 1)!.messages : []
+            let block = try block(try params.cid(0))
+            // The parent is the tipset below, null rounds skipped.
+            let parentMessages = foreign == nil && block.height > 0 ? chain.tipset(atOrBelow: block.height - 1).messages : []
             if name == "ChainGetParentReceipts" { return .array(parentMessages.map(SimJSON.receipt)) }
             return .array(parentMessages.map { ["Cid": SimJSON.cid($0.cid), "Message": $0.message.json] })
         case "StateGetActor":
@@ -144,6 +163,8 @@ enum SimMethods {
                 "ConsensusFaultElapsed": -1, "PendingOwnerAddress": nil, "Beneficiary": .string(SimFixtures.accounts[0].id),
                 "BeneficiaryTerm": ["Quota": "0", "UsedQuota": "0", "Expiration": 0], "PendingBeneficiaryTerm": nil,
             ]
+        case "StateNetworkName":
+            return .string(state.networkName(daemon: index))
         case "StateNetworkVersion":
             _ = try tipset(0)
             return 27
@@ -151,27 +172,29 @@ enum SimMethods {
             // v0: (cid); v1: (from tipset, cid, limit, allowReplaced).
             let cid = try params.cid(version == .v0 ? 0 : 1)
             if version == .v1 { _ = try tipset(0) }
-            if let inclusion = chain.inclusion(of: cid), inclusion.height + 1 <= view { return SimJSON.lookup(inclusion, chain: chain) }
+            if let inclusion = chain.inclusion(of: cid), let executed = chain.tipset(above: inclusion.height), executed.height <= view {
+                return SimJSON.lookup(inclusion, chain: chain)
+            }
             guard SimWorld.knows(state, cid, daemon: index) else { throw LotusErrorText.messageNotFound(cid) }
             return nil
         case "SyncState":
-            let target = chain.tipset(at: chain.height)!
             let synced = !daemon.syncPaused && view == chain.height
             return [
                 "ActiveSyncs": [
                     [
-                        "WorkerID": 1, "Base": SimJSON.tipset(head), "Target": SimJSON.tipset(synced ? head : target),
+                        "WorkerID": 1, "Base": SimJSON.tipset(shown(head)), "Target": SimJSON.tipset(shown(synced ? head : chain.head)),
                         // Lotus stages: 4 = complete, 3 = fetching messages (still catching up).
-                        "Stage": .int(synced ? 4 : 3), "Height": .int(view), "Start": "2026-11-25T00:00:00Z", "End": "0001-01-01T00:00:00Z",
+                        "Stage": .int(synced ? 4 : 3), "Height": .int(shown(head).height), "Start": "2026-11-25T00:00:00Z",
+                        "End": "0001-01-01T00:00:00Z",
                         "Message": "",
                     ]
                 ],
                 "VMApplied": 0,
             ]
         case "NodeStatus":
-            // The true lag in epochs (a real daemon estimates it from the head's age in 30 s units).
+            // Behind from the head's age (as Lotus) or the true lag, as the cluster is configured.
             return [
-                "SyncStatus": ["Epoch": .int(view), "Behind": .int(chain.height - view)],
+                "SyncStatus": ["Epoch": .int(shown(head).height), "Behind": .int(state.behind(daemon: index))],
                 "PeerStatus": [
                     "PeersToPublishMsgs": .int(Int64(daemon.messagePeers)), "PeersToPublishBlocks": .int(Int64(daemon.blockPeers)),
                 ],

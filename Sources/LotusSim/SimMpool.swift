@@ -13,7 +13,7 @@ extension SimWorld {
         }
         if view < state.chain.height {
             for height in (view + 1)...state.chain.height {
-                for message in state.chain.tipset(at: height)!.messages {
+                for message in state.chain.tipset(at: height)?.messages ?? [] {
                     if let sender = state.chain.resolve(message.message.from, at: state.chain.height) {
                         pending[sender, default: [:]][message.message.nonce] = message
                     }

@@ -11,6 +11,9 @@ final class SimWorld: Sendable {
     struct State: Sendable {
         var chain: SimChainState
         var daemons: [SimDaemonState]
+        /// Timestamps of new tipsets and the age of heads come from it.
+        var clock: SimClock
+        let behindMode: SimBehindMode
         var nextWaiterID = 0
         var nextSubscriptionID = 0
         /// Tests waiting for StateWaitMsg calls to be registered.
@@ -48,28 +51,36 @@ final class SimWorld: Sendable {
     /// while it is held).
     let blackHoles: [SimSwitch]
 
-    init(chain: SimChainState, daemons: [SimDaemonState], propagationDelay: Duration) {
-        self.state = Mutex(State(chain: chain, daemons: daemons))
+    init(chain: SimChainState, daemons: [SimDaemonState], clock: SimClock, behindMode: SimBehindMode, propagationDelay: Duration) {
+        self.state = Mutex(State(chain: chain, daemons: daemons, clock: clock, behindMode: behindMode))
         self.propagationDelay = propagationDelay
         self.blackHoles = daemons.map { _ in SimSwitch() }
     }
 
     // MARK: - The chain
 
-    /// Publishes what is due, produces `count` tipsets, and moves every daemon's view.
+    /// Lets `count` block times pass: each publishes what is due and produces a tipset (moving
+    /// every daemon's view), unless it is a pending null round. Returns the network height.
     @discardableResult
     func advance(count: Int = 1) -> Int64 {
         var height: Int64 = 0
-        // One tipset per lock hold, so a long advance never stalls the daemons' calls.
+        // One block time per lock hold, so a long advance never stalls the daemons' calls.
         for _ in 0..<count {
             height = self.state.withLock { state in
                 Self.propagateDue(&state, delay: self.propagationDelay, now: .now)
-                _ = state.chain.advance()
-                for index in state.daemons.indices { Self.updateView(&state, daemon: index) }
+                state.clock.blockTimePassed()
+                if state.chain.blockTimePassed(at: state.clock.nowSeconds) != nil {
+                    for index in state.daemons.indices { Self.updateView(&state, daemon: index) }
+                }
                 return state.chain.height
             }
         }
         return height
+    }
+
+    /// The next `count` block times produce no tipset.
+    func scheduleNullRounds(_ count: Int) {
+        self.state.withLock { $0.chain.scheduleNullRounds(count) }
     }
 
     var networkHeight: Int64 { self.state.withLock { $0.chain.height } }
@@ -108,14 +119,14 @@ final class SimWorld: Sendable {
         self.state.withLock { Self.propagateDue(&$0, delay: self.propagationDelay, now: .now) }
     }
 
-    /// Moves the daemon's head (never backwards), tells ChainNotify subscribers, and wakes
-    /// StateWaitMsg callers whose message is now executed deep enough.
+    /// Moves the daemon's head (never backwards, never onto a null round), tells ChainNotify
+    /// subscribers, and wakes StateWaitMsg callers whose message is now executed deep enough.
     static func updateView(_ state: inout State, daemon index: Int) {
         let old = state.daemons[index].head
-        let view = state.daemons[index].nextHead(network: state.chain.height)
+        let view = state.chain.tipset(atOrBelow: state.daemons[index].nextHead(network: state.chain.height)).height
         if view > old {
-            let changes: [JSON] = ((old + 1)...view).map { height in
-                ["Type": "apply", "Val": SimJSON.tipset(state.chain.tipset(at: height)!)]
+            let changes: [JSON] = ((old + 1)...view).compactMap { height in
+                state.chain.tipset(at: height).map { ["Type": "apply", "Val": SimJSON.tipset(state.shown($0, daemon: index))] }
             }
             state.daemons[index].head = view
             for (_, subscription) in state.daemons[index].subscriptions where subscription.kind == .chainNotify {
@@ -124,8 +135,10 @@ final class SimWorld: Sendable {
         }
         var stillWaiting: [SimWaiter] = []
         for waiter in state.daemons[index].waiters {
-            // Lotus reports the tipset that executed the message: the one after its inclusion.
-            if let inclusion = state.chain.inclusion(of: waiter.cid), inclusion.height + 1 + waiter.confidence <= view {
+            // Lotus reports the tipset that executed the message: the first one after its inclusion.
+            if let inclusion = state.chain.inclusion(of: waiter.cid), let executed = state.chain.tipset(above: inclusion.height),
+                executed.height + waiter.confidence <= view
+            {
                 waiter.continuation.resume(returning: SimJSON.lookup(inclusion, chain: state.chain))
             } else {
                 stillWaiting.append(waiter)
@@ -151,6 +164,12 @@ final class SimWorld: Sendable {
                 state.daemons[index].running = true
                 Self.propagateDue(&state, delay: self.propagationDelay, now: .now)
             case .restart:
+                state.daemons[index].session = UUID().uuidString.lowercased()
+                state.daemons[index].running = true
+                Self.dropSubscribers(&state, daemon: index)
+            case .network(let name):
+                // Following another chain takes a restarted process, as for a real operator.
+                state.daemons[index].network = name == state.chain.network ? nil : name
                 state.daemons[index].session = UUID().uuidString.lowercased()
                 state.daemons[index].running = true
                 Self.dropSubscribers(&state, daemon: index)
@@ -198,7 +217,7 @@ final class SimWorld: Sendable {
             state.daemons[index].subscriptions[id] = (kind, send)
             if kind == .chainNotify {
                 let head = state.chain.tipset(at: state.daemons[index].head)!
-                send([["Type": "current", "Val": SimJSON.tipset(head)]])
+                send([["Type": "current", "Val": SimJSON.tipset(state.shown(head, daemon: index))]])
             }
             return (id, state.reachedSubscriptionWatchers())
         }

@@ -14,6 +14,8 @@ struct Sim: AsyncParsableCommand {
             Each daemon serves the Lotus FullNode API (v0 and v1, HTTP and WebSocket) with its own \
             token and Session. Faults are injected through the control endpoint, e.g.
               curl -X POST 127.0.0.1:<control-port>/daemons/1/pause-sync -d '{"paused":true}'
+              curl -X POST 127.0.0.1:<control-port>/daemons/2/network -d '{"name":"othernet"}'
+              curl -X POST 127.0.0.1:<control-port>/null-rounds -d '{"count":3}'
             """)
 
     @Option(name: .long, help: "How many daemons.")
@@ -28,24 +30,55 @@ struct Sim: AsyncParsableCommand {
     @Option(name: .customLong("control-port"), help: "The control endpoint's port (0 picks a free one).")
     var controlPort = 0
 
+    @Option(name: .customLong("network-name"), help: "The network's name (StateNetworkName); its genesis CID derives from it.")
+    var networkName = "fpoolsim"
+
+    @Option(
+        name: .long,
+        help:
+            "How NodeStatus computes SyncStatus.Behind: head-age (the head's age in block times, as Lotus) or true-lag (epochs to the network's head)."
+    )
+    var behind = Behind.headAge
+
+    /// `--behind`'s values, as LotusSim's modes.
+    enum Behind: String, ExpressibleByArgument, CaseIterable {
+        case headAge = "head-age"
+        case trueLag = "true-lag"
+
+        var mode: SimBehindMode {
+            switch self {
+            case .headAge: .headAge
+            case .trueLag: .trueLag
+            }
+        }
+    }
+
     func validate() throws {
         guard (1...64).contains(self.nodes) else { throw ValidationError("--nodes must be 1…64, got \(self.nodes)") }
         guard (0...65535).contains(self.basePort) else { throw ValidationError("--base-port must be a port number") }
         guard let duration = try? GoDuration(parsing: self.blockTime), duration.milliseconds >= 10 else {
             throw ValidationError("--block-time: expected a Go duration of at least 10ms, such as 30s or 500ms; got '\(self.blockTime)'")
         }
+        guard !self.networkName.isEmpty, !self.networkName.contains(where: { $0.isWhitespace }) else {
+            throw ValidationError(
+                "--network-name: expected a name without spaces, such as fpoolsim or calibrationnet; got '\(self.networkName)'")
+        }
     }
 
     func run() async throws {
         let blockTime = Duration.milliseconds(Int(try GoDuration(parsing: self.blockTime).milliseconds))
         let cluster = try await SimCluster.start(
-            SimConfiguration(nodes: self.nodes, blockTime: blockTime, basePort: self.basePort, controlPort: self.controlPort))
+            SimConfiguration(
+                nodes: self.nodes, blockTime: blockTime, basePort: self.basePort, controlPort: self.controlPort,
+                networkName: self.networkName,
+                behindMode: self.behind.mode))
         for daemon in cluster.daemons {
             Console.line("\(daemon.name): \(daemon.poolEntry)")
         }
         Console.line("")
         Console.line("FULLNODE_API_POOL_INFO=\(cluster.poolInfo)")
         if let port = cluster.controlPort { Console.line("control endpoint: http://127.0.0.1:\(port)/status") }
+        Console.line("network \(cluster.networkName) (genesis \(cluster.genesisCID)); NodeStatus Behind: \(self.behind.rawValue)")
         Console.line("block time \(self.blockTime); Ctrl-C stops the daemons")
         await InterruptSignal.wait()
         await cluster.stop()

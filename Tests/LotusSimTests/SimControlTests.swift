@@ -35,6 +35,35 @@ import Testing
         }
     }
 
+    @Test func anotherNetworkAndNullRoundsFromTheControlEndpoint() async throws {
+        try await withCluster(nodes: 3, controlPort: 0) { cluster in
+            _ = try await self.control(cluster, "/advance", ["count": 2])
+            let session = cluster.daemons[2].session
+            let moved = try await self.control(cluster, "/daemons/2/network", ["name": "othernet"])
+            #expect(moved.status == 200)
+            #expect(moved.json?["network"]?.string == "fpoolsim")
+            #expect(moved.json?["daemons"]?.array?.compactMap { $0["network"]?.string } == ["fpoolsim", "fpoolsim", "othernet"])
+            #expect(cluster.daemons[2].session != session)
+            let other = try await cluster.client(2)
+            #expect(try await other.call("Filecoin.StateNetworkName").string == "othernet")
+            #expect(try await other.call("Filecoin.ChainHead")["Height"]?.int == 1002)
+
+            let scheduled = try await self.control(cluster, "/null-rounds", ["count": 3])
+            #expect(scheduled.status == 200)
+            #expect(scheduled.json?["pendingNullRounds"]?.int == 3)
+            #expect(try await self.control(cluster, "/advance", ["count": 3]).json?["height"]?.int == 2)
+            let aged = try await self.control(cluster, "/status", method: "GET")
+            #expect(aged.json?["pendingNullRounds"]?.int == 0)
+            #expect(aged.json?["behindMode"]?.string == "head-age")
+            #expect(aged.json?["daemons"]?.array?.compactMap { $0["behind"]?.int } == [3, 3, 3])
+            #expect(try await self.control(cluster, "/advance").json?["height"]?.int == 6)
+
+            let back = try await self.control(cluster, "/daemons/2/network", ["name": nil])
+            #expect(back.json?["daemons"]?[2]?["network"]?.string == "fpoolsim")
+            #expect(try await cluster.client(2).call("Filecoin.ChainHead")["Height"]?.int == 6)
+        }
+    }
+
     @Test func badControlRequestsSayWhatIsValid() async throws {
         try await withCluster(nodes: 1, controlPort: 0) { cluster in
             let unknown = try await self.control(cluster, "/daemons/0/explode")
@@ -43,6 +72,13 @@ import Testing
             let missing = try await self.control(cluster, "/daemons/0/lag", ["days": 1])
             #expect(missing.json?["error"]?.string == "lag needs an integer 'epochs'")
             #expect(try await self.control(cluster, "/daemons/7/kill").status == 404)
+            let nameless = try await self.control(cluster, "/daemons/0/network", ["network": "othernet"])
+            #expect(nameless.status == 400)
+            #expect(nameless.json?["error"]?.string == "network needs a non-empty string 'name' (null for the cluster's own network)")
+            let noRounds = try await self.control(cluster, "/null-rounds", ["count": 0])
+            #expect(noRounds.status == 400)
+            #expect(noRounds.json?["error"]?.string == "null-rounds needs an integer 'count' of 1…10000")
+            #expect(cluster.pendingNullRounds == 0)
         }
     }
 

@@ -33,11 +33,12 @@ import Testing
             cluster.advance(2)
             let messageCID = try #require(pushed["CID"])
             let calls: [(String, [JSON])] = [
-                ("Session", []), ("Version", []), ("ID", []), ("ChainHead", []), ("ChainGetTipSet", [key]),
+                ("Session", []), ("Version", []), ("ID", []), ("ChainHead", []), ("ChainGetGenesis", []), ("ChainGetTipSet", [key]),
                 ("ChainGetTipSetByHeight", [2, []]), ("ChainGetBlock", [block]), ("ChainGetBlockMessages", [block]),
                 ("ChainGetParentMessages", [block]), ("ChainGetParentReceipts", [block]), ("ChainReadObj", [block]),
                 ("StateGetActor", [owner, key]), ("StateLookupID", [.string(SimFixtures.accounts[0].key), []]),
-                ("StateAccountKey", [owner, []]), ("StateMinerInfo", ["f01000", []]), ("StateNetworkVersion", [[]]),
+                ("StateAccountKey", [owner, []]), ("StateMinerInfo", ["f01000", []]), ("StateNetworkName", []),
+                ("StateNetworkVersion", [[]]),
                 ("StateSearchMsg", [[], messageCID, -1, true]), ("StateWaitMsg", [messageCID, 0, -1, true]), ("SyncState", []),
                 ("NodeStatus", [false]), ("NetPeers", []), ("MpoolGetNonce", [owner]), ("MpoolPending", [[]]),
                 ("GasEstimateMessageGas", [transfer(), nil, []]), ("WalletBalance", [owner]),

@@ -3,13 +3,17 @@
 import LotusSim
 import LotusWire
 
-/// Runs `body` against a fresh network whose chain moves only when the test says so.
+/// Runs `body` against a fresh network whose chain moves only when the test says so (unless
+/// given a `blockTime`).
 func withCluster<T>(
-    nodes: Int = 3, propagationDelay: Duration = .zero, controlPort: Int? = nil,
+    nodes: Int = 3, blockTime: Duration? = nil, propagationDelay: Duration = .zero, controlPort: Int? = nil,
+    networkName: String = "fpoolsim", behindMode: SimBehindMode = .headAge,
     _ body: (SimCluster) async throws -> T
 ) async throws -> T {
     let cluster = try await SimCluster.start(
-        SimConfiguration(nodes: nodes, blockTime: nil, propagationDelay: propagationDelay, controlPort: controlPort))
+        SimConfiguration(
+            nodes: nodes, blockTime: blockTime, propagationDelay: propagationDelay, controlPort: controlPort, networkName: networkName,
+            behindMode: behindMode))
     do {
         let result = try await body(cluster)
         await cluster.stop()

@@ -10,7 +10,9 @@ import Testing
     @Test func simPrintsPoolInfoServesAndStopsOnInterrupt() async throws {
         let process = Process()
         process.executableURL = self.fpool
-        process.arguments = ["sim", "--nodes", "2", "--block-time", "200ms", "--base-port", "0"]
+        process.arguments = [
+            "sim", "--nodes", "2", "--block-time", "200ms", "--base-port", "0", "--network-name", "calibsim", "--behind", "true-lag",
+        ]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -37,6 +39,10 @@ import Testing
         let port = try #require(Int(portText))
         let head = try await LotusHTTPClient.call(host: "127.0.0.1", port: port, method: "Filecoin.ChainHead", token: String(parts[0]))
         #expect(head.json?["result"]?["Height"]?.int != nil)
+        let network = try await LotusHTTPClient.call(
+            host: "127.0.0.1", port: port, method: "Filecoin.StateNetworkName", token: String(parts[0]))
+        #expect(network.json?["result"]?.string == "calibsim")
+        #expect(lines.contains { $0.hasPrefix("network calibsim (genesis bafy2bzace") && $0.hasSuffix("NodeStatus Behind: true-lag") })
 
         process.interrupt()
         let (status, rest) = await withCheckedContinuation { (continuation: CheckedContinuation<(Int32, String), Never>) in
@@ -62,5 +68,19 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus != 0)
         #expect(text.contains("--block-time: expected a Go duration of at least 10ms, such as 30s or 500ms; got 'fast'"))
+    }
+
+    @Test func anUnknownBehindModeNamesTheValidOnes() throws {
+        let process = Process()
+        process.executableURL = self.fpool
+        process.arguments = ["sim", "--behind", "age"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("head-age") && text.contains("true-lag"), "\(text)")
     }
 }
