@@ -407,6 +407,11 @@ public final class LotusWSClient: Sendable {
     /// Whether the connection has closed.
     public var isClosed: Bool { self.state.withLock { $0.closed } }
 
+    /// Runs `body` once the connection has closed (by either side), on its event loop.
+    public func whenClosed(_ body: @escaping @Sendable () -> Void) {
+        self.channel.closeFuture.whenComplete { _ in body() }
+    }
+
     /// The status code of the server's close frame (1009: a message over its limit), if any.
     public var closeCode: UInt16? { self.state.withLock { $0.closeCode } }
 

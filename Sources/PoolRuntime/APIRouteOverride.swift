@@ -8,6 +8,8 @@ public struct APIRouteOverride: Sendable, Hashable {
     public var nohang: Bool
     public var timeout: GoDuration
     public var filter: Filter
+    /// Reads only: nil follows the pool's HedgeDelay.
+    public var hedge: HedgeSetting?
 
     public init(route: RouteEntry) {
         self.policy = route.policy
@@ -17,7 +19,7 @@ public struct APIRouteOverride: Sendable, Hashable {
     }
 
     /// The keys `api set --key=…` takes.
-    public static let keys = ["policy", "nohang", "timeout", "filter"]
+    public static let keys = ["policy", "nohang", "timeout", "filter", "hedge"]
 
     /// Applies `api set --key=<key> --val=<value>`.
     ///
@@ -43,6 +45,16 @@ public struct APIRouteOverride: Sendable, Hashable {
                 throw SettingsError.badValue(key: key, value: text, expected: "all or sealing")
             }
             self.filter = value
+        case "hedge":
+            if text == "default" {
+                self.hedge = nil
+            } else {
+                guard let value = HedgeSetting(text: text) else {
+                    throw SettingsError.badValue(
+                        key: key, value: text, expected: HedgeSetting.expected + ", or default (the pool's HedgeDelay)")
+                }
+                self.hedge = value
+            }
         default:
             throw SettingsError.badValue(key: "key", value: key, expected: "one of " + Self.keys.joined(separator: ", "))
         }

@@ -61,6 +61,12 @@ public protocol NodeConnection: Sendable {
     /// Whether this daemon has seen the message (`StateSearchMsg` answers instead of failing
     /// with "failed to load message").
     func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure>
+    /// `ChainGetGenesis` and `StateNetworkName`: which chain the daemon follows.
+    func identify() async -> Result<NetworkIdentity, NodeCallFailure>
+    /// Registers what to call when the connection is lost by itself (a socket the daemon
+    /// closed or that went silent, a dial that failed), never when the pool resets it. The
+    /// default never reports: the heartbeat then finds the loss.
+    func watchLoss(_ handler: @escaping @Sendable (String) -> Void)
     /// Drops the connection: calls still waiting on it end as `.unreachable(.maybeSent)` (reads
     /// then retry elsewhere) and its channels close. The pool calls it when the node stops
     /// serving (disabled, paused, exited) or restarted, so nothing stays stuck on a bad daemon.
@@ -68,6 +74,8 @@ public protocol NodeConnection: Sendable {
 }
 
 extension NodeConnection {
+    public func watchLoss(_ handler: @escaping @Sendable (String) -> Void) {}
+
     public func start(_ call: PoolCall, completion: @escaping @Sendable (NodeReply) -> Void) -> (@Sendable () -> Void)? { nil }
 }
 

@@ -23,6 +23,8 @@ public enum DisableReason: Sendable, Hashable, CustomStringConvertible {
     case fewMessagePeers(have: UInt64, min: UInt64)
     case fewBlockPeers(have: UInt64, min: UInt64)
     case behindBestHead(head: Int64, best: Int64, max: UInt64)
+    /// The daemon follows another chain (genesis or network name differs from the pool's).
+    case wrongNetwork(node: String, pool: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,16 @@ public enum DisableReason: Sendable, Hashable, CustomStringConvertible {
         case .fewBlockPeers(let have, let min): "block peers \(have) < MinBlockPeers \(min)"
         case .behindBestHead(let head, let best, let max):
             "head \(head) is \(best - head) below the best head \(best) > MaxBehindDiff \(max)"
+        case .wrongNetwork(let node, let pool): "wrong network: the daemon is on \(node), the pool on \(pool)"
+        }
+    }
+
+    /// Whether the node still answers on the pool's chain, only failing a health rule: such a
+    /// node serves when no node passes every rule (the least-bad fallback).
+    public var isHealthRule: Bool {
+        switch self {
+        case .syncBehind, .fewMessagePeers, .fewBlockPeers, .behindBestHead: true
+        case .unreachable, .wrongNetwork: false
         }
     }
 }

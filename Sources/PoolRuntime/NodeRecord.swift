@@ -5,7 +5,8 @@ public enum NodeState: Sendable, Hashable, CustomStringConvertible {
     case running
     /// Operator paused it (`node set --key=status --val=pause`).
     case paused
-    /// Operator removed it (`--val=exit`); it stays listed until the process restarts.
+    /// Operator removed it (`--val=exit`): gone from `node list`, routing and every binding.
+    /// The record stays behind the scenes so that node indices never shift.
     case exited
     /// The heartbeat disabled it; it comes back by itself when healthy.
     case disabled(DisableReason)
@@ -34,6 +35,12 @@ public struct NodeRecord: Sendable {
     public var sealing: Bool
     /// The last heartbeat's measurements (kept while disabled, for display).
     public var health: NodeHealth?
+    /// The daemon's chain, learned when it was first reached and after each restart.
+    public var network: NetworkIdentity?
+    /// Heartbeats failed in a row (orders the least-bad fallback: fewest first).
+    public var failedChecks = 0
+    /// When a heartbeat last saw its head move (the pool's clock).
+    var headMovedAt: Duration?
     let connection: any NodeConnection
     /// Calls sent to this node.
     let calls: Counter

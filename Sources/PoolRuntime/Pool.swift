@@ -19,13 +19,10 @@ final class Counter: Sendable {
 /// snapshot under a `Mutex`; counters are atomics; no lock is held across an `await`.
 public final class Pool: Sendable {
     struct State {
-        var nodes: [NodeRecord] = []
+        var table: NodeTable
         var settings: PoolSettings
         var overrides: [String: APIRouteOverride] = [:]
-        /// `primary set`: seed actor ID → node index (kept across the node's restarts).
-        var bindings: [UInt64: Int] = [:]
-        /// Seed addresses resolved to actor IDs (`f0…` numbers).
-        var seedIDs: [String: UInt64] = [:]
+        var seeds = SeedBindings()
         var channels: [Int: PoolChannelRecord] = [:]
         var nextChannelID = 1
         var unlistedSeen: Set<String> = []
@@ -34,16 +31,14 @@ public final class Pool: Sendable {
         /// Bumped on every node change, so a waiter that looked before a change does not miss it.
         var generation: UInt64 = 0
         var nextWaiterID = 0
-        /// The heartbeat loop's sleep, woken early by a HeartbeatInterval change; the
-        /// generation lets a loop that read the interval just before a change see it.
+        /// The heartbeat loop's sleep, woken early by a HeartbeatInterval change or a lost
+        /// connection; the generation lets a loop that read the interval just before a change see it.
         var intervalWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var intervalGeneration: UInt64 = 0
-        /// Available candidates in index order, rebuilt on every change (routing reads them
-        /// without allocating).
-        var available = CandidateSet([])
-        var availableSealing = CandidateSet([])
         /// Accepted signed messages per sender, for nonce-safe failover.
         var ledger = PushLedger()
+        /// Whether the pool was degraded at the last change (reported when it flips).
+        var wasDegraded = false
     }
 
     let state: Mutex<State>
@@ -51,47 +46,64 @@ public final class Pool: Sendable {
     let clock: any PoolClock
     let connect: @Sendable (NodeEndpoint) -> any NodeConnection
     let pushReader: (any PushResultReader)?
+    /// Hedge timers of calls without a task, and hedged attempts.
+    let scheduler: any PoolScheduler
     private let apiCounters: [APIVersion: [Counter]]
     /// Calls `startImmediately` sent without a task.
     let immediateStarts = Atomic<Int>(0)
+    /// Answer times per method and the hedge budget: a lock of their own, taken once per read.
+    let latency = Mutex(LatencyEstimates())
 
     /// - Parameters:
     ///   - connect: makes the connection to a daemon (PoolServer's WebSocket transport, or a fake).
     ///   - clock: drives heartbeats, waits and timeouts (tests inject their own).
     ///   - pushReader: reads the signed message out of a push's result (MpoolPushMessage), so
     ///     failovers can re-push it; without one only MpoolPush'd messages are remembered.
+    ///   - scheduler: hedge timers for calls started without a task and hedged attempts' tasks
+    ///     (a server passes its event loops); by default, plain tasks sleeping on `clock`.
     public init(
         environment: PoolEnvironment, connect: @escaping @Sendable (NodeEndpoint) -> any NodeConnection,
         observer: any PoolObserver = SilentPoolObserver(), clock: any PoolClock = SystemPoolClock(),
-        pushReader: (any PushResultReader)? = nil
+        pushReader: (any PushResultReader)? = nil, scheduler: (any PoolScheduler)? = nil
     ) {
-        var state = State(settings: environment.settings)
+        var state = State(
+            table: NodeTable(network: PoolNetwork(expectedName: environment.network), passThrough: !environment.usePool),
+            settings: environment.settings)
         state.overrides = environment.apiOverrides
         self.state = Mutex(state)
         self.observer = observer
         self.clock = clock
         self.connect = connect
         self.pushReader = pushReader
+        self.scheduler = scheduler ?? ClockScheduler(clock: clock)
         self.apiCounters = [
             .v0: RouteTable.entries(.v0).map { _ in Counter() }, .v1: RouteTable.entries(.v1).map { _ in Counter() },
         ]
         for endpoint in environment.nodes { self.addNode(endpoint) }
+        self.state.withLock { $0.table.rebuild() }
     }
 
     // MARK: - Nodes
 
-    /// Adds a daemon; it serves calls once a heartbeat finds it healthy.
+    /// Adds a daemon; it serves calls once a heartbeat finds it healthy. No check: the
+    /// environment's daemons join this way (`admitNode` checks an operator's addition).
     @discardableResult
     public func addNode(_ endpoint: NodeEndpoint, sealing: Bool = false) -> Int {
-        let connection = self.connect(endpoint)
-        return self.state.withLock { state in
-            let index = state.nodes.count
-            state.nodes.append(
+        self.insert(endpoint, connection: self.connect(endpoint), sealing: sealing)
+    }
+
+    func insert(_ endpoint: NodeEndpoint, connection: any NodeConnection, sealing: Bool) -> Int {
+        let index = self.state.withLock { state in
+            let index = state.table.count
+            state.table.append(
                 NodeRecord(
                     index: index, endpoint: endpoint, id: nil, state: .disabled(.unreachable("not checked yet")), sealing: sealing,
                     health: nil, connection: connection, calls: Counter()))
             return index
         }
+        // A closed socket or a failed dial is news at once, not at the next heartbeat.
+        connection.watchLoss { [weak self] detail in self?.connectionLost(node: index, detail: detail) }
+        return index
     }
 
     /// What `node set --key=status` and `--key=sealing` change.
@@ -104,56 +116,97 @@ public final class Pool: Sendable {
     ///
     /// - Throws: `PoolCommandError` naming the known nodes when `node` matches none.
     public func setNode(_ node: String, _ change: NodeChange) async throws(PoolCommandError) {
-        let (closed, dropped, note) = try self.state.withLock {
-            state throws(PoolCommandError) -> ([PoolChannelRecord], (any NodeConnection)?, NodeNote?) in
-            let index = try Self.nodeIndex(node, in: state)
-            let before = state.nodes[index].state
+        let (effects, note) = try self.state.withLock {
+            state throws(PoolCommandError) -> (NodeChangeEffects, NodeNote?) in
+            let index = try state.table.index(named: node)
+            let before = state.table[index].state
+            let wasServing = state.table.isServing(index)
             switch change {
-            case .pause: state.nodes[index].state = .paused
-            case .exit: state.nodes[index].state = .exited
+            case .pause: state.table[index].state = .paused
+            case .exit:
+                state.table[index].state = .exited
+                state.seeds.unbind(node: index)
             case .resume:
                 // Back to the heartbeat's judgement: disabled until the next check passes.
-                if before == .paused || before == .exited {
-                    state.nodes[index].state = .disabled(.unreachable("resumed; awaiting heartbeat"))
+                if before == .paused {
+                    state.table[index].state = .disabled(.unreachable("resumed; awaiting heartbeat"))
                 }
-            case .sealing(let sealing): state.nodes[index].sealing = sealing
+            case .sealing(let sealing): state.table[index].sealing = sealing
             }
-            var dropped: (any NodeConnection)?
             var note: NodeNote?
-            if state.nodes[index].state != before {
-                note = .changed(node: state.nodes[index].endpoint.name, from: before, to: state.nodes[index].state)
-                if before == .running { dropped = state.nodes[index].connection }
+            if state.table[index].state != before {
+                note = .changed(node: state.table[index].endpoint.name, from: before, to: state.table[index].state)
             }
-            return (Self.nodesChanged(&state), dropped, note)
+            var effects = Self.nodesChanged(&state)
+            // A node leaving the pool drops its sockets even if it was not serving.
+            if case .exit = change, !wasServing { effects.stopped.append(state.table[index].connection) }
+            return (effects, note)
         }
         note?.report(to: self.observer)
-        await self.close(closed, reason: "node \(node) \(change)")
-        await dropped?.reset()
+        await self.carryOut(effects, reason: "node \(node) \(change)")
     }
 
-    /// Rebuilds the candidate lists, wakes waiting calls, and returns the channels whose node
-    /// can no longer serve them (the caller closes them outside the lock).
-    static func nodesChanged(_ state: inout State) -> [PoolChannelRecord] {
-        state.available = CandidateSet(state.nodes.filter { $0.state.isAvailable }.map(\.candidate))
-        state.availableSealing = CandidateSet(state.nodes.filter { $0.state.isAvailable && $0.sealing }.map(\.candidate))
+    /// What a node change leaves to do outside the lock.
+    struct NodeChangeEffects {
+        /// Channels whose node can no longer serve them.
+        var lostChannels: [PoolChannelRecord] = []
+        /// Head channels whose daemon went silent while other heads moved.
+        var silentChannels: [PoolChannelRecord] = []
+        /// Connections of nodes that stopped serving: dropped so nothing stays stuck on them.
+        var stopped: [any NodeConnection] = []
+        var notes: [NodeNote] = []
+    }
+
+    /// Rebuilds the serving sets, wakes waiting calls, and returns what the change leaves to
+    /// do: channels to close, connections to drop, the degraded state's flip to report.
+    static func nodesChanged(_ state: inout State) -> NodeChangeEffects {
+        let servedBefore = Set(state.table.all.candidates.byIndex.map(\.index) + state.table.sealing.candidates.byIndex.map(\.index))
+        state.table.rebuild()
         state.generation &+= 1
         let waiters = state.nodeWaiters
         state.nodeWaiters = [:]
         for (_, waiter) in waiters { waiter.resume() }
-        var lost: [PoolChannelRecord] = []
+        var effects = NodeChangeEffects()
         for (id, channel) in state.channels {
-            let node = state.nodes[channel.node]
-            if !node.state.isAvailable || node.id != channel.session {
-                lost.append(channel)
+            let node = state.table[channel.node]
+            if !state.table.isServing(channel.node) || node.id != channel.session {
+                effects.lostChannels.append(channel)
                 state.channels[id] = nil
             }
         }
-        return lost
+        for index in servedBefore where !state.table.isServing(index) {
+            effects.stopped.append(state.table[index].connection)
+        }
+        let degraded = state.table.all.degraded
+        if degraded != state.wasDegraded {
+            state.wasDegraded = degraded
+            effects.notes.append(.degraded(degraded, detail: Self.degradedDetail(state.table)))
+        }
+        return effects
+    }
+
+    /// Why the pool is degraded, for the log line and `/healthz`.
+    static func degradedDetail(_ table: NodeTable) -> String {
+        guard table.all.degraded else { return "every serving node passes the health checks" }
+        let reasons = table.all.bestFirst.map { candidate in
+            let node = table[candidate.index]
+            return "\(node.endpoint.name): \(node.state)"
+        }
+        return "no node passes the health checks; serving from the reachable nodes, best head first ("
+            + reasons.joined(separator: "; ") + ")"
+    }
+
+    /// Closes lost channels, drops stopped connections and reports notes, outside the lock.
+    func carryOut(_ effects: NodeChangeEffects, reason: String) async {
+        for note in effects.notes { note.report(to: self.observer) }
+        await self.close(effects.lostChannels, reason: reason)
+        await self.close(effects.silentChannels, reason: "no value from the daemon while other nodes' heads moved (ChannelSilence)")
+        for connection in effects.stopped { await connection.reset() }
     }
 
     /// Counts a call sent to a node (answered or not).
     func countCall(node: Int) {
-        _ = self.state.withLock { $0.nodes[node].calls }.next()
+        _ = self.state.withLock { $0.table[node].calls }.next()
     }
 
     /// The next call id of an API (OneByIdRound, `api list` CallId).
@@ -190,9 +243,7 @@ public final class Pool: Sendable {
             let before = state.settings.heartbeatInterval
             try state.settings.set(key, to: value)
             guard state.settings.heartbeatInterval != before else { return [] }
-            state.intervalGeneration &+= 1
-            defer { state.intervalWaiters = [:] }
-            return Array(state.intervalWaiters.values)
+            return Self.wakeHeartbeat(&state)
         }
         // A new interval applies now, not after the sleep the old one started.
         waiters.forEach { $0.resume() }
@@ -210,6 +261,11 @@ public final class Pool: Sendable {
             throw self.unknownAPI(name, version: .v1)
         }
         // A push goes to its sender's bound node; a policy would silently not apply.
+        if key == "hedge", route.effect != .read {
+            throw PoolCommandError(
+                "\(name) is not a read (effect \(route.effect.rawValue)): only reads are hedged, a \(route.effect.rawValue) is never sent twice"
+            )
+        }
         if key == "policy", route.seed != nil {
             throw PoolCommandError(
                 "\(name) pushes messages: it goes to its sender's bound node, not by policy; use `fpool primary set --seed=<actor> --nid=<node>` to move a sender"

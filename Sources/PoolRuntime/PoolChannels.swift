@@ -11,6 +11,25 @@ struct PoolChannelRecord: Sendable {
     let upstream: any NodeChannel
     /// Tells the client the channel is closed (the server sends `xrpc.ch.close`).
     let closeTowardsClient: @Sendable () -> Void
+    /// When the daemon last sent a value (ChainNotify only: a head channel that falls silent
+    /// while other heads move is closed, so its client subscribes again elsewhere).
+    let activity: ChannelActivity?
+}
+
+/// The time of a channel's last value, written from whatever thread delivers it.
+final class ChannelActivity: Sendable {
+    private let milliseconds: Atomic<Int64>
+
+    init(now: Duration) {
+        self.milliseconds = Atomic(Self.milliseconds(now))
+    }
+
+    func touch(_ now: Duration) { self.milliseconds.store(Self.milliseconds(now), ordering: .relaxed) }
+    var lastValue: Duration { .milliseconds(self.milliseconds.load(ordering: .relaxed)) }
+
+    private static func milliseconds(_ time: Duration) -> Int64 {
+        time.components.seconds * 1_000 + time.components.attoseconds / 1_000_000_000_000_000
+    }
 }
 
 /// Why a channel could not be opened: the answer to give the client.
@@ -106,16 +125,18 @@ extension Pool {
             // A client that gave up (cancel, disconnect) opens nothing more.
             if Task.isCancelled { return .failure(PoolRefusal(reply: .failed("context canceled"))) }
             let (connection, session, name) = self.state.withLock { state in
-                (state.nodes[candidate.index].connection, state.nodes[candidate.index].id, state.nodes[candidate.index].endpoint.name)
+                (state.table[candidate.index].connection, state.table[candidate.index].id, state.table[candidate.index].endpoint.name)
             }
             // The client sees values until the first close, then nothing; an upstream close also
             // forgets the channel (it no longer counts, and no later loss "closes" it again).
             let closed = OnceFlag()
             let registered = ChannelIDBox()
+            let activity = plan.route.name == "ChainNotify" ? ChannelActivity(now: self.clock.now) : nil
             let once: @Sendable (ChannelEvent) -> Void = { event in
                 switch event {
                 case .value:
                     if closed.hasFired { return }
+                    activity?.touch(self.clock.now)
                 case .closed:
                     guard closed.fire() else { return }
                     if let id = registered.id { self.state.withLock { _ = $0.channels.removeValue(forKey: id) } }
@@ -131,12 +152,13 @@ extension Pool {
                 // Registered only if the node still serves, as the same process, for a client
                 // still waiting: a node lost while the channel opened is never handed out.
                 let id = self.state.withLock { state -> Int? in
-                    let node = state.nodes[candidate.index]
-                    guard node.state.isAvailable, node.id == session, !Task.isCancelled else { return nil }
+                    let node = state.table[candidate.index]
+                    guard state.table.isServing(candidate.index), node.id == session, !Task.isCancelled else { return nil }
                     defer { state.nextChannelID += 1 }
                     let id = state.nextChannelID
                     state.channels[id] = PoolChannelRecord(
-                        id: id, node: candidate.index, session: session, upstream: upstream, closeTowardsClient: { once(.closed) })
+                        id: id, node: candidate.index, session: session, upstream: upstream, closeTowardsClient: { once(.closed) },
+                        activity: activity)
                     return id
                 }
                 guard let id else {
@@ -173,13 +195,31 @@ extension Pool {
         self.state.withLock { state in state.channels.values.reduce(into: [:]) { $0[$1.node, default: 0] += 1 } }
     }
 
+    /// ChainNotify channels whose daemon sent nothing for `ChannelSilence` while another node's
+    /// head moved after its last value: removed here, closed by the caller outside the lock.
+    static func silentChannels(_ state: inout State, now: Duration) -> [PoolChannelRecord] {
+        let silence = Duration.milliseconds(Int(state.settings.channelSilence.milliseconds))
+        var silent: [PoolChannelRecord] = []
+        for (id, channel) in state.channels {
+            guard let last = channel.activity?.lastValue, now - last > silence else { continue }
+            let othersMoved = state.table.nodes.contains { node in
+                node.index != channel.node && state.table.isServing(node.index) && (node.headMovedAt ?? .zero) > last
+            }
+            if othersMoved {
+                silent.append(channel)
+                state.channels[id] = nil
+            }
+        }
+        return silent
+    }
+
     /// Closes channels towards their clients, then upstream; called outside the lock.
     func close(_ channels: [PoolChannelRecord], reason: String) async {
         guard !channels.isEmpty else { return }
         for channel in channels { channel.closeTowardsClient() }
         for channel in channels { await channel.upstream.cancel() }
         let byNode = Dictionary(grouping: channels, by: \.node)
-        let names = self.state.withLock { state in byNode.keys.map { ($0, state.nodes[$0].endpoint.name) } }
+        let names = self.state.withLock { state in byNode.keys.map { ($0, state.table[$0].endpoint.name) } }
         for (node, name) in names { self.observer.channelsClosed(node: name, count: byNode[node]?.count ?? 0, reason: reason) }
     }
 

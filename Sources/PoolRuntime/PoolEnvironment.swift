@@ -12,6 +12,9 @@ public struct PoolEnvironment: Sendable {
     public var usePool = true
     /// Per-API settings from `<Api>_APIRT_CONFIG`, by method name.
     public var apiOverrides: [String: APIRouteOverride] = [:]
+    /// `FPOOL_NETWORK`: the network name every daemon must report (`StateNetworkName`); nil
+    /// lets the daemons first reached decide.
+    public var network: String?
 
     /// The settings each `FPOOL_*` variable sets.
     public static let settingVariables: [(variable: String, key: String)] = [
@@ -19,6 +22,7 @@ public struct PoolEnvironment: Sendable {
         ("FPOOL_MAX_SYNC_BEHIND", "MaxSyncBehind"), ("FPOOL_MIN_MESSAGE_PEERS", "MinMessagePeers"),
         ("FPOOL_MIN_BLOCK_PEERS", "MinBlockPeers"), ("FPOOL_MAX_BEHIND_DIFF", "MaxBehindDiff"),
         ("FPOOL_HEARTBEAT_INTERVAL", "HeartbeatInterval"), ("FPOOL_TIPSET_WAIT", "TipsetWait"),
+        ("FPOOL_HEDGE_DELAY", "HedgeDelay"), ("FPOOL_CHANNEL_SILENCE", "ChannelSilence"),
     ]
 
     static let apirtSuffix = "_APIRT_CONFIG"
@@ -46,6 +50,16 @@ public struct PoolEnvironment: Sendable {
             default: problems.append("FULLNODE_API_USE_POOL: '\(usePool)' is not valid; expected true or false")
             }
         }
+        // The same daemon twice would count twice in every comparison and binding.
+        var seen: [String: String] = [:]
+        for node in result.nodes {
+            let key = "\(node.address.host):\(node.address.port)"
+            if let first = seen[key] {
+                problems.append("FULLNODE_API_POOL_INFO: \(node.name) and \(first) are the same daemon (\(key)); list each daemon once")
+            } else {
+                seen[key] = node.name
+            }
+        }
         if let legacy {
             if !result.usePool {
                 result.nodes = [legacy]
@@ -58,6 +72,9 @@ public struct PoolEnvironment: Sendable {
         if result.nodes.isEmpty && problems.isEmpty {
             problems.append(
                 "no daemons configured: set FULLNODE_API_POOL_INFO (token:multiaddr:name,…) or FULLNODE_API_INFO (token:multiaddr)")
+        }
+        if let network = environment["FPOOL_NETWORK"]?.trimmedSpaces, !network.isEmpty {
+            result.network = network
         }
         for (variable, key) in self.settingVariables {
             guard let text = environment[variable] else { continue }

@@ -1,69 +1,106 @@
-// The heartbeat (PRODUCT.md §3.1): probe every node at once, judge, enable or disable.
+// The heartbeat (PRODUCT.md §3.1): probe every node at once, learn its chain, judge, enable
+// or disable; and a lost connection, which is news at once rather than at the next beat.
+
+/// What one heartbeat learned of one node.
+struct HeartbeatResult: Sendable {
+    var probe: Result<NodeProbe, NodeCallFailure>
+    /// Learned when the node was new to the pool or its Session changed; nil when not asked
+    /// or when asking failed (`identityFailure` says how).
+    var identity: NetworkIdentity?
+    var identityFailure: String?
+}
 
 extension Pool {
     /// One heartbeat: every node not exited is probed concurrently, each probe bounded by the
-    /// heartbeat interval so one slow node never delays the others' verdicts. State changes are
-    /// reported once (not every beat); a changed Session is a restart; channels on nodes that
-    /// can no longer serve them are closed.
+    /// heartbeat interval so one slow node never delays the others' verdicts. A node reached
+    /// for the first time or after a restart is asked which chain it follows. State changes
+    /// are reported once (not every beat); a changed Session is a restart; channels on nodes
+    /// that can no longer serve them are closed.
     public func heartbeat() async {
         let (targets, interval) = self.state.withLock { state in
-            (state.nodes.filter { $0.state != .exited }.map { ($0.index, $0.connection) }, state.settings.heartbeatInterval)
+            (
+                state.table.nodes.filter { $0.state != .exited }.map { ($0.index, $0.connection, $0.network == nil ? nil : $0.id) },
+                state.settings.heartbeatInterval
+            )
         }
         let limit = Duration.milliseconds(Int(interval.milliseconds))
-        let probes = await withTaskGroup(of: (Int, Result<NodeProbe, NodeCallFailure>).self) { group in
-            for (index, connection) in targets {
-                group.addTask { (index, await self.probe(connection, within: limit)) }
+        let results = await withTaskGroup(of: (Int, HeartbeatResult).self) { group in
+            for (index, connection, identifiedSession) in targets {
+                group.addTask { (index, await self.check(connection, identifiedSession: identifiedSession, within: limit)) }
             }
-            var results: [Int: Result<NodeProbe, NodeCallFailure>] = [:]
+            var results: [Int: HeartbeatResult] = [:]
             for await (index, result) in group { results[index] = result }
             return results
         }
-        let (lost, dropped, notes) = self.state.withLock { state -> ([PoolChannelRecord], [any NodeConnection], [NodeNote]) in
-            var dropped: [any NodeConnection] = []
-            var notes: [NodeNote] = []
-            var health: [NodeHealth?] = []
-            var failures: [String?] = []
-            for node in state.nodes {
-                switch probes[node.index] {
-                case .success(let probe)?:
-                    health.append(probe.health)
-                    failures.append(nil)
-                case .failure(let failure)?:
-                    health.append(nil)
-                    failures.append(failure.description)
-                case nil:
-                    health.append(nil)
-                    failures.append("exited")
+        let now = self.clock.now
+        let effects = self.state.withLock { state in Self.judge(results, in: &state, now: now) }
+        await self.carryOut(effects, reason: "heartbeat")
+    }
+
+    /// Applies one heartbeat's results: sessions, identities, the pool's network, verdicts.
+    static func judge(_ results: [Int: HeartbeatResult], in state: inout State, now: Duration) -> NodeChangeEffects {
+        var notes: [NodeNote] = []
+        var restarted: [any NodeConnection] = []
+        for index in state.table.indices {
+            guard let result = results[index] else { continue }
+            if case .success(let probe) = result.probe {
+                if let old = state.table[index].id, old != probe.session {
+                    notes.append(.restarted(node: state.table[index].endpoint.name, oldSession: old, newSession: probe.session))
+                    restarted.append(state.table[index].connection)
+                    state.table[index].network = nil
                 }
+                state.table[index].id = probe.session
+                if probe.health.head > state.table[index].health?.head ?? .min { state.table[index].headMovedAt = now }
+                state.table[index].health = probe.health
+                if let identity = result.identity { state.table[index].network = identity }
             }
-            let verdicts = HealthEvaluator.evaluate(health: health, failures: failures, settings: state.settings)
-            for index in state.nodes.indices where probes[index] != nil {
-                if case .success(let probe)? = probes[index] {
-                    if let old = state.nodes[index].id, old != probe.session {
-                        notes.append(.restarted(node: state.nodes[index].endpoint.name, oldSession: old, newSession: probe.session))
-                        dropped.append(state.nodes[index].connection)
-                    }
-                    state.nodes[index].id = probe.session
-                    state.nodes[index].health = probe.health
-                }
-                let before = state.nodes[index].state
-                guard before != .paused && before != .exited else { continue }
-                let after: NodeState = verdicts[index].map(NodeState.disabled) ?? .running
-                if after != before {
-                    state.nodes[index].state = after
-                    notes.append(.changed(node: state.nodes[index].endpoint.name, from: before, to: after))
-                    if before == .running { dropped.append(state.nodes[index].connection) }
-                }
-            }
-            return (Self.nodesChanged(&state), dropped, notes)
         }
-        for note in notes { note.report(to: self.observer) }
-        await self.close(lost, reason: "heartbeat")
-        for connection in dropped { await connection.reset() }
+        state.table.network.settle(from: state.table.nodes.filter { $0.state != .exited }.compactMap(\.network))
+        // Only nodes answering on the pool's chain take part in the cross-node comparison.
+        var health: [NodeHealth?] = []
+        var failures: [String?] = []
+        var refusals: [DisableReason?] = []
+        for node in state.table.nodes {
+            var refusal: DisableReason?
+            var failure: String?
+            var measured: NodeHealth?
+            switch results[node.index]?.probe {
+            case .success(let probe)?:
+                if let identity = node.network {
+                    refusal = state.table.network.refusal(of: identity)
+                    if refusal == nil { measured = probe.health }
+                } else {
+                    failure = "network unknown: \(results[node.index]?.identityFailure ?? "not identified yet")"
+                }
+            case .failure(let error)?: failure = error.description
+            case nil: failure = "exited"
+            }
+            health.append(measured)
+            failures.append(failure)
+            refusals.append(refusal)
+        }
+        let verdicts = HealthEvaluator.evaluate(health: health, failures: failures, settings: state.settings)
+        for index in state.table.indices where results[index] != nil {
+            let verdict = refusals[index] ?? verdicts[index]
+            state.table[index].failedChecks = verdict == nil ? 0 : state.table[index].failedChecks + 1
+            let before = state.table[index].state
+            guard before != .paused && before != .exited else { continue }
+            let after: NodeState = verdict.map(NodeState.disabled) ?? .running
+            if after != before {
+                state.table[index].state = after
+                notes.append(.changed(node: state.table[index].endpoint.name, from: before, to: after))
+            }
+        }
+        var effects = Self.nodesChanged(&state)
+        effects.silentChannels = Self.silentChannels(&state, now: now)
+        effects.notes = notes + effects.notes
+        // A restarted daemon's sockets are gone (resetting one also dropped by the rebuild is harmless).
+        effects.stopped += restarted
+        return effects
     }
 
     /// Heartbeats on the hot-settable interval until the task is cancelled. A changed
-    /// HeartbeatInterval ends the current wait at once.
+    /// HeartbeatInterval or a lost connection ends the current wait at once.
     public func runHeartbeats() async {
         while !Task.isCancelled {
             await self.heartbeat()
@@ -74,9 +111,51 @@ extension Pool {
         }
     }
 
-    private func probe(_ connection: any NodeConnection, within limit: Duration) async -> Result<NodeProbe, NodeCallFailure> {
-        let timedOut: Result<NodeProbe, NodeCallFailure> = .failure(
-            NodeCallFailure(.unreachable(.maybeSent, detail: "heartbeat timed out after \(limit)")))
-        return await self.bounded(limit, timedOut: timedOut) { await connection.probe() }
+    /// Ends the heartbeat loop's wait now (the caller resumes the returned waiters outside the lock).
+    static func wakeHeartbeat(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        state.intervalGeneration &+= 1
+        defer { state.intervalWaiters = [:] }
+        return Array(state.intervalWaiters.values)
+    }
+
+    /// A node's socket closed or its dial failed by itself: the node is unreachable now (calls
+    /// go elsewhere at once) and the next heartbeat runs at once, so a socket that merely
+    /// dropped is redialled and serves again within one probe.
+    func connectionLost(node index: Int, detail: String) {
+        let (effects, note, waiters) = self.state.withLock {
+            state -> (NodeChangeEffects, NodeNote?, [CheckedContinuation<Void, Never>]) in
+            guard state.table.indices.contains(index) else { return (NodeChangeEffects(), nil, []) }
+            let before = state.table[index].state
+            switch before {
+            case .running: break
+            case .disabled(let reason) where reason.isHealthRule: break
+            case .disabled, .paused, .exited: return (NodeChangeEffects(), nil, [])
+            }
+            let after = NodeState.disabled(.unreachable("connection lost: \(detail)"))
+            state.table[index].state = after
+            let note = NodeNote.changed(node: state.table[index].endpoint.name, from: before, to: after)
+            return (Self.nodesChanged(&state), note, Self.wakeHeartbeat(&state))
+        }
+        guard let note else { return }
+        note.report(to: self.observer)
+        waiters.forEach { $0.resume() }
+        // Channels on the lost socket are closed by the connection itself; this closes the
+        // pool's side without waiting (the caller may be on an event loop).
+        Task { await self.carryOut(effects, reason: "connection lost") }
+    }
+
+    /// Probes a node, and asks for its chain when the pool does not know it for this Session.
+    private func check(_ connection: any NodeConnection, identifiedSession: String?, within limit: Duration) async -> HeartbeatResult {
+        let timedOut = HeartbeatResult(
+            probe: .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "heartbeat timed out after \(limit)"))))
+        return await self.bounded(limit, timedOut: timedOut) {
+            var result = HeartbeatResult(probe: await connection.probe())
+            guard case .success(let probe) = result.probe, probe.session != identifiedSession else { return result }
+            switch await connection.identify() {
+            case .success(let identity): result.identity = identity
+            case .failure(let failure): result.identityFailure = failure.description
+            }
+            return result
+        }
     }
 }

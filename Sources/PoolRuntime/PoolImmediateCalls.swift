@@ -17,7 +17,7 @@ public enum ImmediateStart: Sendable {
 extension Pool {
     /// Starts a read at once on its first node when routing needs no wait and the node's
     /// connection can send it from this thread; `completion` gets the client's reply, once
-    /// (from the node's reply, or after a retry on the other nodes, from a task).
+    /// (from the node's reply, or after a retry or a hedge on the other nodes, from a task).
     public func startImmediately(_ call: PoolCall, completion: @escaping @Sendable (PoolReply) -> Void) -> ImmediateStart {
         let route = call.route
         guard call.id != nil, route.effect == .read, route.seed == nil else { return .needsTask(call) }
@@ -29,57 +29,158 @@ extension Pool {
         guard decision.timeout.milliseconds == 0, case .order(let order) = decision.outcome, !order.fanOut, let first = order.first
         else { return .needsTask(counted) }
         let (connection, name) = self.connectionAndName(of: first.index)
-        let plan = CallPlan(order: order, route: route, timeout: decision.timeout)
-        let progress = ImmediateCallProgress()
+        let plan = CallPlan(order: order, route: route, timeout: decision.timeout, hedge: decision.hedge)
+        let progress = ImmediateCallProgress(completion: completion)
+        let startedAt = self.clock.now
         let started = connection.start(call) { reply in
             self.countCall(node: first.index)
             // A call given up is neither judged (no retry reported) nor retried.
-            guard !progress.isAbandoned else {
-                self.observer.callFinished(method: call.method, node: name, succeeded: false)
-                return completion(.failed("context canceled"))
+            if progress.isAbandoned {
+                if case .deliverCancelled = progress.firstReplied(final: true) {
+                    self.observer.callFinished(method: call.method, node: name, succeeded: false)
+                    progress.deliver(.failed("context canceled"))
+                }
+                return
             }
-            switch self.judge(reply, of: call, plan: plan, node: first.index, name: name) {
+            let judgement = self.judge(reply, of: call, plan: plan, node: first.index, name: name)
+            if case .result = reply { self.recordLatency(call, since: startedAt) }
+            switch judgement {
             case .answer(let answer):
-                completion(answer)
+                switch progress.firstReplied(final: true) {
+                case .deliver: progress.deliver(answer)
+                case .deliverCancelled: progress.deliver(.failed("context canceled"))
+                case .deliverHedgeAnswer(let hedged): progress.deliver(hedged)
+                case .retry, .ignore: break
+                }
             case .tryNext(let answer), .resolveAmbiguousPush(let answer):
                 // Reads are never ambiguous pushes; the other nodes decide, unless the caller gives up.
-                let retry = Task {
-                    let reply = await self.tryInOrder(call, plan: plan, from: 1, last: answer)
-                    completion(progress.isAbandoned ? .failed("context canceled") : reply)
+                switch progress.firstReplied(final: false) {
+                case .retry:
+                    progress.follow(
+                        self.scheduler.task { progress.followerAnswered(await self.tryInOrder(call, plan: plan, from: 1, last: answer)) })
+                case .deliverHedgeAnswer(let hedged): progress.deliver(hedged)
+                case .deliverCancelled: progress.deliver(.failed("context canceled"))
+                case .deliver, .ignore: break
                 }
-                if !progress.retrying(retry) { retry.cancel() }
             }
         }
         guard let started else { return .needsTask(counted) }
-        self.immediateStarts.add(1, ordering: .relaxed)
-        return .started {
-            progress.abandon()
-            started()
+        progress.firstNode(giveUp: started)
+        if let delay = self.hedgeDelay(call, plan: plan, from: 0) {
+            progress.timer(
+                self.scheduler.schedule(after: delay) {
+                    guard progress.hedgeDue(), self.spendHedge() else { return }
+                    self.observer.hedgeSent(method: call.method, node: name, delay: delay)
+                    progress.follow(
+                        self.scheduler.task {
+                            let reply = await self.tryInOrder(call, plan: plan, from: 1)
+                            if progress.followerAnswered(reply), case .result(_, let node) = reply {
+                                self.observer.hedgeWon(method: call.method, node: self.connectionAndName(of: node).1)
+                            }
+                        })
+                })
         }
+        self.immediateStarts.add(1, ordering: .relaxed)
+        return .started { progress.abandon() }
     }
 
-    /// Calls started without a task so far (tests and benchmarks check which path calls take).
+    /// Calls `startImmediately` sent without a task so far (tests and benchmarks check which path calls take).
     public var callsStartedImmediately: Int { self.immediateStarts.load(ordering: .relaxed) }
 }
 
-/// Whether the caller gave an immediate call up, and its retry to cancel when it does.
+/// An immediate call's state behind a lock, and the handles its events act on: the first
+/// node's give-up, the hedge timer, the hedge or retry task.
 private final class ImmediateCallProgress: Sendable {
-    private let state = Mutex<(abandoned: Bool, retry: Task<Void, Never>?)>((false, nil))
-
-    var isAbandoned: Bool { self.state.withLock { $0.abandoned } }
-
-    /// Keeps the retry; false when the call was given up already.
-    func retrying(_ task: Task<Void, Never>) -> Bool {
-        self.state.withLock { state in
-            state.retry = task
-            return !state.abandoned
-        }
+    private struct Guarded {
+        var state = ImmediateCallState()
+        var giveUpFirst: (@Sendable () -> Void)?
+        var cancelTimer: (@Sendable () -> Void)?
+        var follower: Task<Void, Never>?
     }
 
+    private let guarded = Mutex(Guarded())
+    private let completion: @Sendable (PoolReply) -> Void
+
+    init(completion: @escaping @Sendable (PoolReply) -> Void) {
+        self.completion = completion
+    }
+
+    var isAbandoned: Bool { self.guarded.withLock { $0.state.abandoned } }
+
+    func firstReplied(final: Bool) -> ImmediateCallState.FirstReplyAction {
+        let (action, timer) = self.guarded.withLock { guarded in
+            let action = guarded.state.firstReplied(final: final)
+            defer { guarded.cancelTimer = nil }
+            return (action, guarded.cancelTimer)
+        }
+        // The first node has spoken: no hedge is due any more.
+        timer?()
+        return action
+    }
+
+    func hedgeDue() -> Bool { self.guarded.withLock { $0.state.hedgeDue() } }
+
+    /// The hedge's or retry's answer; true when it is the caller's.
+    @discardableResult
+    func followerAnswered(_ reply: PoolReply) -> Bool {
+        let isResult: Bool
+        if case .result = reply { isResult = true } else { isResult = false }
+        let (action, giveUpFirst) = self.guarded.withLock { guarded in
+            let action = guarded.state.followerAnswered(isResult: isResult)
+            if action == .wait { guarded.state.keepHedgeAnswer(reply) }
+            return (action, guarded.giveUpFirst)
+        }
+        switch action {
+        case .deliver:
+            // The hedge won: the first node's call is given up upstream (its reply is ignored).
+            giveUpFirst?()
+            self.completion(reply)
+            return true
+        case .deliverCancelled:
+            self.completion(.failed("context canceled"))
+        case .wait, .ignore: break
+        }
+        return false
+    }
+
+    func deliver(_ reply: PoolReply) {
+        let follower = self.guarded.withLock { guarded in
+            defer { guarded.follower = nil }
+            return guarded.follower
+        }
+        follower?.cancel()
+        self.completion(reply)
+    }
+
+    func firstNode(giveUp: @escaping @Sendable () -> Void) { self.guarded.withLock { $0.giveUpFirst = giveUp } }
+
+    func timer(_ cancel: @escaping @Sendable () -> Void) {
+        // A first reply that came before the timer was set leaves nothing to hedge.
+        let late = self.guarded.withLock { guarded -> Bool in
+            guard guarded.state.phase == .waiting else { return true }
+            guarded.cancelTimer = cancel
+            return false
+        }
+        if late { cancel() }
+    }
+
+    func follow(_ task: Task<Void, Never>) {
+        let cancelled = self.guarded.withLock { guarded -> Bool in
+            guarded.follower = task
+            return guarded.state.abandoned
+        }
+        if cancelled { task.cancel() }
+    }
+
+    /// The caller gave up: the first node's call, the timer and the other nodes' task end; the
+    /// completion gets "context canceled" once, from whichever of them reports first.
     func abandon() {
-        self.state.withLock { state in
-            state.abandoned = true
-            return state.retry
-        }?.cancel()
+        let (giveUp, timer, follower) = self.guarded.withLock { guarded in
+            guarded.state.abandon()
+            return (guarded.giveUpFirst, guarded.cancelTimer, guarded.follower)
+        }
+        timer?()
+        follower?.cancel()
+        giveUp?()
     }
 }

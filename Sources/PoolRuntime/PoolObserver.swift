@@ -17,6 +17,19 @@ public protocol PoolObserver: Sendable {
     func channelsClosed(node: String, count: Int, reason: String)
     /// A sender's pushes moved to another node after its nonce caught up there.
     func senderMoved(sender: String, to node: String, repushed: Int)
+    /// No node passes the health checks and reachable nodes serve anyway (true), or a node
+    /// passes them again (false). `detail` says which nodes serve and why they failed.
+    func poolDegraded(_ degraded: Bool, detail: String)
+    /// A read was sent to another node too because its node had not answered within `delay`.
+    func hedgeSent(method: String, node: String, delay: Duration)
+    /// The hedge's answer came first.
+    func hedgeWon(method: String, node: String)
+}
+
+extension PoolObserver {
+    public func poolDegraded(_ degraded: Bool, detail: String) {}
+    public func hedgeSent(method: String, node: String, delay: Duration) {}
+    public func hedgeWon(method: String, node: String) {}
 }
 
 /// A node event noted under the pool's lock and reported after it is released, so an
@@ -24,11 +37,13 @@ public protocol PoolObserver: Sendable {
 enum NodeNote: Sendable {
     case changed(node: String, from: NodeState, to: NodeState)
     case restarted(node: String, oldSession: String, newSession: String)
+    case degraded(Bool, detail: String)
 
     func report(to observer: any PoolObserver) {
         switch self {
         case .changed(let node, let from, let to): observer.nodeStateChanged(node: node, from: from, to: to)
         case .restarted(let node, let old, let new): observer.nodeRestarted(node: node, oldSession: old, newSession: new)
+        case .degraded(let degraded, let detail): observer.poolDegraded(degraded, detail: detail)
         }
     }
 }

@@ -16,7 +16,7 @@ extension Pool {
     /// for the network to catch it up. Returns false when it never does.
     func catchUp(sender: String, seedID: UInt64, node index: Int) async -> Bool {
         let (messages, connection, name, wait) = self.state.withLock { state in
-            (state.ledger.messages(of: seedID), state.nodes[index].connection, state.nodes[index].endpoint.name, state.settings.tipsetWait)
+            (state.ledger.messages(of: seedID), state.table[index].connection, state.table[index].endpoint.name, state.settings.tipsetWait)
         }
         guard let last = messages.last?.nonce else { return true }
         var repushed = 0
@@ -57,7 +57,7 @@ extension Pool {
     func resolveAmbiguous(_ call: PoolCall, failedNode: Int) async -> AmbiguousOutcome {
         guard let message = call.facts.signedMessage else { return .unknown }
         let others = self.state.withLock { state in
-            state.available.byIndex.filter { $0.index != failedNode }.map { ($0.index, state.nodes[$0.index].connection) }
+            state.table.all.candidates.byIndex.filter { $0.index != failedNode }.map { ($0.index, state.table[$0.index].connection) }
         }
         for (index, connection) in others {
             if case .success(true) = await connection.knowsMessage(cid: message.cid) {

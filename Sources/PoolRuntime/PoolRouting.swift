@@ -16,6 +16,8 @@ struct CallPlan: Sendable {
     let timeout: GoDuration
     /// For calls bound to a sender: its actor ID.
     var seedID: UInt64? = nil
+    /// The API's hedge setting (reads only use it).
+    var hedge: HedgeSetting = .off
     var fanOut: Bool { self.order.fanOut }
 }
 
@@ -36,6 +38,8 @@ struct RoutingDecision: Sendable {
     let nohang: Bool
     let timeout: GoDuration
     let tipsetWait: GoDuration
+    /// The API's hedge setting, or the pool's HedgeDelay.
+    let hedge: HedgeSetting
 }
 
 extension Pool {
@@ -76,7 +80,7 @@ extension Pool {
             let decision = self.decide(route: route, facts: call.facts, callID: callID, seedID: seedID)
             switch decision.outcome {
             case .order(let order):
-                return .ready(CallPlan(order: order, route: route, timeout: decision.timeout, seedID: seedID))
+                return .ready(CallPlan(order: order, route: route, timeout: decision.timeout, seedID: seedID, hedge: decision.hedge))
             case .noCandidate where decision.nohang:
                 return .refused(.failed("no node available for \(call.method) (nohang)"))
             case .noCandidate, .notReached:
@@ -86,7 +90,8 @@ extension Pool {
                 if self.clock.now >= end {
                     // Waited long enough for the chain: try the nodes we have.
                     if case .notReached(let order) = decision.outcome {
-                        return .ready(CallPlan(order: order, route: route, timeout: decision.timeout, seedID: seedID))
+                        return .ready(
+                            CallPlan(order: order, route: route, timeout: decision.timeout, seedID: seedID, hedge: decision.hedge))
                     }
                     return .refused(.failed("no node available for \(call.method) within \(wait)"))
                 }
@@ -100,21 +105,26 @@ extension Pool {
     func decide(route: RouteEntry, facts: CallFacts, callID: UInt64, seedID: UInt64?) -> RoutingDecision {
         self.state.withLock { state in
             let override = (state.overrides.isEmpty ? nil : state.overrides[route.name]) ?? APIRouteOverride(route: route)
-            let candidates = override.filter == .sealing ? state.availableSealing : state.available
+            let serving = state.table.serving(sealingOnly: override.filter == .sealing)
+            let candidates = serving.candidates
             var decision = RoutingDecision(
                 outcome: .noCandidate, generation: state.generation, nohang: override.nohang, timeout: override.timeout,
-                tipsetWait: state.settings.tipsetWait)
+                tipsetWait: state.settings.tipsetWait, hedge: override.hedge ?? state.settings.hedgeDelay)
             guard !candidates.isEmpty else { return decision }
             let order: PickOrder
             if let seedID, route.seed != nil {
                 order = Self.boundOrder(candidates.byIndex, seedID: seedID, state: state)
+            } else if serving.degraded {
+                // No node passes the checks: the least bad first, whatever the policy.
+                order = PickOrder(rotating: serving.bestFirst, from: 0)
             } else {
                 let policy = override.policy.resolved(poolDefault: state.settings.defaultPolicy)
                 let picked = NodePicker.order(candidates, policy: policy, callID: callID, seed: state.settings.primarySeed)
                 // Only idempotent reads may run on every node at once.
                 order = picked.fanOut && route.effect != .read ? PickOrder(rotating: candidates.byIndex, from: 0) : picked
             }
-            guard let height = facts.height else {
+            // A pass-through pool waits for nothing, as a direct connection would not.
+            guard let height = facts.height, !state.table.passThrough else {
                 decision.outcome = .order(order)
                 return decision
             }
@@ -137,26 +147,31 @@ extension Pool {
         }
     }
 
-    /// The sender's bound node first (explicit binding, else its actor ID mod the pool size),
-    /// then the others round robin from it.
+    /// The sender's nodes in its own rendezvous ranking (an explicit binding first), keeping
+    /// those that serve: an unavailable bound node falls through to the sender's next choice,
+    /// so the senders of a lost node spread over the others instead of piling onto one.
     static func boundOrder(_ candidates: [Candidate], seedID: UInt64, state: State) -> PickOrder {
-        let bound = self.boundNode(seedID: seedID, state: state)
-        // The bound node if it serves, else the next one after it in pool order (wrapping),
-        // so every sender of a lost node moves to the same, predictable place.
-        let start = candidates.firstIndex { $0.index >= bound } ?? 0
-        return PickOrder(rotating: candidates, from: start)
+        let serving = Dictionary(uniqueKeysWithValues: candidates.map { ($0.index, $0) })
+        let ranked = Self.ranking(seedID: seedID, state: state).compactMap { serving[$0] }
+        return PickOrder(explicit: ranked, fanOut: false)
     }
 
-    static func boundNode(seedID: UInt64, state: State) -> Int {
-        state.bindings[seedID] ?? Int(seedID % UInt64(state.nodes.count))
+    /// Every listed node in the sender's preference order.
+    static func ranking(seedID: UInt64, state: State) -> [Int] {
+        state.seeds.ranking(of: seedID, over: state.table.listed.map { ($0.index, SeedBindings.key(of: $0.endpoint)) })
+    }
+
+    /// The node a sender is bound to (whether or not it serves now); nil in an empty pool.
+    static func boundNode(seedID: UInt64, state: State) -> Int? {
+        Self.ranking(seedID: seedID, state: state).first
     }
 
     /// The call's sender as an actor ID number, resolved once per address and cached.
     func seedID(for call: PoolCall) async -> UInt64? {
         guard call.route.seed != nil, let sender = call.facts.sender else { return nil }
         if let id = Self.idNumber(sender) { return id }
-        if let cached = self.state.withLock({ $0.seedIDs[sender] }) { return cached }
-        let connections = self.state.withLock { state in state.available.byIndex.map { state.nodes[$0.index].connection } }
+        if let cached = self.state.withLock({ $0.seeds.resolved[sender] }) { return cached }
+        let connections = self.state.withLock { state in state.table.all.candidates.byIndex.map { state.table[$0.index].connection } }
         for connection in connections {
             // Each lookup is bounded, so a half-open daemon cannot hold a push forever.
             let limit = self.state.withLock { $0.settings.heartbeatInterval }
@@ -171,11 +186,9 @@ extension Pool {
         return sender.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
     }
 
-    /// Caches a key address's actor ID (capped: a client naming endless addresses cannot grow it).
+    /// Caches a key address's actor ID.
     private func remember(_ sender: String, _ id: UInt64) -> UInt64 {
-        self.state.withLock { state in
-            if state.seedIDs.count < 4096 { state.seedIDs[sender] = id }
-        }
+        self.state.withLock { $0.seeds.remember(sender, id: id) }
         return id
     }
 
@@ -188,6 +201,9 @@ extension Pool {
     /// Tries nodes one after another until one answers for real, from `first` in the plan's
     /// order (the nodes before it were tried already; `last` is what the latest one said).
     func tryInOrder(_ call: PoolCall, plan: CallPlan, from first: Int = 0, last: PoolReply? = nil) async -> PoolReply {
+        if let delay = self.hedgeDelay(call, plan: plan, from: first) {
+            return await self.tryHedged(call, plan: plan, from: first, last: last, delay: delay)
+        }
         var last: PoolReply = last ?? .failed("no node available for \(call.method)")
         for candidate in plan.order.dropFirst(first) {
             if Task.isCancelled { break }
@@ -234,7 +250,7 @@ extension Pool {
 
     /// A node's connection and its name (for logs and metrics).
     func connectionAndName(of index: Int) -> (any NodeConnection, String) {
-        self.state.withLock { ($0.nodes[index].connection, $0.nodes[index].endpoint.name) }
+        self.state.withLock { ($0.table[index].connection, $0.table[index].endpoint.name) }
     }
 
     /// What one node's reply means for a call.
@@ -275,7 +291,7 @@ extension Pool {
 
     /// AllWithFirstSucceed: every node at once, the first success wins, the rest are cancelled.
     func fanOut(_ call: PoolCall, plan: CallPlan) async -> PoolReply {
-        let targets = self.state.withLock { state in plan.order.map { ($0.index, state.nodes[$0.index].connection) } }
+        let targets = self.state.withLock { state in plan.order.map { ($0.index, state.table[$0.index].connection) } }
         return await withTaskGroup(of: (Int, NodeReply).self) { group in
             for (index, connection) in targets {
                 group.addTask { (index, await connection.call(call)) }

@@ -16,13 +16,18 @@ public struct PoolSettings: Sendable, Hashable {
     public var heartbeatInterval = GoDuration(milliseconds: 3_000)
     /// How long a call naming a tipset waits for some node to reach it (about one block time).
     public var tipsetWait = GoDuration(milliseconds: 30_000)
+    /// How long a read waits for its node before the next one is asked too.
+    public var hedgeDelay = HedgeSetting.auto
+    /// A ChainNotify channel whose daemon sent nothing this long, while another node's head
+    /// moved, is closed towards its client (1.5 block times of 30 s).
+    public var channelSilence = GoDuration(milliseconds: 45_000)
 
     public init() {}
 
     /// The names `config get/set` and the environment use, in display order.
     public static let keys = [
         "DefaultPolicy", "PrimarySeed", "MaxSyncBehind", "MinMessagePeers", "MinBlockPeers", "MaxBehindDiff",
-        "HeartbeatInterval", "TipsetWait",
+        "HeartbeatInterval", "TipsetWait", "HedgeDelay", "ChannelSilence",
     ]
 
     /// The current value of `key`, as `config get` prints it.
@@ -36,6 +41,8 @@ public struct PoolSettings: Sendable, Hashable {
         case "MaxBehindDiff": return String(self.maxBehindDiff)
         case "HeartbeatInterval": return self.heartbeatInterval.description
         case "TipsetWait": return self.tipsetWait.description
+        case "HedgeDelay": return self.hedgeDelay.description
+        case "ChannelSilence": return self.channelSilence.description
         default: throw SettingsError.unknownKey(key)
         }
     }
@@ -75,6 +82,12 @@ public struct PoolSettings: Sendable, Hashable {
         case "MaxBehindDiff": self.maxBehindDiff = try count()
         case "HeartbeatInterval": self.heartbeatInterval = try duration(minimum: 100)
         case "TipsetWait": self.tipsetWait = try duration(minimum: 0)
+        case "HedgeDelay":
+            guard let setting = HedgeSetting(text: text) else {
+                throw SettingsError.badValue(key: key, value: text, expected: HedgeSetting.expected)
+            }
+            self.hedgeDelay = setting
+        case "ChannelSilence": self.channelSilence = try duration(minimum: 1_000)
         default: throw SettingsError.unknownKey(key)
         }
     }

@@ -16,6 +16,26 @@ public struct NodeSummary: Sendable, Equatable {
     public let isPrimary: Bool
     /// How many senders are bound to this node.
     public let boundSeeds: Int
+    /// Serving calls now: healthy, or (`degradedFallback`) failing a health rule while no node passes them.
+    public let serving: Bool
+    /// Serves although it fails a health rule, because no node passes them (the pool is degraded).
+    public let degradedFallback: Bool
+    /// The chain the daemon follows, once identified.
+    public let network: NetworkIdentity?
+}
+
+/// The pool's state as `/healthz` and metrics report it.
+public struct PoolHealthSummary: Sendable, Equatable {
+    /// Nodes passing every health check.
+    public let healthy: Int
+    /// Nodes serving calls (the healthy ones, or the least-bad fallback).
+    public let serving: Int
+    /// No node passes the health checks and reachable nodes serve anyway.
+    public let degraded: Bool
+    /// Which nodes serve and why each fails its checks, when degraded.
+    public let detail: String
+    /// The chain the pool serves, once settled.
+    public let network: NetworkIdentity?
 }
 
 /// One sender's binding as `fpool primary list` prints it.
@@ -36,23 +56,36 @@ extension Pool {
     public var nodes: [NodeSummary] {
         self.state.withLock { state in
             let bound = Self.boundSeeds(state)
-            // The node OneBySeedRound picks now: PrimarySeed among the available nodes.
-            let available = state.available.byIndex
+            // The node OneBySeedRound picks now: PrimarySeed among the serving nodes.
+            let serving = state.table.all
+            let available = serving.candidates.byIndex
             let primary = available.isEmpty ? -1 : available[Int(state.settings.primarySeed % UInt64(available.count))].index
-            return state.nodes.map { node in
-                NodeSummary(
+            return state.table.listed.map { node in
+                let isServing = state.table.isServing(node.index)
+                return NodeSummary(
                     index: node.index, id: node.id, name: node.endpoint.name,
                     address: "\(node.endpoint.address.host):\(node.endpoint.address.port)", state: node.state, sealing: node.sealing,
                     health: node.health, calls: node.calls.current, isPrimary: node.index == primary,
-                    boundSeeds: bound.filter { $0.value == node.index }.count)
+                    boundSeeds: bound.filter { $0.value == node.index }.count, serving: isServing,
+                    degradedFallback: isServing && !node.state.isAvailable && !state.table.passThrough, network: node.network)
             }
+        }
+    }
+
+    /// Healthy and serving counts, and whether the pool is degraded.
+    public var health: PoolHealthSummary {
+        self.state.withLock { state in
+            let serving = state.table.all
+            return PoolHealthSummary(
+                healthy: state.table.listed.filter { $0.state.isAvailable }.count, serving: serving.candidates.count,
+                degraded: serving.degraded, detail: Self.degradedDetail(state.table), network: state.table.network.identity)
         }
     }
 
     public var bindings: [BindingSummary] {
         self.state.withLock { state in
             Self.boundSeeds(state).sorted { $0.key < $1.key }.map { seed, node in
-                BindingSummary(seed: "f0\(seed)", node: node, explicit: state.bindings[seed] != nil)
+                BindingSummary(seed: "f0\(seed)", node: node, explicit: state.seeds.explicit[seed] != nil)
             }
         }
     }
@@ -65,32 +98,22 @@ extension Pool {
             throw PoolCommandError("seed '\(seed)' is not an actor ID address (f0… or t0…)")
         }
         try self.state.withLock { state throws(PoolCommandError) in
-            let index = try Self.nodeIndex(node, in: state)
-            state.bindings[id] = index
+            state.seeds.bind(id, to: try state.table.index(named: node))
         }
-    }
-
-    /// The node an operator names by Session id or name; the error names the known nodes.
-    static func nodeIndex(_ node: String, in state: State) throws(PoolCommandError) -> Int {
-        if let index = state.nodes.firstIndex(where: { $0.id == node || $0.endpoint.name == node }) { return index }
-        let known = state.nodes.map { $0.id ?? $0.endpoint.name }
-        let hint = NameSuggestion.closest(to: node, among: known).map { "; did you mean \($0)?" } ?? ""
-        throw PoolCommandError("unknown node '\(node)'\(hint); nodes: \(known.joined(separator: ", "))")
     }
 
     /// Every sender seen or bound → the node it is bound to.
     static func boundSeeds(_ state: State) -> [UInt64: Int] {
-        guard !state.nodes.isEmpty else { return [:] }
         var seeds = Set(state.ledger.senders)
-        seeds.formUnion(state.seedIDs.values)
-        seeds.formUnion(state.bindings.keys)
-        return Dictionary(uniqueKeysWithValues: seeds.map { ($0, Self.boundNode(seedID: $0, state: state)) })
+        seeds.formUnion(state.seeds.resolved.values)
+        seeds.formUnion(state.seeds.explicit.keys)
+        return seeds.reduce(into: [:]) { bound, seed in bound[seed] = Self.boundNode(seedID: seed, state: state) }
     }
 }
 
 extension Pool {
     /// A node's name by index (metrics labels); nil for an index the pool does not have.
     public func nodeName(_ index: Int) -> String? {
-        self.state.withLock { state in index >= 0 && index < state.nodes.count ? state.nodes[index].endpoint.name : nil }
+        self.state.withLock { state in index >= 0 && index < state.table.count ? state.table[index].endpoint.name : nil }
     }
 }

@@ -45,7 +45,8 @@ extension Pool {
         let route = id.route
         let callID = self.currentCallID(id)
         let seedID: UInt64? =
-            route.seed == nil ? nil : sender.flatMap { address in Self.idNumber(address) ?? self.state.withLock { $0.seedIDs[address] } }
+            route.seed == nil
+            ? nil : sender.flatMap { address in Self.idNumber(address) ?? self.state.withLock { $0.seeds.resolved[address] } }
         let decision = self.decide(route: route, facts: CallFacts(sender: sender, height: height), callID: callID, seedID: seedID)
         return self.state.withLock { state in
             let override = state.overrides[route.name] ?? APIRouteOverride(route: route)
@@ -55,38 +56,46 @@ extension Pool {
             case .order(let picked), .notReached(let picked): order = Array(picked)
             case .noCandidate: order = []
             }
-            let candidates = override.filter == .sealing ? state.availableSealing : state.available
+            let serving = state.table.serving(sealingOnly: override.filter == .sealing)
+            let candidates = serving.candidates
             var rule: String
-            if route.seed != nil, let seedID {
-                let bound = Self.boundNode(seedID: seedID, state: state)
+            if route.seed != nil, let seedID, let bound = Self.boundNode(seedID: seedID, state: state) {
                 let how =
-                    state.bindings[seedID] != nil
-                    ? "set by `primary set`" : "actor ID \(seedID) mod \(state.nodes.count) nodes = \(bound)"
+                    state.seeds.explicit[seedID] != nil
+                    ? "set by `primary set`" : "rendezvous hashing of the sender over \(state.table.listed.count) nodes"
                 rule =
-                    "push bound to its sender f0\(seedID): node \(state.nodes[bound].endpoint.name) (\(how)); if it cannot serve, the next node after it in pool order"
+                    "push bound to its sender f0\(seedID): node \(state.table[bound].endpoint.name) (\(how)); if it cannot serve, the sender's next node in that ranking"
             } else if route.seed != nil {
                 rule = "push bound to its sender; name the sender (--sender) to see its node. Without one: policy \(policy.rawValue)"
+            } else if serving.degraded {
+                rule =
+                    "pool degraded: no node passes the health checks, so the reachable nodes serve anyway, best head first (policy \(policy.rawValue) resumes when a node passes)"
             } else {
                 rule =
                     "policy \(policy.rawValue): "
                     + Self.describe(policy, candidates: candidates.count, callID: callID, seed: state.settings.primarySeed)
             }
+            if state.table.passThrough {
+                rule += "; pass-through (FULLNODE_API_USE_POOL=false): no health gating, no retry, no waiting"
+            }
             if let height {
                 rule += "; nodes whose head has reached epoch \(height) first"
             }
             var verdicts: [RoutingExplanation.Verdict] = []
-            for node in state.nodes {
+            for node in state.table.listed {
                 let rank = order.firstIndex { $0.index == node.index }
                 let reason: String
-                if !node.state.isAvailable {
-                    reason = "excluded: \(node.state)"
-                } else if override.filter == .sealing && !node.sealing {
+                if override.filter == .sealing && !node.sealing {
                     reason = "excluded: not marked sealing (this API has filter=sealing)"
                 } else if let rank {
                     let lagging = height.map { node.health?.head ?? 0 < $0 } ?? false
+                    let relaxed =
+                        node.state.isAvailable || state.table.passThrough ? "" : " (serving while degraded although \(node.state))"
                     reason =
-                        (rank == 0 ? "picked" : "fallback \(rank)")
+                        (rank == 0 ? "picked" : "fallback \(rank)") + relaxed
                         + (lagging ? " (head \(node.health?.head ?? 0) has not reached epoch \(height!))" : "")
+                } else if !node.state.isAvailable {
+                    reason = "excluded: \(node.state)"
                 } else {
                     reason = "excluded"
                 }
@@ -122,5 +131,5 @@ extension Pool {
     }
 
     /// The daemons as configured (tokens included), for `auth api-pool-info`.
-    public var endpoints: [NodeEndpoint] { self.state.withLock { $0.nodes.map(\.endpoint) } }
+    public var endpoints: [NodeEndpoint] { self.state.withLock { $0.table.listed.map(\.endpoint) } }
 }

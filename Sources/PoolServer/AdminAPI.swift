@@ -47,13 +47,15 @@ struct AdminAPI: Sendable {
             if let refusal = APIInfo.dialRefusal(address) { throw RPCError(code: 1, message: "--api: \(refusal)") }
             let token = try params.string(1, "token")
             let name = try params.optionalString(2) ?? "\(address.host):\(address.port)"
-            if self.pool.endpoints.contains(where: { $0.name == name }) {
-                throw RPCError(code: 1, message: "a node named '\(name)' is already in the pool; pick another --name")
+            let endpoint = NodeEndpoint(token: token, address: address, name: name)
+            let sealing = params.bool(3) ?? false
+            let index = try await self.command { () async throws(PoolCommandError) in
+                try await self.pool.admitNode(endpoint, sealing: sealing)
             }
-            let index = self.pool.addNode(NodeEndpoint(token: token, address: address, name: name), sealing: params.bool(3) ?? false)
             // Checked now rather than at the next interval, so the answer can say how it went.
             await self.pool.heartbeat()
-            return self.nodeJSON(self.pool.nodes[index])
+            guard let node = self.pool.nodes.first(where: { $0.index == index }) else { return .null }
+            return self.nodeJSON(node)
         case "NodeSet":
             let node = try params.string(0, "nid")
             let key = try params.string(1, "key")
@@ -102,11 +104,11 @@ struct AdminAPI: Sendable {
             }
             return self.explanationJSON(explanation)
         case "PrimaryList":
-            let nodes = self.pool.nodes
+            let nodes = Dictionary(uniqueKeysWithValues: self.pool.nodes.map { ($0.index, $0) })
             // Read apart from the bindings: a node added in between is simply not listed yet.
             return .array(
-                self.pool.bindings.filter { nodes.indices.contains($0.node) }.map { binding in
-                    let node = nodes[binding.node]
+                self.pool.bindings.compactMap { binding -> JSON? in
+                    guard let node = nodes[binding.node] else { return nil }
                     return [
                         "Seed": .string(binding.seed), "Node": .string(node.name), "NodeID": node.id.map(JSON.string) ?? .null,
                         "Address": .string(node.address), "Status": .string(node.state.description), "Explicit": .bool(binding.explicit),
@@ -170,6 +172,8 @@ struct AdminAPI: Sendable {
             "Behind": node.health.map { .int(Int64($0.behind)) } ?? .null,
             "MessagePeers": node.health.map { .int(Int64($0.messagePeers)) } ?? .null,
             "BlockPeers": node.health.map { .int(Int64($0.blockPeers)) } ?? .null,
+            "Serving": .bool(node.serving), "DegradedFallback": .bool(node.degradedFallback),
+            "Network": node.network.map { .string($0.name) } ?? .null, "Genesis": node.network.map { .string($0.genesis) } ?? .null,
         ]
     }
 

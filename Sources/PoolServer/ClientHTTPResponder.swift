@@ -151,12 +151,17 @@ extension PoolRPCServer {
         return http
     }
 
+    /// 200 while any node serves (`degraded` when only nodes failing a health rule do: calls are
+    /// answered, an operator should look), 503 when none is reachable.
     private func health() -> HTTPAnswer {
-        let nodes = self.pool.nodes
-        let available = nodes.filter { $0.state.isAvailable }.count
-        let body: JSON = [
-            "status": .string(available > 0 ? "ok" : "unavailable"), "available": .int(Int64(available)), "nodes": .int(Int64(nodes.count)),
+        let health = self.pool.health
+        let status = health.serving == 0 ? "unavailable" : health.degraded ? "degraded" : "ok"
+        var fields: [(String, JSON)] = [
+            ("status", .string(status)), ("available", .int(Int64(health.healthy))), ("serving", .int(Int64(health.serving))),
+            ("nodes", .int(Int64(self.pool.nodes.count))),
         ]
-        return HTTPAnswer(status: available > 0 ? .ok : .serviceUnavailable, json: body.encoded())
+        if health.degraded { fields.append(("detail", .string(health.detail))) }
+        if let network = health.network { fields.append(("network", .string(network.name))) }
+        return HTTPAnswer(status: health.serving > 0 ? .ok : .serviceUnavailable, json: JSON.object(fields).encoded())
     }
 }

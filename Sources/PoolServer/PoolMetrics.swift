@@ -94,12 +94,24 @@ public final class PoolMetrics: Sendable {
         Counter(label: "fpool_channels_closed_total", dimensions: [("node", node)], factory: self.factory).increment(by: count)
     }
 
+    func hedgeSent(method: String) {
+        Counter(label: "fpool_hedges_sent_total", dimensions: [("method", method)], factory: self.factory).increment()
+    }
+
+    func hedgeWon(method: String) {
+        Counter(label: "fpool_hedges_won_total", dimensions: [("method", method)], factory: self.factory).increment()
+    }
+
     /// The Prometheus text for a scrape, with the node gauges read from the pool now.
     func scrape(_ pool: Pool, clientConnections: Int) -> [UInt8] {
         let channels = pool.openChannels
+        let health = pool.health
+        Gauge(label: "fpool_pool_degraded", factory: self.factory).record(health.degraded ? 1 : 0)
+        Gauge(label: "fpool_serving_nodes", factory: self.factory).record(Double(health.serving))
         for node in pool.nodes {
             let labels = [("node", node.name)]
             Gauge(label: "fpool_node_up", dimensions: labels, factory: self.factory).record(node.state.isAvailable ? 1 : 0)
+            Gauge(label: "fpool_node_serving", dimensions: labels, factory: self.factory).record(node.serving ? 1 : 0)
             Gauge(label: "fpool_node_head", dimensions: labels, factory: self.factory).record(Double(node.health?.head ?? 0))
             Gauge(label: "fpool_node_behind", dimensions: labels, factory: self.factory).record(Double(node.health?.behind ?? 0))
             Gauge(label: "fpool_node_message_peers", dimensions: labels, factory: self.factory)

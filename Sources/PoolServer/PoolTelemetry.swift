@@ -42,6 +42,23 @@ public struct PoolTelemetry: PoolObserver {
         self.logger.notice("closed \(count) client channel(s) served by \(node): \(reason)")
     }
 
+    public func poolDegraded(_ degraded: Bool, detail: String) {
+        if degraded {
+            self.logger.warning("pool degraded: \(detail)")
+        } else {
+            self.logger.notice("pool no longer degraded: \(detail)")
+        }
+    }
+
+    public func hedgeSent(method: String, node: String, delay: Duration) {
+        self.metrics.hedgeSent(method: method)
+        self.logger.debug("\(method): no answer from \(node) within \(delay); hedged on the next node")
+    }
+
+    public func hedgeWon(method: String, node: String) {
+        self.metrics.hedgeWon(method: method)
+    }
+
     public func senderMoved(sender: String, to node: String, repushed: Int) {
         self.logger.notice("pushes of \(sender) moved to \(node) after its nonce caught up; re-pushed \(repushed) message(s)")
     }

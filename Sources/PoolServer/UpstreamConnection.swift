@@ -34,6 +34,8 @@ public final class UpstreamConnection: NodeConnection {
     /// After a failed dial, calls fail at once until `retryAt` instead of each dialling a dead
     /// daemon; the delay doubles per failure (100 ms … 5 s) and resets on success.
     private let backoff = Mutex<(retryAt: ContinuousClock.Instant, delay: Duration)?>(nil)
+    /// Told when a socket closes or a dial fails by itself (see `watchLoss`).
+    private let lossHandler = Mutex<(@Sendable (String) -> Void)?>(nil)
     static let firstBackoff = Duration.milliseconds(100)
     static let maxBackoff = Duration.seconds(5)
 
@@ -71,12 +73,22 @@ public final class UpstreamConnection: NodeConnection {
                         keepalive: self.keepalive, group: loop ?? MultiThreadedEventLoopGroup.singleton)
                     self.clients.withLock { $0[key] = client }
                     self.backoff.withLock { $0 = nil }
+                    client.whenClosed { [weak client] in
+                        // Still registered: the daemon or the keepalive closed it, not `reset`.
+                        let lost = self.clients.withLock { clients -> Bool in
+                            guard let client, clients[key] === client else { return false }
+                            clients[key] = nil
+                            return true
+                        }
+                        if lost { self.reportLoss("connection closed") }
+                    }
                     return .success(client)
                 } catch {
                     self.backoff.withLock { backoff in
                         let delay = backoff.map { min($0.delay * 2, Self.maxBackoff) } ?? Self.firstBackoff
                         backoff = (ContinuousClock.now + delay, delay)
                     }
+                    self.reportLoss("dial failed: \(error)")
                     return .failure(NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): \(error)")))
                 }
             }
@@ -84,6 +96,14 @@ public final class UpstreamConnection: NodeConnection {
             return started
         }
         return await dial.value
+    }
+
+    public func watchLoss(_ handler: @escaping @Sendable (String) -> Void) {
+        self.lossHandler.withLock { $0 = handler }
+    }
+
+    private func reportLoss(_ detail: String) {
+        self.lossHandler.withLock { $0 }?(detail)
     }
 
     public func reset() async {
@@ -196,6 +216,26 @@ public final class UpstreamConnection: NodeConnection {
                 messagePeers: UInt64(max(0, status["PeerStatus"]?["PeersToPublishMsgs"]?.int ?? 0)),
                 blockPeers: UInt64(max(0, status["PeerStatus"]?["PeersToPublishBlocks"]?.int ?? 0)))
             return .success(NodeProbe(session: session, health: health))
+        case .failure(let failure): return .failure(failure)
+        }
+    }
+
+    public func identify() async -> Result<NetworkIdentity, NodeCallFailure> {
+        let genesis: String
+        switch await self.rpc("Filecoin.ChainGetGenesis", []) {
+        case .success(let tipset):
+            guard let cid = tipset["Cids"]?.array?.first?["/"]?.string else {
+                return .failure(NodeCallFailure(.error(code: 1, message: "ChainGetGenesis: no Cids in the answer")))
+            }
+            genesis = cid
+        case .failure(let failure): return .failure(failure)
+        }
+        switch await self.rpc("Filecoin.StateNetworkName", []) {
+        case .success(let value):
+            guard let name = value.string else {
+                return .failure(NodeCallFailure(.error(code: 1, message: "StateNetworkName: not a string")))
+            }
+            return .success(NetworkIdentity(genesis: genesis, name: name))
         case .failure(let failure): return .failure(failure)
         }
     }

@@ -7,25 +7,27 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct PoolBindingTests {
     let ok = NodeReply.result(Array("\"ok\"".utf8))
 
-    @Test func aSendersPushesStayOnItsActorIDsNode() async {
+    @Test func aSendersPushesStayOnItsBoundNode() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
-        // f01001 → 1001 mod 3 = 2, for every push, whatever the call ids.
+        let bound = ranking(of: "f01001", in: pool)[0]
+        // One node for every push, whatever the call ids.
         for _ in 0..<4 {
-            #expect(await pool.call(call(.mpoolPushMessage, sender: "f01001")) == .result(Array("\"ok\"".utf8), node: 2))
+            #expect(await pool.call(call(.mpoolPushMessage, sender: "f01001")) == .result(Array("\"ok\"".utf8), node: bound))
         }
         // Sender-scoped reads follow the same binding (MpoolGetNonce carries a seed).
-        #expect(await pool.call(call(.mpoolGetNonce, sender: "f01001")) == .result(Array("\"ok\"".utf8), node: 2))
+        #expect(await pool.call(call(.mpoolGetNonce, sender: "f01001")) == .result(Array("\"ok\"".utf8), node: bound))
     }
 
     @Test func keyAddressesAreResolvedOnceAndCached() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         for node in nodes { node.state.withLock { $0.ids["f1key"] = "f01000" } }
         let pool = await makePool(nodes)
-        #expect(await pool.call(call(.mpoolPushMessage, sender: "f1key")) == .result(Array("\"ok\"".utf8), node: 1))
+        let bound = ranking(of: "f01000", in: pool)[0]
+        #expect(await pool.call(call(.mpoolPushMessage, sender: "f1key")) == .result(Array("\"ok\"".utf8), node: bound))
         for node in nodes { node.state.withLock { $0.ids = [:] } }
-        // Cached: still bound to 1000 mod 3 = 1 although no node could resolve it now.
-        #expect(await pool.call(call(.mpoolPushMessage, sender: "f1key")) == .result(Array("\"ok\"".utf8), node: 1))
+        // Cached: still bound to f01000's node although no node could resolve it now.
+        #expect(await pool.call(call(.mpoolPushMessage, sender: "f1key")) == .result(Array("\"ok\"".utf8), node: bound))
         #expect(pool.bindings.map(\.seed) == ["f01000"])
     }
 
@@ -47,11 +49,12 @@ import Testing
     @Test func aLostPrimaryFailsOverToTheNextNode() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
-        nodes[2].unreachable()
+        let order = ranking(of: "f01001", in: pool)
+        nodes[order[0]].unreachable()
         await pool.heartbeat()
-        // f01001's node (2) is down: the next available in round robin from it serves.
+        // f01001's node is down: the next node in the sender's own ranking serves.
         let reply = await pool.call(call(.mpoolPushMessage, sender: "f01001"))
-        #expect(reply == .result(Array("\"ok\"".utf8), node: 0))
+        #expect(reply == .result(Array("\"ok\"".utf8), node: order[1]))
     }
 }
 

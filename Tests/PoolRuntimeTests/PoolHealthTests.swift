@@ -78,6 +78,7 @@ import Testing
             func mpoolNonce(_ address: String) async -> Result<UInt64, NodeCallFailure> { .success(0) }
             func push(signedMessage: [UInt8]) async -> NodeReply { .result([]) }
             func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure> { .success(false) }
+            func identify() async -> Result<NetworkIdentity, NodeCallFailure> { .success(FakeNode.testnet) }
             func reset() async {}
         }
         let healthy = FakeNode(name: "ok")
@@ -96,7 +97,7 @@ import Testing
         #expect(pool.nodes[0].state.description == "disabled (unreachable: heartbeat timed out after 0.2 seconds)")
     }
 
-    @Test func pausedAndExitedNodesServeNothingUntilResumed() async throws {
+    @Test func pausedNodesServeNothingUntilResumedAndExitedNodesLeaveThePool() async throws {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes) { $0.primarySeed = 1 }
         try await pool.setNode("session-n1", .pause)
@@ -108,9 +109,12 @@ import Testing
         #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 1))
         try await pool.setNode("n1", .exit)
         await pool.heartbeat()
-        #expect(pool.nodes[1].state == .exited)
-        let error = await #expect(throws: PoolCommandError.self) { try await pool.setNode("session-n9", .pause) }
-        #expect(error?.description == "unknown node 'session-n9'; did you mean session-n0?; nodes: session-n0, session-n1")
+        // Gone from the list and from routing; it cannot be named any more.
+        #expect(pool.nodes.map(\.name) == ["n0"])
+        #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 0))
+        #expect(nodes[1].state.withLock { $0.resets } >= 1)
+        let error = await #expect(throws: PoolCommandError.self) { try await pool.setNode("session-n1", .resume) }
+        #expect(error?.description == "unknown node 'session-n1'; did you mean session-n0?; nodes: session-n0")
     }
 
     @Test func sealingFilterUsesOnlySealingNodes() async throws {
@@ -125,7 +129,7 @@ import Testing
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes) { $0.primarySeed = 1 }
         _ = await pool.call(call(.stateGetActor))
-        _ = await pool.call(call(.mpoolPushMessage, sender: "f0101"))
+        _ = await pool.call(call(.mpoolPushMessage, sender: sender(boundTo: 1, in: pool)))
         let list = pool.nodes
         #expect(list.map(\.id) == ["session-n0", "session-n1"])
         #expect(list.map(\.isPrimary) == [false, true])

@@ -6,7 +6,7 @@ import RouteModel
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct PoolPushTests {
-    /// A signed message of sender f01001 (bound to node 2 of 3) at `nonce`.
+    /// A signed message of sender f01001 at `nonce` (the fakes' re-push bumps its nonce).
     func signed(_ nonce: UInt64) -> SignedMessageFacts {
         SignedMessageFacts(nonce: nonce, cid: "bafy-msg-\(nonce)", json: Array("{\"nonce\":\(nonce)}".utf8))
     }
@@ -21,107 +21,116 @@ import Testing
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         let observer = RecordingObserver()
         let pool = await makePool(nodes, observer: observer)
-        for nonce in 0..<3 { #expect(await pool.call(self.push(UInt64(nonce))) == .result(Array("\"ok\"".utf8), node: 2)) }
-        // The primary dies; node 0 has only seen nonce 0 so far.
-        nodes[2].unreachable()
+        let (primary, next) = (ranking(of: "f01001", in: pool)[0], ranking(of: "f01001", in: pool)[1])
+        for nonce in 0..<3 { #expect(await pool.call(self.push(UInt64(nonce))) == .result(Array("\"ok\"".utf8), node: primary)) }
+        // The primary dies; the sender's next node has only seen nonce 0 so far.
+        nodes[primary].unreachable()
         await pool.heartbeat()
-        nodes[0].state.withLock { $0.nonces["f01001"] = 1 }
-        #expect(await pool.call(self.push(3)) == .result(Array("\"ok\"".utf8), node: 0))
-        // Nonces 1 and 2 went to node 0 before nonce 3, in order: no gap.
-        #expect(nodes[0].state.withLock { $0.repushed } == ["{\"nonce\":1}", "{\"nonce\":2}"])
-        #expect(nodes[0].calls == ["Filecoin.MpoolPush"])
-        #expect(observer.all.contains("f01001 moved to n0, 2 re-pushed"))
+        nodes[next].state.withLock { $0.nonces["f01001"] = 1 }
+        #expect(await pool.call(self.push(3)) == .result(Array("\"ok\"".utf8), node: next))
+        // Nonces 1 and 2 went there before nonce 3, in order: no gap.
+        #expect(nodes[next].state.withLock { $0.repushed } == ["{\"nonce\":1}", "{\"nonce\":2}"])
+        #expect(nodes[next].calls == ["Filecoin.MpoolPush"])
+        #expect(observer.all.contains("f01001 moved to n\(next), 2 re-pushed"))
     }
 
     @Test func aNodeAlreadyCaughtUpNeedsNoRepush() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
+        let (primary, next) = (ranking(of: "f01001", in: pool)[0], ranking(of: "f01001", in: pool)[1])
         _ = await pool.call(self.push(0))
-        nodes[2].unreachable()
+        nodes[primary].unreachable()
         await pool.heartbeat()
-        nodes[0].state.withLock { $0.nonces["f01001"] = 1 }
-        #expect(await pool.call(self.push(1)) == .result(Array("\"ok\"".utf8), node: 0))
-        #expect(nodes[0].state.withLock { $0.repushed }.isEmpty)
+        nodes[next].state.withLock { $0.nonces["f01001"] = 1 }
+        #expect(await pool.call(self.push(1)) == .result(Array("\"ok\"".utf8), node: next))
+        #expect(nodes[next].state.withLock { $0.repushed }.isEmpty)
     }
 
     @Test func failingBackToARecoveredPrimaryChecksItsNonceToo() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
-        _ = await pool.call(self.push(0))  // on the primary, node 2
-        nodes[2].unreachable()
+        let (primary, next) = (ranking(of: "f01001", in: pool)[0], ranking(of: "f01001", in: pool)[1])
+        _ = await pool.call(self.push(0))  // on the primary
+        nodes[primary].unreachable()
         await pool.heartbeat()
-        nodes[0].state.withLock { $0.nonces["f01001"] = 1 }
-        #expect(await pool.call(self.push(1)) == .result(Array("\"ok\"".utf8), node: 0))
-        // The primary comes back restarted: its mpool lacks nonce 1, accepted on node 0.
-        nodes[2].health(session: "session-n2-restarted")
-        nodes[2].state.withLock { $0.nonces["f01001"] = 1 }
+        nodes[next].state.withLock { $0.nonces["f01001"] = 1 }
+        #expect(await pool.call(self.push(1)) == .result(Array("\"ok\"".utf8), node: next))
+        // The primary comes back restarted: its mpool lacks nonce 1, accepted on the next node.
+        nodes[primary].health(session: "session-primary-restarted")
+        nodes[primary].state.withLock { $0.nonces["f01001"] = 1 }
         await pool.heartbeat()
-        #expect(await pool.call(self.push(2)) == .result(Array("\"ok\"".utf8), node: 2))
-        #expect(nodes[2].state.withLock { $0.repushed } == ["{\"nonce\":1}"])
+        #expect(await pool.call(self.push(2)) == .result(Array("\"ok\"".utf8), node: primary))
+        #expect(nodes[primary].state.withLock { $0.repushed } == ["{\"nonce\":1}"])
     }
 
     @Test func aFailedRepushStopsBeforeOpeningAGap() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let clock = ManualClock()
         let pool = await makePool(nodes, settings: { $0.tipsetWait = GoDuration(milliseconds: 1_000) }, clock: clock)
-        for nonce in 0..<3 { _ = await pool.call(self.push(UInt64(nonce))) }  // on node 1
-        nodes[1].unreachable()
+        let (primary, next) = (ranking(of: "f01001", in: pool)[0], ranking(of: "f01001", in: pool)[1])
+        for nonce in 0..<3 { _ = await pool.call(self.push(UInt64(nonce))) }  // on the primary
+        nodes[primary].unreachable()
         await pool.heartbeat()
-        nodes[0].state.withLock { $0.repushReply = .error(code: 1, message: "mpool is full") }
+        nodes[next].state.withLock { $0.repushReply = .error(code: 1, message: "mpool is full") }
         async let reply = pool.call(self.push(3))
         await clock.waitForSleepers(1)
         clock.advance(by: .seconds(1))
         _ = await reply
         // Nonce 0 failed: 1 and 2 were not pushed after it.
-        #expect(nodes[0].state.withLock { $0.repushed } == ["{\"nonce\":0}"])
+        #expect(nodes[next].state.withLock { $0.repushed } == ["{\"nonce\":0}"])
     }
 
     @Test func noPushWhereTheNonceNeverCatchesUp() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let clock = ManualClock()
         let pool = await makePool(nodes, settings: { $0.tipsetWait = GoDuration(milliseconds: 1_000) }, clock: clock)
-        // f01001 → 1001 mod 2 = node 1.
+        let (primary, next) = (ranking(of: "f01001", in: pool)[0], ranking(of: "f01001", in: pool)[1])
         _ = await pool.call(self.push(0))
-        nodes[1].unreachable()
+        nodes[primary].unreachable()
         await pool.heartbeat()
-        nodes[0].state.withLock { $0.repushReply = .error(code: 1, message: "mpool is full") }
+        nodes[next].state.withLock { $0.repushReply = .error(code: 1, message: "mpool is full") }
         async let reply = pool.call(self.push(1))
         await clock.waitForSleepers(1)
         clock.advance(by: .seconds(1))
-        #expect(await reply == .failed("nonce-safe failover: n0 has not caught up with the nonces accepted for f01001; not pushing there"))
-        #expect(nodes[0].calls.isEmpty)
+        #expect(
+            await reply == .failed("nonce-safe failover: n\(next) has not caught up with the nonces accepted for f01001; not pushing there")
+        )
+        #expect(nodes[next].calls.isEmpty)
     }
 
     @Test func aLostReplyIsResolvedByCIDOnTheOtherNodes() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
-        nodes[2].answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed"))
         let pool = await makePool(nodes)
-        // Node 1 has already seen it (gossip): the push succeeded; nothing is sent again.
-        nodes[1].state.withLock { _ = $0.known.insert("bafy-msg-0") }
-        #expect(await pool.call(self.push(0)) == .result(Array("{\"/\":\"bafy-msg-0\"}".utf8), node: 1))
-        #expect(nodes[0].calls.isEmpty && nodes[1].calls.isEmpty)
+        let order = ranking(of: "f01001", in: pool)
+        nodes[order[0]].answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed"))
+        // The last node has already seen it (gossip): the push succeeded; nothing is sent again.
+        nodes[order[2]].state.withLock { _ = $0.known.insert("bafy-msg-0") }
+        #expect(await pool.call(self.push(0)) == .result(Array("{\"/\":\"bafy-msg-0\"}".utf8), node: order[2]))
+        #expect(nodes[order[1]].calls.isEmpty && nodes[order[2]].calls.isEmpty)
     }
 
     @Test func aSignedMessageThatIsNowhereIsSentAgain() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
-        nodes[2].answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed"))
         let observer = RecordingObserver()
         let pool = await makePool(nodes, observer: observer)
-        #expect(await pool.call(self.push(0)) == .result(Array("\"ok\"".utf8), node: 0))
+        let order = ranking(of: "f01001", in: pool)
+        nodes[order[0]].answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed"))
+        #expect(await pool.call(self.push(0)) == .result(Array("\"ok\"".utf8), node: order[1]))
         #expect(observer.all.contains { $0.contains("sending the same signed message again") })
     }
 
     @Test func anUnsignedPushWithALostReplyIsNeverResent() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
-        nodes[2].answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed"))
         let pool = await makePool(nodes)
+        let order = ranking(of: "f01001", in: pool)
+        nodes[order[0]].answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed"))
         let reply = await pool.call(call(.mpoolPushMessage, sender: "f01001"))
         #expect(
             reply
                 == .failed(
-                    "Filecoin.MpoolPushMessage: n2 may have accepted this push, but its reply was lost; check the sender's nonce before sending it again"
+                    "Filecoin.MpoolPushMessage: n\(order[0]) may have accepted this push, but its reply was lost; check the sender's nonce before sending it again"
                 ))
-        #expect(nodes[0].calls.isEmpty && nodes[1].calls.isEmpty)
+        #expect(nodes[order[1]].calls.isEmpty && nodes[order[2]].calls.isEmpty)
     }
 
     @Test func anIdenticalSignedMessageAlreadyInMpoolAnswersItsCID() async {

@@ -31,7 +31,13 @@ final class FakeNode: NodeConnection {
         var immediate: [(number: Int, completion: @Sendable (NodeReply) -> Void)] = []
         var nextImmediate = 0
         var abandoned = 0
+        /// The chain this daemon follows (`identify`), and how often the pool asked.
+        var identity: Result<NetworkIdentity, NodeCallFailure> = .success(FakeNode.testnet)
+        var identifications = 0
+        var lossHandler: (@Sendable (String) -> Void)?
     }
+
+    static let testnet = NetworkIdentity(genesis: "bafy-genesis-testnet", name: "testnet")
 
     let name: String
     let state: Mutex<State>
@@ -127,6 +133,26 @@ final class FakeNode: NodeConnection {
         }
     }
 
+    func identify() async -> Result<NetworkIdentity, NodeCallFailure> {
+        self.state.withLock { state in
+            state.identifications += 1
+            return state.identity
+        }
+    }
+
+    func watchLoss(_ handler: @escaping @Sendable (String) -> Void) {
+        self.state.withLock { $0.lossHandler = handler }
+    }
+
+    /// The daemon's socket closes by itself (as when the process dies): the pool is told.
+    func loseConnection(_ detail: String = "connection closed") {
+        self.state.withLock { $0.lossHandler }?(detail)
+    }
+
+    /// Makes this daemon follow another chain.
+    func network(_ identity: NetworkIdentity) { self.state.withLock { $0.identity = .success(identity) } }
+    var identifications: Int { self.state.withLock { $0.identifications } }
+
     func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure> {
         .success(self.state.withLock { $0.known.contains(cid) })
     }
@@ -216,6 +242,9 @@ final class RecordingObserver: PoolObserver {
     func unlistedMethod(_ name: String) { self.record("unlisted \(name)") }
     func channelsClosed(node: String, count: Int, reason: String) { self.record("\(node): closed \(count) channels") }
     func senderMoved(sender: String, to node: String, repushed: Int) { self.record("\(sender) moved to \(node), \(repushed) re-pushed") }
+    func poolDegraded(_ degraded: Bool, detail: String) { self.record(degraded ? "degraded: \(detail)" : "recovered") }
+    func hedgeSent(method: String, node: String, delay: Duration) { self.record("hedge \(method) after \(node)") }
+    func hedgeWon(method: String, node: String) { self.record("hedge won \(method) on \(node)") }
 
     private func record(_ event: String) { self.events.withLock { $0.append(event) } }
     var all: [String] { self.events.withLock { $0 } }
@@ -293,18 +322,23 @@ final class ManualClock: PoolClock {
     }
 }
 
-/// A pool over fake nodes, checked once so they serve.
+let testToken = "eyJhbGciOiJIUzI1NiJ9.eyJBbGxvdyI6WyJyZWFkIl19.c2ln"
+
+/// A pool over fake nodes, checked once so they serve. Hedging is off unless a test sets it, so
+/// that no hedge timer sleeps on the test's clock. `extra` are daemons `admitNode` may reach by name.
 func makePool(
     _ nodes: [FakeNode], settings: (inout PoolSettings) -> Void = { _ in }, observer: RecordingObserver = RecordingObserver(),
-    clock: ManualClock = ManualClock()
+    clock: ManualClock = ManualClock(), network: String? = nil, usePool: Bool = true, extra: [String: FakeNode] = [:]
 ) async -> Pool {
     var environment = PoolEnvironment()
+    environment.network = network
+    environment.usePool = usePool
+    environment.settings.hedgeDelay = .off
     settings(&environment.settings)
-    let token = "eyJhbGciOiJIUzI1NiJ9.eyJBbGxvdyI6WyJyZWFkIl19.c2ln"
     environment.nodes = nodes.enumerated().map { index, node in
-        NodeEndpoint(token: token, address: try! Multiaddr(parsing: "/ip4/10.0.0.\(index + 1)/tcp/1234/http"), name: node.name)
+        NodeEndpoint(token: testToken, address: try! Multiaddr(parsing: "/ip4/10.0.0.\(index + 1)/tcp/1234/http"), name: node.name)
     }
-    let byName = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) })
+    let byName = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) }).merging(extra) { first, _ in first }
     let pool = Pool(environment: environment, connect: { byName[$0.name]! }, observer: observer, clock: clock)
     await pool.heartbeat()
     return pool
@@ -315,4 +349,22 @@ func call(_ method: V1Method, sender: String? = nil, height: Int64? = nil) -> Po
     PoolCall(
         id: .v1(method), method: "Filecoin." + method.route.name, version: .v1, params: Array("[]".utf8),
         facts: CallFacts(sender: sender, height: height))
+}
+
+/// The sender's nodes in its binding order (rendezvous ranking over the serving nodes), so that
+/// tests name "its primary" and "its next node" without depending on hash values.
+func ranking(of sender: String, in pool: Pool) -> [Int] {
+    pool.decide(.v1(.mpoolPush), facts: CallFacts(sender: sender))?.map(\.index) ?? []
+}
+
+/// An ID address whose pushes are bound to `node` first.
+func sender(boundTo node: Int, in pool: Pool) -> String {
+    (1000..<100_000).lazy.map { "f0\($0)" }.first { ranking(of: $0, in: pool).first == node }!
+}
+
+/// A flag set once from any thread (a channel's close, seen by the test).
+final class ClosedFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { self.value.withLock { $0 = true } }
+    var isSet: Bool { self.value.withLock { $0 } }
 }

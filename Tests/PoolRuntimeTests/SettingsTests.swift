@@ -10,7 +10,7 @@ import Testing
         #expect(
             settings.all.map { "\($0.key)=\($0.value)" } == [
                 "DefaultPolicy=OneBySeedRound", "PrimarySeed=0", "MaxSyncBehind=2", "MinMessagePeers=1", "MinBlockPeers=1",
-                "MaxBehindDiff=2", "HeartbeatInterval=3s", "TipsetWait=30s",
+                "MaxBehindDiff=2", "HeartbeatInterval=3s", "TipsetWait=30s", "HedgeDelay=auto", "ChannelSilence=45s",
             ])
     }
 
@@ -22,6 +22,12 @@ import Testing
         #expect(settings.defaultPolicy == .oneByIdRound)
         #expect(settings.maxSyncBehind == 1)
         #expect(try settings.value(of: "HeartbeatInterval") == "500ms")
+        try settings.set("HedgeDelay", to: "off")
+        #expect(settings.hedgeDelay == .off)
+        try settings.set("HedgeDelay", to: "120ms")
+        #expect(try settings.value(of: "HedgeDelay") == "120ms")
+        let badHedge = #expect(throws: SettingsError.self) { try settings.set("HedgeDelay", to: "soon") }
+        #expect(badHedge?.description == "HedgeDelay: 'soon' is not valid; expected off, auto, or a Go duration above 0 such as 150ms")
     }
 
     @Test func typosNameTheValidChoices() {
@@ -29,7 +35,7 @@ import Testing
         let key = #expect(throws: SettingsError.self) { try settings.set("MaxSyncBehindd", to: "1") }
         #expect(
             key?.description
-                == "unknown setting 'MaxSyncBehindd'; expected one of: DefaultPolicy, PrimarySeed, MaxSyncBehind, MinMessagePeers, MinBlockPeers, MaxBehindDiff, HeartbeatInterval, TipsetWait"
+                == "unknown setting 'MaxSyncBehindd'; expected one of: DefaultPolicy, PrimarySeed, MaxSyncBehind, MinMessagePeers, MinBlockPeers, MaxBehindDiff, HeartbeatInterval, TipsetWait, HedgeDelay, ChannelSilence"
         )
         let value = #expect(throws: SettingsError.self) { try settings.set("MinBlockPeers", to: "-1") }
         #expect(value?.description == "MinBlockPeers: '-1' is not valid; expected a whole number ≥ 0")

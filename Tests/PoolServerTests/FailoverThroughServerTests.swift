@@ -2,6 +2,7 @@
 // elsewhere, reads that never fail, pushes that keep their nonces, hot changes under load.
 
 import Foundation
+import GeneratedRoutes
 import LotusSim
 import LotusWire
 import PoolRuntime
@@ -131,15 +132,16 @@ func readLoad(_ served: ServedPool, workers: Int, calls: Int, method: String, pa
     @Test func aSendersDaemonKilledBetweenPushesKeepsItsNoncesGapless() async throws {
         try await withServedPool { served in
             let client = try await served.client()
-            // Account 0 is f0100: 100 mod 3 → daemon 1. Its messages stay in daemon 1's mpool.
-            try await served.cluster.inject(.peers(message: 0, block: 5), daemon: 1)
+            // Account 0 is f0100; its messages stay in its bound daemon's mpool.
+            let bound = try #require(served.pool.decide(.v1(.mpoolPushMessage), facts: CallFacts(sender: "f0100"))?.first?.index)
+            try await served.cluster.inject(.peers(message: 0, block: 5), daemon: bound)
             var cids: [String] = []
             for nonce in 0..<2 {
                 let signed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
                 #expect(signed["Message"]?["Nonce"]?.int == Int64(nonce))
                 cids.append(signed["CID"]?["/"]?.string ?? "")
             }
-            try await served.cluster.inject(.kill, daemon: 1)
+            try await served.cluster.inject(.kill, daemon: bound)
             await served.pool.heartbeat()
             let third = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
             #expect(third["Message"]?["Nonce"]?.int == 2)

@@ -28,6 +28,7 @@ private struct HealthyNode: NodeConnection {
     func mpoolNonce(_ address: String) async -> Result<UInt64, NodeCallFailure> { .success(0) }
     func push(signedMessage: [UInt8]) async -> NodeReply { .result([]) }
     func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure> { .success(false) }
+    func identify() async -> Result<NetworkIdentity, NodeCallFailure> { .success(NetworkIdentity(genesis: "bafy-genesis", name: "bench")) }
     func reset() async {}
 }
 

@@ -48,7 +48,11 @@ struct Node: AsyncParsableCommand {
             let client = try PoolClient.locate()
             _ = try await client.call("NodeSet", [.string(self.nid), .string(self.key), .string(self.val)])
             let nodes = try await client.call("NodeList")
-            let node = nodes.array?.first { $0["ID"]?.string == self.nid || $0["Name"]?.string == self.nid } ?? .null
+            // An exited node has left the list.
+            guard let node = nodes.array?.first(where: { $0["ID"]?.string == self.nid || $0["Name"]?.string == self.nid }) else {
+                if self.output.json { return try self.output.printJSON(["Removed": .string(self.nid)]) }
+                return print("node \(self.nid) removed from the pool (its senders moved to their next node)")
+            }
             if self.output.json { return try self.output.printJSON(node) }
             print(NodeListing.text(.array([node])), terminator: "")
         }
@@ -67,7 +71,8 @@ enum NodeListing {
             out +=
                 "Status: {Primary:(\(primary), \(number("BoundSeeds"))), Calls:(\(number("Calls"))), "
                 + "Epochs:(Head:\(number("Head")), Behind:\(number("Behind"))), Peers:(Message:\(number("MessagePeers")), Block:\(number("BlockPeers"))), "
-                + "State:(\(node["State"]?.string ?? "")\(node["Sealing"]?.bool == true ? ", sealing" : ""))}\n"
+                + "State:(\(node["State"]?.string ?? "")\(node["Sealing"]?.bool == true ? ", sealing" : "")"
+                + "\(node["DegradedFallback"]?.bool == true ? ", serving: pool degraded, no node passes the checks" : ""))}\n"
         }
         return out
     }

@@ -1,0 +1,34 @@
+// How long a read waits for its node before the next node is asked too (a hedge).
+
+import RouteModel
+
+/// `HedgeDelay` (pool-wide) and `api set --key=hedge` (per API).
+public enum HedgeSetting: Sendable, Hashable, CustomStringConvertible {
+    /// Never hedge.
+    case off
+    /// Follow the method's observed latency (see `LatencyEstimates`).
+    case auto
+    /// A fixed delay.
+    case after(GoDuration)
+
+    /// `off`, `auto`, or a Go duration such as `150ms`.
+    public init?(text: String) {
+        switch text {
+        case "off": self = .off
+        case "auto": self = .auto
+        default:
+            guard let duration = try? GoDuration(parsing: text), duration.milliseconds > 0 else { return nil }
+            self = .after(duration)
+        }
+    }
+
+    public static let expected = "off, auto, or a Go duration above 0 such as 150ms"
+
+    public var description: String {
+        switch self {
+        case .off: "off"
+        case .auto: "auto"
+        case .after(let duration): duration.description
+        }
+    }
+}

@@ -1,0 +1,111 @@
+// The life of one call started without a task: its first node's answer, a hedge or a retry on
+// the other nodes, the caller giving up. Every event is one switch that says what to do.
+
+/// What an immediate call has done so far. Confined to `ImmediateCallProgress`'s lock.
+struct ImmediateCallState: Sendable {
+    enum Phase: Sendable, Equatable {
+        /// Only the first node has it.
+        case waiting
+        /// The hedge delay passed: the other nodes have it too (a task), the first still may answer.
+        case hedging
+        /// The first node failed: the other nodes have it (a task).
+        case retrying
+        /// The caller has its answer.
+        case finished
+    }
+
+    private(set) var phase = Phase.waiting
+    private(set) var abandoned = false
+    /// The hedge's own answer when it was not a result and the first node was still working:
+    /// the first node's answer decides, or this one if it fails too.
+    private(set) var hedgeAnswer: PoolReply?
+
+    /// What to do with the first node's reply.
+    enum FirstReplyAction: Equatable {
+        /// Give the caller this answer (its judgement).
+        case deliver
+        /// The caller gave up: answer "context canceled".
+        case deliverCancelled
+        /// Ask the other nodes (a retry task).
+        case retry
+        /// The hedge failed too before: give the caller the hedge's answer.
+        case deliverHedgeAnswer(PoolReply)
+        /// Someone else answers (the hedge runs or answered already).
+        case ignore
+    }
+
+    /// The first node replied; `final` is whether its judgement is the caller's answer.
+    mutating func firstReplied(final: Bool) -> FirstReplyAction {
+        switch self.phase {
+        case .finished, .retrying: return .ignore
+        case .waiting:
+            if self.abandoned {
+                self.phase = .finished
+                return .deliverCancelled
+            }
+            if final {
+                self.phase = .finished
+                return .deliver
+            }
+            self.phase = .retrying
+            return .retry
+        case .hedging:
+            if self.abandoned {
+                self.phase = .finished
+                return .deliverCancelled
+            }
+            if final {
+                self.phase = .finished
+                return .deliver
+            }
+            if let answer = self.hedgeAnswer {
+                self.phase = .finished
+                return .deliverHedgeAnswer(answer)
+            }
+            // The hedge is still trying the other nodes: it answers.
+            return .ignore
+        }
+    }
+
+    /// The hedge delay passed: whether to start the hedge.
+    mutating func hedgeDue() -> Bool {
+        guard self.phase == .waiting, !self.abandoned else { return false }
+        self.phase = .hedging
+        return true
+    }
+
+    /// What to do with the answer of the other nodes (a hedge's or a retry's).
+    enum FollowerAction: Equatable {
+        case deliver
+        case deliverCancelled
+        /// A hedge's failure while the first node still works: kept, the first node decides.
+        case wait
+        case ignore
+    }
+
+    /// The hedge or retry answered; `isResult` says whether it is a daemon's result.
+    mutating func followerAnswered(isResult: Bool) -> FollowerAction {
+        switch self.phase {
+        case .finished, .waiting: return .ignore
+        case .retrying:
+            self.phase = .finished
+            return self.abandoned ? .deliverCancelled : .deliver
+        case .hedging:
+            if self.abandoned {
+                self.phase = .finished
+                return .deliverCancelled
+            }
+            if isResult {
+                self.phase = .finished
+                return .deliver
+            }
+            return .wait
+        }
+    }
+
+    /// Keeps the hedge's failed answer (after `followerAnswered` said `.wait`).
+    mutating func keepHedgeAnswer(_ answer: PoolReply) { self.hedgeAnswer = answer }
+
+    /// The caller gave up.
+    mutating func abandon() { self.abandoned = true }
+}

@@ -1,0 +1,41 @@
+// `fpool node add`: a daemon joins only if it is not in the pool already and follows the
+// pool's chain.
+
+extension Pool {
+    /// Adds a daemon an operator names, after checking it once: refused when a listed node has
+    /// its address or name, when it is a listed daemon under another address (same Session), or
+    /// when it follows another chain. A daemon that does not answer yet is added (it serves once
+    /// a heartbeat finds it healthy, and is judged then).
+    ///
+    /// - Throws: `PoolCommandError` naming the node it duplicates or both networks.
+    @discardableResult
+    public func admitNode(_ endpoint: NodeEndpoint, sealing: Bool = false) async throws(PoolCommandError) -> Int {
+        if let duplicate = self.state.withLock({ $0.table.duplicate(of: endpoint) }) { throw duplicate }
+        let connection = self.connect(endpoint)
+        let limit = Duration.milliseconds(Int(self.settings.heartbeatInterval.milliseconds))
+        let unanswered: (Result<NodeProbe, NodeCallFailure>, Result<NetworkIdentity, NodeCallFailure>?) = (
+            .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "no answer within \(limit)"))), nil
+        )
+        let (probe, identity) = await self.bounded(limit, timedOut: unanswered) {
+            let probe = await connection.probe()
+            guard case .success = probe else { return (probe, nil) }
+            return (probe, await connection.identify())
+        }
+        let refusal = self.state.withLock { state -> PoolCommandError? in
+            if let duplicate = state.table.duplicate(of: endpoint) { return duplicate }
+            if case .success(let probe) = probe, let same = state.table.node(withSession: probe.session) {
+                return PoolCommandError(
+                    "\(endpoint.name) is the daemon already in the pool as node \(same.endpoint.name) (same Session \(probe.session))")
+            }
+            if case .success(let identity)? = identity, let reason = state.table.network.refusal(of: identity) {
+                return PoolCommandError("\(endpoint.name) refused: \(reason)")
+            }
+            return nil
+        }
+        if let refusal {
+            await connection.reset()
+            throw refusal
+        }
+        return self.insert(endpoint, connection: connection, sealing: sealing)
+    }
+}

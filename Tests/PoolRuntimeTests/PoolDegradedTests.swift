@@ -1,0 +1,112 @@
+// The least-bad fallback: when no node passes the health checks, reachable nodes serve anyway,
+// best head first, and the pool says it is degraded.
+
+import GeneratedRoutes
+import PoolRuntime
+import RouteModel
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct PoolDegradedTests {
+    let ok = PoolReply.result(Array("\"ok\"".utf8), node: 0)
+
+    @Test func everyNodeWithoutMessagePeersStillServesBestHeadFirst() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let observer = RecordingObserver()
+        let pool = await makePool(nodes, settings: { $0.defaultPolicy = .oneByIndexAsc }, observer: observer)
+        nodes[0].health(head: 100, messagePeers: 0)
+        nodes[1].health(head: 101, messagePeers: 0)
+        nodes[2].health(head: 101, messagePeers: 0)
+        await pool.heartbeat()
+        // Each daemon would answer a direct call: so does the pool, from the highest head
+        // (ties: the lowest index), whatever the policy says.
+        #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 1))
+        #expect(pool.health.degraded && pool.health.serving == 3 && pool.health.healthy == 0)
+        #expect(pool.nodes.map(\.degradedFallback) == [true, true, true])
+        #expect(pool.nodes.allSatisfy { $0.state.description.hasPrefix("disabled (message peers 0 < MinMessagePeers 1)") })
+        #expect(observer.all.contains { $0.hasPrefix("degraded: no node passes the health checks") })
+        // One node passes again: it alone serves, and the pool says so.
+        nodes[0].health(head: 101, messagePeers: 3)
+        await pool.heartbeat()
+        #expect(await pool.call(call(.stateGetActor)) == self.ok)
+        #expect(!pool.health.degraded && pool.health.serving == 1)
+        #expect(observer.all.last { $0.hasPrefix("degraded") || $0.hasPrefix("recovered") } == "recovered")
+    }
+
+    @Test func nullRoundsPushingEveryBehindUpDoNotStopThePool() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        // Lotus's Behind is the head's age: a few null rounds raise it on every daemon at once.
+        for node in nodes { node.health(head: 100, behind: 5) }
+        await pool.heartbeat()
+        #expect(pool.health.degraded)
+        #expect(await pool.call(call(.chainHead)).isResult)
+        // A call that may not wait (nohang) is answered too: some node is reachable.
+        try? pool.setAPI("StateGetActor", key: "nohang", to: "true")
+        #expect(await pool.call(call(.stateGetActor)).isResult)
+    }
+
+    @Test func fewerFailedChecksBreakATieOnTheHead() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        nodes[0].health(head: 100, blockPeers: 0)
+        await pool.heartbeat()
+        await pool.heartbeat()
+        nodes[1].health(head: 100, blockPeers: 0)
+        await pool.heartbeat()
+        // n0 has failed three checks in a row, n1 one.
+        #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 1))
+    }
+
+    @Test func unreachableNodesAreNeverAFallback() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        nodes[0].unreachable()
+        nodes[1].health(behind: 9)
+        await pool.heartbeat()
+        #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 1))
+        #expect(pool.nodes.map(\.serving) == [false, true])
+        nodes[1].unreachable()
+        await pool.heartbeat()
+        try? pool.setAPI("StateGetActor", key: "nohang", to: "true")
+        #expect(await pool.call(call(.stateGetActor)) == .failed("no node available for Filecoin.StateGetActor (nohang)"))
+        #expect(!pool.health.degraded && pool.health.serving == 0)
+    }
+
+    @Test func aChannelOnAFallbackNodeStaysOpenUntilAHealthyNodeReturns() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        for node in nodes { node.health(behind: 9) }
+        await pool.heartbeat()
+        let closed = ClosedFlag()
+        guard case .success = await pool.openChannel(call(.chainNotify), events: { if $0 == .closed { closed.set() } }) else {
+            Issue.record("the channel did not open on a degraded pool")
+            return
+        }
+        await pool.heartbeat()
+        #expect(!closed.isSet)
+        // A healthy node is back: the channel on the fallback closes, so the client subscribes
+        // again and lands on the healthy node.
+        #expect(pool.openChannels == [0: 1])
+        nodes[1].health()
+        await pool.heartbeat()
+        #expect(closed.isSet)
+        #expect(pool.openChannels.isEmpty)
+    }
+
+    @Test func apiWhySaysWhichRuleWasRelaxed() async throws {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        for node in nodes { node.health(messagePeers: 0) }
+        await pool.heartbeat()
+        let why = try pool.explain("StateGetActor")
+        #expect(why.rule.hasPrefix("pool degraded: no node passes the health checks"))
+        #expect(why.nodes[0].reason == "picked (serving while degraded although disabled (message peers 0 < MinMessagePeers 1))")
+    }
+}
+
+extension PoolReply {
+    var isResult: Bool {
+        if case .result = self { return true }
+        return false
+    }
+}

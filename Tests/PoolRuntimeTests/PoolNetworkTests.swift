@@ -1,0 +1,81 @@
+// Network identity: a daemon of another chain never serves, never sets the best head, and
+// cannot be added; FPOOL_NETWORK fixes the chain by name.
+
+import GeneratedRoutes
+import PoolRuntime
+import RouteModel
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct PoolNetworkTests {
+    static let othernet = NetworkIdentity(genesis: "bafy-genesis-othernet", name: "othernet")
+
+    @Test func aDaemonOfAnotherNetworkWithAHigherHeadDisablesNobody() async {
+        let nodes = (0..<4).map { FakeNode(name: "n\($0)") }
+        nodes[3].network(Self.othernet)
+        nodes[3].health(head: 5_000)
+        let pool = await makePool(nodes)
+        #expect(pool.nodes.map(\.state.isAvailable) == [true, true, true, false])
+        #expect(
+            pool.nodes[3].state.description
+                == "disabled (wrong network: the daemon is on othernet (genesis bafy-genesis-othernet), the pool on testnet (genesis bafy-genesis-testnet))"
+        )
+        #expect(pool.health.network == FakeNode.testnet)
+        // Never a fallback either, even when every node of the pool's chain fails a rule.
+        for node in nodes[0..<3] { node.health(behind: 9) }
+        await pool.heartbeat()
+        #expect(pool.nodes.map(\.serving) == [true, true, true, false])
+    }
+
+    @Test func theNetworkNamedByFPOOL_NETWORKWinsOverTheMajority() async throws {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes[2].network(Self.othernet)
+        let pool = await makePool(nodes, network: "othernet")
+        #expect(pool.nodes.map(\.state.isAvailable) == [false, false, true])
+        #expect(pool.nodes[0].state.description.contains("the pool on othernet (genesis bafy-genesis-othernet)"))
+    }
+
+    @Test func aRestartedDaemonIsIdentifiedAgain() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        await pool.heartbeat()
+        #expect(nodes[1].identifications == 1)
+        // The operator pointed the same address at a daemon of another chain.
+        nodes[1].network(Self.othernet)
+        nodes[1].health(session: "session-n1-othernet")
+        await pool.heartbeat()
+        #expect(nodes[1].identifications == 2)
+        #expect(pool.nodes[1].state.description.hasPrefix("disabled (wrong network"))
+    }
+
+    @Test func nodeAddRefusesAnotherNetworkAndDuplicates() async throws {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let other = FakeNode(name: "other")
+        other.network(Self.othernet)
+        let twin = FakeNode(name: "twin")
+        twin.health(session: "session-n0")
+        let fresh = FakeNode(name: "fresh")
+        let extra = ["other": other, "twin": twin, "fresh": fresh]
+        let pool = await makePool(nodes, extra: extra)
+        let wrong = await #expect(throws: PoolCommandError.self) { try await pool.admitNode(endpoint("other", 9)) }
+        #expect(
+            wrong?.description
+                == "other refused: wrong network: the daemon is on othernet (genesis bafy-genesis-othernet), the pool on testnet (genesis bafy-genesis-testnet)"
+        )
+        let sameAddress = await #expect(throws: PoolCommandError.self) { try await pool.admitNode(endpoint("fresh", 1)) }
+        #expect(sameAddress?.description == "10.0.0.1:1234 is already in the pool as node n0")
+        let sameName = await #expect(throws: PoolCommandError.self) { try await pool.admitNode(endpoint("n1", 8)) }
+        #expect(sameName?.description == "a node named n1 is already in the pool; give another --name")
+        let sameSession = await #expect(throws: PoolCommandError.self) { try await pool.admitNode(endpoint("twin", 7)) }
+        #expect(sameSession?.description == "twin is the daemon already in the pool as node n0 (same Session session-n0)")
+        #expect(pool.nodes.map(\.name) == ["n0", "n1"])
+        // A new daemon of the pool's chain joins, and serves after its heartbeat.
+        try await pool.admitNode(endpoint("fresh", 6))
+        await pool.heartbeat()
+        #expect(pool.nodes.map(\.name) == ["n0", "n1", "fresh"])
+        #expect(pool.nodes[2].state.isAvailable)
+    }
+
+    func endpoint(_ name: String, _ host: Int) -> NodeEndpoint {
+        NodeEndpoint(token: testToken, address: try! Multiaddr(parsing: "/ip4/10.0.0.\(host)/tcp/1234/http"), name: name)
+    }
+}

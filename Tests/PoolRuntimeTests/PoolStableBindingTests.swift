@@ -1,0 +1,113 @@
+// Rendezvous bindings: adding or removing a daemon moves few senders, two pools agree, and a
+// node that leaves takes its bindings with it.
+
+import GeneratedRoutes
+import PoolRuntime
+import RouteModel
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct PoolStableBindingTests {
+    static let senders = (0..<1_000).map { "f0\(1_000 + $0 * 7)" }
+
+    func bound(_ pool: Pool) -> [Int] { Self.senders.map { ranking(of: $0, in: pool).first ?? -1 } }
+
+    @Test func addingAFourthDaemonMovesAboutAQuarterOfTheSenders() async {
+        let three = await makePool((0..<3).map { FakeNode(name: "n\($0)") })
+        let four = await makePool((0..<4).map { FakeNode(name: "n\($0)") })
+        let before = self.bound(three)
+        let after = self.bound(four)
+        let moved = zip(before, after).filter { $0 != $1 }
+        // Only senders that now rank the new node first move, and only to it.
+        #expect(moved.allSatisfy { $0.1 == 3 })
+        #expect(moved.count <= 400, "moved \(moved.count) of 1000")
+        #expect(moved.count >= 150, "the new node should take its share, took \(moved.count)")
+        // Load spreads: every node gets a fair share.
+        for node in 0..<4 { #expect(after.filter { $0 == node }.count > 150) }
+    }
+
+    @Test func twoPoolsGivenTheSameDaemonsBindEverySenderAlike() async {
+        // Names differ, addresses are the same: the binding follows the daemon.
+        let first = await makePool((0..<3).map { FakeNode(name: "n\($0)") })
+        let second = await makePool((0..<3).map { FakeNode(name: "other-\($0)") })
+        #expect(self.bound(first) == self.bound(second))
+    }
+
+    @Test func anExitedNodeLeavesItsSendersToTheirNextChoiceOnly() async throws {
+        let nodes = (0..<4).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        let before = Self.senders.map { ranking(of: $0, in: pool) }
+        try pool.bind(seed: "f01000", node: "n2")
+        try await pool.setNode("n2", .exit)
+        let after = self.bound(pool)
+        for (ranked, now) in zip(before, after) {
+            // Senders of other nodes stay; those of n2 go to their own second choice.
+            #expect(now == (ranked[0] == 2 ? ranked[1] : ranked[0]))
+        }
+        #expect(!pool.bindings.contains { $0.explicit })
+        #expect(!pool.nodes.contains { $0.name == "n2" })
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct PoolPassThroughTests {
+    @Test func aPeerlessLaggingDaemonIsStillCalledAsADirectConnectionWould() async {
+        let node = FakeNode(name: "only")
+        node.health(head: 90, behind: 7, messagePeers: 0, blockPeers: 0)
+        let clock = ManualClock()
+        let pool = await makePool([node], clock: clock, usePool: false)
+        // No health gating and no tipset wait: an epoch ahead of the head is asked at once.
+        #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 0))
+        #expect(await pool.call(call(.chainGetTipSetByHeight, height: 95)) == .result(Array("\"ok\"".utf8), node: 0))
+        #expect(!pool.health.degraded)
+        // No retry either: the daemon's lag error is the caller's answer.
+        node.answerAlways(.error(code: 1, message: "get block bafy: blockstore: block not found"))
+        #expect(
+            await pool.call(call(.chainGetTipSetByHeight, height: 80))
+                == .error(code: 1, message: "get block bafy: blockstore: block not found", node: 0))
+    }
+
+    @Test func itsChannelsCloseOnlyWhenTheDaemonRestarts() async {
+        let node = FakeNode(name: "only")
+        let pool = await makePool([node], usePool: false)
+        let closed = ClosedFlag()
+        _ = await pool.openChannel(call(.chainNotify), events: { if $0 == .closed { closed.set() } })
+        node.health(messagePeers: 0)
+        await pool.heartbeat()
+        #expect(!closed.isSet)
+        node.health(session: "session-restarted")
+        await pool.heartbeat()
+        #expect(closed.isSet)
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct PoolConnectionLossTests {
+    @Test func aClosedSocketIsNotTriedAgainBeforeTheNextHeartbeat() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let observer = RecordingObserver()
+        let pool = await makePool(nodes, settings: { $0.defaultPolicy = .oneByIndexAsc }, observer: observer)
+        nodes[0].loseConnection("connection closed")
+        // No heartbeat has run: the loss alone moved the calls.
+        for _ in 0..<5 { #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 1)) }
+        #expect(nodes[0].calls.isEmpty)
+        #expect(pool.nodes[0].state.description == "disabled (unreachable: connection lost: connection closed)")
+        #expect(!observer.all.contains { $0.hasPrefix("retry") })
+        // The next heartbeat that reaches it brings it back.
+        await pool.heartbeat()
+        #expect(pool.nodes[0].state.isAvailable)
+    }
+
+    @Test func aLostConnectionWakesTheHeartbeatLoop() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let pool = await makePool(nodes, clock: clock)
+        let probes = nodes[0].probes
+        let loop = Task { await pool.runHeartbeats() }
+        defer { loop.cancel() }
+        // The loop's first beat, then its wait for the interval.
+        await nodes[0].waitForProbes(probes + 1)
+        await clock.waitForSleepers(1)
+        nodes[0].loseConnection()
+        // Probed again without the clock moving: the loss ended the wait.
+        await nodes[0].waitForProbes(probes + 2)
+        #expect(clock.now == .zero)
+    }
+}
