@@ -35,6 +35,9 @@ struct Demo: AsyncParsableCommand {
         poolEnvironment.nodes = try APIInfo.parsePool(cluster.poolInfo)
         // Heartbeats at the block time, so the demo reacts to what you do within a block.
         try poolEnvironment.settings.set("HeartbeatInterval", to: blockTime.description)
+        // A head channel is silent after a block time and a half without a tipset, as on mainnet.
+        try poolEnvironment.settings.set(
+            "ChannelSilence", to: GoDuration(milliseconds: max(1_000, blockTime.milliseconds * 3 / 2)).description)
         let levels = LogLevels()
         let repo = FPoolRepo(path: FPoolRepo.path(environment: environment))
         let instance = try PoolInstance(
@@ -61,6 +64,10 @@ struct Demo: AsyncParsableCommand {
         Console.line("  \(repoHint)swift run fpool node set --nid=sim-daemon-1 --key=status --val=pause    # its calls and channels move")
         Console.line("  \(repoHint)swift run fpool node set --nid=sim-daemon-1 --key=status --val=resume")
         Console.line("  curl -X POST \(control)/daemons/2/pause-sync -d '{\"paused\":true}'    # a daemon falls behind and is disabled")
+        Console.line("  curl -X POST \(control)/null-rounds -d '{\"count\":4}'    # every daemon's Behind grows: the pool runs degraded")
+        Console.line("  curl -X POST \(control)/daemons/2/network -d '{\"name\":\"othernet\"}'    # a daemon of another chain is refused")
+        Console.line("  curl -X POST \(control)/daemons/0/black-hole -d '{\"enabled\":true}'    # reads hedge to the next daemon")
+        Console.line("  curl -s http://127.0.0.1:\(instance.server.port ?? 0)/healthz")
         Console.line("  curl -s http://127.0.0.1:\(instance.server.port ?? 0)/metrics")
         Console.line("A Lotus client (lotus-miner, lotus) uses the pool with:")
         Console.line("  export FULLNODE_API_INFO=\(instance.server.auth.token(upTo: .admin)):\(instance.server.listenAddress)")

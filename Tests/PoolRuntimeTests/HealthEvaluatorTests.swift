@@ -37,6 +37,28 @@ import Testing
         #expect(self.verdicts([nil, lagging]) == ["unreachable: connection refused", nil])
     }
 
+    /// Each limit is inclusive: a node exactly at it serves; one step past it is disabled.
+    @Test func aNodeExactlyAtEachLimitStaysEnabled() {
+        var settings = PoolSettings()
+        settings.maxSyncBehind = 2
+        settings.minMessagePeers = 3
+        settings.minBlockPeers = 4
+        settings.maxBehindDiff = 2
+        let atLimit = NodeHealth(head: 98, behind: 2, messagePeers: 3, blockPeers: 4)
+        #expect(self.verdicts([self.healthy, atLimit], settings) == [nil, nil])
+        let past = [
+            NodeHealth(head: 98, behind: 3, messagePeers: 3, blockPeers: 4),
+            NodeHealth(head: 98, behind: 2, messagePeers: 2, blockPeers: 4),
+            NodeHealth(head: 98, behind: 2, messagePeers: 3, blockPeers: 3),
+            NodeHealth(head: 97, behind: 2, messagePeers: 3, blockPeers: 4),
+        ]
+        #expect(
+            self.verdicts([self.healthy] + past, settings) == [
+                nil, "sync behind 3 > MaxSyncBehind 2", "message peers 2 < MinMessagePeers 3", "block peers 3 < MinBlockPeers 4",
+                "head 97 is 3 below the best head 100 > MaxBehindDiff 2",
+            ])
+    }
+
     @Test func thresholdsAreHotSettings() {
         var behind = self.healthy
         behind.behind = 3

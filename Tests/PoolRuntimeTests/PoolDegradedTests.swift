@@ -110,3 +110,51 @@ extension PoolReply {
         return false
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct PoolSilentChannelTests {
+    @Test func aHeadChannelSilentWhileOtherHeadsMoveIsClosed() async throws {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let observer = RecordingObserver()
+        let pool = await makePool(
+            nodes,
+            settings: {
+                $0.defaultPolicy = .oneByIndexAsc; $0.channelSilence = GoDuration(milliseconds: 3_000)
+            }, observer: observer,
+            clock: clock)
+        let closed = ClosedFlag()
+        let opened = try await pool.openChannel(call(.chainNotify), events: { if $0 == .closed { closed.set() } }).get()
+        #expect(opened.node == 0)
+        // A value now, then nothing from n0 while n1's head moves on.
+        nodes[0].channels[0].events(.value(Array("[]".utf8)))
+        clock.advance(by: .seconds(2))
+        nodes[1].health(head: 101)
+        await pool.heartbeat()
+        #expect(!closed.isSet)  // silent 2 s < 3 s
+        clock.advance(by: .seconds(2))
+        nodes[1].health(head: 102)
+        await pool.heartbeat()
+        #expect(closed.isSet)
+        #expect(nodes[0].channels[0].isCancelled)
+        #expect(observer.all.contains("n0: closed 1 channels"))
+    }
+
+    @Test func aQuietChainClosesNothing() async throws {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let pool = await makePool(nodes, settings: { $0.channelSilence = GoDuration(milliseconds: 3_000) }, clock: clock)
+        let closed = ClosedFlag()
+        _ = try await pool.openChannel(call(.chainNotify), events: { if $0 == .closed { closed.set() } }).get()
+        // No head moves anywhere (null rounds): silence is no fault of the channel's daemon.
+        clock.advance(by: .seconds(10))
+        await pool.heartbeat()
+        #expect(!closed.isSet)
+        // Other channels (MpoolSub) may be quiet for minutes.
+        let mpool = ClosedFlag()
+        _ = try await pool.openChannel(call(.mpoolSub), events: { if $0 == .closed { mpool.set() } }).get()
+        clock.advance(by: .seconds(10))
+        for node in nodes { node.health(head: 150) }
+        await pool.heartbeat()
+        #expect(!mpool.isSet)
+    }
+}

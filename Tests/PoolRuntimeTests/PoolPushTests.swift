@@ -80,6 +80,27 @@ import Testing
         #expect(nodes[next].state.withLock { $0.repushed } == ["{\"nonce\":0}"])
     }
 
+    @Test func aNodeWhoseNonceCatchesUpDuringTheWaitGetsThePush() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let observer = RecordingObserver()
+        let pool = await makePool(nodes, settings: { $0.tipsetWait = GoDuration(milliseconds: 10_000) }, observer: observer, clock: clock)
+        let (primary, next) = (ranking(of: "f01001", in: pool)[0], ranking(of: "f01001", in: pool)[1])
+        for nonce in 0..<2 { _ = await pool.call(self.push(UInt64(nonce))) }
+        nodes[primary].unreachable()
+        await pool.heartbeat()
+        // The next node cannot take the re-push now; it waits for the network instead.
+        nodes[next].state.withLock { $0.repushReply = .error(code: 1, message: "mpool is full") }
+        async let reply = pool.call(self.push(2))
+        await clock.waitForSleepers(1)
+        // Gossip brings the node both accepted messages; the next heartbeat wakes the wait.
+        nodes[next].state.withLock { $0.nonces["f01001"] = 2 }
+        await pool.heartbeat()
+        #expect(await reply == .result(Array("\"ok\"".utf8), node: next))
+        #expect(observer.all.contains("f01001 moved to n\(next), 0 re-pushed"))
+        #expect(clock.now == .zero)
+    }
+
     @Test func noPushWhereTheNonceNeverCatchesUp() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let clock = ManualClock()

@@ -256,7 +256,7 @@ final class ManualClock: PoolClock {
         var now: Duration = .zero
         var sleepers: [(deadline: Duration, length: Duration, continuation: CheckedContinuation<Void, any Error>, id: Int)] = []
         var nextID = 0
-        var sleeperWaiters: [(count: Int, length: Duration?, continuation: CheckedContinuation<Void, Never>)] = []
+        var sleeperWaiters: [(count: Int, length: Duration?, continuation: CheckedContinuation<Void, Never>, id: Int)] = []
 
         func sleeping(_ length: Duration?) -> Int {
             self.sleepers.filter { length == nil || $0.length == length }.count
@@ -309,15 +309,29 @@ final class ManualClock: PoolClock {
         due.forEach { $0.resume() }
     }
 
-    /// Returns once at least `count` tasks are sleeping on this clock (for `length`, if given).
+    /// Returns once at least `count` tasks are sleeping on this clock (for `length`, if given),
+    /// or when the waiting task is cancelled: a test past its time limit then fails there instead
+    /// of hanging the run.
     func waitForSleepers(_ count: Int, lasting length: Duration? = nil) async {
-        await withCheckedContinuation { continuation in
-            let ready = self.state.withLock { state -> Bool in
-                if state.sleeping(length) >= count { return true }
-                state.sleeperWaiters.append((count, length, continuation))
-                return false
+        let id = self.state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready = self.state.withLock { state -> Bool in
+                    if Task.isCancelled || state.sleeping(length) >= count { return true }
+                    state.sleeperWaiters.append((count, length, continuation, id))
+                    return false
+                }
+                if ready { continuation.resume() }
             }
-            if ready { continuation.resume() }
+        } onCancel: {
+            let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let position = state.sleeperWaiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.sleeperWaiters.remove(at: position).continuation
+            }
+            waiter?.resume()
         }
     }
 }

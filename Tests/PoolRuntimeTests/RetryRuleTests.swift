@@ -85,6 +85,21 @@ import Testing
         #expect(RetryRule.decide(.blockNotFound, route: V1Method.walletSignMessage.route) == .returnAnswer)
     }
 
+    /// Routes that carry the lag tags but must never be re-sent: the tag alone does not allow a retry.
+    @Test(arguments: [
+        (V1Method.chainSetHead, ErrorClass.blockNotFound),  // write, TipSetKey
+        (V1Method.marketGetReserved, .actorNotFound),  // write, Address
+        (V1Method.walletSignMessage, .actorNotFound),  // write, Address
+        (V1Method.marketAddBalance, .actorNotFound),  // push, Address
+    ])
+    func lagErrorsOnTaggedWritesAndPushesAreReturned(_ method: V1Method, _ error: ErrorClass) {
+        let tag: RetryTags = error == .blockNotFound ? .blockNotFound : .actorNotFound
+        // The route really carries the tag, so only its effect stands between it and a retry.
+        #expect(method.route.retryTags.contains(tag))
+        #expect(method.route.effect != .read)
+        #expect(RetryRule.decide(error, route: method.route) == .returnAnswer)
+    }
+
     @Test func realAnswersAreReturned() {
         for error in [ErrorClass.nullRound, .keyNotFound, .other, .nonce(.tooLow), .nonce(.gap), .nonce(.replaceByFeeTooLow)] {
             #expect(RetryRule.decide(error, route: self.read) == .returnAnswer)
