@@ -23,18 +23,13 @@ public final class Pool: Sendable {
         var settings: PoolSettings
         var overrides: [String: APIRouteOverride] = [:]
         var seeds = SeedBindings()
-        var channels: [Int: PoolChannelRecord] = [:]
-        var nextChannelID = 1
+        var channels = ChannelTable()
         var unlistedSeen: Set<String> = []
-        /// Calls waiting for a suitable node, woken on every node change.
-        var nodeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        /// Bumped on every node change, so a waiter that looked before a change does not miss it.
-        var generation: UInt64 = 0
+        /// Every node change: calls waiting for a suitable node wake on it.
+        var nodeChanges = ChangeSignal()
+        /// The heartbeat loop's sleep, ended early by a HeartbeatInterval change or a lost connection.
+        var intervalChanges = ChangeSignal()
         var nextWaiterID = 0
-        /// The heartbeat loop's sleep, woken early by a HeartbeatInterval change or a lost
-        /// connection; the generation lets a loop that read the interval just before a change see it.
-        var intervalWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var intervalGeneration: UInt64 = 0
         /// Accepted signed messages per sender, for nonce-safe failover.
         var ledger = PushLedger()
         /// Whether the pool was degraded at the last change (reported when it flips).
@@ -162,17 +157,12 @@ public final class Pool: Sendable {
     static func nodesChanged(_ state: inout State) -> NodeChangeEffects {
         let servedBefore = Set(state.table.all.candidates.byIndex.map(\.index) + state.table.sealing.candidates.byIndex.map(\.index))
         state.table.rebuild()
-        state.generation &+= 1
-        let waiters = state.nodeWaiters
-        state.nodeWaiters = [:]
-        for (_, waiter) in waiters { waiter.resume() }
+        // Resuming only schedules the waiters, so it is safe under the lock.
+        for waiter in state.nodeChanges.signal() { waiter.resume() }
         var effects = NodeChangeEffects()
-        for (id, channel) in state.channels {
-            let node = state.table[channel.node]
-            if !state.table.isServing(channel.node) || node.id != channel.session {
-                effects.lostChannels.append(channel)
-                state.channels[id] = nil
-            }
+        let table = state.table
+        effects.lostChannels = state.channels.removeAll { channel in
+            !table.isServing(channel.node) || table[channel.node].id != channel.session
         }
         for index in servedBefore where !state.table.isServing(index) {
             effects.stopped.append(state.table[index].connection)

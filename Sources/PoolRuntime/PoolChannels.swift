@@ -139,7 +139,7 @@ extension Pool {
                     activity?.touch(self.clock.now)
                 case .closed:
                     guard closed.fire() else { return }
-                    if let id = registered.id { self.state.withLock { _ = $0.channels.removeValue(forKey: id) } }
+                    if let id = registered.id { self.state.withLock { _ = $0.channels.remove(id) } }
                 }
                 events(event)
             }
@@ -154,12 +154,11 @@ extension Pool {
                 let id = self.state.withLock { state -> Int? in
                     let node = state.table[candidate.index]
                     guard state.table.isServing(candidate.index), node.id == session, !Task.isCancelled else { return nil }
-                    defer { state.nextChannelID += 1 }
-                    let id = state.nextChannelID
-                    state.channels[id] = PoolChannelRecord(
-                        id: id, node: candidate.index, session: session, upstream: upstream, closeTowardsClient: { once(.closed) },
-                        activity: activity)
-                    return id
+                    return state.channels.register { id in
+                        PoolChannelRecord(
+                            id: id, node: candidate.index, session: session, upstream: upstream, closeTowardsClient: { once(.closed) },
+                            activity: activity)
+                    }
                 }
                 guard let id else {
                     gate.discard()
@@ -186,31 +185,26 @@ extension Pool {
 
     /// The client cancelled its channel: stop the upstream one.
     public func closeChannel(_ id: Int) async {
-        let record = self.state.withLock { $0.channels.removeValue(forKey: id) }
+        let record = self.state.withLock { $0.channels.remove(id) }
         await record?.upstream.cancel()
     }
 
     /// Open channels, by node index.
     public var openChannels: [Int: Int] {
-        self.state.withLock { state in state.channels.values.reduce(into: [:]) { $0[$1.node, default: 0] += 1 } }
+        self.state.withLock { $0.channels.countsByNode }
     }
 
     /// ChainNotify channels whose daemon sent nothing for `ChannelSilence` while another node's
     /// head moved after its last value: removed here, closed by the caller outside the lock.
     static func silentChannels(_ state: inout State, now: Duration) -> [PoolChannelRecord] {
         let silence = Duration.milliseconds(Int(state.settings.channelSilence.milliseconds))
-        var silent: [PoolChannelRecord] = []
-        for (id, channel) in state.channels {
-            guard let last = channel.activity?.lastValue, now - last > silence else { continue }
-            let othersMoved = state.table.nodes.contains { node in
-                node.index != channel.node && state.table.isServing(node.index) && (node.headMovedAt ?? .zero) > last
-            }
-            if othersMoved {
-                silent.append(channel)
-                state.channels[id] = nil
+        let table = state.table
+        return state.channels.removeAll { channel in
+            guard let last = channel.activity?.lastValue, now - last > silence else { return false }
+            return table.nodes.contains { node in
+                node.index != channel.node && table.isServing(node.index) && (node.headMovedAt ?? .zero) > last
             }
         }
-        return silent
     }
 
     /// Closes channels towards their clients, then upstream; called outside the lock.

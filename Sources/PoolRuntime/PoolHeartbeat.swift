@@ -104,18 +104,16 @@ extension Pool {
     public func runHeartbeats() async {
         while !Task.isCancelled {
             await self.heartbeat()
-            let (interval, generation) = self.state.withLock { ($0.settings.heartbeatInterval, $0.intervalGeneration) }
+            let (interval, generation) = self.state.withLock { ($0.settings.heartbeatInterval, $0.intervalChanges.generation) }
             await self.bounded(.milliseconds(Int(interval.milliseconds)), timedOut: ()) {
-                await self.nextChange(of: \.intervalGeneration, after: generation, waiters: \.intervalWaiters)
+                await self.nextChange(of: \.intervalChanges, after: generation)
             }
         }
     }
 
     /// Ends the heartbeat loop's wait now (the caller resumes the returned waiters outside the lock).
     static func wakeHeartbeat(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
-        state.intervalGeneration &+= 1
-        defer { state.intervalWaiters = [:] }
-        return Array(state.intervalWaiters.values)
+        state.intervalChanges.signal()
     }
 
     /// A node's socket closed or its dial failed by itself: the node is unreachable now (calls

@@ -108,7 +108,7 @@ extension Pool {
             let serving = state.table.serving(sealingOnly: override.filter == .sealing)
             let candidates = serving.candidates
             var decision = RoutingDecision(
-                outcome: .noCandidate, generation: state.generation, nohang: override.nohang, timeout: override.timeout,
+                outcome: .noCandidate, generation: state.nodeChanges.generation, nohang: override.nohang, timeout: override.timeout,
                 tipsetWait: state.settings.tipsetWait, hedge: override.hedge ?? state.settings.hedgeDelay)
             guard !candidates.isEmpty else { return decision }
             let order: PickOrder
@@ -325,19 +325,15 @@ extension Pool {
         }
     }
 
-    var nodeGeneration: UInt64 { self.state.withLock { $0.generation } }
+    var nodeGeneration: UInt64 { self.state.withLock { $0.nodeChanges.generation } }
 
     private func nextNodeChange(after generation: UInt64) async {
-        await self.nextChange(of: \.generation, after: generation, waiters: \.nodeWaiters)
+        await self.nextChange(of: \.nodeChanges, after: generation)
     }
 
-    /// Returns when the counter at `counter` moves past `generation` (whoever moves it resumes
-    /// `waiters`), or when the waiting task is cancelled, so a wait given up on does not stay
-    /// registered.
-    func nextChange(
-        of counter: KeyPath<State, UInt64> & Sendable, after generation: UInt64,
-        waiters: WritableKeyPath<State, [Int: CheckedContinuation<Void, Never>]> & Sendable
-    ) async {
+    /// Returns when the signal at `signal` moves past `generation`, or when the waiting task is
+    /// cancelled, so a wait given up on does not stay registered.
+    func nextChange(of signal: WritableKeyPath<State, ChangeSignal> & Sendable, after generation: UInt64) async {
         let id = self.state.withLock { state in
             defer { state.nextWaiterID += 1 }
             return state.nextWaiterID
@@ -345,14 +341,12 @@ extension Pool {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let now = self.state.withLock { state -> Bool in
-                    if Task.isCancelled || state[keyPath: counter] != generation { return true }
-                    state[keyPath: waiters][id] = continuation
-                    return false
+                    Task.isCancelled || !state[keyPath: signal].wait(id, after: generation, continuation)
                 }
                 if now { continuation.resume() }
             }
         } onCancel: {
-            self.state.withLock { $0[keyPath: waiters].removeValue(forKey: id) }?.resume()
+            self.state.withLock { $0[keyPath: signal].cancel(id) }?.resume()
         }
     }
 }
