@@ -32,3 +32,11 @@ public enum HedgeSetting: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension Duration {
+    /// As a Go duration (`150ms`, `3s`), the way every other setting is printed.
+    public var goText: String {
+        let milliseconds = self.components.seconds * 1_000 + self.components.attoseconds / 1_000_000_000_000_000
+        return GoDuration(milliseconds: UInt32(clamping: max(0, milliseconds))).description
+    }
+}

@@ -27,6 +27,8 @@ public struct RoutingExplanation: Sendable, Equatable {
     public let effect: String
     /// The rule that ordered the candidates.
     public let rule: String
+    /// When the call would be sent to the next node too (hedging), or why never.
+    public let hedge: String
     public let nodes: [Verdict]
 }
 
@@ -108,9 +110,19 @@ extension Pool {
                 rule +=
                     override.nohang ? "; no node can serve it now: calls fail at once (nohang)" : "; no node can serve it now: calls wait"
             }
+            let setting = override.hedge ?? state.settings.hedgeDelay
+            let hedge: String
+            if route.effect != .read {
+                hedge = "never: a \(route.effect.rawValue) is never sent twice"
+            } else if let delay = self.latency.withLock({ $0.delay(id, setting) }) {
+                let source = override.hedge == nil ? "HedgeDelay \(setting)" : "api set hedge \(setting)"
+                hedge = "after \(delay.goText) without an answer, the next node too (\(source))"
+            } else {
+                hedge = "off (\(override.hedge == nil ? "HedgeDelay" : "api set hedge") off)"
+            }
             return RoutingExplanation(
                 method: route.name, version: version, policy: policy.rawValue, filter: override.filter.rawValue, nohang: override.nohang,
-                timeout: override.timeout.description, effect: route.effect.rawValue, rule: rule, nodes: verdicts)
+                timeout: override.timeout.description, effect: route.effect.rawValue, rule: rule, hedge: hedge, nodes: verdicts)
         }
     }
 

@@ -189,7 +189,7 @@ struct AdminAPI: Sendable {
         [
             "Method": .string(explanation.method), "Version": .string(explanation.version.rawValue), "Policy": .string(explanation.policy),
             "Filter": .string(explanation.filter), "NoHang": .bool(explanation.nohang), "Timeout": .string(explanation.timeout),
-            "Effect": .string(explanation.effect), "Rule": .string(explanation.rule),
+            "Effect": .string(explanation.effect), "Rule": .string(explanation.rule), "Hedge": .string(explanation.hedge),
             "Nodes": .array(
                 explanation.nodes.map { node in
                     [

@@ -52,7 +52,7 @@ public struct PoolTelemetry: PoolObserver {
 
     public func hedgeSent(method: String, node: String, delay: Duration) {
         self.metrics.hedgeSent(method: method)
-        self.logger.debug("\(method): no answer from \(node) within \(delay); hedged on the next node")
+        self.logger.debug("\(method): no answer from \(node) within \(delay.goText); hedged on the next node")
     }
 
     public func hedgeWon(method: String, node: String) {

@@ -192,7 +192,13 @@ public final class UpstreamConnection: NodeConnection {
 
     public func probe() async -> Result<NodeProbe, NodeCallFailure> {
         let session: String
-        switch await self.rpc("Filecoin.Session", [], probing: true) {
+        var answer = await self.rpc("Filecoin.Session", [], probing: true)
+        // A socket the daemon closed a moment ago (a restart) fails its first call: one fresh
+        // dial decides, rather than a node disabled for a whole interval.
+        if case .failure(let failure) = answer, case .unreachable(.maybeSent, _) = failure.reply {
+            answer = await self.rpc("Filecoin.Session", [], probing: true)
+        }
+        switch answer {
         case .success(let value):
             guard let text = value.string else { return .failure(NodeCallFailure(.error(code: 1, message: "Session: not a string"))) }
             session = text

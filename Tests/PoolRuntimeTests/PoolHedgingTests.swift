@@ -100,6 +100,14 @@ import Testing
         #expect(refused?.description.contains("only reads are hedged") == true)
     }
 
+    @Test func apiWhySaysWhenACallWouldBeHedged() async throws {
+        let pool = await makePool((0..<2).map { FakeNode(name: "n\($0)") }, settings: { $0.hedgeDelay = .auto })
+        #expect(try pool.explain("StateGetActor").hedge == "after 250ms without an answer, the next node too (HedgeDelay auto)")
+        try pool.setAPI("StateGetActor", key: "hedge", to: "off")
+        #expect(try pool.explain("StateGetActor").hedge == "off (api set hedge off)")
+        #expect(try pool.explain("MpoolPushMessage").hedge == "never: a push is never sent twice")
+    }
+
     @Test func theAutoDelayFollowsTheMethodsAnswerTimes() {
         var estimates = LatencyEstimates()
         let route = RouteID.v1(.stateGetActor)

@@ -89,6 +89,7 @@ extension API {
                     + "Filter \(why["Filter"]?.string ?? ""), NoHang \(why["NoHang"]?.bool ?? false), Timeout \(why["Timeout"]?.string ?? "")"
             )
             print("Rule: \(why["Rule"]?.string ?? "")")
+            print("Hedge: \(why["Hedge"]?.string ?? "")")
             var rows = [["Order", "Node", "ID", "State", "Head", "Verdict"]]
             for node in why["Nodes"]?.array ?? [] {
                 rows.append([
