@@ -8,16 +8,21 @@ import Testing
 @testable import PoolRuntime
 
 @Suite(.timeLimit(.minutes(1))) struct PoolHedgingTests {
-    @Test func aSilentNodeCostsOneHedgeDelayOnTheTaskPath() async {
-        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
-        let clock = ManualClock()
-        let observer = RecordingObserver()
-        let pool = await makePool(
+    /// Nodes tried in index order, hedged after a fixed 100 ms.
+    func hedgingPool(_ nodes: [FakeNode], observer: RecordingObserver, clock: ManualClock) async -> Pool {
+        await makePool(
             nodes,
             settings: {
                 $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
             },
             observer: observer, clock: clock)
+    }
+
+    @Test func aSilentNodeCostsOneHedgeDelayOnTheTaskPath() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let observer = RecordingObserver()
+        let pool = await self.hedgingPool(nodes, observer: observer, clock: clock)
         // n0 reads the request and never answers, and ignores cancellation (a black hole).
         nodes[0].hangUntilReset()
         async let reply = pool.call(call(.stateGetActor))
@@ -35,12 +40,7 @@ import Testing
         nodes[0].startImmediately()
         let clock = ManualClock()
         let observer = RecordingObserver()
-        let pool = await makePool(
-            nodes,
-            settings: {
-                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
-            },
-            observer: observer, clock: clock)
+        let pool = await self.hedgingPool(nodes, observer: observer, clock: clock)
         let replies = PoolImmediateCallTests.Replies()
         guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
             Issue.record("the read did not start at once")
@@ -61,12 +61,7 @@ import Testing
         nodes[0].startImmediately()
         let clock = ManualClock()
         let observer = RecordingObserver()
-        let pool = await makePool(
-            nodes,
-            settings: {
-                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
-            },
-            observer: observer, clock: clock)
+        let pool = await self.hedgingPool(nodes, observer: observer, clock: clock)
         let replies = PoolImmediateCallTests.Replies()
         _ = pool.startImmediately(call(.stateGetActor), completion: replies.record)
         await clock.waitForSleepers(1, lasting: .milliseconds(100))
@@ -81,12 +76,7 @@ import Testing
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let clock = ManualClock()
         let observer = RecordingObserver()
-        let pool = await makePool(
-            nodes,
-            settings: {
-                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
-            },
-            observer: observer, clock: clock)
+        let pool = await self.hedgingPool(nodes, observer: observer, clock: clock)
         nodes[0].answer { _ in
             try? await clock.sleep(for: .seconds(1))
             return .result(Array("\"slow\"".utf8))

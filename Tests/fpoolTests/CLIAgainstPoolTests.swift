@@ -91,8 +91,9 @@ import Testing
             let lines = why.stdout.split(separator: "\n").map(String.init)
             #expect(lines[0] == "StateGetActor (v1, read): Policy OneBySeedRound, Filter all, NoHang false, Timeout 0s")
             #expect(lines[1] == "Rule: policy OneBySeedRound: PrimarySeed 0 mod 2 available = position 0, then round robin")
-            #expect(lines[3].hasPrefix("#1") && lines[3].hasSuffix("picked"))
-            #expect(lines[5].hasPrefix("-") && lines[5].hasSuffix("excluded: paused"))
+            #expect(lines[2] == "Hedge: after 250ms without an answer, the next node too (HedgeDelay auto)")
+            #expect(lines[4].hasPrefix("#1") && lines[4].hasSuffix("picked"))
+            #expect(lines[6].hasPrefix("-") && lines[6].hasSuffix("excluded: paused"))
         }
     }
 

@@ -56,31 +56,29 @@ import Testing
         #expect(rest.contains("stopped"))
     }
 
-    @Test func badBlockTimeIsAOneLineError() throws {
+    /// Runs fpool with `arguments` and returns its exit status and standard error.
+    func failure(of arguments: [String]) throws -> (status: Int32, errors: String) {
         let process = Process()
         process.executableURL = self.fpool
-        process.arguments = ["sim", "--block-time", "fast"]
+        process.arguments = arguments
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = Pipe()
         try process.run()
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
+        return (process.terminationStatus, text)
+    }
+
+    @Test func badBlockTimeIsAOneLineError() throws {
+        let (status, text) = try self.failure(of: ["sim", "--block-time", "fast"])
+        #expect(status != 0)
         #expect(text.contains("--block-time: expected a Go duration of at least 10ms, such as 30s or 500ms; got 'fast'"))
     }
 
     @Test func anUnknownBehindModeNamesTheValidOnes() throws {
-        let process = Process()
-        process.executableURL = self.fpool
-        process.arguments = ["sim", "--behind", "age"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
+        let (status, text) = try self.failure(of: ["sim", "--behind", "age"])
+        #expect(status != 0)
         #expect(text.contains("head-age") && text.contains("true-lag"), "\(text)")
     }
 }
