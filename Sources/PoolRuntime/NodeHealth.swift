@@ -38,6 +38,16 @@ public enum DisableReason: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The same rule failing with other figures (behind 3, then 4): not news for the log.
+    func sameRule(as other: DisableReason) -> Bool {
+        switch (self, other) {
+        case (.unreachable, .unreachable), (.syncBehind, .syncBehind), (.fewMessagePeers, .fewMessagePeers),
+            (.fewBlockPeers, .fewBlockPeers), (.behindBestHead, .behindBestHead), (.wrongNetwork, .wrongNetwork):
+            true
+        default: false
+        }
+    }
+
     /// Whether the node still answers on the pool's chain, only failing a health rule: such a
     /// node serves when no node passes every rule (the least-bad fallback).
     public var isHealthRule: Bool {

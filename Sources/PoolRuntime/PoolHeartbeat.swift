@@ -88,6 +88,8 @@ extension Pool {
             let after: NodeState = verdict.map(NodeState.disabled) ?? .running
             if after != before {
                 state.table[index].state = after
+                // Reported when the rule changes, not every beat its figures move (null rounds).
+                if case .disabled(let was) = before, case .disabled(let now) = after, was.sameRule(as: now) { continue }
                 notes.append(.changed(node: state.table[index].endpoint.name, from: before, to: after))
             }
         }

@@ -45,6 +45,20 @@ import Testing
         #expect(await pool.call(call(.stateGetActor)).isResult)
     }
 
+    @Test func theSameRuleWithOtherFiguresIsLoggedOnce() async {
+        let nodes = [FakeNode(name: "n0")]
+        let observer = RecordingObserver()
+        let pool = await makePool(nodes, observer: observer)
+        for behind in UInt64(3)...6 {
+            nodes[0].health(behind: behind)
+            await pool.heartbeat()
+        }
+        // The state shows the latest figure; the log has one line for the change of rule.
+        #expect(pool.nodes[0].state.description == "disabled (sync behind 6 > MaxSyncBehind 2)")
+        #expect(observer.all.filter { $0.hasPrefix("n0: running -> disabled") }.count == 1)
+        #expect(observer.all.filter { $0.hasPrefix("n0: disabled (sync behind") }.isEmpty)
+    }
+
     @Test func fewerFailedChecksBreakATieOnTheHead() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
