@@ -67,9 +67,11 @@ struct ImmediateCallState: Sendable {
         }
     }
 
-    /// The hedge delay passed: whether to start the hedge.
-    mutating func hedgeDue() -> Bool {
-        guard self.phase == .waiting, !self.abandoned else { return false }
+    /// The hedge delay passed: whether to start the hedge. `withinBudget` is asked (and spends
+    /// the hedge budget) only when a hedge is due; one it refuses leaves the call waiting on its
+    /// first node, whose reply then decides or starts the retry, as if no delay had passed.
+    mutating func hedgeDue(withinBudget: () -> Bool = { true }) -> Bool {
+        guard self.phase == .waiting, !self.abandoned, withinBudget() else { return false }
         self.phase = .hedging
         return true
     }

@@ -69,7 +69,7 @@ extension Pool {
         if let delay = self.hedgeDelay(call, plan: plan, from: 0) {
             progress.timer(
                 self.scheduler.schedule(after: delay) {
-                    guard progress.hedgeDue(), self.spendHedge() else { return }
+                    guard progress.hedgeDue(withinBudget: { self.spendHedge() }) else { return }
                     self.observer.hedgeSent(method: call.method, node: name, delay: delay)
                     progress.follow(
                         self.scheduler.task {
@@ -118,7 +118,10 @@ private final class ImmediateCallProgress: Sendable {
         return action
     }
 
-    func hedgeDue() -> Bool { self.guarded.withLock { $0.state.hedgeDue() } }
+    /// Whether to start the hedge, the budget asked under this lock: a first reply arriving
+    /// meanwhile finds either no hedge (and retries itself) or one that will answer, never a
+    /// hedge marked as sent that the budget refused (which left the call unanswered for ever).
+    func hedgeDue(withinBudget: () -> Bool) -> Bool { self.guarded.withLock { $0.state.hedgeDue(withinBudget: withinBudget) } }
 
     /// The hedge's or retry's answer; true when it is the caller's.
     @discardableResult

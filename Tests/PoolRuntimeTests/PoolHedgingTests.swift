@@ -3,6 +3,7 @@
 
 import GeneratedRoutes
 import RouteModel
+import Synchronization
 import Testing
 
 @testable import PoolRuntime
@@ -54,6 +55,33 @@ import Testing
         nodes[0].answerImmediate(.result(Array("\"late\"".utf8)))
         #expect(replies.all.count == 1)
         #expect(observer.all.contains("hedge won Filecoin.StateGetActor on n1"))
+    }
+
+    @Test func aHedgeTheBudgetRefusesLeavesTheFirstNodesFailureToTheRetry() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        nodes[0].startImmediately()
+        let observer = RecordingObserver()
+        let timers = ManualTimers()
+        let pool = await makePool(
+            nodes,
+            settings: {
+                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
+            },
+            observer: observer, scheduler: timers)
+        // Every hedge is spent: many reads were hedged at once, as when a daemon falls silent under load.
+        pool.latency.withLock { while $0.spend() {} }
+        let replies = PoolImmediateCallTests.Replies()
+        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
+            Issue.record("the read did not start at once")
+            return
+        }
+        // The hedge delay passes and the budget refuses the hedge.
+        timers.fireAll()
+        // The silent node's socket is reset (the heartbeat's doing): its call fails, maybe sent.
+        #expect(nodes[0].answerImmediate(.unreachable(.maybeSent, detail: "connection reset")))
+        // The retry answers (before the fix the call counted the refused hedge as sent and waited for it for ever).
+        #expect(await replies.first() == .result(Array("\"ok\"".utf8), node: 1))
+        #expect(!observer.all.contains { $0.hasPrefix("hedge ") })
     }
 
     @Test func anAnswerBeforeTheDelaySendsNoHedge() async {
@@ -170,6 +198,15 @@ import Testing
         #expect(step12 == .deliver)
     }
 
+    @Test func aHedgeTheBudgetRefusesLeavesTheCallWaitingOnItsFirstNode() {
+        var state = ImmediateCallState()
+        let step18 = state.hedgeDue(withinBudget: { false })
+        #expect(!step18)
+        #expect(state.phase == .waiting)
+        let step19 = state.firstReplied(final: false)
+        #expect(step19 == .retry)
+    }
+
     @Test func aCallGivenUpIsAnsweredCancelledOnce() {
         var state = ImmediateCallState()
         let step13 = state.hedgeDue()
@@ -185,5 +222,26 @@ import Testing
         #expect(!step16)
         let step17 = waiting.firstReplied(final: true)
         #expect(step17 == .deliverCancelled)
+    }
+}
+
+/// Timers the test fires itself, at a known point; attempt tasks run as plain tasks.
+final class ManualTimers: PoolScheduler {
+    private let timers = Mutex<[@Sendable () -> Void]>([])
+
+    func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+        self.timers.withLock { $0.append(body) }
+        // Never cancelled: a body whose moment passed finds nothing to do.
+        return {}
+    }
+
+    func task(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> { Task { await work() } }
+
+    func fireAll() {
+        let due = self.timers.withLock { timers in
+            defer { timers = [] }
+            return timers
+        }
+        due.forEach { $0() }
     }
 }

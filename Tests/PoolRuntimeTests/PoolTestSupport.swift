@@ -342,7 +342,8 @@ let testToken = "eyJhbGciOiJIUzI1NiJ9.eyJBbGxvdyI6WyJyZWFkIl19.c2ln"
 /// that no hedge timer sleeps on the test's clock. `extra` are daemons `admitNode` may reach by name.
 func makePool(
     _ nodes: [FakeNode], settings: (inout PoolSettings) -> Void = { _ in }, observer: RecordingObserver = RecordingObserver(),
-    clock: ManualClock = ManualClock(), network: String? = nil, usePool: Bool = true, extra: [String: FakeNode] = [:]
+    clock: ManualClock = ManualClock(), network: String? = nil, usePool: Bool = true, extra: [String: FakeNode] = [:],
+    scheduler: (any PoolScheduler)? = nil
 ) async -> Pool {
     var environment = PoolEnvironment()
     environment.network = network
@@ -353,7 +354,7 @@ func makePool(
         NodeEndpoint(token: testToken, address: try! Multiaddr(parsing: "/ip4/10.0.0.\(index + 1)/tcp/1234/http"), name: node.name)
     }
     let byName = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) }).merging(extra) { first, _ in first }
-    let pool = Pool(environment: environment, connect: { byName[$0.name]! }, observer: observer, clock: clock)
+    let pool = Pool(environment: environment, connect: { byName[$0.name]! }, observer: observer, clock: clock, scheduler: scheduler)
     await pool.heartbeat()
     return pool
 }
