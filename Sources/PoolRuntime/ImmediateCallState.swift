@@ -19,6 +19,9 @@ struct ImmediateCallState: Sendable {
     /// The hedge's own answer when it was not a result and the first node was still working:
     /// the first node's answer decides, or this one if it fails too.
     private(set) var hedgeAnswer: PoolReply?
+    /// The first node failed while the hedge was still working: the hedge's answer, whatever
+    /// it is, is the caller's.
+    private(set) var firstFailed = false
 
     /// What to do with the first node's reply.
     enum FirstReplyAction: Equatable {
@@ -63,6 +66,7 @@ struct ImmediateCallState: Sendable {
                 return .deliverHedgeAnswer(answer)
             }
             // The hedge is still trying the other nodes: it answers.
+            self.firstFailed = true
             return .ignore
         }
     }
@@ -97,7 +101,9 @@ struct ImmediateCallState: Sendable {
                 self.phase = .finished
                 return .deliverCancelled
             }
-            if isResult {
+            // A failure waits for the first node only while that one may still answer; once it
+            // failed too, waiting would leave the call unanswered for ever.
+            if isResult || self.firstFailed {
                 self.phase = .finished
                 return .deliver
             }

@@ -84,6 +84,36 @@ import Testing
         #expect(!observer.all.contains { $0.hasPrefix("hedge ") })
     }
 
+    @Test func aHedgeThatFailsAfterTheFirstNodeFailedIsTheAnswer() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        nodes[0].startImmediately()
+        nodes[1].hangUntilReset()
+        let timers = ManualTimers()
+        let pool = await makePool(
+            nodes,
+            settings: {
+                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
+            },
+            scheduler: timers)
+        let replies = PoolImmediateCallTests.Replies()
+        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
+            Issue.record("the read did not start at once")
+            return
+        }
+        // The hedge delay passes: n1 has the call too.
+        timers.fireAll()
+        await nodes[1].waitForStuckCall()
+        // n0 fails while the hedge still works, then the hedge fails too.
+        #expect(nodes[0].answerImmediate(.unreachable(.maybeSent, detail: "connection reset")))
+        await nodes[1].reset()
+        // Before the fix the hedge's failure waited for n0, which had failed already: no answer ever.
+        guard case .failed = await replies.first() else {
+            Issue.record("expected the hedge's failure, got \(replies.all)")
+            return
+        }
+        #expect(replies.all.count == 1)
+    }
+
     @Test func anAnswerBeforeTheDelaySendsNoHedge() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         nodes[0].startImmediately()
@@ -205,6 +235,16 @@ import Testing
         #expect(state.phase == .waiting)
         let step19 = state.firstReplied(final: false)
         #expect(step19 == .retry)
+    }
+
+    @Test func aHedgeFailingAfterTheFirstNodeFailedIsDelivered() {
+        var state = ImmediateCallState()
+        let step20 = state.hedgeDue()
+        #expect(step20)
+        let step21 = state.firstReplied(final: false)
+        #expect(step21 == .ignore)
+        let step22 = state.followerAnswered(isResult: false)
+        #expect(step22 == .deliver)
     }
 
     @Test func aCallGivenUpIsAnsweredCancelledOnce() {
