@@ -7,7 +7,8 @@ struct ChangeSignal: Sendable {
     private(set) var generation: UInt64 = 0
     private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
 
-    /// Moves the generation and hands back every waiter (the caller resumes them).
+    /// Moves the generation and hands back every waiter. The caller resumes them once its lock
+    /// is released: a waiter being cancelled holds its task while its handler waits for the lock.
     mutating func signal() -> [CheckedContinuation<Void, Never>] {
         self.generation &+= 1
         defer { self.waiters = [:] }

@@ -138,6 +138,7 @@ public final class Pool: Sendable {
             return (effects, note)
         }
         note?.report(to: self.observer)
+        effects.wakeWaiters()
         await self.carryOut(effects, reason: "node \(node) \(change)")
     }
 
@@ -150,16 +151,25 @@ public final class Pool: Sendable {
         /// Connections of nodes that stopped serving: dropped so nothing stays stuck on them.
         var stopped: [any NodeConnection] = []
         var notes: [NodeNote] = []
+        /// Calls waiting for a node change. Resumed once the lock is released (`wakeWaiters`):
+        /// a waiter being cancelled holds its task's status lock while its cancellation handler
+        /// waits for the pool's lock, and resuming it needs that status lock, so resuming it
+        /// under the pool's lock can deadlock the pool.
+        var woken: [CheckedContinuation<Void, Never>] = []
+
+        /// Resumes the calls waiting for a node change; called outside the lock, once.
+        func wakeWaiters() {
+            self.woken.forEach { $0.resume() }
+        }
     }
 
-    /// Rebuilds the serving sets, wakes waiting calls, and returns what the change leaves to
-    /// do: channels to close, connections to drop, the degraded state's flip to report.
+    /// Rebuilds the serving sets and returns what the change leaves to do outside the lock:
+    /// calls to wake, channels to close, connections to drop, the degraded state's flip to report.
     static func nodesChanged(_ state: inout State) -> NodeChangeEffects {
         let servedBefore = Set(state.table.all.candidates.byIndex.map(\.index) + state.table.sealing.candidates.byIndex.map(\.index))
         state.table.rebuild()
-        // Resuming only schedules the waiters, so it is safe under the lock.
-        for waiter in state.nodeChanges.signal() { waiter.resume() }
         var effects = NodeChangeEffects()
+        effects.woken = state.nodeChanges.signal()
         let table = state.table
         effects.lostChannels = state.channels.removeAll { channel in
             !table.isServing(channel.node) || table[channel.node].id != channel.session

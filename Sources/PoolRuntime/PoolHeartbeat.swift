@@ -34,6 +34,7 @@ extension Pool {
         }
         let now = self.clock.now
         let effects = self.state.withLock { state in Self.judge(results, in: &state, now: now) }
+        effects.wakeWaiters()
         await self.carryOut(effects, reason: "heartbeat")
     }
 
@@ -138,6 +139,7 @@ extension Pool {
         }
         guard let note else { return }
         note.report(to: self.observer)
+        effects.wakeWaiters()
         waiters.forEach { $0.resume() }
         // Channels on the lost socket are closed by the connection itself; this closes the
         // pool's side without waiting (the caller may be on an event loop).
