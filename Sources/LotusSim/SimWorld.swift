@@ -16,6 +16,11 @@ final class SimWorld: Sendable {
         let behindMode: SimBehindMode
         var nextWaiterID = 0
         var nextSubscriptionID = 0
+        /// StateWaitMsg calls answered under the lock, resumed by `withState` once it is released:
+        /// a waiter's cancellation handler takes the lock while its task's status lock is held,
+        /// and resuming a continuation needs that status lock, so resuming one under the lock
+        /// could deadlock against a cancel (and stall every cooperative thread behind it).
+        var answered: [(continuation: CheckedContinuation<JSON, any Error>, result: Result<JSON, any Error>)] = []
         /// Tests waiting for StateWaitMsg calls to be registered.
         /// Tests waiting for a daemon's StateWaitMsg calls to reach a count (`atLeast`) or drop to it.
         var waiterWatchers: [(daemon: Int, count: Int, atLeast: Bool, continuation: CheckedContinuation<Void, Never>)] = []
@@ -57,6 +62,17 @@ final class SimWorld: Sendable {
         self.blackHoles = daemons.map { _ in SimSwitch() }
     }
 
+    /// Runs `body` under the lock, then resumes the StateWaitMsg calls it answered.
+    func withState<T>(_ body: (inout State) -> T) -> T {
+        let (value, answered) = self.state.withLock { state in
+            let value = body(&state)
+            defer { state.answered = [] }
+            return (value, state.answered)
+        }
+        for waiter in answered { waiter.continuation.resume(with: waiter.result) }
+        return value
+    }
+
     // MARK: - The chain
 
     /// Lets `count` block times pass: each publishes what is due and produces a tipset (moving
@@ -66,7 +82,7 @@ final class SimWorld: Sendable {
         var height: Int64 = 0
         // One block time per lock hold, so a long advance never stalls the daemons' calls.
         for _ in 0..<count {
-            height = self.state.withLock { state in
+            height = self.withState { state in
                 Self.propagateDue(&state, delay: self.propagationDelay, now: .now)
                 state.clock.blockTimePassed()
                 if state.chain.blockTimePassed(at: state.clock.nowSeconds) != nil {
@@ -120,7 +136,8 @@ final class SimWorld: Sendable {
     }
 
     /// Moves the daemon's head (never backwards, never onto a null round), tells ChainNotify
-    /// subscribers, and wakes StateWaitMsg callers whose message is now executed deep enough.
+    /// subscribers, and answers StateWaitMsg callers whose message is now executed deep enough
+    /// (resumed by `withState` after the lock).
     static func updateView(_ state: inout State, daemon index: Int) {
         let old = state.daemons[index].head
         let view = state.chain.tipset(atOrBelow: state.daemons[index].nextHead(network: state.chain.height)).height
@@ -139,7 +156,7 @@ final class SimWorld: Sendable {
             if let inclusion = state.chain.inclusion(of: waiter.cid), let executed = state.chain.tipset(above: inclusion.height),
                 executed.height + waiter.confidence <= view
             {
-                waiter.continuation.resume(returning: SimJSON.lookup(inclusion, chain: state.chain))
+                state.answered.append((waiter.continuation, .success(SimJSON.lookup(inclusion, chain: state.chain))))
             } else {
                 stillWaiting.append(waiter)
             }
@@ -153,7 +170,7 @@ final class SimWorld: Sendable {
     /// Applies a fault's state change. Network effects (closing listeners and sockets) are the
     /// cluster's job; this returns after the state already reflects the fault.
     func apply(_ fault: SimFault, to index: Int) {
-        self.state.withLock { state in
+        self.withState { state in
             switch fault {
             case .kill:
                 state.daemons[index].running = false
@@ -203,7 +220,7 @@ final class SimWorld: Sendable {
         state.reachedSubscriptionWatchers().forEach { $0.resume() }
         let waiters = state.daemons[index].waiters
         state.daemons[index].waiters = []
-        for waiter in waiters { waiter.continuation.resume(throwing: LotusClientError.connectionClosed) }
+        for waiter in waiters { state.answered.append((waiter.continuation, .failure(LotusClientError.connectionClosed))) }
         state.notifyWaiterWatchers(daemon: index)
     }
 
@@ -270,9 +287,9 @@ final class SimWorld: Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                self.state.withLock { state in
+                self.withState { state in
                     if Task.isCancelled {
-                        continuation.resume(throwing: CancellationError())
+                        state.answered.append((continuation, .failure(CancellationError())))
                         return
                     }
                     state.daemons[index].waiters.append(SimWaiter(id: id, cid: cid, confidence: confidence, continuation: continuation))
