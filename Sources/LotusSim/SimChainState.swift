@@ -44,7 +44,8 @@ public enum SimFixtures {
     /// Miner actors that produce blocks; StateMinerInfo answers for them.
     public static let miners = ["f01000", "f01001", "f01002"]
     /// Funded account actors (ID address, key address); every daemon's wallet holds their keys.
-    public static let accounts: [(id: String, key: String)] = (0..<5).map { index in
+    /// Ten, so that a load test can push from ten senders at once.
+    public static let accounts: [(id: String, key: String)] = (0..<10).map { index in
         ("f0\(100 + index)", SimIdentifiers.keyAddress("account-\(index)"))
     }
     /// 1000 FIL in attoFIL.
