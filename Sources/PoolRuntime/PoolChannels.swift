@@ -194,6 +194,12 @@ extension Pool {
         self.state.withLock { $0.channels.countsByNode }
     }
 
+    /// The node index serving each open channel, by channel id: which channels a node's loss
+    /// must close (a count cannot tell them from the channels opened there since).
+    public var channelNodes: [Int: Int] {
+        self.state.withLock { state in state.channels.records.mapValues(\.node) }
+    }
+
     /// ChainNotify channels whose daemon sent nothing for `ChannelSilence` while another node's
     /// head moved after its last value: removed here, closed by the caller outside the lock.
     static func silentChannels(_ state: inout State, now: Duration) -> [PoolChannelRecord] {

@@ -1,0 +1,27 @@
+// Everything measured in one chaos run, gathered after it settled: what the report's
+// invariants are computed from.
+
+struct ChaosOutcome: Sendable {
+    let configuration: ChaosConfiguration
+    let faults: [FaultRecord]
+    let calls: ChaosRecorder.Calls
+    let channels: ChaosRecorder.Channels
+    let senders: [SenderAudit]
+    /// Valid messages the chain never included after settling.
+    let waitingMessages: Int
+    /// Resident memory at the end of warm-up, at the end of the run, and the highest seen.
+    let memoryStart: UInt64?
+    let memoryEnd: UInt64?
+    let memoryPeak: UInt64?
+    /// How long the network took to settle after the last fault; nil when it never did.
+    let settleTime: Duration?
+    /// What ChainHead through fpool answered after the run (nil: it answered).
+    let endProblem: String?
+    /// Subscribers with a value since the run settled.
+    let liveSubscribers: Int
+    /// The network's height at the end.
+    let height: Int64
+    /// Time during which no daemon answered at all.
+    let allSilentTime: Duration
+    let elapsed: Duration
+}

@@ -1,0 +1,54 @@
+// What one sender pushed and what fpool answered, kept until the chain is checked.
+
+import LotusSim
+
+struct SenderTally: Sendable {
+    let id: String
+    let key: String
+    /// Pushes fpool answered with success.
+    var accepted = 0
+    /// Accepted pushes not yet seen on chain (their signed CIDs).
+    var unconfirmed: [String] = []
+    /// The nonces of the accepted pushes (8 bytes each: a long run stays small).
+    var acceptedNonces = Set<UInt64>()
+    /// Accepted pushes seen on chain.
+    var landed = 0
+    /// Errors that leave open whether the daemon took the push (a lost reply, a timeout).
+    var ambiguous = 0
+    /// CIDs of MpoolPush calls answered with a definite error: none may ever land.
+    var refused: [String] = []
+    /// MpoolPushMessage calls answered with a definite error (their CID is unknown).
+    var refusedUnsigned = 0
+    /// MpoolPush calls that signed a nonce fpool's MpoolGetNonce gave but that was taken.
+    var staleNonces = 0
+    /// Errors by kind, for the report.
+    var errors: [String: Int] = [:]
+
+    /// Moves the accepted pushes the chain has included from `unconfirmed` to `landed`.
+    mutating func confirm(_ cluster: SimCluster) {
+        let before = self.unconfirmed.count
+        self.unconfirmed.removeAll { cluster.inclusionHeight(of: $0) != nil }
+        self.landed += before - self.unconfirmed.count
+    }
+
+    /// Records a push fpool answered with success.
+    mutating func accepted(cid: String, nonce: UInt64) {
+        self.accepted += 1
+        self.unconfirmed.append(cid)
+        self.acceptedNonces.insert(nonce)
+    }
+
+    /// Records a push fpool answered with an error.
+    mutating func refusedPush(_ error: any Error, signedCID: String?) {
+        let kind = PushErrorKind(error)
+        self.errors[kind.label, default: 0] += 1
+        if kind.isAmbiguous {
+            self.ambiguous += 1
+        } else if let signedCID {
+            self.refused.append(signedCID)
+            if kind.isStaleNonce { self.staleNonces += 1 }
+        } else {
+            self.refusedUnsigned += 1
+        }
+    }
+}
