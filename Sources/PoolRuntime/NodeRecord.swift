@@ -41,6 +41,9 @@ public struct NodeRecord: Sendable {
     public var failedChecks = 0
     /// When a heartbeat last saw its head move (the pool's clock).
     var headMovedAt: Duration?
+    /// How often its connection was lost: a heartbeat probe that started before the latest
+    /// loss says nothing of the daemon since (it may be another process, on another chain).
+    var connectionLosses: UInt64 = 0
     let connection: any NodeConnection
     /// Calls sent to this node.
     let calls: Counter

@@ -15,11 +15,14 @@ extension Pool {
     /// heartbeat interval so one slow node never delays the others' verdicts. A node reached
     /// for the first time or after a restart is asked which chain it follows. State changes
     /// are reported once (not every beat); a changed Session is a restart; channels on nodes
-    /// that can no longer serve them are closed.
+    /// that can no longer serve them are closed. A node whose connection was lost while it was
+    /// probed keeps its verdict until the next beat.
     public func heartbeat() async {
-        let (targets, interval) = self.state.withLock { state in
-            (
-                state.table.nodes.filter { $0.state != .exited }.map { ($0.index, $0.connection, $0.network == nil ? nil : $0.id) },
+        let (targets, losses, interval) = self.state.withLock { state in
+            let probed = state.table.nodes.filter { $0.state != .exited }
+            return (
+                probed.map { ($0.index, $0.connection, $0.network == nil ? nil : $0.id) },
+                Dictionary(uniqueKeysWithValues: probed.map { ($0.index, $0.connectionLosses) }),
                 state.settings.heartbeatInterval
             )
         }
@@ -33,7 +36,12 @@ extension Pool {
             return results
         }
         let now = self.clock.now
-        let effects = self.state.withLock { state in Self.judge(results, in: &state, now: now) }
+        let effects = self.state.withLock { state in
+            // A probe answered before the connection was lost may be the old process's: judged
+            // on it, a node that restarted (even on another chain) would serve again unchecked.
+            let current = results.filter { state.table[$0.key].connectionLosses == losses[$0.key] }
+            return Self.judge(current, in: &state, now: now)
+        }
         effects.wakeWaiters()
         await self.carryOut(effects, reason: "heartbeat")
     }
@@ -126,6 +134,7 @@ extension Pool {
         let (effects, note, waiters) = self.state.withLock {
             state -> (NodeChangeEffects, NodeNote?, [CheckedContinuation<Void, Never>]) in
             guard state.table.indices.contains(index) else { return (NodeChangeEffects(), nil, []) }
+            state.table[index].connectionLosses &+= 1
             let before = state.table[index].state
             switch before {
             case .running: break

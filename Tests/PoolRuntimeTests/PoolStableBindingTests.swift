@@ -95,6 +95,25 @@ import Testing
         #expect(pool.nodes[0].state.isAvailable)
     }
 
+    @Test func aProbeFromBeforeAConnectionLossDoesNotBringTheNodeBack() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        #expect(pool.nodes[0].state.isAvailable)
+        nodes[0].holdProbes()
+        let probes = nodes[0].probes
+        async let beat: Void = pool.heartbeat()
+        // n0 answered the probe, then its connection went: the daemon may be another process now.
+        await nodes[0].waitForProbes(probes + 1)
+        nodes[0].loseConnection()
+        #expect(!pool.nodes[0].state.isAvailable)
+        nodes[0].releaseProbes()
+        await beat
+        // Before the fix the old answer made it serve again, unchecked, until the next beat.
+        #expect(!pool.nodes[0].state.isAvailable)
+        await pool.heartbeat()
+        #expect(pool.nodes[0].state.isAvailable)
+    }
+
     @Test func aLostConnectionWakesTheHeartbeatLoop() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let clock = ManualClock()

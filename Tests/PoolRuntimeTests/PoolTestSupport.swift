@@ -35,6 +35,9 @@ final class FakeNode: NodeConnection {
         var identity: Result<NetworkIdentity, NodeCallFailure> = .success(FakeNode.testnet)
         var identifications = 0
         var lossHandler: (@Sendable (String) -> Void)?
+        /// Probes wait here while held (a heartbeat still in flight when something happens).
+        var probesHeld = false
+        var heldProbes: [CheckedContinuation<Void, Never>] = []
     }
 
     static let testnet = NetworkIdentity(genesis: "bafy-genesis-testnet", name: "testnet")
@@ -102,7 +105,26 @@ final class FakeNode: NodeConnection {
             return (state.probe, ready)
         }
         ready.forEach { $0.resume() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let held = self.state.withLock { state in
+                if state.probesHeld { state.heldProbes.append(continuation) }
+                return state.probesHeld
+            }
+            if !held { continuation.resume() }
+        }
         return result
+    }
+
+    /// Probes answer only after `releaseProbes()`.
+    func holdProbes() { self.state.withLock { $0.probesHeld = true } }
+
+    func releaseProbes() {
+        let held = self.state.withLock { state in
+            state.probesHeld = false
+            defer { state.heldProbes = [] }
+            return state.heldProbes
+        }
+        held.forEach { $0.resume() }
     }
     var probes: Int { self.state.withLock { $0.probes } }
 
