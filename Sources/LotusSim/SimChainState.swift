@@ -76,11 +76,16 @@ struct SimChainState: Sendable {
     let network: String
     let genesisTime: UInt64
     let blockSeconds: UInt64
+    /// Messages of tipsets this many epochs below the newest are forgotten; nil keeps them all.
+    let messageHorizon: Int64?
+    /// Heights below this have had their messages forgotten.
+    private var messagesKeptFrom: Int64 = 1
 
-    init(network: String, genesisTime: UInt64, blockSeconds: UInt64) {
+    init(network: String, genesisTime: UInt64, blockSeconds: UInt64, messageHorizon: Int64? = nil) {
         self.network = network
         self.genesisTime = genesisTime
         self.blockSeconds = blockSeconds
+        self.messageHorizon = messageHorizon
         var genesisState: [String: SimActorState] = [:]
         for miner in SimFixtures.miners {
             self.actors[miner] = SimActorRecord(id: miner, key: nil, code: SimFixtures.minerCode, createdAt: 0)
@@ -232,7 +237,25 @@ struct SimChainState: Sendable {
         let tipset = SimTipSet(height: height, blocks: blocks, messages: included)
         self.tipsets.append(tipset)
         self.states.append(state)
+        if let horizon = self.messageHorizon {
+            // Every height up to the horizon, null rounds' included, so none is skipped.
+            while self.messagesKeptFrom <= height - horizon {
+                self.forgetMessages(at: self.messagesKeptFrom)
+                self.messagesKeptFrom += 1
+            }
+        }
         return tipset
+    }
+
+    /// Drops the messages of the tipset at `height` (blocks and states stay), as a node that
+    /// prunes its blockstore does: a long run's memory then stays flat.
+    private mutating func forgetMessages(at height: Int64) {
+        guard let old = self.tipset(at: height), !old.messages.isEmpty else { return }
+        for message in old.messages {
+            self.inclusions[message.cid] = nil
+            self.inclusions[message.message.cid] = nil
+        }
+        self.tipsets[Int(height)] = SimTipSet(height: old.height, blocks: old.blocks, messages: [])
     }
 
     /// A key address's first message makes an account actor, as on the real chain.

@@ -22,6 +22,9 @@ public struct SimConfiguration: Sendable {
     /// How NodeStatus computes `Behind`. Head ages follow the wall clock while `blockTime`
     /// runs, and a virtual clock moving one block time per `advance` step when it is nil.
     public var behindMode: SimBehindMode
+    /// The daemons forget the messages of tipsets this many epochs below the head (their
+    /// blocks stay), so that a run of hours keeps flat memory; nil keeps every message.
+    public var messageHorizon: Int64?
 
     public init(
         nodes: Int = 3, blockTime: Duration? = .seconds(30), basePort: Int = 0, propagationDelay: Duration = .zero, controlPort: Int? = nil,
@@ -34,6 +37,7 @@ public struct SimConfiguration: Sendable {
         self.controlPort = controlPort
         self.networkName = networkName
         self.behindMode = behindMode
+        self.messageHorizon = nil
     }
 }
 
@@ -77,7 +81,9 @@ public final class SimCluster: Sendable {
         precondition(!configuration.networkName.isEmpty, "a simulated network needs a name")
         let blockSeconds = UInt64(max(1, (configuration.blockTime ?? .seconds(30)).components.seconds))
         let genesisTime = UInt64(Date().timeIntervalSince1970)
-        let chain = SimChainState(network: configuration.networkName, genesisTime: genesisTime, blockSeconds: blockSeconds)
+        let chain = SimChainState(
+            network: configuration.networkName, genesisTime: genesisTime, blockSeconds: blockSeconds,
+            messageHorizon: configuration.messageHorizon)
         let clock = SimClock(start: genesisTime, blockSeconds: blockSeconds, virtual: configuration.blockTime == nil)
         let wallet = Set(SimFixtures.accounts.map(\.key))
         let daemons = (0..<configuration.nodes).map { index in
