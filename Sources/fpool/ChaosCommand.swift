@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Foundation
+import LotusSim
 import RouteModel
 
 struct Chaos: AsyncParsableCommand {
@@ -21,6 +22,9 @@ struct Chaos: AsyncParsableCommand {
     @Option(help: "How many simulated daemons (3…5).") var nodes = 3
     @Option(name: .customLong("block-time"), help: "Time between tipsets (a Go duration, at least 1s).") var blockTime = "1s"
     @Option(help: "The pool's HeartbeatInterval (a Go duration; default: the block time).") var heartbeat: String?
+    @Option(help: "Clients reading in a loop.") var readers = 4
+    @Option(help: "Senders pushing messages, each from its own funded account (0…10).") var senders = 10
+    @Option(help: "ChainNotify subscribers.") var subscribers = 4
     @Option(help: "Also write the report as Markdown to this file.") var report: String?
     @Option(help: "Write every log line of the pool and the daemons to this file.") var log: String?
     @Option(help: "A line for the report's header (the machine, the commit).") var note: String?
@@ -37,6 +41,10 @@ struct Chaos: AsyncParsableCommand {
         else {
             throw ValidationError("--block-time: expected whole seconds, at least 1s, such as 1s or 2s; got '\(self.blockTime)'")
         }
+        guard (0...64).contains(self.readers), (0...SimFixtures.accounts.count).contains(self.senders), (0...64).contains(self.subscribers)
+        else {
+            throw ValidationError("--readers and --subscribers must be 0…64, --senders 0…\(SimFixtures.accounts.count)")
+        }
         if let heartbeat = self.heartbeat {
             guard let interval = try? GoDuration(parsing: heartbeat), interval.milliseconds >= 100 else {
                 throw ValidationError("--heartbeat: expected a Go duration of at least 100ms, such as 1s; got '\(heartbeat)'")
@@ -50,6 +58,9 @@ struct Chaos: AsyncParsableCommand {
             seed: seed, duration: .milliseconds(Int64(try GoDuration(parsing: self.duration).milliseconds)), nodes: self.nodes,
             blockTime: .milliseconds(Int64(try GoDuration(parsing: self.blockTime).milliseconds)))
         configuration.heartbeatOverride = try self.heartbeat.map { .milliseconds(Int64(try GoDuration(parsing: $0).milliseconds)) }
+        configuration.readers = self.readers
+        configuration.senders = self.senders
+        configuration.subscribers = self.subscribers
         // First, so that a run that never finishes can still be replayed.
         Console.line("chaos seed \(seed) (replay: \(configuration.replayCommand))")
         if self.schedule {

@@ -20,6 +20,11 @@ struct ChaosConfiguration: Sendable {
     /// Whether the process runs nothing but this run, so that its resident memory is the
     /// run's (false in a test process, whose other suites allocate meanwhile).
     var ownsProcess = true
+    /// The simulated daemons forget messages this many epochs old (a pruning node's
+    /// blockstore): the chain's archive would otherwise grow with every message and hide
+    /// fpool's own memory in the process's. Well past the readers' pinned heights (10 back)
+    /// and the time a push takes to land.
+    var messageHorizon: Int64 = 120
 
     // MARK: - Pool settings for a fast chain
 
@@ -48,6 +53,13 @@ struct ChaosConfiguration: Sendable {
 
     /// Load runs this long before the first fault; memory is measured at its end.
     var warmUp: Duration { max(self.blockTime * 3, .seconds(2)) }
+    /// When resident memory is first measured: once the simulated daemons hold their full
+    /// message horizon, when the run lasts long enough for that to be a fraction of it (until
+    /// then their archive grows, not fpool), else at the end of warm-up.
+    var memoryBaselineAt: Duration {
+        let archiveFull = self.blockTime * Int(self.messageHorizon) + .seconds(10)
+        return archiveFull <= self.duration / 2 ? archiveFull : self.warmUp
+    }
     /// After the faults: how long the network may take to include every pending message and
     /// bring every node back.
     var settleLimit: Duration { max(self.blockTime * 10, .seconds(10)) }
@@ -72,5 +84,7 @@ struct ChaosConfiguration: Sendable {
         "fpool chaos --seed \(self.seed) --duration \(GoDuration(milliseconds: UInt32(self.duration.milliseconds)))"
             + " --nodes \(self.nodes) --block-time \(GoDuration(milliseconds: UInt32(self.blockTime.milliseconds)))"
             + (self.heartbeatOverride.map { " --heartbeat \(GoDuration(milliseconds: UInt32($0.milliseconds)))" } ?? "")
+            + (self.readers == 4 ? "" : " --readers \(self.readers)") + (self.senders == 10 ? "" : " --senders \(self.senders)")
+            + (self.subscribers == 4 ? "" : " --subscribers \(self.subscribers)")
     }
 }

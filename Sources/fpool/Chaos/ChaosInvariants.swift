@@ -29,7 +29,7 @@ extension ChaosOutcome {
     }
 
     private var pushChecks: [ChaosCheck] {
-        let messages = self.senders.reduce(0) { $0 + $1.onChain.count }
+        let messages = self.senders.reduce(0) { $0 + Int($1.chainNonce) }
         let gaps = self.senders.reduce(0) { $0 + $1.gaps }
         let duplicates = self.senders.reduce(0) { $0 + $1.duplicates }
         let mismatches = self.senders.filter { !$0.nonceMatches }.count
@@ -126,12 +126,12 @@ extension ChaosOutcome {
     private var processChecks: [ChaosCheck] {
         var checks: [ChaosCheck] = []
         let limit = self.configuration.memoryGrowthLimit
-        if let start = self.memoryStart, let end = self.memoryEnd {
+        if let (since, start) = self.memory.baseline, let end = self.memoryEnd {
             let growth = Double(end) / Double(start) - 1
-            let peak = self.memoryPeak.map { ", peak \(ResidentMemory.figure($0))" } ?? ""
+            let peak = self.memory.peak.map { ", peak \(ResidentMemory.figure($0))" } ?? ""
             checks.append(
                 ChaosCheck(
-                    invariant: "resident memory (after warm-up → end)",
+                    invariant: "resident memory (at \(Int(since)) s → end)",
                     measured:
                         "\(ResidentMemory.figure(start)) → \(ResidentMemory.figure(end)) (\(growth >= 0 ? "+" : "")\(Int((growth * 100).rounded())) %\(peak))",
                     bound: self.configuration.ownsProcess ? "≤ +\(Int(limit * 100)) %" : "not judged: other tests share the process",

@@ -9,10 +9,10 @@ struct ChaosOutcome: Sendable {
     let senders: [SenderAudit]
     /// Valid messages the chain never included after settling.
     let waitingMessages: Int
-    /// Resident memory at the end of warm-up, at the end of the run, and the highest seen.
-    let memoryStart: UInt64?
+    /// Resident memory at the end of the run (after settling).
     let memoryEnd: UInt64?
-    let memoryPeak: UInt64?
+    /// Its baseline, peak and samples over the run.
+    let memory: MemoryTrace.Figures
     /// How long the network took to settle after the last fault; nil when it never did.
     let settleTime: Duration?
     /// What ChainHead through fpool answered after the run (nil: it answered).

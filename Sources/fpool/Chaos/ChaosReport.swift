@@ -60,6 +60,12 @@ struct ChaosReport: Sendable {
         return lines
     }
 
+    /// Resident memory samples over the run (daemons, harness and fpool share the process).
+    private var memoryLine: String {
+        let samples = self.outcome.memory.samples.map { "\(Int($0.seconds)) s \(ResidentMemory.figure($0.bytes))" }
+        return "resident memory over the run: " + (samples.isEmpty ? "not sampled" : samples.joined(separator: ", "))
+    }
+
     /// Each sender's audit findings, the first 20.
     private var pushProblems: [String] { Array(self.outcome.senders.flatMap(\.problems).prefix(20)) }
 
@@ -76,7 +82,7 @@ struct ChaosReport: Sendable {
             [["invariant", "measured", "bound", "result"]] + self.checks.map { [$0.invariant, $0.measured, $0.bound, $0.verdict] })
         out += "\n" + TextTable.render([["call", "count", "failed", "p50", "p99", "max"]] + self.callRows)
         out += "\n" + TextTable.render([["fault", "count", "slowest channel close"]] + self.faultRows)
-        out += "\n" + self.pushLines.joined(separator: "\n") + "\n" + self.channelLine + "\n"
+        out += "\n" + self.pushLines.joined(separator: "\n") + "\n" + self.channelLine + "\n" + self.memoryLine + "\n"
         if !self.pushProblems.isEmpty {
             out += "\npush problems:\n" + self.pushProblems.map { "  " + $0 + "\n" }.joined()
         }
@@ -102,7 +108,9 @@ struct ChaosReport: Sendable {
             [["invariant", "measured", "bound", "result"]] + self.checks.map { [$0.invariant, $0.measured, $0.bound, $0.verdict] })
         out += "\n## Calls\n\n" + table([["call", "count", "failed", "p50", "p99", "max"]] + self.callRows)
         out += "\n## Faults\n\n" + table([["fault", "count", "slowest channel close"]] + self.faultRows)
-        out += "\n## Pushes and channels\n\n" + self.pushLines.map { "- " + $0 }.joined(separator: "\n") + "\n- " + self.channelLine + "\n"
+        out +=
+            "\n## Pushes, channels, memory\n\n" + self.pushLines.map { "- " + $0 }.joined(separator: "\n") + "\n- " + self.channelLine
+            + "\n- " + self.memoryLine + "\n"
         if !self.pushProblems.isEmpty {
             out += "\n## Push problems\n\n" + self.pushProblems.map { "- " + $0 + "\n" }.joined()
         }

@@ -21,9 +21,9 @@ struct ChaosRun: Sendable {
     func run() async throws -> ChaosReport {
         let configuration = self.configuration
         let levels = LogLevels()
-        let cluster = try await SimCluster.start(
-            SimConfiguration(nodes: configuration.nodes, blockTime: configuration.blockTime, basePort: 0),
-            logger: levels.logger("sim", sink: self.log))
+        var simulation = SimConfiguration(nodes: configuration.nodes, blockTime: configuration.blockTime, basePort: 0)
+        simulation.messageHorizon = configuration.messageHorizon
+        let cluster = try await SimCluster.start(simulation, logger: levels.logger("sim", sink: self.log))
         let repoPath = FileManager.default.temporaryDirectory.appending(path: "fpool-chaos-\(UUID().uuidString)")
             .path(percentEncoded: false)
         defer { try? FileManager.default.removeItem(atPath: repoPath) }
@@ -96,15 +96,15 @@ struct ChaosRun: Sendable {
         }
         let watch = ChannelCloseWatch(pool: instance.pool, log: faultLog)
         let watching = tasks.start { await watch.run() }
-        let peak = MemoryPeak()
-        let sampling = tasks.start { await peak.run() }
+        let memory = MemoryTrace(
+            start: start, every: max(.seconds(10), configuration.duration / 10), baselineAt: configuration.memoryBaselineAt,
+            progress: { line in self.progress(String(format: "%7.2f s  ", (ContinuousClock.now - start).seconds) + line) })
+        let sampling = tasks.start { await memory.run() }
         let injector = FaultInjector(
             cluster: cluster, pool: instance.pool, log: faultLog, schedule: schedule, start: start,
             progress: { line in self.progress(String(format: "%7.2f s  ", (ContinuousClock.now - start).seconds) + line) })
         let injecting = tasks.start { await injector.run() }
 
-        try? await Task.sleep(until: start + configuration.warmUp, clock: .continuous)
-        let memoryStart = ResidentMemory.current()
         await injecting.value
         for reader in readers { await reader.value }
         var tallies: [SenderTally] = []
@@ -127,7 +127,7 @@ struct ChaosRun: Sendable {
         return ChaosOutcome(
             configuration: configuration, faults: faultLog.records, calls: recorder.callFigures, channels: recorder.channelFigures,
             senders: tallies.map { SenderAudit($0, cluster: cluster) }, waitingMessages: cluster.waitingMessages,
-            memoryStart: memoryStart, memoryEnd: memoryEnd, memoryPeak: await sampling.value, settleTime: settleTime,
+            memoryEnd: memoryEnd, memory: await sampling.value, settleTime: settleTime,
             endProblem: endProblem, liveSubscribers: live, height: cluster.networkHeight, allSilentTime: faultLog.allSilentTime,
             elapsed: ContinuousClock.now - start)
     }

@@ -17,6 +17,8 @@ struct SenderTally: Sendable {
     var ambiguous = 0
     /// CIDs of MpoolPush calls answered with a definite error: none may ever land.
     var refused: [String] = []
+    /// Of those, the ones the chain included all the same.
+    var refusedButLanded: [String] = []
     /// MpoolPushMessage calls answered with a definite error (their CID is unknown).
     var refusedUnsigned = 0
     /// MpoolPush calls that signed a nonce fpool's MpoolGetNonce gave but that was taken.
@@ -24,11 +26,18 @@ struct SenderTally: Sendable {
     /// Errors by kind, for the report.
     var errors: [String: Int] = [:]
 
-    /// Moves the accepted pushes the chain has included from `unconfirmed` to `landed`.
+    /// Moves the accepted pushes the chain has included from `unconfirmed` to `landed`, and
+    /// notes refused pushes it included. Run often: the daemons forget old messages (their
+    /// message horizon), and a push lands within a few epochs if it ever does.
     mutating func confirm(_ cluster: SimCluster) {
         let before = self.unconfirmed.count
         self.unconfirmed.removeAll { cluster.inclusionHeight(of: $0) != nil }
         self.landed += before - self.unconfirmed.count
+        let landed = self.refused.filter { cluster.inclusionHeight(of: $0) != nil }
+        if !landed.isEmpty {
+            self.refusedButLanded += landed
+            self.refused.removeAll { landed.contains($0) }
+        }
     }
 
     /// Records a push fpool answered with success.
