@@ -184,84 +184,68 @@ import Testing
 }
 
 @Suite struct ImmediateCallStateTests {
-    @Test func theFirstAnswerWinsWhileWaiting() {
+    /// What happens to an immediate call, in order.
+    enum Event {
+        case hedgeDue, hedgeRefusedByBudget, firstReplied(final: Bool), followerAnswered(isResult: Bool), abandon
+    }
+
+    /// The state machine's answer to each event, as text ("hedge", "no hedge", or the action).
+    func outcomes(_ events: [Event]) -> [String] {
         var state = ImmediateCallState()
-        let step1 = state.firstReplied(final: true)
-        #expect(step1 == .deliver)
-        let step2 = state.hedgeDue()
-        #expect(!step2)
+        return events.map { event in
+            switch event {
+            case .hedgeDue: return state.hedgeDue() ? "hedge" : "no hedge"
+            case .hedgeRefusedByBudget: return state.hedgeDue(withinBudget: { false }) ? "hedge" : "no hedge"
+            case .firstReplied(let final): return "\(state.firstReplied(final: final))"
+            case .followerAnswered(let isResult):
+                let action = state.followerAnswered(isResult: isResult)
+                if action == .wait { state.keepHedgeAnswer(.failed("every node failed")) }
+                return "\(action)"
+            case .abandon:
+                state.abandon()
+                return "abandoned"
+            }
+        }
+    }
+
+    @Test func theFirstAnswerWinsWhileWaiting() {
+        #expect(self.outcomes([.firstReplied(final: true), .hedgeDue]) == ["deliver", "no hedge"])
     }
 
     @Test func aFailureStartsOneRetryAndTheRetryAnswers() {
-        var state = ImmediateCallState()
-        let step3 = state.firstReplied(final: false)
-        #expect(step3 == .retry)
-        let step4 = state.hedgeDue()
-        #expect(!step4)
-        let step5 = state.followerAnswered(isResult: false)
-        #expect(step5 == .deliver)
+        #expect(
+            self.outcomes([.firstReplied(final: false), .hedgeDue, .followerAnswered(isResult: false)]) == ["retry", "no hedge", "deliver"])
     }
 
     @Test func aHedgeResultWinsAndTheFirstReplyIsIgnored() {
-        var state = ImmediateCallState()
-        let step6 = state.hedgeDue()
-        #expect(step6)
-        let step7 = state.followerAnswered(isResult: true)
-        #expect(step7 == .deliver)
-        let step8 = state.firstReplied(final: true)
-        #expect(step8 == .ignore)
+        #expect(
+            self.outcomes([.hedgeDue, .followerAnswered(isResult: true), .firstReplied(final: true)]) == ["hedge", "deliver", "ignore"])
     }
 
     @Test func aFailedHedgeWaitsForTheFirstNode() {
-        var state = ImmediateCallState()
-        let step9 = state.hedgeDue()
-        #expect(step9)
-        let step10 = state.followerAnswered(isResult: false)
-        #expect(step10 == .wait)
-        state.keepHedgeAnswer(.failed("every node failed"))
-        let step11 = state.firstReplied(final: false)
-        #expect(step11 == .deliverHedgeAnswer(.failed("every node failed")))
-        var second = ImmediateCallState()
-        _ = second.hedgeDue()
-        _ = second.followerAnswered(isResult: false)
-        let step12 = second.firstReplied(final: true)
-        #expect(step12 == .deliver)
+        #expect(
+            self.outcomes([.hedgeDue, .followerAnswered(isResult: false), .firstReplied(final: false)]) == [
+                "hedge", "wait", #"deliverHedgeAnswer(PoolRuntime.PoolReply.failed("every node failed"))"#,
+            ])
+        #expect(
+            self.outcomes([.hedgeDue, .followerAnswered(isResult: false), .firstReplied(final: true)]) == ["hedge", "wait", "deliver"])
     }
 
     @Test func aHedgeTheBudgetRefusesLeavesTheCallWaitingOnItsFirstNode() {
-        var state = ImmediateCallState()
-        let step18 = state.hedgeDue(withinBudget: { false })
-        #expect(!step18)
-        #expect(state.phase == .waiting)
-        let step19 = state.firstReplied(final: false)
-        #expect(step19 == .retry)
+        #expect(self.outcomes([.hedgeRefusedByBudget, .firstReplied(final: false)]) == ["no hedge", "retry"])
     }
 
     @Test func aHedgeFailingAfterTheFirstNodeFailedIsDelivered() {
-        var state = ImmediateCallState()
-        let step20 = state.hedgeDue()
-        #expect(step20)
-        let step21 = state.firstReplied(final: false)
-        #expect(step21 == .ignore)
-        let step22 = state.followerAnswered(isResult: false)
-        #expect(step22 == .deliver)
+        #expect(
+            self.outcomes([.hedgeDue, .firstReplied(final: false), .followerAnswered(isResult: false)]) == ["hedge", "ignore", "deliver"])
     }
 
     @Test func aCallGivenUpIsAnsweredCancelledOnce() {
-        var state = ImmediateCallState()
-        let step13 = state.hedgeDue()
-        #expect(step13)
-        state.abandon()
-        let step14 = state.firstReplied(final: true)
-        #expect(step14 == .deliverCancelled)
-        let step15 = state.followerAnswered(isResult: true)
-        #expect(step15 == .ignore)
-        var waiting = ImmediateCallState()
-        waiting.abandon()
-        let step16 = waiting.hedgeDue()
-        #expect(!step16)
-        let step17 = waiting.firstReplied(final: true)
-        #expect(step17 == .deliverCancelled)
+        #expect(
+            self.outcomes([.hedgeDue, .abandon, .firstReplied(final: true), .followerAnswered(isResult: true)]) == [
+                "hedge", "abandoned", "deliverCancelled", "ignore",
+            ])
+        #expect(self.outcomes([.abandon, .hedgeDue, .firstReplied(final: true)]) == ["abandoned", "no hedge", "deliverCancelled"])
     }
 }
 
