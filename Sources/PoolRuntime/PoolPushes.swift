@@ -53,7 +53,8 @@ extension Pool {
     /// A push whose reply was lost after it was sent. A signed message is looked up by CID on
     /// the other nodes: found means it was accepted; provably nowhere means the caller may send
     /// the very same message again (the same CID cannot spend twice). An unsigned push
-    /// (MpoolPushMessage) is never re-sent: the daemon may have signed and sent it.
+    /// (MpoolPushMessage) is never re-sent: the daemon may have signed and sent it. The node
+    /// `failedNode` is not asked (-1: every serving node is).
     func resolveAmbiguous(_ call: PoolCall, failedNode: Int) async -> AmbiguousOutcome {
         guard let message = call.facts.signedMessage else { return .unknown }
         let others = self.state.withLock { state in

@@ -205,6 +205,9 @@ extension Pool {
             return await self.tryHedged(call, plan: plan, from: first, last: last, delay: delay)
         }
         var last: PoolReply = last ?? .failed("no node available for \(call.method)")
+        // Set once the pool sends a signed push again after a lost reply: the first attempt may
+        // land meanwhile, and then the same message is refused for its nonce.
+        var resent = false
         for candidate in plan.order.dropFirst(first) {
             if Task.isCancelled { break }
             let (connection, name) = self.connectionAndName(of: candidate.index)
@@ -220,6 +223,14 @@ extension Pool {
             }
             let reply = await connection.call(call)
             self.countCall(node: candidate.index)
+            if resent, case .nonce(.tooLow) = ErrorClassifier.classify(reply),
+                case .accepted(let bytes, let node) = await self.resolveAmbiguous(call, failedNode: -1)
+            {
+                // "Nonce too low" for the very message the pool sent before: that attempt landed.
+                self.recordAccepted(call, result: bytes, seedID: plan.seedID, node: node)
+                self.observer.callFinished(method: call.method, node: name, succeeded: true)
+                return .result(bytes, node: node)
+            }
             switch self.judge(reply, of: call, plan: plan, node: candidate.index, name: name) {
             case .answer(let answer):
                 return answer
@@ -233,6 +244,7 @@ extension Pool {
                     self.observer.callFinished(method: call.method, node: name, succeeded: true)
                     return .result(bytes, node: node)
                 case .nowhere:
+                    resent = true
                     self.observer.callRetried(
                         method: call.method, node: name,
                         reason: "push reply lost and the message is on no other node: sending the same signed message again")

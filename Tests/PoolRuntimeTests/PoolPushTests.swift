@@ -140,6 +140,22 @@ import Testing
         #expect(observer.all.contains { $0.contains("sending the same signed message again") })
     }
 
+    @Test func aResentPushRefusedForItsNonceIsFoundByCID() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        let order = ranking(of: "f01001", in: pool)
+        nodes[order[0]].answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed"))
+        // By the time the pool sends it again, the first attempt has landed: the next node has
+        // the message on chain and refuses its nonce.
+        let next = nodes[order[1]]
+        next.answer { _ in
+            next.state.withLock { _ = $0.known.insert("bafy-msg-0") }
+            return .error(code: 1, message: "minimum expected nonce is 1, got 0: message nonce too low")
+        }
+        // Before the fix the client got "nonce too low" for a push that landed.
+        #expect(await pool.call(self.push(0)) == .result(Array("{\"/\":\"bafy-msg-0\"}".utf8), node: order[1]))
+    }
+
     @Test func anUnsignedPushWithALostReplyIsNeverResent() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
