@@ -70,9 +70,11 @@ struct ChaosConfiguration: Sendable {
     /// silent: the next heartbeat (up to one interval away, and one more to time the silent
     /// probe out) takes it out of the rotation.
     var readBound: Duration { self.tipsetWait + self.heartbeat * 2 + .seconds(1) }
-    /// A push whose node goes silent waits for the heartbeat that resets it (two intervals),
-    /// then for nonce-safe failover to catch the next node up (TipsetWait), twice at worst.
-    var pushBound: Duration { (self.tipsetWait + self.heartbeat * 2) * 2 + .seconds(1) }
+    /// A push whose node went silent waits for the heartbeat that resets it (up to three
+    /// intervals: the next beat, a slow beat before it, the probe's own timeout); nonce-safe
+    /// failover then waits up to TipsetWait, and a heartbeat for the nodes to change, on each
+    /// other node in turn.
+    var pushBound: Duration { self.heartbeat * 3 + (self.tipsetWait + self.heartbeat) * (self.nodes - 1) + .seconds(1) }
     /// A closed channel's client subscribes again on another node at once.
     var resubscribeBound: Duration { self.heartbeat + .seconds(1) }
     /// A call the harness gives up on (counted as failed): well past every bound, so a hang
