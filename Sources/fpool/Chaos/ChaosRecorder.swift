@@ -63,17 +63,32 @@ final class ChaosRecorder: Sendable {
     private let channels = Mutex(Channels())
     private let log: FaultLog
     let start: ContinuousClock.Instant
+    /// Answers slower than these are incidents too (their start time finds them in the log).
+    private let readBound: Duration
+    private let pushBound: Duration
 
-    init(log: FaultLog, start: ContinuousClock.Instant) {
+    init(log: FaultLog, start: ContinuousClock.Instant, readBound: Duration, pushBound: Duration) {
         self.log = log
         self.start = start
+        self.readBound = readBound
+        self.pushBound = pushBound
     }
 
     // MARK: - Calls
 
     func succeeded(_ call: ChaosCall, started: ContinuousClock.Instant) {
         let took = ContinuousClock.now - started
-        self.calls.withLock { $0.latency[call, default: LatencyStats()].add(took) }
+        let bound = call.isRead ? self.readBound : self.pushBound
+        self.calls.withLock { calls in
+            calls.latency[call, default: LatencyStats()].add(took)
+            if took > bound {
+                self.keep(
+                    &calls,
+                    ChaosIncident(
+                        call: call.rawValue, at: (started - self.start).seconds, took: took,
+                        detail: "answered, past its bound of \(bound.figure)"))
+            }
+        }
     }
 
     func failed(_ call: ChaosCall, started: ContinuousClock.Instant, error: any Error) {

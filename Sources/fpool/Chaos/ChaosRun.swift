@@ -62,7 +62,8 @@ struct ChaosRun: Sendable {
         let start = ContinuousClock.now
         let stopAt = start + configuration.duration
         let faultLog = FaultLog(nodes: configuration.nodes)
-        let recorder = ChaosRecorder(log: faultLog, start: start)
+        let recorder = ChaosRecorder(
+            log: faultLog, start: start, readBound: configuration.readBound, pushBound: configuration.pushBound)
         let port = instance.server.port ?? 0
         let token = instance.server.auth.token(upTo: .admin)
         var clients: [ChaosClient] = []

@@ -9,8 +9,11 @@ struct SenderTally: Sendable {
     var accepted = 0
     /// Accepted pushes not yet seen on chain (their signed CIDs).
     var unconfirmed: [String] = []
-    /// The nonces of the accepted pushes (8 bytes each: a long run stays small).
+    /// The nonces of the newest accepted pushes (for the report: which messages on chain no
+    /// success answer gave). Only the latest ones are kept, as the daemons keep only recent
+    /// messages: memory stays flat however long the run.
     var acceptedNonces = Set<UInt64>()
+    static let keptNonces: UInt64 = 2048
     /// Accepted pushes seen on chain.
     var landed = 0
     /// Errors that leave open whether the daemon took the push (a lost reply, a timeout).
@@ -45,6 +48,9 @@ struct SenderTally: Sendable {
         self.accepted += 1
         self.unconfirmed.append(cid)
         self.acceptedNonces.insert(nonce)
+        if self.acceptedNonces.count > Int(Self.keptNonces) {
+            self.acceptedNonces = self.acceptedNonces.filter { $0 + Self.keptNonces / 2 > nonce }
+        }
     }
 
     /// Records a push fpool answered with an error.
