@@ -38,4 +38,11 @@ extension Pool {
         }
         return self.insert(endpoint, connection: connection, sealing: sealing)
     }
+
+    /// Drops every daemon connection, as a graceful stop does last: the pool closes them, so
+    /// none is reported lost (no "connection lost" line after the goodbye).
+    public func closeConnections() async {
+        let connections = self.state.withLock { $0.table.nodes.map(\.connection) }
+        for connection in connections { await connection.reset() }
+    }
 }

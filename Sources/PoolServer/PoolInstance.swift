@@ -64,5 +64,7 @@ public final class PoolInstance: Service, Sendable {
         self.logger.notice("shutting down")
         await self.server.stop()
         heartbeats.cancel()
+        await heartbeats.value
+        await self.pool.closeConnections()
     }
 }
