@@ -39,36 +39,23 @@ struct ImmediateCallState: Sendable {
 
     /// The first node replied; `final` is whether its judgement is the caller's answer.
     mutating func firstReplied(final: Bool) -> FirstReplyAction {
-        switch self.phase {
-        case .finished, .retrying: return .ignore
-        case .waiting:
-            if self.abandoned {
-                self.phase = .finished
-                return .deliverCancelled
-            }
-            if final {
-                self.phase = .finished
-                return .deliver
-            }
+        guard self.phase == .waiting || self.phase == .hedging else { return .ignore }
+        if self.abandoned || final {
+            let action: FirstReplyAction = self.abandoned ? .deliverCancelled : .deliver
+            self.phase = .finished
+            return action
+        }
+        if self.phase == .waiting {
             self.phase = .retrying
             return .retry
-        case .hedging:
-            if self.abandoned {
-                self.phase = .finished
-                return .deliverCancelled
-            }
-            if final {
-                self.phase = .finished
-                return .deliver
-            }
-            if let answer = self.hedgeAnswer {
-                self.phase = .finished
-                return .deliverHedgeAnswer(answer)
-            }
-            // The hedge is still trying the other nodes: it answers.
-            self.firstFailed = true
-            return .ignore
         }
+        if let answer = self.hedgeAnswer {
+            self.phase = .finished
+            return .deliverHedgeAnswer(answer)
+        }
+        // The hedge is still trying the other nodes: it answers.
+        self.firstFailed = true
+        return .ignore
     }
 
     /// The hedge delay passed: whether to start the hedge. `withinBudget` is asked (and spends

@@ -23,6 +23,8 @@ public enum DisableReason: Sendable, Hashable, CustomStringConvertible {
     case fewMessagePeers(have: UInt64, min: UInt64)
     case fewBlockPeers(have: UInt64, min: UInt64)
     case behindBestHead(head: Int64, best: Int64, max: UInt64)
+    /// The heartbeat's probe did not finish within the interval.
+    case noAnswer(String)
     /// The daemon follows another chain (genesis or network name differs from the pool's).
     case wrongNetwork(node: String, pool: String)
 
@@ -34,6 +36,7 @@ public enum DisableReason: Sendable, Hashable, CustomStringConvertible {
         case .fewBlockPeers(let have, let min): "block peers \(have) < MinBlockPeers \(min)"
         case .behindBestHead(let head, let best, let max):
             "head \(head) is \(best - head) below the best head \(best) > MaxBehindDiff \(max)"
+        case .noAnswer(let detail): "no answer: \(detail)"
         case .wrongNetwork(let node, let pool): "wrong network: the daemon is on \(node), the pool on \(pool)"
         }
     }
@@ -42,7 +45,7 @@ public enum DisableReason: Sendable, Hashable, CustomStringConvertible {
     func sameRule(as other: DisableReason) -> Bool {
         switch (self, other) {
         case (.unreachable, .unreachable), (.syncBehind, .syncBehind), (.fewMessagePeers, .fewMessagePeers),
-            (.fewBlockPeers, .fewBlockPeers), (.behindBestHead, .behindBestHead), (.wrongNetwork, .wrongNetwork):
+            (.fewBlockPeers, .fewBlockPeers), (.behindBestHead, .behindBestHead), (.wrongNetwork, .wrongNetwork), (.noAnswer, .noAnswer):
             true
         default: false
         }
@@ -52,7 +55,7 @@ public enum DisableReason: Sendable, Hashable, CustomStringConvertible {
     /// node serves when no node passes every rule (the least-bad fallback).
     public var isHealthRule: Bool {
         switch self {
-        case .syncBehind, .fewMessagePeers, .fewBlockPeers, .behindBestHead: true
+        case .syncBehind, .fewMessagePeers, .fewBlockPeers, .behindBestHead, .noAnswer: true
         case .unreachable, .wrongNetwork: false
         }
     }

@@ -21,6 +21,12 @@ public enum NodeState: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var isAvailable: Bool { self == .running }
+
+    /// Disabled because its last probe found no answer in time.
+    var isSilent: Bool {
+        if case .disabled(.noAnswer) = self { return true }
+        return false
+    }
 }
 
 /// A node as `node list` shows it and routing reads it. A value: the pool replaces it whole.

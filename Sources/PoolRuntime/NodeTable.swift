@@ -8,8 +8,9 @@ struct ServingSet: Sendable {
     /// True when no node of this kind passes the health checks and `candidates` are reachable
     /// nodes failing a health rule, which serve anyway rather than leave calls with nothing.
     var degraded = false
-    /// Degraded: the fallback nodes best first (highest head, then fewest failed checks, then
-    /// index), the order every non-push call then takes whatever its policy.
+    /// Degraded: the fallback nodes best first (those that answered their last probe, then
+    /// highest head, fewest failed checks, index), the order every non-push call then takes
+    /// whatever its policy.
     var bestFirst: [Candidate] = []
 }
 
@@ -74,6 +75,9 @@ struct NodeTable: Sendable {
         }
         guard !fallback.isEmpty else { return ServingSet() }
         let bestFirst = fallback.sorted { a, b in
+            // A silent node's head is its last known one: a node that answers goes first.
+            let (silentA, silentB) = (a.state.isSilent, b.state.isSilent)
+            if silentA != silentB { return !silentA }
             let (headA, headB) = (a.health?.head ?? 0, b.health?.head ?? 0)
             if headA != headB { return headA > headB }
             if a.failedChecks != b.failedChecks { return a.failedChecks < b.failedChecks }

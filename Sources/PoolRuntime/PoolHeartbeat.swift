@@ -8,6 +8,9 @@ struct HeartbeatResult: Sendable {
     /// or when asking failed (`identityFailure` says how).
     var identity: NetworkIdentity?
     var identityFailure: String?
+    /// The probe did not finish within the interval: the daemon (or fpool itself, starved)
+    /// was too slow, which is no proof that it cannot answer.
+    var timedOut = false
 }
 
 extension Pool {
@@ -90,7 +93,10 @@ extension Pool {
         }
         let verdicts = HealthEvaluator.evaluate(health: health, failures: failures, settings: state.settings)
         for index in state.table.indices where results[index] != nil {
-            let verdict = refusals[index] ?? verdicts[index]
+            // A probe that ran out of time fails a health rule, not reachability: when every
+            // probe does (fpool starved, every daemon slow), the nodes still serve as a fallback.
+            let slow = results[index]?.timedOut == true ? DisableReason.noAnswer(failures[index] ?? "") : nil
+            let verdict = refusals[index] ?? slow ?? verdicts[index]
             state.table[index].failedChecks = verdict == nil ? 0 : state.table[index].failedChecks + 1
             let before = state.table[index].state
             guard before != .paused && before != .exited else { continue }
@@ -158,7 +164,8 @@ extension Pool {
     /// Probes a node, and asks for its chain when the pool does not know it for this Session.
     private func check(_ connection: any NodeConnection, identifiedSession: String?, within limit: Duration) async -> HeartbeatResult {
         let timedOut = HeartbeatResult(
-            probe: .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "heartbeat timed out after \(limit)"))))
+            probe: .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "heartbeat timed out after \(limit.goText)"))),
+            timedOut: true)
         return await self.bounded(limit, timedOut: timedOut) {
             var result = HeartbeatResult(probe: await connection.probe())
             guard case .success(let probe) = result.probe, probe.session != identifiedSession else { return result }

@@ -10,13 +10,16 @@ extension Pool {
     /// The delay before hedging this call from `first` in its plan; nil when it is not hedged
     /// (not a read, no other node to ask, hedging off, or the hedge budget spent is judged later).
     func hedgeDelay(_ call: PoolCall, plan: CallPlan, from first: Int) -> Duration? {
-        guard let id = call.id, plan.route.effect == .read, !plan.fanOut, plan.order.count - first > 1 else { return nil }
+        guard let id = call.id, plan.hedge != .off, plan.route.effect == .read, !plan.fanOut, plan.order.count - first > 1 else {
+            return nil
+        }
         return self.latency.withLock { $0.delay(id, plan.hedge) }
     }
 
-    /// Records a read's answer time (the auto hedge delay follows it) and earns hedge budget.
-    func recordLatency(_ call: PoolCall, since start: Duration) {
-        guard let id = call.id, call.route.effect == .read else { return }
+    /// Records a read's answer time (the auto hedge delay follows it) and earns hedge budget;
+    /// nothing when the method is not hedged, so an unhedged read takes no lock for it.
+    func recordLatency(_ call: PoolCall, plan: CallPlan, since start: Duration) {
+        guard let id = call.id, plan.hedge != .off, call.route.effect == .read else { return }
         let elapsed = self.clock.now - start
         self.latency.withLock { estimates in
             estimates.record(id, elapsed)
@@ -84,7 +87,7 @@ extension Pool {
                     self.countCall(node: candidate.index)
                     switch self.judge(reply, of: call, plan: plan, node: candidate.index, name: name) {
                     case .answer(let answer):
-                        if case .result = reply { self.recordLatency(call, since: started) }
+                        if case .result = reply { self.recordLatency(call, plan: plan, since: started) }
                         if hedges.contains(position) { self.observer.hedgeWon(method: call.method, node: name) }
                         return answer
                     case .tryNext(let answer), .resolveAmbiguousPush(let answer):

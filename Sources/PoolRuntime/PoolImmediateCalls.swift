@@ -43,7 +43,7 @@ extension Pool {
                 return
             }
             let judgement = self.judge(reply, of: call, plan: plan, node: first.index, name: name)
-            if case .result = reply { self.recordLatency(call, since: startedAt) }
+            if case .result = reply { self.recordLatency(call, plan: plan, since: startedAt) }
             switch judgement {
             case .answer(let answer):
                 switch progress.firstReplied(final: true) {

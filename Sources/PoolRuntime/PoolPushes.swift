@@ -54,8 +54,8 @@ extension Pool {
     /// the other nodes: found means it was accepted; provably nowhere means the caller may send
     /// the very same message again (the same CID cannot spend twice). An unsigned push
     /// (MpoolPushMessage) is never re-sent: the daemon may have signed and sent it. The node
-    /// `failedNode` is not asked (-1: every serving node is).
-    func resolveAmbiguous(_ call: PoolCall, failedNode: Int) async -> AmbiguousOutcome {
+    /// `failedNode` is not asked (nil: every serving node is).
+    func resolveAmbiguous(_ call: PoolCall, failedNode: Int? = nil) async -> AmbiguousOutcome {
         guard let message = call.facts.signedMessage else { return .unknown }
         let others = self.state.withLock { state in
             state.table.all.candidates.byIndex.filter { $0.index != failedNode }.map { ($0.index, state.table[$0.index].connection) }

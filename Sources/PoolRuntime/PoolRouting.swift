@@ -224,7 +224,7 @@ extension Pool {
             let reply = await connection.call(call)
             self.countCall(node: candidate.index)
             if resent, case .nonce(.tooLow) = ErrorClassifier.classify(reply),
-                case .accepted(let bytes, let node) = await self.resolveAmbiguous(call, failedNode: -1)
+                case .accepted(let bytes, let node) = await self.resolveAmbiguous(call)
             {
                 // "Nonce too low" for the very message the pool sent before: that attempt landed.
                 self.recordAccepted(call, result: bytes, seedID: plan.seedID, node: node)

@@ -204,18 +204,24 @@ public final class UpstreamConnection: NodeConnection {
             session = text
         case .failure(let failure): return .failure(failure)
         }
+        // The other three at once: a daemon slow to answer each is judged by one round trip,
+        // not by four in turn within one interval.
+        async let chainHead = self.rpc("Filecoin.ChainHead", [])
+        async let syncState = self.rpc("Filecoin.SyncState", [])
+        async let nodeStatus = self.rpc("Filecoin.NodeStatus", [false])
+        let (headAnswer, syncAnswer, statusAnswer) = await (chainHead, syncState, nodeStatus)
         let head: Int64
-        switch await self.rpc("Filecoin.ChainHead", []) {
+        switch headAnswer {
         case .success(let value): head = value["Height"]?.int ?? 0
         case .failure(let failure): return .failure(failure)
         }
         // lotus-miner waits forever on a daemon whose SyncState has no active sync workers.
-        switch await self.rpc("Filecoin.SyncState", []) {
+        switch syncAnswer {
         case .success(let state) where state["ActiveSyncs"]?.array?.isEmpty == false: break
         case .success: return .failure(NodeCallFailure(.error(code: 1, message: "SyncState reports no active sync workers")))
         case .failure(let failure): return .failure(failure)
         }
-        switch await self.rpc("Filecoin.NodeStatus", [false]) {
+        switch statusAnswer {
         case .success(let status):
             let health = NodeHealth(
                 head: head, behind: UInt64(max(0, status["SyncStatus"]?["Behind"]?.int ?? 0)),

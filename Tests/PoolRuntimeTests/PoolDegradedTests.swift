@@ -45,6 +45,29 @@ import Testing
         #expect(await pool.call(call(.stateGetActor)).isResult)
     }
 
+    /// fpool itself starved, or every daemon slow: no probe finishes within the interval. That
+    /// proves no daemon unreachable, so they still serve, and the pool says it is degraded.
+    @Test func probesTimingOutEverywhereLeaveThePoolDegradedNotDown() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let pool = await makePool(nodes, clock: clock)
+        nodes.forEach { $0.hangProbes() }
+        async let beat: Void = pool.heartbeat()
+        await clock.waitForSleepers(2, lasting: .seconds(3))
+        clock.advance(by: .seconds(3))
+        await beat
+        #expect(pool.nodes.allSatisfy { $0.state.description == "disabled (no answer: heartbeat timed out after 3s)" })
+        #expect(pool.health.degraded && pool.health.serving == 2)
+        #expect(await pool.call(call(.stateGetActor)).isResult)
+        // One answers again: it alone serves.
+        nodes[1].hangProbes(false)
+        async let next: Void = pool.heartbeat()
+        await clock.waitForSleepers(1, lasting: .seconds(3))
+        clock.advance(by: .seconds(3))
+        await next
+        #expect(!pool.health.degraded && pool.nodes.map(\.serving) == [false, true])
+    }
+
     @Test func theSameRuleWithOtherFiguresIsLoggedOnce() async {
         let nodes = [FakeNode(name: "n0")]
         let observer = RecordingObserver()

@@ -38,9 +38,11 @@ import Testing
             self.record(3, .disabled(.wrongNetwork(node: "othernet", pool: "mainnet")), head: 900),
             self.record(4, .paused, head: 300),
             self.record(5, .disabled(.fewBlockPeers(have: 0, min: 1)), head: 101, failed: 2),
+            // Silent at its last probe: its head is stale, so it comes after every node that answered.
+            self.record(6, .disabled(.noAnswer("heartbeat timed out after 3s")), head: 500),
         ])
         #expect(table.all.degraded)
-        #expect(table.all.bestFirst.map(\.index) == [5, 2, 0])
+        #expect(table.all.bestFirst.map(\.index) == [5, 2, 0, 6])
         #expect(!table.isServing(1) && !table.isServing(3) && !table.isServing(4))
     }
 

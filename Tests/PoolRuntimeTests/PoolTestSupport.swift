@@ -35,6 +35,7 @@ final class FakeNode: NodeConnection {
         var identity: Result<NetworkIdentity, NodeCallFailure> = .success(FakeNode.testnet)
         var identifications = 0
         var lossHandler: (@Sendable (String) -> Void)?
+        var probeHangs = false
         /// Probes wait here while held (a heartbeat still in flight when something happens).
         var probesHeld = false
         var heldProbes: [CheckedContinuation<Void, Never>] = []
@@ -97,6 +98,11 @@ final class FakeNode: NodeConnection {
     }
 
     func probe() async -> Result<NodeProbe, NodeCallFailure> {
+        // A daemon that takes the call and never answers: the probe ends only when cancelled.
+        if self.state.withLock({ $0.probeHangs }) {
+            try? await Task.sleep(for: .seconds(3600))
+            return .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "cancelled")))
+        }
         let (result, ready) = self.state.withLock { state in
             state.probes += 1
             let count = state.probes
@@ -170,6 +176,9 @@ final class FakeNode: NodeConnection {
     func loseConnection(_ detail: String = "connection closed") {
         self.state.withLock { $0.lossHandler }?(detail)
     }
+
+    /// Probes get no answer (the daemon is silent), until told otherwise.
+    func hangProbes(_ hang: Bool = true) { self.state.withLock { $0.probeHangs = hang } }
 
     /// Makes this daemon follow another chain.
     func network(_ identity: NetworkIdentity) { self.state.withLock { $0.identity = .success(identity) } }
