@@ -15,7 +15,10 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let server: PoolRPCServer
-    private let activity: ConnectionActivity
+    /// The connection's lifecycle (its clock and deadlines), first in the pipeline.
+    private let connection: ClientHTTPConnectionHandler
+    /// Over the cap on client connections: only /healthz, /metrics and admin calls are served.
+    private let reserve: Bool
     /// The connection's loop as the executor of calls that need a task.
     private let executor: EventLoopTaskExecutor
     /// The call being answered, given up if the connection closes first.
@@ -28,9 +31,10 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The connection became a websocket: HTTP parts still on their way are not requests.
     private var upgraded = false
 
-    init(server: PoolRPCServer, activity: ConnectionActivity, channel: any Channel) {
+    init(server: PoolRPCServer, connection: ClientHTTPConnectionHandler, reserve: Bool, channel: any Channel) {
         self.server = server
-        self.activity = activity
+        self.connection = connection
+        self.reserve = reserve
         self.executor = EventLoopTaskExecutor(eventLoop: channel.eventLoop)
     }
 
@@ -41,28 +45,34 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.head = requestHead
             self.body = []
             self.tooBig = false
-            self.admission = self.server.admit(requestHead)
-            self.activity.enter()
+            self.admission = self.reserve ? self.server.admitOverCap(requestHead) : self.server.admit(requestHead)
+            self.connection.requestBegan()
         case .body(let buffer):
             guard case .rpc = self.admission, !self.tooBig else { return }
-            if self.body.count + buffer.readableBytes > self.server.configuration.maxRequestBytes {
+            guard self.body.count + buffer.readableBytes <= self.server.configuration.maxRequestBytes else {
+                // Answered at once, as go-jsonrpc does, and closed: the rest of the body is
+                // neither kept nor waited for.
                 self.tooBig = true
                 self.body = []
-            } else {
-                self.body += buffer.readableBytesView
+                self.responder(for: self.head, channel: context.channel)(self.server.tooBigAnswer())
+                return
             }
+            self.body += buffer.readableBytesView
         case .end:
+            self.connection.requestRead()
+            // Answered already (too big): the connection is closing.
+            guard !self.tooBig else { return }
             // The request's state is taken before answering: an answer written here lets the
             // pipelining handler deliver the next request at once, into this same handler.
-            let (head, admission, body, tooBig) = (self.head, self.admission, self.body, self.tooBig)
-            (self.head, self.admission, self.body, self.tooBig) = (nil, nil, [], false)
+            let (head, admission, body) = (self.head, self.admission, self.body)
+            (self.head, self.admission, self.body) = (nil, nil, [])
             let respond = self.responder(for: head, channel: context.channel)
             if case .upgrade(let version, let permissions) = admission, let head {
                 self.upgrade(context: context, head: head, version: version, permissions: permissions, refuse: respond)
             } else if let admission {
                 // A handle only for an answer still to come (an answer given at once may already
                 // have let the next request in, with a handle of its own).
-                if let giveUp = self.server.answerHTTP(admission, body: body, tooBig: tooBig, executor: self.executor, respond) {
+                if let giveUp = self.server.answerHTTP(admission, body: body, executor: self.executor, respond) {
                     self.pending.set(giveUp)
                 }
             }
@@ -88,6 +98,7 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
             upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() })
         self.upgraded = true
+        self.connection.upgraded()
         handshake.buildUpgradeResponse(channel: context.channel, upgradeRequest: head, initialResponseHeaders: HTTPHeaders())
             .assumeIsolated().whenComplete { result in
                 switch result {
@@ -117,9 +128,8 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 Self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: accepted))),
                 promise: nil)
             pipeline.removeHandler(try pipeline.handler(type: HTTPResponseEncoder.self), promise: nil)
-            try self.server.serveWebSocket(context.channel, version: version, permissions: permissions, activity: self.activity)
-            // The upgrade request is answered; the websocket counts its own calls from here.
-            self.activity.leave()
+            try self.server.serveWebSocket(context.channel, version: version, permissions: permissions)
+            pipeline.removeHandler(self.connection, promise: nil)
             self.server.listener.withLock { $0 }?.upgraded(context.channel)
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             pipeline.removeHandler(context: context, promise: nil)
@@ -132,22 +142,23 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Writes one answer (on the loop; one flush), then closes unless the connection stays open.
     private func responder(for head: HTTPRequestHead?, channel: any Channel) -> @Sendable (PoolRPCServer.HTTPAnswer) -> Void {
-        let (server, activity, pending) = (self.server, self.activity, self.pending)
+        let (server, pending) = (self.server, self.pending)
+        let connection = NIOLoopBound(self.connection, eventLoop: channel.eventLoop)
         return { answer in
             guard channel.eventLoop.inEventLoop else {
                 return channel.eventLoop.execute {
                     pending.set(nil)
-                    Self.write(answer, head: head, channel: channel, server: server, activity: activity)
+                    Self.write(answer, head: head, channel: channel, server: server, connection: connection)
                 }
             }
             pending.set(nil)
-            Self.write(answer, head: head, channel: channel, server: server, activity: activity)
+            Self.write(answer, head: head, channel: channel, server: server, connection: connection)
         }
     }
 
     private static func write(
         _ answer: PoolRPCServer.HTTPAnswer, head: HTTPRequestHead?, channel: any Channel, server: PoolRPCServer,
-        activity: ConnectionActivity
+        connection: NIOLoopBound<ClientHTTPConnectionHandler>
     ) {
         var headers = HTTPHeaders([("Content-Length", String(answer.body.count)), ("Content-Type", answer.contentType)])
         let keepAlive =
@@ -159,11 +170,9 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             promise: nil)
         // The answer to HEAD has no body (its Content-Length says what a GET would get).
         if head?.method != .HEAD { channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: answer.body))), promise: nil) }
-        let written = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
-        if head != nil { activity.leave() }
-        written.whenComplete { _ in
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in
             answer.written?()
-            if !keepAlive { channel.close(promise: nil) }
+            if keepAlive { connection.value.answered(keepAlive: true) } else { channel.close(promise: nil) }
         }
     }
 

@@ -60,6 +60,32 @@ extension PoolRPCServer {
         return .rpc(version, permissions)
     }
 
+    /// A connection over the cap on client connections serves only what an operator needs
+    /// to see and act during a flood: /healthz, /metrics and admin calls.
+    func admitOverCap(_ head: HTTPRequestHead) -> HTTPAdmission {
+        let admission = self.admit(head)
+        switch admission {
+        case .health, .metrics, .refused: return admission
+        case .rpc(_, let permissions) where permissions.contains(.admin): return admission
+        case .rpc, .upgrade:
+            self.metrics.clientConnectionRefused()
+            return .refused(
+                HTTPAnswer(
+                    status: .serviceUnavailable,
+                    text: "fpool is at its limit of \(self.configuration.maxConnections) client connections; try again later\n", close: true
+                ))
+        }
+    }
+
+    /// go-jsonrpc's answer to a request over the size limit; the connection closes after it.
+    func tooBigAnswer() -> HTTPAnswer {
+        var answer = HTTPAnswer(
+            status: .internalServerError, json: RawRPCFrames.error(id: "0".utf8, RPCError.tooBig(limit: self.configuration.maxRequestBytes))
+        )
+        answer.close = true
+        return answer
+    }
+
     /// `Connection: upgrade` and `Upgrade: websocket`, as a Lotus client's handshake sends them.
     static func asksForWebSocket(_ head: HTTPRequestHead) -> Bool {
         head.headers[canonicalForm: "Upgrade"].contains { $0.lowercased() == "websocket" } && Self.endsHTTP(head)
@@ -79,7 +105,7 @@ extension PoolRPCServer {
     ///
     /// - Returns: what gives the call up when the connection closes first, or nil.
     func answerHTTP(
-        _ admission: HTTPAdmission, body: [UInt8], tooBig: Bool, executor: EventLoopTaskExecutor,
+        _ admission: HTTPAdmission, body: [UInt8], executor: EventLoopTaskExecutor,
         _ respond: @escaping @Sendable (HTTPAnswer) -> Void
     ) -> (@Sendable () -> Void)? {
         let version: APIVersion
@@ -102,13 +128,6 @@ extension PoolRPCServer {
             return nil
         case .rpc(let rpcVersion, let rpcPermissions):
             (version, permissions) = (rpcVersion, rpcPermissions)
-        }
-        if tooBig {
-            respond(
-                HTTPAnswer(
-                    status: .internalServerError,
-                    json: RawRPCFrames.error(id: "0".utf8, RPCError.tooBig(limit: self.configuration.maxRequestBytes))))
-            return nil
         }
         let router = ClientRequestRouter(version: version, permissions: permissions, channelsSupported: false)
         switch router.read(body) {

@@ -1,149 +1,246 @@
-// The channel handler of a client WebSocket: frames read into messages for its session, pings
-// and close answered, an idle connection closed, and a client that stays over its write limit
-// closed.
+// The channel handler of a client WebSocket: frames read into requests for its session, pings
+// and close answered, and the connection's lifecycle (back-pressure, idle, slow reader, graceful
+// stop) carried out as `ClientWebSocketStateMachine` decides.
 
 import LotusWire
+import Logging
 import NIOCore
 
-/// Reads a client WebSocket's frames on the event loop: messages to its session, pings and
-/// close answered, protocol violations closed with their code.
+/// What a client websocket's requests are served by (`ClientWebSocketSession`; a stand-in in
+/// the handler's tests). Each request given to `receive` is reported back exactly once, on the
+/// connection's loop, through `ClientWebSocketHandler.requestAnswered()`.
+protocol ClientWebSocketRequests: AnyObject, Sendable {
+    var logger: Logger { get }
+    /// Whether a channel (ChainNotify, …) is open: the connection is then busy, not idle.
+    var hasOpenChannels: Bool { get }
+    /// Called once the handler is in the pipeline, on the loop.
+    func attach(_ handler: ClientWebSocketHandler)
+    /// One request's bytes, on the loop.
+    func receive(_ bytes: [UInt8])
+    /// Nothing may be written after this side's close frame (RFC 6455 §5.5.1).
+    func stopWriting()
+    /// The connection closed: give up calls, close channels.
+    func tearDown()
+}
+
+/// Reads a client WebSocket's frames on the event loop and carries out its state machine.
 ///
-/// It keeps its own idle clock (the HTTP pipeline's `IdleStateHandler` and `IdleCloser` are
-/// removed at the upgrade): two handlers fewer for every frame read and every answer written.
-final class ClientWebSocketHandler: ChannelInboundHandler {
+/// It keeps its own idle clock (the HTTP pipeline's idle handling is removed at the upgrade),
+/// and withholds the pipeline's reads while the client is over its write bound or its cap on
+/// calls in flight: the client's socket buffer fills and TCP slows the client down, instead of
+/// fpool queueing its requests or their answers without limit.
+final class ClientWebSocketHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    let session: ClientWebSocketSession
-    let idleTimeout: TimeAmount
-    let slowClientGrace: Duration
+    let requests: any ClientWebSocketRequests
+    private var machine: ClientWebSocketStateMachine
     private var reader: WebSocketFrameReader
-    /// Set once the connection is closing (the client's close, or the server stopping): no
-    /// request is read any more.
-    private var closing = false
-    private var lastRead = NIODeadline.now()
-    private var idleCheck: Scheduled<Void>?
-    /// Closes the client unless it reads below the write limit in time.
-    private var slowClientClose: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+    private var idleClock: Scheduled<Void>?
+    private var slowClientClock: Scheduled<Void>?
+    /// Requests read past the cap on calls in flight (at most one socket read's worth).
+    private var heldRequests = CircularBuffer<[UInt8]>()
+    /// Each pause is logged once per connection: the first time says which client misbehaves.
+    private var loggedPauses: Set<ClientWebSocketStateMachine.PauseReason> = []
 
-    init(session: ClientWebSocketSession, maxRequestBytes: Int, idleTimeout: Duration, slowClientGrace: Duration) {
-        self.session = session
+    init(requests: any ClientWebSocketRequests, limits: ClientWebSocketLimits) {
+        self.requests = requests
+        self.machine = ClientWebSocketStateMachine(
+            maxCallsInFlight: limits.maxCallsInFlight, idleTimeout: TimeAmount(limits.idleTimeout),
+            slowClientGrace: TimeAmount(limits.slowClientGrace), now: .now())
         // One frame up to 16 MiB (gorilla clients split anything over 4 KiB), a message up to
         // the request limit in up to 2^20 frames, as NIO's decoder and aggregator allowed;
         // every frame masked, as a client's must be (Lotus's own server refuses others too).
         self.reader = WebSocketFrameReader(
-            maxFrameSize: min(maxRequestBytes, 1 << 24), maxMessageSize: maxRequestBytes, maxFragments: 1 << 20,
+            maxFrameSize: min(limits.maxRequestBytes, 1 << 24), maxMessageSize: limits.maxRequestBytes, maxFragments: 1 << 20,
             peerMasking: .masked)
-        self.idleTimeout = TimeAmount(idleTimeout)
-        self.slowClientGrace = slowClientGrace
     }
 
+    /// The state the connection is in (tests, and the session's writes).
+    var state: ClientWebSocketStateMachine.State { self.machine.state }
+    /// Calls started and not yet answered.
+    var unanswered: Int { self.machine.unanswered }
+
     func handlerAdded(context: ChannelHandlerContext) {
-        self.lastRead = .now()
-        self.checkIdle(context, at: self.lastRead + self.idleTimeout)
+        self.context = context
+        self.machine.bytesRead(at: context.eventLoop.now)
+        self.requests.attach(self)
+        self.scheduleIdleClock(at: context.eventLoop.now + self.machine.idleTimeout)
+        // Written before the upgrade, maybe already over the bound.
+        if !context.channel.isWritable { self.carryOut(self.writabilityChange(context)) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.idleCheck?.cancel()
-        self.slowClientClose?.cancel()
-    }
-
-    /// Closes the connection when nothing was read for the idle timeout and no call or channel
-    /// is open on it; a busy connection is looked at again one timeout later.
-    private func checkIdle(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
-        self.idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            let quietSince = self.lastRead + self.idleTimeout
-            let now = NIODeadline.now()
-            guard now >= quietSince else { return self.checkIdle(context, at: quietSince) }
-            if self.session.activity.isIdle {
-                self.session.logger.debug("closing a client websocket idle for \(self.idleTimeout)")
-                context.close(promise: nil)
-            } else {
-                self.checkIdle(context, at: now + self.idleTimeout)
-            }
-        }
+        self.idleClock?.cancel()
+        self.slowClientClock?.cancel()
+        self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // Bytes after a close or a violation are dropped and keep nothing alive; requests that
-        // arrive after fpool said goodbye were never started, so the client may send them again.
-        guard !self.reader.isFinished, !self.closing else { return }
-        self.lastRead = .now()
+        // Bytes after a close or a violation are dropped and keep nothing alive.
+        guard !self.reader.isFinished else { return }
+        self.machine.bytesRead(at: context.eventLoop.now)
         do {
             try self.reader.read(Self.unwrapInboundIn(data)) { event in
                 switch event {
                 case .message(let bytes):
-                    self.session.receive(bytes)
+                    // Requests that arrive after fpool said goodbye were never started: the
+                    // client may send them again elsewhere.
+                    switch self.machine.requestRead() {
+                    case .start: self.requests.receive(bytes)
+                    case .hold: self.hold(bytes)
+                    default: break
+                    }
                 case .ping(let payload):
+                    // Nothing follows this side's close frame, a pong included.
+                    guard self.machine.state == .open || self.machine.state == .goingAway else { break }
                     let pong = WebSocketFrameWriter.pong(echoing: payload, masked: false, allocator: context.channel.allocator)
                     context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
                 case .pong:
                     break
                 case .close:
-                    self.closing = true
-                    Self.writeClose(context.channel, code: nil, session: self.session)
+                    self.carryOut(self.machine.clientClosed())
                 }
             }
         } catch {
-            // Closed at once: a client that broke the protocol is owed nothing more, and one
-            // that stopped reading would otherwise hold the socket open.
-            self.session.logger.notice("closing a client websocket: \(error)")
+            // Closed at once: a client that broke the protocol is owed nothing more.
+            self.requests.logger.notice("closing a client websocket: \(error)")
+            self.machine.protocolViolated()
+            self.requests.stopWriting()
             WebSocketFrameWriter.hangUp(context.channel, after: error, masked: false)
         }
     }
 
-    /// The server is stopping: no new request is read (the client may send it again elsewhere,
-    /// it was never started), the calls already started are answered, then the goodbye (1001,
-    /// going away) follows every queued answer, so no answer is cut short.
-    struct GoingAway {}
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is GoingAway else { return context.fireUserInboundEventTriggered(event) }
-        guard !self.closing else { return }
-        self.closing = true
-        // The stop's own deadline bounds the goodbye: the idle clock must not cut it short.
-        self.idleCheck?.cancel()
-        let (channel, session) = (context.channel, self.session)
-        session.whenCallsAnswered { Self.writeClose(channel, code: 1001, session: session) }
+    func read(context: ChannelHandlerContext) {
+        self.carryOut(self.machine.readRequested())
     }
 
-    /// Writes this side's close frame behind the answers already scheduled (writes off the loop
-    /// are loop tasks of their own, so the close frame comes last; nothing is written after
-    /// it), then closes once it is written: everything before it has then reached the socket.
-    private static func writeClose(_ channel: any Channel, code: UInt16?, session: ClientWebSocketSession) {
-        channel.eventLoop.execute {
-            session.stopWriting()
-            let close = WebSocketFrameWriter.close(code: code, masked: false, allocator: channel.allocator)
-            channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
-        }
+    /// A request given to the session is answered (its answer queued), on the loop.
+    func requestAnswered() {
+        self.carryOut(self.machine.requestAnswered())
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
+        self.carryOut(self.machine.quiesce())
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.carryOut(self.writabilityChange(context))
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func writabilityChange(_ context: ChannelHandlerContext) -> ClientWebSocketStateMachine.Action {
+        self.machine.writabilityChanged(context.channel.isWritable, unwritten: Self.unwritten(context.channel), at: context.eventLoop.now)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.idleCheck?.cancel()
-        self.slowClientClose?.cancel()
-        self.session.tearDown()
+        self.carryOut(self.machine.closed())
         context.fireChannelInactive()
-    }
-
-    /// Past the write limit for longer than the grace, the client has stopped reading its answers.
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        let channel = context.channel
-        if channel.isWritable {
-            self.slowClientClose?.cancel()
-            self.slowClientClose = nil
-        } else if self.slowClientClose == nil {
-            let logger = self.session.logger
-            let grace = self.slowClientGrace
-            self.slowClientClose = channel.eventLoop.scheduleTask(in: TimeAmount(grace)) {
-                guard !channel.isWritable else { return }
-                logger.warning("a client is not reading its websocket (over its write limit for \(grace)); closing it")
-                channel.close(promise: nil)
-            }
-        }
-        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
+
+    private func hold(_ bytes: [UInt8]) {
+        self.heldRequests.append(bytes)
+    }
+
+    /// Starts the held requests that may start now, oldest first.
+    private func startHeld() {
+        while self.machine.takeHeld() { self.requests.receive(self.heldRequests.removeFirst()) }
+        // Dropped by the machine (going away, closing): never started.
+        if self.machine.held == 0 { self.heldRequests.removeAll() }
+    }
+
+    private func carryOut(_ action: ClientWebSocketStateMachine.Action) {
+        guard let context = self.context else { return }
+        if !self.heldRequests.isEmpty { self.startHeld() }
+        switch action {
+        case .none, .start, .hold, .drop:
+            break
+        case .read:
+            context.read()
+        case .pauseReading(let reason):
+            self.logPause(reason, context.channel)
+        case .sayGoodbye(let code):
+            self.idleClock?.cancel()
+            self.sayGoodbye(context.channel, code: code)
+        case .close(let reason):
+            switch reason {
+            case .idle:
+                self.requests.logger.debug("closing a client websocket idle for \(self.machine.idleTimeout)")
+            case .notReading:
+                self.requests.logger.warning(
+                    "a client is not reading its websocket (over its write limit for \(self.machine.slowClientGrace), none of it read); closing it"
+                )
+            }
+            context.close(promise: nil)
+        case .checkIdleAgain(let deadline):
+            self.scheduleIdleClock(at: deadline)
+        case .startSlowClientClock(let deadline):
+            // Over the write bound, no request is read or started until the client drains.
+            self.logPause(.unwritten, context.channel)
+            self.slowClientClock?.cancel()
+            self.slowClientClock = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+                self.carryOut(self.machine.slowClientClockRang(unwritten: Self.unwritten(context.channel), at: context.eventLoop.now))
+            }
+        case .stopSlowClientClock(let thenRead):
+            self.slowClientClock?.cancel()
+            self.slowClientClock = nil
+            if thenRead { context.read() }
+        case .tearDown:
+            self.idleClock?.cancel()
+            self.slowClientClock?.cancel()
+            self.requests.tearDown()
+        }
+    }
+
+    private func logPause(_ reason: ClientWebSocketStateMachine.PauseReason, _ channel: any Channel) {
+        guard self.loggedPauses.insert(reason).inserted else { return }
+        switch reason {
+        case .callsInFlight:
+            self.requests.logger.notice(
+                "a client websocket has \(self.machine.unanswered) calls in flight, its limit; reading it paused until one is answered")
+        case .unwritten:
+            self.requests.logger.notice(
+                "a client websocket is not reading its answers fast enough (\(Self.unwritten(channel)) bytes unwritten); reading its requests paused until it does"
+            )
+        }
+    }
+
+    private func scheduleIdleClock(at deadline: NIODeadline) {
+        guard let context = self.context else { return }
+        self.idleClock = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.carryOut(self.machine.idleClockRang(at: context.eventLoop.now, channelsOpen: self.requests.hasOpenChannels))
+        }
+    }
+
+    /// Queues this side's close frame behind the answers already queued (answers from other
+    /// threads are loop tasks of their own, so the close frame follows them; nothing is
+    /// written after it), then closes once it is written: everything before it has then
+    /// reached the socket.
+    private func sayGoodbye(_ channel: any Channel, code: UInt16?) {
+        let requests = self.requests
+        channel.eventLoop.execute {
+            requests.stopWriting()
+            let close = WebSocketFrameWriter.close(code: code, masked: false, allocator: channel.allocator)
+            channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    private static func unwritten(_ channel: any Channel) -> Int {
+        (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+    }
+}
+
+/// What a client websocket may cost: from `ServerConfiguration`.
+struct ClientWebSocketLimits: Sendable {
+    var maxRequestBytes: Int
+    var maxCallsInFlight: Int
+    var idleTimeout: Duration
+    var slowClientGrace: Duration
 }

@@ -1,5 +1,6 @@
-// One client WebSocket (lotus-miner, a worker): many calls in flight answered out of order,
-// go-jsonrpc channels, xrpc.cancel, pings, and bounds on what waits to be written.
+// One client WebSocket's requests (lotus-miner, a worker): many calls in flight answered out of
+// order, go-jsonrpc channels and xrpc.cancel. Each request is reported answered to the
+// connection's handler, whose state machine bounds what a client may have open.
 
 import Logging
 import LotusWire
@@ -7,7 +8,7 @@ import NIOCore
 import PoolRuntime
 import Synchronization
 
-final class ClientWebSocketSession: Sendable {
+final class ClientWebSocketSession: ClientWebSocketRequests {
     private struct State {
         /// Calls in progress by session token; removed by whoever answers first (the call or a cancel).
         var calls: [UInt64: PendingCall] = [:]
@@ -16,17 +17,11 @@ final class ClientWebSocketSession: Sendable {
         var channels: [UInt64: ClientChannel] = [:]
         var nextToken: UInt64 = 1
         var nextChannelID: UInt64 = 1
-        /// Calls registered whose answer is not yet written or queued. Unlike `calls`, which
-        /// whoever answers first empties at once, this falls only after the answer is on its way.
-        var unanswered = 0
-        /// Run once `unanswered` reaches zero (the server is stopping; see `whenCallsAnswered`).
-        var departure: (@Sendable () -> Void)?
     }
 
     let router: ClientRequestRouter
     let runner: ClientCallRunner
     let inflightCalls: InflightCalls
-    let activity: ConnectionActivity
     let logger: Logger
     /// Answers are written straight to the connection: NIO keeps writes issued one after
     /// another in order, with no writer task to hop through.
@@ -53,18 +48,32 @@ final class ClientWebSocketSession: Sendable {
     private let state = Mutex(State())
     /// Set on the loop just before this side's close frame is written: nothing follows it.
     private let departed = Atomic<Bool>(false)
+    /// The connection's handler, told of every answered request; dropped when the connection
+    /// closes (it holds this session).
+    private let handler: NIOLoopBoundBox<ClientWebSocketHandler?>
 
-    init(
-        router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, activity: ConnectionActivity, logger: Logger,
-        connection: any Channel
-    ) {
+    init(router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, logger: Logger, connection: any Channel) {
         self.router = router
         self.runner = runner
         self.inflightCalls = inflightCalls
-        self.activity = activity
         self.logger = logger
         self.connection = connection
         self.executor = EventLoopTaskExecutor(eventLoop: connection.eventLoop)
+        self.handler = .makeEmptyBox(valueType: ClientWebSocketHandler.self, eventLoop: connection.eventLoop)
+    }
+
+    func attach(_ handler: ClientWebSocketHandler) {
+        self.handler.value = handler
+    }
+
+    var hasOpenChannels: Bool { self.state.withLock { !$0.channels.isEmpty } }
+
+    /// One request is answered (its answer written or queued before this, on the loop).
+    private func requestDone() {
+        guard self.connection.eventLoop.inEventLoop else {
+            return self.connection.eventLoop.execute { self.handler.value?.requestAnswered() }
+        }
+        self.handler.value?.requestAnswered()
     }
 
     /// Enqueues one text frame; the frames of a channel's values report back once written.
@@ -112,9 +121,14 @@ final class ClientWebSocketSession: Sendable {
     /// One text message from the client (on the event loop).
     func receive(_ bytes: [UInt8]) {
         switch self.router.read(bytes) {
-        case .refused(let id, let error): self.send(RawRPCFrames.error(id: id, error), nil)
-        case .ignore: break
-        case .cancel(let requestID): self.cancel(requestID)
+        case .refused(let id, let error):
+            self.answer(RawRPCFrames.error(id: id, error))
+            self.requestDone()
+        case .ignore:
+            self.requestDone()
+        case .cancel(let requestID):
+            self.cancel(requestID)
+            self.requestDone()
         case .call(let id, let requestID, let call):
             if let call = self.startImmediately(call, id: id, requestID: requestID) {
                 self.start(requestID) { _ in await self.runner.answer(call, id: id).frame }
@@ -131,13 +145,11 @@ final class ClientWebSocketSession: Sendable {
     /// Otherwise the call to give `start` (its call id already counted).
     private func startImmediately(_ call: PoolCall, id: [UInt8], requestID: Int64?) -> PoolCall? {
         self.inflightCalls.enter()
-        self.activity.enter()
         let token = self.register(requestID)
         let started = self.runner.replyImmediately(call) { reply in
             if self.finish(token, requestID: requestID) { self.answer(reply, id: id) }
-            self.activity.leave()
             self.inflightCalls.leave()
-            self.answered()
+            self.requestDone()
         }
         switch started {
         case .started(let abandon):
@@ -146,10 +158,9 @@ final class ClientWebSocketSession: Sendable {
             }
             return nil
         case .needsTask(let call):
+            // Not started: `start` counts it again, and it stays one request for the handler.
             _ = self.finish(token, requestID: requestID)
-            self.activity.leave()
             self.inflightCalls.leave()
-            self.answered()
             return call
         }
     }
@@ -158,31 +169,16 @@ final class ClientWebSocketSession: Sendable {
     /// body gets the call's token; an empty answer means the body sent its own.
     private func start(_ requestID: Int64?, _ answer: @escaping @Sendable (UInt64) async -> [UInt8]) {
         self.inflightCalls.enter()
-        self.activity.enter()
         let token = self.register(requestID)
         let task = Task(executorPreference: self.executor) {
             let frame = await answer(token)
             if self.finish(token, requestID: requestID), !frame.isEmpty { self.answer(frame) }
-            self.activity.leave()
             self.inflightCalls.leave()
-            self.answered()
+            self.requestDone()
         }
         self.state.withLock { state in
             if state.calls[token] != nil { state.calls[token] = .task(task) }
         }
-    }
-
-    /// Runs `departure` once the answer of every call started on this connection is written
-    /// or queued (at once when there is none). Called on the connection's loop, after the
-    /// handler stopped reading requests, so no new call can start in between. The thread that
-    /// queues the last answer runs it, so whatever `departure` queues comes after that answer.
-    func whenCallsAnswered(_ departure: @escaping @Sendable () -> Void) {
-        let now = self.state.withLock { state -> Bool in
-            guard state.unanswered > 0 else { return true }
-            state.departure = departure
-            return false
-        }
-        if now { departure() }
     }
 
     /// On the loop, as this side's close frame is written: frames still to come (a channel's
@@ -191,24 +187,12 @@ final class ClientWebSocketSession: Sendable {
         self.departed.store(true, ordering: .relaxed)
     }
 
-    /// A call's answer is written or queued (or it went to a task that will answer it).
-    private func answered() {
-        let departure = self.state.withLock { state -> (@Sendable () -> Void)? in
-            state.unanswered -= 1
-            guard state.unanswered == 0 else { return nil }
-            defer { state.departure = nil }
-            return state.departure
-        }
-        departure?()
-    }
-
     /// A new call's token, known by its request id until it is answered.
     private func register(_ requestID: Int64?) -> UInt64 {
         self.state.withLock { state in
             let token = state.nextToken
             state.nextToken += 1
             state.calls[token] = .starting
-            state.unanswered += 1
             if let requestID { state.byRequestID[requestID] = token }
             return token
         }
@@ -247,7 +231,6 @@ final class ClientWebSocketSession: Sendable {
                 }
                 switch (owned, attached) {
                 case (true, .open):
-                    self.activity.enter()
                     channel.activate(reply: RawRPCFrames.result(id: id, result: String(channel.clientID).utf8))
                 case (true, .endedByPool):
                     // Closed as it opened (its node was lost): the client gets the id, then the close.
@@ -262,13 +245,11 @@ final class ClientWebSocketSession: Sendable {
 
     /// The pool ended a channel, or its client fell behind: forget it, and close what is left upstream.
     private func channelEnded(_ channel: ClientChannel, _ ending: ClientChannel.Ending) {
-        let known = self.state.withLock { state -> Bool in
-            guard state.channels[channel.token] === channel else { return false }
+        self.state.withLock { state in
+            guard state.channels[channel.token] === channel else { return }
             state.channels[channel.token] = nil
             state.byRequestID = state.byRequestID.filter { $0.value != channel.token }
-            return true
         }
-        if known { self.activity.leave() }
         if ending == .clientBehind {
             self.logger.notice(
                 "a client fell \(ClientChannel.maxPending) values behind on channel \(channel.clientID); closing the channel")
@@ -290,7 +271,6 @@ final class ClientWebSocketSession: Sendable {
             call.giveUp()
         }
         if let channel {
-            self.activity.leave()
             if let poolID = channel.close() {
                 let pool = self.runner.pool
                 Task { await pool.closeChannel(poolID) }
@@ -300,6 +280,7 @@ final class ClientWebSocketSession: Sendable {
 
     /// The connection closed: calls stop, channels close upstream.
     func tearDown() {
+        self.handler.value = nil
         let (calls, channels) = self.state.withLock { state in
             defer {
                 state.calls = [:]
@@ -309,7 +290,6 @@ final class ClientWebSocketSession: Sendable {
             return (Array(state.calls.values), Array(state.channels.values))
         }
         calls.forEach { $0.giveUp() }
-        for _ in channels { self.activity.leave() }
         let poolIDs = channels.compactMap { $0.close() }
         if !poolIDs.isEmpty {
             let pool = self.runner.pool

@@ -102,6 +102,17 @@ public final class PoolMetrics: Sendable {
         Counter(label: "fpool_hedges_won_total", dimensions: [("method", method)], factory: self.factory).increment()
     }
 
+    /// A client connection refused at the cap on client connections (or a request on a
+    /// reserve connection that is not for /healthz, /metrics or an admin).
+    func clientConnectionRefused() {
+        Counter(label: "fpool_client_connections_refused_total", factory: self.factory).increment()
+    }
+
+    /// A client request not received within its deadline (answered 408).
+    func clientRequestTimedOut() {
+        Counter(label: "fpool_client_request_timeouts_total", factory: self.factory).increment()
+    }
+
     /// The Prometheus text for a scrape, with the node gauges read from the pool now.
     func scrape(_ pool: Pool, clientConnections: Int) -> [UInt8] {
         let channels = pool.openChannels

@@ -22,6 +22,7 @@ public final class PoolRPCServer: Sendable {
     let logger: Logger
     let runner: ClientCallRunner
     let inflight = InflightCalls()
+    let budget: ClientConnectionBudget
     let listener = Mutex<ConnectionListener<any Channel>?>(nil)
     private let boundPort = BoundPort()
 
@@ -34,6 +35,7 @@ public final class PoolRPCServer: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
+        self.budget = ClientConnectionBudget(cap: configuration.maxConnections, reserve: configuration.connectionReserve)
         let host = configuration.host
         let boundPort = self.boundPort
         let admin = AdminAPI(
@@ -89,7 +91,7 @@ public final class PoolRPCServer: Sendable {
         // its way. Each websocket stops reading, answers what it started since, and closes
         // after a close frame (1001, going away) that follows all of it.
         let sockets = listener?.openConnections(websocket: true) ?? []
-        for socket in sockets { socket.pipeline.fireUserInboundEventTriggered(ClientWebSocketHandler.GoingAway()) }
+        for socket in sockets { socket.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
         let closed = await Self.finished(by: deadline) {
             for socket in sockets { try? await socket.closeFuture.get() }
             // HTTP requests started meanwhile on keep-alive connections: answered and written.
@@ -123,51 +125,60 @@ public final class PoolRPCServer: Sendable {
     /// Open client connections.
     public var connectionCount: Int { self.listener.withLock { $0 }?.connectionCount ?? 0 }
 
-    /// The HTTP pipeline's idle handlers, removed when a connection becomes a websocket.
-    private static let idleTimerName = "fpool.idle-timer"
-    private static let idleCloserName = "fpool.idle-closer"
-
     /// Every connection starts as HTTP/1.1; a WebSocket upgrade, on its first request or a
     /// later one, is made by its `ClientHTTPHandler` (NIO's upgrade handler serves only a first
     /// request, and drops the head of a request that asks for a protocol it has no upgrader for).
     private func configure(_ channel: any Channel) throws -> EventLoopFuture<any Channel> {
-        let idle = TimeAmount(self.configuration.idleTimeout)
-        // A connection waiting for an answer or holding a channel is busy, not idle.
-        let activity = ConnectionActivity()
+        let admission = self.budget.admit()
+        guard admission != .refused else {
+            // Closed before anything is read: a flood of connections costs a descriptor for a
+            // moment each, never the daemons' heartbeats.
+            self.metrics.clientConnectionRefused()
+            channel.close(promise: nil)
+            return channel.eventLoop.makeSucceededFuture(channel)
+        }
+        let budget = self.budget
+        channel.closeFuture.whenComplete { _ in budget.release() }
+        let configuration = self.configuration
+        var limits = ClientHTTPLimits(
+            idleTimeout: TimeAmount(configuration.idleTimeout), requestTimeout: TimeAmount(configuration.requestTimeout),
+            minBytesPerSecond: configuration.minRequestBytesPerSecond, maxRequestBytes: configuration.maxRequestBytes)
+        // A reserve connection is for a quick look: it gets no long keep-alive.
+        if admission == .reserve { limits.idleTimeout = min(limits.idleTimeout, limits.requestTimeout) }
+        let metrics = self.metrics
+        let connection = ClientHTTPConnectionHandler(limits: limits, timedOut: { metrics.clientRequestTimedOut() })
         let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(IdleStateHandler(readTimeout: idle), name: Self.idleTimerName)
-        try pipeline.addHandler(IdleCloser(activity: activity), name: Self.idleCloserName)
+        try pipeline.addHandler(connection)
         try pipeline.addHandler(HTTPResponseEncoder())
         // Bytes after an upgrade request (a client's first frames) go on to the websocket handler.
         try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
         try pipeline.addHandler(HTTPServerPipelineHandler())
         try pipeline.addHandler(NIOHTTPResponseHeadersValidator())
         try pipeline.addHandler(HTTPServerProtocolErrorHandler())
-        try pipeline.addHandler(ClientHTTPHandler(server: self, activity: activity, channel: channel))
+        try pipeline.addHandler(ClientHTTPHandler(server: self, connection: connection, reserve: admission == .reserve, channel: channel))
         return channel.eventLoop.makeSucceededFuture(channel)
     }
 
     /// Makes an upgraded connection a client websocket (on its event loop, the HTTP handlers
-    /// gone): its write limit, its own idle clock instead of the HTTP pipeline's, and the
-    /// session that serves its calls.
-    func serveWebSocket(_ channel: any Channel, version: APIVersion, permissions: Set<Perm>, activity: ConnectionActivity) throws {
-        // Writability drops past this: the session's handler then closes the client.
+    /// gone): its write bound, its own lifecycle instead of the HTTP pipeline's, and the session
+    /// that serves its calls.
+    func serveWebSocket(_ channel: any Channel, version: APIVersion, permissions: Set<Perm>) throws {
+        // Past this much unwritten, writability drops and the handler stops reading the client.
         let limit = max(2, self.configuration.maxQueuedBytes)
         guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
         try options.setOption(
             ChannelOptions.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: limit / 2, high: limit))
-        // The websocket's handler keeps its own idle clock.
-        channel.pipeline.syncOperations.removeHandler(name: Self.idleTimerName, promise: nil)
-        channel.pipeline.syncOperations.removeHandler(name: Self.idleCloserName, promise: nil)
         let session = ClientWebSocketSession(
             router: ClientRequestRouter(version: version, permissions: permissions, channelsSupported: true),
-            runner: self.runner, inflightCalls: self.inflight, activity: activity, logger: self.logger, connection: channel)
+            runner: self.runner, inflightCalls: self.inflight, logger: self.logger, connection: channel)
         // A request over the limit closes the socket (1009), whether it comes as one frame or as
         // continuation frames (clients split requests over 4096 bytes).
         try channel.pipeline.syncOperations.addHandler(
             ClientWebSocketHandler(
-                session: session, maxRequestBytes: self.configuration.maxRequestBytes, idleTimeout: self.configuration.idleTimeout,
-                slowClientGrace: self.configuration.slowClientGrace))
+                requests: session,
+                limits: ClientWebSocketLimits(
+                    maxRequestBytes: self.configuration.maxRequestBytes, maxCallsInFlight: self.configuration.maxCallsInFlight,
+                    idleTimeout: self.configuration.idleTimeout, slowClientGrace: self.configuration.slowClientGrace)))
     }
 
     static func route(_ head: HTTPRequestHead) -> APIVersion? {

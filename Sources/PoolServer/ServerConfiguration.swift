@@ -1,5 +1,11 @@
 // The client-facing server's address and limits.
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Where fpool listens and what it tolerates from clients.
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -13,14 +19,27 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// How long a graceful shutdown waits for calls in flight.
     public var shutdownGrace: Duration
-    /// A WebSocket client with more than this waiting to be written to it for longer than
-    /// `slowClientGrace` has stopped reading its answers: it is closed (it redials) instead of
-    /// buffered without limit. One answer may be larger (a big miner's sector list): it passes
-    /// if the client reads it within the grace.
-    public var maxQueuedBytes: Int = 64 << 20
-    /// How long a WebSocket client may stay over `maxQueuedBytes` (go-jsonrpc's own
+    /// While more than this waits to be written to a WebSocket client, fpool reads none of its
+    /// requests (TCP then slows the client down); one that reads none of it for
+    /// `slowClientGrace` has stopped reading and is closed (it redials). One answer may be
+    /// larger (a big miner's sector list): it passes as long as the client keeps reading.
+    public var maxQueuedBytes: Int = 16 << 20
+    /// How long a WebSocket client over `maxQueuedBytes` may read nothing (go-jsonrpc's own
     /// keepalive gives a peer 30 s).
     public var slowClientGrace: Duration = .seconds(30)
+    /// Calls one WebSocket connection may have in flight; at the cap fpool stops reading the
+    /// connection until one is answered, instead of queueing what it sends.
+    public var maxCallsInFlight: Int = 2048
+    /// A request's head and body must arrive within this (answered 408 and closed otherwise),
+    /// plus one second per `minRequestBytesPerSecond` of it: a large body on a slow link
+    /// passes, a trickle that would hold a connection and its buffer does not.
+    public var requestTimeout: Duration = .seconds(30)
+    public var minRequestBytesPerSecond: Int = 1 << 20
+    /// Open client connections served; past it `connectionReserve` more serve only /healthz,
+    /// /metrics and admin calls, and further ones are closed at once. The default keeps a
+    /// quarter of the process's descriptors (at least 128) for daemon connections.
+    public var maxConnections: Int = ServerConfiguration.defaultMaxConnections()
+    public var connectionReserve: Int = 32
 
     public init(
         host: String = "127.0.0.1", port: Int = 2245, maxRequestBytes: Int = 100 << 20, idleTimeout: Duration = .seconds(60),
@@ -31,5 +50,14 @@ public struct ServerConfiguration: Sendable {
         self.maxRequestBytes = maxRequestBytes
         self.idleTimeout = idleTimeout
         self.shutdownGrace = shutdownGrace
+    }
+
+    /// Three quarters of the process's soft descriptor limit (leaving at least 128), at most
+    /// 16,384 and at least 64.
+    public static func defaultMaxConnections() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 16_384 }
+        let descriptors = Int(clamping: limit.rlim_cur)
+        return min(16_384, max(64, descriptors - max(128, descriptors / 4)))
     }
 }

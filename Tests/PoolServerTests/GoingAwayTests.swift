@@ -23,7 +23,7 @@ import Testing
             #expect(sockets.count == 1)
             for socket in sockets {
                 try await socket.eventLoop.submit {
-                    socket.pipeline.syncOperations.fireUserInboundEventTriggered(ClientWebSocketHandler.GoingAway())
+                    socket.pipeline.syncOperations.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
                 }.get()
             }
             let late = client.start("Filecoin.ChainHead")
@@ -58,7 +58,7 @@ extension GoingAwayTests {
             await served.cluster.waitForSubscriptions(total: 2)
             let socket = try #require(served.instance.server.listener.withLock { $0 }?.openConnections(websocket: true).first)
             try await socket.eventLoop.submit {
-                socket.pipeline.syncOperations.fireUserInboundEventTriggered(ClientWebSocketHandler.GoingAway())
+                socket.pipeline.syncOperations.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
             }.get()
             try await socket.eventLoop.submit {}.get()
             // New tipsets for both channels while the goodbye waits behind 16 MiB: more than a

@@ -1,0 +1,120 @@
+// The first handler of a client HTTP connection: sees the raw bytes arrive, keeps the
+// connection's clock (idle between requests, a deadline for each request) as
+// `ClientHTTPStateMachine` decides, and answers a request that is too slow with 408.
+
+import NIOCore
+
+final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var machine: ClientHTTPStateMachine
+    private var context: ChannelHandlerContext?
+    private var clock: Scheduled<Void>?
+    private var clockTime: NIODeadline?
+    /// Told of every request answered 408 (the metrics).
+    private let timedOut: () -> Void
+
+    init(limits: ClientHTTPLimits, timedOut: @escaping () -> Void = {}) {
+        self.machine = ClientHTTPStateMachine(limits: limits, now: .now())
+        self.timedOut = timedOut
+    }
+
+    var state: ClientHTTPStateMachine.State { self.machine.state }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.machine = ClientHTTPStateMachine(limits: self.machine.limits, now: context.eventLoop.now)
+        self.rearm()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.clock?.cancel()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = Self.unwrapInboundIn(data).readableBytes
+        self.machine.bytesArrived(bytes, at: context.eventLoop.now)
+        self.rearm()
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.machine.closed()
+        self.clock?.cancel()
+        context.fireChannelInactive()
+    }
+
+    /// From the request handler: a request's head was handed over.
+    func requestBegan() {
+        self.machine.requestBegan(at: self.now)
+        self.rearm()
+    }
+
+    /// From the request handler: the whole request is read.
+    func requestRead() {
+        self.machine.requestRead()
+    }
+
+    /// From the request handler, once the answer is written.
+    func answered(keepAlive: Bool) {
+        self.machine.answered(keepAlive: keepAlive, at: self.now)
+        self.rearm()
+    }
+
+    /// From the request handler, as it switches the connection to WebSocket: this handler
+    /// leaves with the HTTP ones.
+    func upgraded() {
+        self.machine.upgraded()
+        self.clock?.cancel()
+    }
+
+    /// The loop's time (virtual on a test's embedded loop).
+    private var now: NIODeadline { self.context?.eventLoop.now ?? .now() }
+
+    /// Keeps one scheduled clock, moved earlier when a new state's deadline is; a later
+    /// deadline is found when the clock rings.
+    private func rearm() {
+        guard let context = self.context, let deadline = self.machine.deadline else { return }
+        if let scheduled = self.clockTime, scheduled <= deadline, self.clock != nil { return }
+        self.clock?.cancel()
+        self.clockTime = deadline
+        self.clock = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.clock = nil
+            self.clockTime = nil
+            self.clockRang()
+        }
+    }
+
+    private func clockRang() {
+        guard let context = self.context else { return }
+        switch self.machine.clockRang(at: context.eventLoop.now) {
+        case .none:
+            break
+        case .checkAgain:
+            self.rearm()
+        case .closeIdle:
+            context.close(promise: nil)
+        case .timeOut:
+            self.timedOut()
+            // Written here, before the HTTP encoder: the request may not even have a head yet.
+            let limits = self.machine.limits
+            let text =
+                "request not received in time: a request must arrive within \(Self.seconds(limits.requestTimeout)) s, plus 1 s per \(limits.minBytesPerSecond) bytes of it\n"
+            var buffer = context.channel.allocator.buffer(capacity: 160 + text.utf8.count)
+            buffer.writeString(
+                "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(text.utf8.count)\r\nConnection: close\r\n\r\n"
+            )
+            buffer.writeString(text)
+            let channel = context.channel
+            context.writeAndFlush(Self.wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    private static func seconds(_ amount: TimeAmount) -> String {
+        let tenths = amount.nanoseconds / 100_000_000
+        return tenths % 10 == 0 ? String(tenths / 10) : String(Double(tenths) / 10)
+    }
+}

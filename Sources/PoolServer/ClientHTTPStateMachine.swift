@@ -1,0 +1,117 @@
+// The lifecycle of one client HTTP connection as a value: idle between requests, a request
+// being received against its deadline, a request being answered, or handed over to WebSocket.
+// Confined to the connection's event loop; `ClientHTTPConnectionHandler` carries it out.
+
+import NIOCore
+
+struct ClientHTTPStateMachine {
+    enum State: Equatable {
+        /// Waiting for a request (a keep-alive connection between requests).
+        case idle(since: NIODeadline)
+        /// Part of a request has arrived: the rest must follow before its deadline.
+        case receiving(since: NIODeadline, bytes: Int)
+        /// The request is read and being answered (the call has its own timeout).
+        case answering
+        /// The connection became a websocket, whose own handler takes over.
+        case upgraded
+        case closed
+    }
+
+    enum Action: Equatable {
+        case none
+        /// Nothing was sent for the idle timeout: close.
+        case closeIdle
+        /// The request did not arrive in time: answer 408 and close.
+        case timeOut
+        /// Look again at this time.
+        case checkAgain(at: NIODeadline)
+    }
+
+    let limits: ClientHTTPLimits
+    private(set) var state: State
+
+    init(limits: ClientHTTPLimits, now: NIODeadline) {
+        self.limits = limits
+        self.state = .idle(since: now)
+    }
+
+    /// Raw bytes arrived from the client.
+    mutating func bytesArrived(_ count: Int, at now: NIODeadline) {
+        switch self.state {
+        case .idle: self.state = .receiving(since: now, bytes: count)
+        case .receiving(let since, let bytes): self.state = .receiving(since: since, bytes: bytes + count)
+        // The next pipelined request, read early: timed from when its head is handed over.
+        case .answering, .upgraded, .closed: break
+        }
+    }
+
+    /// A request's head was handed to the request handler (a pipelined one may have arrived
+    /// while the previous request was answered).
+    mutating func requestBegan(at now: NIODeadline) {
+        if case .idle = self.state { self.state = .receiving(since: now, bytes: 0) }
+    }
+
+    /// The whole request is read.
+    mutating func requestRead() {
+        if case .receiving = self.state { self.state = .answering }
+    }
+
+    /// The answer is written; the connection stays open for the next request or closes.
+    mutating func answered(keepAlive: Bool, at now: NIODeadline) {
+        guard self.state == .answering || self.isReceiving else { return }
+        self.state = keepAlive ? .idle(since: now) : .closed
+    }
+
+    mutating func upgraded() {
+        self.state = .upgraded
+    }
+
+    mutating func closed() {
+        self.state = .closed
+    }
+
+    private var isReceiving: Bool {
+        if case .receiving = self.state { return true }
+        return false
+    }
+
+    /// When the connection's clock must next ring, if at all.
+    var deadline: NIODeadline? {
+        switch self.state {
+        case .idle(let since):
+            return since + self.limits.idleTimeout
+        case .receiving(let since, let bytes):
+            // A large body earns time at the minimum rate, up to what the request limit allows:
+            // a slow link sending a real 50 MB request passes, a trickle does not.
+            let counted = Int64(min(bytes, self.limits.maxRequestBytes))
+            let earned = TimeAmount.nanoseconds(counted * 1_000_000_000 / Int64(max(1, self.limits.minBytesPerSecond)))
+            return since + self.limits.requestTimeout + earned
+        case .answering, .upgraded, .closed:
+            return nil
+        }
+    }
+
+    /// The clock rang.
+    mutating func clockRang(at now: NIODeadline) -> Action {
+        guard let deadline = self.deadline else { return .none }
+        guard now >= deadline else { return .checkAgain(at: deadline) }
+        switch self.state {
+        case .idle:
+            self.state = .closed
+            return .closeIdle
+        case .receiving:
+            self.state = .closed
+            return .timeOut
+        case .answering, .upgraded, .closed:
+            return .none
+        }
+    }
+}
+
+/// What a client HTTP connection may take: from `ServerConfiguration`.
+struct ClientHTTPLimits: Sendable, Equatable {
+    var idleTimeout: TimeAmount
+    var requestTimeout: TimeAmount
+    var minBytesPerSecond: Int
+    var maxRequestBytes: Int
+}

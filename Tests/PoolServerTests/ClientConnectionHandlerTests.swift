@@ -1,0 +1,152 @@
+// The client connection handlers on an embedded channel with virtual time: what they read,
+// withhold, write and close, with no socket and no sleep.
+
+import Logging
+import LotusWire
+import NIOCore
+import NIOEmbedded
+import Synchronization
+import Testing
+
+@testable import PoolServer
+
+@Suite struct ClientConnectionHandlerTests {
+    /// Stands in for a websocket's session: records requests; the test answers them.
+    final class RecordedRequests: ClientWebSocketRequests {
+        let logger = Logger(label: "test")
+        let received = Mutex<[String]>([])
+        private let tornDownFlag = Atomic<Bool>(false)
+        var tornDown: Bool { self.tornDownFlag.load(ordering: .relaxed) }
+        var hasOpenChannels: Bool { false }
+        func attach(_ handler: ClientWebSocketHandler) {}
+        func receive(_ bytes: [UInt8]) { self.received.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } }
+        func stopWriting() {}
+        func tearDown() { self.tornDownFlag.store(true, ordering: .relaxed) }
+        var count: Int { self.received.withLock { $0.count } }
+    }
+
+    /// Counts the reads that reach the socket.
+    final class ReadCounter: ChannelOutboundHandler {
+        typealias OutboundIn = Any
+        var reads = 0
+        func read(context: ChannelHandlerContext) {
+            self.reads += 1
+            context.read()
+        }
+    }
+
+    func websocket(cap: Int = 2) throws -> (EmbeddedChannel, ClientWebSocketHandler, RecordedRequests, ReadCounter) {
+        let requests = RecordedRequests()
+        let counter = ReadCounter()
+        let handler = ClientWebSocketHandler(
+            requests: requests,
+            limits: ClientWebSocketLimits(
+                maxRequestBytes: 1 << 20, maxCallsInFlight: cap, idleTimeout: .seconds(60), slowClientGrace: .seconds(30)))
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(counter)
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return (channel, handler, requests, counter)
+    }
+
+    func frame(_ text: String, _ channel: EmbeddedChannel) -> ByteBuffer {
+        WebSocketFrameWriter.text(Array(text.utf8), masked: true, allocator: channel.allocator)
+    }
+
+    @Test("a websocket at its cap on calls in flight starts no more and is not read until calls are answered")
+    func websocketAtItsCapIsNotRead() throws {
+        let (channel, handler, requests, counter) = try self.websocket(cap: 2)
+        // Three requests in one socket read: the third waits for a free slot.
+        var read = self.frame("1", channel)
+        for text in ["2", "3"] {
+            var next = self.frame(text, channel)
+            read.writeBuffer(&next)
+        }
+        try channel.writeInbound(read)
+        #expect(requests.count == 2)
+        let before = counter.reads
+        channel.read()
+        #expect(counter.reads == before)
+        handler.requestAnswered()
+        #expect(requests.received.withLock { $0 } == ["1", "2", "3"])
+        #expect(counter.reads == before)
+        handler.requestAnswered()
+        #expect(counter.reads == before + 1)
+        _ = try channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("a websocket told to quiesce answers its calls, then says goodbye with 1001 and closes")
+    func websocketQuiesces() throws {
+        let (channel, handler, requests, _) = try self.websocket()
+        try channel.writeInbound(self.frame("call", channel))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        channel.embeddedEventLoop.run()
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        // Read after the goodbye began: never started.
+        try channel.writeInbound(self.frame("late", channel))
+        #expect(requests.count == 1)
+        handler.requestAnswered()
+        channel.embeddedEventLoop.run()
+        let close = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(Array(close.readableBytesView) == [0x88, 2, 0x03, 0xE9])
+        #expect(!channel.isActive)
+        #expect(requests.tornDown)
+    }
+
+    @Test("a websocket that reads nothing over its write bound for the grace is closed")
+    func websocketNotReadingIsClosed() throws {
+        let (channel, _, _, _) = try self.websocket()
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(29))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive)
+    }
+
+    @Test("an idle websocket closes after the idle timeout; one with a call open does not")
+    func websocketIdle() throws {
+        let (channel, handler, _, _) = try self.websocket()
+        try channel.writeInbound(self.frame("call", channel))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(61))
+        #expect(channel.isActive)
+        handler.requestAnswered()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(61))
+        #expect(!channel.isActive)
+    }
+
+    func http() throws -> EmbeddedChannel {
+        let handler = ClientHTTPConnectionHandler(
+            limits: ClientHTTPLimits(
+                idleTimeout: .seconds(60), requestTimeout: .seconds(30), minBytesPerSecond: 1 << 20, maxRequestBytes: 1 << 20))
+        let channel = EmbeddedChannel(handler: handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    @Test("an HTTP request whose head trickles in is answered 408 and closed at its deadline")
+    func httpTrickleGets408() throws {
+        let channel = try self.http()
+        for line in ["POST /rpc/v1 HTTP/1.1\r\n", "Host: x\r\n", "X-Slow: 1\r\n"] {
+            try channel.writeInbound(channel.allocator.buffer(string: line))
+            channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+            _ = try channel.readInbound(as: ByteBuffer.self)
+        }
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        let answer = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(String(buffer: answer).hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+    }
+
+    @Test("an idle HTTP connection closes after the idle timeout without an answer")
+    func httpIdleCloses() throws {
+        let channel = try self.http()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(59))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+    }
+}

@@ -1,0 +1,117 @@
+// Clients that try to cost fpool unbounded memory or connections, on loopback: a websocket
+// that floods requests and reads nothing, one with too many calls open, a request that never
+// finishes, and a flood of connections.
+
+import FPoolTestSupport
+import LotusWire
+import NIOCore
+import Testing
+
+@testable import PoolServer
+
+@Suite(.timeLimit(.minutes(1))) struct HostileClientTests {
+    @Test("a websocket flooding requests and reading nothing costs bounded memory, and gets every answer once it reads")
+    func nonReadingFloodIsBounded() async throws {
+        // The default cap on calls in flight (2,048) bounds what is started before the first
+        // answers come back; the write bound then stops the reading.
+        try await withServedPool(nodes: 1, configure: { configuration, _ in configuration.maxQueuedBytes = 1 << 20 }) { served in
+            let before = try #require(residentBytes())
+            let requests = (1...20_000).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"Filecoin.ChainHead","params":[]}"# }
+            let client = try await FloodingWebSocketClient.connect(port: served.port)
+            try await client.setReading(false)
+            client.flood(requests)
+            await served.logs.waitForLine(containing: "not reading its answers fast enough")
+            // Nothing marks "fpool read no more": give it time to (it would, unbounded), and
+            // stop looking once the daemon has seen no new call for half a second.
+            let started = await Self.settled(timeLimit: .seconds(10)) { served.cluster.calls(daemon: 0) }
+            let paused = try #require(residentBytes())
+            // About 5,000 here: the cap, what the kernel's socket buffers hold, and the bound.
+            #expect(started < 12_000, "fpool went on reading: \(started) of 20,000 requests started")
+            #expect(paused - before < 96 << 20, "resident memory grew by \(paused - before) bytes")
+            #expect(client.answers == 0)
+            try await client.setReading(true)
+            await client.waitForAnswers(requests.count)
+            #expect(client.answers == requests.count)
+            await client.close()
+        }
+    }
+
+    /// The value `read` gives once it has not changed for 500 ms (or at the time limit).
+    static func settled(timeLimit: Duration, _ read: () -> UInt64) async -> UInt64 {
+        let end = ContinuousClock.now + timeLimit
+        var last = read()
+        var since = ContinuousClock.now
+        while ContinuousClock.now < end {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = read()
+            if now != last {
+                (last, since) = (now, .now)
+            } else if ContinuousClock.now - since >= .milliseconds(500) {
+                break
+            }
+        }
+        return last
+    }
+
+    @Test("a websocket at its cap on calls in flight starts no more until one is answered, and loses none")
+    func callsInFlightAreCapped() async throws {
+        try await withServedPool(nodes: 1, configure: { configuration, _ in configuration.maxCallsInFlight = 20 }) { served in
+            let client = try await served.client()
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let cid = try #require(pushed["CID"])
+            // Waits that end only when the chain moves 100 epochs past the message.
+            let waits = (0..<30).map { _ in client.start("Filecoin.StateWaitMsg", [cid, 100, 200, true]) }
+            await served.cluster.waitForWaiters(daemon: 0, count: 20)
+            await served.logs.waitForLine(containing: "20 calls in flight, its limit")
+            #expect(served.cluster.waitingCalls(daemon: 0) == 20)
+            _ = served.cluster.advance(102)
+            for wait in waits { #expect(try await wait.result()["Receipt"]?["ExitCode"]?.int == 0) }
+        }
+    }
+
+    @Test("an HTTP request whose body never finishes is answered 408 and closed at its deadline")
+    func stalledBodyIsClosed() async throws {
+        try await withServedPool(nodes: 1, configure: { configuration, _ in configuration.requestTimeout = .milliseconds(500) }) {
+            served in
+            let peer = try await RawWebSocketPeer.open(port: served.port)
+            let body = #"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":["# + String(repeating: "1,", count: 50_000)
+            try await peer.sendRaw(
+                "POST /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n\(body)")
+            let answer = String(decoding: try await peer.bytesUntilClosed(), as: UTF8.self)
+            #expect(answer.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
+            #expect(
+                String(decoding: served.instance.server.metrics.registry.emitToBuffer(), as: UTF8.self).contains(
+                    "fpool_client_request_timeouts_total 1"))
+        }
+    }
+
+    @Test("past the cap on connections, /healthz still answers on the reserve, and further connections are closed at once")
+    func connectionCapKeepsHealthz() async throws {
+        try await withServedPool(
+            nodes: 1,
+            configure: { configuration, _ in
+                configuration.maxConnections = 8
+                configuration.connectionReserve = 2
+            }
+        ) { served in
+            var idle: [RawWebSocketPeer] = []
+            for _ in 0..<8 { idle.append(try await RawWebSocketPeer.open(port: served.port)) }
+            // Over the cap, on the reserve: monitoring answers, a call does not.
+            let health = try await served.post([], path: "/healthz", method: "GET")
+            #expect(health.status == 200)
+            let call = try await served.http("Filecoin.ChainHead", token: .some(nil))
+            #expect(call.status == 503)
+            // The reserve is taken too: the next connection is closed before anything is read.
+            for _ in 0..<2 { idle.append(try await RawWebSocketPeer.open(port: served.port)) }
+            let refused = try await RawWebSocketPeer.open(port: served.port)
+            #expect(try await refused.bytesUntilClosed().isEmpty)
+            // The daemons are still checked.
+            await served.pool.heartbeat()
+            #expect(served.pool.health.healthy == 1)
+            #expect(
+                String(decoding: served.instance.server.metrics.registry.emitToBuffer(), as: UTF8.self).contains(
+                    "fpool_client_connections_refused_total"))
+            _ = idle
+        }
+    }
+}
