@@ -26,7 +26,8 @@ public struct FPoolRepo: Sendable {
 
     /// The secret, created (32 random bytes, mode 0600) on first use.
     ///
-    /// - Throws: `RepoError` naming the file when it cannot be read, written or is malformed.
+    /// - Throws: `RepoError` naming the file when it cannot be read, written or is malformed,
+    ///   or when the repo directory or an existing secret is open to group or others.
     public func loadOrCreateSecret() throws(RepoError) -> [UInt8] {
         let files = FileManager.default
         do {
@@ -34,7 +35,9 @@ public struct FPoolRepo: Sendable {
         } catch {
             throw RepoError(file: self.path, reason: "cannot create the repo directory: \(error.localizedDescription)")
         }
+        try RepoPermissions.check(directory: self.path)
         if files.fileExists(atPath: self.secretFile) {
+            try RepoPermissions.check(secret: self.secretFile)
             guard let text = try? String(contentsOfFile: self.secretFile, encoding: .utf8) else {
                 throw RepoError(file: self.secretFile, reason: "cannot read the secret")
             }

@@ -56,6 +56,26 @@ import Testing
         #expect(!outcome.stderr.contains("c2VjcmV0LXNpZw"))
     }
 
+    /// Lotus refuses key files looser than 0600; so does `fpool run`, before it serves anything,
+    /// saying which file and which chmod.
+    @Test func runRefusesASecretOthersCanRead() async throws {
+        let repo = self.temporaryRepo()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let secret = repo + "/jwt-secret"
+        try (String(repeating: "ab", count: 32) + "\n").write(toFile: secret, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: secret)
+        var environment = self.environment(repo: repo)
+        environment["FULLNODE_API_POOL_INFO"] = "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl:/ip4/127.0.0.1/tcp/1234/http:node"
+        let outcome = try await ProcessRunner.run(self.fpool, ["run", "--listen=/ip4/127.0.0.1/tcp/0/http"], environment: environment)
+        #expect(outcome.status != 0)
+        #expect(
+            outcome.stderr.contains("\(secret): the JWT secret is readable or writable by group or others (mode 0644)"),
+            "stderr: \(outcome.stderr)")
+        #expect(outcome.stderr.contains("Fix: chmod 600 \(secret)"), "stderr: \(outcome.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: repo + "/api"))
+    }
+
     /// A thread count out of range, or an FPOOL_THREADS that is no number, is refused before
     /// anything starts, naming what was expected.
     @Test(arguments: [
