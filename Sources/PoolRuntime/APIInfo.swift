@@ -22,13 +22,20 @@ public enum APIInfo {
     /// `FULLNODE_API_POOL_INFO`: `token:multiaddr:hostname` entries separated by `,` (or `;`,
     /// which the seed's own output uses). The name defaults to the host when omitted.
     ///
-    /// - Throws: `APIInfoError` naming the entry (1-based) and the reason.
-    public static func parsePool(_ text: String) throws(APIInfoError) -> [NodeEndpoint] {
+    /// - Throws: `PoolInfoError` with every bad entry, each naming its position (1-based) and
+    ///   the reason, so an operator fixes the whole variable in one go.
+    public static func parsePool(_ text: String) throws(PoolInfoError) -> [NodeEndpoint] {
         let entries = text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { String($0).trimmedSpaces }
         var endpoints: [NodeEndpoint] = []
+        var bad: [APIInfoError] = []
         for (index, entry) in entries.enumerated() where !entry.isEmpty {
-            endpoints.append(try self.parseEntry(entry, position: index + 1, variable: "FULLNODE_API_POOL_INFO"))
+            do {
+                endpoints.append(try self.parseEntry(entry, position: index + 1, variable: "FULLNODE_API_POOL_INFO"))
+            } catch {
+                bad.append(error)
+            }
         }
+        guard bad.isEmpty else { throw PoolInfoError(badEntries: bad) }
         return endpoints
     }
 
@@ -73,8 +80,10 @@ public enum APIInfo {
             + "(/\(address.hostKind.rawValue)/\(address.host)/tcp/<port>/http), or end TLS on this host (stunnel, nginx) and point fpool there"
     }
 
-    /// `token:rest` → `<token>:rest`.
+    /// `token:rest` → `<token>:rest`; an entry that starts with its multiaddr has no token to
+    /// hide, and is shown whole so that it can be found.
     static func redacted(_ entry: String) -> String {
+        if entry.hasPrefix("/") { return entry }
         guard let colon = entry.firstIndex(of: ":") else { return "<token>" }
         return "<token>" + entry[colon...]
     }
@@ -89,6 +98,14 @@ public struct APIInfoError: Error, Sendable, Equatable, CustomStringConvertible 
     public let reason: String
 
     public var description: String { "\(self.variable) entry \(self.position) (\(self.entry)): \(self.reason)" }
+}
+
+/// Every bad entry of `FULLNODE_API_POOL_INFO`, in order.
+public struct PoolInfoError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let badEntries: [APIInfoError]
+
+    /// One line per bad entry.
+    public var description: String { self.badEntries.map(\.description).joined(separator: "\n") }
 }
 
 extension String {

@@ -37,7 +37,7 @@ public struct PoolEnvironment: Sendable {
         var result = PoolEnvironment()
         var problems: [String] = []
         if let pool = environment["FULLNODE_API_POOL_INFO"], !pool.trimmedSpaces.isEmpty {
-            do { result.nodes = try APIInfo.parsePool(pool) } catch { problems.append(error.description) }
+            do { result.nodes = try APIInfo.parsePool(pool) } catch { problems += error.badEntries.map(\.description) }
         }
         var legacy: NodeEndpoint?
         if let single = environment["FULLNODE_API_INFO"], !single.trimmedSpaces.isEmpty {

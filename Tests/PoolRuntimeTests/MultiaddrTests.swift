@@ -53,7 +53,7 @@ import Testing
 
     @Test func badEntriesAreNamedWithTheTokenRedacted() {
         let text = "\(Self.token):/ip4/1.2.3.4/tcp/1234/http:a,\(Self.token):/ip4/1.2.3.4/tcp/99999/http:b"
-        let error = #expect(throws: APIInfoError.self) { try APIInfo.parsePool(text) }
+        let error = #expect(throws: PoolInfoError.self) { try APIInfo.parsePool(text) }
         #expect(
             error?.description
                 == "FULLNODE_API_POOL_INFO entry 2 (<token>:/ip4/1.2.3.4/tcp/99999/http:b): bad multiaddr '/ip4/1.2.3.4/tcp/99999/http': bad port '99999'; expected 1…65535"
@@ -67,14 +67,40 @@ import Testing
                 == "FULLNODE_API_INFO entry 1 (<token>:/ip4/1.2.3.4/tcp/1234/http): the token is not a JWT (header.payload.signature)")
     }
 
+    /// Three bad entries among good ones: each is reported, in order, naming its position and
+    /// entry with the token redacted, so one start-up shows everything to fix.
+    @Test func everyBadPoolEntryIsReportedNotOnlyTheFirst() {
+        let text = [
+            "\(Self.token):/ip4/10.0.0.1/tcp/1234/http:a",
+            "\(Self.token):/ip4/10.0.0.2/tcp/70000/http:b",
+            "\(Self.token):/ip4/10.0.0.3/tcp/1234/http:c",
+            "/ip4/10.0.0.4/tcp/1234/http:d",
+            "\(Self.token):/ip4/10.0.0.5/tcp/1234/wss:e",
+            "\(Self.token):/ip4/10.0.0.6/tcp/1234/http:f",
+        ].joined(separator: ",")
+        let error = #expect(throws: PoolInfoError.self) { try APIInfo.parsePool(text) }
+        #expect(error?.badEntries.map(\.position) == [2, 4, 5])
+        #expect(
+            error?.badEntries.map(\.entry) == [
+                "<token>:/ip4/10.0.0.2/tcp/70000/http:b", "/ip4/10.0.0.4/tcp/1234/http:d", "<token>:/ip4/10.0.0.5/tcp/1234/wss:e",
+            ])
+        let lines = error?.description.split(separator: "\n").map(String.init) ?? []
+        #expect(lines.count == 3)
+        #expect(
+            lines.first
+                == "FULLNODE_API_POOL_INFO entry 2 (<token>:/ip4/10.0.0.2/tcp/70000/http:b): bad multiaddr '/ip4/10.0.0.2/tcp/70000/http': bad port '70000'; expected 1…65535"
+        )
+        #expect(error?.description.contains(Self.token) == false)
+    }
+
     /// fpool dials daemons in plain text: a TLS entry is refused when read, naming it, instead
     /// of failing later as a daemon that never answers.
     @Test func aTLSDaemonEntryIsRefusedByName() {
         let text = "\(Self.token):/ip4/1.2.3.4/tcp/1234/http:a,\(Self.token):/dns/lotus.example/tcp/443/wss:b"
-        let error = #expect(throws: APIInfoError.self) { try APIInfo.parsePool(text) }
-        #expect(error?.position == 2)
-        #expect(error?.reason.hasPrefix("TLS (wss) to a daemon is not supported") == true)
-        #expect(error?.reason.contains("/dns/lotus.example/tcp/<port>/http") == true)
+        let error = #expect(throws: PoolInfoError.self) { try APIInfo.parsePool(text) }
+        #expect(error?.badEntries.map(\.position) == [2])
+        #expect(error?.badEntries.first?.reason.hasPrefix("TLS (wss) to a daemon is not supported") == true)
+        #expect(error?.badEntries.first?.reason.contains("/dns/lotus.example/tcp/<port>/http") == true)
         #expect(throws: APIInfoError.self) { try APIInfo.parseLegacy("\(Self.token):/ip4/10.0.0.7/tcp/1234/https") }
     }
 

@@ -110,6 +110,31 @@ import Testing
         #expect(error?.description.contains(Self.token) == false)
     }
 
+    /// The README promises every bad entry: three bad daemons among good ones are three
+    /// problems, each naming its entry, none showing a token.
+    @Test func everyBadDaemonEntryIsAProblemOfItsOwn() {
+        let good = "\(Self.token):/ip4/10.0.0.1/tcp/1234/http:good"
+        let error = #expect(throws: EnvironmentError.self) {
+            try PoolEnvironment.load([
+                "FULLNODE_API_POOL_INFO": [
+                    "\(Self.token):/ip4/10.0.0.2/tcp/x/http:b", good, "\(Self.token):/ip9/10.0.0.3/tcp/1234/http:c",
+                    "\(Self.token):/ip4/10.0.0.4/tcp/1234/http:", "\(Self.token):/ip4/10.0.0.5/tcp/1234/http:ok",
+                ].joined(separator: ","),
+                "FPOOL_MIN_MESSAGE_PEERS": "many",
+            ])
+        }
+        let problems = error?.problems ?? []
+        #expect(problems.count == 4, "\(problems)")
+        #expect(
+            problems.prefix(3).map { $0.prefix(while: { $0 != "(" }) } == [
+                "FULLNODE_API_POOL_INFO entry 1 ", "FULLNODE_API_POOL_INFO entry 3 ", "FULLNODE_API_POOL_INFO entry 4 ",
+            ])
+        #expect(problems[1].contains("(<token>:/ip9/10.0.0.3/tcp/1234/http:c)"))
+        #expect(problems[2].hasSuffix("empty name after the multiaddr"))
+        #expect(problems.last?.hasPrefix("FPOOL_MIN_MESSAGE_PEERS") == true)
+        #expect(error?.description.contains(Self.token) == false)
+    }
+
     @Test func noDaemonsIsAnError() {
         let error = #expect(throws: EnvironmentError.self) { try PoolEnvironment.load([:]) }
         #expect(error?.problems.first?.hasPrefix("no daemons configured") == true)
