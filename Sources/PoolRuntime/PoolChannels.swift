@@ -172,12 +172,13 @@ extension Pool {
                 self.observer.callFinished(method: call.method, node: name, succeeded: true)
                 return .success(PoolChannel(id: id, node: candidate.index))
             case .failure(let failure):
-                lastFailure = Self.reply(failure.reply, node: candidate.index)
+                lastFailure = Self.reply(failure.reply, node: candidate.index, name: name)
                 // The same retry rules as plain calls (channel methods are reads).
                 guard case .retryElsewhere(let reason) = RetryRule.decide(ErrorClassifier.classify(failure.reply), route: plan.route) else {
+                    self.reportNoAnswer(failure.reply, method: call.method, node: name)
                     return .failure(PoolRefusal(reply: lastFailure))
                 }
-                self.observer.callRetried(method: call.method, node: name, reason: reason)
+                self.observer.callRetried(method: call.method, node: name, reason: Self.logReason(reason, for: failure.reply))
             }
         }
         return .failure(PoolRefusal(reply: lastFailure))
@@ -223,11 +224,4 @@ extension Pool {
         for (node, name) in names { self.observer.channelsClosed(node: name, count: byNode[node]?.count ?? 0, reason: reason) }
     }
 
-    static func reply(_ reply: NodeReply, node: Int) -> PoolReply {
-        switch reply {
-        case .result(let bytes): .result(bytes, node: node)
-        case .error(let code, let message): .error(code: code, message: message, node: node)
-        case .unreachable(_, let detail): .failed(detail)
-        }
-    }
 }

@@ -7,10 +7,15 @@ public protocol PoolObserver: Sendable {
     func nodeStateChanged(node: String, from: NodeState, to: NodeState)
     /// A node's Session changed: the daemon restarted.
     func nodeRestarted(node: String, oldSession: String, newSession: String)
-    /// A call is being sent to the next node after `node` failed.
+    /// A call is being sent to the next node after `node` failed; `reason` is its class (the
+    /// text before the first ':', counted in metrics) and, when the node gave no answer, what
+    /// the connection said, for the log.
     func callRetried(method: String, node: String, reason: String)
     /// A call's final outcome.
     func callFinished(method: String, node: String?, succeeded: Bool)
+    /// `node` gave no answer and the call ends there, not retried elsewhere. `detail` is what
+    /// the connection said (it may name the daemon's address): for the log, never for clients.
+    func callUnanswered(method: String, node: String, detail: String)
     /// A method in no route table was forwarded (reported once per name).
     func unlistedMethod(_ name: String)
     /// Channels served by a lost node were closed towards their clients.
@@ -27,6 +32,7 @@ public protocol PoolObserver: Sendable {
 }
 
 extension PoolObserver {
+    public func callUnanswered(method: String, node: String, detail: String) {}
     public func poolDegraded(_ degraded: Bool, detail: String) {}
     public func hedgeSent(method: String, node: String, delay: Duration) {}
     public func hedgeWon(method: String, node: String) {}

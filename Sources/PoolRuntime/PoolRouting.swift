@@ -247,8 +247,10 @@ extension Pool {
                     resent = true
                     self.observer.callRetried(
                         method: call.method, node: name,
-                        reason: "push reply lost and the message is on no other node: sending the same signed message again")
+                        reason: Self.logReason(
+                            "push reply lost and the message is on no other node: sending the same signed message again", for: reply))
                 case .unknown:
+                    self.reportNoAnswer(reply, method: call.method, node: name)
                     self.observer.callFinished(method: call.method, node: name, succeeded: false)
                     return .failed(
                         "\(call.method): \(name) may have accepted this push, but its reply was lost; check the sender's nonce before sending it again"
@@ -282,12 +284,13 @@ extension Pool {
             self.observer.callFinished(method: call.method, node: name, succeeded: true)
             return .answer(.result(bytes, node: node))
         }
-        let answer = Self.reply(reply, node: node)
+        let answer = Self.reply(reply, node: node, name: name)
         switch RetryRule.decide(ErrorClassifier.classify(reply), route: plan.route) {
         case .retryElsewhere(let reason):
-            self.observer.callRetried(method: call.method, node: name, reason: reason)
+            self.observer.callRetried(method: call.method, node: name, reason: Self.logReason(reason, for: reply))
             return .tryNext(answer)
         case .returnAnswer:
+            self.reportNoAnswer(reply, method: call.method, node: name)
             self.observer.callFinished(method: call.method, node: name, succeeded: false)
             return .answer(answer)
         case .resolveAmbiguousPush:
@@ -303,19 +306,22 @@ extension Pool {
 
     /// AllWithFirstSucceed: every node at once, the first success wins, the rest are cancelled.
     func fanOut(_ call: PoolCall, plan: CallPlan) async -> PoolReply {
-        let targets = self.state.withLock { state in plan.order.map { ($0.index, state.table[$0.index].connection) } }
-        return await withTaskGroup(of: (Int, NodeReply).self) { group in
-            for (index, connection) in targets {
-                group.addTask { (index, await connection.call(call)) }
+        let targets = self.state.withLock { state in
+            plan.order.map { ($0.index, state.table[$0.index].connection, state.table[$0.index].endpoint.name) }
+        }
+        return await withTaskGroup(of: (Int, String, NodeReply).self) { group in
+            for (index, connection, name) in targets {
+                group.addTask { (index, name, await connection.call(call)) }
             }
             var last: PoolReply = .failed("no node available for \(call.method)")
-            for await (index, reply) in group {
+            for await (index, name, reply) in group {
                 self.countCall(node: index)
                 if case .result(let bytes) = reply {
                     group.cancelAll()
                     return .result(bytes, node: index)
                 }
-                last = Self.reply(reply, node: index)
+                self.reportNoAnswer(reply, method: call.method, node: name)
+                last = Self.reply(reply, node: index, name: name)
             }
             return last
         }

@@ -33,6 +33,10 @@ public struct PoolTelemetry: PoolObserver {
         if !succeeded { self.logger.debug("\(method) failed on \(node ?? "no node")") }
     }
 
+    public func callUnanswered(method: String, node: String, detail: String) {
+        self.logger.info("\(method): no answer from \(node): \(detail)")
+    }
+
     public func unlistedMethod(_ name: String) {
         self.logger.notice("\(name) is in no route table: forwarded as an admin write with the default policy")
     }

@@ -27,7 +27,9 @@ import Testing
         let observer = RecordingObserver()
         let pool = await makePool(nodes, observer: observer)
         #expect(await pool.call(call(.chainGetTipSet)) == .result(Array("\"ok\"".utf8), node: 1))
-        #expect(observer.all.contains("retry Filecoin.ChainGetTipSet after n0: network: no answer to an idempotent call"))
+        #expect(
+            observer.all.contains(
+                "retry Filecoin.ChainGetTipSet after n0: network: no answer to an idempotent call (websocket connection closed)"))
     }
 
     @Test func pushesAreNeverResentAfterTheyMayHaveArrived() async {

@@ -270,6 +270,7 @@ final class RecordingObserver: PoolObserver {
     func nodeRestarted(node: String, oldSession: String, newSession: String) { self.record("\(node): restarted") }
     func callRetried(method: String, node: String, reason: String) { self.record("retry \(method) after \(node): \(reason)") }
     func callFinished(method: String, node: String?, succeeded: Bool) {}
+    func callUnanswered(method: String, node: String, detail: String) { self.record("no answer \(method) from \(node): \(detail)") }
     func unlistedMethod(_ name: String) { self.record("unlisted \(name)") }
     func channelsClosed(node: String, count: Int, reason: String) { self.record("\(node): closed \(count) channels") }
     func senderMoved(sender: String, to node: String, repushed: Int) { self.record("\(sender) moved to \(node), \(repushed) re-pushed") }
