@@ -4,14 +4,22 @@
 import Logging
 import PoolRuntime
 
-/// Logs pool events (system `fullpool`) and counts them.
+/// Logs pool events (system `fullpool`) and counts them. Per-call events (retries, calls left
+/// unanswered) repeat with load, so their lines are summarised per interval: every one is
+/// still counted in the metrics.
 public struct PoolTelemetry: PoolObserver {
     let logger: Logger
     let metrics: PoolMetrics
+    let repeated: RepeatedLogLines
 
     public init(logger: Logger, metrics: PoolMetrics) {
+        self.init(logger: logger, metrics: metrics, clock: SystemPoolClock(), scheduler: EventLoopScheduler())
+    }
+
+    init(logger: Logger, metrics: PoolMetrics, clock: any PoolClock, scheduler: any PoolScheduler) {
         self.logger = logger
         self.metrics = metrics
+        self.repeated = RepeatedLogLines(logger: logger, clock: clock, scheduler: scheduler)
     }
 
     public func nodeStateChanged(node: String, from: NodeState, to: NodeState) {
@@ -26,7 +34,7 @@ public struct PoolTelemetry: PoolObserver {
 
     public func callRetried(method: String, node: String, reason: String) {
         self.metrics.retried(method: method, node: node, reason: reason)
-        self.logger.info("\(method) retried after \(node): \(reason)")
+        self.repeated.write(.info, "\(method) retried after \(node): \(reason)")
     }
 
     public func callFinished(method: String, node: String?, succeeded: Bool) {
@@ -34,7 +42,7 @@ public struct PoolTelemetry: PoolObserver {
     }
 
     public func callUnanswered(method: String, node: String, detail: String) {
-        self.logger.info("\(method): no answer from \(node): \(detail)")
+        self.repeated.write(.info, "\(method): no answer from \(node): \(detail)")
     }
 
     public func unlistedMethod(_ name: String) {
