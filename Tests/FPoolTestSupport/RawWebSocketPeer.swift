@@ -125,13 +125,15 @@ private final class ByteRecorder: ChannelInboundHandler, Sendable {
 
     func waitFor(_ text: String) async {
         let needle = Array(text.utf8)
-        await withCheckedContinuation { continuation in
-            let seen = self.waiters.withLock { waiters in
-                if self.bytes.withLock({ $0.firstRange(of: needle) != nil }) { return true }
-                waiters.append((needle, continuation))
-                return false
+        await untilCancelled {
+            await withCheckedContinuation { continuation in
+                let seen = self.waiters.withLock { waiters in
+                    if self.bytes.withLock({ $0.firstRange(of: needle) != nil }) { return true }
+                    waiters.append((needle, continuation))
+                    return false
+                }
+                if seen { continuation.resume() }
             }
-            if seen { continuation.resume() }
         }
     }
 }

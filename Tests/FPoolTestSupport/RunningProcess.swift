@@ -47,28 +47,36 @@ public final class RunningProcess: Sendable {
     }
 
     /// Everything printed so far once `needle` appears (or the output ends without it).
+    /// Returns what was printed so far when the test is cancelled (its time limit passed).
     public func output(containing needle: String) async -> String {
-        await withCheckedContinuation { continuation in
-            let ready = self.output.withLock { lines -> String? in
-                if lines.ended || lines.text.contains(needle) { return lines.text }
-                lines.waiters.append((needle, continuation))
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
+        await untilCancelled(
+            {
+                await withCheckedContinuation { continuation in
+                    let ready = self.output.withLock { lines -> String? in
+                        if lines.ended || lines.text.contains(needle) { return lines.text }
+                        lines.waiters.append((needle, continuation))
+                        return nil
+                    }
+                    if let ready { continuation.resume(returning: ready) }
+                }
+            }, cancelled: { self.output.withLock { $0.text } })
     }
 
     /// Sends SIGINT, as Ctrl-C does.
     public func interrupt() { self.process.interrupt() }
 
-    /// Waits for the process to end (on a plain thread) and returns its exit status.
+    /// Waits for the process to end (on a plain thread) and returns its exit status; -1 when
+    /// the test is cancelled first (its time limit passed).
     public func exitStatus() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread { [process] in
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }
-        }
+        await untilCancelled(
+            {
+                await withCheckedContinuation { continuation in
+                    Thread.detachNewThread { [process = self.process] in
+                        process.waitUntilExit()
+                        continuation.resume(returning: process.terminationStatus)
+                    }
+                }
+            }, cancelled: { -1 })
     }
 
     /// Stops the process if it still runs (for cleanup after a failed test).

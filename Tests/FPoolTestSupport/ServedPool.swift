@@ -28,15 +28,18 @@ public final class LogCapture: Sendable {
     }
     public var all: [String] { self.state.withLock { $0.lines } }
 
-    /// Returns once a line containing `needle` was written.
+    /// Returns once a line containing `needle` was written, or when the test is cancelled
+    /// (its time limit passed).
     public func waitForLine(containing needle: String) async {
-        await withCheckedContinuation { continuation in
-            let seen = self.state.withLock { state -> Bool in
-                if state.lines.contains(where: { $0.contains(needle) }) { return true }
-                state.waiters.append((needle, continuation))
-                return false
+        await untilCancelled {
+            await withCheckedContinuation { continuation in
+                let seen = self.state.withLock { state -> Bool in
+                    if state.lines.contains(where: { $0.contains(needle) }) { return true }
+                    state.waiters.append((needle, continuation))
+                    return false
+                }
+                if seen { continuation.resume() }
             }
-            if seen { continuation.resume() }
         }
     }
 }

@@ -26,14 +26,17 @@ final class Progress: Sendable {
         ready.forEach { $0.resume() }
     }
 
+    /// Returns once `count` calls finished, or when the test is cancelled (its time limit).
     func wait(for count: Int) async {
-        await withCheckedContinuation { continuation in
-            let reached = self.state.withLock { state -> Bool in
-                if state.done >= count { return true }
-                state.waiters.append((count, continuation))
-                return false
+        await untilCancelled {
+            await withCheckedContinuation { continuation in
+                let reached = self.state.withLock { state -> Bool in
+                    if state.done >= count { return true }
+                    state.waiters.append((count, continuation))
+                    return false
+                }
+                if reached { continuation.resume() }
             }
-            if reached { continuation.resume() }
         }
     }
 

@@ -4,7 +4,7 @@ import Foundation
 import LotusWire
 import Testing
 
-@Suite struct SimCommandTests {
+@Suite(.timeLimit(.minutes(1))) struct SimCommandTests {
     let fpool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "fpool")
 
     @Test func simPrintsPoolInfoServesAndStopsOnInterrupt() async throws {
