@@ -101,6 +101,10 @@ private final class AnswerCounter: ChannelInboundHandler, Sendable {
     }
 
     func waitForUpgrade() async {
+        await untilCancelled { await self.untilUpgraded() }
+    }
+
+    private func untilUpgraded() async {
         await withCheckedContinuation { continuation in
             let done = self.state.withLock { state -> Bool in
                 if state.upgraded { return true }
@@ -112,6 +116,10 @@ private final class AnswerCounter: ChannelInboundHandler, Sendable {
     }
 
     func waitFor(_ count: Int) async {
+        await untilCancelled { await self.until(count) }
+    }
+
+    private func until(_ count: Int) async {
         await withCheckedContinuation { continuation in
             let done = self.state.withLock { state -> Bool in
                 if state.count >= count { return true }
