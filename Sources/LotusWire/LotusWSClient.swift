@@ -243,6 +243,10 @@ public final class LotusWSClient: Sendable {
     ) -> (@Sendable () -> Void)? {
         let (id, registered) = self.register(.callback(onAnswer))
         guard registered else { return nil }
+        guard rawParams.count + method.utf8.count + 64 <= Self.maxFrameBytes else {
+            self.queueSplit(RawRPCFrames.request(id: id, method: method, params: rawParams))
+            return { self.abandon(id) }
+        }
         // The request is written straight into its frame's buffer.
         self.send(
             WebSocketFrameWriter.text(masked: true, capacity: rawParams.count + method.utf8.count + 64, allocator: self.channel.allocator) {
@@ -260,7 +264,8 @@ public final class LotusWSClient: Sendable {
         let answer = AnswerSlot()
         let (id, registered) = self.register(.slot(answer), id: explicitID)
         if registered {
-            self.queue(text(id), fragments: fragments)
+            let bytes = text(id)
+            self.queue(bytes, fragments: max(fragments, (bytes.count + Self.maxFrameBytes - 1) / Self.maxFrameBytes))
         } else {
             answer.resolve(.failure(LotusClientError.connectionClosed))
         }
@@ -371,6 +376,15 @@ public final class LotusWSClient: Sendable {
                 channel.flush()
             }
         }
+    }
+
+    /// A request larger than this goes as continuation frames of at most this size: a daemon
+    /// (or a proxy before it) may refuse one huge frame and close the socket, and with it every
+    /// call and channel on it. go-jsonrpc's own client splits at 4 KiB.
+    public static let maxFrameBytes = 1 << 20
+
+    private func queueSplit(_ bytes: [UInt8]) {
+        self.queue(bytes, fragments: (bytes.count + Self.maxFrameBytes - 1) / Self.maxFrameBytes)
     }
 
     private func queue(_ bytes: [UInt8], fragments: Int = 1) {

@@ -114,4 +114,27 @@ import Testing
             _ = idle
         }
     }
+
+    @Test("a 20 MB request reaches a daemon in frames it accepts: no daemon socket drops, another client's channel goes on")
+    func oversizedRequestKeepsDaemonSockets() async throws {
+        try await withServedPool { served in
+            let watcher = try await served.client()
+            let subscription = try await watcher.subscribe("Filecoin.ChainNotify")
+            var values = subscription.values.makeAsyncIterator()
+            _ = await values.next()
+            // One address of 20 MB, from a client without a token: the simulated daemon, as a
+            // gorilla server with a frame limit would, drops a socket that sends it as one frame.
+            let body =
+                #"{"jsonrpc":"2.0","id":1,"method":"Filecoin.WalletBalance","params":[""# + String(repeating: "a", count: 20 << 20)
+                + #""]}"#
+            let earlier = served.logs.all.count
+            let response = try await served.post(Array(body.utf8), token: .some(nil))
+            let message = response.json?["error"]?["message"]?.string ?? ""
+            #expect(!message.isEmpty && !message.contains("unreachable") && !message.contains("did not answer"), "\(message.prefix(200))")
+            _ = served.cluster.advance(1)
+            #expect(await values.next() != nil)
+            let later = served.logs.all.dropFirst(earlier)
+            #expect(!later.contains { $0.contains("unreachable") || $0.contains("client channel") }, "\(later)")
+        }
+    }
 }
