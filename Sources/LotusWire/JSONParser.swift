@@ -126,27 +126,40 @@ struct JSONParser {
         }
     }
 
+    /// Reads a number by RFC 8259's grammar, as `RawJSON` and Go's decoder do: `01`, `1.`,
+    /// `.5`, `1e` and `-` are refused (Swift's own number parsing would take some of them).
     mutating func parseNumber() throws(JSONParseError) -> JSON {
         let start = self.index
         var isInteger = true
-        if self.bytes[self.index] == UInt8(ascii: "-") { self.index += 1 }
-        while self.index < self.bytes.count {
-            let byte = self.bytes[self.index]
-            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                self.index += 1
-            } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+")
-                || byte == UInt8(ascii: "-")
-            {
-                isInteger = false
-                self.index += 1
-            } else {
-                break
-            }
+        if self.byte == UInt8(ascii: "-") { self.index += 1 }
+        guard let first = self.byte, first.isDigit else { throw self.error("invalid number") }
+        self.index += 1
+        if first != UInt8(ascii: "0") { self.skipDigits() }
+        if self.byte == UInt8(ascii: ".") {
+            isInteger = false
+            self.index += 1
+            guard self.skipDigits() > 0 else { throw self.error("invalid number: no digits after '.'") }
+        }
+        if self.byte == UInt8(ascii: "e") || self.byte == UInt8(ascii: "E") {
+            isInteger = false
+            self.index += 1
+            if self.byte == UInt8(ascii: "+") || self.byte == UInt8(ascii: "-") { self.index += 1 }
+            guard self.skipDigits() > 0 else { throw self.error("invalid number: no digits in exponent") }
         }
         let text = String(decoding: self.bytes[start..<self.index], as: UTF8.self)
         if isInteger, let value = Int64(text) { return .int(value) }
         guard let value = Double(text) else { throw JSONParseError(offset: start, reason: "invalid number '\(text)'") }
         return .double(value)
+    }
+
+    /// The byte at `index`, nil at the end.
+    var byte: UInt8? { self.index < self.bytes.count ? self.bytes[self.index] : nil }
+
+    @discardableResult
+    mutating func skipDigits() -> Int {
+        let start = self.index
+        while let byte = self.byte, byte.isDigit { self.index += 1 }
+        return self.index - start
     }
 
     mutating func parseString() throws(JSONParseError) -> String {
@@ -218,4 +231,8 @@ struct JSONParser {
         }
         return value
     }
+}
+
+extension UInt8 {
+    fileprivate var isDigit: Bool { self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") }
 }

@@ -37,6 +37,9 @@ import Testing
     @Test(arguments: [
         ("{", "expected a string key"), ("[", "unexpected end of input"), ("[1,]", "unexpected character"), ("{\"a\" 1}", "expected ':'"),
         ("[1] x", "unexpected trailing data"), ("\"abc", "unterminated string"), ("nul", "invalid literal"),
+        // Numbers by RFC 8259's grammar, as Go reads them (Swift's Int64/Double take some of these).
+        ("01", "unexpected trailing data"), ("-01", "unexpected trailing data"), ("1.", "no digits after '.'"), ("-.5", "invalid number"),
+        ("1.e3", "no digits after '.'"), ("1e", "no digits in exponent"), ("-", "invalid number"),
     ])
     func reportsWhereItBroke(_ text: String, _ reason: String) {
         let error = #expect(throws: JSONParseError.self) { try JSON.parse(text) }
