@@ -102,13 +102,16 @@ public enum RawJSON {
         while index < range.upperBound {
             let byte = bytes[index]
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let digit = Int64(byte - UInt8(ascii: "0"))
+            // Summed towards the sign: Int64.min's magnitude fits no Int64, so a negated
+            // positive sum would miss it (the tree parser reads it).
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            let (sum, overflow2) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
             guard !overflow1, !overflow2 else { return nil }
             value = sum
             index += 1
         }
-        return negative ? -value : value
+        return value
     }
 
     /// Walks bytes it borrows for the length of one public call; every read is behind a check

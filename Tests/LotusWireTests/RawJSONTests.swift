@@ -70,6 +70,18 @@ import Testing
         #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
     }
 
+    @Test("decodeInt reads Int64's extremes and refuses one past them")
+    func decodeIntReadsTheExtremes() {
+        for (text, value) in [("-9223372036854775808", Int64.min), ("9223372036854775807", Int64.max), ("-0", 0), ("-12", -12)] {
+            let bytes = Array(text.utf8)
+            #expect(RawJSON.decodeInt(bytes, bytes.indices) == value, "\(text)")
+        }
+        for text in ["-9223372036854775809", "9223372036854775808", "-", "1.0", ""] {
+            let bytes = Array(text.utf8)
+            #expect(RawJSON.decodeInt(bytes, bytes.indices) == nil, "\(text)")
+        }
+    }
+
     @Test func deepNestingIsRefusedNotAStackOverflow() {
         let deep = Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)
         #expect(throws: JSONParseError.self) { try RawJSON.validate(deep) }
