@@ -131,6 +131,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim"]),
+        // Seeded mutational fuzzing of the wire readers and the spec parser, in plain Swift
+        // (libFuzzer needs a sanitizer build of its own); FPOOL_FUZZ_SECONDS runs it longer.
+        .testTarget(name: "FuzzTests", dependencies: ["LotusWire", "APIGenCore", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "LotusSimTests", dependencies: ["LotusSim", "LotusWire", "FPoolTestSupport"], exclude: ["sim_http_check.py"]),
     ],
     swiftLanguageModes: [.v6]
