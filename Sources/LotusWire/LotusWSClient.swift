@@ -12,13 +12,20 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
     case badHandshake
     /// The connection closed before the answer arrived.
     case connectionClosed
+    /// The server closed the connection before answering, and this request was the last one
+    /// sent on it: the request itself may be what the server could not take.
+    case closedAfterRequest
     /// The server sent a frame that is not JSON-RPC.
     case protocolViolation(String)
+
+    /// The connection closed before the answer arrived, whichever request is blamed.
+    public var isConnectionClosed: Bool { self == .connectionClosed || self == .closedAfterRequest }
 
     public var description: String {
         switch self {
         case .badHandshake: "bad handshake"
         case .connectionClosed: "websocket connection closed"
+        case .closedAfterRequest: "websocket connection closed by the server after this request"
         case .protocolViolation(let detail): "protocol violation: \(detail)"
         }
     }
@@ -145,6 +152,10 @@ public final class LotusWSClient: Sendable {
         /// The status code of the server's close frame, when it sent one.
         var closeCode: UInt16?
         var closedForSilence = false
+        /// This side closed the connection (`close()`): no request is to blame.
+        var closedByClient = false
+        /// The request registered last (sent last: requests are queued as they register).
+        var lastRequestID: Int64?
         var closeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextCloseWaiter = 0
         /// The latest frames that were neither answers nor channel traffic (tests inspect them).
@@ -280,6 +291,7 @@ public final class LotusWSClient: Sendable {
             if explicitID == nil { state.nextID += 1 }
             guard !state.closed else { return (id, false) }
             state.calls[id] = pending
+            state.lastRequestID = id
             return (id, true)
         }
     }
@@ -446,6 +458,7 @@ public final class LotusWSClient: Sendable {
 
     /// Closes the connection; in-flight calls fail with `connectionClosed`.
     public func close() async {
+        self.state.withLock { $0.closedByClient = true }
         try? await self.channel.close()
     }
 
@@ -544,7 +557,7 @@ public final class LotusWSClient: Sendable {
     }
 
     fileprivate func connectionDidClose() {
-        let (calls, channels, waiters, pongs) = self.state.withLock { state in
+        let (calls, suspect, channels, waiters, pongs) = self.state.withLock { state in
             state.closed = true
             defer {
                 state.calls = [:]
@@ -552,8 +565,12 @@ public final class LotusWSClient: Sendable {
                 state.closeWaiters = [:]
                 state.pongWaiters = []
             }
-            return (Array(state.calls.values), Array(state.channels.values), Array(state.closeWaiters.values), state.pongWaiters)
+            // The server hung up with this request unanswered, the last one it was sent.
+            let suspect = state.closedByClient || state.closedForSilence ? nil : state.lastRequestID.flatMap { state.calls[$0] }
+            let others = state.calls.filter { $0.key != state.lastRequestID || suspect == nil }.values
+            return (Array(others), suspect, Array(state.channels.values), Array(state.closeWaiters.values), state.pongWaiters)
         }
+        suspect?.resolve(.failure(LotusClientError.closedAfterRequest))
         for call in calls { call.resolve(.failure(LotusClientError.connectionClosed)) }
         channels.forEach { $0.finish() }
         waiters.forEach { $0.resume() }

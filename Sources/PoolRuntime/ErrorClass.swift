@@ -21,8 +21,11 @@ public enum ErrorClass: Sendable, Hashable {
     public enum NetworkFailure: Sendable, Hashable {
         /// Refused, or failed before the request was written: safe to send elsewhere.
         case notSent
-        /// Reset, closed or timed out after the request was written: it may have been executed.
+        /// Reset or timed out after the request was written: it may have been executed.
         case maybeSent
+        /// The daemon closed the connection while the request waited for its answer: it may
+        /// have been executed, and the request itself may be what the daemon could not take.
+        case dropped
     }
 
     public enum NonceVerdict: Sendable, Hashable {

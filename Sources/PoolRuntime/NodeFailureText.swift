@@ -17,6 +17,7 @@ extension Pool {
         switch failure {
         case .notSent: "\(name) is unreachable: the request was not sent"
         case .maybeSent: "\(name) did not answer: the connection failed after the request was sent"
+        case .dropped: "\(name) did not answer: it closed the connection after the request was sent"
         }
     }
 

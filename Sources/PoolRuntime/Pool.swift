@@ -48,6 +48,9 @@ public final class Pool: Sendable {
     let immediateStarts = Atomic<Int>(0)
     /// Answer times per method and the hedge budget: a lock of their own, taken once per read.
     let latency = Mutex(LatencyEstimates())
+    /// Requests daemons dropped their connection over: a lock of their own, looked at by
+    /// every call only while something is quarantined.
+    let quarantine = Mutex(RequestQuarantine())
 
     /// - Parameters:
     ///   - connect: makes the connection to a daemon (PoolServer's WebSocket transport, or a fake).

@@ -20,7 +20,8 @@ extension Pool {
     /// (from the node's reply, or after a retry or a hedge on the other nodes, from a task).
     public func startImmediately(_ call: PoolCall, completion: @escaping @Sendable (PoolReply) -> Void) -> ImmediateStart {
         let route = call.route
-        guard call.id != nil, route.effect == .read, route.seed == nil else { return .needsTask(call) }
+        // A quarantined request is refused on the task path.
+        guard call.id != nil, route.effect == .read, route.seed == nil, !self.quarantineActive else { return .needsTask(call) }
         // Counted once here, and carried to `call(_:)` when the call needs a task after all.
         var counted = call
         let callID = self.nextCallID(call.id)

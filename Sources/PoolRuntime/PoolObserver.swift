@@ -29,6 +29,11 @@ public protocol PoolObserver: Sendable {
     func hedgeSent(method: String, node: String, delay: Duration)
     /// The hedge's answer came first.
     func hedgeWon(method: String, node: String)
+    /// A second daemon (`node`) closed its connection after receiving the same request: the
+    /// request is refused for `period` (`RequestQuarantine`).
+    func requestQuarantined(method: String, node: String, period: Duration)
+    /// A call identical to a quarantined request was refused at once.
+    func quarantinedRequestRefused(method: String)
 }
 
 extension PoolObserver {
@@ -36,6 +41,8 @@ extension PoolObserver {
     public func poolDegraded(_ degraded: Bool, detail: String) {}
     public func hedgeSent(method: String, node: String, delay: Duration) {}
     public func hedgeWon(method: String, node: String) {}
+    public func requestQuarantined(method: String, node: String, period: Duration) {}
+    public func quarantinedRequestRefused(method: String) {}
 }
 
 /// A node event noted under the pool's lock and reported after it is released, so an

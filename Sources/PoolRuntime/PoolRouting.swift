@@ -50,6 +50,7 @@ extension Pool {
         let timeout = self.state.withLock { state in
             (state.overrides.isEmpty ? nil : state.overrides[route.name])?.timeout ?? route.timeout
         }
+        if self.isQuarantined(call) { return .failed(Self.quarantineText(call.method)) }
         let work: @Sendable () async -> PoolReply = {
             switch await self.plan(call) {
             case .ready(let plan): plan.fanOut ? await self.fanOut(call, plan: plan) : await self.tryInOrder(call, plan: plan)
@@ -285,6 +286,16 @@ extension Pool {
             return .answer(.result(bytes, node: node))
         }
         let answer = Self.reply(reply, node: node, name: name)
+        if case .unreachable(.dropped, _) = reply,
+            self.quarantine.withLock({ $0.dropped(RequestKey(call), at: self.clock.now) })
+        {
+            // A second daemon dropped its connection over this request: one request must not
+            // take every daemon connection down.
+            self.reportNoAnswer(reply, method: call.method, node: name)
+            self.observer.requestQuarantined(method: call.method, node: name, period: RequestQuarantine.period)
+            self.observer.callFinished(method: call.method, node: name, succeeded: false)
+            return .answer(.failed(Self.quarantineText(call.method)))
+        }
         switch RetryRule.decide(ErrorClassifier.classify(reply), route: plan.route) {
         case .retryElsewhere(let reason):
             self.observer.callRetried(method: call.method, node: name, reason: Self.logReason(reason, for: reply))

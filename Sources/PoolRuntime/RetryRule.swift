@@ -22,7 +22,7 @@ public enum RetryRule {
         switch error {
         case .network(.notSent):
             return .retryElsewhere(reason: "network: request never reached the node")
-        case .network(.maybeSent):
+        case .network(.maybeSent), .network(.dropped):
             switch route.effect {
             case .read: return .retryElsewhere(reason: "network: no answer to an idempotent call")
             case .push: return .resolveAmbiguousPush

@@ -94,6 +94,14 @@ public final class PoolMetrics: Sendable {
         Counter(label: "fpool_channels_closed_total", dimensions: [("node", node)], factory: self.factory).increment(by: count)
     }
 
+    func requestQuarantined(method: String) {
+        Counter(label: "fpool_requests_quarantined_total", dimensions: [("method", method)], factory: self.factory).increment()
+    }
+
+    func quarantinedRequestRefused(method: String) {
+        Counter(label: "fpool_quarantine_refusals_total", dimensions: [("method", method)], factory: self.factory).increment()
+    }
+
     func hedgeSent(method: String) {
         Counter(label: "fpool_hedges_sent_total", dimensions: [("method", method)], factory: self.factory).increment()
     }

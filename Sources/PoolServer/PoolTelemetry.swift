@@ -45,6 +45,17 @@ public struct PoolTelemetry: PoolObserver {
         self.repeated.write(.info, "\(method): no answer from \(node): \(detail)")
     }
 
+    public func requestQuarantined(method: String, node: String, period: Duration) {
+        self.metrics.requestQuarantined(method: method)
+        self.logger.warning(
+            "\(method): \(node) closed its connection after receiving a request another daemon had dropped too; identical requests are refused for \(period)"
+        )
+    }
+
+    public func quarantinedRequestRefused(method: String) {
+        self.metrics.quarantinedRequestRefused(method: method)
+    }
+
     public func unlistedMethod(_ name: String) {
         self.logger.notice("\(name) is in no route table: forwarded as an admin write with the default policy")
     }

@@ -163,6 +163,8 @@ public final class UpstreamConnection: NodeConnection {
         switch answer {
         case .success(let result): .result(result)
         case .failure(let error as RPCError): .error(code: error.code, message: error.message)
+        case .failure(LotusClientError.closedAfterRequest):
+            .unreachable(.dropped, detail: "\(self.endpoint.name): \(LotusClientError.closedAfterRequest)")
         case .failure(let error): .unreachable(.maybeSent, detail: "\(self.endpoint.name): \(error)")
         }
     }

@@ -277,6 +277,8 @@ final class RecordingObserver: PoolObserver {
     func poolDegraded(_ degraded: Bool, detail: String) { self.record(degraded ? "degraded: \(detail)" : "recovered") }
     func hedgeSent(method: String, node: String, delay: Duration) { self.record("hedge \(method) after \(node)") }
     func hedgeWon(method: String, node: String) { self.record("hedge won \(method) on \(node)") }
+    func requestQuarantined(method: String, node: String, period: Duration) { self.record("quarantined \(method) after \(node)") }
+    func quarantinedRequestRefused(method: String) { self.record("refused quarantined \(method)") }
 
     private func record(_ event: String) { self.events.withLock { $0.append(event) } }
     var all: [String] { self.events.withLock { $0 } }

@@ -9,7 +9,9 @@ import Testing
 
 @testable import PoolServer
 
-@Suite(.timeLimit(.minutes(1))) struct HostileClientTests {
+// Serialized: the memory a flood costs is read from this process, and the oversized request's
+// 20 MB buffers would blur it.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct HostileClientTests {
     @Test("a websocket flooding requests and reading nothing costs bounded memory, and gets every answer once it reads")
     func nonReadingFloodIsBounded() async throws {
         // The default cap on calls in flight (2,048) bounds what is started before the first
@@ -27,7 +29,9 @@ import Testing
             let paused = try #require(residentBytes())
             // About 5,000 here: the cap, what the kernel's socket buffers hold, and the bound.
             #expect(started < 12_000, "fpool went on reading: \(started) of 20,000 requests started")
-            #expect(paused - before < 96 << 20, "resident memory grew by \(paused - before) bytes")
+            // Other suites run meanwhile in this process, so only a loose bound: the count above
+            // shows fpool stopped reading; Benchmarks/hostile measures fpool's memory alone.
+            #expect(paused - before < 256 << 20, "resident memory grew by \(paused - before) bytes")
             #expect(client.answers == 0)
             try await client.setReading(true)
             await client.waitForAnswers(requests.count)
