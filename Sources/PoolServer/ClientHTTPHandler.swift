@@ -70,11 +70,7 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             if case .upgrade(let version, let permissions) = admission, let head {
                 self.upgrade(context: context, head: head, version: version, permissions: permissions, refuse: respond)
             } else if let admission {
-                // A handle only for an answer still to come (an answer given at once may already
-                // have let the next request in, with a handle of its own).
-                if let giveUp = self.server.answerHTTP(admission, body: body, executor: self.executor, respond) {
-                    self.pending.set(giveUp)
-                }
+                self.server.answerHTTP(admission, body: body, executor: self.executor, pending: self.pending, respond)
             }
         }
     }

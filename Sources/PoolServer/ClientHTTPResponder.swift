@@ -103,8 +103,29 @@ extension PoolRPCServer {
     /// Answers one admitted request through `respond` (once): at once, from the daemon's reply
     /// on the connection's loop (reads whose node is known), or from a task on that loop.
     ///
-    /// - Returns: what gives the call up when the connection closes first, or nil.
+    /// What gives the call up when the connection closes first goes to `pending`. A large
+    /// body is read off the event loop, which carries other clients and daemon heartbeats.
     func answerHTTP(
+        _ admission: HTTPAdmission, body: [UInt8], executor: EventLoopTaskExecutor, pending: PendingHTTPCall,
+        _ respond: @escaping @Sendable (HTTPAnswer) -> Void
+    ) {
+        guard case .rpc(let version, let permissions) = admission, body.count >= ClientRequestRouter.offLoopBytes else {
+            // A handle only for an answer still to come (an answer given at once may already
+            // have let the next request in, with a handle of its own).
+            if let giveUp = self.answerHTTP(admission, body: body, executor: executor, respond) { pending.set(giveUp) }
+            return
+        }
+        let router = ClientRequestRouter(version: version, permissions: permissions, channelsSupported: false)
+        Task.detached {
+            let frame = router.read(body)
+            executor.eventLoop.execute {
+                if let giveUp = self.answerRPC(frame, executor: executor, respond) { pending.set(giveUp) }
+            }
+        }
+    }
+
+    /// - Returns: what gives the call up when the connection closes first, or nil.
+    private func answerHTTP(
         _ admission: HTTPAdmission, body: [UInt8], executor: EventLoopTaskExecutor,
         _ respond: @escaping @Sendable (HTTPAnswer) -> Void
     ) -> (@Sendable () -> Void)? {
@@ -130,7 +151,14 @@ extension PoolRPCServer {
             (version, permissions) = (rpcVersion, rpcPermissions)
         }
         let router = ClientRequestRouter(version: version, permissions: permissions, channelsSupported: false)
-        switch router.read(body) {
+        return self.answerRPC(router.read(body), executor: executor, respond)
+    }
+
+    /// Answers one JSON-RPC request read from an HTTP body.
+    private func answerRPC(
+        _ frame: ClientFrame, executor: EventLoopTaskExecutor, _ respond: @escaping @Sendable (HTTPAnswer) -> Void
+    ) -> (@Sendable () -> Void)? {
+        switch frame {
         case .refused(let id, let error):
             respond(HTTPAnswer(ClientAnswer(frame: RawRPCFrames.error(id: id, error), isProtocolError: error.isProtocolError)))
             return nil

@@ -26,6 +26,9 @@ enum ClientFrame: Sendable {
 /// Reads frames for one connection's API version and permissions.
 struct ClientRequestRouter: Sendable {
     static let adminPrefix = "FPool."
+    /// Requests this large are read off the event loop: checking a 50 MB body takes long
+    /// enough to delay every other connection and heartbeat on that loop.
+    static let offLoopBytes = 256 << 10
 
     let version: APIVersion
     let permissions: Set<Perm>

@@ -120,7 +120,22 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
 
     /// One text message from the client (on the event loop).
     func receive(_ bytes: [UInt8]) {
-        switch self.router.read(bytes) {
+        guard bytes.count < ClientRequestRouter.offLoopBytes else {
+            // Checked off the event loop, which carries other clients and daemon heartbeats.
+            let router = self.router
+            let loop = self.connection.eventLoop
+            Task.detached {
+                let frame = router.read(bytes)
+                loop.execute { self.serve(frame) }
+            }
+            return
+        }
+        self.serve(self.router.read(bytes))
+    }
+
+    /// Serves one request read (on the loop).
+    private func serve(_ frame: ClientFrame) {
+        switch frame {
         case .refused(let id, let error):
             self.answer(RawRPCFrames.error(id: id, error))
             self.requestDone()

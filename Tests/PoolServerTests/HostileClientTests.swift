@@ -141,4 +141,18 @@ import Testing
             #expect(!later.contains { $0.contains("unreachable") || $0.contains("client channel") }, "\(later)")
         }
     }
+
+    @Test("large requests are read off the event loop and answered as small ones are, over both transports")
+    func largeRequestsAreAnsweredAsSmallOnes() async throws {
+        try await withServedPool(nodes: 1) { served in
+            let address = String(repeating: "a", count: 1 << 20)
+            let client = try await served.client()
+            let large = await #expect(throws: RPCError.self) { _ = try await client.call("Filecoin.WalletBalance", [.string(address)]) }
+            let small = await #expect(throws: RPCError.self) { _ = try await client.call("Filecoin.WalletBalance", ["x"]) }
+            #expect(large?.code == small?.code)
+            let body = #"{"jsonrpc":"2.0","id":7,"method":"Filecoin.ChainHead","params":[],"pad":""# + address + #""}"#
+            let response = try await served.post(Array(body.utf8), token: .some(nil))
+            #expect(response.json?["id"]?.int == 7 && response.json?["result"]?["Height"] != nil)
+        }
+    }
 }
