@@ -5,6 +5,7 @@ import Foundation
 import NIOCore
 import PoolRuntime
 import PoolServer
+import RouteModel
 
 struct ServeOptions: ParsableArguments {
     @Option(name: .long, help: "The multiaddr to serve clients on (default FPOOL_LISTEN, else /ip4/127.0.0.1/tcp/2245/http).")
@@ -12,6 +13,28 @@ struct ServeOptions: ParsableArguments {
 
     @Option(name: .customLong("max-request-bytes"), help: "Requests larger than this are refused (Lotus's default: 100 MiB).")
     var maxRequestBytes = 100 << 20
+
+    @Option(
+        name: .customLong("max-connections"),
+        help:
+            "Client connections served (default: 3/4 of the descriptor limit, at most 16384); 32 more serve only /healthz, /metrics and admin calls."
+    )
+    var maxConnections: Int?
+
+    @Option(
+        name: .customLong("max-calls-per-connection"),
+        help: "Calls one websocket may have in flight; at the cap fpool stops reading it (default 2048).")
+    var maxCallsPerConnection = 2048
+
+    @Option(
+        name: .customLong("max-queued-bytes"),
+        help: "Unwritten answers past which fpool stops reading a websocket client (default 16 MiB).")
+    var maxQueuedBytes = 16 << 20
+
+    @Option(
+        name: .customLong("request-timeout"),
+        help: "A request's head and body must arrive within this, plus 1 s per MiB (default 30s; 408 otherwise).")
+    var requestTimeout = "30s"
 
     @Option(
         name: .long,
@@ -59,7 +82,30 @@ struct ServeOptions: ParsableArguments {
                 "--listen: fpool listens on an IP address over plain http/ws, e.g. /ip4/127.0.0.1/tcp/2245/http; got '\(text)'")
         }
         guard self.maxRequestBytes >= 1024 else { throw ValidationError("--max-request-bytes must be at least 1024") }
-        return ServerConfiguration(host: address.host, port: address.port, maxRequestBytes: self.maxRequestBytes)
+        var configuration = ServerConfiguration(host: address.host, port: address.port, maxRequestBytes: self.maxRequestBytes)
+        if let maxConnections = self.maxConnections {
+            guard maxConnections >= 1 else { throw ValidationError("--max-connections: expected at least 1, got \(maxConnections)") }
+            configuration.maxConnections = maxConnections
+        }
+        guard self.maxCallsPerConnection >= 1 else {
+            throw ValidationError("--max-calls-per-connection: expected at least 1, got \(self.maxCallsPerConnection)")
+        }
+        configuration.maxCallsInFlight = self.maxCallsPerConnection
+        guard self.maxQueuedBytes >= 64 << 10 else {
+            throw ValidationError("--max-queued-bytes: expected at least 65536 bytes, got \(self.maxQueuedBytes)")
+        }
+        configuration.maxQueuedBytes = self.maxQueuedBytes
+        let timeout: GoDuration
+        do {
+            timeout = try GoDuration(parsing: self.requestTimeout)
+        } catch {
+            throw ValidationError("--request-timeout: expected a duration such as 30s or 1m, got '\(self.requestTimeout)'")
+        }
+        guard timeout.milliseconds >= 100 else {
+            throw ValidationError("--request-timeout: expected at least 100ms, got \(timeout)")
+        }
+        configuration.requestTimeout = .milliseconds(Int64(timeout.milliseconds))
+        return configuration
     }
 
     /// Log lines go to standard error, unbuffered, so they reach a pipe or journal at once —

@@ -1,0 +1,40 @@
+// `fpool run`'s client limits: parsed into the server's configuration, refused with the flag
+// named and what was expected.
+
+import ArgumentParser
+import Testing
+
+@testable import fpool
+
+@Suite struct ServeLimitOptionsTests {
+    @Test("the limit flags set the server's configuration")
+    func flagsSetTheConfiguration() throws {
+        let options = try ServeOptions.parse([
+            "--max-connections=100", "--max-calls-per-connection=50", "--max-queued-bytes=1048576", "--request-timeout=5s",
+        ])
+        let configuration = try options.configuration([:])
+        #expect(configuration.maxConnections == 100)
+        #expect(configuration.maxCallsInFlight == 50)
+        #expect(configuration.maxQueuedBytes == 1 << 20)
+        #expect(configuration.requestTimeout == .seconds(5))
+    }
+
+    @Test(
+        "a bad limit is refused naming the flag and what was expected",
+        arguments: [
+            ("--max-connections=0", "--max-connections: expected at least 1, got 0"),
+            ("--max-calls-per-connection=0", "--max-calls-per-connection: expected at least 1, got 0"),
+            ("--max-queued-bytes=100", "--max-queued-bytes: expected at least 65536 bytes, got 100"),
+            ("--request-timeout=soon", "--request-timeout: expected a duration such as 30s or 1m, got 'soon'"),
+            ("--request-timeout=10ms", "--request-timeout: expected at least 100ms, got 10ms"),
+        ])
+    func badLimitsAreRefused(_ flag: String, _ message: String) throws {
+        let options = try ServeOptions.parse([flag])
+        #expect(throws: ValidationError.self) { _ = try options.configuration([:]) }
+        do {
+            _ = try options.configuration([:])
+        } catch let error as ValidationError {
+            #expect(error.message == message)
+        }
+    }
+}
