@@ -77,3 +77,9 @@ extension Pool {
         case unknown
     }
 }
+
+extension RouteEntry {
+    /// MpoolGetNonce: the answer a client builds its next message on, so it follows the
+    /// sender's pushes through nonce-safe failover.
+    var readsNonces: Bool { self.name == "MpoolGetNonce" }
+}

@@ -212,8 +212,10 @@ extension Pool {
         for candidate in plan.order.dropFirst(first) {
             if Task.isCancelled { break }
             let (connection, name) = self.connectionAndName(of: candidate.index)
-            // A sender's pushes move to another node only once its nonce has caught up there.
-            if plan.route.effect == .push, let seedID = plan.seedID, let sender = call.facts.sender,
+            // A sender's pushes move to another node only once its nonce has caught up there;
+            // so does the sender's MpoolGetNonce, or a client building its next message would
+            // get a nonce the pool already saw accepted.
+            if plan.route.effect == .push || plan.route.readsNonces, let seedID = plan.seedID, let sender = call.facts.sender,
                 let previous = self.state.withLock({ $0.ledger.lastNode(of: seedID) }), previous != candidate.index
             {
                 guard await self.catchUp(sender: sender, seedID: seedID, node: candidate.index) else {

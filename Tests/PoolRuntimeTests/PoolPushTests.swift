@@ -34,6 +34,23 @@ import Testing
         #expect(observer.all.contains("f01001 moved to n\(next), 2 re-pushed"))
     }
 
+    /// A client that builds its messages on MpoolGetNonce (then MpoolPush) would otherwise get,
+    /// right after a failover, a nonce the pool already saw accepted, and its push refused.
+    @Test func aNonceReadAfterFailoverWaitsForTheNewNodeToCatchUp() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes) { $0.hedgeDelay = .auto }
+        let (primary, next) = (ranking(of: "f01001", in: pool)[0], ranking(of: "f01001", in: pool)[1])
+        for nonce in 0..<3 { _ = await pool.call(self.push(UInt64(nonce))) }
+        nodes[primary].unreachable()
+        await pool.heartbeat()
+        nodes[next].state.withLock { $0.nonces["f01001"] = 1 }
+        let nonceRead = PoolCall(
+            id: .v1(.mpoolGetNonce), method: "Filecoin.MpoolGetNonce", version: .v1, params: Array("[\"f01001\"]".utf8),
+            facts: CallFacts(sender: "f01001"))
+        #expect(await pool.call(nonceRead) == .result(Array("\"ok\"".utf8), node: next))
+        #expect(nodes[next].state.withLock { $0.repushed } == ["{\"nonce\":1}", "{\"nonce\":2}"])
+    }
+
     @Test func aNodeAlreadyCaughtUpNeedsNoRepush() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
