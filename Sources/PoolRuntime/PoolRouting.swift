@@ -218,7 +218,9 @@ extension Pool {
             if plan.route.effect == .push || plan.route.readsNonces, let seedID = plan.seedID, let sender = call.facts.sender,
                 let previous = self.state.withLock({ $0.ledger.lastNode(of: seedID) }), previous != candidate.index
             {
-                guard await self.catchUp(sender: sender, seedID: seedID, node: candidate.index) else {
+                // A nonce read whose node never catches up is still answered there: a stale
+                // nonce (its push then refused as too low) is better than no answer.
+                guard await self.catchUp(sender: sender, seedID: seedID, node: candidate.index) || plan.route.readsNonces else {
                     last = .failed(
                         "nonce-safe failover: \(name) has not caught up with the nonces accepted for \(sender); not pushing there")
                     continue

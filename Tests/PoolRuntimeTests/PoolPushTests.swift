@@ -136,6 +136,26 @@ import Testing
         #expect(nodes[next].calls.isEmpty)
     }
 
+    /// A stale nonce is better than no answer: the read never fails for the catch-up.
+    @Test func aNonceReadIsAnsweredEvenWhereTheNonceNeverCatchesUp() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let pool = await makePool(nodes, settings: { $0.tipsetWait = GoDuration(milliseconds: 1_000) }, clock: clock)
+        let (primary, next) = (ranking(of: "f01001", in: pool)[0], ranking(of: "f01001", in: pool)[1])
+        _ = await pool.call(self.push(0))
+        nodes[primary].unreachable()
+        await pool.heartbeat()
+        nodes[next].state.withLock { $0.repushReply = .error(code: 1, message: "mpool is full") }
+        let nonceRead = PoolCall(
+            id: .v1(.mpoolGetNonce), method: "Filecoin.MpoolGetNonce", version: .v1, params: Array("[\"f01001\"]".utf8),
+            facts: CallFacts(sender: "f01001"))
+        async let reply = pool.call(nonceRead)
+        await clock.waitForSleepers(1)
+        clock.advance(by: .seconds(1))
+        #expect(await reply == .result(Array("\"ok\"".utf8), node: next))
+        #expect(nodes[next].calls == ["Filecoin.MpoolGetNonce"])
+    }
+
     @Test func aLostReplyIsResolvedByCIDOnTheOtherNodes() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
