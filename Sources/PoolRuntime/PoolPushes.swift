@@ -13,11 +13,13 @@ extension Pool {
     /// Nonce-safe failover (PRODUCT.md §8): before a sender's pushes move to `node` (its primary
     /// is lost, it came back, or the sender was rebound), that node's MpoolGetNonce must pass the last nonce the pool saw accepted. The
     /// remembered messages it lacks are pushed there first; then it waits (bounded by TipsetWait)
-    /// for the network to catch it up. Returns false when it never does.
-    func catchUp(sender: String, seedID: UInt64, node index: Int) async -> Bool {
-        let (messages, connection, name, wait) = self.state.withLock { state in
+    /// for the network to catch it up (`waiting` false: no wait, for a read that must not be
+    /// slowed for it). Returns false when it never does.
+    func catchUp(sender: String, seedID: UInt64, node index: Int, waiting: Bool = true) async -> Bool {
+        let (messages, connection, name, tipsetWait) = self.state.withLock { state in
             (state.ledger.messages(of: seedID), state.table[index].connection, state.table[index].endpoint.name, state.settings.tipsetWait)
         }
+        let wait = waiting ? tipsetWait : .zero
         guard let last = messages.last?.nonce else { return true }
         var repushed = 0
         if case .success(let next) = await connection.mpoolNonce(sender) {

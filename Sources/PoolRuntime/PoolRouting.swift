@@ -220,7 +220,9 @@ extension Pool {
             {
                 // A nonce read whose node never catches up is still answered there: a stale
                 // nonce (its push then refused as too low) is better than no answer.
-                guard await self.catchUp(sender: sender, seedID: seedID, node: candidate.index) || plan.route.readsNonces else {
+                let caughtUp = await self.catchUp(
+                    sender: sender, seedID: seedID, node: candidate.index, waiting: !plan.route.readsNonces)
+                guard caughtUp || plan.route.readsNonces else {
                     last = .failed(
                         "nonce-safe failover: \(name) has not caught up with the nonces accepted for \(sender); not pushing there")
                     continue
