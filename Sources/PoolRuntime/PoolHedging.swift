@@ -10,10 +10,7 @@ extension Pool {
     /// The delay before hedging this call from `first` in its plan; nil when it is not hedged
     /// (not a read, no other node to ask, hedging off, or the hedge budget spent is judged later).
     func hedgeDelay(_ call: PoolCall, plan: CallPlan, from first: Int) -> Duration? {
-        // A nonce read goes elsewhere only after that node caught up (`tryInOrder`): never as a hedge.
-        guard let id = call.id, plan.hedge != .off, plan.route.effect == .read, !plan.route.readsNonces, !plan.fanOut,
-            plan.order.count - first > 1
-        else {
+        guard let id = call.id, plan.hedge != .off, plan.route.effect == .read, !plan.fanOut, plan.order.count - first > 1 else {
             return nil
         }
         return self.latency.withLock { $0.delay(id, plan.hedge) }
@@ -58,6 +55,7 @@ extension Pool {
             tasks.add(
                 self.scheduler.task {
                     let started = self.clock.now
+                    await self.prepareNonceRead(call, plan: plan, node: order[position].index)
                     sink.yield(.reply(position: position, reply: await connection.call(call), started: started))
                 })
             if next < order.count {

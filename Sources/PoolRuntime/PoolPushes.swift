@@ -44,12 +44,25 @@ extension Pool {
         while true {
             let generation = self.nodeGeneration
             if case .success(let next) = await connection.mpoolNonce(sender), next > last {
-                self.observer.senderMoved(sender: sender, to: name, repushed: repushed)
+                // A read moves no pushes: only a push's catch-up is news.
+                if waiting { self.observer.senderMoved(sender: sender, to: name, repushed: repushed) }
                 return true
             }
             guard self.clock.now < deadline, !Task.isCancelled else { return false }
             await self.waitForNodeChange(until: deadline, after: generation)
         }
+    }
+
+    /// Before a sender's nonce is read on a node other than the one that last accepted its
+    /// pushes (a failover, a hedge), the remembered messages that node lacks are pushed there,
+    /// so that its MpoolGetNonce does not hand out a nonce the pool saw accepted. No wait for
+    /// the network: a read is answered even where the node never catches up (a stale nonce,
+    /// its push then refused as too low, is better than no answer).
+    func prepareNonceRead(_ call: PoolCall, plan: CallPlan, node: Int) async {
+        guard plan.route.readsNonces, let seedID = plan.seedID, let sender = call.facts.sender,
+            let previous = self.state.withLock({ $0.ledger.lastNode(of: seedID) }), previous != node
+        else { return }
+        _ = await self.catchUp(sender: sender, seedID: seedID, node: node, waiting: false)
     }
 
     /// A push whose reply was lost after it was sent. A signed message is looked up by CID on

@@ -212,22 +212,17 @@ extension Pool {
         for candidate in plan.order.dropFirst(first) {
             if Task.isCancelled { break }
             let (connection, name) = self.connectionAndName(of: candidate.index)
-            // A sender's pushes move to another node only once its nonce has caught up there;
-            // so does the sender's MpoolGetNonce, or a client building its next message would
-            // get a nonce the pool already saw accepted.
-            if plan.route.effect == .push || plan.route.readsNonces, let seedID = plan.seedID, let sender = call.facts.sender,
+            // A sender's pushes move to another node only once its nonce has caught up there.
+            if plan.route.effect == .push, let seedID = plan.seedID, let sender = call.facts.sender,
                 let previous = self.state.withLock({ $0.ledger.lastNode(of: seedID) }), previous != candidate.index
             {
-                // A nonce read whose node never catches up is still answered there: a stale
-                // nonce (its push then refused as too low) is better than no answer.
-                let caughtUp = await self.catchUp(
-                    sender: sender, seedID: seedID, node: candidate.index, waiting: !plan.route.readsNonces)
-                guard caughtUp || plan.route.readsNonces else {
+                guard await self.catchUp(sender: sender, seedID: seedID, node: candidate.index) else {
                     last = .failed(
                         "nonce-safe failover: \(name) has not caught up with the nonces accepted for \(sender); not pushing there")
                     continue
                 }
             }
+            await self.prepareNonceRead(call, plan: plan, node: candidate.index)
             let reply = await connection.call(call)
             self.countCall(node: candidate.index)
             if resent, case .nonce(.tooLow) = ErrorClassifier.classify(reply),
