@@ -8,8 +8,9 @@ struct ClientHTTPStateMachine {
     enum State: Equatable {
         /// Waiting for a request (a keep-alive connection between requests).
         case idle(since: NIODeadline)
-        /// Part of a request has arrived: the rest must follow before its deadline.
-        case receiving(since: NIODeadline, bytes: Int)
+        /// Part of a request has arrived: the rest must follow before its deadline, and with
+        /// no silence longer than `ClientHTTPLimits.maxSilence`.
+        case receiving(since: NIODeadline, bytes: Int, lastBytes: NIODeadline)
         /// The request is read and being answered (the call has its own timeout).
         case answering
         /// The connection became a websocket, whose own handler takes over.
@@ -38,8 +39,8 @@ struct ClientHTTPStateMachine {
     /// Raw bytes arrived from the client.
     mutating func bytesArrived(_ count: Int, at now: NIODeadline) {
         switch self.state {
-        case .idle: self.state = .receiving(since: now, bytes: count)
-        case .receiving(let since, let bytes): self.state = .receiving(since: since, bytes: bytes + count)
+        case .idle: self.state = .receiving(since: now, bytes: count, lastBytes: now)
+        case .receiving(let since, let bytes, _): self.state = .receiving(since: since, bytes: bytes + count, lastBytes: now)
         // The next pipelined request, read early: timed from when its head is handed over.
         case .answering, .upgraded, .closed: break
         }
@@ -48,7 +49,7 @@ struct ClientHTTPStateMachine {
     /// A request's head was handed to the request handler (a pipelined one may have arrived
     /// while the previous request was answered).
     mutating func requestBegan(at now: NIODeadline) {
-        if case .idle = self.state { self.state = .receiving(since: now, bytes: 0) }
+        if case .idle = self.state { self.state = .receiving(since: now, bytes: 0, lastBytes: now) }
     }
 
     /// The whole request is read.
@@ -80,12 +81,14 @@ struct ClientHTTPStateMachine {
         switch self.state {
         case .idle(let since):
             return since + self.limits.idleTimeout
-        case .receiving(let since, let bytes):
+        case .receiving(let since, let bytes, let lastBytes):
             // A large body earns time at the minimum rate, up to what the request limit allows:
-            // a slow link sending a real 50 MB request passes, a trickle does not.
+            // a slow link sending a real 50 MB request passes, a trickle does not. The time is
+            // for sending, not for holding: a body that stops keeps its buffer only as long as
+            // the silence allowed.
             let counted = Int64(min(bytes, self.limits.maxRequestBytes))
             let earned = TimeAmount.nanoseconds(counted * 1_000_000_000 / Int64(max(1, self.limits.minBytesPerSecond)))
-            return since + self.limits.requestTimeout + earned
+            return min(since + self.limits.requestTimeout + earned, lastBytes + self.limits.maxSilence)
         case .answering, .upgraded, .closed:
             return nil
         }
@@ -114,4 +117,15 @@ struct ClientHTTPLimits: Sendable, Equatable {
     var requestTimeout: TimeAmount
     var minBytesPerSecond: Int
     var maxRequestBytes: Int
+    /// The longest a request in progress may send nothing (nginx's client_body_timeout is
+    /// the same idea): 10 s, or the request timeout when shorter.
+    var maxSilence: TimeAmount
+
+    init(idleTimeout: TimeAmount, requestTimeout: TimeAmount, minBytesPerSecond: Int, maxRequestBytes: Int, maxSilence: TimeAmount? = nil) {
+        self.idleTimeout = idleTimeout
+        self.requestTimeout = requestTimeout
+        self.minBytesPerSecond = minBytesPerSecond
+        self.maxRequestBytes = maxRequestBytes
+        self.maxSilence = maxSilence ?? min(.seconds(10), requestTimeout)
+    }
 }

@@ -143,8 +143,12 @@ public final class PoolRPCServer: Sendable {
         var limits = ClientHTTPLimits(
             idleTimeout: TimeAmount(configuration.idleTimeout), requestTimeout: TimeAmount(configuration.requestTimeout),
             minBytesPerSecond: configuration.minRequestBytesPerSecond, maxRequestBytes: configuration.maxRequestBytes)
-        // A reserve connection is for a quick look: it gets no long keep-alive.
-        if admission == .reserve { limits.idleTimeout = min(limits.idleTimeout, limits.requestTimeout) }
+        // A reserve connection is for a quick look (a health check sends its request at once):
+        // one that sends nothing for 2 s makes room for the next.
+        if admission == .reserve {
+            limits.idleTimeout = min(limits.idleTimeout, .seconds(2))
+            limits.maxSilence = min(limits.maxSilence, .seconds(2))
+        }
         let metrics = self.metrics
         let connection = ClientHTTPConnectionHandler(limits: limits, timedOut: { metrics.clientRequestTimedOut() })
         let pipeline = channel.pipeline.syncOperations

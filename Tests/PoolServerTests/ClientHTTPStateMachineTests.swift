@@ -31,12 +31,23 @@ import Testing
 
     @Test("a large body earns time at the minimum rate, up to the request limit")
     func largeBodyEarnsTime() {
-        var machine = ClientHTTPStateMachine(limits: self.limits, now: self.start)
+        var limits = self.limits
+        limits.maxSilence = .seconds(1000)
+        var machine = ClientHTTPStateMachine(limits: limits, now: self.start)
         machine.bytesArrived(50_000, at: self.start)
         #expect(machine.deadline == self.start + .seconds(80))
         // Bytes past the request limit earn nothing: an endless body still ends.
         machine.bytesArrived(10_000_000, at: self.start + .seconds(1))
         #expect(machine.deadline == self.start + .seconds(130))
+    }
+
+    @Test("a body sent fast that then stops is closed after the silence allowed, not the time it earned")
+    func fastThenStalledBodyIsClosedAfterTheSilence() {
+        var machine = ClientHTTPStateMachine(limits: self.limits, now: self.start)
+        // 90 kB at once earn 90 s at 1000 bytes/s; its buffer must not be held that long.
+        machine.bytesArrived(90_000, at: self.start + .seconds(1))
+        #expect(machine.deadline == self.start + .seconds(11))
+        #expect(machine.clockRang(at: self.start + .seconds(11)) == .timeOut)
     }
 
     @Test("a request being answered has no deadline; keep-alive then starts a new idle period")
@@ -58,7 +69,8 @@ import Testing
         machine.bytesArrived(100, at: self.start + .seconds(1))
         machine.answered(keepAlive: true, at: self.start + .seconds(40))
         machine.requestBegan(at: self.start + .seconds(40))
-        #expect(machine.deadline == self.start + .seconds(70))
+        // Its body must start within the silence allowed (and all of it within 30 s).
+        #expect(machine.deadline == self.start + .seconds(50))
     }
 
     @Test("an upgraded connection's clock is the websocket's, not this one")
