@@ -83,6 +83,8 @@ extension Pool {
                     launch()
                 case .reply(let position, let reply, let started):
                     running -= 1
+                    // A caller that gave up is owed no retry: its call was cancelled, not lost.
+                    if Task.isCancelled, case .unreachable = reply { return .failed("context canceled") }
                     let candidate = order[position]
                     let name = self.connectionAndName(of: candidate.index).1
                     self.countCall(node: candidate.index)

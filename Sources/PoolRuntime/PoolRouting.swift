@@ -225,6 +225,8 @@ extension Pool {
             await self.prepareNonceRead(call, plan: plan, node: candidate.index)
             let reply = await connection.call(call)
             self.countCall(node: candidate.index)
+            // A caller that gave up is owed no retry: its call was cancelled, not lost.
+            if Task.isCancelled, case .unreachable = reply { return .failed("context canceled") }
             if resent, case .nonce(.tooLow) = ErrorClassifier.classify(reply),
                 case .accepted(let bytes, let node) = await self.resolveAmbiguous(call)
             {

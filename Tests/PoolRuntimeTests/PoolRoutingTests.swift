@@ -32,6 +32,32 @@ import Testing
                 "retry Filecoin.ChainGetTipSet after n0: network: no answer to an idempotent call (websocket connection closed)"))
     }
 
+    /// A client that gave up (its connection closed) cancels its call: the lost answer is not
+    /// retried on another node, nor logged as a retry.
+    @Test func aCancelledCallIsNotRetried() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        for node in nodes { node.hangUntilReset() }
+        let observer = RecordingObserver()
+        let pool = await makePool(nodes, settings: { $0.hedgeDelay = .off }, observer: observer)
+        let waiting = Task { await pool.call(call(.stateGetActor)) }
+        guard let stuck = await firstStuck(nodes) else { return }
+        waiting.cancel()
+        await nodes[stuck].reset()
+        #expect(await waiting.value == .failed("context canceled"))
+        #expect(nodes.map(\.calls.count).reduce(0, +) == 1)
+        #expect(!observer.all.contains { $0.hasPrefix("retry") })
+    }
+
+    /// The index of the node a call got stuck on (every node hangs; the call reaches one).
+    func firstStuck(_ nodes: [FakeNode]) async -> Int? {
+        for _ in 0..<100_000 {
+            if let index = nodes.firstIndex(where: { $0.state.withLock { !$0.stuck.isEmpty } }) { return index }
+            await Task.yield()
+        }
+        Issue.record("no call reached a node")
+        return nil
+    }
+
     @Test func pushesAreNeverResentAfterTheyMayHaveArrived() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         for node in nodes { node.answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed")) }
