@@ -2,6 +2,7 @@
 // named and what was expected.
 
 import ArgumentParser
+import PoolServer
 import Testing
 
 @testable import fpool
@@ -17,6 +18,8 @@ import Testing
         #expect(configuration.maxCallsInFlight == 50)
         #expect(configuration.maxQueuedBytes == 1 << 20)
         #expect(configuration.requestTimeout == .seconds(5))
+        // Unset, the cap follows the descriptor limit.
+        #expect(try ServeOptions.parse([]).configuration([:]).maxConnections == ServerConfiguration.defaultMaxConnections())
     }
 
     @Test(
