@@ -41,6 +41,19 @@ let package = Package(
             path: "Benchmarks/RoutingDecision",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // What the load generators share: endpoints and calls, connecting (WebSocket, HTTP), a small
+        // JSON-RPC WebSocket client, /proc readings and formatting.
+        .target(
+            name: "LoadKit",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "LoadKit"
+        ),
         // End-to-end proxy benchmark (calls/s, latency, memory, failover, channel gap): direct to a
         // simulated daemon vs through fpool vs through nginx. A plain executable driven by
         // proxy/run.sh, which starts the daemons, fpool and nginx; not a package-benchmark target
@@ -48,6 +61,7 @@ let package = Package(
         .executableTarget(
             name: "ProxyLoad",
             dependencies: [
+                "LoadKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

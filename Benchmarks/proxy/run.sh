@@ -37,25 +37,7 @@ if ((quick)); then out=${OUT:-}; else out=${OUT:-$here/latest.md}; fi
 say() { printf '[run.sh] %s\n' "$*" >&2; }
 
 # --- nginx from Debian's packages (no service is started: policy-rc.d refuses it) ----------------
-if ! command -v nginx >/dev/null 2>&1; then
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    say "installing nginx-light (apt-get)"
-    made_policy=0
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-        $sudo chmod 755 /usr/sbin/policy-rc.d
-        made_policy=1
-    fi
-    install_nginx() { $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
-    installed=1
-    if ! install_nginx; then
-        $sudo apt-get update -qq || true
-        install_nginx || installed=0
-    fi
-    if ((made_policy)); then $sudo rm -f /usr/sbin/policy-rc.d; fi
-    ((installed)) || { say "could not install nginx-light"; exit 1; }
-fi
+bash "$bench/install-nginx.sh"
 nginx_bin=$(command -v nginx)
 
 # --- build ----------------------------------------------------------------------------------------
@@ -147,6 +129,7 @@ say "SwiftNIO byte tunnel on port $tunnel_port (pid $tunnel_pid)"
 
 # --- fpool ----------------------------------------------------------------------------------------
 mkdir -p "$work/fpool-repo"
+chmod 700 "$work/fpool-repo" # fpool refuses a repo others can read
 FULLNODE_API_POOL_INFO=$pool_info FPOOL_PATH=$work/fpool-repo \
     "$bin/fpool" run --listen /ip4/127.0.0.1/tcp/0/http >"$work/fpool.out" 2>"$work/fpool.err" &
 fpool_pid=$!

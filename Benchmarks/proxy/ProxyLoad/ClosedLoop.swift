@@ -4,6 +4,7 @@
 // (send → whole answer read) goes into the connection's own histogram, merged at the end.
 
 import Histogram
+import LoadKit
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -284,11 +285,6 @@ enum ClosedLoop {
             }
         }
     }
-}
-
-extension Duration {
-    var nanoseconds: Int64 { self.components.seconds * 1_000_000_000 + self.components.attoseconds / 1_000_000_000 }
-    var seconds: Double { Double(self.nanoseconds) / 1e9 }
 }
 
 /// CPU seconds used so far by the proxy, the simulated daemons and this load generator.

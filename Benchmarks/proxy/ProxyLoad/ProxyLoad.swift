@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Foundation
+import LoadKit
 import NIOCore
 import NIOPosix
 
@@ -18,9 +19,7 @@ struct FreePort: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "free-port")
 
     func run() async throws {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        print(channel.localAddress?.port ?? 0)
-        try await channel.close()
+        print(try await freeLocalPort())
     }
 }
 

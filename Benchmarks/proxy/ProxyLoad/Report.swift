@@ -1,6 +1,7 @@
 // The markdown report: goals first, then the load matrix, memory, failover and channel gap.
 
 import Foundation
+import LoadKit
 
 struct MatrixRow: Sendable {
     let method: String

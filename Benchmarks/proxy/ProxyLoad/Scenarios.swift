@@ -3,6 +3,7 @@
 
 import Foundation
 import Histogram
+import LoadKit
 import NIOCore
 import NIOHTTP1
 import NIOPosix

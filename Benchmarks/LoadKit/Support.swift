@@ -9,51 +9,70 @@ import NIOCore
 #endif
 
 /// Monotonic nanoseconds (vDSO clock_gettime: tens of nanoseconds, no allocation).
-@inline(__always) func nowNanos() -> UInt64 {
+@inline(__always) package func nowNanos() -> UInt64 {
     var spec = timespec()
     clock_gettime(CLOCK_MONOTONIC, &spec)
     return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
 }
 
-/// Where calls go: `direct` (a simulated daemon), `fpool` or `nginx`.
-struct Endpoint: Sendable {
-    let name: String
-    let host: String
-    let port: Int
-    let path: String
-    let token: String?
-
-    var hostHeader: String { "\(self.host):\(self.port)" }
+extension Duration {
+    package var nanoseconds: Int64 { self.components.seconds * 1_000_000_000 + self.components.attoseconds / 1_000_000_000 }
+    package var seconds: Double { Double(self.nanoseconds) / 1e9 }
 }
 
-enum Transport: String, Sendable, CaseIterable {
+/// Where calls go: `direct` (a simulated daemon), `fpool` or `nginx`.
+package struct Endpoint: Sendable {
+    package let name: String
+    package let host: String
+    package let port: Int
+    package let path: String
+    package let token: String?
+
+    package init(name: String, host: String, port: Int, path: String, token: String?) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.path = path
+        self.token = token
+    }
+
+    package var hostHeader: String { "\(self.host):\(self.port)" }
+}
+
+package enum Transport: String, Sendable, CaseIterable {
     case ws
     case http
 }
 
 /// One JSON-RPC method with its params, as raw JSON.
-struct RPCMethod: Sendable {
-    let label: String
-    let method: String
-    let params: String
+package struct RPCMethod: Sendable {
+    package let label: String
+    package let method: String
+    package let params: String
 
-    static let chainHead = RPCMethod(label: "ChainHead", method: "Filecoin.ChainHead", params: "[]")
-    static let stateGetActor = RPCMethod(label: "StateGetActor", method: "Filecoin.StateGetActor", params: #"["f01000",[]]"#)
-    static let chainNotify = RPCMethod(label: "ChainNotify", method: "Filecoin.ChainNotify", params: "[]")
+    package init(label: String, method: String, params: String) {
+        self.label = label
+        self.method = method
+        self.params = params
+    }
+
+    package static let chainHead = RPCMethod(label: "ChainHead", method: "Filecoin.ChainHead", params: "[]")
+    package static let stateGetActor = RPCMethod(label: "StateGetActor", method: "Filecoin.StateGetActor", params: #"["f01000",[]]"#)
+    package static let chainNotify = RPCMethod(label: "ChainNotify", method: "Filecoin.ChainNotify", params: "[]")
 
     /// `{"jsonrpc":"2.0","method":"…","params":…,"id":` — the id and `}` follow.
-    var requestPrefix: [UInt8] { Array(#"{"jsonrpc":"2.0","method":"\#(self.method)","params":\#(self.params),"id":"#.utf8) }
+    package var requestPrefix: [UInt8] { Array(#"{"jsonrpc":"2.0","method":"\#(self.method)","params":\#(self.params),"id":"#.utf8) }
 
-    func request(id: Int) -> [UInt8] { self.requestPrefix + Array("\(id)}".utf8) }
+    package func request(id: Int) -> [UInt8] { self.requestPrefix + Array("\(id)}".utf8) }
 }
 
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+package struct BenchError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// The latency histogram used everywhere: nanoseconds, 3 significant digits, up to 2 minutes.
-func makeHistogram() -> Histogram<UInt64> {
+package func makeHistogram() -> Histogram<UInt64> {
     Histogram<UInt64>(lowestDiscernibleValue: 10, highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: .three)
 }
 
@@ -63,7 +82,7 @@ private let errorMarker = Array(#""error""#.utf8)
 extension ByteBuffer {
     /// Whether the readable bytes contain `"error"` (a JSON-RPC error answer; no result of the
     /// calls benchmarked contains that text).
-    func containsErrorMember() -> Bool {
+    package func containsErrorMember() -> Bool {
         self.withUnsafeReadableBytes { raw in
             let count = errorMarker.count
             guard raw.count >= count else { return false }
@@ -84,9 +103,9 @@ extension ByteBuffer {
 
 // MARK: - /proc
 
-enum ProcFS {
+package enum ProcFS {
     /// `VmRSS` (or another `Vm*` line) of a process, in KiB.
-    static func vm(_ pid: Int32, _ field: String = "VmRSS") -> Int? {
+    package static func vm(_ pid: Int32, _ field: String = "VmRSS") -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
@@ -95,7 +114,7 @@ enum ProcFS {
     }
 
     /// User + system CPU time of a process, in seconds.
-    static func cpuSeconds(_ pid: Int32) -> Double? {
+    package static func cpuSeconds(_ pid: Int32) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = text.lastIndex(of: ")")
         else { return nil }
@@ -106,7 +125,7 @@ enum ProcFS {
     }
 
     /// The process and its direct children (nginx's master and workers).
-    static func withChildren(_ pid: Int32) -> [Int32] {
+    package static func withChildren(_ pid: Int32) -> [Int32] {
         var pids = [pid]
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return pids }
         for entry in entries {
@@ -121,7 +140,7 @@ enum ProcFS {
     }
 
     /// CPU seconds the whole machine spent busy (all cores; /proc/stat's first line less idle and iowait).
-    static func machineBusySeconds() -> Double {
+    package static func machineBusySeconds() -> Double {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
             let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
         else { return 0 }
@@ -132,15 +151,15 @@ enum ProcFS {
         return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    static func totalCPU(_ pids: [Int32]) -> Double { pids.compactMap(cpuSeconds).reduce(0, +) }
-    static func totalRSS(_ pids: [Int32]) -> Int { pids.compactMap { vm($0) }.reduce(0, +) }
+    package static func totalCPU(_ pids: [Int32]) -> Double { pids.compactMap(cpuSeconds).reduce(0, +) }
+    package static func totalRSS(_ pids: [Int32]) -> Int { pids.compactMap { vm($0) }.reduce(0, +) }
 }
 
 // MARK: - Formatting
 
-func formatMicros(_ nanos: UInt64) -> String { formatMicros(Double(nanos)) }
+package func formatMicros(_ nanos: UInt64) -> String { formatMicros(Double(nanos)) }
 
-func formatMicros(_ nanos: Double) -> String {
+package func formatMicros(_ nanos: Double) -> String {
     let micros = nanos / 1000
     if micros >= 10_000 { return String(format: "%.1f ms", micros / 1000) }
     if micros >= 1000 { return String(format: "%.2f ms", micros / 1000) }
@@ -148,12 +167,12 @@ func formatMicros(_ nanos: Double) -> String {
     return String(format: "%.1f µs", micros)
 }
 
-func formatRate(_ rate: Double) -> String {
+package func formatRate(_ rate: Double) -> String {
     rate >= 1000 ? String(format: "%.1fk", rate / 1000) : String(format: "%.0f", rate)
 }
 
-func formatMiB(_ kib: Int) -> String { String(format: "%.1f MiB", Double(kib) / 1024) }
+package func formatMiB(_ kib: Int) -> String { String(format: "%.1f MiB", Double(kib) / 1024) }
 
-func log(_ text: String) {
+package func log(_ text: String) {
     FileHandle.standardError.write(Data(("[proxyload] " + text + "\n").utf8))
 }

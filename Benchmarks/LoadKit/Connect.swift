@@ -8,10 +8,10 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 
-enum Connect {
+package enum Connect {
     /// Opens `ws://endpoint` and, once upgraded, lets `addHandlers` finish the pipeline (called on
     /// the channel's event loop, after the WebSocket codec and a frame aggregator).
-    static func webSocket(
+    package static func webSocket(
         _ endpoint: Endpoint, group: any EventLoopGroup, addHandlers: @escaping @Sendable (any Channel) throws -> Void
     ) async throws -> any Channel {
         let (tcp, upgrade): (any Channel, EventLoopFuture<(any Channel)?>) = try await ClientBootstrap(group: group)
@@ -63,7 +63,7 @@ enum Connect {
     }
 
     /// Opens a plain TCP connection with NIO's HTTP/1.1 client codec, then `addHandlers`.
-    static func http(
+    package static func http(
         _ endpoint: Endpoint, group: any EventLoopGroup, addHandlers: @escaping @Sendable (any Channel) throws -> Void
     ) async throws -> any Channel {
         try await ClientBootstrap(group: group)
@@ -79,18 +79,18 @@ enum Connect {
             .get()
     }
 
-    struct Response: Sendable {
-        let status: UInt
-        let body: [UInt8]
+    package struct Response: Sendable {
+        package let status: UInt
+        package let body: [UInt8]
 
-        var text: String { String(decoding: self.body, as: UTF8.self) }
+        package var text: String { String(decoding: self.body, as: UTF8.self) }
 
         /// The body parsed as JSON (objects, arrays, NSNumber, String, NSNull).
-        func json() -> Any? { try? JSONSerialization.jsonObject(with: Data(self.body), options: [.fragmentsAllowed]) }
+        package func json() -> Any? { try? JSONSerialization.jsonObject(with: Data(self.body), options: [.fragmentsAllowed]) }
     }
 
     /// One request on its own connection (`Connection: close`), bounded by `timeout`.
-    static func request(
+    package static func request(
         host: String = "127.0.0.1", port: Int, method: HTTPMethod = .GET, path: String, body: String? = nil, token: String? = nil,
         timeout: Duration = .seconds(10)
     ) async throws -> Response {
@@ -134,4 +134,12 @@ enum Connect {
             return try await group.next()!
         }
     }
+}
+
+/// A free TCP port on 127.0.0.1 (for a listen directive of a program started next).
+package func freeLocalPort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress?.port ?? 0
+    try await channel.close()
+    return port
 }

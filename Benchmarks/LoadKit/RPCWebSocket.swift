@@ -9,40 +9,40 @@ import NIOWebSocket
 import Synchronization
 
 /// A parsed server frame. `object` holds Foundation JSON values (immutable once parsed).
-struct RPCFrame: @unchecked Sendable {
-    let object: [String: Any]
-    let receivedAt: UInt64
+package struct RPCFrame: @unchecked Sendable {
+    package let object: [String: Any]
+    package let receivedAt: UInt64
 
-    var id: Int? { (self.object["id"] as? NSNumber)?.intValue }
-    var method: String? { self.object["method"] as? String }
-    var params: [Any] { self.object["params"] as? [Any] ?? [] }
-    var result: Any? { self.object["result"] }
-    var error: String? {
+    package var id: Int? { (self.object["id"] as? NSNumber)?.intValue }
+    package var method: String? { self.object["method"] as? String }
+    package var params: [Any] { self.object["params"] as? [Any] ?? [] }
+    package var result: Any? { self.object["result"] }
+    package var error: String? {
         guard let error = self.object["error"] as? [String: Any] else { return nil }
         return "\(error["code"] ?? "?"): \(error["message"] ?? "")"
     }
     /// For `xrpc.ch.val` / `xrpc.ch.close`: the channel id.
-    var channelID: Int? { (self.params.first as? NSNumber)?.intValue }
+    package var channelID: Int? { (self.params.first as? NSNumber)?.intValue }
 }
 
 /// Channel traffic and the connection's end, in arrival order.
-enum ChannelEvent: Sendable {
+package enum ChannelEvent: Sendable {
     case value(channel: Int, RPCFrame)
     case closed(channel: Int, at: UInt64)
     case connectionClosed(at: UInt64)
 }
 
-final class RPCWebSocket: Sendable {
+package final class RPCWebSocket: Sendable {
     private struct State {
         var nextID = 1
         var pending: [Int: CheckedContinuation<RPCFrame, any Error>] = [:]
         var closed = false
     }
 
-    let name: String
+    package let name: String
     private let state = Mutex(State())
     private let channelBox = Mutex<(any Channel)?>(nil)
-    let events: AsyncStream<ChannelEvent>
+    package let events: AsyncStream<ChannelEvent>
     private let eventSink: AsyncStream<ChannelEvent>.Continuation
 
     private init(name: String) {
@@ -50,7 +50,7 @@ final class RPCWebSocket: Sendable {
         (self.events, self.eventSink) = AsyncStream<ChannelEvent>.makeStream(bufferingPolicy: .unbounded)
     }
 
-    static func connect(_ endpoint: Endpoint, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws
+    package static func connect(_ endpoint: Endpoint, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws
         -> RPCWebSocket
     {
         let client = RPCWebSocket(name: endpoint.name)
@@ -65,7 +65,7 @@ final class RPCWebSocket: Sendable {
     /// Calls `method` and waits for its answer (an error answer is returned, not thrown).
     ///
     /// - Throws: when the connection closes first or no answer comes within `timeout`.
-    func call(_ method: RPCMethod, timeout: Duration = .seconds(10)) async throws -> RPCFrame {
+    package func call(_ method: RPCMethod, timeout: Duration = .seconds(10)) async throws -> RPCFrame {
         guard let channel = self.channelBox.withLock({ $0 }) else { throw BenchError("\(self.name): not connected") }
         return try await withCheckedThrowingContinuation { continuation in
             let id = self.state.withLock { state -> Int? in
@@ -86,7 +86,7 @@ final class RPCWebSocket: Sendable {
         }
     }
 
-    func close() async {
+    package func close() async {
         try? await self.channelBox.withLock({ $0 })?.close()
     }
 
@@ -124,20 +124,20 @@ final class RPCWebSocket: Sendable {
 }
 
 /// Hands text frames to a callback; answers pings; reports the close once.
-final class TextFrameHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+package final class TextFrameHandler: ChannelInboundHandler {
+    package typealias InboundIn = WebSocketFrame
+    package typealias OutboundOut = WebSocketFrame
 
     private let onText: @Sendable ([UInt8]) -> Void
     private let onClose: @Sendable () -> Void
     private var closed = false
 
-    init(onText: @escaping @Sendable ([UInt8]) -> Void, onClose: @escaping @Sendable () -> Void) {
+    package init(onText: @escaping @Sendable ([UInt8]) -> Void, onClose: @escaping @Sendable () -> Void) {
         self.onText = onText
         self.onClose = onClose
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
         switch frame.opcode {
         case .text, .binary:
@@ -153,7 +153,7 @@ final class TextFrameHandler: ChannelInboundHandler {
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         if !self.closed {
             self.closed = true
             self.onClose()
@@ -161,54 +161,7 @@ final class TextFrameHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
-    }
-}
-
-/// For the memory test: on `Go`, subscribes to ChainNotify and counts the first channel value.
-final class NotifyHolder: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
-
-    final class Counter: Sendable {
-        let values = Atomic<Int>(0)
-        let closed = Atomic<Int>(0)
-    }
-
-    private let counter: Counter
-    private var counted = false
-
-    init(counter: Counter) {
-        self.counter = counter
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is Go else { return context.fireUserInboundEventTriggered(event) }
-        let request = ByteBuffer(bytes: RPCMethod.chainNotify.request(id: 1))
-        context.writeAndFlush(
-            self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: request)), promise: nil)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = self.unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text:
-            if !self.counted, String(buffer: frame.unmaskedData).contains("xrpc.ch.val") {
-                self.counted = true
-                self.counter.values.add(1, ordering: .relaxed)
-            }
-        case .ping:
-            context.writeAndFlush(
-                self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)),
-                promise: nil)
-        default:
-            break
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        self.counter.closed.add(1, ordering: .relaxed)
-        context.fireChannelInactive()
     }
 }
