@@ -3,6 +3,7 @@
 // there never fetch or build the benchmark harness. Run from the repository root with
 //   cd Benchmarks && swift package --scratch-path ../.build-bench benchmark   (micro-benchmarks)
 //   bash Benchmarks/proxy/run.sh                                              (proxy: fpool vs nginx)
+//   bash Benchmarks/hostile/run.sh                                            (hostile clients: fpool vs nginx)
 // (see README.md in this folder).
 import PackageDescription
 
@@ -70,6 +71,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "proxy/ProxyLoad"
+        ),
+        // Hostile-client benchmark: one abusive pattern at a time (non-reading websocket floods,
+        // unfinished bodies, trickled headers, a connection flood, deep pipelining) against fpool
+        // or nginx, with the proxy's memory and a well-behaved client's latency during it. Driven
+        // by hostile/run.sh.
+        .executableTarget(
+            name: "HostileLoad",
+            dependencies: [
+                "LoadKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "hostile/HostileLoad"
         ),
         // A reference target for the proxy benchmark: a SwiftNIO byte tunnel, one upstream
         // connection per client, nothing parsed (the least a SwiftNIO proxy can do per call).
