@@ -15,10 +15,24 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
     private var clockTime: NIODeadline?
     /// Told of every request answered 408 (the metrics).
     private let timedOut: () -> Void
+    /// Told when the connection starts waiting for a request (since when) and when it stops
+    /// (nil): the connection cap closes the longest-idle connection to make room.
+    private let idle: (NIODeadline?) -> Void
+    private var reportedIdle = false
 
-    init(limits: ClientHTTPLimits, timedOut: @escaping () -> Void = {}) {
+    init(limits: ClientHTTPLimits, timedOut: @escaping () -> Void = {}, idle: @escaping (NIODeadline?) -> Void = { _ in }) {
         self.machine = ClientHTTPStateMachine(limits: limits, now: .now())
         self.timedOut = timedOut
+        self.idle = idle
+    }
+
+    /// Reports a change between waiting for a request and anything else.
+    private func reportIdleness() {
+        let since: NIODeadline?
+        if case .idle(let start) = self.machine.state { since = start } else { since = nil }
+        guard (since != nil) != self.reportedIdle else { return }
+        self.reportedIdle = since != nil
+        self.idle(since)
     }
 
     var state: ClientHTTPStateMachine.State { self.machine.state }
@@ -27,6 +41,7 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
         self.context = context
         self.machine = ClientHTTPStateMachine(limits: self.machine.limits, now: context.eventLoop.now)
         self.rearm()
+        self.reportIdleness()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -38,6 +53,7 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
         let bytes = Self.unwrapInboundIn(data).readableBytes
         self.machine.bytesArrived(bytes, at: context.eventLoop.now)
         self.rearm()
+        if self.reportedIdle { self.reportIdleness() }
         context.fireChannelRead(data)
     }
 
@@ -51,6 +67,7 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
     func requestBegan() {
         self.machine.requestBegan(at: self.now)
         self.rearm()
+        self.reportIdleness()
     }
 
     /// From the request handler: the whole request is read.
@@ -62,6 +79,7 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
     func answered(keepAlive: Bool) {
         self.machine.answered(keepAlive: keepAlive, at: self.now)
         self.rearm()
+        self.reportIdleness()
     }
 
     /// From the request handler, as it switches the connection to WebSocket: this handler
@@ -69,6 +87,7 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
     func upgraded() {
         self.machine.upgraded()
         self.clock?.cancel()
+        self.reportIdleness()
     }
 
     /// The loop's time (virtual on a test's embedded loop).

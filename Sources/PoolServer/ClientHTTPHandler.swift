@@ -43,17 +43,28 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch Self.unwrapInboundIn(data) {
         case .head(let requestHead):
             self.head = requestHead
-            self.body = []
+            self.releaseBody()
             self.tooBig = false
             self.admission = self.reserve ? self.server.admitOverCap(requestHead) : self.server.admit(requestHead)
             self.connection.requestBegan()
         case .body(let buffer):
             guard case .rpc = self.admission, !self.tooBig else { return }
+            guard self.server.bodyBudget.take(buffer.readableBytes) else {
+                // Every connection's unfinished bodies together are over the budget: refused
+                // and closed rather than buffered.
+                self.tooBig = true
+                self.releaseBody()
+                self.server.metrics.requestBodyRefused()
+                self.responder(for: self.head, channel: context.channel)(
+                    .init(status: .serviceUnavailable, text: "fpool is holding too many large requests; try again later\n", close: true))
+                return
+            }
             guard self.body.count + buffer.readableBytes <= self.server.configuration.maxRequestBytes else {
+                self.server.bodyBudget.giveBack(buffer.readableBytes)
                 // Answered at once, as go-jsonrpc does, and closed: the rest of the body is
                 // neither kept nor waited for.
                 self.tooBig = true
-                self.body = []
+                self.releaseBody()
                 self.responder(for: self.head, channel: context.channel)(self.server.tooBigAnswer())
                 return
             }
@@ -65,7 +76,8 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             // The request's state is taken before answering: an answer written here lets the
             // pipelining handler deliver the next request at once, into this same handler.
             let (head, admission, body) = (self.head, self.admission, self.body)
-            (self.head, self.admission, self.body) = (nil, nil, [])
+            self.releaseBody()
+            (self.head, self.admission) = (nil, nil)
             let respond = self.responder(for: head, channel: context.channel)
             if case .upgrade(let version, let permissions) = admission, let head {
                 self.upgrade(context: context, head: head, version: version, permissions: permissions, refuse: respond)
@@ -172,7 +184,18 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Drops the body held so far and gives its bytes back to the budget.
+    private func releaseBody() {
+        self.server.bodyBudget.giveBack(self.body.count)
+        self.body = []
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.releaseBody()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        self.releaseBody()
         self.pending.giveUp()
         context.fireChannelInactive()
     }

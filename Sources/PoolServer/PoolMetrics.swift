@@ -116,6 +116,16 @@ public final class PoolMetrics: Sendable {
         Counter(label: "fpool_client_connections_refused_total", factory: self.factory).increment()
     }
 
+    /// An idle client connection closed to make room for a new one at the cap.
+    func clientConnectionEvicted() {
+        Counter(label: "fpool_client_connections_evicted_total", factory: self.factory).increment()
+    }
+
+    /// A request body refused because all unfinished bodies together were over their budget.
+    func requestBodyRefused() {
+        Counter(label: "fpool_request_bodies_refused_total", factory: self.factory).increment()
+    }
+
     /// A client request not received within its deadline (answered 408).
     func clientRequestTimedOut() {
         Counter(label: "fpool_client_request_timeouts_total", factory: self.factory).increment()

@@ -23,6 +23,7 @@ public final class PoolRPCServer: Sendable {
     let runner: ClientCallRunner
     let inflight = InflightCalls()
     let budget: ClientConnectionBudget
+    let bodyBudget: RequestBodyBudget
     let listener = Mutex<ConnectionListener<any Channel>?>(nil)
     private let boundPort = BoundPort()
 
@@ -36,6 +37,7 @@ public final class PoolRPCServer: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.budget = ClientConnectionBudget(cap: configuration.maxConnections, reserve: configuration.connectionReserve)
+        self.bodyBudget = RequestBodyBudget(limit: max(configuration.maxBufferedRequestBytes, configuration.maxRequestBytes))
         let host = configuration.host
         let boundPort = self.boundPort
         let admin = AdminAPI(
@@ -129,7 +131,11 @@ public final class PoolRPCServer: Sendable {
     /// later one, is made by its `ClientHTTPHandler` (NIO's upgrade handler serves only a first
     /// request, and drops the head of a request that asks for a protocol it has no upgrader for).
     private func configure(_ channel: any Channel) throws -> EventLoopFuture<any Channel> {
-        let admission = self.budget.admit()
+        let (admission, evicted) = self.budget.admit()
+        if let evicted {
+            self.metrics.clientConnectionEvicted()
+            evicted.close(promise: nil)
+        }
         guard admission != .refused else {
             // Closed before anything is read: a flood of connections costs a descriptor for a
             // moment each, never the daemons' heartbeats.
@@ -138,7 +144,7 @@ public final class PoolRPCServer: Sendable {
             return channel.eventLoop.makeSucceededFuture(channel)
         }
         let budget = self.budget
-        channel.closeFuture.whenComplete { _ in budget.release() }
+        channel.closeFuture.whenComplete { _ in budget.release(channel) }
         let configuration = self.configuration
         var limits = ClientHTTPLimits(
             idleTimeout: TimeAmount(configuration.idleTimeout), requestTimeout: TimeAmount(configuration.requestTimeout),
@@ -150,7 +156,10 @@ public final class PoolRPCServer: Sendable {
             limits.maxSilence = min(limits.maxSilence, .seconds(2))
         }
         let metrics = self.metrics
-        let connection = ClientHTTPConnectionHandler(limits: limits, timedOut: { metrics.clientRequestTimedOut() })
+        // A reserve connection is never closed to make room: it is an operator's quick look.
+        let idleReport: ((NIODeadline?) -> Void)? = admission == .reserve ? nil : { budget.setIdle(channel, since: $0) }
+        let connection = ClientHTTPConnectionHandler(
+            limits: limits, timedOut: { metrics.clientRequestTimedOut() }, idle: idleReport ?? { _ in })
         let pipeline = channel.pipeline.syncOperations
         try pipeline.addHandler(connection)
         try pipeline.addHandler(HTTPResponseEncoder())

@@ -40,6 +40,9 @@ public struct ServerConfiguration: Sendable {
     /// quarter of the process's descriptors (at least 128) for daemon connections.
     public var maxConnections: Int = ServerConfiguration.defaultMaxConnections()
     public var connectionReserve: Int = 32
+    /// Bytes of unfinished HTTP request bodies held across all connections; a body that would
+    /// pass it is refused (503). At least one request of `maxRequestBytes` always fits.
+    public var maxBufferedRequestBytes: Int = 256 << 20
 
     public init(
         host: String = "127.0.0.1", port: Int = 2245, maxRequestBytes: Int = 100 << 20, idleTimeout: Duration = .seconds(60),

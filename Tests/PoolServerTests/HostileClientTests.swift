@@ -89,24 +89,50 @@ import Testing
         }
     }
 
-    @Test("past the cap on connections, /healthz still answers on the reserve, and further connections are closed at once")
+    @Test("at the cap on connections, the longest-idle connection makes room for a new client")
+    func connectionCapClosesTheLongestIdle() async throws {
+        try await withServedPool(nodes: 1, configure: { configuration, _ in configuration.maxConnections = 4 }) { served in
+            // The first has been idle since its answer, before the others were opened.
+            let first = try await RawWebSocketPeer.open(port: served.port)
+            try await first.sendRaw("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            await first.waitFor("\"status\"")
+            var idle = [first]
+            for _ in 0..<3 { idle.append(try await RawWebSocketPeer.open(port: served.port)) }
+            let call = try await served.http("Filecoin.ChainHead", token: .some(nil))
+            #expect(call.status == 200)
+            // The one idle the longest was closed for it (after its answer, nothing more).
+            let bytes = String(decoding: try await idle[0].bytesUntilClosed(), as: UTF8.self)
+            #expect(bytes.hasPrefix("HTTP/1.1 200 OK") && bytes.hasSuffix("}"))
+            #expect(
+                String(decoding: served.instance.server.metrics.registry.emitToBuffer(), as: UTF8.self).contains(
+                    "fpool_client_connections_evicted_total"))
+        }
+    }
+
+    @Test("past the cap with no idle connection, /healthz still answers on the reserve, and further connections are closed at once")
     func connectionCapKeepsHealthz() async throws {
         try await withServedPool(
             nodes: 1,
             configure: { configuration, _ in
-                configuration.maxConnections = 8
+                configuration.maxConnections = 4
                 configuration.connectionReserve = 2
             }
         ) { served in
-            var idle: [RawWebSocketPeer] = []
-            for _ in 0..<8 { idle.append(try await RawWebSocketPeer.open(port: served.port)) }
+            // Websockets are busy connections, never closed to make room.
+            var busy: [RawWebSocketPeer] = []
+            for _ in 0..<4 {
+                let peer = try await RawWebSocketPeer.connect(port: served.port)
+                await peer.waitFor("101 Switching Protocols")
+                busy.append(peer)
+            }
             // Over the cap, on the reserve: monitoring answers, a call does not.
             let health = try await served.post([], path: "/healthz", method: "GET")
             #expect(health.status == 200)
             let call = try await served.http("Filecoin.ChainHead", token: .some(nil))
             #expect(call.status == 503)
             // The reserve is taken too: the next connection is closed before anything is read.
-            for _ in 0..<2 { idle.append(try await RawWebSocketPeer.open(port: served.port)) }
+            var reserve: [RawWebSocketPeer] = []
+            for _ in 0..<2 { reserve.append(try await RawWebSocketPeer.open(port: served.port)) }
             let refused = try await RawWebSocketPeer.open(port: served.port)
             #expect(try await refused.bytesUntilClosed().isEmpty)
             // The daemons are still checked.
@@ -115,7 +141,7 @@ import Testing
             #expect(
                 String(decoding: served.instance.server.metrics.registry.emitToBuffer(), as: UTF8.self).contains(
                     "fpool_client_connections_refused_total"))
-            _ = idle
+            _ = (busy, reserve)
         }
     }
 
@@ -154,5 +180,44 @@ import Testing
             let response = try await served.post(Array(body.utf8), token: .some(nil))
             #expect(response.json?["id"]?.int == 7 && response.json?["result"]?["Height"] != nil)
         }
+    }
+
+    @Test("unfinished bodies together are bounded: past the budget one is refused with 503, not buffered")
+    func bufferedBodiesAreBounded() async throws {
+        try await withServedPool(
+            nodes: 1,
+            configure: { configuration, _ in
+                configuration.maxRequestBytes = 512 << 10
+                configuration.maxBufferedRequestBytes = 1 << 20
+            }
+        ) { served in
+            // Three bodies of 400 kB each, none finished: two fit in 1 MiB, the third does not.
+            let request =
+                "POST /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500000\r\n\r\n[" + String(repeating: "1,", count: 200_000)
+            var peers: [RawWebSocketPeer] = []
+            for _ in 0..<3 {
+                let peer = try await RawWebSocketPeer.open(port: served.port)
+                try await peer.sendRaw(request)
+                peers.append(peer)
+            }
+            let refused = await withTaskGroup(of: String.self) { group in
+                for peer in peers { group.addTask { String(decoding: (try? await peer.bytesUntilClosed()) ?? [], as: UTF8.self) } }
+                let first = await group.next() ?? ""
+                group.cancelAll()
+                return first
+            }
+            #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused.prefix(200))")
+            #expect(served.instance.server.bodyBudget.bytesHeld <= 1 << 20)
+        }
+    }
+
+    @Test("the body budget takes what fits and gives it back")
+    func bodyBudgetValue() {
+        let budget = RequestBodyBudget(limit: 1000)
+        #expect(budget.take(600))
+        #expect(!budget.take(600))
+        #expect(budget.bytesHeld == 600)
+        budget.giveBack(600)
+        #expect(budget.take(1000))
     }
 }
