@@ -38,7 +38,8 @@ extension Pool {
     /// Tries the plan's nodes from `first` as `tryInOrder` does, but asks the next node as well
     /// whenever `delay` passes without an answer. The attempts run as tasks of their own, so a
     /// loser that ignores cancellation never holds the caller.
-    func tryHedged(_ call: PoolCall, plan: CallPlan, from first: Int, last: PoolReply?, delay: Duration) async -> PoolReply {
+    func tryHedged(_ call: PoolCall, plan: CallPlan, from first: Int, last: PoolReply?, drops: Int, delay: Duration) async -> PoolReply {
+        var drops = drops
         let order = Array(plan.order.dropFirst(first))
         let (events, sink) = AsyncStream.makeStream(of: HedgeEvent.self)
         let tasks = TaskList()
@@ -88,6 +89,7 @@ extension Pool {
                     let candidate = order[position]
                     let name = self.connectionAndName(of: candidate.index).1
                     self.countCall(node: candidate.index)
+                    if let dropped = self.secondDrop(reply, of: call, drops: &drops, node: name) { return dropped }
                     switch self.judge(reply, of: call, plan: plan, node: candidate.index, name: name) {
                     case .answer(let answer):
                         if case .result = reply { self.recordLatency(call, plan: plan, since: started) }

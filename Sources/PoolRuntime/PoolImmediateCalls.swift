@@ -58,7 +58,10 @@ extension Pool {
                 switch progress.firstReplied(final: false) {
                 case .retry:
                     progress.follow(
-                        self.scheduler.task { progress.followerAnswered(await self.tryInOrder(call, plan: plan, from: 1, last: answer)) })
+                        self.scheduler.task {
+                            let drops = Self.isDrop(reply) ? 1 : 0
+                            progress.followerAnswered(await self.tryInOrder(call, plan: plan, from: 1, last: answer, drops: drops))
+                        })
                 case .deliverHedgeAnswer(let hedged): progress.deliver(hedged)
                 case .deliverCancelled: progress.deliver(.failed("context canceled"))
                 case .deliver, .ignore: break

@@ -12,7 +12,9 @@ extension Pool {
     public func admitNode(_ endpoint: NodeEndpoint, sealing: Bool = false) async throws(PoolCommandError) -> Int {
         if let duplicate = self.state.withLock({ $0.table.duplicate(of: endpoint) }) { throw duplicate }
         let connection = self.connect(endpoint)
-        let limit = Duration.milliseconds(Int(self.settings.heartbeatInterval.milliseconds))
+        // An operator adding a daemon can wait a little longer than a heartbeat does: a busy
+        // daemon (or fpool under load) must not be added unchecked for a slow first answer.
+        let limit = max(Duration.milliseconds(Int(self.settings.heartbeatInterval.milliseconds)), .seconds(10))
         let unanswered: (Result<NodeProbe, NodeCallFailure>, Result<NetworkIdentity, NodeCallFailure>?) = (
             .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "no answer within \(limit)"))), nil
         )

@@ -17,4 +17,26 @@ extension Pool {
     static func quarantineText(_ method: String) -> String {
         "\(method): two daemons closed their connection after receiving this request; fpool refuses it for \(RequestQuarantine.period) so that it cannot take every daemon down"
     }
+
+    static func isDrop(_ reply: NodeReply) -> Bool {
+        if case .unreachable(.dropped, _) = reply { return true }
+        return false
+    }
+
+    /// Counts a drop (a node closed its connection with this call's request sent last) in
+    /// `drops`; at the second, the call's answer (nil: carry on): it fails rather than go to a
+    /// third daemon, and a large request is refused for a while.
+    func secondDrop(_ reply: NodeReply, of call: PoolCall, drops: inout Int, node name: String) -> PoolReply? {
+        guard Self.isDrop(reply) else { return nil }
+        drops += 1
+        guard drops > RequestQuarantine.dropsAllowed else { return nil }
+        self.reportNoAnswer(reply, method: call.method, node: name)
+        self.observer.callFinished(method: call.method, node: name, succeeded: false)
+        guard call.params.count >= RequestQuarantine.minimumBytes else {
+            return .failed("\(call.method): two daemons closed their connection after receiving this request; not sent to a third")
+        }
+        self.quarantine.withLock { $0.quarantine(RequestKey(call), at: self.clock.now) }
+        self.observer.requestQuarantined(method: call.method, node: name, period: RequestQuarantine.period)
+        return .failed(Self.quarantineText(call.method))
+    }
 }

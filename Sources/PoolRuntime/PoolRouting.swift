@@ -133,9 +133,17 @@ extension Pool {
             let reached = order.filter { $0.head >= height }
             let behind = order.filter { $0.head < height }
             let reordered = PickOrder(explicit: reached + behind, fanOut: order.fanOut)
-            decision.outcome = reached.isEmpty ? .notReached(reordered) : .order(reordered)
+            // An epoch the chain cannot reach within the wait (a client's mistake, or a flood of
+            // them) is not waited for: the daemon answers at once, as Lotus would.
+            let reachable = (behind.map(\.head).max() ?? 0) + Self.epochsWithin(state.settings.tipsetWait)
+            decision.outcome = reached.isEmpty && height <= reachable ? .notReached(reordered) : .order(reordered)
             return decision
         }
+    }
+
+    /// The epochs Filecoin's chain may add within `wait` (one per 30 s), and one more.
+    static func epochsWithin(_ wait: GoDuration) -> Int64 {
+        1 + (Int64(wait.milliseconds) + 29_999) / 30_000
     }
 
     /// The order a call of `id` would try now (for `api why` and benchmarks); counts no call.
@@ -201,10 +209,12 @@ extension Pool {
 
     /// Tries nodes one after another until one answers for real, from `first` in the plan's
     /// order (the nodes before it were tried already; `last` is what the latest one said).
-    func tryInOrder(_ call: PoolCall, plan: CallPlan, from first: Int = 0, last: PoolReply? = nil) async -> PoolReply {
+    /// `drops`: how many nodes already closed their connection over this call.
+    func tryInOrder(_ call: PoolCall, plan: CallPlan, from first: Int = 0, last: PoolReply? = nil, drops: Int = 0) async -> PoolReply {
         if let delay = self.hedgeDelay(call, plan: plan, from: first) {
-            return await self.tryHedged(call, plan: plan, from: first, last: last, delay: delay)
+            return await self.tryHedged(call, plan: plan, from: first, last: last, drops: drops, delay: delay)
         }
+        var drops = drops
         var last: PoolReply = last ?? .failed("no node available for \(call.method)")
         // Set once the pool sends a signed push again after a lost reply: the first attempt may
         // land meanwhile, and then the same message is refused for its nonce.
@@ -227,6 +237,7 @@ extension Pool {
             self.countCall(node: candidate.index)
             // A caller that gave up is owed no retry: its call was cancelled, not lost.
             if Task.isCancelled, case .unreachable = reply { return .failed("context canceled") }
+            if let dropped = self.secondDrop(reply, of: call, drops: &drops, node: name) { return dropped }
             if resent, case .nonce(.tooLow) = ErrorClassifier.classify(reply),
                 case .accepted(let bytes, let node) = await self.resolveAmbiguous(call)
             {
@@ -289,16 +300,6 @@ extension Pool {
             return .answer(.result(bytes, node: node))
         }
         let answer = Self.reply(reply, node: node, name: name)
-        if case .unreachable(.dropped, _) = reply,
-            self.quarantine.withLock({ $0.dropped(RequestKey(call), at: self.clock.now) })
-        {
-            // A second daemon dropped its connection over this request: one request must not
-            // take every daemon connection down.
-            self.reportNoAnswer(reply, method: call.method, node: name)
-            self.observer.requestQuarantined(method: call.method, node: name, period: RequestQuarantine.period)
-            self.observer.callFinished(method: call.method, node: name, succeeded: false)
-            return .answer(.failed(Self.quarantineText(call.method)))
-        }
         switch RetryRule.decide(ErrorClassifier.classify(reply), route: plan.route) {
         case .retryElsewhere(let reason):
             self.observer.callRetried(method: call.method, node: name, reason: Self.logReason(reason, for: reply))

@@ -1,6 +1,6 @@
-// Requests after which daemons closed their connection: one such drop is retried on another
-// node, a second fails the call and keeps the identical request away from every daemon for a
-// while, so one request can never take every daemon connection down.
+// Requests after which daemons closed their connection: a call that met one such drop is
+// retried on one other node; a second fails it, and a large request is then kept away from
+// every daemon for a while, so one request can never take every daemon connection down.
 
 /// Identical requests (API version, method and param bytes), by a 64-bit hash.
 struct RequestKey: Hashable, Sendable {
@@ -19,50 +19,37 @@ struct RequestKey: Hashable, Sendable {
     }
 }
 
-/// Drops per request and the requests refused for now.
+/// Requests refused for now.
 struct RequestQuarantine: Sendable {
-    /// Drops a request may cause before it is refused: the first node's and one other's.
+    /// Drops one call may meet: its first node's and one other's; a second fails the call.
     static let dropsAllowed = 1
-    /// How long a quarantined request is refused, and how long a drop is remembered.
+    /// Only a request this large is quarantined after a call met two drops: the queries of
+    /// death seen are large, while a small common request (ChainHead) that happened to be sent
+    /// last on two sockets of dying daemons must never be refused to every client.
+    static let minimumBytes = 64 << 10
+    /// How long a quarantined request is refused.
     static let period: Duration = .seconds(60)
-    /// Requests remembered at most (the oldest forgotten first): bounded whatever clients send.
+    /// Requests remembered at most (the soonest to expire forgotten first).
     static let capacity = 1024
 
-    private struct Entry {
-        var drops: Int
-        var lastDrop: Duration
-        var refusedUntil: Duration?
-    }
+    private var refusedUntil: [RequestKey: Duration] = [:]
 
-    private var entries: [RequestKey: Entry] = [:]
-
-    /// A daemon closed its connection after this request was sent. True when the request is
-    /// now quarantined (the call must fail rather than go to yet another daemon).
-    mutating func dropped(_ key: RequestKey, at now: Duration) -> Bool {
-        self.forgetExpired(at: now)
-        var entry = self.entries[key] ?? Entry(drops: 0, lastDrop: now)
-        entry.drops += 1
-        entry.lastDrop = now
-        if entry.drops > Self.dropsAllowed { entry.refusedUntil = now + Self.period }
-        if self.entries[key] == nil, self.entries.count >= Self.capacity,
-            let oldest = self.entries.min(by: { $0.value.lastDrop < $1.value.lastDrop })
-        {
-            self.entries[oldest.key] = nil
+    /// Refuses `key` until `period` from `now`.
+    mutating func quarantine(_ key: RequestKey, at now: Duration) {
+        if self.refusedUntil.count >= Self.capacity {
+            self.refusedUntil = self.refusedUntil.filter { now < $0.value }
+            if self.refusedUntil.count >= Self.capacity, let soonest = self.refusedUntil.min(by: { $0.value < $1.value }) {
+                self.refusedUntil[soonest.key] = nil
+            }
         }
-        self.entries[key] = entry
-        return entry.refusedUntil != nil
+        self.refusedUntil[key] = now + Self.period
     }
 
     /// Whether the request is refused now.
     func isQuarantined(_ key: RequestKey, at now: Duration) -> Bool {
-        guard !self.entries.isEmpty, let until = self.entries[key]?.refusedUntil else { return false }
+        guard let until = self.refusedUntil[key] else { return false }
         return now < until
     }
 
-    var count: Int { self.entries.count }
-
-    private mutating func forgetExpired(at now: Duration) {
-        guard self.entries.count >= Self.capacity / 2 else { return }
-        self.entries = self.entries.filter { now - $0.value.lastDrop < Self.period || ($0.value.refusedUntil.map { now < $0 } ?? false) }
-    }
+    var count: Int { self.refusedUntil.count }
 }

@@ -110,8 +110,8 @@ import Testing
         let sent = nodes.map(\.calls.count).reduce(0, +)
         // A push is bound to its sender's node and nonce-ordered.
         #expect(Self.needsTask(pool.startImmediately(call(.mpoolPushMessage, sender: "f0100"), completion: { _ in })))
-        // An epoch no node has reached yet: the call waits for one.
-        #expect(Self.needsTask(pool.startImmediately(call(.chainGetTipSetByHeight, height: 500), completion: { _ in })))
+        // The next epoch, which no node has reached yet: the call waits for one.
+        #expect(Self.needsTask(pool.startImmediately(call(.chainGetTipSetByHeight, height: 101), completion: { _ in })))
         // A route with a timeout runs bounded, on a task.
         try pool.setAPI("StateGetActor", key: "timeout", to: "5s")
         #expect(Self.needsTask(pool.startImmediately(call(.stateGetActor), completion: { _ in })))

@@ -190,6 +190,26 @@ import Testing
         #expect(await reply == .result(Array("\"ok\"".utf8), node: 1))
     }
 
+    /// 5,000 calls for an absurd epoch each held a waiter for the whole TipsetWait; a daemon
+    /// answers them at once (Lotus: "looking for tipset with height greater than start point").
+    @Test func anEpochTheChainCannotReachIsNotWaitedFor() async {
+        let nodes = [FakeNode(name: "n0", head: 100), FakeNode(name: "n1", head: 100)]
+        let clock = ManualClock()
+        let pool = await makePool(nodes, settings: { $0.tipsetWait = GoDuration(milliseconds: 30_000) }, clock: clock)
+        // Within 30 s the chain may reach 101 or 102: those wait; 103 and beyond do not.
+        // Answered without the clock moving: nothing waited.
+        guard case .result = await pool.call(call(.chainGetTipSetByHeight, height: 103)) else {
+            Issue.record("not answered")
+            return
+        }
+        // 102 is waited for, and answered once a node gets there.
+        async let reply = pool.call(call(.chainGetTipSetByHeight, height: 102))
+        await clock.waitForSleepers(1)
+        nodes[0].health(head: 102)
+        await pool.heartbeat()
+        #expect(await reply == .result(Array("\"ok\"".utf8), node: 0))
+    }
+
     @Test func unlistedMethodsAreForwardedAndReportedOnce() async {
         let nodes = [FakeNode(name: "n0")]
         let observer = RecordingObserver()
