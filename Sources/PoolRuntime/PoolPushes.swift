@@ -15,7 +15,9 @@ extension Pool {
     /// remembered messages it lacks are pushed there first; then it waits (bounded by TipsetWait)
     /// for the network to catch it up (`waiting` false: no wait, for a read that must not be
     /// slowed for it). Returns false when it never does.
-    func catchUp(sender: String, seedID: UInt64, node index: Int, waiting: Bool = true) async -> Bool {
+    /// `until`: the latest time to wait until, shared by the catch-ups of one push so that they
+    /// add up to one TipsetWait however many nodes it moves over.
+    func catchUp(sender: String, seedID: UInt64, node index: Int, waiting: Bool = true, until: Duration? = nil) async -> Bool {
         let (messages, connection, name, tipsetWait) = self.state.withLock { state in
             (state.ledger.messages(of: seedID), state.table[index].connection, state.table[index].endpoint.name, state.settings.tipsetWait)
         }
@@ -40,7 +42,7 @@ extension Pool {
                 }
             }
         }
-        let deadline = self.clock.now + .milliseconds(Int(wait.milliseconds))
+        let deadline = min(self.clock.now + .milliseconds(Int(wait.milliseconds)), until ?? .seconds(Int64.max / 2))
         while true {
             let generation = self.nodeGeneration
             if case .success(let next) = await connection.mpoolNonce(sender), next > last {

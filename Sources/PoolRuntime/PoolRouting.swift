@@ -215,6 +215,7 @@ extension Pool {
             return await self.tryHedged(call, plan: plan, from: first, last: last, drops: drops, delay: delay)
         }
         var drops = drops
+        var catchUpUntil: Duration?
         var last: PoolReply = last ?? .failed("no node available for \(call.method)")
         // Set once the pool sends a signed push again after a lost reply: the first attempt may
         // land meanwhile, and then the same message is refused for its nonce.
@@ -226,7 +227,12 @@ extension Pool {
             if plan.route.effect == .push, let seedID = plan.seedID, let sender = call.facts.sender,
                 let previous = self.state.withLock({ $0.ledger.lastNode(of: seedID) }), previous != candidate.index
             {
-                guard await self.catchUp(sender: sender, seedID: seedID, node: candidate.index) else {
+                // Every catch-up of this push shares one TipsetWait: a push that meets one lost
+                // node after another must not wait a whole TipsetWait for each (34.6 s in a chaos
+                // run where several daemons failed within seconds).
+                let until = catchUpUntil ?? self.clock.now + .milliseconds(Int(self.settings.tipsetWait.milliseconds))
+                catchUpUntil = until
+                guard await self.catchUp(sender: sender, seedID: seedID, node: candidate.index, until: until) else {
                     last = .failed(
                         "nonce-safe failover: \(name) has not caught up with the nonces accepted for \(sender); not pushing there")
                     continue

@@ -153,6 +153,25 @@ import Testing
         #expect(nodes[next].calls == ["Filecoin.MpoolGetNonce"])
     }
 
+    /// A push that meets one node after another that has not caught up waits one TipsetWait
+    /// in all, not one per node.
+    @Test func thePushesCatchUpsShareOneTipsetWait() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let pool = await makePool(nodes, settings: { $0.tipsetWait = GoDuration(milliseconds: 1_000) }, clock: clock)
+        let order = ranking(of: "f01001", in: pool)
+        _ = await pool.call(self.push(0))
+        nodes[order[0]].unreachable()
+        await pool.heartbeat()
+        for index in order.dropFirst() { nodes[index].state.withLock { $0.repushReply = .error(code: 1, message: "mpool is full") } }
+        async let reply = pool.call(self.push(1))
+        await clock.waitForSleepers(1)
+        clock.advance(by: .seconds(1))
+        guard case .failed(let text) = await reply else { Issue.record("pushed without a catch-up"); return }
+        #expect(text.contains("has not caught up"))
+        #expect(nodes.allSatisfy { $0.calls.filter { $0 == "Filecoin.MpoolPush" }.count <= 1 })
+    }
+
     @Test func aLostReplyIsResolvedByCIDOnTheOtherNodes() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
