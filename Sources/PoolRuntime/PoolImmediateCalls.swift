@@ -43,6 +43,8 @@ extension Pool {
                 }
                 return
             }
+            // The hedge won and gave this call up: its reply (a cancellation) is no failure.
+            if progress.isFinished { return }
             let judgement = self.judge(reply, of: call, plan: plan, node: first.index, name: name)
             if case .result = reply { self.recordLatency(call, plan: plan, since: startedAt) }
             switch judgement {
@@ -110,6 +112,8 @@ private final class ImmediateCallProgress: Sendable {
     }
 
     var isAbandoned: Bool { self.guarded.withLock { $0.state.abandoned } }
+    /// The caller has its answer (the hedge won): a later reply of the first node is not judged.
+    var isFinished: Bool { self.guarded.withLock { $0.state.phase == .finished } }
 
     func firstReplied(final: Bool) -> ImmediateCallState.FirstReplyAction {
         let (action, timer) = self.guarded.withLock { guarded in

@@ -57,6 +57,25 @@ import Testing
         #expect(observer.all.contains("hedge won Filecoin.StateGetActor on n1"))
     }
 
+    /// The given-up first call comes back as a cancellation: that is no failure to retry or log.
+    @Test func theLosersCancellationIsNotARetry() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        nodes[0].startImmediately()
+        let clock = ManualClock()
+        let observer = RecordingObserver()
+        let pool = await self.hedgingPool(nodes, observer: observer, clock: clock)
+        let replies = PoolImmediateCallTests.Replies()
+        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
+            Issue.record("the read did not start at once")
+            return
+        }
+        await clock.waitForSleepers(1, lasting: .milliseconds(100))
+        clock.advance(by: .milliseconds(100))
+        #expect(await replies.first() == .result(Array("\"ok\"".utf8), node: 1))
+        nodes[0].answerImmediate(.unreachable(.maybeSent, detail: "CancellationError()"))
+        #expect(!observer.all.contains { $0.hasPrefix("retry") })
+    }
+
     @Test func aHedgeTheBudgetRefusesLeavesTheFirstNodesFailureToTheRetry() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         nodes[0].startImmediately()
