@@ -157,10 +157,9 @@ public final class PoolRPCServer: Sendable {
         }
         let metrics = self.metrics
         // A reserve connection is never closed to make room: it is an operator's quick look.
-        let evictable = admission != .reserve
+        let idleReport: ((NIODeadline?) -> Void)? = admission == .reserve ? nil : { budget.setIdle(channel, since: $0) }
         let connection = ClientHTTPConnectionHandler(
-            limits: limits, timedOut: { metrics.clientRequestTimedOut() },
-            idle: { waiting in if evictable { budget.setIdle(channel, waiting: waiting) } })
+            limits: limits, timedOut: { metrics.clientRequestTimedOut() }, idle: idleReport ?? { _ in })
         let pipeline = channel.pipeline.syncOperations
         try pipeline.addHandler(connection)
         try pipeline.addHandler(HTTPResponseEncoder())
