@@ -56,6 +56,9 @@ extension GoingAwayTests {
             for id in 2...17 { try await peer.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(name)","params":[]}"#) }
             try await peer.send(#"{"jsonrpc":"2.0","id":18,"method":"Filecoin.ChainNotify","params":[]}"#)
             await served.cluster.waitForSubscriptions(total: 2)
+            // The second channel's id is queued too: the goodbye then waits for no call, only
+            // for the client to read, so every value below comes while it waits for that.
+            await served.instance.server.inflight.waitUntilIdle()
             let socket = try #require(served.instance.server.listener.withLock { $0 }?.openConnections(websocket: true).first)
             try await socket.eventLoop.submit {
                 socket.pipeline.syncOperations.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
