@@ -18,8 +18,37 @@ final class ClientConnectionBudget: Sendable {
 
     private struct State {
         var open = 0
-        /// Connections waiting for a request, with when they began to wait.
-        var idle: [ObjectIdentifier: (channel: any Channel, since: NIODeadline)] = [:]
+        /// Connections waiting for a request, with the turn at which they began to wait.
+        var idle: [ObjectIdentifier: (channel: any Channel, turn: UInt64)] = [:]
+        /// Turns in the order connections began to wait, the longest-idle first. An entry whose
+        /// turn is no longer its connection's is stale and dropped when met: finding the
+        /// longest-idle costs no scan of every connection, even during a flood.
+        var order = CircularBuffer<(key: ObjectIdentifier, turn: UInt64)>()
+        var nextTurn: UInt64 = 0
+
+        mutating func takeLongestIdle() -> (any Channel)? {
+            while let oldest = self.order.popFirst() {
+                guard let entry = self.idle[oldest.key], entry.turn == oldest.turn else { continue }
+                self.idle[oldest.key] = nil
+                return entry.channel
+            }
+            return nil
+        }
+
+        mutating func setIdle(_ channel: any Channel, _ waiting: Bool) {
+            let key = ObjectIdentifier(channel)
+            guard waiting else {
+                self.idle[key] = nil
+                return
+            }
+            self.nextTurn += 1
+            self.idle[key] = (channel, self.nextTurn)
+            self.order.append((key, self.nextTurn))
+            // Stale turns are dropped in bulk once they outnumber the live ones.
+            if self.order.count > 2 * self.idle.count + 64 {
+                self.order = CircularBuffer(self.order.filter { self.idle[$0.key]?.turn == $0.turn })
+            }
+        }
     }
 
     let cap: Int
@@ -37,10 +66,9 @@ final class ClientConnectionBudget: Sendable {
         self.state.withLock { state in
             state.open += 1
             if state.open <= self.cap { return (.served, nil) }
-            if let oldest = state.idle.min(by: { $0.value.since < $1.value.since }) {
+            if let longestIdle = state.takeLongestIdle() {
                 // Counted out when it closes; until then one over the cap, for a moment.
-                state.idle[oldest.key] = nil
-                return (.served, oldest.value.channel)
+                return (.served, longestIdle)
             }
             if state.open <= self.cap + self.reserve { return (.reserve, nil) }
             state.open -= 1
@@ -55,13 +83,14 @@ final class ClientConnectionBudget: Sendable {
         }
     }
 
-    /// `channel` waits for a request since `since` (nil: it is busy: receiving, answering, or
-    /// a websocket).
-    func setIdle(_ channel: any Channel, since: NIODeadline?) {
-        self.state.withLock { state in
-            state.idle[ObjectIdentifier(channel)] = since.map { (channel, $0) }
-        }
+    /// `channel` waits for a request from now (`waiting`), or no longer (it receives or
+    /// answers one, or became a websocket).
+    func setIdle(_ channel: any Channel, waiting: Bool) {
+        self.state.withLock { $0.setIdle(channel, waiting) }
     }
 
     var count: Int { self.state.withLock { $0.open } }
+
+    /// Turns kept in the idle order, stale ones included (tests: it stays bounded).
+    var waitingTurns: Int { self.state.withLock { $0.order.count } }
 }

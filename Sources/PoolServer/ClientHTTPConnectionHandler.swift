@@ -15,12 +15,12 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
     private var clockTime: NIODeadline?
     /// Told of every request answered 408 (the metrics).
     private let timedOut: () -> Void
-    /// Told when the connection starts waiting for a request (since when) and when it stops
-    /// (nil): the connection cap closes the longest-idle connection to make room.
-    private let idle: (NIODeadline?) -> Void
+    /// Told when the connection starts waiting for a request (true) and when it stops: the
+    /// connection cap closes the longest-idle connection to make room.
+    private let idle: (Bool) -> Void
     private var reportedIdle = false
 
-    init(limits: ClientHTTPLimits, timedOut: @escaping () -> Void = {}, idle: @escaping (NIODeadline?) -> Void = { _ in }) {
+    init(limits: ClientHTTPLimits, timedOut: @escaping () -> Void = {}, idle: @escaping (Bool) -> Void = { _ in }) {
         self.machine = ClientHTTPStateMachine(limits: limits, now: .now())
         self.timedOut = timedOut
         self.idle = idle
@@ -28,11 +28,11 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
 
     /// Reports a change between waiting for a request and anything else.
     private func reportIdleness() {
-        let since: NIODeadline?
-        if case .idle(let start) = self.machine.state { since = start } else { since = nil }
-        guard (since != nil) != self.reportedIdle else { return }
-        self.reportedIdle = since != nil
-        self.idle(since)
+        let waiting: Bool
+        if case .idle = self.machine.state { waiting = true } else { waiting = false }
+        guard waiting != self.reportedIdle else { return }
+        self.reportedIdle = waiting
+        self.idle(waiting)
     }
 
     var state: ClientHTTPStateMachine.State { self.machine.state }
@@ -75,9 +75,9 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
         self.machine.requestRead()
     }
 
-    /// From the request handler, once the answer is written.
-    func answered(keepAlive: Bool) {
-        self.machine.answered(keepAlive: keepAlive, at: self.now)
+    /// From the request handler, once the answer is written and the connection stays open.
+    func answered() {
+        self.machine.answered(at: self.now)
         self.rearm()
         self.reportIdleness()
     }

@@ -180,7 +180,7 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         if head?.method != .HEAD { channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: answer.body))), promise: nil) }
         channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in
             answer.written?()
-            if keepAlive { connection.value.answered(keepAlive: true) } else { channel.close(promise: nil) }
+            if keepAlive { connection.value.answered() } else { channel.close(promise: nil) }
         }
     }
 

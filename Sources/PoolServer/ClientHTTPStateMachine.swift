@@ -57,10 +57,11 @@ struct ClientHTTPStateMachine {
         if case .receiving = self.state { self.state = .answering }
     }
 
-    /// The answer is written; the connection stays open for the next request or closes.
-    mutating func answered(keepAlive: Bool, at now: NIODeadline) {
+    /// The answer is written and the connection stays open for the next request (one that
+    /// closes instead ends in `closed`).
+    mutating func answered(at now: NIODeadline) {
         guard self.state == .answering || self.isReceiving else { return }
-        self.state = keepAlive ? .idle(since: now) : .closed
+        self.state = .idle(since: now)
     }
 
     mutating func upgraded() {

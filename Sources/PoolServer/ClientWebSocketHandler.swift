@@ -58,11 +58,6 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             peerMasking: .masked)
     }
 
-    /// The state the connection is in (tests, and the session's writes).
-    var state: ClientWebSocketStateMachine.State { self.machine.state }
-    /// Calls started and not yet answered.
-    var unanswered: Int { self.machine.unanswered }
-
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.machine.bytesRead(at: context.eventLoop.now)

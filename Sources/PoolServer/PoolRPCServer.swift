@@ -157,9 +157,10 @@ public final class PoolRPCServer: Sendable {
         }
         let metrics = self.metrics
         // A reserve connection is never closed to make room: it is an operator's quick look.
-        let idleReport: ((NIODeadline?) -> Void)? = admission == .reserve ? nil : { budget.setIdle(channel, since: $0) }
+        let evictable = admission != .reserve
         let connection = ClientHTTPConnectionHandler(
-            limits: limits, timedOut: { metrics.clientRequestTimedOut() }, idle: idleReport ?? { _ in })
+            limits: limits, timedOut: { metrics.clientRequestTimedOut() },
+            idle: { waiting in if evictable { budget.setIdle(channel, waiting: waiting) } })
         let pipeline = channel.pipeline.syncOperations
         try pipeline.addHandler(connection)
         try pipeline.addHandler(HTTPResponseEncoder())

@@ -36,7 +36,11 @@ import Testing
         await nodes[0].reset()
     }
 
-    @Test func aSilentNodeCostsOneHedgeDelayOnTheImmediatePath() async {
+    /// The first node's late reply, after the hedge won on the immediate path, changes nothing:
+    /// an answer is not delivered twice, and the cancellation of its given-up call (what an
+    /// upstream socket reports) is no failure to retry or log.
+    @Test(arguments: [NodeReply.result(Array("\"late\"".utf8)), .unreachable(.maybeSent, detail: "CancellationError()")])
+    func aSilentNodeCostsOneHedgeDelayOnTheImmediatePath(late: NodeReply) async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         nodes[0].startImmediately()
         let clock = ManualClock()
@@ -50,29 +54,11 @@ import Testing
         await clock.waitForSleepers(1, lasting: .milliseconds(100))
         clock.advance(by: .milliseconds(100))
         #expect(await replies.first() == .result(Array("\"ok\"".utf8), node: 1))
-        // The first node's call was given up upstream; its late answer changes nothing.
+        // The first node's call was given up upstream.
         #expect(nodes[0].abandoned == 1)
-        nodes[0].answerImmediate(.result(Array("\"late\"".utf8)))
+        nodes[0].answerImmediate(late)
         #expect(replies.all.count == 1)
         #expect(observer.all.contains("hedge won Filecoin.StateGetActor on n1"))
-    }
-
-    /// The given-up first call comes back as a cancellation: that is no failure to retry or log.
-    @Test func theLosersCancellationIsNotARetry() async {
-        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
-        nodes[0].startImmediately()
-        let clock = ManualClock()
-        let observer = RecordingObserver()
-        let pool = await self.hedgingPool(nodes, observer: observer, clock: clock)
-        let replies = PoolImmediateCallTests.Replies()
-        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
-            Issue.record("the read did not start at once")
-            return
-        }
-        await clock.waitForSleepers(1, lasting: .milliseconds(100))
-        clock.advance(by: .milliseconds(100))
-        #expect(await replies.first() == .result(Array("\"ok\"".utf8), node: 1))
-        nodes[0].answerImmediate(.unreachable(.maybeSent, detail: "CancellationError()"))
         #expect(!observer.all.contains { $0.hasPrefix("retry") })
     }
 

@@ -57,7 +57,7 @@ import Testing
         machine.requestRead()
         #expect(machine.deadline == nil)
         #expect(machine.clockRang(at: self.start + .seconds(500)) == .none)
-        machine.answered(keepAlive: true, at: self.start + .seconds(500))
+        machine.answered(at: self.start + .seconds(500))
         #expect(machine.state == .idle(since: self.start + .seconds(500)))
     }
 
@@ -67,7 +67,7 @@ import Testing
         machine.bytesArrived(100, at: self.start)
         machine.requestRead()
         machine.bytesArrived(100, at: self.start + .seconds(1))
-        machine.answered(keepAlive: true, at: self.start + .seconds(40))
+        machine.answered(at: self.start + .seconds(40))
         machine.requestBegan(at: self.start + .seconds(40))
         // Its body must start within the silence allowed (and all of it within 30 s).
         #expect(machine.deadline == self.start + .seconds(50))
