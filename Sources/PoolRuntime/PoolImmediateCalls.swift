@@ -21,7 +21,7 @@ extension Pool {
     public func startImmediately(_ call: PoolCall, completion: @escaping @Sendable (PoolReply) -> Void) -> ImmediateStart {
         let route = call.route
         // A quarantined request is refused on the task path.
-        guard call.id != nil, route.effect == .read, route.seed == nil, !self.quarantineActive else { return .needsTask(call) }
+        guard call.id != nil, route.effect == .read, route.seed == nil, !self.quarantines(call) else { return .needsTask(call) }
         // Counted once here, and carried to `call(_:)` when the call needs a task after all.
         var counted = call
         let callID = self.nextCallID(call.id)

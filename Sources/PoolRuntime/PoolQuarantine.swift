@@ -2,14 +2,18 @@
 // connection over, and the text its client reads.
 
 extension Pool {
-    /// Whether anything is quarantined (the call path looks no further when not).
-    var quarantineActive: Bool { self.quarantine.withLock { $0.count > 0 } }
-
-    /// True when `call` is a quarantined request (counted and reported).
-    func isQuarantined(_ call: PoolCall) -> Bool {
-        guard self.quarantineActive else { return false }
+    /// Whether `call` is a quarantined request. Its params are hashed only while some request
+    /// is quarantined.
+    func quarantines(_ call: PoolCall) -> Bool {
+        let now = self.clock.now
+        guard self.quarantine.withLock({ $0.isActive(at: now) }) else { return false }
         let key = RequestKey(call)
-        guard self.quarantine.withLock({ $0.isQuarantined(key, at: self.clock.now) }) else { return false }
+        return self.quarantine.withLock { $0.isQuarantined(key, at: now) }
+    }
+
+    /// True when `call` is a quarantined request (counted and reported as refused).
+    func isQuarantined(_ call: PoolCall) -> Bool {
+        guard self.quarantines(call) else { return false }
         self.observer.quarantinedRequestRefused(method: call.method)
         return true
     }

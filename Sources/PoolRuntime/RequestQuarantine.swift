@@ -33,6 +33,8 @@ struct RequestQuarantine: Sendable {
     static let capacity = 1024
 
     private var refusedUntil: [RequestKey: Duration] = [:]
+    /// When the last quarantine ends: until then calls look their request up.
+    private var activeUntil: Duration = .zero
 
     /// Refuses `key` until `period` from `now`.
     mutating func quarantine(_ key: RequestKey, at now: Duration) {
@@ -43,7 +45,12 @@ struct RequestQuarantine: Sendable {
             }
         }
         self.refusedUntil[key] = now + Self.period
+        self.activeUntil = now + Self.period
     }
+
+    /// Whether any request is refused now (expired entries are forgotten only later, so the
+    /// call path must not look at the count).
+    func isActive(at now: Duration) -> Bool { now < self.activeUntil }
 
     /// Whether the request is refused now.
     func isQuarantined(_ key: RequestKey, at now: Duration) -> Bool {

@@ -87,7 +87,10 @@ import Testing
         quarantine.quarantine(poison, at: .seconds(1))
         #expect(quarantine.isQuarantined(poison, at: .seconds(2)))
         #expect(!quarantine.isQuarantined(other, at: .seconds(2)))
+        #expect(quarantine.isActive(at: .seconds(2)))
         #expect(!quarantine.isQuarantined(poison, at: .seconds(1) + RequestQuarantine.period))
+        // Expired but not yet forgotten: no call needs to look its request up any more.
+        #expect(!quarantine.isActive(at: .seconds(1) + RequestQuarantine.period))
         for index in 0..<5000 { quarantine.quarantine(RequestKey(self.balance("f0\(index)")), at: .seconds(3)) }
         #expect(quarantine.count <= RequestQuarantine.capacity)
     }
