@@ -1,6 +1,6 @@
 // One client channel (ChainNotify, MpoolSub, …): holds values that arrive before the channel
 // id has been sent, forwards them in order, closes a subscriber that falls 16 values behind
-// (as Lotus does), and sends `xrpc.ch.close` exactly once.
+// its socket (as Lotus does), and sends `xrpc.ch.close` exactly once.
 
 import LotusWire
 import PoolRuntime
@@ -22,12 +22,21 @@ final class ClientChannel: Sendable {
         /// The pool ended it: there is no upstream channel left to close.
         var upstreamGone = false
         var poolID: Int?
-        /// Values queued towards the client and not yet written.
+        /// The overflow rule closed it: values still on their way to the socket are dropped.
+        var behind = false
+        /// Values handed to the session and not yet given to the socket (on their way through
+        /// the event loop's queue).
+        var queued = 0
+        /// Values given to the socket and not yet written: the client is not reading them.
         var pending = 0
     }
 
-    /// Lotus drops a subscriber 16 values behind; so does fpool, instead of buffering without end.
+    /// Lotus drops a subscriber 16 values behind; so does fpool, instead of buffering without
+    /// end. Counted at the socket, not on the way to it: a burst of head changes that comes
+    /// while the event loop is busy is not a client that stopped reading.
     static let maxPending = 16
+    /// Values on their way to the socket: bounds what a channel holds while its loop lags.
+    static let maxQueued = 256
     /// Values held before the id is sent.
     static let maxEarlyValues = 64
 
@@ -65,8 +74,8 @@ final class ClientChannel: Sendable {
                     state.early.append(value)
                     return nil
                 }
-                guard state.pending < Self.maxPending else { return self.closeLocked(&state, .clientBehind) }
-                state.pending += 1
+                guard state.queued < Self.maxQueued else { return self.closeLocked(&state, .clientBehind) }
+                state.queued += 1
                 self.send(RawRPCFrames.channelValue(channel: self.clientID, value: value), self)
                 return nil
             case .closed:
@@ -79,6 +88,7 @@ final class ClientChannel: Sendable {
 
     private func closeLocked(_ state: inout State, _ ending: Ending) -> Ending {
         state.closed = true
+        state.behind = ending == .clientBehind
         if state.idSent { self.send(RPCFrames.channelClose(channel: self.clientID).encoded(), nil) }
         return ending
     }
@@ -107,7 +117,7 @@ final class ClientChannel: Sendable {
             self.send(reply, nil)
             state.idSent = true
             for value in state.early {
-                state.pending += 1
+                state.queued += 1
                 self.send(RawRPCFrames.channelValue(channel: self.clientID, value: value), self)
             }
             state.early = []
@@ -115,9 +125,32 @@ final class ClientChannel: Sendable {
         }
     }
 
-    /// One of this channel's value frames was written to the socket.
+    /// On the loop, as one of this channel's value frames reaches the socket: true to write
+    /// it. False once the client is 16 values behind there (the channel then closes) or was
+    /// already; a value that came before any other close is still written, ahead of it.
+    func willWrite() -> Bool {
+        let (write, ending) = self.state.withLock { state -> (Bool, Ending?) in
+            state.queued -= 1
+            guard !state.behind else { return (false, nil) }
+            guard state.pending < Self.maxPending else {
+                return (false, state.closed ? nil : self.closeLocked(&state, .clientBehind))
+            }
+            state.pending += 1
+            return (true, nil)
+        }
+        if let ending { self.ended(self, ending) }
+        return write
+    }
+
+    /// One of this channel's value frames given to the socket was written.
     func written() {
         self.state.withLock { $0.pending -= 1 }
+    }
+
+    /// One of this channel's value frames was dropped on its way (nothing follows the
+    /// connection's close frame).
+    func dropped() {
+        self.state.withLock { $0.queued -= 1 }
     }
 
     /// Ends the channel from the client's side (cancel, disconnect); returns the pool channel

@@ -106,13 +106,17 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
     /// On the loop: writes one text frame; a channel's value tells its channel once written.
     private func write(_ bytes: [UInt8], _ channel: ClientChannel?) {
         guard !self.departed.load(ordering: .relaxed) else {
-            // Dropped, but counted as written: a channel must not take its client for one that
+            // Dropped, not counted against the client: a channel must not take it for one that
             // stopped reading (and say so in the log) while the goodbye drains.
-            channel?.written()
+            channel?.dropped()
             return
         }
+        guard let channel else {
+            let frame = WebSocketFrameWriter.text(bytes, masked: false, allocator: self.connection.allocator)
+            return self.connection.writeAndFlush(frame, promise: nil)
+        }
+        guard channel.willWrite() else { return }
         let frame = WebSocketFrameWriter.text(bytes, masked: false, allocator: self.connection.allocator)
-        guard let channel else { return self.connection.writeAndFlush(frame, promise: nil) }
         let promise = self.connection.eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in channel.written() }
         self.connection.writeAndFlush(frame, promise: promise)

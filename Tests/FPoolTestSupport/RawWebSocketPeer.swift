@@ -108,13 +108,21 @@ private final class ByteRecorder: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = Self.unwrapInboundIn(data)
-        self.bytes.withLock { $0 += buffer.readableBytesView }
-        // Looked for only while someone waits (early, while little has arrived).
-        let ready = self.waiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
-            guard !waiters.isEmpty else { return [] }
-            let all = self.bytes.withLock { $0 }
-            defer { waiters.removeAll { all.firstRange(of: $0.needle) != nil } }
-            return waiters.filter { all.firstRange(of: $0.needle) != nil }.map(\.continuation)
+        let ready = self.waiters.withLock { waiters in
+            self.bytes.withLock { bytes -> [CheckedContinuation<Void, Never>] in
+                let start = bytes.count
+                bytes += buffer.readableBytesView
+                // Only what just arrived (and a needle's length before it) is searched: a peer
+                // that takes in megabytes must not search them all again on every read.
+                var ready: [CheckedContinuation<Void, Never>] = []
+                waiters.removeAll { waiter in
+                    let from = max(0, start - (waiter.needle.count - 1))
+                    guard bytes[from...].firstRange(of: waiter.needle) != nil else { return false }
+                    ready.append(waiter.continuation)
+                    return true
+                }
+                return ready
+            }
         }
         ready.forEach { $0.resume() }
     }

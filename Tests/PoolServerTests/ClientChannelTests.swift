@@ -34,21 +34,68 @@ import Testing
         #expect(frames.dropFirst().allSatisfy { (try? JSON.parse($0))?["params"]?[0]?.int == 7 })
     }
 
-    @Test func aSubscriberSixteenValuesBehindIsClosedOnce() {
+    /// What the session's writer does with each value frame on the loop: asks to write it, and
+    /// reports it written when the client reads (`reading`), or leaves it unwritten.
+    func writeValues(_ channel: ClientChannel, count: Int, reading: Bool) -> Int {
+        var written = 0
+        for _ in 0..<count where channel.willWrite() {
+            written += 1
+            if reading { channel.written() }
+        }
+        return written
+    }
+
+    @Test func aSubscriberSixteenValuesBehindItsSocketIsClosedOnce() {
         let recorder = Recorder()
         let channel = self.channel(recorder)
         _ = channel.attach(poolID: 3)
         channel.activate(reply: Array("{}".utf8))
-        // Nothing is ever written: the client is not reading.
         for value in 0..<20 { channel.deliver(.value(Array(String(value).utf8))) }
+        // Nothing given to the socket is ever written: the client is not reading.
+        #expect(self.writeValues(channel, count: 20, reading: false) == ClientChannel.maxPending)
         let frames = recorder.frames.withLock { $0 }
-        #expect(frames.count == 1 + ClientChannel.maxPending + 1)
+        #expect(frames.count == 1 + 20 + 1)
         #expect(frames.last == #"{"jsonrpc":"2.0","method":"xrpc.ch.close","params":[7]}"#)
         #expect(recorder.endings.withLock { $0 } == [.clientBehind])
         // The pool's own close afterwards changes nothing; the client's close finds it ended.
         channel.deliver(.closed)
         #expect(channel.close() == nil)
         #expect(recorder.frames.withLock { $0 }.count == frames.count)
+    }
+
+    /// Head changes that come in a burst while the loop is busy wait in its queue: a client
+    /// that reads what reaches its socket is not behind, however many came at once.
+    @Test func aBurstOnItsWayToTheSocketIsNotAClientBehind() {
+        let recorder = Recorder()
+        let channel = self.channel(recorder)
+        _ = channel.attach(poolID: 3)
+        channel.activate(reply: Array("{}".utf8))
+        for value in 0..<100 { channel.deliver(.value(Array(String(value).utf8))) }
+        #expect(self.writeValues(channel, count: 100, reading: true) == 100)
+        #expect(recorder.endings.withLock { $0 }.isEmpty)
+    }
+
+    /// What waits on its way to the socket is bounded too, should the loop never get to it.
+    @Test func aChannelWhoseLoopNeverWritesIsClosedAtTheQueueBound() {
+        let recorder = Recorder()
+        let channel = self.channel(recorder)
+        _ = channel.attach(poolID: 3)
+        channel.activate(reply: Array("{}".utf8))
+        for value in 0...ClientChannel.maxQueued { channel.deliver(.value(Array(String(value).utf8))) }
+        #expect(recorder.endings.withLock { $0 } == [.clientBehind])
+        #expect(recorder.frames.withLock { $0 }.count == 1 + ClientChannel.maxQueued + 1)
+    }
+
+    /// Values that came before the daemon closed the channel reach the client ahead of the close.
+    @Test func valuesBeforeThePoolsCloseAreStillWritten() {
+        let recorder = Recorder()
+        let channel = self.channel(recorder)
+        _ = channel.attach(poolID: 3)
+        channel.activate(reply: Array("{}".utf8))
+        for value in 0..<3 { channel.deliver(.value(Array(String(value).utf8))) }
+        channel.deliver(.closed)
+        #expect(self.writeValues(channel, count: 3, reading: true) == 3)
+        #expect(recorder.endings.withLock { $0 } == [.byPool])
     }
 
     @Test func writtenValuesMakeRoomAgain() {
@@ -58,6 +105,7 @@ import Testing
         channel.activate(reply: Array("{}".utf8))
         for value in 0..<100 {
             channel.deliver(.value(Array(String(value).utf8)))
+            #expect(channel.willWrite())
             channel.written()
         }
         #expect(recorder.frames.withLock { $0 }.count == 101)

@@ -49,15 +49,18 @@ extension GoingAwayTests {
             try await peer.send(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainNotify","params":[]}"#)
             await peer.waitFor("xrpc.ch.val")
             try await peer.setReading(false)
-            // 16 answers of 1 MiB (the unknown method's name comes back in its error) wait in
-            // fpool behind the unread socket; a second ChainNotify after them shows, once its
-            // daemon has it, that fpool read them all.
-            let name = "X" + String(repeating: "x", count: 1 << 20)
-            for id in 2...17 { try await peer.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(name)","params":[]}"#) }
-            try await peer.send(#"{"jsonrpc":"2.0","id":18,"method":"Filecoin.ChainNotify","params":[]}"#)
+            // 16 MiB of answers (the unknown method's name comes back in its error) wait in
+            // fpool behind the unread socket. Each request is under `offLoopBytes`, so all are
+            // read and answered on the loop in order: once the daemon has the second
+            // ChainNotify sent after them, and no call is in flight (its id is queued too), the
+            // goodbye waits for no answer, only for the client to read.
+            let name = "X" + String(repeating: "x", count: ClientRequestRouter.offLoopBytes - 100)
+            let requests = (16 << 20) / name.utf8.count + 1
+            for id in 2...(requests + 1) {
+                try await peer.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(name)","params":[]}"#)
+            }
+            try await peer.send(#"{"jsonrpc":"2.0","id":\#(requests + 2),"method":"Filecoin.ChainNotify","params":[]}"#)
             await served.cluster.waitForSubscriptions(total: 2)
-            // The second channel's id is queued too: the goodbye then waits for no call, only
-            // for the client to read, so every value below comes while it waits for that.
             await served.instance.server.inflight.waitUntilIdle()
             let socket = try #require(served.instance.server.listener.withLock { $0 }?.openConnections(websocket: true).first)
             try await socket.eventLoop.submit {
@@ -79,7 +82,7 @@ extension GoingAwayTests {
                 case .ping, .pong: break
                 }
             }
-            #expect(answered.isSuperset(of: Set(1...18)))
+            #expect(answered.isSuperset(of: Set(1...Int64(requests + 2))))
             #expect(closeCode == 1001)
             #expect(Array(bytes.suffix(4)) == [0x88, 0x02, 0x03, 0xE9], "the stream ends with the close frame")
             #expect(!served.logs.all.contains { $0.contains("values behind") })
