@@ -130,7 +130,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim"]),
+        .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim", "FPoolTestSupport"]),
         // Seeded mutational fuzzing of the wire readers and the spec parser, in plain Swift
         // (libFuzzer needs a sanitizer build of its own); FPOOL_FUZZ_SECONDS runs it longer.
         .testTarget(name: "FuzzTests", dependencies: ["LotusWire", "APIGenCore", .product(name: "NIOCore", package: "swift-nio")]),

@@ -120,8 +120,11 @@ extension Pool {
     /// HeartbeatInterval or a lost connection ends the current wait at once.
     public func runHeartbeats() async {
         while !Task.isCancelled {
+            // Read before the beat: a loss (or a new interval) during it ends the wait at once,
+            // where one read after it would be missed and cost a whole interval.
+            let generation = self.state.withLock { $0.intervalChanges.generation }
             await self.heartbeat()
-            let (interval, generation) = self.state.withLock { ($0.settings.heartbeatInterval, $0.intervalChanges.generation) }
+            let interval = self.state.withLock { $0.settings.heartbeatInterval }
             await self.bounded(.milliseconds(Int(interval.milliseconds)), timedOut: ()) {
                 await self.nextChange(of: \.intervalChanges, after: generation)
             }

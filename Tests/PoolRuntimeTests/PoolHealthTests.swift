@@ -1,5 +1,6 @@
 // The heartbeat: disable and re-enable with reasons logged once, restarts, operator changes.
 
+import FPoolTestSupport
 import GeneratedRoutes
 import RouteModel
 import PoolRuntime
@@ -174,13 +175,15 @@ final class SleepCountingClock: PoolClock {
     }
 
     func waitForSleeps(_ count: Int, lasting length: Duration) async {
-        await withCheckedContinuation { continuation in
-            let reached = self.state.withLock { state -> Bool in
-                if state.started.filter({ $0 == length }).count >= count { return true }
-                state.waiters.append((count, length, continuation))
-                return false
+        await untilCancelled {
+            await withCheckedContinuation { continuation in
+                let reached = self.state.withLock { state -> Bool in
+                    if state.started.filter({ $0 == length }).count >= count { return true }
+                    state.waiters.append((count, length, continuation))
+                    return false
+                }
+                if reached { continuation.resume() }
             }
-            if reached { continuation.resume() }
         }
     }
 }

@@ -129,4 +129,22 @@ import Testing
         await nodes[0].waitForProbes(probes + 2)
         #expect(clock.now == .zero)
     }
+
+    /// A loss while the beat is still probing another node, after this one answered, is not
+    /// swallowed by that beat: the loop beats again at once instead of a whole interval later.
+    @Test func aConnectionLostDuringABeatStillWakesTheLoop() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let pool = await makePool(nodes, clock: clock)
+        let probes = (nodes[0].probes, nodes[1].probes)
+        nodes[1].holdProbes()
+        let loop = Task { await pool.runHeartbeats() }
+        defer { loop.cancel() }
+        await nodes[0].waitForProbes(probes.0 + 1)
+        await nodes[1].waitForProbes(probes.1 + 1)
+        nodes[0].loseConnection()
+        nodes[1].releaseProbes()
+        await nodes[0].waitForProbes(probes.0 + 2)
+        #expect(clock.now == .zero)
+    }
 }

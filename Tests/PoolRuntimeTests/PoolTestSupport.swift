@@ -1,5 +1,6 @@
 // Fakes for the pool's tests: daemons whose answers the test scripts, and a clock it drives.
 
+import FPoolTestSupport
 import GeneratedRoutes
 import PoolRuntime
 import RouteModel
@@ -136,13 +137,15 @@ final class FakeNode: NodeConnection {
 
     /// Returns once this node has been probed `count` times in all.
     func waitForProbes(_ count: Int) async {
-        await withCheckedContinuation { continuation in
-            let reached = self.state.withLock { state -> Bool in
-                if state.probes >= count { return true }
-                state.probeWaiters.append((count, continuation))
-                return false
+        await untilCancelled {
+            await withCheckedContinuation { continuation in
+                let reached = self.state.withLock { state -> Bool in
+                    if state.probes >= count { return true }
+                    state.probeWaiters.append((count, continuation))
+                    return false
+                }
+                if reached { continuation.resume() }
             }
-            if reached { continuation.resume() }
         }
     }
 
@@ -214,13 +217,15 @@ final class FakeNode: NodeConnection {
 
     /// Returns once a call is stuck on this node.
     func waitForStuckCall() async {
-        await withCheckedContinuation { continuation in
-            let now = self.state.withLock { state -> Bool in
-                if !state.stuck.isEmpty { return true }
-                state.stuckWatchers.append(continuation)
-                return false
+        await untilCancelled {
+            await withCheckedContinuation { continuation in
+                let now = self.state.withLock { state -> Bool in
+                    if !state.stuck.isEmpty { return true }
+                    state.stuckWatchers.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
             }
-            if now { continuation.resume() }
         }
     }
 
