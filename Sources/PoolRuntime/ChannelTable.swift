@@ -14,6 +14,11 @@ struct ChannelTable: Sendable {
         return id
     }
 
+    /// Puts back a channel carried over to a new subscription, under its old id.
+    mutating func reinstate(_ record: PoolChannelRecord) {
+        self.records[record.id] = record
+    }
+
     mutating func remove(_ id: Int) -> PoolChannelRecord? {
         self.records.removeValue(forKey: id)
     }

@@ -26,8 +26,11 @@ public struct NodeProbe: Sendable, Equatable {
 public enum ChannelEvent: Sendable, Equatable {
     /// One `xrpc.ch.val` value, as raw JSON.
     case value([UInt8])
-    /// The daemon closed the channel, or the connection to it dropped.
+    /// The daemon closed the channel.
     case closed
+    /// The connection under the channel dropped; the daemon did not close it. A head channel
+    /// may be carried over to a new subscription; any other ends as if closed.
+    case interrupted
 }
 
 /// An open upstream channel.
@@ -61,6 +64,8 @@ public protocol NodeConnection: Sendable {
     /// Whether this daemon has seen the message (`StateSearchMsg` answers instead of failing
     /// with "failed to load message").
     func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure>
+    /// `ChainGetTipSet(key)`: the tipset's JSON.
+    func tipset(key: [String]) async -> Result<[UInt8], NodeCallFailure>
     /// `ChainGetGenesis` and `StateNetworkName`: which chain the daemon follows.
     func identify() async -> Result<NetworkIdentity, NodeCallFailure>
     /// Registers what to call when the connection is lost by itself (a socket the daemon
@@ -75,6 +80,10 @@ public protocol NodeConnection: Sendable {
 
 extension NodeConnection {
     public func watchLoss(_ handler: @escaping @Sendable (String) -> Void) {}
+
+    public func tipset(key: [String]) async -> Result<[UInt8], NodeCallFailure> {
+        .failure(NodeCallFailure(.unreachable(.notSent, detail: "ChainGetTipSet not supported")))
+    }
 
     public func start(_ call: PoolCall, completion: @escaping @Sendable (NodeReply) -> Void) -> (@Sendable () -> Void)? { nil }
 }

@@ -50,6 +50,9 @@ public struct NodeRecord: Sendable {
     /// How often its connection was lost: a heartbeat probe that started before the latest
     /// loss says nothing of the daemon since (it may be another process, on another chain).
     var connectionLosses: UInt64 = 0
+    /// The heartbeats started when the connection was last lost: only a later one's verdict
+    /// tells whether the daemon is back.
+    var lostAtBeat: UInt64 = 0
     let connection: any NodeConnection
     /// Calls sent to this node.
     let calls: Counter

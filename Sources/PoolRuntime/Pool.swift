@@ -34,6 +34,10 @@ public final class Pool: Sendable {
         var ledger = PushLedger()
         /// Whether the pool was degraded at the last change (reported when it flips).
         var wasDegraded = false
+        /// Head channels whose connection dropped, waiting to be carried over (by channel id).
+        var carryingOver: [Int: PoolChannelRecord] = [:]
+        /// Heartbeats started, and the number of the latest one that finished.
+        var beats: (started: UInt64, finished: UInt64) = (0, 0)
     }
 
     let state: Mutex<State>
@@ -41,6 +45,8 @@ public final class Pool: Sendable {
     let clock: any PoolClock
     let connect: @Sendable (NodeEndpoint) -> any NodeConnection
     let pushReader: (any PushResultReader)?
+    /// Reads ChainNotify values, so head channels can be carried over a dropped connection.
+    let chainNotifyReader: (any ChainNotifyReader)?
     /// Hedge timers of calls without a task, and hedged attempts.
     let scheduler: any PoolScheduler
     private let apiCounters: [APIVersion: [Counter]]
@@ -57,12 +63,14 @@ public final class Pool: Sendable {
     ///   - clock: drives heartbeats, waits and timeouts (tests inject their own).
     ///   - pushReader: reads the signed message out of a push's result (MpoolPushMessage), so
     ///     failovers can re-push it; without one only MpoolPush'd messages are remembered.
+    ///   - chainNotifyReader: without one, a head channel whose connection drops is closed.
     ///   - scheduler: hedge timers for calls started without a task and hedged attempts' tasks
     ///     (a server passes its event loops); by default, plain tasks sleeping on `clock`.
     public init(
         environment: PoolEnvironment, connect: @escaping @Sendable (NodeEndpoint) -> any NodeConnection,
         observer: any PoolObserver = SilentPoolObserver(), clock: any PoolClock = SystemPoolClock(),
-        pushReader: (any PushResultReader)? = nil, scheduler: (any PoolScheduler)? = nil
+        pushReader: (any PushResultReader)? = nil, chainNotifyReader: (any ChainNotifyReader)? = nil,
+        scheduler: (any PoolScheduler)? = nil
     ) {
         var state = State(
             table: NodeTable(network: PoolNetwork(expectedName: environment.network), passThrough: !environment.usePool),
@@ -73,6 +81,7 @@ public final class Pool: Sendable {
         self.clock = clock
         self.connect = connect
         self.pushReader = pushReader
+        self.chainNotifyReader = chainNotifyReader
         self.scheduler = scheduler ?? ClockScheduler(clock: clock)
         self.apiCounters = [
             .v0: RouteTable.entries(.v0).map { _ in Counter() }, .v1: RouteTable.entries(.v1).map { _ in Counter() },

@@ -8,12 +8,18 @@ struct PoolChannelRecord: Sendable {
     let node: Int
     /// The node's Session when the channel opened: a restart ends the channel.
     let session: String?
-    let upstream: any NodeChannel
+    var upstream: any NodeChannel
+    /// The client's side, across carry-overs to a new subscription.
+    let link: ChannelLink
+    /// The call that opened it, to subscribe again when its connection drops.
+    let call: PoolCall
+
     /// Tells the client the channel is closed (the server sends `xrpc.ch.close`).
-    let closeTowardsClient: @Sendable () -> Void
+    func closeTowardsClient() { self.link.close() }
+
     /// When the daemon last sent a value (ChainNotify only: a head channel that falls silent
     /// while other heads move is closed, so its client subscribes again elsewhere).
-    let activity: ChannelActivity?
+    var activity: ChannelActivity? { self.link.activity }
 }
 
 /// The time of a channel's last value, written from whatever thread delivers it.
@@ -42,14 +48,6 @@ public struct PoolChannel: Sendable {
     public let id: Int
     /// The serving node's index.
     public let node: Int
-}
-
-/// True the first time only.
-final class OnceFlag: Sendable {
-    private let fired = Atomic<Bool>(false)
-
-    func fire() -> Bool { !self.fired.exchange(true, ordering: .acquiringAndReleasing) }
-    var hasFired: Bool { self.fired.load(ordering: .acquiring) }
 }
 
 /// Holds a channel's events until it is registered, then passes them on in order; drops
@@ -85,10 +83,12 @@ final class ChannelGate: Sendable {
         }
     }
 
-    func open() {
+    /// Passes the held events on, then every later one; `droppingFirst`: without the first
+    /// held (a new subscription's `current`, replaced by the changes that lead to it).
+    func open(droppingFirst: Bool = false) {
         self.state.withLock { state in
             state.open = true
-            for event in state.held { self.forward(event) }
+            for event in state.held.dropFirst(droppingFirst ? 1 : 0) { self.forward(event) }
             state.held = []
         }
     }
@@ -99,14 +99,6 @@ final class ChannelGate: Sendable {
             state.held = []
         }
     }
-}
-
-/// A channel's pool id, known only after registration.
-final class ChannelIDBox: Sendable {
-    private let value = Mutex<Int?>(nil)
-
-    func set(_ id: Int) { self.value.withLock { $0 = id } }
-    var id: Int? { self.value.withLock { $0 } }
 }
 
 extension Pool {
@@ -128,24 +120,17 @@ extension Pool {
                 (state.table[candidate.index].connection, state.table[candidate.index].id, state.table[candidate.index].endpoint.name)
             }
             // The client sees values until the first close, then nothing; an upstream close also
-            // forgets the channel (it no longer counts, and no later loss "closes" it again).
-            let closed = OnceFlag()
-            let registered = ChannelIDBox()
-            let activity = plan.route.name == "ChainNotify" ? ChannelActivity(now: self.clock.now) : nil
-            let once: @Sendable (ChannelEvent) -> Void = { event in
-                switch event {
-                case .value:
-                    if closed.hasFired { return }
-                    activity?.touch(self.clock.now)
-                case .closed:
-                    guard closed.fire() else { return }
-                    if let id = registered.id { self.state.withLock { _ = $0.channels.remove(id) } }
-                }
-                events(event)
-            }
+            // forgets the channel (it no longer counts, and no later loss "closes" it again). A
+            // head channel whose connection drops is carried over to the same daemon if it can be.
+            let isHead = plan.route.name == "ChainNotify"
+            let link = ChannelLink(
+                forward: events, activity: isHead ? ChannelActivity(now: self.clock.now) : nil,
+                reader: isHead ? self.chainNotifyReader : nil,
+                upstreamClosed: { id in self.state.withLock { _ = $0.channels.remove(id) } },
+                interrupted: { id in self.carryOver(id) })
             // Held until the channel is registered: a node given up on while it opened never
             // reaches the client, and a close that comes early still forgets the record.
-            let gate = ChannelGate(forward: once)
+            let gate = ChannelGate(forward: { link.deliver($0, epoch: 0, now: self.clock.now) })
             switch await connection.openChannel(call, events: { gate.deliver($0) }) {
             case .success(let upstream):
                 self.countCall(node: candidate.index)
@@ -155,9 +140,7 @@ extension Pool {
                     let node = state.table[candidate.index]
                     guard state.table.isServing(candidate.index), node.id == session, !Task.isCancelled else { return nil }
                     return state.channels.register { id in
-                        PoolChannelRecord(
-                            id: id, node: candidate.index, session: session, upstream: upstream, closeTowardsClient: { once(.closed) },
-                            activity: activity)
+                        PoolChannelRecord(id: id, node: candidate.index, session: session, upstream: upstream, link: link, call: call)
                     }
                 }
                 guard let id else {
@@ -167,7 +150,7 @@ extension Pool {
                     self.observer.callRetried(method: call.method, node: name, reason: "node lost while the channel opened")
                     continue
                 }
-                registered.set(id)
+                link.register(id)
                 gate.open()
                 self.observer.callFinished(method: call.method, node: name, succeeded: true)
                 return .success(PoolChannel(id: id, node: candidate.index))
@@ -184,9 +167,9 @@ extension Pool {
         return .failure(PoolRefusal(reply: lastFailure))
     }
 
-    /// The client cancelled its channel: stop the upstream one.
+    /// The client cancelled its channel: stop the upstream one (a carry-over under way stops).
     public func closeChannel(_ id: Int) async {
-        let record = self.state.withLock { $0.channels.remove(id) }
+        let record = self.state.withLock { state in state.channels.remove(id) ?? state.carryingOver.removeValue(forKey: id) }
         await record?.upstream.cancel()
     }
 

@@ -21,12 +21,13 @@ extension Pool {
     /// that can no longer serve them are closed. A node whose connection was lost while it was
     /// probed keeps its verdict until the next beat.
     public func heartbeat() async {
-        let (targets, losses, interval) = self.state.withLock { state in
+        let (targets, losses, interval, beat) = self.state.withLock { state in
             let probed = state.table.nodes.filter { $0.state != .exited }
+            state.beats.started += 1
             return (
                 probed.map { ($0.index, $0.connection, $0.network == nil ? nil : $0.id) },
                 Dictionary(uniqueKeysWithValues: probed.map { ($0.index, $0.connectionLosses) }),
-                state.settings.heartbeatInterval
+                state.settings.heartbeatInterval, state.beats.started
             )
         }
         let limit = Duration.milliseconds(Int(interval.milliseconds))
@@ -43,7 +44,11 @@ extension Pool {
             // A probe answered before the connection was lost may be the old process's: judged
             // on it, a node that restarted (even on another chain) would serve again unchecked.
             let current = results.filter { state.table[$0.key].connectionLosses == losses[$0.key] }
-            return Self.judge(current, in: &state, now: now)
+            var effects = Self.judge(current, in: &state, now: now)
+            state.beats.finished = max(state.beats.finished, beat)
+            // Channels being carried over wait for this beat's verdict, changed or not.
+            if !state.carryingOver.isEmpty { effects.woken += state.nodeChanges.signal() }
+            return effects
         }
         effects.wakeWaiters()
         await self.carryOut(effects, reason: "heartbeat")
@@ -140,10 +145,13 @@ extension Pool {
     /// go elsewhere at once) and the next heartbeat runs at once, so a socket that merely
     /// dropped is redialled and serves again within one probe.
     func connectionLost(node index: Int, detail: String) {
+        // Head channels on the lost socket are carried over rather than closed, if they can be.
+        var carried: [(PoolChannelRecord, UInt64)] = []
         let (effects, note, waiters) = self.state.withLock {
             state -> (NodeChangeEffects, NodeNote?, [CheckedContinuation<Void, Never>]) in
             guard state.table.indices.contains(index) else { return (NodeChangeEffects(), nil, []) }
             state.table[index].connectionLosses &+= 1
+            state.table[index].lostAtBeat = state.beats.started
             let before = state.table[index].state
             switch before {
             case .running: break
@@ -153,8 +161,10 @@ extension Pool {
             let after = NodeState.disabled(.unreachable("connection lost: \(detail)"))
             state.table[index].state = after
             let note = NodeNote.changed(node: state.table[index].endpoint.name, from: before, to: after)
+            carried = Self.takeForCarryOver(&state, ids: Self.carryOverCandidates(state, node: index))
             return (Self.nodesChanged(&state), note, Self.wakeHeartbeat(&state))
         }
+        self.startCarryOver(carried)
         guard let note else { return }
         note.report(to: self.observer)
         effects.wakeWaiters()

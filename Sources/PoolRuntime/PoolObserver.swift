@@ -20,6 +20,9 @@ public protocol PoolObserver: Sendable {
     func unlistedMethod(_ name: String)
     /// Channels served by a lost node were closed towards their clients.
     func channelsClosed(node: String, count: Int, reason: String)
+    /// A head channel whose connection dropped went on on a new subscription to the same
+    /// daemon; `changes` reverts and applies led its client to the new head.
+    func channelCarriedOver(node: String, changes: Int)
     /// A sender's pushes moved to another node after its nonce caught up there.
     func senderMoved(sender: String, to node: String, repushed: Int)
     /// No node passes the health checks and reachable nodes serve anyway (true), or a node
@@ -71,4 +74,5 @@ public struct SilentPoolObserver: PoolObserver {
     public func unlistedMethod(_ name: String) {}
     public func channelsClosed(node: String, count: Int, reason: String) {}
     public func senderMoved(sender: String, to node: String, repushed: Int) {}
+    public func channelCarriedOver(node: String, changes: Int) {}
 }

@@ -78,7 +78,7 @@ final class ClientChannel: Sendable {
                 state.queued += 1
                 self.send(RawRPCFrames.channelValue(channel: self.clientID, value: value), self)
                 return nil
-            case .closed:
+            case .closed, .interrupted:
                 state.upstreamGone = true
                 return self.closeLocked(&state, .byPool)
             }

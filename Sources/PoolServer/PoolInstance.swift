@@ -30,7 +30,7 @@ public final class PoolInstance: Service, Sendable {
         let pool = Pool(
             environment: environment, connect: { UpstreamConnection(endpoint: $0) },
             observer: PoolTelemetry(logger: logLevels.logger("fullpool", sink: logSink), metrics: metrics),
-            pushReader: LotusPushResultReader(), scheduler: EventLoopScheduler())
+            pushReader: LotusPushResultReader(), chainNotifyReader: LotusChainNotifyReader(), scheduler: EventLoopScheduler())
         self.pool = pool
         self.repo = repo
         self.server = PoolRPCServer(

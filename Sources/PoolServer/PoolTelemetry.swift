@@ -65,6 +65,11 @@ public struct PoolTelemetry: PoolObserver {
         self.logger.notice("closed \(count) client channel(s) served by \(node): \(reason)")
     }
 
+    public func channelCarriedOver(node: String, changes: Int) {
+        self.logger.info(
+            "a client channel on \(node) went on over a new subscription after its connection dropped (\(changes) head change(s) bridged)")
+    }
+
     public func poolDegraded(_ degraded: Bool, detail: String) {
         if degraded {
             self.logger.warning("pool degraded: \(detail)")

@@ -187,7 +187,8 @@ public final class UpstreamConnection: NodeConnection {
         }
         let forwarding = Task {
             for await value in subscription.rawValues { events(.value(value)) }
-            events(.closed)
+            // Ended with its socket (not by the daemon's xrpc.ch.close): the pool may carry it over.
+            events(client.isClosed ? .interrupted : .closed)
         }
         return .success(UpstreamChannel(client: client, requestID: subscription.requestID, forwarding: forwarding))
     }
@@ -273,6 +274,10 @@ public final class UpstreamConnection: NodeConnection {
         case .success(let result): return .result(result.encoded())
         case .failure(let failure): return failure.reply
         }
+    }
+
+    public func tipset(key: [String]) async -> Result<[UInt8], NodeCallFailure> {
+        await self.rpc("Filecoin.ChainGetTipSet", [.array(key.map { ["/": .string($0)] })]).map { $0.encoded() }
     }
 
     public func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure> {

@@ -154,8 +154,9 @@ import Testing
 
 @Suite struct ChannelTableTests {
     func record(_ id: Int, node: Int) -> PoolChannelRecord {
-        PoolChannelRecord(
-            id: id, node: node, session: "s\(node)", upstream: FakeChannel(events: { _ in }), closeTowardsClient: {}, activity: nil)
+        let link = ChannelLink(forward: { _ in }, activity: nil, reader: nil, upstreamClosed: { _ in }, interrupted: { _ in })
+        return PoolChannelRecord(
+            id: id, node: node, session: "s\(node)", upstream: FakeChannel(events: { _ in }), link: link, call: call(.chainNotify))
     }
 
     @Test func idsAreNewAndLostChannelsAreRemovedOnce() {
