@@ -24,6 +24,8 @@ public struct WebSocketViolation: Error, Sendable, Equatable, CustomStringConver
 
     static func protocolError(_ reason: String) -> Self { Self(closeCode: 1002, reason: reason) }
     static func tooBig(_ reason: String) -> Self { Self(closeCode: 1009, reason: reason) }
+    /// The server cannot take the message now (1013 Try Again Later, RFC 6455 §11.7).
+    public static func overloaded(_ reason: String) -> Self { Self(closeCode: 1013, reason: reason) }
 
     public var description: String { "\(self.reason) (close code \(self.closeCode))" }
 }
@@ -66,6 +68,9 @@ public struct WebSocketFrameReader {
 
     /// True after a close frame or a violation: nothing more will be read.
     public var isFinished: Bool { self.finished }
+
+    /// Bytes kept for a frame or message whose end has not arrived yet.
+    public var bufferedBytes: Int { (self.partial?.readableBytes ?? 0) + (self.fragments?.count ?? 0) }
 
     /// Reads every whole frame of `bytes` (behind the bytes kept from earlier reads), giving
     /// each event to `deliver` in order, and keeps an incomplete last frame for the next read.

@@ -21,6 +21,8 @@ protocol ClientWebSocketRequests: AnyObject, Sendable {
     func stopWriting()
     /// The connection closed: give up calls, close channels.
     func tearDown()
+    /// An unfinished request was refused: every connection's together were over the budget.
+    func requestBodyRefused()
 }
 
 /// Reads a client WebSocket's frames on the event loop and carries out its state machine.
@@ -44,9 +46,14 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private var heldRequests = CircularBuffer<[UInt8]>()
     /// Each pause is logged once per connection: the first time says which client misbehaves.
     private var loggedPauses: Set<ClientWebSocketStateMachine.PauseReason> = []
+    /// Unfinished messages of every connection, HTTP bodies included, share one budget.
+    private let bodyBudget: RequestBodyBudget
+    /// What this connection's unfinished frames and message hold of it.
+    private var bytesCharged = 0
 
-    init(requests: any ClientWebSocketRequests, limits: ClientWebSocketLimits) {
+    init(requests: any ClientWebSocketRequests, limits: ClientWebSocketLimits, bodyBudget: RequestBodyBudget) {
         self.requests = requests
+        self.bodyBudget = bodyBudget
         self.machine = ClientWebSocketStateMachine(
             maxCallsInFlight: limits.maxCallsInFlight, idleTimeout: TimeAmount(limits.idleTimeout),
             slowClientGrace: TimeAmount(limits.slowClientGrace), now: .now())
@@ -68,6 +75,8 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.bodyBudget.giveBack(self.bytesCharged)
+        self.bytesCharged = 0
         self.idleClock?.cancel()
         self.slowClientClock?.cancel()
         self.context = nil
@@ -100,12 +109,38 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
                 }
             }
         } catch {
-            // Closed at once: a client that broke the protocol is owed nothing more.
-            self.requests.logger.notice("closing a client websocket: \(error)")
-            self.machine.protocolViolated()
-            self.requests.stopWriting()
-            WebSocketFrameWriter.hangUp(context.channel, after: error, masked: false)
+            self.chargeUnfinished()
+            return self.hangUp(context, after: error)
         }
+        guard self.chargeUnfinished() else {
+            // Every connection's unfinished requests together are over the budget: this one
+            // is dropped and its socket closed rather than buffered.
+            self.requests.requestBodyRefused()
+            return self.hangUp(
+                context, after: .overloaded("fpool is holding too many large requests (\(self.bodyBudget.limit) bytes); try again later"))
+        }
+    }
+
+    /// Closes at once: a client that broke the protocol or a limit is owed nothing more.
+    private func hangUp(_ context: ChannelHandlerContext, after violation: WebSocketViolation) {
+        self.requests.logger.notice("closing a client websocket: \(violation)")
+        self.machine.protocolViolated()
+        self.requests.stopWriting()
+        WebSocketFrameWriter.hangUp(context.channel, after: violation, masked: false)
+    }
+
+    /// Holds what the reader keeps of unfinished frames against the shared budget; false
+    /// (nothing more taken) when that would pass it.
+    @discardableResult
+    private func chargeUnfinished() -> Bool {
+        let held = self.reader.bufferedBytes
+        if held > self.bytesCharged {
+            guard self.bodyBudget.take(held - self.bytesCharged) else { return false }
+        } else {
+            self.bodyBudget.giveBack(self.bytesCharged - held)
+        }
+        self.bytesCharged = held
+        return true
     }
 
     func read(context: ChannelHandlerContext) {

@@ -297,6 +297,10 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
         }
     }
 
+    func requestBodyRefused() {
+        self.runner.metrics.requestBodyRefused()
+    }
+
     /// The connection closed: calls stop, channels close upstream.
     func tearDown() {
         self.handler.value = nil

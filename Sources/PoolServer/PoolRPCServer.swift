@@ -192,7 +192,8 @@ public final class PoolRPCServer: Sendable {
                 requests: session,
                 limits: ClientWebSocketLimits(
                     maxRequestBytes: self.configuration.maxRequestBytes, maxCallsInFlight: self.configuration.maxCallsInFlight,
-                    idleTimeout: self.configuration.idleTimeout, slowClientGrace: self.configuration.slowClientGrace)))
+                    idleTimeout: self.configuration.idleTimeout, slowClientGrace: self.configuration.slowClientGrace),
+                bodyBudget: self.bodyBudget))
     }
 
     static func route(_ head: HTTPRequestHead) -> APIVersion? {

@@ -22,6 +22,7 @@ import Testing
         func receive(_ bytes: [UInt8]) { self.received.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } }
         func stopWriting() {}
         func tearDown() { self.tornDownFlag.store(true, ordering: .relaxed) }
+        func requestBodyRefused() {}
         var count: Int { self.received.withLock { $0.count } }
     }
 
@@ -35,13 +36,16 @@ import Testing
         }
     }
 
-    func websocket(cap: Int = 2) throws -> (EmbeddedChannel, ClientWebSocketHandler, RecordedRequests, ReadCounter) {
+    func websocket(cap: Int = 2, budget: RequestBodyBudget = RequestBodyBudget(limit: 1 << 20)) throws -> (
+        EmbeddedChannel, ClientWebSocketHandler, RecordedRequests, ReadCounter
+    ) {
         let requests = RecordedRequests()
         let counter = ReadCounter()
         let handler = ClientWebSocketHandler(
             requests: requests,
             limits: ClientWebSocketLimits(
-                maxRequestBytes: 1 << 20, maxCallsInFlight: cap, idleTimeout: .seconds(60), slowClientGrace: .seconds(30)))
+                maxRequestBytes: 1 << 20, maxCallsInFlight: cap, idleTimeout: .seconds(60), slowClientGrace: .seconds(30)),
+            bodyBudget: budget)
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(counter)
         try channel.pipeline.syncOperations.addHandler(handler)
@@ -51,6 +55,28 @@ import Testing
 
     func frame(_ text: String, _ channel: EmbeddedChannel) -> ByteBuffer {
         WebSocketFrameWriter.text(Array(text.utf8), masked: true, allocator: channel.allocator)
+    }
+
+    /// Unfinished messages are held against the budget every connection shares (HTTP bodies
+    /// too): what fits is charged and given back as it completes; a message past it closes its
+    /// connection with 1013 and gives back what it held.
+    @Test("a websocket's unfinished messages are held within the shared body budget")
+    func websocketUnfinishedMessagesShareTheBodyBudget() throws {
+        let budget = RequestBodyBudget(limit: 100_000)
+        let (channel, _, requests, _) = try self.websocket(budget: budget)
+        var fits = self.frame(String(repeating: "a", count: 60_000), channel)
+        try channel.writeInbound(fits.readSlice(length: 50_000)!)
+        #expect(budget.bytesHeld == 50_000)
+        try channel.writeInbound(fits)
+        #expect(requests.count == 1 && budget.bytesHeld == 0)
+        // Another connection holds 70 kB: 40 kB more here does not fit.
+        #expect(budget.take(70_000))
+        var tooMuch = self.frame(String(repeating: "b", count: 60_000), channel)
+        try channel.writeInbound(tooMuch.readSlice(length: 40_000)!)
+        let close = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(Array(close.readableBytesView.prefix(4)) == [0x88, 0x02, 0x03, 0xF5], "close frame 1013")
+        #expect(!channel.isActive)
+        #expect(budget.bytesHeld == 70_000)
     }
 
     @Test("a websocket at its cap on calls in flight starts no more and is not read until calls are answered")
