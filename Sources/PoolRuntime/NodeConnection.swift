@@ -33,6 +33,19 @@ public enum ChannelEvent: Sendable, Equatable {
     case interrupted
 }
 
+/// A daemon connection lost by itself.
+public struct ConnectionLoss: Sendable, Equatable {
+    public var detail: String
+    /// A dial that failed (nothing was connected), as opposed to a socket that closed: no
+    /// answer from before it can be the old process's.
+    public var dialFailed: Bool
+
+    public init(_ detail: String, dialFailed: Bool = false) {
+        self.detail = detail
+        self.dialFailed = dialFailed
+    }
+}
+
 /// An open upstream channel.
 public protocol NodeChannel: Sendable {
     /// Stops the upstream channel (`xrpc.cancel`); no more events are delivered.
@@ -71,7 +84,7 @@ public protocol NodeConnection: Sendable {
     /// Registers what to call when the connection is lost by itself (a socket the daemon
     /// closed or that went silent, a dial that failed), never when the pool resets it. The
     /// default never reports: the heartbeat then finds the loss.
-    func watchLoss(_ handler: @escaping @Sendable (String) -> Void)
+    func watchLoss(_ handler: @escaping @Sendable (ConnectionLoss) -> Void)
     /// Drops the connection: calls still waiting on it end as `.unreachable(.maybeSent)` (reads
     /// then retry elsewhere) and its channels close. The pool calls it when the node stops
     /// serving (disabled, paused, exited) or restarted, so nothing stays stuck on a bad daemon.
@@ -79,7 +92,7 @@ public protocol NodeConnection: Sendable {
 }
 
 extension NodeConnection {
-    public func watchLoss(_ handler: @escaping @Sendable (String) -> Void) {}
+    public func watchLoss(_ handler: @escaping @Sendable (ConnectionLoss) -> Void) {}
 
     public func tipset(key: [String]) async -> Result<[UInt8], NodeCallFailure> {
         .failure(NodeCallFailure(.unreachable(.notSent, detail: "ChainGetTipSet not supported")))

@@ -53,6 +53,9 @@ public struct NodeRecord: Sendable {
     /// The heartbeats started when the connection was last lost: only a later one's verdict
     /// tells whether the daemon is back.
     var lostAtBeat: UInt64 = 0
+    /// The number of the latest heartbeat whose probe of this node was judged (a probe from
+    /// before a loss is not).
+    var judgedAtBeat: UInt64 = 0
     let connection: any NodeConnection
     /// Calls sent to this node.
     let calls: Counter

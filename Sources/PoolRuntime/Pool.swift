@@ -36,8 +36,8 @@ public final class Pool: Sendable {
         var wasDegraded = false
         /// Head channels whose connection dropped, waiting to be carried over (by channel id).
         var carryingOver: [Int: PoolChannelRecord] = [:]
-        /// Heartbeats started, and the number of the latest one that finished.
-        var beats: (started: UInt64, finished: UInt64) = (0, 0)
+        /// Heartbeats started (each beat's number).
+        var beatsStarted: UInt64 = 0
     }
 
     let state: Mutex<State>
@@ -109,7 +109,7 @@ public final class Pool: Sendable {
             return index
         }
         // A closed socket or a failed dial is news at once, not at the next heartbeat.
-        connection.watchLoss { [weak self] detail in self?.connectionLost(node: index, detail: detail) }
+        connection.watchLoss { [weak self] loss in self?.connectionLost(node: index, loss) }
         return index
     }
 

@@ -23,11 +23,11 @@ extension Pool {
     public func heartbeat() async {
         let (targets, losses, interval, beat) = self.state.withLock { state in
             let probed = state.table.nodes.filter { $0.state != .exited }
-            state.beats.started += 1
+            state.beatsStarted += 1
             return (
                 probed.map { ($0.index, $0.connection, $0.network == nil ? nil : $0.id) },
                 Dictionary(uniqueKeysWithValues: probed.map { ($0.index, $0.connectionLosses) }),
-                state.settings.heartbeatInterval, state.beats.started
+                state.settings.heartbeatInterval, state.beatsStarted
             )
         }
         let limit = Duration.milliseconds(Int(interval.milliseconds))
@@ -45,7 +45,7 @@ extension Pool {
             // on it, a node that restarted (even on another chain) would serve again unchecked.
             let current = results.filter { state.table[$0.key].connectionLosses == losses[$0.key] }
             var effects = Self.judge(current, in: &state, now: now)
-            state.beats.finished = max(state.beats.finished, beat)
+            for index in current.keys { state.table[index].judgedAtBeat = max(state.table[index].judgedAtBeat, beat) }
             // Channels being carried over wait for this beat's verdict, changed or not.
             if !state.carryingOver.isEmpty { effects.woken += state.nodeChanges.signal() }
             return effects
@@ -144,14 +144,19 @@ extension Pool {
     /// A node's socket closed or its dial failed by itself: the node is unreachable now (calls
     /// go elsewhere at once) and the next heartbeat runs at once, so a socket that merely
     /// dropped is redialled and serves again within one probe.
-    func connectionLost(node index: Int, detail: String) {
+    func connectionLost(node index: Int, _ loss: ConnectionLoss) {
+        let detail = loss.detail
         // Head channels on the lost socket are carried over rather than closed, if they can be.
         var carried: [(PoolChannelRecord, UInt64)] = []
         let (effects, note, waiters) = self.state.withLock {
             state -> (NodeChangeEffects, NodeNote?, [CheckedContinuation<Void, Never>]) in
             guard state.table.indices.contains(index) else { return (NodeChangeEffects(), nil, []) }
-            state.table[index].connectionLosses &+= 1
-            state.table[index].lostAtBeat = state.beats.started
+            // A failed dial leaves no answer of an old process to distrust: the probe that made
+            // it is still judged (a killed daemon is then found down at once).
+            if !loss.dialFailed {
+                state.table[index].connectionLosses &+= 1
+                state.table[index].lostAtBeat = state.beatsStarted
+            }
             let before = state.table[index].state
             switch before {
             case .running: break

@@ -35,7 +35,7 @@ public final class UpstreamConnection: NodeConnection {
     /// daemon; the delay doubles per failure (100 ms … 5 s) and resets on success.
     private let backoff = Mutex<(retryAt: ContinuousClock.Instant, delay: Duration)?>(nil)
     /// Told when a socket closes or a dial fails by itself (see `watchLoss`).
-    private let lossHandler = Mutex<(@Sendable (String) -> Void)?>(nil)
+    private let lossHandler = Mutex<(@Sendable (ConnectionLoss) -> Void)?>(nil)
     static let firstBackoff = Duration.milliseconds(100)
     static let maxBackoff = Duration.seconds(5)
 
@@ -80,7 +80,7 @@ public final class UpstreamConnection: NodeConnection {
                             clients[key] = nil
                             return true
                         }
-                        if lost { self.reportLoss("connection closed") }
+                        if lost { self.reportLoss(ConnectionLoss("connection closed")) }
                     }
                     return .success(client)
                 } catch {
@@ -88,7 +88,7 @@ public final class UpstreamConnection: NodeConnection {
                         let delay = backoff.map { min($0.delay * 2, Self.maxBackoff) } ?? Self.firstBackoff
                         backoff = (ContinuousClock.now + delay, delay)
                     }
-                    self.reportLoss("dial failed: \(error)")
+                    self.reportLoss(ConnectionLoss("dial failed: \(error)", dialFailed: true))
                     return .failure(NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): \(error)")))
                 }
             }
@@ -98,12 +98,12 @@ public final class UpstreamConnection: NodeConnection {
         return await dial.value
     }
 
-    public func watchLoss(_ handler: @escaping @Sendable (String) -> Void) {
+    public func watchLoss(_ handler: @escaping @Sendable (ConnectionLoss) -> Void) {
         self.lossHandler.withLock { $0 = handler }
     }
 
-    private func reportLoss(_ detail: String) {
-        self.lossHandler.withLock { $0 }?(detail)
+    private func reportLoss(_ loss: ConnectionLoss) {
+        self.lossHandler.withLock { $0 }?(loss)
     }
 
     public func reset() async {

@@ -35,7 +35,9 @@ final class FakeNode: NodeConnection {
         /// The chain this daemon follows (`identify`), and how often the pool asked.
         var identity: Result<NetworkIdentity, NodeCallFailure> = .success(FakeNode.testnet)
         var identifications = 0
-        var lossHandler: (@Sendable (String) -> Void)?
+        var lossHandler: (@Sendable (ConnectionLoss) -> Void)?
+        /// MpoolGetNonce gets no answer (until the caller gives up).
+        var noncesHang = false
         var probeHangs = false
         /// Probes wait here while held (a heartbeat still in flight when something happens).
         var probesHeld = false
@@ -150,7 +152,12 @@ final class FakeNode: NodeConnection {
     }
 
     func mpoolNonce(_ address: String) async -> Result<UInt64, NodeCallFailure> {
-        .success(self.state.withLock { $0.nonces[address] ?? 0 })
+        if self.state.withLock({ $0.noncesHang }) {
+            // A daemon gone silent: no answer until the socket's keepalive, an hour here.
+            try? await Task.sleep(for: .seconds(3600))
+            return .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "silent")))
+        }
+        return .success(self.state.withLock { $0.nonces[address] ?? 0 })
     }
 
     /// Re-pushes of the test's messages (`{"nonce":N}`) bump the sender "f01001"'s nonce.
@@ -171,13 +178,13 @@ final class FakeNode: NodeConnection {
         }
     }
 
-    func watchLoss(_ handler: @escaping @Sendable (String) -> Void) {
+    func watchLoss(_ handler: @escaping @Sendable (ConnectionLoss) -> Void) {
         self.state.withLock { $0.lossHandler = handler }
     }
 
     /// The daemon's socket closes by itself (as when the process dies): the pool is told.
     func loseConnection(_ detail: String = "connection closed") {
-        self.state.withLock { $0.lossHandler }?(detail)
+        self.state.withLock { $0.lossHandler }?(ConnectionLoss(detail))
     }
 
     /// Probes get no answer (the daemon is silent), until told otherwise.
@@ -279,6 +286,7 @@ final class RecordingObserver: PoolObserver {
     func unlistedMethod(_ name: String) { self.record("unlisted \(name)") }
     func channelsClosed(node: String, count: Int, reason: String) { self.record("\(node): closed \(count) channels") }
     func senderMoved(sender: String, to node: String, repushed: Int) { self.record("\(sender) moved to \(node), \(repushed) re-pushed") }
+    func slowPush(method: String, took: Duration, steps: String) { self.record("slow \(method): \(steps)") }
     func channelCarriedOver(node: String, changes: Int) { self.record("\(node): carried a channel over, \(changes) changes") }
     func poolDegraded(_ degraded: Bool, detail: String) { self.record(degraded ? "degraded: \(detail)" : "recovered") }
     func hedgeSent(method: String, node: String, delay: Duration) { self.record("hedge \(method) after \(node)") }
