@@ -23,6 +23,8 @@ public protocol PoolObserver: Sendable {
     /// A head channel whose connection dropped went on on a new subscription to the same
     /// daemon; `changes` reverts and applies led its client to the new head.
     func channelCarriedOver(node: String, changes: Int)
+    /// A push took longer than `PushTrace.slowAfter`; `steps` says where the time went.
+    func slowPush(method: String, took: Duration, steps: String)
     /// A sender's pushes moved to another node after its nonce caught up there.
     func senderMoved(sender: String, to node: String, repushed: Int)
     /// No node passes the health checks and reachable nodes serve anyway (true), or a node
@@ -75,4 +77,5 @@ public struct SilentPoolObserver: PoolObserver {
     public func channelsClosed(node: String, count: Int, reason: String) {}
     public func senderMoved(sender: String, to node: String, repushed: Int) {}
     public func channelCarriedOver(node: String, changes: Int) {}
+    public func slowPush(method: String, took: Duration, steps: String) {}
 }

@@ -17,11 +17,26 @@ extension Pool {
     /// slowed for it). Returns false when it never does.
     /// `until`: the latest time to wait until, shared by the catch-ups of one push so that they
     /// add up to one TipsetWait however many nodes it moves over.
+    ///
+    /// The whole catch-up, calls to the node included, ends by that time (at least a heartbeat
+    /// interval, at most a second, is left for a node asked once the wait is spent): a node that
+    /// went silent after the push was planned costs the wait, not its socket's keepalive (a
+    /// chaos run saw a push spend 19.6 s in one catch-up).
     func catchUp(sender: String, seedID: UInt64, node index: Int, waiting: Bool = true, until: Duration? = nil) async -> Bool {
-        let (messages, connection, name, tipsetWait) = self.state.withLock { state in
-            (state.ledger.messages(of: seedID), state.table[index].connection, state.table[index].endpoint.name, state.settings.tipsetWait)
+        let (tipsetWait, interval) = self.state.withLock { ($0.settings.tipsetWait, $0.settings.heartbeatInterval) }
+        let wait = waiting ? Duration.milliseconds(Int(tipsetWait.milliseconds)) : .zero
+        let deadline = min(self.clock.now + wait, until ?? .seconds(Int64.max / 2))
+        let floor = min(Duration.milliseconds(Int(interval.milliseconds)), .seconds(1))
+        let limit = max(deadline - self.clock.now, floor)
+        return await self.bounded(limit, timedOut: false) {
+            await self.catchUpUnbounded(sender: sender, seedID: seedID, node: index, waiting: waiting, until: deadline)
         }
-        let wait = waiting ? tipsetWait : .zero
+    }
+
+    private func catchUpUnbounded(sender: String, seedID: UInt64, node index: Int, waiting: Bool, until deadline: Duration) async -> Bool {
+        let (messages, connection, name) = self.state.withLock { state in
+            (state.ledger.messages(of: seedID), state.table[index].connection, state.table[index].endpoint.name)
+        }
         guard let last = messages.last?.nonce else { return true }
         var repushed = 0
         if case .success(let next) = await connection.mpoolNonce(sender) {
@@ -42,7 +57,6 @@ extension Pool {
                 }
             }
         }
-        let deadline = min(self.clock.now + .milliseconds(Int(wait.milliseconds)), until ?? .seconds(Int64.max / 2))
         while true {
             let generation = self.nodeGeneration
             if case .success(let next) = await connection.mpoolNonce(sender), next > last {
@@ -72,17 +86,33 @@ extension Pool {
     /// the very same message again (the same CID cannot spend twice). An unsigned push
     /// (MpoolPushMessage) is never re-sent: the daemon may have signed and sent it. The node
     /// `failedNode` is not asked (nil: every serving node is).
+    /// The nodes are asked at once, each within a heartbeat interval: one gone silent costs
+    /// that, not its socket's keepalive.
     func resolveAmbiguous(_ call: PoolCall, failedNode: Int? = nil) async -> AmbiguousOutcome {
         guard let message = call.facts.signedMessage else { return .unknown }
-        let others = self.state.withLock { state in
-            state.table.all.candidates.byIndex.filter { $0.index != failedNode }.map { ($0.index, state.table[$0.index].connection) }
+        let (others, interval) = self.state.withLock { state in
+            (
+                state.table.all.candidates.byIndex.filter { $0.index != failedNode }.map { ($0.index, state.table[$0.index].connection) },
+                Duration.milliseconds(Int(state.settings.heartbeatInterval.milliseconds))
+            )
         }
-        for (index, connection) in others {
-            if case .success(true) = await connection.knowsMessage(cid: message.cid) {
+        return await withTaskGroup(of: Int?.self) { group in
+            for (index, connection) in others {
+                group.addTask {
+                    let known = await self.bounded(interval, timedOut: false) {
+                        if case .success(true) = await connection.knowsMessage(cid: message.cid) { return true }
+                        return false
+                    }
+                    return known ? index : nil
+                }
+            }
+            for await found in group {
+                guard let index = found else { continue }
+                group.cancelAll()
                 return .accepted(Array("{\"/\":\"\(message.cid)\"}".utf8), node: index)
             }
+            return .nowhere
         }
-        return .nowhere
     }
 
     enum AmbiguousOutcome {

@@ -51,9 +51,11 @@ extension Pool {
             (state.overrides.isEmpty ? nil : state.overrides[route.name])?.timeout ?? route.timeout
         }
         if self.isQuarantined(call) { return .failed(Self.quarantineText(call.method)) }
+        let start = self.clock.now
         let work: @Sendable () async -> PoolReply = {
             switch await self.plan(call) {
-            case .ready(let plan): plan.fanOut ? await self.fanOut(call, plan: plan) : await self.tryInOrder(call, plan: plan)
+            case .ready(let plan):
+                plan.fanOut ? await self.fanOut(call, plan: plan) : await self.tryInOrder(call, plan: plan, startedAt: start)
             case .refused(let reply): reply
             }
         }
@@ -209,8 +211,11 @@ extension Pool {
 
     /// Tries nodes one after another until one answers for real, from `first` in the plan's
     /// order (the nodes before it were tried already; `last` is what the latest one said).
-    /// `drops`: how many nodes already closed their connection over this call.
-    func tryInOrder(_ call: PoolCall, plan: CallPlan, from first: Int = 0, last: PoolReply? = nil, drops: Int = 0) async -> PoolReply {
+    /// `drops`: how many nodes already closed their connection over this call; `startedAt`: when
+    /// the call came (a push that takes long is logged with its steps from then).
+    func tryInOrder(
+        _ call: PoolCall, plan: CallPlan, from first: Int = 0, last: PoolReply? = nil, drops: Int = 0, startedAt: Duration? = nil
+    ) async -> PoolReply {
         if let delay = self.hedgeDelay(call, plan: plan, from: first) {
             return await self.tryHedged(call, plan: plan, from: first, last: last, drops: drops, delay: delay)
         }
@@ -220,6 +225,12 @@ extension Pool {
         // Set once the pool sends a signed push again after a lost reply: the first attempt may
         // land meanwhile, and then the same message is refused for its nonce.
         var resent = false
+        var trace = plan.route.effect == .push ? PushTrace(start: startedAt ?? self.clock.now, now: self.clock.now) : nil
+        defer {
+            if let report = trace?.slowReport(now: self.clock.now) {
+                self.observer.slowPush(method: call.method, took: report.took, steps: report.steps)
+            }
+        }
         for candidate in plan.order.dropFirst(first) {
             if Task.isCancelled { break }
             let (connection, name) = self.connectionAndName(of: candidate.index)
@@ -232,7 +243,9 @@ extension Pool {
                 // run where several daemons failed within seconds).
                 let until = catchUpUntil ?? self.clock.now + .milliseconds(Int(self.settings.tipsetWait.milliseconds))
                 catchUpUntil = until
-                guard await self.catchUp(sender: sender, seedID: seedID, node: candidate.index, until: until) else {
+                let caughtUp = await self.catchUp(sender: sender, seedID: seedID, node: candidate.index, until: until)
+                trace?.record("nonce catch-up on \(name): \(caughtUp ? "caught up" : "not caught up")", now: self.clock.now)
+                guard caughtUp else {
                     last = .failed(
                         "nonce-safe failover: \(name) has not caught up with the nonces accepted for \(sender); not pushing there")
                     continue
@@ -240,6 +253,7 @@ extension Pool {
             }
             await self.prepareNonceRead(call, plan: plan, node: candidate.index)
             let reply = await connection.call(call)
+            trace?.record("sent to \(name): \(PushTrace.outcome(reply))", now: self.clock.now)
             self.countCall(node: candidate.index)
             // A caller that gave up is owed no retry: its call was cancelled, not lost.
             if Task.isCancelled, case .unreachable = reply { return .failed("context canceled") }
@@ -259,7 +273,9 @@ extension Pool {
                 last = answer
             case .resolveAmbiguousPush(let answer):
                 last = answer
-                switch await self.resolveAmbiguous(call, failedNode: candidate.index) {
+                let resolved = await self.resolveAmbiguous(call, failedNode: candidate.index)
+                trace?.record("reply lost, message \(PushTrace.outcome(resolved))", now: self.clock.now)
+                switch resolved {
                 case .accepted(let bytes, let node):
                     self.recordAccepted(call, result: bytes, seedID: plan.seedID, node: node)
                     self.observer.callFinished(method: call.method, node: name, succeeded: true)

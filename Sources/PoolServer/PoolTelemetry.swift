@@ -65,6 +65,10 @@ public struct PoolTelemetry: PoolObserver {
         self.logger.notice("closed \(count) client channel(s) served by \(node): \(reason)")
     }
 
+    public func slowPush(method: String, took: Duration, steps: String) {
+        self.logger.notice("\(method) took \(took.goText): \(steps)")
+    }
+
     public func channelCarriedOver(node: String, changes: Int) {
         self.logger.info(
             "a client channel on \(node) went on over a new subscription after its connection dropped (\(changes) head change(s) bridged)")

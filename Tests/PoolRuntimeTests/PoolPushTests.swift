@@ -172,6 +172,25 @@ import Testing
         #expect(nodes.allSatisfy { $0.calls.filter { $0 == "Filecoin.MpoolPush" }.count <= 1 })
     }
 
+    /// A node that goes silent during a push's catch-up costs the catch-up's wait, not its
+    /// socket's keepalive: the push moves on to the next node.
+    @Test func aCatchUpOnANodeGoneSilentEndsWithItsWait() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let pool = await makePool(nodes, settings: { $0.tipsetWait = GoDuration(milliseconds: 1_000) }, clock: clock)
+        let order = ranking(of: "f01001", in: pool)
+        _ = await pool.call(self.push(0))
+        nodes[order[0]].unreachable()
+        await pool.heartbeat()
+        nodes[order[1]].state.withLock { $0.noncesHang = true }
+        nodes[order[2]].state.withLock { $0.nonces["f01001"] = 1 }
+        async let reply = pool.call(self.push(1))
+        await clock.waitForSleepers(1, lasting: .seconds(1))
+        clock.advance(by: .seconds(1))
+        #expect(await reply == .result(Array("\"ok\"".utf8), node: order[2]))
+        #expect(nodes[order[1]].calls.isEmpty)
+    }
+
     @Test func aLostReplyIsResolvedByCIDOnTheOtherNodes() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
@@ -191,6 +210,31 @@ import Testing
         nodes[order[0]].answerAlways(.unreachable(.maybeSent, detail: "websocket connection closed"))
         #expect(await pool.call(self.push(0)) == .result(Array("\"ok\"".utf8), node: order[1]))
         #expect(observer.all.contains { $0.contains("sending the same signed message again") })
+        // Quick: no slow-push line.
+        #expect(!observer.all.contains { $0.hasPrefix("slow") })
+    }
+
+    /// A push slower than `PushTrace.slowAfter` is logged once with where its time went.
+    @Test func aSlowPushIsReportedWithItsSteps() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let observer = RecordingObserver()
+        let clock = ManualClock()
+        let pool = await makePool(nodes, observer: observer, clock: clock)
+        let order = ranking(of: "f01001", in: pool)
+        nodes[order[0]].answer { _ in
+            try? await clock.sleep(for: .seconds(11))
+            return .unreachable(.maybeSent, detail: "websocket connection closed")
+        }
+        async let pushed = pool.call(self.push(0))
+        await clock.waitForSleepers(1, lasting: .seconds(11))
+        clock.advance(by: .seconds(11))
+        #expect(await pushed == .result(Array("\"ok\"".utf8), node: order[1]))
+        let slow = observer.all.filter { $0.hasPrefix("slow Filecoin.MpoolPush") }
+        #expect(
+            slow == [
+                "slow Filecoin.MpoolPush: sent to n\(order[0]): no answer (maybeSent, websocket connection closed) 11s; "
+                    + "reply lost, message on no other node 0s; sent to n\(order[1]): accepted 0s"
+            ])
     }
 
     @Test func aResentPushRefusedForItsNonceIsFoundByCID() async {
