@@ -10,20 +10,8 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct ChannelSlowReaderTests {
     @Test func aChannelSixteenValuesBehindItsSocketClosesAndTheConnectionGoesOn() async throws {
         try await withServedPool { served in
-            let peer = try await RawWebSocketPeer.connect(port: served.port)
-            try await peer.send(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainNotify","params":[]}"#)
-            await peer.waitFor("xrpc.ch.val")
-            try await peer.setReading(false)
-            // 16 MiB of answers (the unknown method's name comes back in its error) fill the
-            // unread socket, so the values after them wait in fpool. A second ChainNotify,
-            // read after them on the same loop, shows once its daemon has it that all are queued.
-            let name = "X" + String(repeating: "x", count: ClientRequestRouter.offLoopBytes - 100)
-            let requests = (16 << 20) / name.utf8.count + 1
-            for id in 2...(requests + 1) {
-                try await peer.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(name)","params":[]}"#)
-            }
-            try await peer.send(#"{"jsonrpc":"2.0","id":\#(requests + 2),"method":"Filecoin.ChainNotify","params":[]}"#)
-            await served.cluster.waitForSubscriptions(total: 2)
+            // The values after the 16 MiB of answers wait in fpool.
+            let (peer, _) = try await unreadSocketWithTwoChannels(served)
             let tipsets = 40
             served.cluster.advance(tipsets)
             await served.logs.waitForLine(containing: "values behind on channel 1")

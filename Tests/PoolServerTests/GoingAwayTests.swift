@@ -45,23 +45,8 @@ extension GoingAwayTests {
     /// the raw socket: a frame-level client stops reading at the close frame and would not see.
     @Test func nothingFollowsTheCloseFrame() async throws {
         try await withServedPool { served in
-            let peer = try await RawWebSocketPeer.connect(port: served.port)
-            try await peer.send(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainNotify","params":[]}"#)
-            await peer.waitFor("xrpc.ch.val")
-            try await peer.setReading(false)
-            // 16 MiB of answers (the unknown method's name comes back in its error) wait in
-            // fpool behind the unread socket. Each request is under `offLoopBytes`, so all are
-            // read and answered on the loop in order: once the daemon has the second
-            // ChainNotify sent after them, and no call is in flight (its id is queued too), the
-            // goodbye waits for no answer, only for the client to read.
-            let name = "X" + String(repeating: "x", count: ClientRequestRouter.offLoopBytes - 100)
-            let requests = (16 << 20) / name.utf8.count + 1
-            for id in 2...(requests + 1) {
-                try await peer.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(name)","params":[]}"#)
-            }
-            try await peer.send(#"{"jsonrpc":"2.0","id":\#(requests + 2),"method":"Filecoin.ChainNotify","params":[]}"#)
-            await served.cluster.waitForSubscriptions(total: 2)
-            await served.instance.server.inflight.waitUntilIdle()
+            // The goodbye then waits for no answer, only for the client to read.
+            let (peer, lastID) = try await unreadSocketWithTwoChannels(served)
             let socket = try #require(served.instance.server.listener.withLock { $0 }?.openConnections(websocket: true).first)
             try await socket.eventLoop.submit {
                 socket.pipeline.syncOperations.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
@@ -82,7 +67,7 @@ extension GoingAwayTests {
                 case .ping, .pong: break
                 }
             }
-            #expect(answered.isSuperset(of: Set(1...Int64(requests + 2))))
+            #expect(answered.isSuperset(of: Set(1...Int64(lastID))))
             #expect(closeCode == 1001)
             #expect(Array(bytes.suffix(4)) == [0x88, 0x02, 0x03, 0xE9], "the stream ends with the close frame")
             #expect(!served.logs.all.contains { $0.contains("values behind") })
