@@ -10,12 +10,14 @@ extension Pool {
 
     /// Takes these channels out of service (so the node's loss does not close them), with the
     /// heartbeat count at the loss; under the lock.
-    static func takeForCarryOver(_ state: inout State, ids: [Int]) -> [(PoolChannelRecord, UInt64)] {
-        ids.compactMap { id in
+    static func takeForCarryOver(_ state: inout State, ids: [Int]) -> CarryOver? {
+        let records = ids.compactMap { id -> PoolChannelRecord? in
             guard let record = state.channels.remove(id) else { return nil }
             state.carryingOver[id] = record
-            return (record, state.beatsStarted)
+            return record
         }
+        guard let node = records.first?.node else { return nil }
+        return CarryOver(node: node, records: records, lostBefore: state.beatsStarted)
     }
 
     /// The head channels of a node whose connection dropped that can be carried over.
@@ -23,36 +25,51 @@ extension Pool {
         state.channels.records.values.filter { $0.node == node && $0.link.isResumable }.map(\.id)
     }
 
-    /// Carries each channel taken over to a new subscription on its daemon, or closes it
-    /// towards its client when that cannot be done.
-    func startCarryOver(_ taken: [(PoolChannelRecord, UInt64)]) {
-        for (record, beat) in taken {
-            Task { await self.carryOver(record, lostBefore: beat) }
-        }
+    /// Head channels of one node taken out of service by one loss.
+    struct CarryOver: Sendable {
+        let node: Int
+        let records: [PoolChannelRecord]
+        /// Heartbeats started at the loss: only a later one's verdict counts.
+        let lostBefore: UInt64
     }
 
-    /// Waits for the heartbeat that follows the loss (one that judged the node after `beat`):
-    /// the daemon serving again as the same process gets a new subscription, spliced in;
-    /// anything else (killed, restarted, still unreachable, no common ancestor) closes the
-    /// channel, the log saying why.
-    private func carryOver(_ record: PoolChannelRecord, lostBefore beat: UInt64) async {
-        // The old subscription's events (its close, once cancelled) no longer reach the client.
-        guard let (epoch, history) = record.link.beginCarryOver() else {
-            self.state.withLock { _ = $0.carryingOver.removeValue(forKey: record.id) }
-            return await record.upstream.cancel()
+    /// Carries the channels taken over to new subscriptions on their daemon, or closes them
+    /// towards their clients when that cannot be done.
+    func startCarryOver(_ taken: CarryOver?) {
+        guard let taken else { return }
+        Task { await self.carryOver(taken) }
+    }
+
+    /// Waits for the heartbeat that follows the loss (one that judged the node after it): if
+    /// the daemon serves again as the same process, each channel gets a new subscription,
+    /// spliced in; anything else (killed, restarted, still unreachable, no common ancestor)
+    /// closes the channels, one log line per reason.
+    private func carryOver(_ taken: CarryOver) async {
+        // The old subscriptions' events (their close, once cancelled) no longer reach the clients.
+        var pending: [(PoolChannelRecord, epoch: Int, history: ChainNotifyHistory)] = []
+        for record in taken.records {
+            if let (epoch, history) = record.link.beginCarryOver() {
+                pending.append((record, epoch, history))
+            } else {
+                self.state.withLock { _ = $0.carryingOver.removeValue(forKey: record.id) }
+            }
+            await record.upstream.cancel()
         }
-        await record.upstream.cancel()
+        guard let session = pending.first?.0.session else { return }
         let limit = self.state.withLock { state in
             Duration.milliseconds(Int(state.settings.heartbeatInterval.milliseconds)) * 2 + .seconds(2)
         }
         let deadline = self.clock.now + limit
+        var failures: [String: [PoolChannelRecord]] = [:]
+        var carried = 0
+        var bridged = 0
         var why = "no heartbeat found the daemon back within \(limit.goText)"
-        while self.isCarryingOver(record.id) {
+        while true {
             let (generation, judged, serving, sameProcess, connection) = self.state.withLock { state in
-                let node = state.table[record.node]
+                let node = state.table[taken.node]
                 return (
-                    state.nodeChanges.generation, node.judgedAtBeat > max(beat, node.lostAtBeat), state.table.isServing(record.node),
-                    node.id == record.session, node.connection
+                    state.nodeChanges.generation, node.judgedAtBeat > max(taken.lostBefore, node.lostAtBeat),
+                    state.table.isServing(taken.node), node.id == session, node.connection
                 )
             }
             guard sameProcess else {
@@ -64,35 +81,54 @@ extension Pool {
                     why = "the heartbeat after the loss found the daemon not serving"
                     break
                 }
-                guard let failure = await self.resubscribe(record, epoch: epoch, history: history, on: connection) else { return }
-                why = failure
+                for (record, epoch, history) in pending where self.isCarryingOver(record.id) {
+                    switch await self.resubscribe(record, epoch: epoch, history: history, on: connection) {
+                    case .success(let changes):
+                        carried += 1
+                        bridged = max(bridged, changes)
+                    case .failure(let failure):
+                        failures[failure.reason, default: []].append(record)
+                    }
+                }
+                pending = []
                 break
             }
             guard self.clock.now < deadline else { break }
             await self.waitForNodeChange(until: deadline, after: generation)
         }
-        guard self.state.withLock({ $0.carryingOver.removeValue(forKey: record.id) }) != nil else { return }
-        record.closeTowardsClient()
-        let name = self.state.withLock { $0.table[record.node].endpoint.name }
-        self.observer.channelsClosed(node: name, count: 1, reason: "connection lost, not carried over: \(why)")
+        if !pending.isEmpty { failures[why, default: []] += pending.map(\.0) }
+        let name = self.state.withLock { $0.table[taken.node].endpoint.name }
+        if carried > 0 { self.observer.channelsCarriedOver(node: name, count: carried, changes: bridged) }
+        for (reason, records) in failures.sorted(by: { $0.key < $1.key }) {
+            let closed = records.filter { record in self.state.withLock { $0.carryingOver.removeValue(forKey: record.id) } != nil }
+            for record in closed { record.closeTowardsClient() }
+            if !closed.isEmpty {
+                self.observer.channelsClosed(node: name, count: closed.count, reason: "connection lost, not carried over: \(reason)")
+            }
+        }
     }
 
     private func isCarryingOver(_ id: Int) -> Bool {
         self.state.withLock { $0.carryingOver[id] != nil }
     }
 
-    /// Subscribes again and splices the new subscription in; nil when done, else why not.
+    /// Why a channel was not carried over.
+    struct CarryOverFailure: Error {
+        let reason: String
+    }
+
+    /// Subscribes again and splices the new subscription in: the head changes bridged, or why not.
     private func resubscribe(
         _ record: PoolChannelRecord, epoch: Int, history: ChainNotifyHistory, on connection: any NodeConnection
-    ) async -> String? {
-        guard let reader = record.link.chainNotifyReader else { return "no ChainNotify reader" }
+    ) async -> Result<Int, CarryOverFailure> {
+        guard let reader = record.link.chainNotifyReader else { return .failure(CarryOverFailure(reason: "no ChainNotify reader")) }
         let first = FirstChannelValue()
         let gate = ChannelGate(forward: { record.link.deliver($0, epoch: epoch, now: self.clock.now) })
         let opened = await connection.openChannel(record.call) { event in
             first.offer(event)
             gate.deliver(event)
         }
-        guard case .success(let upstream) = opened else { return "subscribing again failed" }
+        guard case .success(let upstream) = opened else { return .failure(CarryOverFailure(reason: "subscribing again failed")) }
         let limit = self.state.withLock { Duration.milliseconds(Int($0.settings.heartbeatInterval.milliseconds)) + .seconds(1) }
         let value = await self.bounded(limit, timedOut: nil) { await first.wait() }
         var changes: [HeadChange]?
@@ -121,11 +157,9 @@ extension Pool {
             gate.discard()
             await upstream.cancel()
             if registered { self.state.withLock { _ = $0.channels.remove(record.id) } }
-            return changes == nil ? why : "the daemon stopped serving meanwhile"
+            return .failure(CarryOverFailure(reason: changes == nil ? why : "the daemon stopped serving meanwhile"))
         }
         gate.open(droppingFirst: true)
-        let name = self.state.withLock { $0.table[record.node].endpoint.name }
-        self.observer.channelCarriedOver(node: name, changes: changes.count)
-        return nil
+        return .success(changes.count)
     }
 }

@@ -147,7 +147,7 @@ extension Pool {
     func connectionLost(node index: Int, _ loss: ConnectionLoss) {
         let detail = loss.detail
         // Head channels on the lost socket are carried over rather than closed, if they can be.
-        var carried: [(PoolChannelRecord, UInt64)] = []
+        var carried: CarryOver?
         let (effects, note, waiters) = self.state.withLock {
             state -> (NodeChangeEffects, NodeNote?, [CheckedContinuation<Void, Never>]) in
             guard state.table.indices.contains(index) else { return (NodeChangeEffects(), nil, []) }

@@ -20,9 +20,9 @@ public protocol PoolObserver: Sendable {
     func unlistedMethod(_ name: String)
     /// Channels served by a lost node were closed towards their clients.
     func channelsClosed(node: String, count: Int, reason: String)
-    /// A head channel whose connection dropped went on on a new subscription to the same
-    /// daemon; `changes` reverts and applies led its client to the new head.
-    func channelCarriedOver(node: String, changes: Int)
+    /// Head channels whose connection dropped went on over new subscriptions to the same
+    /// daemon; up to `changes` reverts and applies led a client to the new head.
+    func channelsCarriedOver(node: String, count: Int, changes: Int)
     /// A push took longer than `PushTrace.slowAfter`; `steps` says where the time went.
     func slowPush(method: String, took: Duration, steps: String)
     /// A sender's pushes moved to another node after its nonce caught up there.
@@ -76,6 +76,6 @@ public struct SilentPoolObserver: PoolObserver {
     public func unlistedMethod(_ name: String) {}
     public func channelsClosed(node: String, count: Int, reason: String) {}
     public func senderMoved(sender: String, to node: String, repushed: Int) {}
-    public func channelCarriedOver(node: String, changes: Int) {}
+    public func channelsCarriedOver(node: String, count: Int, changes: Int) {}
     public func slowPush(method: String, took: Duration, steps: String) {}
 }

@@ -69,9 +69,10 @@ public struct PoolTelemetry: PoolObserver {
         self.logger.notice("\(method) took \(took.goText): \(steps)")
     }
 
-    public func channelCarriedOver(node: String, changes: Int) {
+    public func channelsCarriedOver(node: String, count: Int, changes: Int) {
         self.logger.info(
-            "a client channel on \(node) went on over a new subscription after its connection dropped (\(changes) head change(s) bridged)")
+            "\(count) client channel(s) on \(node) went on over a new subscription after its connection dropped (up to \(changes) head change(s) bridged)"
+        )
     }
 
     public func poolDegraded(_ degraded: Bool, detail: String) {

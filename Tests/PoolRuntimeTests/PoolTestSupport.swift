@@ -287,7 +287,7 @@ final class RecordingObserver: PoolObserver {
     func channelsClosed(node: String, count: Int, reason: String) { self.record("\(node): closed \(count) channels") }
     func senderMoved(sender: String, to node: String, repushed: Int) { self.record("\(sender) moved to \(node), \(repushed) re-pushed") }
     func slowPush(method: String, took: Duration, steps: String) { self.record("slow \(method): \(steps)") }
-    func channelCarriedOver(node: String, changes: Int) { self.record("\(node): carried a channel over, \(changes) changes") }
+    func channelsCarriedOver(node: String, count: Int, changes: Int) { self.record("\(node): carried \(count) channels over") }
     func poolDegraded(_ degraded: Bool, detail: String) { self.record(degraded ? "degraded: \(detail)" : "recovered") }
     func hedgeSent(method: String, node: String, delay: Duration) { self.record("hedge \(method) after \(node)") }
     func hedgeWon(method: String, node: String) { self.record("hedge won \(method) on \(node)") }
