@@ -81,16 +81,24 @@ extension Pool {
                     why = "the heartbeat after the loss found the daemon not serving"
                     break
                 }
-                for (record, epoch, history) in pending where self.isCarryingOver(record.id) {
-                    switch await self.resubscribe(record, epoch: epoch, history: history, on: connection) {
-                    case .success(let changes):
-                        carried += 1
-                        bridged = max(bridged, changes)
-                    case .failure(let failure):
-                        failures[failure.reason, default: []].append(record)
+                // All at once: a daemon that stops answering now costs each channel one wait
+                // for its first value, not one after another.
+                let wanted = pending.filter { self.isCarryingOver($0.0.id) }
+                pending = []
+                await withTaskGroup(of: (PoolChannelRecord, Result<Int, CarryOverFailure>).self) { group in
+                    for (record, epoch, history) in wanted {
+                        group.addTask { (record, await self.resubscribe(record, epoch: epoch, history: history, on: connection)) }
+                    }
+                    for await (record, outcome) in group {
+                        switch outcome {
+                        case .success(let changes):
+                            carried += 1
+                            bridged = max(bridged, changes)
+                        case .failure(let failure):
+                            failures[failure.reason, default: []].append(record)
+                        }
                     }
                 }
-                pending = []
                 break
             }
             guard self.clock.now < deadline else { break }
