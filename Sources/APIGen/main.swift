@@ -7,7 +7,7 @@ import RouteModel
 
 let usage = """
     usage:
-      apigen import --openrpc <full.json> --methods <methods.md> [--api v0|v1] [--base <spec>] --output <spec>
+      apigen import --openrpc <full.json> --methods <methods.md> [--api v0|v1] [--base <spec>] --output <spec or dir/>
       apigen diff <old.spec> <new.spec>
       apigen generate --output-dir <dir> <spec>...
       apigen check <spec>...
@@ -26,8 +26,17 @@ func report(_ error: DiagnosticsError) -> ExitFailure {
     return ExitFailure()
 }
 
+/// A file's bytes, or a one-line error naming it and why it cannot be read.
+func readData(_ path: String) throws -> Data {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw fail("cannot read \(path): no such file") }
+    guard !isDirectory.boolValue else { throw fail("cannot read \(path): a directory, expected a file") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read \(path): permission denied") }
+    return data
+}
+
 func readText(_ path: String) throws -> String {
-    guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read \(path)") }
+    let data = try readData(path)
     guard let text = String(data: data, encoding: .utf8) else { throw fail("\(path) is not UTF-8 text") }
     return text
 }
@@ -69,6 +78,20 @@ func options(_ arguments: ArraySlice<String>, allowed: Set<String>) throws -> (n
     return (named, positional)
 }
 
+/// `--output`: a spec file, or a directory (an existing one, or a path ending in `/`) in which
+/// the spec is written as `<api>.spec`, as `api-spec/` holds them.
+func specOutputPath(_ output: String, api: APIVersion) throws -> String {
+    var isDirectory: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory)
+    guard (exists && isDirectory.boolValue) || output.hasSuffix("/") else { return output }
+    do {
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+    } catch {
+        throw fail("cannot create the output directory \(output): \(error.localizedDescription)")
+    }
+    return (output.hasSuffix("/") ? output : output + "/") + "\(api.rawValue).spec"
+}
+
 func runImport(_ arguments: ArraySlice<String>) throws {
     let (named, positional) = try options(arguments, allowed: ["openrpc", "methods", "api", "base", "output"])
     guard positional.isEmpty, let openRPCPath = named["openrpc"], let methodsPath = named["methods"], let output = named["output"] else {
@@ -81,7 +104,7 @@ func runImport(_ arguments: ArraySlice<String>) throws {
         throw fail("--api: \(error)")
     }
     do {
-        guard let json = FileManager.default.contents(atPath: openRPCPath) else { throw fail("cannot read \(openRPCPath)") }
+        let json = try readData(openRPCPath)
         let openRPC = try OpenRPCDocument(json: json, file: openRPCPath)
         let markdown = try MethodsMarkdown(text: try readText(methodsPath), file: methodsPath)
         let base = try named["base"].map { path in try SpecParser().parse(try readText(path), file: path) }
@@ -89,9 +112,10 @@ func runImport(_ arguments: ArraySlice<String>) throws {
         for line in result.review {
             FileHandle.standardError.write(Data("review: \(line)\n".utf8))
         }
-        try writeIfChanged(SpecWriter().render(result.document), to: output)
+        let path = try specOutputPath(output, api: api)
+        try writeIfChanged(SpecWriter().render(result.document), to: path)
         print(
-            "wrote \(output): \(result.document.methods.count) methods (Lotus \(result.document.lotusRelease), api \(api.rawValue)), \(result.review.count) for review"
+            "wrote \(path): \(result.document.methods.count) methods (Lotus \(result.document.lotusRelease), api \(api.rawValue)), \(result.review.count) for review"
         )
     } catch let error as DiagnosticsError {
         throw report(error)

@@ -90,6 +90,28 @@ import Testing
         #expect(run.stderr.contains("import needs --openrpc, --methods and --output"))
         let missing = try runProcess(apigen, ["check", "/nonexistent/v1.spec"])
         #expect(missing.status == 1)
-        #expect(missing.stderr == "apigen: cannot read /nonexistent/v1.spec\n")
+        #expect(missing.stderr == "apigen: cannot read /nonexistent/v1.spec: no such file\n")
+    }
+
+    /// `--output` may name a directory (existing, or ending in `/`): the spec is written in it
+    /// as `<api>.spec`; a missing input is one line naming it.
+    @Test func importWritesIntoAnOutputDirectoryByAPIVersion() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inputs = [
+            "--openrpc", TestPaths.lotus("v1.15.1", "full.json").path, "--methods",
+            TestPaths.lotus("v1.15.1", "api-v1-unstable-methods.md").path,
+        ]
+        let existing = try runProcess(apigen, ["import", "--api", "v0"] + inputs + ["--output", dir.path])
+        #expect(existing.status == 0, "\(existing.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appending(path: "v0.spec").path))
+        let fresh = dir.appending(path: "new").path + "/"
+        let created = try runProcess(apigen, ["import", "--api", "v1"] + inputs + ["--output", fresh])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.hasPrefix("wrote \(fresh)v1.spec: 218 methods"))
+        let missing = try runProcess(
+            apigen, ["import", "--openrpc", dir.appending(path: "none.json").path] + inputs.suffix(2) + ["--output", dir.path])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "apigen: cannot read \(dir.appending(path: "none.json").path): no such file\n")
     }
 }
