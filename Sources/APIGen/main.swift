@@ -8,7 +8,7 @@ import RouteModel
 let usage = """
     usage:
       apigen import --openrpc <full.json> --methods <methods.md> [--api v0|v1] [--base <spec>] --output <spec or dir/>
-      apigen diff <old.spec> <new.spec>
+      apigen diff [--json] <old.spec> <new.spec>
       apigen generate --output-dir <dir> <spec>...
       apigen check <spec>...
     """
@@ -123,14 +123,16 @@ func runImport(_ arguments: ArraySlice<String>) throws {
 }
 
 func runDiff(_ arguments: ArraySlice<String>) throws {
-    guard arguments.count == 2 else { throw fail("diff needs two spec files\n\(usage)") }
-    let paths = Array(arguments)
+    let json = arguments.contains("--json")
+    let paths = arguments.filter { $0 != "--json" }
+    guard paths.count == 2 else { throw fail("diff needs two spec files\n\(usage)") }
     do {
         let old = try SpecParser().parse(try readText(paths[0]), file: paths[0])
         let new = try SpecParser().parse(try readText(paths[1]), file: paths[1])
+        let diff = SpecDiff(old: old, new: new)
+        let (oldLabel, newLabel) = ("\(paths[0]) (Lotus \(old.lotusRelease))", "\(paths[1]) (Lotus \(new.lotusRelease))")
         print(
-            SpecDiff(old: old, new: new).report(
-                oldLabel: "\(paths[0]) (Lotus \(old.lotusRelease))", newLabel: "\(paths[1]) (Lotus \(new.lotusRelease))"), terminator: "")
+            json ? diff.json(oldLabel: oldLabel, newLabel: newLabel) : diff.report(oldLabel: oldLabel, newLabel: newLabel), terminator: "")
     } catch let error as DiagnosticsError {
         throw report(error)
     }
