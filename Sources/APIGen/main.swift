@@ -7,7 +7,7 @@ import RouteModel
 
 let usage = """
     usage:
-      apigen import --openrpc <full.json> --methods <methods.md> [--api v0|v1] [--base <spec>] --output <spec or dir/>
+      apigen import --openrpc <full.json> --methods <methods.md> [--api v0|v1] [--base <spec>] [--strict] --output <spec or dir/>
       apigen diff [--json] <old.spec> <new.spec>
       apigen generate --output-dir <dir> <spec>...
       apigen check <spec>...
@@ -93,7 +93,10 @@ func specOutputPath(_ output: String, api: APIVersion) throws -> String {
 }
 
 func runImport(_ arguments: ArraySlice<String>) throws {
-    let (named, positional) = try options(arguments, allowed: ["openrpc", "methods", "api", "base", "output"])
+    // --strict (for CI): anything the import had to infer is an error, and nothing is written.
+    let strict = arguments.contains("--strict")
+    let (named, positional) = try options(
+        ArraySlice(arguments.filter { $0 != "--strict" }), allowed: ["openrpc", "methods", "api", "base", "output"])
     guard positional.isEmpty, let openRPCPath = named["openrpc"], let methodsPath = named["methods"], let output = named["output"] else {
         throw fail("import needs --openrpc, --methods and --output\n\(usage)")
     }
@@ -110,7 +113,10 @@ func runImport(_ arguments: ArraySlice<String>) throws {
         let base = try named["base"].map { path in try SpecParser().parse(try readText(path), file: path) }
         let result = try LotusImporter(openRPC: openRPC, markdown: markdown, markdownFile: methodsPath, api: api, base: base).run()
         for line in result.review {
-            FileHandle.standardError.write(Data("review: \(line)\n".utf8))
+            FileHandle.standardError.write(Data("\(strict ? "error" : "review"): \(line)\n".utf8))
+        }
+        if strict && !result.review.isEmpty {
+            throw fail("--strict: \(result.review.count) item(s) for review; nothing written")
         }
         let path = try specOutputPath(output, api: api)
         try writeIfChanged(SpecWriter().render(result.document), to: path)

@@ -129,16 +129,22 @@ public struct LotusImporter: Sendable {
         {
             var kinds: [ParamKind] = []
             for (position, param) in typed.params.enumerated() {
-                guard let kind = GoTypeMap.kind(of: param.goType) else {
-                    diagnostics.append(
-                        Diagnostic(
-                            file: self.markdownFile, line: doc.line,
-                            message:
-                                "\(doc.name): unknown Go type '\(param.goType)' (param \(position)); map it in GoTypeMap to a kind or to Other"
-                        ))
-                    return nil
+                if let kind = GoTypeMap.kind(of: param.goType) {
+                    kinds.append(kind)
+                } else if let kind = GoTypeMap.kindIgnoringPackage(of: param.goType) {
+                    kinds.append(kind)
+                    review.append(
+                        "\(doc.name): param \(position) Go type '\(param.goType)' is known under another package as \(kind); map it in GoTypeMap to confirm"
+                    )
+                } else {
+                    // Never stops the import: the example Lotus's doc generator writes per type
+                    // says what the value looks like.
+                    let kind = ExampleKindInference.kind(of: param.example ?? doc.inputs[position])
+                    kinds.append(kind)
+                    review.append(
+                        "\(doc.name): param \(position) Go type '\(param.goType)' is not in GoTypeMap; \(kind) inferred from its example"
+                    )
                 }
-                kinds.append(kind)
             }
             return ParamKinds(kinds)
         }

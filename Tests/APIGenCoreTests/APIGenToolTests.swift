@@ -114,4 +114,39 @@ import Testing
         #expect(missing.status == 1)
         #expect(missing.stderr == "apigen: cannot read \(dir.appending(path: "none.json").path): no such file\n")
     }
+
+    /// Lotus renames its Go packages and aliases between releases: a document whose TipSetKey,
+    /// CID, epoch and address types (and an opaque struct) carry package names the map has
+    /// never seen imports with the same kinds, each listed for review; `--strict` refuses it.
+    @Test func goTypesUnderNewNamesImportWithTheSameKinds() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var document = try TestPaths.text(TestPaths.lotus("v1.36.1", "full.json"))
+        let renames = [
+            "types.TipSetKey": "chaintypes.TipSetKey", "cid.Cid": "cidv2.Cid", "address.Address": "addr.Address",
+            "abi.ChainEpoch": "chain.Height", "*types.MpoolConfig": "*mp.PoolSettings",
+        ]
+        for (from, to) in renames {
+            document = document.replacingOccurrences(of: "\"description\": \"\(from)\"", with: "\"description\": \"\(to)\"")
+        }
+        let renamed = dir.appending(path: "renamed.json")
+        try document.write(to: renamed, atomically: true, encoding: .utf8)
+        let methods = ["--methods", TestPaths.lotus("v1.36.1", "api-methods-v1-stable.md").path]
+        let original = try runProcess(
+            apigen,
+            ["import", "--openrpc", TestPaths.lotus("v1.36.1", "full.json").path] + methods + [
+                "--output", dir.appending(path: "a.spec").path,
+            ])
+        let imported = try runProcess(
+            apigen, ["import", "--openrpc", renamed.path] + methods + ["--output", dir.appending(path: "b.spec").path])
+        #expect(original.status == 0 && imported.status == 0, "\(imported.stderr)")
+        #expect(try TestPaths.text(dir.appending(path: "a.spec")) == TestPaths.text(dir.appending(path: "b.spec")))
+        #expect(imported.stderr.contains("Go type 'chaintypes.TipSetKey' is known under another package as TipSetKey"))
+        #expect(imported.stderr.contains("Go type 'chain.Height' is not in GoTypeMap; Epoch inferred from its example"))
+        let strict = try runProcess(
+            apigen, ["import", "--strict", "--openrpc", renamed.path] + methods + ["--output", dir.appending(path: "c.spec").path])
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("error: ") && strict.stderr.contains("--strict: "))
+        #expect(!FileManager.default.fileExists(atPath: dir.appending(path: "c.spec").path))
+    }
 }
