@@ -140,7 +140,8 @@ struct LotusDocs: Sendable, CustomTestStringConvertible {
               {"name":"Filecoin.StateFoo","params":[{"name":"p1","description":"abi.Whatever","schema":{"examples":[10101]}}],
                "result":{"name":"bool"}}]}
             """
-        let markdown = "# Groups\n## State\n\n### StateFoo\nFoo.\n\n\nPerms: read\n\nInputs:\n```json\n[\n  10101\n]\n```\n\nResponse: `true`\n"
+        let markdown =
+            "# Groups\n## State\n\n### StateFoo\nFoo.\n\n\nPerms: read\n\nInputs:\n```json\n[\n  10101\n]\n```\n\nResponse: `true`\n"
         let importer = LotusImporter(
             openRPC: try OpenRPCDocument(json: Data(json.utf8), file: "full.json"),
             markdown: try MethodsMarkdown(text: markdown, file: "methods.md"),
@@ -201,6 +202,25 @@ struct LotusDocs: Sendable, CustomTestStringConvertible {
             for method in shipped.methods {
                 #expect((method.entry.removedIn == "v1.36.1") == !new.contains(method.name), "\(api) \(method.name)")
             }
+        }
+    }
+
+    /// `--base` over the releases in order accumulates every method ever served: each method
+    /// of either release is in the result with its perm (the newer release's where both have
+    /// it), and those only the older one served are marked removed in the newer.
+    @Test(arguments: [APIVersion.v1, .v0])
+    func importingTheReleasesInOrderKeepsEveryMethodOfEach(_ api: APIVersion) throws {
+        let older = LotusDocs.find("v1.15.1", api)
+        let newer = LotusDocs.find("v1.36.1", api)
+        let result = try newer.run(base: try older.run().document).document
+        let byName = Dictionary(uniqueKeysWithValues: result.methods.map { ($0.name, $0.entry) })
+        let newPerms = try newer.markdownPerms()
+        for (name, perm) in newPerms {
+            // A method the markdown gives no Perms (v0 ChainPutObj) is assumed admin.
+            #expect(byName[name]?.perm.rawValue == (perm.isEmpty ? "admin" : perm) && byName[name]?.removedIn == nil, "\(api) \(name)")
+        }
+        for (name, perm) in try older.markdownPerms() where newPerms[name] == nil {
+            #expect(byName[name]?.perm.rawValue == perm && byName[name]?.removedIn == "v1.36.1", "\(api) \(name)")
         }
     }
 }
