@@ -9,6 +9,7 @@ let usage = """
     usage:
       apigen import --openrpc <full.json> --methods <methods.md> [--api v0|v1] [--base <spec>] [--strict] --output <spec or dir/>
       apigen diff [--json] <old.spec> <new.spec>
+      apigen bump --lotus <release docs dir> [--spec-dir api-spec] [--api v0|v1] [--strict]
       apigen generate --output-dir <dir> <spec>...
       apigen check <spec>...
     """
@@ -144,6 +145,60 @@ func runDiff(_ arguments: ArraySlice<String>) throws {
     }
 }
 
+/// A Lotus bump in one command: for each API version, import the release's documents onto the
+/// current spec (`--base`), print the review lines and the diff, and write the spec in place.
+func runBump(_ arguments: ArraySlice<String>) throws {
+    let strict = arguments.contains("--strict")
+    let (named, positional) = try options(ArraySlice(arguments.filter { $0 != "--strict" }), allowed: ["lotus", "spec-dir", "api"])
+    guard positional.isEmpty, let lotus = named["lotus"] else { throw fail("bump needs --lotus <release docs dir>\n\(usage)") }
+    let specDirectory = named["spec-dir"] ?? "api-spec"
+    let apis: [APIVersion]
+    do {
+        apis = try named["api"].map { [try APIVersion.parse($0)] } ?? [.v1, .v0]
+    } catch {
+        throw fail("--api: \(error)")
+    }
+    let files = Set((try? FileManager.default.contentsOfDirectory(atPath: lotus)) ?? [])
+    guard !files.isEmpty else {
+        throw fail("cannot read \(lotus): expected a directory with a Lotus release's \(LotusDocsLayout.openRPC) and methods markdown")
+    }
+    var staged: [(path: String, text: String)] = []
+    do {
+        let openRPCPath = lotus + "/" + LotusDocsLayout.openRPC
+        let openRPC = try OpenRPCDocument(json: try readData(openRPCPath), file: openRPCPath)
+        for api in apis {
+            guard let name = LotusDocsLayout.markdown(for: api, in: files) else {
+                throw fail(
+                    "no \(api.rawValue) methods markdown in \(lotus): expected one of \(LotusDocsLayout.markdownNames(for: api).joined(separator: ", "))"
+                )
+            }
+            let markdownPath = lotus + "/" + name
+            let specPath = specDirectory + "/\(api.rawValue).spec"
+            let base = try SpecParser().parse(try readText(specPath), file: specPath)
+            let markdown = try MethodsMarkdown(text: try readText(markdownPath), file: markdownPath)
+            let result = try LotusImporter(openRPC: openRPC, markdown: markdown, markdownFile: markdownPath, api: api, base: base).run()
+            for line in result.review {
+                FileHandle.standardError.write(Data("\(strict ? "error" : "review"): \(line)\n".utf8))
+            }
+            if strict && !result.review.isEmpty {
+                throw fail("--strict: \(result.review.count) item(s) for review in \(api.rawValue); nothing written")
+            }
+            print(
+                SpecDiff(old: base, new: result.document).report(
+                    oldLabel: "\(specPath) (Lotus \(base.lotusRelease))", newLabel: "\(name) (Lotus \(result.document.lotusRelease))"),
+                terminator: "")
+            staged.append((specPath, SpecWriter().render(result.document)))
+        }
+    } catch let error as DiagnosticsError {
+        throw report(error)
+    }
+    // Written only once every API version imported: a failure leaves the specs as they were.
+    for (path, text) in staged {
+        try writeIfChanged(text, to: path)
+        print("wrote \(path)")
+    }
+}
+
 func specFiles(_ paths: [String]) throws -> [RouteTableGenerator.SpecFile] {
     guard !paths.isEmpty else { throw fail("no spec files given\n\(usage)") }
     return try paths.map { RouteTableGenerator.SpecFile(path: $0, text: try readText($0)) }
@@ -179,6 +234,7 @@ do {
     switch arguments.first {
     case "import": try runImport(arguments.dropFirst())
     case "diff": try runDiff(arguments.dropFirst())
+    case "bump": try runBump(arguments.dropFirst())
     case "generate": try runGenerate(arguments.dropFirst())
     case "check": try runCheck(arguments.dropFirst())
     case "-h", "--help", "help": print(usage)

@@ -149,4 +149,43 @@ import Testing
         #expect(strict.stderr.contains("error: ") && strict.stderr.contains("--strict: "))
         #expect(!FileManager.default.fileExists(atPath: dir.appending(path: "c.spec").path))
     }
+
+    /// A bump in one command: each API version's release docs imported onto the current spec,
+    /// the diff printed, the spec written in place; the shipped specs bumped to their own
+    /// release do not change, and specs of v1.15.1 bumped to v1.36.1 gain and lose what it did.
+    @Test func bumpImportsEachVersionOntoTheSpecsAndPrintsTheDiff() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for file in ["v0.spec", "v1.spec"] {
+            try FileManager.default.copyItem(at: TestPaths.apiSpec.appending(path: file), to: dir.appending(path: file))
+        }
+        let noop = try runProcess(
+            apigen, ["bump", "--lotus", TestPaths.lotus("v1.36.1", "full.json").deletingLastPathComponent().path, "--spec-dir", dir.path])
+        #expect(noop.status == 0, "\(noop.stderr)")
+        #expect(noop.stdout.contains("api-methods-v1-stable.md (Lotus v1.36.1): 0 added, 0 removed, 0 changed"))
+        #expect(noop.stdout.contains("api-methods-v0-deprecated.md (Lotus v1.36.1): 0 added, 0 removed, 0 changed"))
+        for file in ["v0.spec", "v1.spec"] {
+            #expect(try TestPaths.text(dir.appending(path: file)) == TestPaths.text(TestPaths.apiSpec.appending(path: file)))
+        }
+        let old = dir.appending(path: "old")
+        let importOld = try runProcess(
+            apigen,
+            [
+                "import", "--api", "v1", "--openrpc", TestPaths.lotus("v1.15.1", "full.json").path, "--methods",
+                TestPaths.lotus("v1.15.1", "api-v1-unstable-methods.md").path, "--output", old.path + "/",
+            ])
+        #expect(importOld.status == 0, "\(importOld.stderr)")
+        let bump = try runProcess(
+            apigen,
+            [
+                "bump", "--api", "v1", "--lotus", TestPaths.lotus("v1.36.1", "full.json").deletingLastPathComponent().path, "--spec-dir",
+                old.path,
+            ])
+        #expect(bump.status == 0, "\(bump.stderr)")
+        #expect(bump.stdout.contains("  + EthCall") && bump.stdout.contains("  - ClientStartDeal"))
+        #expect(try TestPaths.text(old.appending(path: "v1.spec")).contains("\nlotus v1.36.1\n"))
+        let empty = try runProcess(apigen, ["bump", "--lotus", dir.path, "--spec-dir", dir.path])
+        #expect(empty.status == 1)
+        #expect(empty.stderr == "apigen: cannot read \(dir.path)/full.json: no such file\n")
+    }
 }
