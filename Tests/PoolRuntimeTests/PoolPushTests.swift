@@ -153,9 +153,9 @@ import Testing
         #expect(nodes[next].calls == ["Filecoin.MpoolGetNonce"])
     }
 
-    /// A push that meets one node after another that has not caught up waits one TipsetWait
-    /// in all, not one per node.
-    @Test func thePushesCatchUpsShareOneTipsetWait() async {
+    /// Three nodes, TipsetWait 1 s on a manual clock, sender f01001's first push accepted on
+    /// its primary, which is then lost: its next push must move over with a catch-up.
+    func threeNodesAfterThePrimaryIsLost() async -> ([FakeNode], ManualClock, Pool, [Int]) {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         let clock = ManualClock()
         let pool = await makePool(nodes, settings: { $0.tipsetWait = GoDuration(milliseconds: 1_000) }, clock: clock)
@@ -163,6 +163,13 @@ import Testing
         _ = await pool.call(self.push(0))
         nodes[order[0]].unreachable()
         await pool.heartbeat()
+        return (nodes, clock, pool, order)
+    }
+
+    /// A push that meets one node after another that has not caught up waits one TipsetWait
+    /// in all, not one per node.
+    @Test func thePushesCatchUpsShareOneTipsetWait() async {
+        let (nodes, clock, pool, order) = await self.threeNodesAfterThePrimaryIsLost()
         for index in order.dropFirst() { nodes[index].state.withLock { $0.repushReply = .error(code: 1, message: "mpool is full") } }
         async let reply = pool.call(self.push(1))
         await clock.waitForSleepers(1)
@@ -175,13 +182,7 @@ import Testing
     /// A node that goes silent during a push's catch-up costs the catch-up's wait, not its
     /// socket's keepalive: the push moves on to the next node.
     @Test func aCatchUpOnANodeGoneSilentEndsWithItsWait() async {
-        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
-        let clock = ManualClock()
-        let pool = await makePool(nodes, settings: { $0.tipsetWait = GoDuration(milliseconds: 1_000) }, clock: clock)
-        let order = ranking(of: "f01001", in: pool)
-        _ = await pool.call(self.push(0))
-        nodes[order[0]].unreachable()
-        await pool.heartbeat()
+        let (nodes, clock, pool, order) = await self.threeNodesAfterThePrimaryIsLost()
         nodes[order[1]].state.withLock { $0.noncesHang = true }
         nodes[order[2]].state.withLock { $0.nonces["f01001"] = 1 }
         async let reply = pool.call(self.push(1))

@@ -34,6 +34,15 @@ import Testing
         #expect(frames.dropFirst().allSatisfy { (try? JSON.parse($0))?["params"]?[0]?.int == 7 })
     }
 
+    /// A channel attached to pool channel 3 whose id answer (`{}`) was sent.
+    func openChannel() -> (Recorder, ClientChannel) {
+        let recorder = Recorder()
+        let channel = self.channel(recorder)
+        _ = channel.attach(poolID: 3)
+        channel.activate(reply: Array("{}".utf8))
+        return (recorder, channel)
+    }
+
     /// What the session's writer does with each value frame on the loop: asks to write it, and
     /// reports it written when the client reads (`reading`), or leaves it unwritten.
     func writeValues(_ channel: ClientChannel, count: Int, reading: Bool) -> Int {
@@ -46,10 +55,7 @@ import Testing
     }
 
     @Test func aSubscriberSixteenValuesBehindItsSocketIsClosedOnce() {
-        let recorder = Recorder()
-        let channel = self.channel(recorder)
-        _ = channel.attach(poolID: 3)
-        channel.activate(reply: Array("{}".utf8))
+        let (recorder, channel) = self.openChannel()
         for value in 0..<20 { channel.deliver(.value(Array(String(value).utf8))) }
         // Nothing given to the socket is ever written: the client is not reading.
         #expect(self.writeValues(channel, count: 20, reading: false) == ClientChannel.maxPending)
@@ -66,10 +72,7 @@ import Testing
     /// Head changes that come in a burst while the loop is busy wait in its queue: a client
     /// that reads what reaches its socket is not behind, however many came at once.
     @Test func aBurstOnItsWayToTheSocketIsNotAClientBehind() {
-        let recorder = Recorder()
-        let channel = self.channel(recorder)
-        _ = channel.attach(poolID: 3)
-        channel.activate(reply: Array("{}".utf8))
+        let (recorder, channel) = self.openChannel()
         for value in 0..<100 { channel.deliver(.value(Array(String(value).utf8))) }
         #expect(self.writeValues(channel, count: 100, reading: true) == 100)
         #expect(recorder.endings.withLock { $0 }.isEmpty)
@@ -77,10 +80,7 @@ import Testing
 
     /// What waits on its way to the socket is bounded too, should the loop never get to it.
     @Test func aChannelWhoseLoopNeverWritesIsClosedAtTheQueueBound() {
-        let recorder = Recorder()
-        let channel = self.channel(recorder)
-        _ = channel.attach(poolID: 3)
-        channel.activate(reply: Array("{}".utf8))
+        let (recorder, channel) = self.openChannel()
         for value in 0...ClientChannel.maxQueued { channel.deliver(.value(Array(String(value).utf8))) }
         #expect(recorder.endings.withLock { $0 } == [.clientBehind])
         #expect(recorder.frames.withLock { $0 }.count == 1 + ClientChannel.maxQueued + 1)
@@ -88,10 +88,7 @@ import Testing
 
     /// Values that came before the daemon closed the channel reach the client ahead of the close.
     @Test func valuesBeforeThePoolsCloseAreStillWritten() {
-        let recorder = Recorder()
-        let channel = self.channel(recorder)
-        _ = channel.attach(poolID: 3)
-        channel.activate(reply: Array("{}".utf8))
+        let (recorder, channel) = self.openChannel()
         for value in 0..<3 { channel.deliver(.value(Array(String(value).utf8))) }
         channel.deliver(.closed)
         #expect(self.writeValues(channel, count: 3, reading: true) == 3)
@@ -99,10 +96,7 @@ import Testing
     }
 
     @Test func writtenValuesMakeRoomAgain() {
-        let recorder = Recorder()
-        let channel = self.channel(recorder)
-        _ = channel.attach(poolID: 3)
-        channel.activate(reply: Array("{}".utf8))
+        let (recorder, channel) = self.openChannel()
         for value in 0..<100 {
             channel.deliver(.value(Array(String(value).utf8)))
             #expect(channel.willWrite())
