@@ -87,7 +87,8 @@ public struct LotusImporter: Sendable {
                 name: doc.name, category: category, perm: perm, params: params, result: decision.result,
                 policy: decision.policy, filter: .all, nohang: false, timeout: .zero, effect: decision.effect,
                 seed: decision.seed, removedIn: nil)
-            return SpecMethod(entry: entry, comments: decision.comments)
+            // Arrived since the base spec's release: marked with this one.
+            return SpecMethod(entry: entry, comments: decision.comments, addedIn: self.base == nil ? nil : self.openRPC.release)
         }
         var seed = old.entry.seed
         if let oldSeed = seed, oldSeed.param >= params.count || (oldSeed.path.isEmpty && params[oldSeed.param] != .address) {
@@ -101,7 +102,7 @@ public struct LotusImporter: Sendable {
             name: doc.name, category: category, perm: perm, params: params, result: old.entry.result,
             policy: old.entry.policy, filter: old.entry.filter, nohang: old.entry.nohang, timeout: old.entry.timeout,
             effect: old.entry.effect, seed: seed, removedIn: nil)
-        return SpecMethod(entry: entry, comments: old.comments)
+        return SpecMethod(entry: entry, comments: old.comments, addedIn: old.addedIn)
     }
 
     /// Turns epoch-typed counts and durations into `Other` (see ImportDefaults).

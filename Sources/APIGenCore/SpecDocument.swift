@@ -10,11 +10,16 @@ public struct SpecMethod: Sendable, Hashable {
     public var comments: [String]
     /// Where the method was read from (0 for methods built in memory, e.g. by the importer).
     public var line: Int
+    /// The Lotus release that first served it, when an import onto a base spec saw it arrive
+    /// (`added=`); nil for methods of the first release imported. Spec metadata only: routing
+    /// does not use it.
+    public var addedIn: String?
 
-    public init(entry: RouteEntry, comments: [String] = [], line: Int = 0) {
+    public init(entry: RouteEntry, comments: [String] = [], line: Int = 0, addedIn: String? = nil) {
         self.entry = entry
         self.comments = comments
         self.line = line
+        self.addedIn = addedIn
     }
 
     public var name: String { self.entry.name }

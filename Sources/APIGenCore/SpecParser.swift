@@ -9,7 +9,7 @@ import RouteModel
 public struct SpecParser: Sendable {
     /// The fields every method line must carry, in the order the writer prints them.
     public static let requiredFields = ["cat", "perm", "params", "result", "policy", "filter", "nohang", "timeout", "effect"]
-    public static let optionalFields = ["seed", "removed"]
+    public static let optionalFields = ["seed", "removed", "added"]
 
     public init() {}
 
@@ -134,8 +134,15 @@ private struct ParseState {
             lineOK = false
         }
         guard lineOK else { return }
+        var added: String?
+        if let text = fields["added"] {
+            guard isLotusRelease(text) else {
+                return self.error(line, "\(name): field 'added': expected a Lotus release such as v1.36.1, found '\(text)'")
+            }
+            added = String(text)
+        }
         if let entry = self.buildEntry(name: name, fields: fields, line: line) {
-            self.methods.append(SpecMethod(entry: entry, comments: comments, line: line))
+            self.methods.append(SpecMethod(entry: entry, comments: comments, line: line, addedIn: added))
         }
     }
 

@@ -21,7 +21,7 @@ public struct SpecWriter: Sendable {
             for comment in method.comments {
                 out += commentLine(comment)
             }
-            out += self.line(for: method.entry) + "\n"
+            out += self.line(for: method.entry, added: method.addedIn) + "\n"
             previousHadComments = !method.comments.isEmpty
         }
         return out
@@ -29,7 +29,7 @@ public struct SpecWriter: Sendable {
 
     /// One method line, e.g.
     /// `StateGetActor   cat=state  perm=read  effect=read  result=plain  policy=default …`.
-    public func line(for entry: RouteEntry) -> String {
+    public func line(for entry: RouteEntry, added: String? = nil) -> String {
         var columns: [(String, Int)] = [
             (entry.name, 40),
             ("cat=\(entry.category.rawValue)", 15),
@@ -43,6 +43,7 @@ public struct SpecWriter: Sendable {
             ("params=\(entry.params)", 0),
         ]
         if let seed = entry.seed { columns.append(("seed=\(seed)", 0)) }
+        if let added { columns.append(("added=\(added)", 0)) }
         if let removed = entry.removedIn { columns.append(("removed=\(removed)", 0)) }
         var text = ""
         for (index, (word, width)) in columns.enumerated() {

@@ -201,6 +201,7 @@ struct LotusDocs: Sendable, CustomTestStringConvertible {
             #expect(Set(shipped.methods.map(\.name)) == old.union(new))
             for method in shipped.methods {
                 #expect((method.entry.removedIn == "v1.36.1") == !new.contains(method.name), "\(api) \(method.name)")
+                #expect((method.addedIn == "v1.36.1") == !old.contains(method.name), "\(api) \(method.name)")
             }
         }
     }
@@ -214,12 +215,17 @@ struct LotusDocs: Sendable, CustomTestStringConvertible {
         let newer = LotusDocs.find("v1.36.1", api)
         let result = try newer.run(base: try older.run().document).document
         let byName = Dictionary(uniqueKeysWithValues: result.methods.map { ($0.name, $0.entry) })
+        let olderPerms = try older.markdownPerms()
+        // Each method carries the release that first served it, when that is not the first imported.
+        for method in result.methods {
+            #expect(method.addedIn == (olderPerms[method.name] == nil ? "v1.36.1" : nil), "\(api) \(method.name)")
+        }
         let newPerms = try newer.markdownPerms()
         for (name, perm) in newPerms {
             // A method the markdown gives no Perms (v0 ChainPutObj) is assumed admin.
             #expect(byName[name]?.perm.rawValue == (perm.isEmpty ? "admin" : perm) && byName[name]?.removedIn == nil, "\(api) \(name)")
         }
-        for (name, perm) in try older.markdownPerms() where newPerms[name] == nil {
+        for (name, perm) in olderPerms where newPerms[name] == nil {
             #expect(byName[name]?.perm.rawValue == perm && byName[name]?.removedIn == "v1.36.1", "\(api) \(name)")
         }
     }
