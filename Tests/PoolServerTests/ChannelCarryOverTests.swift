@@ -5,13 +5,21 @@
 import FPoolTestSupport
 import LotusSim
 import LotusWire
+import PoolRuntime
+import RouteModel
 import Testing
 
 @testable import PoolServer
 
 @Suite(.timeLimit(.minutes(1))) struct ChannelCarryOverTests {
+    /// The test drives the heartbeats; a long interval gives each probe time to answer on a
+    /// loaded machine, so a starved probe does not end the channel the test is about.
+    static func patientHeartbeats(_ configuration: inout ServerConfiguration, _ environment: inout PoolEnvironment) {
+        environment.settings.heartbeatInterval = GoDuration(milliseconds: 10_000)
+    }
+
     @Test func aDroppedConnectionIsInvisibleToAHeadChannelWhoseDaemonIsFine() async throws {
-        try await withServedPool { served in
+        try await withServedPool(configure: Self.patientHeartbeats) { served in
             let client = try await served.client()
             let subscription = try await client.subscribe("Filecoin.ChainNotify")
             var values = subscription.values.makeAsyncIterator()
@@ -49,7 +57,7 @@ import Testing
 
     @Test(arguments: [SimFault.kill, .restart])
     func aHeadChannelWhoseDaemonIsGoneStillCloses(_ fault: SimFault) async throws {
-        try await withServedPool { served in
+        try await withServedPool(configure: Self.patientHeartbeats) { served in
             let client = try await served.client()
             let subscription = try await client.subscribe("Filecoin.ChainNotify")
             var values = subscription.values.makeAsyncIterator()
