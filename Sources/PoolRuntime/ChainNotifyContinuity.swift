@@ -49,9 +49,10 @@ public protocol ChainNotifyReader: Sendable {
 /// The recent chain a ChainNotify client has been told, oldest first: the tipsets of its last
 /// `current` and the applies since, less what was reverted.
 struct ChainNotifyHistory: Sendable, Equatable {
-    /// Enough to bridge any reorganisation Filecoin finalises (far under 900 epochs in
-    /// practice, a few in reality) while costing a few KiB per channel.
-    static let depth = 32
+    /// Enough to bridge the reorganisations Filecoin sees (a few epochs) and the tipsets that
+    /// come while a socket is redialled. Each entry keeps its tipset's JSON (several KiB) for
+    /// a revert, so a deeper history would cost every open head channel: 8 keep it near 60 KiB.
+    static let depth = 8
 
     private(set) var tipsets: [TipSetFacts] = []
 
