@@ -27,6 +27,9 @@ extension Pool {
         return false
     }
 
+    /// The end of a call's failure after two daemons dropped their connection over it.
+    static let notSentToAThird = "two daemons closed their connection after receiving this request; not sent to a third"
+
     /// Counts a drop (a node closed its connection with this call's request sent last) in
     /// `drops`; at the second, the call's answer (nil: carry on): it fails rather than go to a
     /// third daemon, and a large request is refused for a while.
@@ -37,7 +40,7 @@ extension Pool {
         self.reportNoAnswer(reply, method: call.method, node: name)
         self.observer.callFinished(method: call.method, node: name, succeeded: false)
         guard call.params.count >= RequestQuarantine.minimumBytes else {
-            return .failed("\(call.method): two daemons closed their connection after receiving this request; not sent to a third")
+            return .failed("\(call.method): \(Self.notSentToAThird)")
         }
         self.quarantine.withLock { $0.quarantine(RequestKey(call), at: self.clock.now) }
         self.observer.requestQuarantined(method: call.method, node: name, period: RequestQuarantine.period)

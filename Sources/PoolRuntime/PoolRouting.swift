@@ -213,8 +213,28 @@ extension Pool {
     /// order (the nodes before it were tried already; `last` is what the latest one said).
     /// `drops`: how many nodes already closed their connection over this call; `startedAt`: when
     /// the call came (a push that takes long is logged with its steps from then).
+    ///
+    /// A read that no node answered gets one more round over the nodes serving then: the node
+    /// fpool itself reset a moment ago (its heartbeat starved under load) or a socket redialled
+    /// since may answer at once, as it would a direct client. Never after a query of death.
     func tryInOrder(
         _ call: PoolCall, plan: CallPlan, from first: Int = 0, last: PoolReply? = nil, drops: Int = 0, startedAt: Duration? = nil
+    ) async -> PoolReply {
+        let generation = self.nodeGeneration
+        let reply = await self.tryRound(call, plan: plan, from: first, last: last, drops: drops, startedAt: startedAt)
+        guard plan.route.effect == .read, case .failed(let text) = reply, !Task.isCancelled, !text.hasSuffix(Self.notSentToAThird),
+            text != Self.quarantineText(call.method)
+        else { return reply }
+        // Only once the nodes changed (a reset, a redial, a heartbeat): the same nodes in the
+        // same state would fail the same way.
+        guard self.nodeGeneration != generation, !Task.isCancelled, case .ready(let again) = await self.plan(call) else { return reply }
+        self.observer.callRetried(method: call.method, node: "every node", reason: "no answer from any node; one more round")
+        return await self.tryRound(call, plan: again, from: 0, last: reply, drops: 0, startedAt: startedAt)
+    }
+
+    /// One round of `tryInOrder`.
+    private func tryRound(
+        _ call: PoolCall, plan: CallPlan, from first: Int, last: PoolReply?, drops: Int, startedAt: Duration?
     ) async -> PoolReply {
         if let delay = self.hedgeDelay(call, plan: plan, from: first) {
             return await self.tryHedged(call, plan: plan, from: first, last: last, drops: drops, delay: delay)

@@ -4,6 +4,7 @@
 import GeneratedRoutes
 import PoolRuntime
 import RouteModel
+import Synchronization
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct PoolStableBindingTests {
@@ -146,5 +147,34 @@ import Testing
         nodes[1].releaseProbes()
         await nodes[0].waitForProbes(probes.0 + 2)
         #expect(clock.now == .zero)
+    }
+
+    /// A read both nodes failed at the network level gets one more round once the nodes
+    /// changed: here the first node's socket was lost (it is out), and the other, which had
+    /// refused the dial a moment before, answers. Without the round the read failed.
+    @Test func aReadEveryNodeFailedGetsOneMoreRoundAfterTheNodesChanged() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        let calls = Mutex(0)
+        for node in nodes {
+            node.answer { _ in
+                switch calls.withLock({ count -> Int in
+                    count += 1
+                    return count
+                }) {
+                case 1:
+                    node.loseConnection()
+                    return .unreachable(.maybeSent, detail: "websocket connection closed")
+                case 2: return .unreachable(.notSent, detail: "connection refused")
+                default: return .result(Array("\"ok\"".utf8))
+                }
+            }
+        }
+        guard case .result(let bytes, _) = await pool.call(call(.stateGetActor)) else {
+            Issue.record("the read failed")
+            return
+        }
+        #expect(bytes == Array("\"ok\"".utf8))
+        #expect(calls.withLock { $0 } == 3)
     }
 }
