@@ -105,8 +105,23 @@ extension Pool {
     /// Opens a channel method on the node routing picks for it. `events` gets the upstream
     /// values in order (possibly before this returns: a daemon may send at once), then `.closed` exactly once: when the daemon closes it, or when the pool
     /// closes it because its node was disabled, paused, exited or restarted.
+    ///
+    /// As for reads, an open that no node answered is tried once more over the nodes serving
+    /// then, if they changed meanwhile (a socket fpool reset, a redial).
     public func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<PoolChannel, PoolRefusal>
     {
+        let generation = self.nodeGeneration
+        let opened = await self.openChannelRound(call, events: events)
+        guard case .failure(let refusal) = opened, case .failed = refusal.reply, self.nodeGeneration != generation, !Task.isCancelled
+        else { return opened }
+        self.observer.callRetried(method: call.method, node: "every node", reason: "no answer from any node; one more round")
+        return await self.openChannelRound(call, events: events)
+    }
+
+    /// One round of `openChannel`: the plan's nodes in order.
+    private func openChannelRound(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<
+        PoolChannel, PoolRefusal
+    > {
         let plan: CallPlan
         switch await self.plan(call) {
         case .ready(let made): plan = made

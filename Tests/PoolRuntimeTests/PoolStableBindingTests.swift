@@ -177,4 +177,31 @@ import Testing
         #expect(bytes == Array("\"ok\"".utf8))
         #expect(calls.withLock { $0 } == 3)
     }
+
+    /// The same for a channel: an open every node failed is tried once more after the nodes
+    /// changed.
+    @Test func aChannelOpenEveryNodeFailedGetsOneMoreRound() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        let opens = Mutex(0)
+        for node in nodes {
+            node.state.withLock { state in
+                state.openFailure = {
+                    switch opens.withLock({ count -> Int in
+                        count += 1
+                        return count
+                    }) {
+                    case 1:
+                        node.loseConnection()
+                        return NodeCallFailure(.unreachable(.maybeSent, detail: "websocket connection closed"))
+                    case 2: return NodeCallFailure(.unreachable(.notSent, detail: "connection refused"))
+                    default: return nil
+                    }
+                }
+            }
+        }
+        let opened = await pool.openChannel(call(.chainNotify)) { _ in }
+        #expect((try? opened.get()) != nil)
+        #expect(opens.withLock { $0 } == 3)
+    }
 }

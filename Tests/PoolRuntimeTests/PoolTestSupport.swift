@@ -38,6 +38,8 @@ final class FakeNode: NodeConnection {
         var lossHandler: (@Sendable (ConnectionLoss) -> Void)?
         /// MpoolGetNonce gets no answer (until the caller gives up).
         var noncesHang = false
+        /// Decides each channel open: a failure, or nil to open it.
+        var openFailure: (@Sendable () -> NodeCallFailure?)?
         var probeHangs = false
         /// Probes wait here while held (a heartbeat still in flight when something happens).
         var probesHeld = false
@@ -95,6 +97,7 @@ final class FakeNode: NodeConnection {
 
     func openChannel(_ call: PoolCall, events: @escaping @Sendable (ChannelEvent) -> Void) async -> Result<any NodeChannel, NodeCallFailure>
     {
+        if let failure = self.state.withLock({ $0.openFailure })?() { return .failure(failure) }
         let channel = FakeChannel(events: events)
         self.state.withLock { $0.channels.append(channel) }
         return .success(channel)
