@@ -23,27 +23,27 @@ final class SimWorld: Sendable {
         var answered: [(continuation: CheckedContinuation<JSON, any Error>, result: Result<JSON, any Error>)] = []
         /// Tests waiting for StateWaitMsg calls to be registered.
         /// Tests waiting for a daemon's StateWaitMsg calls to reach a count (`atLeast`) or drop to it.
-        var waiterWatchers: [(daemon: Int, count: Int, atLeast: Bool, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiterWatchers: [(daemon: Int, count: Int, atLeast: Bool, watch: SimWatch)] = []
 
         /// Resumes the watchers of `daemon` whose count is reached (resuming only schedules them).
         mutating func notifyWaiterWatchers(daemon: Int) {
             let waiting = self.daemons[daemon].waiters.count
-            let reached: ((daemon: Int, count: Int, atLeast: Bool, continuation: CheckedContinuation<Void, Never>)) -> Bool = {
+            let reached: ((daemon: Int, count: Int, atLeast: Bool, watch: SimWatch)) -> Bool = {
                 $0.daemon == daemon && ($0.atLeast ? waiting >= $0.count : waiting <= $0.count)
             }
             let ready = self.waiterWatchers.filter(reached)
             self.waiterWatchers.removeAll(where: reached)
-            ready.forEach { $0.continuation.resume() }
+            ready.forEach { $0.watch.fire() }
         }
         /// Tests waiting for the number of open channels (all daemons) to reach a value.
-        var subscriptionWatchers: [(total: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var subscriptionWatchers: [(total: Int, watch: SimWatch)] = []
 
         var subscriptionTotal: Int { self.daemons.reduce(0) { $0 + $1.subscriptions.count } }
 
         /// The watchers whose count is reached now (resumed by the caller outside the lock).
-        mutating func reachedSubscriptionWatchers() -> [CheckedContinuation<Void, Never>] {
+        mutating func reachedSubscriptionWatchers() -> [SimWatch] {
             let total = self.subscriptionTotal
-            let ready = self.subscriptionWatchers.filter { $0.total == total }.map(\.continuation)
+            let ready = self.subscriptionWatchers.filter { $0.total == total }.map(\.watch)
             self.subscriptionWatchers.removeAll { $0.total == total }
             return ready
         }
@@ -217,7 +217,7 @@ final class SimWorld: Sendable {
     static func dropSubscribers(_ state: inout State, daemon index: Int) {
         state.daemons[index].subscriptions = [:]
         // Resuming only schedules the watcher, so doing it under the lock is safe.
-        state.reachedSubscriptionWatchers().forEach { $0.resume() }
+        state.reachedSubscriptionWatchers().forEach { $0.fire() }
         let waiters = state.daemons[index].waiters
         state.daemons[index].waiters = []
         for waiter in waiters { state.answered.append((waiter.continuation, .failure(LotusClientError.connectionClosed))) }
@@ -238,19 +238,18 @@ final class SimWorld: Sendable {
             }
             return (id, state.reachedSubscriptionWatchers())
         }
-        ready.forEach { $0.resume() }
+        ready.forEach { $0.fire() }
         return id
     }
 
     /// Returns once exactly `total` channels are open across all daemons.
     func waitForSubscriptions(total: Int) async {
-        await withCheckedContinuation { continuation in
-            let reached = self.state.withLock { state -> Bool in
+        await SimWatch.wait { watch in
+            self.state.withLock { state -> Bool in
                 if state.subscriptionTotal == total { return true }
-                state.subscriptionWatchers.append((total, continuation))
+                state.subscriptionWatchers.append((total, watch))
                 return false
             }
-            if reached { continuation.resume() }
         }
     }
 
@@ -261,7 +260,7 @@ final class SimWorld: Sendable {
             let removed = state.daemons[index].subscriptions.removeValue(forKey: id) != nil
             return (removed, state.reachedSubscriptionWatchers())
         }
-        ready.forEach { $0.resume() }
+        ready.forEach { $0.fire() }
         return removed
     }
 
@@ -269,14 +268,13 @@ final class SimWorld: Sendable {
 
     /// Returns once `daemon` has at least (`atLeast`) or at most `count` StateWaitMsg calls waiting.
     func waitForWaiters(daemon index: Int, count: Int, atLeast: Bool) async {
-        await withCheckedContinuation { continuation in
-            let ready = self.state.withLock { state -> Bool in
+        await SimWatch.wait { watch in
+            self.state.withLock { state -> Bool in
                 let waiting = state.daemons[index].waiters.count
                 if atLeast ? waiting >= count : waiting <= count { return true }
-                state.waiterWatchers.append((index, count, atLeast, continuation))
+                state.waiterWatchers.append((index, count, atLeast, watch))
                 return false
             }
-            if ready { continuation.resume() }
         }
     }
 

@@ -126,6 +126,34 @@ import Testing
         }
     }
 
+    /// A test's wait for a count that never comes ends when its task is cancelled (a test
+    /// past its time limit fails instead of hanging the run), and a wait given up on is not
+    /// resumed a second time when the count comes after all.
+    @Test func aCancelledWaitForCallersOrChannelsEnds() async throws {
+        try await withCluster(nodes: 1) { cluster in
+            let waiters = Task { await cluster.waitForWaiters(daemon: 0, count: 1) }
+            let channels = Task { await cluster.waitForSubscriptions(total: 1) }
+            waiters.cancel()
+            channels.cancel()
+            #expect(
+                await untilCancelled(
+                    {
+                        await waiters.value; return true
+                    }, cancelled: { false }))
+            #expect(
+                await untilCancelled(
+                    {
+                        await channels.value; return true
+                    }, cancelled: { false }))
+            let client = try await cluster.client()
+            _ = try await client.subscribe("Filecoin.ChainNotify")
+            await cluster.waitForSubscriptions(total: 1)
+            let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            _ = client.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 5, -1, true])
+            await cluster.waitForWaiters(daemon: 0, count: 1)
+        }
+    }
+
     @Test func cancelledWaitIsStillAnswered() async throws {
         try await withCluster(nodes: 1) { cluster in
             let client = try await cluster.client()
