@@ -69,7 +69,7 @@ public enum GoTypeMap {
         "datatransfer.TransferID", "ethtypes.EthBytes", "ethtypes.EthCall", "ethtypes.EthFilterID",
         "ethtypes.EthSubscriptionID", "ethtypes.EthTraceFilterCriteria", "ethtypes.EthUint64", "float64",
         "imports.ID", "int64", "json.RawMessage", "jsonrpc.RawParams", "miner.SectorPreCommitInfo",
-        "peer.ID", "retrievalmarket.DealID", "string", "types.BigInt", "types.KeyType", "uint64",
-        "verifreg.AllocationId", "verifreg.ClaimId",
+        "peer.ID", "retrievalmarket.DealID", "string", "time.Time", "types.BigInt", "types.KeyType", "uint64",
+        "verifreg.AllocationId", "verifreg.ClaimId", "verifregtypes.AllocationId", "verifregtypes.ClaimId",
     ]
 }

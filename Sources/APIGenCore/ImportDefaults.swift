@@ -79,6 +79,8 @@ public enum ImportDefaults {
         "EthNewBlockFilter": "creates a filter that lives only on the serving daemon",
         "EthNewPendingTransactionFilter": "creates a filter that lives only on the serving daemon",
         "EthUninstallFilter": "removes a daemon-local filter",
+        "EthGetFilterChanges": "drains a daemon-local filter (changes since the last poll): another daemon does not know it",
+        "EthGetFilterLogs": "reads a daemon-local filter: another daemon does not know it",
         "EthSubscribe": "opens a daemon-local subscription",
         "EthUnsubscribe": "closes a daemon-local subscription",
     ]

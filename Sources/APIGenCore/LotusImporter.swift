@@ -43,14 +43,19 @@ public struct LotusImporter: Sendable {
         var seen: Set<String> = []
         for doc in self.markdown.methods where seen.insert(doc.name).inserted {
             let old = self.base?.method(named: doc.name)
-            guard let typed = self.params(of: doc, diagnostics: &diagnostics, review: &review) else { continue }
+            var inferred: [String] = []
+            guard let typed = self.params(of: doc, diagnostics: &diagnostics, review: &inferred) else { continue }
             let params = Self.correctingEpochs(typed, of: doc.name)
+            // What the base spec, already reviewed, has with the same kinds needs no second
+            // look: a bump's review lists what is new or changed, not the same methods the
+            // OpenRPC document leaves out in every release (so `--strict` can guard a bump).
+            if old?.entry.params != params { review += inferred }
             let perm: Perm
             if let docPerm = doc.perm {
                 perm = docPerm
             } else if let old {
+                // Decided when the method was first imported; the base spec was reviewed.
                 perm = old.entry.perm
-                review.append("\(doc.name): the markdown has no Perms; kept '\(perm.rawValue)' from the base spec")
             } else {
                 perm = .admin
                 review.append("\(doc.name): the markdown has no Perms; assumed 'admin', the most restrictive")

@@ -32,9 +32,13 @@ import Testing
         #expect(V1Method.stateGetActor.route.policy == .poolDefault)
         #expect(V1Method.id.route.name == "ID")
         #expect(V1Method.f3GetManifest.route.category == .f3)
-        // Still served for v1.15 miners, marked with the release that dropped it.
-        #expect(V1Method.beaconGetEntry.route.removedIn == "v1.36.1")
+        // Still served for v1.15 miners, marked with the release whose v1 API dropped it.
+        #expect(V1Method.beaconGetEntry.route.removedIn == "v1.16.0")
         #expect(V1Method.chainHead.route.removedIn == nil)
+        // A daemon-local filter is never read on a second daemon.
+        #expect(V1Method.ethGetFilterChanges.route.effect == .write)
+        // Served by v1.19 to v1.26 only: a miner of that age is routed, not refused.
+        #expect(V1Method.raftLeader.route.removedIn == "v1.27.0")
     }
 
     @Test func v0KeepsItsOwnSignatures() {
