@@ -167,9 +167,17 @@ struct SimChainState: Sendable {
         return self.states[Int(height)][id]
     }
 
-    /// Makes `message` known to the network: the next tipsets may include it.
+    /// Makes `message` known to the network: the next tipsets may include it. The network
+    /// keeps the message it saw first at a nonce unless this one pays enough more to replace
+    /// it, as Lotus's mpools do: a daemon that comes back with a message it took while cut
+    /// off (its reply lost) does not push out one the network already carries.
     mutating func publish(_ message: SimSignedMessage, senderID: String) {
         guard self.inclusions[message.cid] == nil else { return }
+        if let known = self.published[senderID]?[message.message.nonce], known.cid != message.cid,
+            message.message.gasPremium < known.replacementPremium
+        {
+            return
+        }
         self.published[senderID, default: [:]][message.message.nonce] = message
     }
 

@@ -90,6 +90,10 @@ struct SimSignedMessage: Sendable, Equatable {
         self.signature = signature
     }
 
+    /// The premium a message at the same nonce needs to replace this one: 25 % more, as
+    /// Lotus's mpool asks (replace-by-fee).
+    var replacementPremium: UInt128 { self.message.gasPremium + self.message.gasPremium / 4 + 1 }
+
     init(json: JSON, method rpcMethod: String, param: Int) throws(RPCError) {
         guard let message = json["Message"], let signature = json["Signature"] else {
             throw RPCError.badParams(rpcMethod, param: param, detail: "signed message needs Message and Signature")

@@ -83,7 +83,7 @@ extension SimWorld {
         if let existing = self.pendingView(state, daemon: index)[sender]?[nonce] {
             if existing.cid == message.cid { throw LotusErrorText.alreadyInMpool(from: from, nonce: nonce) }
             // Replace-by-fee needs a 25% higher premium, as Lotus's mpool does.
-            let minimum = existing.message.gasPremium + existing.message.gasPremium / 4 + 1
+            let minimum = existing.replacementPremium
             guard message.message.gasPremium >= minimum else {
                 throw LotusErrorText.replaceByFeeTooLow(
                     from: from, nonce: nonce, minPremium: String(minimum), current: String(message.message.gasPremium))

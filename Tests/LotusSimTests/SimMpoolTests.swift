@@ -85,6 +85,23 @@ import Testing
         }
     }
 
+    /// A daemon cut off from its peers takes a message at a nonce the network meanwhile got
+    /// from another daemon; when it publishes, the network keeps the one it saw first (the
+    /// same premium does not replace it), as Lotus's mpools do. Before, the late one replaced
+    /// it, and a push answered with success never reached the chain.
+    @Test func theNetworkKeepsTheFirstMessageItSawAtANonce() async throws {
+        try await withCluster(nodes: 2) { cluster in
+            try await cluster.inject(.peers(message: 0, block: 5), daemon: 0)
+            let late = try await cluster.client(0).call("Filecoin.MpoolPushMessage", [transfer(value: "1"), nil])
+            let first = try await cluster.client(1).call("Filecoin.MpoolPushMessage", [transfer(value: "2"), nil])
+            #expect(late["Message"]?["Nonce"] == first["Message"]?["Nonce"])
+            try await cluster.inject(.peers(message: 3, block: 5), daemon: 0)
+            cluster.advance(1)
+            #expect(cluster.inclusionHeight(of: first["CID"]?["/"]?.string ?? "") != nil)
+            #expect(cluster.inclusionHeight(of: late["CID"]?["/"]?.string ?? "") == nil)
+        }
+    }
+
     @Test func messagesStayOnTheirDaemonUntilTheDelayPasses() async throws {
         try await withCluster(nodes: 2, propagationDelay: .seconds(3600)) { cluster in
             let other = try await cluster.client(1)
