@@ -12,6 +12,10 @@ let package = Package(
         .library(name: "RouteModel", targets: ["RouteModel"]),
         .library(name: "GeneratedRoutes", targets: ["GeneratedRoutes"]),
         .library(name: "PoolRuntime", targets: ["PoolRuntime"]),
+        // For proxies that embed the pool: the WebSocket transport to Lotus daemons
+        // (`Pool.lotus`), and simulated daemons to test against (Examples/EmbeddedProxy).
+        .library(name: "PoolServer", targets: ["PoolServer"]),
+        .library(name: "LotusSim", targets: ["LotusSim"]),
         .plugin(name: "RouteTablePlugin", targets: ["RouteTablePlugin"]),
     ],
     dependencies: [

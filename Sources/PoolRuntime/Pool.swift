@@ -272,26 +272,48 @@ public final class Pool: Sendable {
         guard let route = RouteTable.lookup(.v1, name: name)?.route ?? RouteTable.lookup(.v0, name: name)?.route else {
             throw self.unknownAPI(name, version: .v1)
         }
-        // A push goes to its sender's bound node; a policy would silently not apply.
-        if key == "hedge", route.effect != .read {
-            throw PoolCommandError(
-                "\(name) is not a read (effect \(route.effect.rawValue)): only reads are hedged, a \(route.effect.rawValue) is never sent twice"
-            )
-        }
-        if key == "policy", route.seed != nil {
-            throw PoolCommandError(
-                "\(name) pushes messages: it goes to its sender's bound node, not by policy; use `fpool primary set --seed=<actor> --nid=<node>` to move a sender"
-            )
-        }
-        do {
-            try self.state.withLock { state throws(SettingsError) in
-                var override = state.overrides[name] ?? APIRouteOverride(route: route)
+        // Asked before parsing the value: `hedge=off` on a push is as meaningless as `hedge=1s`.
+        if key == "hedge", let refusal = Self.hedgeRefusal(route) { throw refusal }
+        if key == "policy", let refusal = Self.policyRefusal(route) { throw refusal }
+        // Read, changed and stored under one lock: two operators setting two keys keep both.
+        let refused = self.state.withLock { state -> SettingsError? in
+            var override = state.overrides[route.name] ?? APIRouteOverride(route: route)
+            do throws(SettingsError) {
                 try override.set(key, to: value)
-                state.overrides[name] = override
+            } catch {
+                return error
             }
-        } catch {
-            throw PoolCommandError(error.description)
+            state.overrides[route.name] = override
+            return nil
         }
+        if let refused { throw PoolCommandError(refused.description) }
+    }
+
+    /// Sets one API's routing from typed values: an embedder's way to what `setAPI` does for an
+    /// operator's text. Applies to the method's v0 and v1 forms alike, as `setAPI` does.
+    ///
+    /// - Throws: `PoolCommandError` for a hedge on a method that is not a read, or a policy
+    ///   other than the route's on a push (it goes to its sender's bound node).
+    public func setOverride(_ override: APIRouteOverride, for method: RouteID) throws(PoolCommandError) {
+        let route = method.route
+        if let hedge = override.hedge, hedge != .off, let refusal = Self.hedgeRefusal(route) { throw refusal }
+        if override.policy != route.policy, let refusal = Self.policyRefusal(route) { throw refusal }
+        self.state.withLock { $0.overrides[route.name] = override }
+    }
+
+    private static func hedgeRefusal(_ route: RouteEntry) -> PoolCommandError? {
+        guard route.effect != .read else { return nil }
+        return PoolCommandError(
+            "\(route.name) is not a read (effect \(route.effect.rawValue)): only reads are hedged, a \(route.effect.rawValue) is never sent twice"
+        )
+    }
+
+    /// A push goes to its sender's bound node; a policy would silently not apply.
+    private static func policyRefusal(_ route: RouteEntry) -> PoolCommandError? {
+        guard route.seed != nil else { return nil }
+        return PoolCommandError(
+            "\(route.name) pushes messages: it goes to its sender's bound node, not by policy; use `fpool primary set --seed=<actor> --nid=<node>` to move a sender"
+        )
     }
 
     func unknownAPI(_ name: String, version: APIVersion) -> PoolCommandError {

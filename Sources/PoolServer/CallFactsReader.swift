@@ -5,7 +5,16 @@ import LotusWire
 import PoolRuntime
 import RouteModel
 
-enum CallFactsReader {
+/// Reads what routing needs from a request's raw params (public: a proxy embedding the pool
+/// builds its `PoolCall`s with it).
+public enum CallFactsReader {
+    /// The facts of one call whose JSON params array is `params` (the `params` member of a
+    /// JSON-RPC request, as sent). Params of another shape give no fact: the daemon then
+    /// answers the malformed call itself.
+    public static func facts(route: RouteEntry, params: [UInt8]) -> CallFacts {
+        self.facts(route: route, bytes: params, params: params.indices)
+    }
+
     /// The facts of one call; params that do not have the expected shape give no fact (the
     /// daemon then answers the malformed call itself).
     static func facts(route: RouteEntry, bytes: [UInt8], params: Range<Int>?) -> CallFacts {

@@ -27,10 +27,8 @@ public final class PoolInstance: Service, Sendable {
         let metrics = PoolMetrics()
         self.logLevels = logLevels
         self.logger = logLevels.logger("rpc", sink: logSink)
-        let pool = Pool(
-            environment: environment, connect: { UpstreamConnection(endpoint: $0) },
-            observer: PoolTelemetry(logger: logLevels.logger("fullpool", sink: logSink), metrics: metrics),
-            pushReader: LotusPushResultReader(), chainNotifyReader: LotusChainNotifyReader(), scheduler: EventLoopScheduler())
+        let pool = Pool.lotus(
+            environment, observer: PoolTelemetry(logger: logLevels.logger("fullpool", sink: logSink), metrics: metrics))
         self.pool = pool
         self.repo = repo
         self.server = PoolRPCServer(

@@ -91,4 +91,25 @@ import Testing
         let badValue = #expect(throws: PoolCommandError.self) { try pool.setAPI("StateGetActor", key: "nohang", to: "sometimes") }
         #expect(badValue?.description == "nohang: 'sometimes' is not valid; expected true or false")
     }
+
+    /// An embedder sets an API's routing with typed values (no text to parse): it routes
+    /// at once, v0 and v1 alike, and the rules an operator's `api set` follows still hold.
+    @Test func anEmbedderSetsAnAPIsRoutingWithTypedValues() async throws {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        var override = try pool.apiSettings("StateGetActor")
+        override.policy = .fixed(.oneByIndexDesc)
+        override.hedge = .off
+        try pool.setOverride(override, for: .v1(.stateGetActor))
+        #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 2))
+        #expect(try pool.apiSettings("StateGetActor", version: .v0) == override)
+        var push = try pool.apiSettings("MpoolPushMessage")
+        push.hedge = .auto
+        let hedged = #expect(throws: PoolCommandError.self) { try pool.setOverride(push, for: .v1(.mpoolPushMessage)) }
+        #expect(hedged?.description.hasPrefix("MpoolPushMessage is not a read (effect push)") == true)
+        push.hedge = nil
+        push.policy = .fixed(.oneByIdRound)
+        let moved = #expect(throws: PoolCommandError.self) { try pool.setOverride(push, for: .v1(.mpoolPushMessage)) }
+        #expect(moved?.description.hasPrefix("MpoolPushMessage pushes messages: it goes to its sender's bound node") == true)
+    }
 }
