@@ -16,6 +16,7 @@ public enum RouteID: Sendable, Hashable {
         }
     }
 
+    /// The API version whose table the method belongs to, i.e. which of `/rpc/v0` and `/rpc/v1` it was called on.
     public var version: APIVersion {
         switch self {
         case .v0: .v0

@@ -3,9 +3,11 @@
 
 /// A message the chain included.
 public struct SimIncludedMessage: Sendable, Equatable {
+    /// The message's nonce, the sender's sequence number at which the chain included it.
     public let nonce: UInt64
     /// The signed message's CID (what MpoolPush answers and MpoolPushMessage's result carries).
     public let cid: String
+    /// The height of the tipset that included the message.
     public let height: Int64
 }
 

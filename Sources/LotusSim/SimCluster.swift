@@ -26,6 +26,8 @@ public struct SimConfiguration: Sendable {
     /// blocks stay), so that a run of hours keeps flat memory; nil keeps every message.
     public var messageHorizon: Int64?
 
+    /// Three daemons on free ports producing a tipset every 30 s unless given otherwise, with no propagation delay
+    /// and no control endpoint; every message is kept (`messageHorizon` nil, settable afterwards).
     public init(
         nodes: Int = 3, blockTime: Duration? = .seconds(30), basePort: Int = 0, propagationDelay: Duration = .zero, controlPort: Int? = nil,
         networkName: String = "fpoolsim", behindMode: SimBehindMode = .headAge
@@ -43,11 +45,18 @@ public struct SimConfiguration: Sendable {
 
 /// What a client needs to reach one simulated daemon.
 public struct SimDaemonInfo: Sendable, Equatable {
+    /// The daemon's zero-based position in the cluster, the `daemon:` argument of the cluster's methods.
     public let index: Int
+    /// The daemon's name, `sim-daemon-<index>`, used as the node name in `poolEntry`.
     public let name: String
+    /// The loopback TCP port the daemon's API listens on (the bound port when the configuration asked for a free one).
     public let port: Int
+    /// The daemon's Session UUID as its `Session` method answers it; it changes whenever the simulated process restarts, so a
+    /// client can tell a restart from a reconnect.
     public let session: String
+    /// A JWT for this daemon allowing read, write, sign and admin.
     public let adminToken: String
+    /// False while a `kill` fault keeps the daemon down; it answers nothing until started again.
     public let running: Bool
     /// The network it follows (StateNetworkName).
     public let network: String
@@ -147,6 +156,7 @@ public final class SimCluster: Sendable {
         for server in self.servers { await server.stop() }
     }
 
+    /// A snapshot of every daemon, in index order, taken under the network's lock.
     public var daemons: [SimDaemonInfo] {
         self.world.state.withLock { state in
             state.daemons.map {
@@ -173,6 +183,7 @@ public final class SimCluster: Sendable {
     @discardableResult
     public func advance(_ count: Int = 1) -> Int64 { self.world.advance(count: count) }
 
+    /// The height of the network's newest tipset, which a daemon's own head may lag.
     public var networkHeight: Int64 { self.world.networkHeight }
 
     /// The network's name (StateNetworkName of every daemon on it).
@@ -193,6 +204,8 @@ public final class SimCluster: Sendable {
     /// Null rounds asked for whose block time has not passed yet.
     public var pendingNullRounds: Int { self.world.state.withLock { $0.chain.pendingNullRounds } }
 
+    /// The height `daemon` has synced to, the head its ChainHead and ChainNotify report; it lags `networkHeight` while the
+    /// daemon is dead, paused or lagging, and never moves back.
     public func viewHeight(daemon: Int) -> Int64 { self.world.viewHeight(daemon) }
 
     /// Publishes every daemon's local messages now, as if the propagation delay had passed

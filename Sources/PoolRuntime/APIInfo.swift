@@ -2,10 +2,14 @@
 
 /// One daemon as configured: its token, its API address and a display name.
 public struct NodeEndpoint: Sendable, Hashable, CustomStringConvertible {
+    /// The JWT fpool sends this daemon in its `Authorization` header; never printed (see `description`).
     public let token: String
+    /// Where the daemon's API listens; fpool dials it over plain `ws://`.
     public let address: Multiaddr
+    /// The node's name in logs, metrics and `fpool node list`: the entry's third field, or the multiaddr's host when it has none.
     public let name: String
 
+    /// An endpoint as given; nothing is checked here (`APIInfo` validates configuration text).
     public init(token: String, address: Multiaddr, name: String) {
         self.token = token
         self.address = address
@@ -91,17 +95,22 @@ public enum APIInfo {
 
 /// A bad daemon entry in the environment.
 public struct APIInfoError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The environment variable the entry came from: `FULLNODE_API_POOL_INFO` or `FULLNODE_API_INFO`.
     public let variable: String
+    /// The entry's 1-based position in the variable's list (always 1 for `FULLNODE_API_INFO`).
     public let position: Int
     /// The entry with its token replaced by `<token>`.
     public let entry: String
+    /// What is wrong with the entry and, where it helps, what was expected.
     public let reason: String
 
+    /// One line naming the variable, the position, the redacted entry and the reason.
     public var description: String { "\(self.variable) entry \(self.position) (\(self.entry)): \(self.reason)" }
 }
 
 /// Every bad entry of `FULLNODE_API_POOL_INFO`, in order.
 public struct PoolInfoError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The failing entries, in the order they appear; never empty when thrown.
     public let badEntries: [APIInfoError]
 
     /// One line per bad entry.

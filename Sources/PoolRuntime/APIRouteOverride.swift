@@ -4,13 +4,18 @@ import RouteModel
 
 /// The tunable part of one API's route: policy, nohang, timeout, filter.
 public struct APIRouteOverride: Sendable, Hashable {
+    /// How a node is picked for the API's calls; `poolDefault` follows the pool's DefaultPolicy at call time.
     public var policy: PolicyChoice
+    /// Fail a call at once when no node can serve it (true), or wait for one (false).
     public var nohang: Bool
+    /// The longest a call may take; zero means no timeout.
     public var timeout: GoDuration
+    /// Which nodes may serve the API: all, or only those marked sealing.
     public var filter: Filter
     /// Reads only: nil follows the pool's HedgeDelay.
     public var hedge: HedgeSetting?
 
+    /// The route's generated settings, unchanged, with `hedge` nil (following the pool's HedgeDelay).
     public init(route: RouteEntry) {
         self.policy = route.policy
         self.nohang = route.nohang

@@ -6,12 +6,15 @@
 public struct TipSetFacts: Sendable, Equatable {
     /// Its key: the block CIDs, in order.
     public let key: [String]
+    /// The tipset's epoch.
     public let height: Int64
     /// Its parents' key.
     public let parents: [String]
     /// The tipset's JSON, as the daemon sent it.
     public let raw: [UInt8]
 
+    /// A tipset's facts as a `ChainNotifyReader` reads them; `raw` is its JSON, kept so that the tipset can be
+    /// sent to a client again (a revert after a carry-over).
     public init(key: [String], height: Int64, parents: [String], raw: [UInt8]) {
         self.key = key
         self.height = height
@@ -22,13 +25,18 @@ public struct TipSetFacts: Sendable, Equatable {
 
 /// One entry of a ChainNotify value (`{"Type":…,"Val":tipset}`).
 public struct HeadChange: Sendable, Equatable {
+    /// The change's `Type` as Lotus spells it: the subscription's first value is `current`, then `apply` and `revert`
+    /// follow the head as it moves and reorganises.
     public enum Kind: String, Sendable {
         case current, apply, revert
     }
 
+    /// Whether the tipset is the subscription's starting head, a new head, or a head taken back.
     public let kind: Kind
+    /// The tipset the change is about (`Val`).
     public let tipset: TipSetFacts
 
+    /// A change of `kind` to `tipset`.
     public init(_ kind: Kind, _ tipset: TipSetFacts) {
         self.kind = kind
         self.tipset = tipset

@@ -42,6 +42,7 @@ public final class DeadlineRace<T: Sendable>: Sendable {
 
     private let state = Mutex(State())
 
+    /// An undecided race; call `run` once to start it.
     public init() {}
 
     /// Starts `work` and `timer` and returns the first value either gives (a nil from the timer

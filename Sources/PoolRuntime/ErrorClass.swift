@@ -28,6 +28,8 @@ public enum ErrorClass: Sendable, Hashable {
         case dropped
     }
 
+    /// Which mpool nonce rule refused a message; only `alreadyInMpool` counts as success (for pushes), every other
+    /// verdict is the daemon's answer, never retried elsewhere.
     public enum NonceVerdict: Sendable, Hashable {
         /// The identical message is already in the mpool: for the pool, the push succeeded.
         case alreadyInMpool

@@ -12,6 +12,8 @@ public enum ErrorClassifier {
         }
     }
 
+    /// The class of an error answer, from its JSON-RPC `code` and `message` (matched as substrings, since Lotus wraps
+    /// errors); anything unrecognised is `other`.
     public static func classify(code: Int64, message: String) -> ErrorClass {
         // v1.35+ ENullRound; older releases only say so in the text.
         if code == 12 || message.contains("null round") { return .nullRound }

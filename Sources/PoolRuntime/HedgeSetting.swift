@@ -22,8 +22,10 @@ public enum HedgeSetting: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The accepted forms, for error messages that reject a hedge value.
     public static let expected = "off, auto, or a Go duration above 0 such as 150ms"
 
+    /// The text form `init(text:)` accepts: `off`, `auto` or the delay as a Go duration.
     public var description: String {
         switch self {
         case .off: "off"

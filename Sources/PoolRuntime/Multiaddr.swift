@@ -4,20 +4,28 @@
 /// `/dns6/…`, then `/tcp/<port>`, then optionally `/http`, `/https`, `/ws` or `/wss`
 /// (plain HTTP when absent, as Lotus assumes).
 public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
+    /// The address protocol, which says how to read `host` (an IP address or a DNS name to resolve).
     public enum HostKind: String, Sendable {
         case ip4, ip6, dns, dns4, dns6
     }
 
+    /// The protocol of the first component, as written (`ip4`, `dns`, …).
     public let hostKind: HostKind
+    /// The IP address or DNS name, without brackets even for IPv6 (`websocketURL` adds them).
     public let host: String
+    /// The TCP port, 1…65535, or 0 when parsed with `listening: true` (a listener picking a free port).
     public let port: Int
     /// TLS (`https`/`wss`).
     public let secure: Bool
     /// The protocol word as written (`http`, `ws`, …), nil when absent.
     public let scheme: String?
 
+    /// Parses a daemon's or a listener's address, `/ip4/127.0.0.1/tcp/1234/http`.
+    ///
+    /// - Parameters:
+    ///   - text: the multiaddr as an operator writes it.
+    ///   - listening: allows port 0 (a listener picking a free port).
     /// - Throws: `MultiaddrError` saying which component is wrong and what was expected.
-    /// - Parameter listening: allows port 0 (a listener picking a free port).
     public init(parsing text: String, listening: Bool = false) throws(MultiaddrError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         guard text.hasPrefix("/"), parts.count >= 4 else {
@@ -60,6 +68,7 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
         return "\(self.secure ? "wss" : "ws")://\(host):\(self.port)\(path)"
     }
 
+    /// The multiaddr in Lotus's form; it parses back to an equal value.
     public var description: String {
         "/\(self.hostKind.rawValue)/\(self.host)/tcp/\(self.port)" + (self.scheme.map { "/" + $0 } ?? "")
     }
@@ -72,8 +81,11 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
 
 /// A multiaddr that is not one Lotus would accept.
 public struct MultiaddrError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The rejected text, exactly as given.
     public let text: String
+    /// Which component is wrong and what was expected there.
     public let reason: String
 
+    /// One line naming the bad multiaddr and the reason.
     public var description: String { "bad multiaddr '\(self.text)': \(self.reason)" }
 }

@@ -9,11 +9,13 @@ public struct NetworkIdentity: Sendable, Hashable, CustomStringConvertible {
     /// `StateNetworkName`: `mainnet`, `calibrationnet`, a devnet's name.
     public let name: String
 
+    /// An identity as a daemon reported it; equal identities mean the same chain.
     public init(genesis: String, name: String) {
         self.genesis = genesis
         self.name = name
     }
 
+    /// The network name with its genesis CID, as node listings and wrong-network reasons print it.
     public var description: String { "\(self.name) (genesis \(self.genesis))" }
 }
 

@@ -14,8 +14,10 @@ public enum NodeReply: Sendable, Equatable {
 public struct NodeProbe: Sendable, Equatable {
     /// `Session()`: a new value means the daemon restarted.
     public var session: String
+    /// What ChainHead, SyncState and NodeStatus(false) reported in the same heartbeat.
     public var health: NodeHealth
 
+    /// A heartbeat's findings: the daemon's `session` UUID and its `health` figures.
     public init(session: String, health: NodeHealth) {
         self.session = session
         self.health = health
@@ -35,11 +37,13 @@ public enum ChannelEvent: Sendable, Equatable {
 
 /// A daemon connection lost by itself.
 public struct ConnectionLoss: Sendable, Equatable {
+    /// What happened, for the log (it may name the daemon's address); never shown to clients.
     public var detail: String
     /// A dial that failed (nothing was connected), as opposed to a socket that closed: no
     /// answer from before it can be the old process's.
     public var dialFailed: Bool
 
+    /// A loss described by `detail`; pass `dialFailed: true` when no socket was ever connected.
     public init(_ detail: String, dialFailed: Bool = false) {
         self.detail = detail
         self.dialFailed = dialFailed
@@ -92,12 +96,15 @@ public protocol NodeConnection: Sendable {
 }
 
 extension NodeConnection {
+    /// Default: keeps no handler and never reports, so only the next heartbeat notices a lost connection.
     public func watchLoss(_ handler: @escaping @Sendable (ConnectionLoss) -> Void) {}
 
+    /// Default: fails with `.unreachable(.notSent)`, so a head channel whose connection drops cannot be carried over.
     public func tipset(key: [String]) async -> Result<[UInt8], NodeCallFailure> {
         .failure(NodeCallFailure(.unreachable(.notSent, detail: "ChainGetTipSet not supported")))
     }
 
+    /// Default: nil, so the pool always sends the call with `call(_:)` from a task.
     public func start(_ call: PoolCall, completion: @escaping @Sendable (NodeReply) -> Void) -> (@Sendable () -> Void)? { nil }
 }
 
@@ -109,11 +116,14 @@ public protocol PushResultReader: Sendable {
 
 /// What the pool keeps of a signed message it saw accepted.
 public struct SignedMessageFacts: Sendable, Hashable {
+    /// The message's nonce, which orders a sender's pushes and tells the pool where to resume on another node.
     public let nonce: UInt64
+    /// The signed message's CID, as MpoolPush answers it; the pool looks it up to learn whether a push arrived.
     public let cid: String
     /// The signed message's JSON, to push again elsewhere unchanged.
     public let json: [UInt8]
 
+    /// Facts read from an accepted signed message; `json` must be the message as the daemon accepted it.
     public init(nonce: UInt64, cid: String, json: [UInt8]) {
         self.nonce = nonce
         self.cid = cid
@@ -123,12 +133,16 @@ public struct SignedMessageFacts: Sendable, Hashable {
 
 /// Why a typed call to a daemon failed.
 public struct NodeCallFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The reply that made the call fail: the daemon's error answer (an answer of the wrong shape is reported as one,
+    /// with code 1), or `unreachable` when there was none.
     public let reply: NodeReply
 
+    /// A failure carrying `reply`.
     public init(_ reply: NodeReply) {
         self.reply = reply
     }
 
+    /// The error text with its code, or the connection's detail when there was no answer; for logs and operator output.
     public var description: String {
         switch self.reply {
         case .result: "unexpected result"

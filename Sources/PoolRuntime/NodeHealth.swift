@@ -2,12 +2,16 @@
 
 /// One heartbeat's measurements (Session, ChainHead, SyncState, NodeStatus(false)).
 public struct NodeHealth: Sendable, Hashable {
+    /// The height of the daemon's ChainHead, compared with the best head of the pool for MaxBehindDiff.
     public var head: Int64
     /// NodeStatus SyncStatus.Behind.
     public var behind: UInt64
+    /// NodeStatus PeerStatus.PeersToPublishMsgs: peers the daemon publishes messages to; below MinMessagePeers disables it.
     public var messagePeers: UInt64
+    /// NodeStatus PeerStatus.PeersToPublishBlocks: peers the daemon publishes blocks to; below MinBlockPeers disables it.
     public var blockPeers: UInt64
 
+    /// One heartbeat's figures, as the connection read them.
     public init(head: Int64, behind: UInt64, messagePeers: UInt64, blockPeers: UInt64) {
         self.head = head
         self.behind = behind
@@ -28,6 +32,7 @@ public enum DisableReason: Sendable, Hashable, CustomStringConvertible {
     /// The daemon follows another chain (genesis or network name differs from the pool's).
     case wrongNetwork(node: String, pool: String)
 
+    /// The reason with the failing figure and the setting it broke, e.g. "sync behind 5 > MaxSyncBehind 2".
     public var description: String {
         switch self {
         case .unreachable(let detail): "unreachable: \(detail)"

@@ -4,11 +4,16 @@ import RouteModel
 
 /// A node the picker may choose: its pool index and what the last heartbeat measured.
 public struct Candidate: Sendable, Hashable {
+    /// The node's pool index (stable: indices never shift, even after a node exits).
     public let index: Int
+    /// The node's ChainHead height at the last heartbeat; 0 before the first one measured it.
     public let head: Int64
+    /// The node's message-publishing peers at the last heartbeat (OneByMessagePeersDesc); 0 before the first.
     public let messagePeers: UInt64
+    /// The node's block-publishing peers at the last heartbeat (OneByBlockPeersDesc); 0 before the first.
     public let blockPeers: UInt64
 
+    /// A candidate; the pool builds these from its node records whenever nodes change, tests build them directly.
     public init(index: Int, head: Int64, messagePeers: UInt64, blockPeers: UInt64) {
         self.index = index
         self.head = head
@@ -43,7 +48,9 @@ public struct PickOrder: Sendable, RandomAccessCollection {
         self.init(storage: .explicit(candidates), fanOut: fanOut)
     }
 
+    /// Always 0: position 0 is the policy's pick.
     public var startIndex: Int { 0 }
+    /// The number of candidates to try; zero when no node can serve.
     public var endIndex: Int {
         switch self.storage {
         case .rotation(let candidates, _): candidates.count
@@ -51,6 +58,7 @@ public struct PickOrder: Sendable, RandomAccessCollection {
         }
     }
 
+    /// The candidate to try at `position` (0 first); computed for rotations, so reading it never allocates.
     public subscript(position: Int) -> Candidate {
         switch self.storage {
         case .rotation(let candidates, let start): candidates[(start + position) % candidates.count]
@@ -69,6 +77,7 @@ public struct CandidateSet: Sendable {
     let byMessagePeers: [Candidate]
     let byBlockPeers: [Candidate]
 
+    /// Sorts `candidates` into every order the policies use; ties keep index order, so picks are stable between calls.
     public init(_ candidates: [Candidate]) {
         let ordered = candidates.sorted { $0.index < $1.index }
         self.byIndex = ordered
@@ -81,14 +90,20 @@ public struct CandidateSet: Sendable {
         self.byBlockPeers = ordered.sorted { $0.blockPeers != $1.blockPeers ? $0.blockPeers > $1.blockPeers : $0.index < $1.index }
     }
 
+    /// True when no node can serve: calls then wait or, with nohang, fail.
     public var isEmpty: Bool { self.byIndex.isEmpty }
+    /// How many nodes can serve, the modulus of the round-robin policies.
     public var count: Int { self.byIndex.count }
 }
 
+/// Turns a routing policy into the order in which to try the available nodes. Pure and lock-free: routing calls it
+/// under the pool's lock, tests call it directly.
 public enum NodePicker {
     /// Orders the candidates by `policy`.
     ///
     /// - Parameters:
+    ///   - candidates: the nodes serving now, in index order, with what the policies read.
+    ///   - policy: the API's policy in force (its override's, the route's or the pool's default).
     ///   - callID: the API's call counter (OneByIdRound).
     ///   - seed: PrimarySeed (OneBySeedRound).
     public static func order(_ candidates: CandidateSet, policy: Policy, callID: UInt64, seed: UInt64) -> PickOrder {

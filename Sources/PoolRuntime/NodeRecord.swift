@@ -11,6 +11,7 @@ public enum NodeState: Sendable, Hashable, CustomStringConvertible {
     /// The heartbeat disabled it; it comes back by itself when healthy.
     case disabled(DisableReason)
 
+    /// The word `node list` shows; a disabled node's reason follows in parentheses.
     public var description: String {
         switch self {
         case .running: "running"
@@ -20,6 +21,8 @@ public enum NodeState: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether the node is running: not paused, exited or disabled. Routing uses only available nodes, except in a
+    /// degraded pool (nodes failing only a health rule serve too) and in pass-through mode.
     public var isAvailable: Bool { self == .running }
 
     /// Disabled because its last probe found no answer in time.
@@ -33,9 +36,11 @@ public enum NodeState: Sendable, Hashable, CustomStringConvertible {
 public struct NodeRecord: Sendable {
     /// Position in the pool (index order for the policies).
     public let index: Int
+    /// The daemon's token, address and name as configured or added with `node add`.
     public let endpoint: NodeEndpoint
     /// The daemon's `Session` UUID; nil until the first heartbeat reaches it.
     public var id: String?
+    /// Running, paused or exited by the operator, or disabled by the heartbeat with the reason.
     public var state: NodeState
     /// Only sealing-marked nodes serve routes with `filter=sealing`.
     public var sealing: Bool

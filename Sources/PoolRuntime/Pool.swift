@@ -58,8 +58,12 @@ public final class Pool: Sendable {
     /// every call only while something is quarantined.
     let quarantine = Mutex(RequestQuarantine())
 
+    /// A pool of the environment's daemons; nothing is dialled until the first `heartbeat()`.
+    ///
     /// - Parameters:
+    ///   - environment: daemons, pool settings and per-API overrides (`PoolEnvironment.load`).
     ///   - connect: makes the connection to a daemon (PoolServer's WebSocket transport, or a fake).
+    ///   - observer: hears of node changes, retries, hedges and slow pushes (logs, metrics).
     ///   - clock: drives heartbeats, waits and timeouts (tests inject their own).
     ///   - pushReader: reads the signed message out of a push's result (MpoolPushMessage), so
     ///     failovers can re-push it; without one only MpoolPush'd messages are remembered.
@@ -247,6 +251,7 @@ public final class Pool: Sendable {
 
     // MARK: - Settings
 
+    /// A snapshot of the pool-wide settings; later `setSetting` calls do not change the returned value.
     public var settings: PoolSettings { self.state.withLock { $0.settings } }
 
     /// `config set`: takes effect for the next call and the next heartbeat.
@@ -324,8 +329,10 @@ public final class Pool: Sendable {
 
 /// An operator command that names something that does not exist, or a bad value.
 public struct PoolCommandError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The whole message for the operator, naming what was not found and, where there is one, the nearest valid name.
     public let description: String
 
+    /// An error whose message is `description`.
     public init(_ description: String) {
         self.description = description
     }

@@ -13,6 +13,7 @@ public struct CallFacts: Sendable, Hashable {
     /// For a push of an already signed message (MpoolPush): the message itself.
     public var signedMessage: SignedMessageFacts?
 
+    /// Facts for a call; leave a fact nil when the route does not need it or the params do not hold it.
     public init(sender: String? = nil, height: Int64? = nil, signedMessage: SignedMessageFacts? = nil) {
         self.sender = sender
         self.height = height
@@ -26,13 +27,16 @@ public struct PoolCall: Sendable {
     public let id: RouteID?
     /// The wire name, `Filecoin.ChainHead`.
     public let method: String
+    /// The API the client called (`/rpc/v0` or `/rpc/v1`); the call goes upstream on the same version.
     public let version: APIVersion
     /// The JSON params array, exactly as the client sent it.
     public let params: [UInt8]
+    /// What the server decoded from `params` for routing: sender, epoch, signed message.
     public let facts: CallFacts
     /// The API call id already counted for this call (it tried `Pool.startImmediately` first).
     var reservedCallID: UInt64?
 
+    /// A call as the server read it; `method` keeps the client's wire name even for a method in no table.
     public init(id: RouteID?, method: String, version: APIVersion, params: [UInt8], facts: CallFacts = CallFacts()) {
         self.id = id
         self.method = method

@@ -40,11 +40,14 @@ final class ChannelActivity: Sendable {
 
 /// Why a channel could not be opened: the answer to give the client.
 public struct PoolRefusal: Error, Sendable, Equatable {
+    /// What to answer the client's request instead of a channel id: the last node's error, or why no node was tried.
     public let reply: PoolReply
 }
 
 /// A channel the pool opened for a client.
 public struct PoolChannel: Sendable {
+    /// The pool's id for the channel, never reused within a pool (it survives carry-overs); pass it to
+    /// `Pool.closeChannel(_:)`.
     public let id: Int
     /// The serving node's index.
     public let node: Int

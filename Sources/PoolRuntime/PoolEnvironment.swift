@@ -5,6 +5,7 @@ import RouteModel
 
 /// What `fpool run` starts with.
 public struct PoolEnvironment: Sendable {
+    /// The pool-wide settings: defaults, changed by the `FPOOL_*` variables of `settingVariables`.
     public var settings = PoolSettings()
     /// The daemons, in index order: FULLNODE_API_POOL_INFO's, then FULLNODE_API_INFO's.
     public var nodes: [NodeEndpoint] = []
@@ -103,7 +104,9 @@ public struct PoolEnvironment: Sendable {
 
 /// Everything wrong with the environment, one line per problem.
 public struct EnvironmentError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// One line per bad variable or entry, in the order `load` checks them; never empty when thrown.
     public let problems: [String]
 
+    /// The problems, one per line, ready to print before exiting.
     public var description: String { self.problems.joined(separator: "\n") }
 }

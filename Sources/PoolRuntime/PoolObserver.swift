@@ -42,11 +42,17 @@ public protocol PoolObserver: Sendable {
 }
 
 extension PoolObserver {
+    /// Default: ignored, so observers written before this event existed keep compiling.
     public func callUnanswered(method: String, node: String, detail: String) {}
+    /// Default: ignored; the state stays readable through `Pool.health`.
     public func poolDegraded(_ degraded: Bool, detail: String) {}
+    /// Default: ignored, so observers written before hedging existed keep compiling.
     public func hedgeSent(method: String, node: String, delay: Duration) {}
+    /// Default: ignored, so observers written before hedging existed keep compiling.
     public func hedgeWon(method: String, node: String) {}
+    /// Default: ignored, so observers written before request quarantine existed keep compiling.
     public func requestQuarantined(method: String, node: String, period: Duration) {}
+    /// Default: ignored, so observers written before request quarantine existed keep compiling.
     public func quarantinedRequestRefused(method: String) {}
 }
 
@@ -68,14 +74,24 @@ enum NodeNote: Sendable {
 
 /// Reports nothing; the default.
 public struct SilentPoolObserver: PoolObserver {
+    /// An observer that drops every event; it holds no state.
     public init() {}
+    /// Ignored; `Pool.nodes` still shows every node's state.
     public func nodeStateChanged(node: String, from: NodeState, to: NodeState) {}
+    /// Ignored; the node's new Session still shows in `Pool.nodes`.
     public func nodeRestarted(node: String, oldSession: String, newSession: String) {}
+    /// Ignored: retries go unlogged and uncounted.
     public func callRetried(method: String, node: String, reason: String) {}
+    /// Ignored: outcomes go unlogged and uncounted.
     public func callFinished(method: String, node: String?, succeeded: Bool) {}
+    /// Ignored: unlisted methods are still forwarded, only not reported.
     public func unlistedMethod(_ name: String) {}
+    /// Ignored: the channels are closed towards their clients all the same.
     public func channelsClosed(node: String, count: Int, reason: String) {}
+    /// Ignored: the sender moves all the same.
     public func senderMoved(sender: String, to node: String, repushed: Int) {}
+    /// Ignored: the carry-over happens all the same.
     public func channelsCarriedOver(node: String, count: Int, changes: Int) {}
+    /// Ignored: slow pushes go unlogged.
     public func slowPush(method: String, took: Duration, steps: String) {}
 }

@@ -4,15 +4,20 @@ import RouteModel
 
 /// Every pool-wide setting, as one value: readers take a snapshot, writers replace it whole.
 public struct PoolSettings: Sendable, Hashable {
+    /// The policy of every route whose own policy is `default`, read at call time (OneBySeedRound unless set).
     public var defaultPolicy: Policy = .oneBySeedRound
     /// Picks the primary node for calls without a sender (`PrimarySeed mod nodes`).
     public var primarySeed: UInt64 = 0
     /// Disable a node whose NodeStatus Behind exceeds this.
     public var maxSyncBehind: UInt64 = 2
+    /// Disable a node whose NodeStatus PeersToPublishMsgs is below this; 0 turns the rule off.
     public var minMessagePeers: UInt64 = 1
+    /// Disable a node whose NodeStatus PeersToPublishBlocks is below this; 0 turns the rule off.
     public var minBlockPeers: UInt64 = 1
     /// Disable a node whose head is more than this many epochs below the best head.
     public var maxBehindDiff: UInt64 = 2
+    /// How often every node is probed (at least 100ms); also how long one probe may take before the node counts as
+    /// not answering. A change ends the current wait at once.
     public var heartbeatInterval = GoDuration(milliseconds: 3_000)
     /// How long a call naming a tipset waits for some node to reach it (about one block time).
     public var tipsetWait = GoDuration(milliseconds: 30_000)
@@ -22,6 +27,7 @@ public struct PoolSettings: Sendable, Hashable {
     /// moved, is closed towards its client (1.5 block times of 30 s).
     public var channelSilence = GoDuration(milliseconds: 45_000)
 
+    /// The defaults PRODUCT.md §3.3 lists, as the property initialisers above spell them.
     public init() {}
 
     /// The names `config get/set` and the environment use, in display order.
@@ -98,6 +104,7 @@ public enum SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownKey(String)
     case badValue(key: String, value: String, expected: String)
 
+    /// One line naming the key and the bad value with what is accepted, or, for an unknown key, every valid key.
     public var description: String {
         switch self {
         case .unknownKey(let key):

@@ -2,15 +2,21 @@
 
 /// One node as `fpool node list` prints it.
 public struct NodeSummary: Sendable, Equatable {
+    /// The node's position in the pool, in the order policies use; it never shifts, even when other nodes exit.
     public let index: Int
     /// The daemon's Session UUID, once known.
     public let id: String?
+    /// The node's configured name, unique among listed nodes when added with `fpool node add`.
     public let name: String
     /// `host:port`.
     public let address: String
+    /// Running, paused, or disabled with the reason (exited nodes are not listed).
     public let state: NodeState
+    /// Whether an operator marked the node sealing, so it also serves routes with `filter=sealing`.
     public let sealing: Bool
+    /// The last heartbeat's figures; nil until one reached the node, kept while it is disabled.
     public let health: NodeHealth?
+    /// Calls sent to the node since it joined the pool, answered or not (each retry and hedge counts where it went).
     public let calls: UInt64
     /// Whether this is the pool's PrimarySeed node.
     public let isPrimary: Bool
@@ -42,9 +48,13 @@ public struct PoolHealthSummary: Sendable, Equatable {
 public struct BindingSummary: Sendable, Equatable {
     /// The sender's ID address, e.g. `f01000`.
     public let seed: String
+    /// The index of the node the sender's pushes go to: its explicit binding, else its top node by rendezvous
+    /// hashing, whether or not that node serves now.
     public let node: Int
+    /// True when an operator set the binding with `primary set`; false when rendezvous hashing chose the node.
     public let explicit: Bool
 
+    /// A binding row; the pool builds these in `Pool.bindings`.
     public init(seed: String, node: Int, explicit: Bool) {
         self.seed = seed
         self.node = node
@@ -53,6 +63,7 @@ public struct BindingSummary: Sendable, Equatable {
 }
 
 extension Pool {
+    /// Every listed node (exited ones left out) in index order, as one snapshot taken under the pool's lock.
     public var nodes: [NodeSummary] {
         self.state.withLock { state in
             let bound = Self.boundSeeds(state)
@@ -82,6 +93,7 @@ extension Pool {
         }
     }
 
+    /// Every sender the pool has seen, resolved or bound, with its node, sorted by actor ID; one snapshot.
     public var bindings: [BindingSummary] {
         self.state.withLock { state in
             Self.boundSeeds(state).sorted { $0.key < $1.key }.map { seed, node in

@@ -18,6 +18,7 @@ public enum RetryDecision: Sendable, Hashable {
 /// errors where the route's params make lag possible; pushes and writes are never re-sent once
 /// they may have reached a node.
 public enum RetryRule {
+    /// What to do after a node failed a call of `route` with `error`. Pure: the caller carries the decision out.
     public static func decide(_ error: ErrorClass, route: RouteEntry) -> RetryDecision {
         switch error {
         case .network(.notSent):

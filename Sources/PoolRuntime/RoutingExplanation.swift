@@ -6,29 +6,43 @@ import RouteModel
 
 /// Why each node would or would not serve a call of one method now.
 public struct RoutingExplanation: Sendable, Equatable {
+    /// One listed node's part in the call: where it stands in the try order, or why it is left out.
     public struct Verdict: Sendable, Equatable {
+        /// The node's pool index, as `node list` shows it.
         public let index: Int
+        /// The node's name as configured (`FULLNODE_API_POOL_INFO` or `node add`).
         public let name: String
+        /// The daemon's Session UUID; nil until a heartbeat reached it.
         public let id: String?
+        /// The node's state as `node list` prints it, e.g. `running` or `disabled (…)`.
         public let state: String
+        /// The node's ChainHead height at the last heartbeat; nil before the first.
         public let head: Int64?
         /// Position in the try order (0 = picked first); nil when excluded.
         public let rank: Int?
+        /// Why the node has its rank (`picked`, `fallback 2`, with any caveat) or why it is excluded.
         public let reason: String
     }
 
+    /// The method's name without the `Filecoin.` prefix.
     public let method: String
+    /// The API version whose route was explained.
     public let version: APIVersion
     /// The settings in force for the method (route defaults or the operator's override).
     public let policy: String
+    /// The filter in force: `all` or `sealing`.
     public let filter: String
+    /// Whether a call fails at once when no node can serve it, instead of waiting.
     public let nohang: Bool
+    /// The call timeout as a Go duration; `0s` means none.
     public let timeout: String
+    /// The route's effect (`read`, `push` or `write`), which decides retries and hedging.
     public let effect: String
     /// The rule that ordered the candidates.
     public let rule: String
     /// When the call would be sent to the next node too (hedging), or why never.
     public let hedge: String
+    /// A verdict for every listed node, in index order.
     public let nodes: [Verdict]
 }
 
@@ -36,6 +50,8 @@ extension Pool {
     /// Explains the routing of `name` as the next call would see it; counts no call.
     ///
     /// - Parameters:
+    ///   - name: the method without its `Filecoin.` prefix, `StateGetActor`.
+    ///   - version: the API whose table to look it up in.
     ///   - sender: for pushes, the sender to explain the binding for (an ID address, or one
     ///     the pool has resolved before).
     ///   - height: an epoch the call names (tipset-aware ordering).

@@ -12,6 +12,8 @@ public struct ClientAuth: Sendable {
     /// HMAC and two JSON documents each time cost more than routing the call.
     let verified = VerifiedTokens()
 
+    /// Verifies and signs with `secret`, the HS256 key from the repo's `jwt-secret` (`FPoolRepo.loadOrCreateSecret`);
+    /// tokens signed with another key are refused.
     public init(secret: [UInt8]) {
         self.secret = secret
     }

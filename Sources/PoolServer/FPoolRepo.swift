@@ -7,8 +7,10 @@ import Foundation
 ///
 /// Concurrency: a value; file access is not synchronised (one fpool per repo).
 public struct FPoolRepo: Sendable {
+    /// The repo directory, as given (`FPOOL_PATH` or `~/.fpool`); created on first `loadOrCreateSecret`.
     public let path: String
 
+    /// A repo at `path`; nothing is read or created until a method needs it.
     public init(path: String) {
         self.path = path
     }
@@ -21,7 +23,9 @@ public struct FPoolRepo: Sendable {
     }
 
     var secretFile: String { self.path + "/jwt-secret" }
+    /// The `api` file: the listen multiaddr a running fpool writes, which the CLI reads to find it.
     public var apiFile: String { self.path + "/api" }
+    /// The `token` file: an admin token a running fpool writes (mode 0600) for the CLI on the same host.
     public var tokenFile: String { self.path + "/token" }
 
     /// The secret, created (32 random bytes, mode 0600) on first use.
@@ -97,8 +101,11 @@ public struct FPoolRepo: Sendable {
 
 /// A repo file that cannot be used, and why.
 public struct RepoError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The path of the file or directory that cannot be used.
     public let file: String
+    /// What is wrong with it and, where there is one, what to do about it.
     public let reason: String
 
+    /// One line, `<file>: <reason>`.
     public var description: String { "\(self.file): \(self.reason)" }
 }

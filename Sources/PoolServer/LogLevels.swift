@@ -12,10 +12,12 @@ public final class LogLevels: Sendable {
     public static let systems = ["fullpool", "rpc", "upstream"]
     private let levels: Mutex<[String: Logger.Level]>
 
+    /// Every system starts at `level` (`info` unless given).
     public init(default level: Logger.Level = .info) {
         self.levels = Mutex(Dictionary(uniqueKeysWithValues: Self.systems.map { ($0, level) }))
     }
 
+    /// The current level of `system`; `info` for a name not in `systems`. Takes a lock, so loggers see a change at once.
     public func level(of system: String) -> Logger.Level { self.levels.withLock { $0[system] ?? .info } }
 
     /// - Throws: `PoolCommandError`-style text naming the valid systems or levels.
@@ -36,7 +38,9 @@ public final class LogLevels: Sendable {
     }
 }
 
+/// A `log set-level` naming an unknown system or level; the description lists the valid ones.
 public struct LogLevelError: Error, Sendable, CustomStringConvertible {
+    /// One line naming the bad system or level and every accepted value.
     public let description: String
 
     init(_ description: String) {

@@ -4,9 +4,13 @@
 import LotusWire
 import PoolRuntime
 
+/// The pool's `ChainNotifyReader` for Lotus's JSON: head changes as `[{"Type":…,"Val":tipset},…]`.
 public struct LotusChainNotifyReader: ChainNotifyReader {
+    /// A reader; it holds no state, so one can be shared by every pool.
     public init() {}
 
+    /// The changes of one ChainNotify value in order; nil when the value is not JSON, or any entry lacks a known
+    /// `Type` or a tipset with `Cids`, `Height` and its first block's `Parents`.
     public func changes(in value: [UInt8]) -> [HeadChange]? {
         guard let entries = (try? JSON.parse(value))?.array else { return nil }
         var changes: [HeadChange] = []
@@ -19,6 +23,7 @@ public struct LotusChainNotifyReader: ChainNotifyReader {
         return changes
     }
 
+    /// A ChainNotify value carrying `changes`, each tipset written as its `raw` JSON.
     public func value(of changes: [HeadChange]) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "[")]
         for (position, change) in changes.enumerated() {
@@ -33,6 +38,7 @@ public struct LotusChainNotifyReader: ChainNotifyReader {
         return out
     }
 
+    /// The facts of a tipset's JSON (ChainGetTipSet's answer); nil when it lacks a key, a height or parents.
     public func tipset(_ raw: [UInt8]) -> TipSetFacts? {
         (try? JSON.parse(raw)).flatMap(Self.facts)
     }

@@ -10,9 +10,13 @@ import ServiceLifecycle
 ///
 /// Concurrency: `start`, `run` and `stop` may be called from any task.
 public final class PoolInstance: Service, Sendable {
+    /// The pool routing the calls, built from the environment with the Lotus transport and this instance's telemetry.
     public let pool: Pool
+    /// The client-facing server; it listens only after `start` (or `run`).
     public let server: PoolRPCServer
+    /// The repo holding the JWT secret, and the `api` and `token` files `start` writes.
     public let repo: FPoolRepo
+    /// The per-system log levels its loggers follow, which the admin API's `log set-level` changes.
     public let logLevels: LogLevels
     let logger: Logger
 

@@ -15,9 +15,13 @@ import Synchronization
 ///
 /// Concurrency: all methods may be called from any task.
 public final class PoolRPCServer: Sendable {
+    /// The pool every client call is routed through.
     public let pool: Pool
+    /// Checks client tokens and signs the admin token the repo's `token` file holds.
     public let auth: ClientAuth
+    /// The listen address and client limits, fixed for the server's life.
     public let configuration: ServerConfiguration
+    /// The figures `/metrics` serves; pass the same instance the pool's `PoolTelemetry` writes to.
     public let metrics: PoolMetrics
     let logger: Logger
     let runner: ClientCallRunner
@@ -27,6 +31,13 @@ public final class PoolRPCServer: Sendable {
     let listener = Mutex<ConnectionListener<any Channel>?>(nil)
     private let boundPort = BoundPort()
 
+    /// A server for `pool`; nothing listens until `start`.
+    ///
+    /// - Parameters:
+    ///   - logLevels: the table the admin API's `log set-level` changes.
+    ///   - usePool: false when the pool passes through to a single daemon (`FULLNODE_API_USE_POOL=false`), as the
+    ///     admin API's AuthPoolInfo reports it.
+    ///   - logger: the `rpc` system's logger, for connection and shutdown events.
     public init(
         pool: Pool, auth: ClientAuth, configuration: ServerConfiguration, metrics: PoolMetrics, logLevels: LogLevels, usePool: Bool = true,
         logger: Logger

@@ -8,6 +8,8 @@
 
 /// Where fpool listens and what it tolerates from clients.
 public struct ServerConfiguration: Sendable {
+    /// The IP address to listen on, IPv4 or IPv6 without brackets (`::1`); `PoolRPCServer.listenAddress` and the
+    /// repo's `api` file write it as an `/ip4` or `/ip6` multiaddr, so give an address, not a host name.
     public var host: String
     /// 0 picks a free port (tests).
     public var port: Int
@@ -34,16 +36,21 @@ public struct ServerConfiguration: Sendable {
     /// plus one second per `minRequestBytesPerSecond` of it: a large body on a slow link
     /// passes, a trickle that would hold a connection and its buffer does not.
     public var requestTimeout: Duration = .seconds(30)
+    /// The slowest upload `requestTimeout` allows for: each this many bytes of a request adds one second to it.
     public var minRequestBytesPerSecond: Int = 1 << 20
     /// Open client connections served; past it `connectionReserve` more serve only /healthz,
     /// /metrics and admin calls, and further ones are closed at once. The default keeps a
     /// quarter of the process's descriptors (at least 128) for daemon connections.
     public var maxConnections: Int = ServerConfiguration.defaultMaxConnections()
+    /// Connections past `maxConnections` that still serve /healthz, /metrics and admin calls, so an operator can look in
+    /// and act while clients fill the server.
     public var connectionReserve: Int = 32
     /// Bytes of unfinished HTTP request bodies held across all connections; a body that would
     /// pass it is refused (503). At least one request of `maxRequestBytes` always fits.
     public var maxBufferedRequestBytes: Int = 256 << 20
 
+    /// A configuration listening on `127.0.0.1:2245`, Lotus's request size limit (100 MiB), 60 s idle timeout and 30 s
+    /// shutdown grace unless given; the other limits keep their defaults and can be set afterwards.
     public init(
         host: String = "127.0.0.1", port: Int = 2245, maxRequestBytes: Int = 100 << 20, idleTimeout: Duration = .seconds(60),
         shutdownGrace: Duration = .seconds(30)

@@ -46,6 +46,7 @@ public final class UpstreamConnection: NodeConnection {
     /// pong, sooner than go-jsonrpc's 30 s, because a pool has other nodes to retry on.
     public static let defaultKeepalive = WebSocketKeepalive(interval: .seconds(5), timeout: .seconds(15))
 
+    /// A connection to `endpoint`; nothing is dialled until the first call or heartbeat needs a socket.
     public init(endpoint: NodeEndpoint, keepalive: WebSocketKeepalive = UpstreamConnection.defaultKeepalive) {
         self.endpoint = endpoint
         self.keepalive = keepalive
@@ -98,6 +99,7 @@ public final class UpstreamConnection: NodeConnection {
         return await dial.value
     }
 
+    /// Replaces any earlier handler; it runs when a registered socket closes without `reset`, or a dial fails.
     public func watchLoss(_ handler: @escaping @Sendable (ConnectionLoss) -> Void) {
         self.lossHandler.withLock { $0 = handler }
     }
@@ -106,6 +108,7 @@ public final class UpstreamConnection: NodeConnection {
         self.lossHandler.withLock { $0 }?(loss)
     }
 
+    /// Closes every socket (each version and event loop) and forgets them; the next call dials again. No loss is reported.
     public func reset() async {
         let open = self.clients.withLock { clients in
             defer { clients = [:] }
@@ -131,6 +134,8 @@ public final class UpstreamConnection: NodeConnection {
         }
     }
 
+    /// Sends the client's params byte for byte on the socket of the caller's version and event loop, dialling it when
+    /// needed; during a dial backoff it fails at once as `.unreachable(.notSent)`.
     public func call(_ call: PoolCall) async -> NodeReply {
         let client: LotusWSClient
         switch await self.client(call.version) {
@@ -169,6 +174,8 @@ public final class UpstreamConnection: NodeConnection {
         }
     }
 
+    /// Subscribes on the caller's socket; `events` gets the values in order, then `.closed` when the daemon closes the
+    /// channel or `.interrupted` when the socket drops.
     public func openChannel(_ call: PoolCall, events: @escaping @Sendable (PoolRuntime.ChannelEvent) -> Void) async -> Result<
         any NodeChannel, NodeCallFailure
     > {
@@ -193,6 +200,8 @@ public final class UpstreamConnection: NodeConnection {
         return .success(UpstreamChannel(client: client, requestID: subscription.requestID, forwarding: forwarding))
     }
 
+    /// Session first, dialling despite any backoff (and once more if the socket had just dropped), then ChainHead,
+    /// SyncState and NodeStatus(false) at once. Fails when SyncState reports no active sync workers.
     public func probe() async -> Result<NodeProbe, NodeCallFailure> {
         let session: String
         var answer = await self.rpc("Filecoin.Session", [], probing: true)
@@ -235,6 +244,7 @@ public final class UpstreamConnection: NodeConnection {
         }
     }
 
+    /// ChainGetGenesis's first CID and StateNetworkName; an answer of the wrong shape fails with code 1.
     public func identify() async -> Result<NetworkIdentity, NodeCallFailure> {
         let genesis: String
         switch await self.rpc("Filecoin.ChainGetGenesis", []) {
@@ -255,12 +265,14 @@ public final class UpstreamConnection: NodeConnection {
         }
     }
 
+    /// StateLookupID at the daemon's head: the ID address (`f0…`) of `address`.
     public func lookupID(_ address: String) async -> Result<String, NodeCallFailure> {
         await self.rpc("Filecoin.StateLookupID", [.string(address), []]).flatMap { value in
             value.string.map(Result.success) ?? .failure(NodeCallFailure(.error(code: 1, message: "StateLookupID: not an address")))
         }
     }
 
+    /// MpoolGetNonce: the next nonce the daemon would give `address`, its mpool's pending messages included.
     public func mpoolNonce(_ address: String) async -> Result<UInt64, NodeCallFailure> {
         await self.rpc("Filecoin.MpoolGetNonce", [.string(address)]).flatMap { value in
             value.int.map { .success(UInt64(max(0, $0))) }
@@ -268,6 +280,7 @@ public final class UpstreamConnection: NodeConnection {
         }
     }
 
+    /// MpoolPush of `signedMessage`, parsed first (a parse failure answers -32700 without sending); the result is the CID.
     public func push(signedMessage: [UInt8]) async -> NodeReply {
         guard let message = try? JSON.parse(signedMessage) else { return .error(code: -32700, message: "signed message is not JSON") }
         switch await self.rpc("Filecoin.MpoolPush", [message]) {
@@ -276,10 +289,13 @@ public final class UpstreamConnection: NodeConnection {
         }
     }
 
+    /// ChainGetTipSet of `key`, answered as the tipset's JSON.
     public func tipset(key: [String]) async -> Result<[UInt8], NodeCallFailure> {
         await self.rpc("Filecoin.ChainGetTipSet", [.array(key.map { ["/": .string($0)] })]).map { $0.encoded() }
     }
 
+    /// StateSearchMsg with no lookback limit: true when it answers (found or not yet on chain), false when the daemon
+    /// "failed to load message", a failure otherwise.
     public func knowsMessage(cid: String) async -> Result<Bool, NodeCallFailure> {
         switch await self.rpc("Filecoin.StateSearchMsg", [[], ["/": .string(cid)], -1, true]) {
         case .success: return .success(true)

@@ -4,8 +4,10 @@
 public enum APIVersion: String, SpecWord, Hashable, Comparable {
     case v0, v1
 
+    /// What parse errors call this field, as in "unknown api version 'v2'; expected one of: v0, v1".
     public static let fieldName = "api version"
 
+    /// Orders by raw value, so `v0` sorts before `v1`.
     public static func < (lhs: APIVersion, rhs: APIVersion) -> Bool {
         lhs.rawValue < rhs.rawValue
     }

@@ -6,5 +6,6 @@ public enum Category: String, SpecWord, Hashable {
     case chain, beacon, gas, sync, mpool, wallet, state, msig, paych, client, market, net, auth
     case common, eth, f3, miner, log, node, actorevent
 
+    /// What parse errors call this field when a spec's `category` word is unknown.
     public static let fieldName = "category"
 }

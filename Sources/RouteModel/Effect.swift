@@ -10,5 +10,6 @@ public enum Effect: String, SpecWord, Hashable {
     /// Any other side effect: never retried after the request may have reached a node.
     case write
 
+    /// What parse errors call this field when a spec's `effect` word is unknown.
     public static let fieldName = "effect"
 }

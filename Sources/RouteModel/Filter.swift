@@ -4,5 +4,6 @@
 public enum Filter: String, SpecWord, Hashable {
     case all, sealing
 
+    /// What parse errors call this field when a spec's `filter` word is unknown.
     public static let fieldName = "filter"
 }

@@ -4,5 +4,6 @@
 /// shape of `RouteEntry` renames this symbol, so stale generated code fails to compile with a
 /// message naming it instead of misrouting at run time.
 public enum RouteModelCompatibility {
+    /// The symbol generated route tables read; its value is never used, only that it exists.
     public static let version1 = 1
 }

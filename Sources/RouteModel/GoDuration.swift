@@ -2,10 +2,13 @@
 
 /// A non-negative duration in whole milliseconds, parsed from and printed as a Go duration.
 public struct GoDuration: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The length in whole milliseconds; a `UInt32` holds up to about 49.7 days.
     public let milliseconds: UInt32
 
+    /// No time at all, printed `0s`; as a route timeout it means "no timeout".
     public static let zero = GoDuration(milliseconds: 0)
 
+    /// A duration of exactly `milliseconds`; every value is valid, down to zero.
     public init(milliseconds: UInt32) {
         self.milliseconds = milliseconds
     }
@@ -60,6 +63,7 @@ public struct GoDuration: Sendable, Hashable, Comparable, CustomStringConvertibl
         return "\(secondsText)s"
     }
 
+    /// Orders by length, so a shorter timeout sorts first.
     public static func < (lhs: GoDuration, rhs: GoDuration) -> Bool {
         lhs.milliseconds < rhs.milliseconds
     }
@@ -67,8 +71,10 @@ public struct GoDuration: Sendable, Hashable, Comparable, CustomStringConvertibl
 
 /// A timeout that is not a Go duration.
 public struct GoDurationSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The rejected text, exactly as given.
     public let text: String
 
+    /// One line naming the bad text and giving examples of the accepted form.
     public var description: String {
         "bad duration '\(self.text)'; expected a Go duration such as 0s, 500ms, 30s, 1m30s"
     }

@@ -37,6 +37,7 @@ public enum ParamKind: UInt8, CaseIterable, Sendable, Hashable, CustomStringConv
         }
     }
 
+    /// The spec spelling, as `specWord` gives it.
     public var description: String { self.specWord }
 
     /// Parses a spec spelling.

@@ -6,6 +6,7 @@ public struct ParamKinds: Sendable, Hashable, RandomAccessCollection, CustomStri
     /// The most parameters a route can describe (no Lotus method comes close).
     public static let capacity = 15
 
+    /// The packed word: count in the low nibble, then one nibble per kind. Generated code writes it as a literal.
     public let packed: UInt64
 
     /// Wraps an already packed value, as generated code writes it.
@@ -23,9 +24,12 @@ public struct ParamKinds: Sendable, Hashable, RandomAccessCollection, CustomStri
         self.packed = packed
     }
 
+    /// Always 0: positions are the method's zero-based parameter positions.
     public var startIndex: Int { 0 }
+    /// The number of parameters, read from the low nibble.
     public var endIndex: Int { Int(self.packed & 0xF) }
 
+    /// The kind of the parameter at zero-based `position`; traps when `position` is outside `0..<count`.
     public subscript(position: Int) -> ParamKind {
         precondition(position >= 0 && position < self.endIndex, "param position out of range")
         let code = UInt8(truncatingIfNeeded: self.packed >> (4 * (position + 1))) & 0xF

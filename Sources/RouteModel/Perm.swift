@@ -5,5 +5,6 @@
 public enum Perm: String, SpecWord, Hashable {
     case read, write, sign, admin
 
+    /// What parse errors call this field when a spec's `perm` word is unknown.
     public static let fieldName = "perm"
 }

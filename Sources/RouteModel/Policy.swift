@@ -19,6 +19,7 @@ public enum Policy: String, SpecWord, Hashable {
     /// All available nodes at once; the first success wins, the others are cancelled.
     case allWithFirstSucceed = "AllWithFirstSucceed"
 
+    /// What parse errors call this field when a spec, setting or flag names an unknown policy.
     public static let fieldName = "policy"
 
     /// Names the seed's own sample output uses, accepted on input only.
@@ -68,6 +69,7 @@ public enum PolicyChoice: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The spec word: `default` for the pool default, otherwise the policy's canonical name (never an alias).
     public var description: String {
         switch self {
         case .poolDefault: PolicyChoice.defaultWord

@@ -5,5 +5,6 @@
 public enum ResultKind: String, SpecWord, Hashable {
     case plain, channel
 
+    /// What parse errors call this field when a spec's `result` word is unknown.
     public static let fieldName = "result"
 }

@@ -9,9 +9,12 @@ public struct SeedLocator: Sendable, Hashable, CustomStringConvertible {
         case index(Int)
     }
 
+    /// The zero-based position of the parameter the path starts from (below `ParamKinds.capacity`).
     public let param: Int
+    /// The steps from that parameter to the sender address; empty when the parameter is the address itself.
     public let path: [Step]
 
+    /// A locator starting at parameter `param` and following `path`.
     public init(param: Int, path: [Step] = []) {
         self.param = param
         self.path = path
@@ -56,6 +59,7 @@ public struct SeedLocator: Sendable, Hashable, CustomStringConvertible {
         self.init(param: param, path: path)
     }
 
+    /// The spec syntax, such as `p0.Message.From` or `p0[0].From`; for a parsed locator, parsing this gives it back.
     public var description: String {
         var text = "p\(self.param)"
         for step in self.path {
@@ -70,9 +74,12 @@ public struct SeedLocator: Sendable, Hashable, CustomStringConvertible {
 
 /// A malformed seed locator, with what was expected.
 public struct SeedLocatorSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The rejected locator text, exactly as given.
     public let text: String
+    /// What was expected where parsing stopped, e.g. "expected [<index>]".
     public let reason: String
 
+    /// One line naming the bad locator and the reason.
     public var description: String { "bad seed locator '\(self.text)': \(self.reason)" }
 }
 

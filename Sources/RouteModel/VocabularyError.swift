@@ -5,16 +5,21 @@
 /// The description is one line that names the field, the bad value and every valid choice,
 /// so a typo in a spec file, an environment variable or a CLI flag explains itself.
 public struct VocabularyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of word was expected, such as "policy" or "param kind" (a `SpecWord`'s `fieldName`).
     public let field: String
+    /// The rejected word, exactly as given.
     public let value: String
+    /// Every accepted spelling, in the order error messages list them.
     public let valid: [String]
 
+    /// An error for `value`, a bad `field` word; `valid` lists what the field accepts.
     public init(field: String, value: String, valid: [String]) {
         self.field = field
         self.value = value
         self.valid = valid
     }
 
+    /// One line: "unknown <field> '<value>'; expected one of: <valid, …>".
     public var description: String {
         "unknown \(self.field) '\(self.value)'; expected one of: \(self.valid.joined(separator: ", "))"
     }
