@@ -6,6 +6,7 @@ import CoreMetrics
 import GeneratedRoutes
 import Synchronization
 import PoolRuntime
+import RouteModel
 import Prometheus
 
 /// Metrics of one pool server.
@@ -80,11 +81,23 @@ public final class PoolMetrics: Sendable {
         let duration: CoreMetrics.Timer
     }
 
+    /// The `method` label of an event the pool reports by wire name (`Filecoin.ChainHead`): the
+    /// route's name, as `fpool_calls_total` has it, and "unlisted" for a name in no table. An
+    /// admin may send any name; one label for all of them keeps the series bounded.
+    static func methodLabel(_ wireName: String) -> String {
+        guard wireName.hasPrefix(RouteEntry.wirePrefix) else { return "unlisted" }
+        let name = String(wireName.dropFirst(RouteEntry.wirePrefix.count))
+        return (RouteTable.lookup(.v1, name: name) ?? RouteTable.lookup(.v0, name: name))?.route.name ?? "unlisted"
+    }
+
     func retried(method: String, node: String, reason: String) {
         // The reason's class (before any detail) keeps the label set small.
         let kind = reason.split(separator: ":", maxSplits: 1).first.map(String.init) ?? reason
-        Counter(label: "fpool_retries_total", dimensions: [("method", method), ("node", node), ("reason", kind)], factory: self.factory)
-            .increment()
+        Counter(
+            label: "fpool_retries_total", dimensions: [("method", Self.methodLabel(method)), ("node", node), ("reason", kind)],
+            factory: self.factory
+        )
+        .increment()
     }
 
     func nodeRestarted(node: String) {
@@ -96,19 +109,21 @@ public final class PoolMetrics: Sendable {
     }
 
     func requestQuarantined(method: String) {
-        Counter(label: "fpool_requests_quarantined_total", dimensions: [("method", method)], factory: self.factory).increment()
+        Counter(label: "fpool_requests_quarantined_total", dimensions: [("method", Self.methodLabel(method))], factory: self.factory)
+            .increment()
     }
 
     func quarantinedRequestRefused(method: String) {
-        Counter(label: "fpool_quarantine_refusals_total", dimensions: [("method", method)], factory: self.factory).increment()
+        Counter(label: "fpool_quarantine_refusals_total", dimensions: [("method", Self.methodLabel(method))], factory: self.factory)
+            .increment()
     }
 
     func hedgeSent(method: String) {
-        Counter(label: "fpool_hedges_sent_total", dimensions: [("method", method)], factory: self.factory).increment()
+        Counter(label: "fpool_hedges_sent_total", dimensions: [("method", Self.methodLabel(method))], factory: self.factory).increment()
     }
 
     func hedgeWon(method: String) {
-        Counter(label: "fpool_hedges_won_total", dimensions: [("method", method)], factory: self.factory).increment()
+        Counter(label: "fpool_hedges_won_total", dimensions: [("method", Self.methodLabel(method))], factory: self.factory).increment()
     }
 
     /// A client connection refused at the cap on client connections (or a request on a

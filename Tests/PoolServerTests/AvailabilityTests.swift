@@ -119,8 +119,8 @@ import Testing
             #expect(served.pool.nodes[0].state.isAvailable)
             // Each of the three was hedged and won by its hedge (the warm call too, on a slow host).
             let metrics = try await self.get(served, "/metrics").body
-            #expect(self.counter(#"fpool_hedges_sent_total{method="Filecoin.StateGetActor"}"#, in: metrics) >= 3)
-            #expect(self.counter(#"fpool_hedges_won_total{method="Filecoin.StateGetActor"}"#, in: metrics) >= 3)
+            #expect(self.counter(#"fpool_hedges_sent_total{method="StateGetActor"}"#, in: metrics) >= 3)
+            #expect(self.counter(#"fpool_hedges_won_total{method="StateGetActor"}"#, in: metrics) >= 3)
             try await served.cluster.inject(.blackHole(false), daemon: 0)
         }
     }
