@@ -64,12 +64,14 @@ public struct PoolEnvironment: Sendable {
         if let legacy {
             if !result.usePool {
                 result.nodes = [legacy]
-            } else if !result.nodes.contains(where: { $0.address == legacy.address }) {
+            } else if !result.nodes.contains(where: { $0.address.host == legacy.address.host && $0.address.port == legacy.address.port }) {
+                // Compared as the duplicate check above compares: `/http` or not, one daemon.
                 result.nodes.append(legacy)
             }
         } else if !result.usePool {
             problems.append("FULLNODE_API_USE_POOL=false needs FULLNODE_API_INFO (the single daemon to pass through to)")
         }
+        result.nodes = Self.uniquelyNamed(result.nodes, problems: &problems)
         if result.nodes.isEmpty && problems.isEmpty {
             problems.append(
                 "no daemons configured: set FULLNODE_API_POOL_INFO (token:multiaddr:name,…) or FULLNODE_API_INFO (token:multiaddr)")
@@ -92,13 +94,43 @@ public struct PoolEnvironment: Sendable {
             var override = result.apiOverrides[name] ?? APIRouteOverride(route: route)
             do {
                 try override.apply(apirtConfig: text)
-                result.apiOverrides[name] = override
             } catch {
                 problems.append("\(variable): \(error)")
+                continue
             }
+            // As `api set` refuses it: a policy on a push would silently not apply.
+            if route.seed != nil, override.policy != route.policy {
+                problems.append(
+                    "\(variable): \(name) pushes messages: it goes to its sender's bound node, not by policy; give 'default' as its policy")
+                continue
+            }
+            result.apiOverrides[name] = override
         }
         guard problems.isEmpty else { throw EnvironmentError(problems: problems) }
         return result
+    }
+}
+
+extension PoolEnvironment {
+    /// Every node by a name of its own, as `node set` and `primary set` find them: daemons
+    /// left unnamed on one host (named by the host alone) are named `host:port` instead; two
+    /// daemons an operator gave the same name are a problem to fix.
+    static func uniquelyNamed(_ nodes: [NodeEndpoint], problems: inout [String]) -> [NodeEndpoint] {
+        let counts = Dictionary(nodes.map { ($0.name, 1) }, uniquingKeysWith: +)
+        var renamed: [NodeEndpoint] = []
+        for node in nodes {
+            guard counts[node.name, default: 0] > 1 else {
+                renamed.append(node)
+                continue
+            }
+            if node.name == node.address.host {
+                renamed.append(NodeEndpoint(token: node.token, address: node.address, name: "\(node.address.host):\(node.address.port)"))
+            } else if !problems.contains(where: { $0.hasPrefix("FULLNODE_API_POOL_INFO: two or more daemons are named '\(node.name)'") }) {
+                problems.append(
+                    "FULLNODE_API_POOL_INFO: two or more daemons are named '\(node.name)'; give each its own name (token:multiaddr:name)")
+            }
+        }
+        return renamed
     }
 }
 

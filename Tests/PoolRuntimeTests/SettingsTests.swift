@@ -82,6 +82,46 @@ import Testing
         #expect(environment.nodes.count == 1)
     }
 
+    /// The legacy daemon written with or without `/http` is the same daemon as the pool's.
+    @Test func legacyNodeWrittenOtherwiseIsNotAddedTwice() throws {
+        let environment = try PoolEnvironment.load([
+            "FULLNODE_API_POOL_INFO": "\(Self.token):/ip4/10.0.0.1/tcp/1234/http:a",
+            "FULLNODE_API_INFO": "\(Self.token):/ip4/10.0.0.1/tcp/1234",
+        ])
+        #expect(environment.nodes.map(\.name) == ["a"])
+    }
+
+    /// Daemons left unnamed on one host get `host:port` names, so `node set` can tell them
+    /// apart; two daemons an operator named alike are refused.
+    @Test func everyNodeHasANameOfItsOwn() throws {
+        let environment = try PoolEnvironment.load([
+            "FULLNODE_API_POOL_INFO":
+                "\(Self.token):/ip4/127.0.0.1/tcp/1234/http,\(Self.token):/ip4/127.0.0.1/tcp/1235/http,\(Self.token):/ip4/10.0.0.9/tcp/1234/http"
+        ])
+        #expect(environment.nodes.map(\.name) == ["127.0.0.1:1234", "127.0.0.1:1235", "10.0.0.9"])
+        let error = #expect(throws: EnvironmentError.self) {
+            try PoolEnvironment.load([
+                "FULLNODE_API_POOL_INFO": "\(Self.token):/ip4/10.0.0.1/tcp/1234/http:lotus,\(Self.token):/ip4/10.0.0.2/tcp/1234/http:lotus"
+            ])
+        }
+        #expect(
+            error?.problems == [
+                "FULLNODE_API_POOL_INFO: two or more daemons are named 'lotus'; give each its own name (token:multiaddr:name)"
+            ])
+    }
+
+    /// As `api set` refuses it: a policy on a push would silently not apply (it goes to its
+    /// sender's bound node); its timeout and nohang still may be set.
+    @Test func apirtConfigRefusesAPolicyOnAPush() throws {
+        let entry = "\(Self.token):/ip4/10.0.0.1/tcp/1234/http:a"
+        let error = #expect(throws: EnvironmentError.self) {
+            try PoolEnvironment.load(["FULLNODE_API_POOL_INFO": entry, "MpoolPushMessage_APIRT_CONFIG": "OneByIdRound,false,0s"])
+        }
+        #expect(error?.problems.first?.hasPrefix("MpoolPushMessage_APIRT_CONFIG: MpoolPushMessage pushes messages") == true)
+        let environment = try PoolEnvironment.load(["FULLNODE_API_POOL_INFO": entry, "MpoolPushMessage_APIRT_CONFIG": "default,true,30s"])
+        #expect(environment.apiOverrides["MpoolPushMessage"]?.timeout.description == "30s")
+    }
+
     @Test func passThroughUsesOnlyTheLegacyNode() throws {
         let environment = try PoolEnvironment.load([
             "FULLNODE_API_POOL_INFO": "\(Self.token):/ip4/10.0.0.2/tcp/1234/http:b",
