@@ -22,13 +22,13 @@ public struct NodeEndpoint: Sendable, Hashable, CustomStringConvertible {
 
 /// Parses the seed's configuration strings. Errors name the entry (token redacted) and say
 /// what is wrong; nothing is skipped silently.
-public enum APIInfo {
+package enum APIInfo {
     /// `FULLNODE_API_POOL_INFO`: `token:multiaddr:hostname` entries separated by `,` (or `;`,
     /// which the seed's own output uses). The name defaults to the host when omitted.
     ///
     /// - Throws: `PoolInfoError` with every bad entry, each naming its position (1-based) and
     ///   the reason, so an operator fixes the whole variable in one go.
-    public static func parsePool(_ text: String) throws(PoolInfoError) -> [NodeEndpoint] {
+    package static func parsePool(_ text: String) throws(PoolInfoError) -> [NodeEndpoint] {
         let entries = text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { String($0).trimmedSpaces }
         var endpoints: [NodeEndpoint] = []
         var bad: [APIInfoError] = []
@@ -44,7 +44,7 @@ public enum APIInfo {
     }
 
     /// `FULLNODE_API_INFO`: one legacy `token:multiaddr` (a name is accepted too).
-    public static func parseLegacy(_ text: String) throws(APIInfoError) -> NodeEndpoint {
+    package static func parseLegacy(_ text: String) throws(APIInfoError) -> NodeEndpoint {
         try self.parseEntry(text.trimmedSpaces, position: 1, variable: "FULLNODE_API_INFO")
     }
 
@@ -78,7 +78,7 @@ public enum APIInfo {
     /// Why fpool cannot dial a daemon at `address`, or nil. fpool speaks plain ws:// to its
     /// daemons: TLS needs a library the specification does not name (swift-nio-ssl), and dialling
     /// a TLS port in plain text would only fail later as an unreachable node.
-    public static func dialRefusal(_ address: Multiaddr) -> String? {
+    package static func dialRefusal(_ address: Multiaddr) -> String? {
         guard address.secure else { return nil }
         return "TLS (\(address.scheme ?? "https")) to a daemon is not supported: give the daemon's plain http multiaddr "
             + "(/\(address.hostKind.rawValue)/\(address.host)/tcp/<port>/http), or end TLS on this host (stunnel, nginx) and point fpool there"

@@ -30,7 +30,7 @@ extension Pool {
 ///
 /// Concurrency: one `run` per race; `settle` and `cancelWork` may be called from any task,
 /// before or during `run`.
-public final class DeadlineRace<T: Sendable>: Sendable {
+package final class DeadlineRace<T: Sendable>: Sendable {
     private struct State {
         var decided = false
         var outcome: T?
@@ -43,11 +43,11 @@ public final class DeadlineRace<T: Sendable>: Sendable {
     private let state = Mutex(State())
 
     /// An undecided race; call `run` once to start it.
-    public init() {}
+    package init() {}
 
     /// Starts `work` and `timer` and returns the first value either gives (a nil from the timer
     /// decides nothing: it was cancelled), or the value `settle` gave.
-    public func run(_ work: @escaping @Sendable () async -> T, timer: @escaping @Sendable () async -> T?) async -> T {
+    package func run(_ work: @escaping @Sendable () async -> T, timer: @escaping @Sendable () async -> T?) async -> T {
         let workTask = Task { await work() }
         let timerTask = Task { await timer() }
         let cancelAll: @Sendable () -> Void = {
@@ -73,12 +73,12 @@ public final class DeadlineRace<T: Sendable>: Sendable {
     }
 
     /// Ends the wait now with `value` (a waiter that is itself cancelled and must not wait).
-    public func settle(_ value: T) {
+    package func settle(_ value: T) {
         self.decide(value)
     }
 
     /// Cancels the work only; the wait goes on for its result or the timer.
-    public func cancelWork() {
+    package func cancelWork() {
         self.state.withLock { state in
             state.workCancelled = true
             return state.cancelWork

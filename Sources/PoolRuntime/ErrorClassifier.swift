@@ -2,9 +2,9 @@
 
 /// Reads an error answer's code and message. Errors are wrapped by Lotus, so texts are matched
 /// as substrings; codes are used where a release has one (and passed through unchanged).
-public enum ErrorClassifier {
+package enum ErrorClassifier {
     /// The class of a failed reply (a result is not a failure: `other`).
-    public static func classify(_ reply: NodeReply) -> ErrorClass {
+    package static func classify(_ reply: NodeReply) -> ErrorClass {
         switch reply {
         case .error(let code, let message): self.classify(code: code, message: message)
         case .unreachable(let network, _): .network(network)
@@ -14,7 +14,7 @@ public enum ErrorClassifier {
 
     /// The class of an error answer, from its JSON-RPC `code` and `message` (matched as substrings, since Lotus wraps
     /// errors); anything unrecognised is `other`.
-    public static func classify(code: Int64, message: String) -> ErrorClass {
+    package static func classify(code: Int64, message: String) -> ErrorClass {
         // v1.35+ ENullRound; older releases only say so in the text.
         if code == 12 || message.contains("null round") { return .nullRound }
         if message.contains("message with nonce already exists") { return .nonce(.alreadyInMpool) }

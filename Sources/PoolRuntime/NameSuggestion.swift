@@ -1,9 +1,9 @@
 // "Did you mean …?" for typos in API names, setting keys and node ids.
 
 /// Typo hints for error messages: the known name nearest to what an operator typed, compared case-insensitively.
-public enum NameSuggestion {
+package enum NameSuggestion {
     /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
-    public static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
+    package static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
         let target = Array(name.lowercased())
         var best: (name: String, distance: Int)?
         for candidate in candidates {

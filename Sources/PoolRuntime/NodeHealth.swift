@@ -67,10 +67,10 @@ public enum DisableReason: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Smart detection (PRODUCT.md §3.2): per-node rules and the cross-node head comparison.
-public enum HealthEvaluator {
+package enum HealthEvaluator {
     /// The verdict for every node: nil means healthy. `health[i]` nil means the heartbeat
     /// failed, with `failures[i]` saying how.
-    public static func evaluate(health: [NodeHealth?], failures: [String?], settings: PoolSettings) -> [DisableReason?] {
+    package static func evaluate(health: [NodeHealth?], failures: [String?], settings: PoolSettings) -> [DisableReason?] {
         let best = health.compactMap { $0?.head }.max() ?? 0
         return health.indices.map { index in
             guard let node = health[index] else { return .unreachable(failures[index] ?? "no answer") }

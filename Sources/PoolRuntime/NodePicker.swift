@@ -69,16 +69,16 @@ public struct PickOrder: Sendable, RandomAccessCollection {
 
 /// The available nodes in every order a policy can want, sorted once when the nodes change
 /// (heads and peer counts only move at heartbeats), so picking never sorts or allocates.
-public struct CandidateSet: Sendable {
+package struct CandidateSet: Sendable {
     /// Index order.
-    public let byIndex: [Candidate]
+    package let byIndex: [Candidate]
     let byIndexDescending: [Candidate]
     let byHead: [Candidate]
     let byMessagePeers: [Candidate]
     let byBlockPeers: [Candidate]
 
     /// Sorts `candidates` into every order the policies use; ties keep index order, so picks are stable between calls.
-    public init(_ candidates: [Candidate]) {
+    package init(_ candidates: [Candidate]) {
         let ordered = candidates.sorted { $0.index < $1.index }
         self.byIndex = ordered
         self.byIndexDescending = ordered.reversed()
@@ -91,14 +91,14 @@ public struct CandidateSet: Sendable {
     }
 
     /// True when no node can serve: calls then wait or, with nohang, fail.
-    public var isEmpty: Bool { self.byIndex.isEmpty }
+    package var isEmpty: Bool { self.byIndex.isEmpty }
     /// How many nodes can serve, the modulus of the round-robin policies.
-    public var count: Int { self.byIndex.count }
+    package var count: Int { self.byIndex.count }
 }
 
 /// Turns a routing policy into the order in which to try the available nodes. Pure and lock-free: routing calls it
 /// under the pool's lock, tests call it directly.
-public enum NodePicker {
+package enum NodePicker {
     /// Orders the candidates by `policy`.
     ///
     /// - Parameters:
@@ -106,7 +106,7 @@ public enum NodePicker {
     ///   - policy: the API's policy in force (its override's, the route's or the pool's default).
     ///   - callID: the API's call counter (OneByIdRound).
     ///   - seed: PrimarySeed (OneBySeedRound).
-    public static func order(_ candidates: CandidateSet, policy: Policy, callID: UInt64, seed: UInt64) -> PickOrder {
+    package static func order(_ candidates: CandidateSet, policy: Policy, callID: UInt64, seed: UInt64) -> PickOrder {
         guard !candidates.isEmpty else { return PickOrder(explicit: [], fanOut: false) }
         let count = UInt64(candidates.count)
         switch policy {

@@ -33,23 +33,23 @@ public enum NodeState: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A node as `node list` shows it and routing reads it. A value: the pool replaces it whole.
-public struct NodeRecord: Sendable {
+package struct NodeRecord: Sendable {
     /// Position in the pool (index order for the policies).
-    public let index: Int
+    package let index: Int
     /// The daemon's token, address and name as configured or added with `node add`.
-    public let endpoint: NodeEndpoint
+    package let endpoint: NodeEndpoint
     /// The daemon's `Session` UUID; nil until the first heartbeat reaches it.
-    public var id: String?
+    package var id: String?
     /// Running, paused or exited by the operator, or disabled by the heartbeat with the reason.
-    public var state: NodeState
+    package var state: NodeState
     /// Only sealing-marked nodes serve routes with `filter=sealing`.
-    public var sealing: Bool
+    package var sealing: Bool
     /// The last heartbeat's measurements (kept while disabled, for display).
-    public var health: NodeHealth?
+    package var health: NodeHealth?
     /// The daemon's chain, learned when it was first reached and after each restart.
-    public var network: NetworkIdentity?
+    package var network: NetworkIdentity?
     /// Heartbeats failed in a row (orders the least-bad fallback: fewest first).
-    public var failedChecks = 0
+    package var failedChecks = 0
     /// When a heartbeat last saw its head move (the pool's clock).
     var headMovedAt: Duration?
     /// How often its connection was lost: a heartbeat probe that started before the latest

@@ -7,7 +7,7 @@ import RouteModel
 import Synchronization
 
 /// How `Pool.startImmediately` went.
-public enum ImmediateStart: Sendable {
+package enum ImmediateStart: Sendable {
     /// On its way; the handle gives it up (its completion then gets "context canceled").
     case started(@Sendable () -> Void)
     /// Not startable without a task: pass this call (its call id already counted) to `Pool.call`.
@@ -18,7 +18,7 @@ extension Pool {
     /// Starts a read at once on its first node when routing needs no wait and the node's
     /// connection can send it from this thread; `completion` gets the client's reply, once
     /// (from the node's reply, or after a retry or a hedge on the other nodes, from a task).
-    public func startImmediately(_ call: PoolCall, completion: @escaping @Sendable (PoolReply) -> Void) -> ImmediateStart {
+    package func startImmediately(_ call: PoolCall, completion: @escaping @Sendable (PoolReply) -> Void) -> ImmediateStart {
         let route = call.route
         // A quarantined request is refused on the task path.
         guard call.id != nil, route.effect == .read, route.seed == nil, !self.quarantines(call) else { return .needsTask(call) }
@@ -91,7 +91,7 @@ extension Pool {
     }
 
     /// Calls `startImmediately` sent without a task so far (tests and benchmarks check which path calls take).
-    public var callsStartedImmediately: Int { self.immediateStarts.load(ordering: .relaxed) }
+    package var callsStartedImmediately: Int { self.immediateStarts.load(ordering: .relaxed) }
 }
 
 /// An immediate call's state behind a lock, and the handles its events act on: the first

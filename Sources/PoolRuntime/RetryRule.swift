@@ -3,7 +3,7 @@
 import RouteModel
 
 /// What to do after a node answered with an error or did not answer.
-public enum RetryDecision: Sendable, Hashable {
+package enum RetryDecision: Sendable, Hashable {
     /// Send the same request to the next candidate node; `reason` is logged and counted.
     case retryElsewhere(reason: String)
     /// Give the client this node's answer.
@@ -17,9 +17,9 @@ public enum RetryDecision: Sendable, Hashable {
 /// The retry rules of PRODUCT.md §3.6: reads retry on network errors always and on lag-class
 /// errors where the route's params make lag possible; pushes and writes are never re-sent once
 /// they may have reached a node.
-public enum RetryRule {
+package enum RetryRule {
     /// What to do after a node failed a call of `route` with `error`. Pure: the caller carries the decision out.
-    public static func decide(_ error: ErrorClass, route: RouteEntry) -> RetryDecision {
+    package static func decide(_ error: ErrorClass, route: RouteEntry) -> RetryDecision {
         switch error {
         case .network(.notSent):
             return .retryElsewhere(reason: "network: request never reached the node")
