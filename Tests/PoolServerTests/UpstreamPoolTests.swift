@@ -15,6 +15,10 @@ func withUpstreamPool<T>(nodes: Int = 3, _ body: (SimCluster, Pool) async throws
     do {
         var environment = try PoolEnvironment.load(["FULLNODE_API_POOL_INFO": cluster.poolInfo])
         environment.settings.tipsetWait = GoDuration(milliseconds: 2_000)
+        // The tests beat by hand; the interval only bounds each probe. On a 2-core machine
+        // running every suite at once a probe took over the default 3 s now and then, and a
+        // live daemon was judged silent in the middle of a test about something else.
+        environment.settings.heartbeatInterval = GoDuration(milliseconds: 10_000)
         let pool = Pool(environment: environment, connect: { UpstreamConnection(endpoint: $0) }, pushReader: LotusPushResultReader())
         await pool.heartbeat()
         let result = try await body(cluster, pool)
