@@ -1,6 +1,6 @@
 // Turns a Lotus release's API documents into a spec, keeping the hand-tuned fields of a base spec.
 
-import RouteModel
+@_spi(Generated) import RouteModel
 
 /// Imports one API version of one Lotus release.
 ///

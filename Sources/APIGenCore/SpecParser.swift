@@ -1,6 +1,6 @@
 // Reads an api-spec file into a SpecDocument, reporting every malformed line by number.
 
-import RouteModel
+@_spi(Generated) import RouteModel
 
 /// Parses the api-spec text format (documented in api-spec/README.md).
 ///

@@ -28,7 +28,9 @@ public struct RouteEntry: Sendable, Hashable {
     public let removedIn: String?
 
     /// Builds an entry from its facts, as generated tables and the spec importer do; `wireName` is derived from `name`.
-    public init(
+    /// Behind `@_spi(Generated)`: an embedder reads routes from the generated tables, and a route
+    /// made by hand would bypass the spec and its checks.
+    @_spi(Generated) public init(
         name: String, category: Category, perm: Perm, params: ParamKinds, result: ResultKind,
         policy: PolicyChoice, filter: Filter, nohang: Bool, timeout: GoDuration, effect: Effect,
         seed: SeedLocator?, removedIn: String?

@@ -1,7 +1,7 @@
 // Imports the real Lotus v1.15.1 and v1.36.1 API documents and checks what routing relies on.
 
 import Foundation
-import RouteModel
+@_spi(Generated) import RouteModel
 import Testing
 
 @testable import APIGenCore
