@@ -100,13 +100,41 @@ public struct PoolSettings: Sendable, Hashable {
 }
 
 /// A setting that does not exist or a value it cannot take.
-public enum SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
-    case unknownKey(String)
-    case badValue(key: String, value: String, expected: String)
+///
+/// A struct over a private enum: a new kind of refusal is not a breaking change for code that
+/// switches on it, because none can.
+public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
+    private enum Kind: Sendable, Equatable {
+        case unknownKey(String)
+        case badValue(key: String, value: String, expected: String)
+    }
+
+    private let kind: Kind
+
+    /// A key that names no setting.
+    static func unknownKey(_ key: String) -> SettingsError { SettingsError(kind: .unknownKey(key)) }
+
+    /// A value `key` cannot take, with what it accepts (`"true or false"`).
+    static func badValue(key: String, value: String, expected: String) -> SettingsError {
+        SettingsError(kind: .badValue(key: key, value: value, expected: expected))
+    }
+
+    /// The setting named: the unknown key itself, or the key whose value was refused.
+    public var key: String {
+        switch self.kind {
+        case .unknownKey(let key), .badValue(let key, _, _): key
+        }
+    }
+
+    /// True when the key names no setting; false when a real setting refused its value.
+    public var isUnknownKey: Bool {
+        if case .unknownKey = self.kind { return true }
+        return false
+    }
 
     /// One line naming the key and the bad value with what is accepted, or, for an unknown key, every valid key.
     public var description: String {
-        switch self {
+        switch self.kind {
         case .unknownKey(let key):
             "unknown setting '\(key)'; expected one of: \(PoolSettings.keys.joined(separator: ", "))"
         case .badValue(let key, let value, let expected):

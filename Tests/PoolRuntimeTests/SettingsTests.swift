@@ -33,11 +33,13 @@ import Testing
     @Test func typosNameTheValidChoices() {
         var settings = PoolSettings()
         let key = #expect(throws: SettingsError.self) { try settings.set("MaxSyncBehindd", to: "1") }
+        #expect(key?.isUnknownKey == true && key?.key == "MaxSyncBehindd")
         #expect(
             key?.description
                 == "unknown setting 'MaxSyncBehindd'; expected one of: DefaultPolicy, PrimarySeed, MaxSyncBehind, MinMessagePeers, MinBlockPeers, MaxBehindDiff, HeartbeatInterval, TipsetWait, HedgeDelay, ChannelSilence"
         )
         let value = #expect(throws: SettingsError.self) { try settings.set("MinBlockPeers", to: "-1") }
+        #expect(value?.isUnknownKey == false && value?.key == "MinBlockPeers")
         #expect(value?.description == "MinBlockPeers: '-1' is not valid; expected a whole number ≥ 0")
         let policy = #expect(throws: SettingsError.self) { try settings.set("DefaultPolicy", to: "Fastest") }
         #expect(
