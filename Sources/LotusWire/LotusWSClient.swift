@@ -18,9 +18,6 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
     /// The server sent a frame that is not JSON-RPC.
     case protocolViolation(String)
 
-    /// The connection closed before the answer arrived, whichever request is blamed.
-    public var isConnectionClosed: Bool { self == .connectionClosed || self == .closedAfterRequest }
-
     public var description: String {
         switch self {
         case .badHandshake: "bad handshake"
@@ -170,7 +167,8 @@ public final class LotusWSClient: Sendable {
     private let state = Mutex(State())
     /// Frames are written straight to the channel: NIO runs writes issued one after another
     /// in that order, without a writer task to hop through.
-    private let channel: any Channel
+    /// The socket; tests reach it to stop reading (FPoolTestSupport's `setReading`).
+    package let channel: any Channel
     /// A flush is scheduled on the loop for the requests written since the last one.
     private let flushPending = Atomic<Bool>(false)
 
@@ -302,8 +300,8 @@ public final class LotusWSClient: Sendable {
         try await self.start(id: id, fragments: fragments) { _ in Array(text.utf8) }.result()
     }
 
-    /// The next request id `call` will use.
-    public var nextRequestID: Int64 { self.state.withLock { $0.nextID } }
+    /// The next request id `call` will use (tests that write raw requests pick theirs after it).
+    package var nextRequestID: Int64 { self.state.withLock { $0.nextID } }
 
     /// Calls a channel method (ChainNotify, MpoolSub, …) and returns its values.
     public func subscribe(_ method: String, _ params: [JSON] = []) async throws -> LotusSubscription {
@@ -352,11 +350,6 @@ public final class LotusWSClient: Sendable {
         self.channel.eventLoop.execute { self.queue(frame) }
     }
 
-    /// Queues raw text as one frame, or split into `fragments` continuation frames.
-    public func sendRaw(_ text: String, fragments: Int = 1) {
-        self.queue(Array(text.utf8), fragments: fragments)
-    }
-
     /// Sends a ping and waits for the pong.
     public func ping() async {
         await withCheckedContinuation { continuation in
@@ -399,7 +392,9 @@ public final class LotusWSClient: Sendable {
         self.queue(bytes, fragments: (bytes.count + Self.maxFrameBytes - 1) / Self.maxFrameBytes)
     }
 
-    private func queue(_ bytes: [UInt8], fragments: Int = 1) {
+    /// Writes `bytes` as one text frame, or split into `fragments` continuation frames (tests
+    /// send raw text through it with FPoolTestSupport's `sendRaw`).
+    package func queue(_ bytes: [UInt8], fragments: Int = 1) {
         guard fragments > 1 else { return self.send(WebSocketFrameWriter.text(bytes, masked: true, allocator: self.channel.allocator)) }
         let size = max(1, (bytes.count + fragments - 1) / fragments)
         var frames: [ByteBuffer] = []
@@ -423,13 +418,6 @@ public final class LotusWSClient: Sendable {
         if channel.eventLoop.inEventLoop { writeAll() } else { channel.eventLoop.execute(writeAll) }
     }
 
-    /// Stops or resumes reading from the socket (a client that stops reading its answers, as
-    /// a stuck process would; tests use it).
-    public func setReading(_ reading: Bool) async throws {
-        try await self.channel.setOption(ChannelOptions.autoRead, value: reading).get()
-        if reading { self.channel.read() }
-    }
-
     /// Whether the connection has closed.
     public var isClosed: Bool { self.state.withLock { $0.closed } }
 
@@ -443,7 +431,7 @@ public final class LotusWSClient: Sendable {
 
     /// True when this client closed the connection because the server went silent (see
     /// `WebSocketKeepalive`).
-    public var closedForSilence: Bool { self.state.withLock { $0.closedForSilence } }
+    package var closedForSilence: Bool { self.state.withLock { $0.closedForSilence } }
 
     fileprivate func serverClosed(code: UInt16?) {
         self.state.withLock { $0.closeCode = code }
@@ -453,8 +441,8 @@ public final class LotusWSClient: Sendable {
         self.state.withLock { $0.closedForSilence = true }
     }
 
-    /// Frames that matched no call or channel.
-    public var strayFrames: [JSON] { self.state.withLock { $0.stray } }
+    /// Frames that matched no call or channel (tests check that none came).
+    package var strayFrames: [JSON] { self.state.withLock { $0.stray } }
 
     /// Closes the connection; in-flight calls fail with `connectionClosed`.
     public func close() async {
@@ -462,8 +450,8 @@ public final class LotusWSClient: Sendable {
         try? await self.channel.close()
     }
 
-    /// Returns once the connection is closed (by either side).
-    public func waitUntilClosed() async {
+    /// Returns once the connection is closed (by either side), or the waiting task is cancelled.
+    package func waitUntilClosed() async {
         let id = self.state.withLock { state in
             defer { state.nextCloseWaiter += 1 }
             return state.nextCloseWaiter

@@ -2,6 +2,7 @@
 
 import Foundation
 import GeneratedRoutes
+import FPoolTestSupport
 import LotusSim
 import LotusWire
 import PoolRuntime
