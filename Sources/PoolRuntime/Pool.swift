@@ -251,79 +251,66 @@ public final class Pool: Sendable {
 
     // MARK: - Settings
 
-    /// A snapshot of the pool-wide settings; later `setSetting` calls do not change the returned value.
+    /// A snapshot of the pool-wide settings; later `updateSettings` calls do not change the returned value.
     public var settings: PoolSettings { self.state.withLock { $0.settings } }
 
-    /// `config set`: takes effect for the next call and the next heartbeat.
-    public func setSetting(_ key: String, to value: String) throws(SettingsError) {
-        let waiters = try self.state.withLock { state throws(SettingsError) -> [CheckedContinuation<Void, Never>] in
-            let before = state.settings.heartbeatInterval
-            try state.settings.set(key, to: value)
-            guard state.settings.heartbeatInterval != before else { return [] }
-            return Self.wakeHeartbeat(&state)
+    /// Changes the pool-wide settings under the pool's lock: they apply to the next call and
+    /// the next heartbeat, and a new heartbeat interval ends the current wait at once. A
+    /// `change` that throws leaves every setting as it was.
+    public func updateSettings<Failure: Error>(_ change: (inout PoolSettings) throws(Failure) -> Void) throws(Failure) {
+        let waiters = try self.state.withLock { state throws(Failure) -> [CheckedContinuation<Void, Never>] in
+            var settings = state.settings
+            try change(&settings)
+            let intervalChanged = settings.heartbeatInterval != state.settings.heartbeatInterval
+            state.settings = settings
+            return intervalChanged ? Self.wakeHeartbeat(&state) : []
         }
         // A new interval applies now, not after the sleep the old one started.
         waiters.forEach { $0.resume() }
     }
 
-    /// The settings of one API (its route's, or the operator's override).
-    public func apiSettings(_ name: String, version: APIVersion = .v1) throws(PoolCommandError) -> APIRouteOverride {
-        guard let route = RouteTable.lookup(version, name: name)?.route else { throw self.unknownAPI(name, version: version) }
-        return self.state.withLock { $0.overrides[name] } ?? APIRouteOverride(route: route)
-    }
-
-    /// `api set --api=<name> --key=<key> --val=<value>`.
-    public func setAPI(_ name: String, key: String, to value: String) throws(PoolCommandError) {
-        guard let route = RouteTable.lookup(.v1, name: name)?.route ?? RouteTable.lookup(.v0, name: name)?.route else {
-            throw self.unknownAPI(name, version: .v1)
-        }
-        // Asked before parsing the value: `hedge=off` on a push is as meaningless as `hedge=1s`.
-        if key == "hedge", let refusal = Self.hedgeRefusal(route) { throw refusal }
-        if key == "policy", let refusal = Self.policyRefusal(route) { throw refusal }
-        // Read, changed and stored under one lock: two operators setting two keys keep both.
-        let refused = self.state.withLock { state -> SettingsError? in
-            var override = state.overrides[route.name] ?? APIRouteOverride(route: route)
-            do throws(SettingsError) {
-                try override.set(key, to: value)
-            } catch {
-                return error
-            }
-            state.overrides[route.name] = override
-            return nil
-        }
-        if let refused { throw PoolCommandError(refused.description) }
-    }
-
-    /// Sets one API's routing from typed values: an embedder's way to what `setAPI` does for an
-    /// operator's text. Applies to the method's v0 and v1 forms alike, as `setAPI` does.
-    ///
-    /// - Throws: `PoolCommandError` for a hedge on a method that is not a read, or a policy
-    ///   other than the route's on a push (it goes to its sender's bound node).
-    public func setOverride(_ override: APIRouteOverride, for method: RouteID) throws(PoolCommandError) {
+    /// The routing of one API in force: the operator's or embedder's override, or its route's.
+    public func apiSettings(for method: RouteID) -> APIRouteOverride {
         let route = method.route
-        if let hedge = override.hedge, hedge != .off, let refusal = Self.hedgeRefusal(route) { throw refusal }
-        if override.policy != route.policy, let refusal = Self.policyRefusal(route) { throw refusal }
-        self.state.withLock { $0.overrides[route.name] = override }
+        return self.state.withLock { $0.overrides[route.name] } ?? APIRouteOverride(route: route)
     }
 
-    private static func hedgeRefusal(_ route: RouteEntry) -> PoolCommandError? {
+    /// Changes one API's routing under the pool's lock (two changes of two keys keep both);
+    /// applies to the method's v0 and v1 forms alike.
+    ///
+    /// - Throws: `PoolCommandError` from `change`, or for a hedge on a method that is not a read
+    ///   (a push or write is never sent twice), or a policy other than the route's on a push (it
+    ///   goes to its sender's bound node, so a policy would silently not apply). Nothing changes then.
+    public func updateOverride(
+        for method: RouteID, _ change: (inout APIRouteOverride) throws(PoolCommandError) -> Void
+    ) throws(PoolCommandError) {
+        let route = method.route
+        try self.state.withLock { state throws(PoolCommandError) in
+            var override = state.overrides[route.name] ?? APIRouteOverride(route: route)
+            try change(&override)
+            if let hedge = override.hedge, hedge != .off, let refusal = Self.hedgeRefusal(route) { throw refusal }
+            if override.policy != route.policy, let refusal = Self.policyRefusal(route) { throw refusal }
+            state.overrides[route.name] = override
+        }
+    }
+
+    /// Sets one API's routing from typed values (see `updateOverride`).
+    public func setOverride(_ override: APIRouteOverride, for method: RouteID) throws(PoolCommandError) {
+        try self.updateOverride(for: method) { $0 = override }
+    }
+
+    /// Why `route` takes no hedge, or nil when it does.
+    public static func hedgeRefusal(_ route: RouteEntry) -> PoolCommandError? {
         guard route.effect != .read else { return nil }
         return PoolCommandError(
             "\(route.name) is not a read (effect \(route.effect.rawValue)): only reads are hedged, a \(route.effect.rawValue) is never sent twice"
         )
     }
 
-    /// A push goes to its sender's bound node; a policy would silently not apply.
-    private static func policyRefusal(_ route: RouteEntry) -> PoolCommandError? {
+    /// Why `route` takes no policy (a push goes to its sender's bound node), or nil when it does.
+    public static func policyRefusal(_ route: RouteEntry) -> PoolCommandError? {
         guard route.seed != nil else { return nil }
-        return PoolCommandError(
-            "\(route.name) pushes messages: it goes to its sender's bound node, not by policy; use `fpool primary set --seed=<actor> --nid=<node>` to move a sender"
-        )
-    }
-
-    func unknownAPI(_ name: String, version: APIVersion) -> PoolCommandError {
-        let hint = NameSuggestion.closest(to: name, among: RouteTable.entries(version).map(\.name)).map { "; did you mean \($0)?" } ?? ""
-        return PoolCommandError("unknown API '\(name)'\(hint) (`fpool api list` shows them all)")
+        return PoolCommandError("\(route.name) pushes messages: it goes to its sender's bound node, not by policy")
     }
 }
 

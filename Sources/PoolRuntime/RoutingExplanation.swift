@@ -47,19 +47,14 @@ public struct RoutingExplanation: Sendable, Equatable {
 }
 
 extension Pool {
-    /// Explains the routing of `name` as the next call would see it; counts no call.
+    /// Explains the routing of `method` as the next call would see it; counts no call.
     ///
     /// - Parameters:
-    ///   - name: the method without its `Filecoin.` prefix, `StateGetActor`.
-    ///   - version: the API whose table to look it up in.
+    ///   - id: the method, from the generated tables (`.v1(.stateGetActor)`).
     ///   - sender: for pushes, the sender to explain the binding for (an ID address, or one
     ///     the pool has resolved before).
     ///   - height: an epoch the call names (tipset-aware ordering).
-    /// - Throws: `PoolCommandError` for a method in no table.
-    public func explain(_ name: String, version: APIVersion = .v1, sender: String? = nil, height: Int64? = nil) throws(PoolCommandError)
-        -> RoutingExplanation
-    {
-        guard let id = RouteTable.lookup(version, name: name) else { throw self.unknownAPI(name, version: version) }
+    public func explain(_ id: RouteID, sender: String? = nil, height: Int64? = nil) -> RoutingExplanation {
         let route = id.route
         let callID = self.currentCallID(id)
         let seedID: UInt64? =
@@ -137,7 +132,7 @@ extension Pool {
                 hedge = "off (\(override.hedge == nil ? "HedgeDelay" : "api set hedge") off)"
             }
             return RoutingExplanation(
-                method: route.name, version: version, policy: policy.rawValue, filter: override.filter.rawValue, nohang: override.nohang,
+                method: route.name, version: id.version, policy: policy.rawValue, filter: override.filter.rawValue, nohang: override.nohang,
                 timeout: override.timeout.description, effect: route.effect.rawValue, rule: rule, hedge: hedge, nodes: verdicts)
         }
     }

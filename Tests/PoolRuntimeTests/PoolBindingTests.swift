@@ -111,5 +111,23 @@ import Testing
         push.policy = .fixed(.oneByIdRound)
         let moved = #expect(throws: PoolCommandError.self) { try pool.setOverride(push, for: .v1(.mpoolPushMessage)) }
         #expect(moved?.description.hasPrefix("MpoolPushMessage pushes messages: it goes to its sender's bound node") == true)
+        // The runtime names no CLI command: that wording is the admin API's (`api set`).
+        #expect(moved?.description.contains("fpool") == false)
+        #expect(pool.apiSettings(for: .v1(.mpoolPushMessage)).policy == .poolDefault)
+    }
+
+    /// A settings change that throws part-way changes nothing; one that succeeds applies whole.
+    @Test func aSettingsChangeIsAllOrNothing() async throws {
+        let pool = await makePool([FakeNode(name: "n0")])
+        let before = pool.settings.primarySeed
+        #expect(throws: SettingsError.self) {
+            try pool.updateSettings { (settings: inout PoolSettings) throws(SettingsError) in
+                settings.primarySeed = before + 7
+                try settings.set("MinBlockPeers", to: "-1")
+            }
+        }
+        #expect(pool.settings.primarySeed == before)
+        pool.updateSettings { $0.primarySeed = before + 7 }
+        #expect(pool.settings.primarySeed == before + 7)
     }
 }
