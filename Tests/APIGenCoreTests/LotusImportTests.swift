@@ -132,9 +132,9 @@ struct LotusDocs: Sendable, CustomTestStringConvertible {
         }
     }
 
-    /// A Go type the map has never seen does not stop the import: its kind comes from the
-    /// example Lotus's doc generator writes for it (10101 for an epoch), listed for review.
-    @Test func anUnknownGoTypeIsInferredFromItsExampleAndListed() throws {
+    /// One method, StateFoo, whose only param has a Go type no map knows ('abi.Whatever'),
+    /// imported with `base`.
+    private static func importStateFoo(base: SpecDocument?) throws -> LotusImporter.Result {
         let json = """
             {"openrpc":"1.2.6","info":{"version":"1.99.0"},"methods":[
               {"name":"Filecoin.StateFoo","params":[{"name":"p1","description":"abi.Whatever","schema":{"examples":[10101]}}],
@@ -142,11 +142,17 @@ struct LotusDocs: Sendable, CustomTestStringConvertible {
             """
         let markdown =
             "# Groups\n## State\n\n### StateFoo\nFoo.\n\n\nPerms: read\n\nInputs:\n```json\n[\n  10101\n]\n```\n\nResponse: `true`\n"
-        let importer = LotusImporter(
+        return try LotusImporter(
             openRPC: try OpenRPCDocument(json: Data(json.utf8), file: "full.json"),
             markdown: try MethodsMarkdown(text: markdown, file: "methods.md"),
-            markdownFile: "methods.md", api: .v1, base: nil)
-        let result = try importer.run()
+            markdownFile: "methods.md", api: .v1, base: base
+        ).run()
+    }
+
+    /// A Go type the map has never seen does not stop the import: its kind comes from the
+    /// example Lotus's doc generator writes for it (10101 for an epoch), listed for review.
+    @Test func anUnknownGoTypeIsInferredFromItsExampleAndListed() throws {
+        let result = try Self.importStateFoo(base: nil)
         #expect(result.document.methods.map { "\($0.entry.params)" } == ["(Epoch)"])
         #expect(result.review == ["StateFoo: param 0 Go type 'abi.Whatever' is not in GoTypeMap; Epoch inferred from its example"])
     }
@@ -155,20 +161,7 @@ struct LotusDocs: Sendable, CustomTestStringConvertible {
     /// is listed when the base spec lacks it or had other kinds, not when the base spec (already
     /// reviewed) has the same ones.
     @Test func aBumpReviewsOnlyWhatTheBaseSpecDoesNotAlreadyHave() throws {
-        let json = """
-            {"openrpc":"1.2.6","info":{"version":"1.99.0"},"methods":[
-              {"name":"Filecoin.StateFoo","params":[{"name":"p1","description":"abi.Whatever","schema":{"examples":[10101]}}],
-               "result":{"name":"bool"}}]}
-            """
-        let markdown =
-            "# Groups\n## State\n\n### StateFoo\nFoo.\n\n\nPerms: read\n\nInputs:\n```json\n[\n  10101\n]\n```\n\nResponse: `true`\n"
-        let run = { (base: SpecDocument?) throws -> LotusImporter.Result in
-            try LotusImporter(
-                openRPC: try OpenRPCDocument(json: Data(json.utf8), file: "full.json"),
-                markdown: try MethodsMarkdown(text: markdown, file: "methods.md"),
-                markdownFile: "methods.md", api: .v1, base: base
-            ).run()
-        }
+        let run = Self.importStateFoo(base:)
         let first = try run(nil)
         #expect(first.review.count == 1, "\(first.review)")
         #expect(try run(first.document).review.isEmpty)
