@@ -136,6 +136,12 @@ func runDiff(_ arguments: ArraySlice<String>) throws {
     do {
         let old = try SpecParser().parse(try readText(paths[0]), file: paths[0])
         let new = try SpecParser().parse(try readText(paths[1]), file: paths[1])
+        // A v0 spec against a v1 one would list every signature v0 keeps as a change.
+        guard old.api == new.api else {
+            throw fail(
+                "diff compares two specs of one API version: \(paths[0]) is api \(old.api.rawValue), \(paths[1]) is api \(new.api.rawValue)"
+            )
+        }
         let diff = SpecDiff(old: old, new: new)
         let (oldLabel, newLabel) = ("\(paths[0]) (Lotus \(old.lotusRelease))", "\(paths[1]) (Lotus \(new.lotusRelease))")
         print(

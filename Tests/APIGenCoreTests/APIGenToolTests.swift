@@ -91,6 +91,12 @@ import Testing
         let missing = try runProcess(apigen, ["check", "/nonexistent/v1.spec"])
         #expect(missing.status == 1)
         #expect(missing.stderr == "apigen: cannot read /nonexistent/v1.spec: no such file\n")
+        // A v0 spec against a v1 one would list every signature v0 keeps as a change.
+        let v0 = TestPaths.apiSpec.appending(path: "v0.spec").path
+        let v1 = TestPaths.apiSpec.appending(path: "v1.spec").path
+        let mixed = try runProcess(apigen, ["diff", v0, v1])
+        #expect(mixed.status == 1)
+        #expect(mixed.stderr.contains("diff compares two specs of one API version: \(v0) is api v0, \(v1) is api v1"), "\(mixed.stderr)")
     }
 
     /// `--output` may name a directory (existing, or ending in `/`): the spec is written in it
