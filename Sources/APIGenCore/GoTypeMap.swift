@@ -8,6 +8,8 @@ import RouteModel
 /// is also found by its name without the package; the importer infers the kind of one found
 /// neither way from its example, and lists it for review.
 public enum GoTypeMap {
+    /// The kind for an exact Go type spelling (`*cid.Cid`): a routed kind, `other` for a type deliberately
+    /// mapped to it, or nil for a type this map does not know (try `kindIgnoringPackage`, then the example).
     public static func kind(of goType: String) -> ParamKind? {
         if let kind = Self.routed[goType] { return kind }
         return Self.deliberatelyOther.contains(goType) ? .other : nil

@@ -9,10 +9,18 @@ import RouteModel
 public enum ImportDefaults {
     /// The routing fields a method starts with, plus why.
     public struct Decision: Sendable {
+        /// `push` for a method that sends a message, `write` for node-local writes and other methods above read
+        /// permission, `read` otherwise (v1 multisig calls too: they only build a prototype).
         public var effect: Effect
+        /// Where the sender (or channel) is in the params, for pushes and sender-scoped reads; nil for every
+        /// other method, and for a push whose sender cannot be read without decoding a signature.
         public var seed: SeedLocator?
+        /// `channel` for the methods in `channelMethods`, else `plain`.
         public var result: ResultKind
+        /// `poolDefault`, except for the few methods that read better from one particular node.
         public var policy: PolicyChoice
+        /// One line per decision that differs from the plain default, with its reason; written above the
+        /// method in the spec (without the leading `# `). Empty when nothing was decided.
         public var comments: [String]
     }
 

@@ -11,6 +11,8 @@ public enum JSONValue: Sendable, Hashable, Decodable, CustomStringConvertible {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Decodes any JSON value. Every number becomes a `Double`, so integers beyond 2^53 lose precision:
+    /// good enough to compare documentation examples, not to carry values.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -33,16 +35,19 @@ public enum JSONValue: Sendable, Hashable, Decodable, CustomStringConvertible {
         try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
     }
 
+    /// The object member named `key`; nil when it is absent or this value is not an object.
     public subscript(key: String) -> JSONValue? {
         if case .object(let fields) = self { return fields[key] }
         return nil
     }
 
+    /// The string, when this value is one; nil otherwise.
     public var stringValue: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
+    /// The elements, when this value is an array; nil otherwise.
     public var arrayValue: [JSONValue]? {
         if case .array(let items) = self { return items }
         return nil

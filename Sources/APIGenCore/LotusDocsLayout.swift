@@ -4,6 +4,8 @@
 
 import RouteModel
 
+/// The file names `apigen bump` looks for in a Lotus release's documentation folder, covering every
+/// layout from v1.15 on so one command imports old and new releases alike.
 public enum LotusDocsLayout {
     /// The OpenRPC document `apigen bump` reads (FullNode; v0's methods are imported from the
     /// same document and their own markdown).

@@ -9,7 +9,10 @@
 /// markdown's, which also tells a v0 signature from a changed v1 one. Methods the OpenRPC
 /// document lacks get kinds inferred from the markdown examples and are listed for review.
 public struct LotusImporter: Sendable {
+    /// What an import produced: the spec to write and what a human should check before writing it.
     public struct Result: Sendable {
+        /// The spec for the release: its methods sorted by name, with base methods the release no longer
+        /// serves kept and marked `removed=`.
         public let document: SpecDocument
         /// Decisions a human should look at: inferred params, assumed permissions, removals.
         public let review: [String]
@@ -21,6 +24,15 @@ public struct LotusImporter: Sendable {
     let api: APIVersion
     let base: SpecDocument?
 
+    /// An importer of `api`'s methods; nothing is read or checked until `run()`.
+    ///
+    /// - Parameters:
+    ///   - openRPC: the release's OpenRPC document, which supplies Go parameter types and the release name.
+    ///   - markdown: the release's methods markdown for `api`, which lists the methods and their permissions.
+    ///   - markdownFile: the markdown's path, named in diagnostics.
+    ///   - api: the API version being imported.
+    ///   - base: the current spec whose hand-tuned fields and comments are kept; nil for a first import,
+    ///     which takes every method's starting fields from `ImportDefaults`.
     public init(openRPC: OpenRPCDocument, markdown: MethodsMarkdown, markdownFile: String, api: APIVersion, base: SpecDocument?) {
         self.openRPC = openRPC
         self.markdown = markdown

@@ -8,15 +8,21 @@ import RouteModel
 /// JSON block with one example per parameter) and `Response:`. Headings that are not method
 /// names (prose sections such as "Execution model reconciliation") are skipped.
 public struct MethodsMarkdown: Sendable {
+    /// One `### Name` section of the markdown.
     public struct Method: Sendable, Hashable {
+        /// The method's name as its heading gives it (`ChainHead`, no `Filecoin.` prefix).
         public let name: String
+        /// The 1-based line of the `### Name` heading, for diagnostics.
         public let line: Int
         /// nil when the document leaves the `Perms:` line empty.
         public let perm: Perm?
+        /// One example per parameter, in order; empty for `Inputs: null`.
         public let inputs: [JSONValue]
+        /// The `Response:` example; nil when the section has no `Response:` line.
         public let response: JSONValue?
     }
 
+    /// Every method section in document order; a repeated heading appears twice (the importer keeps the first).
     public let methods: [Method]
 
     /// - Throws: `DiagnosticsError` with the line of each method section that cannot be read.

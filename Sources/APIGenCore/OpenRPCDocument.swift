@@ -4,15 +4,20 @@ import Foundation
 
 /// Lotus's generated OpenRPC document: per method, the Go type and example of each parameter.
 public struct OpenRPCDocument: Sendable {
+    /// One parameter of a method, in the document's parameter order.
     public struct Param: Sendable, Hashable {
         /// The Go type, e.g. `types.TipSetKey` (OpenRPC's `description`).
         public let goType: String
+        /// The first example of the parameter's schema; nil when it has none. The importer trusts the Go types
+        /// only when these examples agree with the markdown's.
         public let example: JSONValue?
     }
 
+    /// One method of the document. Channel methods are absent: the OpenRPC generator omits them.
     public struct Method: Sendable, Hashable {
         /// Without the `Filecoin.` prefix.
         public let name: String
+        /// The parameters in call order.
         public let params: [Param]
         /// The Go result type, e.g. `*MessagePrototype`.
         public let resultType: String
@@ -20,6 +25,7 @@ public struct OpenRPCDocument: Sendable {
 
     /// The Lotus release the document describes, as `v1.36.1`.
     public let release: String
+    /// The methods by name without the `Filecoin.` prefix; of two with the same name, the later one is kept.
     public let methods: [String: Method]
 
     /// - Throws: `DiagnosticsError` naming the file when it is not a Lotus OpenRPC document.

@@ -4,11 +4,14 @@ import RouteModel
 
 /// Parses every spec, checks them together, and renders one Swift file per spec.
 public struct RouteTableGenerator: Sendable {
+    /// One spec as the caller read it: the generator reads and writes no files itself.
     public struct SpecFile: Sendable {
         /// The path used in diagnostics.
         public let path: String
+        /// The spec file's contents.
         public let text: String
 
+        /// A spec read from `path` (named in diagnostics and, by its last component, the output file).
         public init(path: String, text: String) {
             self.path = path
             self.text = text
@@ -20,11 +23,15 @@ public struct RouteTableGenerator: Sendable {
         }
     }
 
+    /// One generated Swift file, for the caller to write (`apigen` writes it only when its bytes changed).
     public struct Output: Sendable, Equatable {
+        /// The file's name without a directory, e.g. `Routes_v1.swift` for `v1.spec`.
         public let fileName: String
+        /// The whole Swift source; the same specs always give the same bytes.
         public let source: String
     }
 
+    /// A generator; it holds no state, so one value may serve any number of runs.
     public init() {}
 
     /// Parses and validates; returns the documents or every diagnostic of every file.

@@ -12,18 +12,25 @@ import RouteModel
 /// one it marks removed that the newer release serves again is "present again", not added (the
 /// shipped spec keeps the Client* family that a release in between still served).
 public struct SpecDiff: Sendable {
+    /// A method both specs serve whose params, perm, result or effect differ. Hand-tuned fields (policy,
+    /// filter, nohang, timeout, seed) are not compared: an import carries them over from the base spec.
     public struct Change: Sendable, Hashable {
+        /// The method's name, without the `Filecoin.` prefix.
         public let name: String
         /// e.g. `params (Cid) → (TipSetKey,Cid,Other,Other)`.
         public let details: [String]
     }
 
+    /// Served by the newer spec and absent from the older one altogether, sorted by name.
     public let added: [RouteEntry]
     /// Marked removed in the older spec, served again by the newer.
     public let presentAgain: [RouteEntry]
+    /// Served by the older spec and not by the newer one (absent, or kept only with `removed=`), sorted by name.
     public let removed: [RouteEntry]
+    /// Methods served by both whose routing-relevant fields differ, sorted by name.
     public let changed: [Change]
 
+    /// Compares `old` with `new`. Nothing checks that both describe the same API version; the caller does.
     public init(old: SpecDocument, new: SpecDocument) {
         let entries = { (document: SpecDocument) -> [String: RouteEntry] in
             Dictionary(document.methods.map { ($0.name, $0.entry) }, uniquingKeysWith: { a, _ in a })
@@ -45,6 +52,7 @@ public struct SpecDiff: Sendable {
         }
     }
 
+    /// True when there is nothing to report: no method added, present again, removed or changed.
     public var isEmpty: Bool { self.added.isEmpty && self.presentAgain.isEmpty && self.removed.isEmpty && self.changed.isEmpty }
 
     /// The human-readable report.

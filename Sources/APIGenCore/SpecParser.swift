@@ -9,8 +9,11 @@
 public struct SpecParser: Sendable {
     /// The fields every method line must carry, in the order the writer prints them.
     public static let requiredFields = ["cat", "perm", "params", "result", "policy", "filter", "nohang", "timeout", "effect"]
+    /// The fields a method line may add after the required ones: `seed` (where the sender is), `removed`
+    /// (the release that stopped serving it) and `added` (the release that first served it).
     public static let optionalFields = ["seed", "removed", "added"]
 
+    /// A parser; it holds no state, so one value may parse any number of files.
     public init() {}
 
     /// - Parameters:

@@ -5,8 +5,12 @@ import RouteModel
 /// Renders specs so that a Lotus bump shows up as a line-by-line diff: one method per line,
 /// sorted by name, fixed-width columns for the short fields, params and seed last.
 public struct SpecWriter: Sendable {
+    /// A writer; it holds no state.
     public init() {}
 
+    /// The spec file's text: header comments, the `api` and `lotus` lines, then every method sorted by
+    /// name below its comments, with a blank line before the first method and around each commented one.
+    /// `SpecParser` reads it back to the same header, comments and entries, in name order.
     public func render(_ document: SpecDocument) -> String {
         var out = ""
         for comment in document.headerComments {

@@ -7,6 +7,7 @@ import RouteModel
 /// The output depends only on the document and the spec's file name, so the same spec always
 /// yields the same bytes (the plugin rewrites the file only when they change).
 public struct SwiftRenderer: Sendable {
+    /// A renderer; it holds no state.
     public init() {}
 
     /// The Swift type-name prefix for an API version: `V1` → `V1Method`, `V1Routes`.
@@ -20,6 +21,8 @@ public struct SwiftRenderer: Sendable {
         return "Routes_\(base).swift"
     }
 
+    /// The whole generated file for `document`: the method enum (raw values in the document's method order),
+    /// the route table and the wire-name lookup. `specFileName` is named in the header and doc comments.
     public func render(_ document: SpecDocument, specFileName: String) -> String {
         let prefix = Self.typePrefix(document.api)
         let methodType = "\(prefix)Method"
@@ -62,7 +65,9 @@ public struct SwiftRenderer: Sendable {
 
             /// The route table of \(specFileName).
             public enum \(routesType) {
+                /// The API version this table serves.
                 public static let version = APIVersion.\(document.api.rawValue)
+                /// The Lotus release the spec was last imported from.
                 public static let lotusRelease = "\(document.lotusRelease)"
 
                 /// One entry per `\(methodType)`, in raw-value order.

@@ -151,6 +151,9 @@ public final class ConnectionListener<Accepted: Sendable>: Sendable {
         for socket in self.openConnections(websocket: true) { try? await socket.close() }
     }
 
+    /// False once `stopAccepting` (or `closeAll`) has run: connections registering later are closed, and fpool's
+    /// server then refuses WebSocket upgrades and ends kept-alive HTTP connections after their answer.
     public var isAccepting: Bool { self.state.withLock { $0.accepting } }
+    /// Connections registered by `track` whose body is still running, HTTP and WebSocket together.
     public var connectionCount: Int { self.state.withLock { $0.connections.count } }
 }

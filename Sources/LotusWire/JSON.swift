@@ -11,6 +11,8 @@ public enum JSON: Sendable, Equatable, CustomStringConvertible {
     /// Key order is kept as written.
     case object([(String, JSON)])
 
+    /// Structural equality: numbers compare by value across `int` and `double` (`1 == 1.0`), and objects
+    /// by their members whatever their order.
     public static func == (lhs: JSON, rhs: JSON) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
@@ -26,21 +28,26 @@ public enum JSON: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The object member named `key` (the first one, if the object repeats it); nil when absent or not an object.
     public subscript(key: String) -> JSON? {
         guard case .object(let fields) = self else { return nil }
         return fields.first { $0.0 == key }?.1
     }
 
+    /// The array element at `index`; nil when out of range or not an array.
     public subscript(index: Int) -> JSON? {
         guard case .array(let items) = self, index >= 0, index < items.count else { return nil }
         return items[index]
     }
 
+    /// The string, when this value is one; nil otherwise.
     public var string: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
+    /// The integer value: an `int`, or a `double` with no fractional part below 9e15 in magnitude (where
+    /// doubles are still exact); nil otherwise.
     public var int: Int64? {
         switch self {
         case .int(let value): return value
@@ -49,16 +56,19 @@ public enum JSON: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The flag, when this value is a boolean; nil otherwise.
     public var bool: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
+    /// The elements, when this value is an array; nil otherwise.
     public var array: [JSON]? {
         if case .array(let items) = self { return items }
         return nil
     }
 
+    /// True only for `null` (an absent member is nil, not `null`).
     public var isNull: Bool {
         if case .null = self { return true }
         return false
@@ -79,10 +89,16 @@ public enum JSON: Sendable, Equatable, CustomStringConvertible {
 extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
+    /// `"text"` as a JSON string.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// `42` as an exact JSON integer.
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// `true` or `false` as a JSON boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// `[a, b]` as a JSON array.
     public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    /// `["key": value]` as a JSON object, members in the order written (unlike a Swift dictionary).
     public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(elements) }
+    /// `nil` as JSON `null`.
     public init(nilLiteral: ()) { self = .null }
 }

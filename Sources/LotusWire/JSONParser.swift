@@ -2,9 +2,12 @@
 
 /// Malformed JSON, with where and what.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The 0-based byte offset in the input where the problem was found.
     public let offset: Int
+    /// What was wrong, e.g. `expected ':'` or `nesting too deep`.
     public let reason: String
 
+    /// `reason at byte offset`.
     public var description: String { "\(self.reason) at byte \(self.offset)" }
 }
 
@@ -21,6 +24,9 @@ extension JSON {
         return value
     }
 
+    /// Parses the UTF-8 bytes of `text`, as `parse(_:)` does bytes.
+    ///
+    /// - Throws: `JSONParseError`, its offset counted in UTF-8 bytes.
     public static func parse(_ text: String) throws(JSONParseError) -> JSON {
         try JSON.parse(Array(text.utf8))
     }

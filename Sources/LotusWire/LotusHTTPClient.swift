@@ -6,8 +6,12 @@ import NIOPosix
 
 /// A minimal HTTP/1.1 client: one POST per connection, the whole response body returned.
 public enum LotusHTTPClient {
+    /// One HTTP answer, read to its end.
     public struct Response: Sendable {
+        /// The HTTP status code: go-jsonrpc sends results and Lotus's own errors with 200, its protocol errors
+        /// (-32xxx) with 500, so read the body either way.
         public let status: UInt
+        /// The whole body as received, not decoded.
         public let body: [UInt8]
 
         /// The body as JSON, if it is.
@@ -56,7 +60,8 @@ public enum LotusHTTPClient {
         }
     }
 
-    /// POSTs one JSON-RPC request and returns the decoded response JSON.
+    /// POSTs one JSON-RPC request and returns the HTTP response: its status and raw body (the
+    /// caller decodes the JSON, as `Response.json` does).
     public static func call(
         host: String, port: Int, path: String = "/rpc/v1", id: Int64 = 1, method: String, params: [JSON] = [],
         token: String? = nil

@@ -5,6 +5,8 @@ import Foundation
 
 /// Creates and verifies Lotus API tokens with a daemon's (or the pool's) secret.
 public enum LotusJWT {
+    /// Why a token was refused: `malformed` (not three base64url parts, or a payload without an `Allow`
+    /// array), `unsupportedAlgorithm` (a header that does not say HS256), or `badSignature` (another secret's).
     public enum VerificationError: Error, Sendable, Equatable {
         case malformed
         case unsupportedAlgorithm

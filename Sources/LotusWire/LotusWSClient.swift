@@ -18,6 +18,7 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
     /// The server sent a frame that is not JSON-RPC.
     case protocolViolation(String)
 
+    /// A short text in go-jsonrpc's wording where it has one (`websocket connection closed`).
     public var description: String {
         switch self {
         case .badHandshake: "bad handshake"
@@ -34,9 +35,13 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
 /// firewall that forgot it) then fails its calls instead of hanging them, and the pings keep
 /// such a firewall from forgetting it in the first place.
 public struct WebSocketKeepalive: Sendable, Equatable {
+    /// How long without a byte read before a ping is sent; also how often the connection is checked.
     public var interval: Duration
+    /// How long without a byte read before the connection is closed. Checked every `interval`, so it closes up
+    /// to one interval late; it must exceed `interval`, or an idle connection is closed without being pinged.
     public var timeout: Duration
 
+    /// A keepalive that pings after `interval` of silence and closes after `timeout` of it.
     public init(interval: Duration, timeout: Duration) {
         self.interval = interval
         self.timeout = timeout
@@ -45,6 +50,7 @@ public struct WebSocketKeepalive: Sendable, Equatable {
 
 /// A call whose request is already queued; `result()` waits for its answer.
 public struct LotusPendingCall: Sendable {
+    /// The request's JSON-RPC id, as sent; `cancel(requestID:)` takes it.
     public let id: Int64
     let answer: AnswerSlot
     /// Gives the call up: forgets it and tells the server (`xrpc.cancel`).
@@ -120,7 +126,9 @@ enum PendingAnswer: Sendable {
 
 /// One open go-jsonrpc channel: its values until the server sends `xrpc.ch.close`.
 public struct LotusSubscription: Sendable {
+    /// The id of the call that opened the channel.
     public let requestID: Int64
+    /// The server's id for the channel, carried by its `xrpc.ch.val` and `xrpc.ch.close` notifications.
     public let channelID: UInt64
     /// Each value's bytes as the server sent them; finishes when the server closes the
     /// channel or the connection drops.
@@ -165,9 +173,9 @@ public final class LotusWSClient: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Frames are written straight to the channel: NIO runs writes issued one after another
-    /// in that order, without a writer task to hop through.
-    /// The socket; tests reach it to stop reading (FPoolTestSupport's `setReading`).
+    /// The socket. Frames are written straight to it: NIO runs writes issued one after another
+    /// in that order, without a writer task to hop through. `package`: tests reach it to stop
+    /// reading (FPoolTestSupport's `setReading`).
     package let channel: any Channel
     /// A flush is scheduled on the loop for the requests written since the last one.
     private let flushPending = Atomic<Bool>(false)

@@ -5,6 +5,7 @@ import NIOCore
 
 /// One incoming frame's parts, found by a single validating pass.
 public struct RawRPCFrame: Sendable {
+    /// The whole frame as received; every range below indexes into it.
     public let bytes: [UInt8]
     /// The `id` value (absent or `null` → nil).
     public let id: Range<Int>?
@@ -12,8 +13,11 @@ public struct RawRPCFrame: Sendable {
     public let method: Range<Int>?
     /// True when the method string holds escapes (then `methodName` decodes it).
     public let methodHasEscapes: Bool
+    /// The `params` value (absent or `null` → nil); not checked to be an array here.
     public let params: Range<Int>?
+    /// The `result` value; present even when it is `null`, which is an answer too (absent → nil).
     public let result: Range<Int>?
+    /// The `error` object (absent or `null` → nil); `decodedError` reads it.
     public let error: Range<Int>?
 
     /// Reads a frame.
@@ -144,12 +148,16 @@ public protocol FrameSink {
 }
 
 extension Array: FrameSink where Element == UInt8 {
+    /// Appends `bytes`.
     @inlinable public mutating func write(_ bytes: some Collection<UInt8>) { self.append(contentsOf: bytes) }
+    /// Appends one byte.
     @inlinable public mutating func write(byte: UInt8) { self.append(byte) }
 }
 
 extension ByteBuffer: FrameSink {
+    /// Writes `bytes` at the writer index, growing the buffer as needed.
     @inlinable public mutating func write(_ bytes: some Collection<UInt8>) { self.writeBytes(bytes) }
+    /// Writes one byte at the writer index.
     @inlinable public mutating func write(byte: UInt8) { self.writeInteger(byte) }
 }
 

@@ -19,7 +19,9 @@ public enum WebSocketEvent: Sendable, Equatable {
 /// Bytes that break the protocol or a size limit: the close code to send before closing
 /// (1002 protocol error, 1009 too big, RFC 6455 §7.4.1) and what was wrong.
 public struct WebSocketViolation: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The status code for the close frame sent before hanging up: 1002, 1009 or 1013.
     public let closeCode: UInt16
+    /// What was wrong, for logs; it is not sent to the peer.
     public let reason: String
 
     static func protocolError(_ reason: String) -> Self { Self(closeCode: 1002, reason: reason) }
@@ -27,6 +29,7 @@ public struct WebSocketViolation: Error, Sendable, Equatable, CustomStringConver
     /// The server cannot take the message now (1013 Try Again Later, RFC 6455 §11.7).
     public static func overloaded(_ reason: String) -> Self { Self(closeCode: 1013, reason: reason) }
 
+    /// `reason (close code N)`.
     public var description: String { "\(self.reason) (close code \(self.closeCode))" }
 }
 
@@ -49,6 +52,7 @@ public struct WebSocketFrameReader {
     public let maxMessageSize: Int
     /// The most frames one message may come in (tiny fragments cost a frame's work each).
     public let maxFragments: Int
+    /// Which frames the peer may send; a frame of the other kind is a protocol error (1002).
     public let peerMasking: WebSocketPeerMasking
     /// Frames of the message being reassembled so far.
     private var fragmentCount = 0
@@ -59,6 +63,13 @@ public struct WebSocketFrameReader {
     /// After a close frame or a violation nothing more is read.
     private var finished = false
 
+    /// A reader for one connection, before its first byte.
+    ///
+    /// - Parameters:
+    ///   - maxFrameSize: the largest frame payload accepted, in bytes; a larger one is refused with 1009.
+    ///   - maxMessageSize: the largest reassembled message, in bytes; a larger one is refused with 1009.
+    ///   - maxFragments: the most frames one message may come in; more are refused with 1009.
+    ///   - peerMasking: which frames the peer may send (masked for a client, unmasked for a server).
     public init(maxFrameSize: Int, maxMessageSize: Int, maxFragments: Int = 1 << 20, peerMasking: WebSocketPeerMasking) {
         self.maxFrameSize = maxFrameSize
         self.maxMessageSize = maxMessageSize
@@ -234,11 +245,17 @@ public struct WebSocketFrameReader {
 
     /// RFC 6455 §5.2 opcodes.
     public enum Opcode {
+        /// A further fragment of the message being reassembled.
         public static let continuation: UInt8 = 0x0
+        /// The first (or only) frame of a text message; JSON-RPC frames are text.
         public static let text: UInt8 = 0x1
+        /// The first (or only) frame of a binary message.
         public static let binary: UInt8 = 0x2
+        /// A close frame, optionally with a status code and reason.
         public static let close: UInt8 = 0x8
+        /// A ping; the receiver answers with a pong echoing its payload.
         public static let ping: UInt8 = 0x9
+        /// A pong, the answer to a ping.
         public static let pong: UInt8 = 0xA
     }
 }
