@@ -75,7 +75,12 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
 
     private static func isIPv4(_ text: String) -> Bool {
         let octets = text.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets.allSatisfy { octet in octet.count <= 3 && Int(octet).map { (0...255).contains($0) } == true }
+        // Digits only: `Int("+1")` parses, and Lotus's multiaddr parser refuses a sign.
+        return octets.count == 4
+            && octets.allSatisfy { octet in
+                !octet.isEmpty && octet.count <= 3 && octet.allSatisfy { $0.isASCII && $0.isNumber }
+                    && Int(octet).map { (0...255).contains($0) } == true
+            }
     }
 }
 

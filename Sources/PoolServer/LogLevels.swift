@@ -11,16 +11,22 @@ public final class LogLevels: Sendable {
     /// server; `upstream`: connections to daemons.
     public static let systems = ["fullpool", "rpc", "upstream"]
     private let levels: Mutex<[String: Logger.Level]>
+    /// The level of a logger whose system `log set-level` cannot change (the simulator's `sim`).
+    private let defaultLevel: Logger.Level
 
     /// Every system starts at `level` (`info` unless given).
     public init(default level: Logger.Level = .info) {
         self.levels = Mutex(Dictionary(uniqueKeysWithValues: Self.systems.map { ($0, level) }))
+        self.defaultLevel = level
     }
 
-    /// The current level of `system`; `info` for a name not in `systems`. Takes a lock, so loggers see a change at once.
-    public func level(of system: String) -> Logger.Level { self.levels.withLock { $0[system] ?? .info } }
+    /// The current level of `system`; the default level for a name not in `systems`. Takes a
+    /// lock, so loggers see a change at once.
+    public func level(of system: String) -> Logger.Level { self.levels.withLock { $0[system] } ?? self.defaultLevel }
 
-    /// - Throws: `PoolCommandError`-style text naming the valid systems or levels.
+    /// Sets one system's level (`log set-level`); `warn` is taken for `warning`.
+    ///
+    /// - Throws: `LogLevelError` naming the valid systems or levels.
     public func set(_ system: String, to level: String) throws(LogLevelError) {
         guard Self.systems.contains(system) else {
             throw LogLevelError("unknown log system '\(system)'; systems: \(Self.systems.joined(separator: ", "))")

@@ -21,6 +21,7 @@ import Testing
     @Test(arguments: [
         ("192.168.1.1:1234", "expected /ip4|ip6|dns|dns4|dns6/<host>/tcp/<port>"),
         ("/ip4/300.1.1.1/tcp/1234/http", "'300.1.1.1' is not an IPv4 address"),
+        ("/ip4/+1.2.3.4/tcp/1234/http", "'+1.2.3.4' is not an IPv4 address"),
         ("/ip4/1.2.3.4/udp/1234/http", "expected tcp after the host, found 'udp'"),
         ("/ip4/1.2.3.4/tcp/0/http", "bad port '0'; expected 1…65535"),
         ("/ip4/1.2.3.4/tcp/http", "bad port 'http'"),
