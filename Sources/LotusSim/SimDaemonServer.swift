@@ -172,6 +172,13 @@ final class SimDaemonServer: Sendable {
         }
     }
 
+    /// go-jsonrpc answers protocol errors (bad JSON, a request over the size limit, an unknown
+    /// method, …) with HTTP 500, everything else with 200.
+    private static func answer(_ frame: JSON) -> (HTTPResponseStatus, [UInt8]?) {
+        let protocolError = frame["error"]?["code"]?.int.map { (-32768)...(-32000) ~= $0 } ?? false
+        return (protocolError ? .internalServerError : .ok, frame.encoded())
+    }
+
     /// The status and body for one HTTP request; a nil body means never answer (black hole).
     private func answerHTTP(_ head: HTTPRequestHead, body: [UInt8], tooBig: Bool) async -> (HTTPResponseStatus, [UInt8]?) {
         guard let version = self.route(head) else { return (.notFound, Array("404 page not found\n".utf8)) }
@@ -181,15 +188,14 @@ final class SimDaemonServer: Sendable {
             while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             return (.ok, nil)
         }
-        if tooBig { return (.ok, RPCFrames.error(id: 0, .tooBig(limit: Self.maxRequestBytes)).encoded()) }
+        if tooBig { return Self.answer(RPCFrames.error(id: 0, .tooBig(limit: Self.maxRequestBytes))) }
         let processor = SimRequestProcessor(
             world: self.world, daemon: self.index, version: version, permissions: permissions, channelsSupported: false)
         switch await processor.process(body) {
-        case .reply(let frame):
-            // go-jsonrpc answers protocol errors (bad JSON, unknown method, …) with HTTP 500.
-            let protocolError = frame["error"]?["code"]?.int.map { (-32768)...(-32000) ~= $0 } ?? false
-            return (protocolError ? .internalServerError : .ok, frame.encoded())
-        case .openChannel(let id, _): return (.ok, RPCFrames.error(id: id, .noChannelSupport("channel")).encoded())
+        case .reply(let frame): return Self.answer(frame)
+        // Not met: without channel support the processor answers a channel method itself.
+        case .openChannel(let id, let kind):
+            return Self.answer(RPCFrames.error(id: id, .noChannelSupport(kind == .mpoolSub ? "Filecoin.MpoolSub" : "Filecoin.ChainNotify")))
         case .cancel, .none: return (.ok, [])
         }
     }
