@@ -38,6 +38,9 @@ public final class Pool: Sendable {
         var carryingOver: [Int: PoolChannelRecord] = [:]
         /// Heartbeats started (each beat's number).
         var beatsStarted: UInt64 = 0
+        /// Beats left at `Pool.quickBeatDelay` rather than the interval, after a socket closed by
+        /// itself: a daemon that dropped it is usually restarting, and its first redial refused.
+        var quickBeats = 0
     }
 
     let state: Mutex<State>

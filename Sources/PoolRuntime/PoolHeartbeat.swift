@@ -129,11 +129,34 @@ extension Pool {
             // where one read after it would be missed and cost a whole interval.
             let generation = self.state.withLock { $0.intervalChanges.generation }
             await self.heartbeat()
-            let interval = self.state.withLock { $0.settings.heartbeatInterval }
-            await self.bounded(.milliseconds(Int(interval.milliseconds)), timedOut: ()) {
+            let wait = self.state.withLock { Self.nextWait(&$0) }
+            await self.bounded(wait, timedOut: ()) {
                 await self.nextChange(of: \.intervalChanges, after: generation)
             }
         }
+    }
+
+    /// How soon the loop looks again after a socket closed by itself: a restarting daemon
+    /// refuses its first redial, and would otherwise serve again only a whole interval later.
+    static let quickBeatDelay = Duration.milliseconds(500)
+    /// How many quick beats one lost socket buys: a daemon still down after them (killed, not
+    /// restarting) is looked at once an interval, like any other.
+    static let quickBeatsAfterLoss = 4
+
+    /// The wait before the next beat: the interval, or `quickBeatDelay` while a lost socket's
+    /// quick beats last and some node is still unreachable.
+    static func nextWait(_ state: inout State) -> Duration {
+        let interval = Duration.milliseconds(Int(state.settings.heartbeatInterval.milliseconds))
+        let waitingForOne = state.table.nodes.contains { node in
+            if case .disabled(.unreachable) = node.state { return true }
+            return false
+        }
+        guard state.quickBeats > 0, waitingForOne else {
+            state.quickBeats = 0
+            return interval
+        }
+        state.quickBeats -= 1
+        return min(interval, Self.quickBeatDelay)
     }
 
     /// Ends the heartbeat loop's wait now (the caller resumes the returned waiters outside the lock).
@@ -156,6 +179,7 @@ extension Pool {
             if !loss.dialFailed {
                 state.table[index].connectionLosses &+= 1
                 state.table[index].lostAtBeat = state.beatsStarted
+                state.quickBeats = Self.quickBeatsAfterLoss
             }
             let before = state.table[index].state
             switch before {

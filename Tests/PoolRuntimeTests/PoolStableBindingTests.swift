@@ -131,6 +131,34 @@ import Testing
         #expect(clock.now == .zero)
     }
 
+    /// A daemon that dropped its socket and refuses the redial the loss woke (it is
+    /// restarting) serves again half a second later, not a whole interval (3 s) later: after
+    /// a loss the loop looks again soon, a few times, while a node is still unreachable.
+    @Test func aDaemonRestartingAfterALossServesAgainWithinHalfASecond() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let clock = ManualClock()
+        let pool = await makePool(nodes, clock: clock)
+        let probes = nodes[0].probes
+        let loop = Task { await pool.runHeartbeats() }
+        defer { loop.cancel() }
+        await nodes[0].waitForProbes(probes + 1)
+        await clock.waitForSleepers(1)
+        // The process is restarting: its socket drops and the redial is refused.
+        nodes[0].unreachable()
+        nodes[0].loseConnection()
+        await nodes[0].waitForProbes(probes + 2)
+        // The loop judged that beat and sleeps the short wait, not the interval.
+        await clock.waitForSleepers(1, lasting: .milliseconds(500))
+        #expect(!pool.nodes[0].state.isAvailable)
+        nodes[0].health()
+        clock.advance(by: .milliseconds(500))
+        await nodes[0].waitForProbes(probes + 3)
+        // Every node serves again: back to the interval.
+        await clock.waitForSleepers(1, lasting: .seconds(3))
+        #expect(pool.nodes[0].state.isAvailable)
+        #expect(clock.now == .milliseconds(500))
+    }
+
     /// A loss while the beat is still probing another node, after this one answered, is not
     /// swallowed by that beat: the loop beats again at once instead of a whole interval later.
     @Test func aConnectionLostDuringABeatStillWakesTheLoop() async {
