@@ -115,48 +115,49 @@ import Testing
         #expect(pool.nodes[0].state.isAvailable)
     }
 
-    @Test func aLostConnectionWakesTheHeartbeatLoop() async {
+    /// Two fake nodes, a pool on a manual clock and its heartbeat loop, after the loop's first
+    /// beat, waiting for the interval; `body` gets them and node 0's probe count then.
+    private func withHeartbeatLoop(_ body: ([FakeNode], ManualClock, Pool, Int) async -> Void) async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let clock = ManualClock()
         let pool = await makePool(nodes, clock: clock)
         let probes = nodes[0].probes
         let loop = Task { await pool.runHeartbeats() }
         defer { loop.cancel() }
-        // The loop's first beat, then its wait for the interval.
         await nodes[0].waitForProbes(probes + 1)
         await clock.waitForSleepers(1)
-        nodes[0].loseConnection()
-        // Probed again without the clock moving: the loss ended the wait.
-        await nodes[0].waitForProbes(probes + 2)
-        #expect(clock.now == .zero)
+        await body(nodes, clock, pool, probes + 1)
+    }
+
+    @Test func aLostConnectionWakesTheHeartbeatLoop() async {
+        await self.withHeartbeatLoop { nodes, clock, _, probes in
+            nodes[0].loseConnection()
+            // Probed again without the clock moving: the loss ended the wait.
+            await nodes[0].waitForProbes(probes + 1)
+            #expect(clock.now == .zero)
+        }
     }
 
     /// A daemon that dropped its socket and refuses the redial the loss woke (it is
     /// restarting) serves again half a second later, not a whole interval (3 s) later: after
     /// a loss the loop looks again soon, a few times, while a node is still unreachable.
     @Test func aDaemonRestartingAfterALossServesAgainWithinHalfASecond() async {
-        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
-        let clock = ManualClock()
-        let pool = await makePool(nodes, clock: clock)
-        let probes = nodes[0].probes
-        let loop = Task { await pool.runHeartbeats() }
-        defer { loop.cancel() }
-        await nodes[0].waitForProbes(probes + 1)
-        await clock.waitForSleepers(1)
-        // The process is restarting: its socket drops and the redial is refused.
-        nodes[0].unreachable()
-        nodes[0].loseConnection()
-        await nodes[0].waitForProbes(probes + 2)
-        // The loop judged that beat and sleeps the short wait, not the interval.
-        await clock.waitForSleepers(1, lasting: .milliseconds(500))
-        #expect(!pool.nodes[0].state.isAvailable)
-        nodes[0].health()
-        clock.advance(by: .milliseconds(500))
-        await nodes[0].waitForProbes(probes + 3)
-        // Every node serves again: back to the interval.
-        await clock.waitForSleepers(1, lasting: .seconds(3))
-        #expect(pool.nodes[0].state.isAvailable)
-        #expect(clock.now == .milliseconds(500))
+        await self.withHeartbeatLoop { nodes, clock, pool, probes in
+            // The process is restarting: its socket drops and the redial is refused.
+            nodes[0].unreachable()
+            nodes[0].loseConnection()
+            await nodes[0].waitForProbes(probes + 1)
+            // The loop judged that beat and sleeps the short wait, not the interval.
+            await clock.waitForSleepers(1, lasting: .milliseconds(500))
+            #expect(!pool.nodes[0].state.isAvailable)
+            nodes[0].health()
+            clock.advance(by: .milliseconds(500))
+            await nodes[0].waitForProbes(probes + 2)
+            // Every node serves again: back to the interval.
+            await clock.waitForSleepers(1, lasting: .seconds(3))
+            #expect(pool.nodes[0].state.isAvailable)
+            #expect(clock.now == .milliseconds(500))
+        }
     }
 
     /// A loss while the beat is still probing another node, after this one answered, is not
