@@ -21,7 +21,12 @@ public struct APIRouteOverride: Sendable, Hashable {
         self.nohang = route.nohang
         self.timeout = route.timeout
         self.filter = route.filter
+        self.compiledPolicy = route.policy
     }
+
+    /// The policy the spec compiled for this API, which `policy=default` returns to (ChainHead's
+    /// OneByChainHeadDesc, not the pool's DefaultPolicy).
+    public let compiledPolicy: PolicyChoice
 
     /// The keys `api set --key=…` takes.
     public static let keys = ["policy", "nohang", "timeout", "filter", "hedge"]
@@ -33,7 +38,8 @@ public struct APIRouteOverride: Sendable, Hashable {
         switch key {
         case "policy":
             do {
-                self.policy = try PolicyChoice(specWord: text)
+                let choice = try PolicyChoice(specWord: text)
+                self.policy = choice == .poolDefault ? self.compiledPolicy : choice
             } catch {
                 throw SettingsError.badValue(key: key, value: text, expected: "one of " + error.valid.joined(separator: ", "))
             }

@@ -7,6 +7,9 @@ struct FPool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fpool",
         abstract: "A Lotus daemon cluster: one FullNode API endpoint served by several Lotus daemons.",
-        subcommands: [Run.self, Demo.self, Chaos.self, Node.self, Nodes.self, API.self, Primary.self, Config.self, Auth.self, Log.self, Sim.self]
+        version: FPoolVersion.description,
+        subcommands: [
+            Run.self, Demo.self, Chaos.self, Node.self, Nodes.self, API.self, Primary.self, Config.self, Auth.self, Log.self, Sim.self,
+        ]
     )
 }

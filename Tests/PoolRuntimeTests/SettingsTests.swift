@@ -1,5 +1,6 @@
 // Hot settings and the environment: defaults from the seed, clear errors, nothing half-applied.
 
+import GeneratedRoutes
 import PoolRuntime
 import RouteModel
 import Testing
@@ -57,6 +58,20 @@ import Testing
         #expect(override == before)
         #expect(throws: SettingsError.self) { try override.apply(apirtConfig: "OneByIndexAsc,false") }
     }
+}
+
+/// `api set --key=policy --val=default` returns an API to the policy its spec compiled, not to
+/// the pool's DefaultPolicy: ChainHead goes back to the freshest node.
+@Test func policyDefaultReturnsToTheCompiledPolicy() throws {
+    var head = APIRouteOverride(route: V1Method.chainHead.route)
+    try head.set("policy", to: "OneByIdRound")
+    #expect(head.policy == .fixed(.oneByIdRound))
+    try head.set("policy", to: "default")
+    #expect(head.policy == .fixed(.oneByChainHeadDesc))
+    var actor = APIRouteOverride(route: V1Method.stateGetActor.route)
+    try actor.set("policy", to: "OneByIndexAsc")
+    try actor.set("policy", to: "default")
+    #expect(actor.policy == .poolDefault)
 }
 
 @Suite struct PoolEnvironmentTests {

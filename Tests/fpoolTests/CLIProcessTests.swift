@@ -16,6 +16,16 @@ import Testing
         return try ProcessRunner.runBlocking(self.fpool, arguments, environment: environment)
     }
 
+    /// `fpool --version` names fpool's release and the Lotus release each table was imported
+    /// from: what an operator checks against the daemons it runs.
+    @Test func versionNamesTheLotusReleaseOfTheTables() throws {
+        let result = try run(["--version"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("fpool "))
+        #expect(result.stdout.contains("v1 from Lotus \(RouteTable.lotusRelease(.v1))"), "\(result.stdout)")
+        #expect(result.stdout.contains("v0 from Lotus \(RouteTable.lotusRelease(.v0))"), "\(result.stdout)")
+    }
+
     @Test(arguments: ["v0", "v1"])
     func apiListJSONHasOneObjectPerMethod(_ version: String) throws {
         let result = try run(["api", "list", "--version", version, "--json"])
