@@ -118,6 +118,7 @@ extension PoolEnvironment {
     static func uniquelyNamed(_ nodes: [NodeEndpoint], problems: inout [String]) -> [NodeEndpoint] {
         let counts = Dictionary(nodes.map { ($0.name, 1) }, uniquingKeysWith: +)
         var renamed: [NodeEndpoint] = []
+        var reported: Set<String> = []
         for node in nodes {
             guard counts[node.name, default: 0] > 1 else {
                 renamed.append(node)
@@ -125,7 +126,7 @@ extension PoolEnvironment {
             }
             if node.name == node.address.host {
                 renamed.append(NodeEndpoint(token: node.token, address: node.address, name: "\(node.address.host):\(node.address.port)"))
-            } else if !problems.contains(where: { $0.hasPrefix("FULLNODE_API_POOL_INFO: two or more daemons are named '\(node.name)'") }) {
+            } else if reported.insert(node.name).inserted {
                 problems.append(
                     "FULLNODE_API_POOL_INFO: two or more daemons are named '\(node.name)'; give each its own name (token:multiaddr:name)")
             }
