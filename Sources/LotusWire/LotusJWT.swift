@@ -1,4 +1,6 @@
-// Lotus API tokens: HS256 JWTs whose claims are `{"Allow":["read","write",…]}`.
+// Lotus API tokens: HS256 JWTs whose claims are `{"Allow":["read","write",…]}`, and fpool's
+// one extra claim, `FPoolSeed`, which a Lotus daemon or client ignores (its decoder reads only
+// `Allow`).
 
 import Crypto
 import Foundation
@@ -13,10 +15,29 @@ public enum LotusJWT {
         case badSignature
     }
 
-    /// A token allowing `permissions`, signed with `secret`.
-    public static func sign(allow permissions: [String], secret: [UInt8]) -> String {
+    /// What a verified token says.
+    public struct Claims: Sendable, Equatable {
+        /// The permissions it grants, as written (`read`, `write`, `sign`, `admin`).
+        public let allow: [String]
+        /// fpool's `FPoolSeed` claim: the miner whose primary daemon the token's calls prefer.
+        public let seed: String?
+
+        /// Claims as a token would carry them.
+        public init(allow: [String], seed: String? = nil) {
+            self.allow = allow
+            self.seed = seed
+        }
+    }
+
+    /// The name of fpool's seed claim.
+    public static let seedClaim = "FPoolSeed"
+
+    /// A token allowing `permissions`, signed with `secret`; `seed` adds fpool's seed claim.
+    public static func sign(allow permissions: [String], seed: String? = nil, secret: [UInt8]) -> String {
         let header = base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let payload = base64URL(JSON.object([("Allow", .array(permissions.map(JSON.string)))]).encoded())
+        var claims: [(String, JSON)] = [("Allow", .array(permissions.map(JSON.string)))]
+        if let seed { claims.append((Self.seedClaim, .string(seed))) }
+        let payload = base64URL(JSON.object(claims).encoded())
         let signingInput = header + "." + payload
         let mac = HMAC<SHA256>.authenticationCode(for: Array(signingInput.utf8), using: SymmetricKey(data: secret))
         return signingInput + "." + base64URL(Array(mac))
@@ -26,6 +47,13 @@ public enum LotusJWT {
     ///
     /// - Throws: `VerificationError` for anything but a well-formed HS256 token signed with `secret`.
     public static func verify(_ token: String, secret: [UInt8]) throws(VerificationError) -> [String] {
+        try self.claims(of: token, secret: secret).allow
+    }
+
+    /// Everything a token says: its permissions and fpool's seed claim.
+    ///
+    /// - Throws: `VerificationError` for anything but a well-formed HS256 token signed with `secret`.
+    public static func claims(of token: String, secret: [UInt8]) throws(VerificationError) -> Claims {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = decodeBase64URL(parts[0]), let payloadBytes = decodeBase64URL(parts[1]),
             let signature = decodeBase64URL(parts[2])
@@ -36,7 +64,7 @@ public enum LotusJWT {
             throw .badSignature
         }
         guard let payload = try? JSON.parse(payloadBytes), let allow = payload["Allow"]?.array else { throw .malformed }
-        return allow.compactMap(\.string)
+        return Claims(allow: allow.compactMap(\.string), seed: payload[Self.seedClaim]?.string)
     }
 
     /// The token of an `Authorization: Bearer <token>` header value, if that is its form.

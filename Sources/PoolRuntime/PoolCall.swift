@@ -12,12 +12,16 @@ public struct CallFacts: Sendable, Hashable {
     public var height: Int64?
     /// For a push of an already signed message (MpoolPush): the message itself.
     public var signedMessage: SignedMessageFacts?
+    /// The seed of the caller's token: OneBySeedRound then prefers that miner's primary (rendezvous hashing of the
+    /// seed over the nodes) rather than the pool's PrimarySeed.
+    public var clientSeed: MinerSeed?
 
     /// Facts for a call; leave a fact nil when the route does not need it or the params do not hold it.
-    public init(sender: String? = nil, height: Int64? = nil, signedMessage: SignedMessageFacts? = nil) {
+    public init(sender: String? = nil, height: Int64? = nil, signedMessage: SignedMessageFacts? = nil, clientSeed: MinerSeed? = nil) {
         self.sender = sender
         self.height = height
         self.signedMessage = signedMessage
+        self.clientSeed = clientSeed
     }
 }
 

@@ -122,7 +122,15 @@ extension Pool {
                 order = PickOrder(rotating: serving.bestFirst, from: 0)
             } else {
                 let policy = override.policy.resolved(poolDefault: state.settings.defaultPolicy)
-                let picked = NodePicker.order(candidates, policy: policy, callID: callID, seed: state.settings.primarySeed)
+                let picked: PickOrder
+                if policy == .oneBySeedRound, let client = facts.clientSeed {
+                    // A miner's own primary, by rendezvous: miners spread over the nodes and
+                    // stay put when another node joins or leaves.
+                    state.seeds.noteClient(client.value)
+                    picked = Self.boundOrder(candidates.byIndex, seedID: client.value, state: state)
+                } else {
+                    picked = NodePicker.order(candidates, policy: policy, callID: callID, seed: state.settings.primarySeed)
+                }
                 // Only idempotent reads may run on every node at once.
                 order = picked.fanOut && route.effect != .read ? PickOrder(rotating: candidates.byIndex, from: 0) : picked
             }

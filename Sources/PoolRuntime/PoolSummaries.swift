@@ -18,8 +18,11 @@ public struct NodeSummary: Sendable, Equatable {
     public let health: NodeHealth?
     /// Calls sent to the node since it joined the pool, answered or not (each retry and hedge counts where it went).
     public let calls: UInt64
-    /// Whether this is the pool's PrimarySeed node.
+    /// Whether this is the primary of whoever asked: their token's seed's node, else the pool's PrimarySeed node.
     public let isPrimary: Bool
+    /// How many miners prefer this node: client seeds that called the pool, and the pool's PrimarySeed (for clients
+    /// without one) counted as one.
+    public let primaryOf: Int
     /// How many senders are bound to this node.
     public let boundSeeds: Int
     /// Serving calls now: healthy, or (`degradedFallback`) failing a health rule while no node passes them.
@@ -64,23 +67,35 @@ public struct BindingSummary: Sendable, Equatable {
 
 extension Pool {
     /// Every listed node (exited ones left out) in index order, as one snapshot taken under the pool's lock.
-    public var nodes: [NodeSummary] {
+    public var nodes: [NodeSummary] { self.nodes(seenBy: nil) }
+
+    /// Every listed node as a client with `seed` in its token sees them: `isPrimary` marks that miner's primary
+    /// (the pool's PrimarySeed node without a seed).
+    public func nodes(seenBy seed: MinerSeed?) -> [NodeSummary] {
         self.state.withLock { state in
             let bound = Self.boundSeeds(state)
-            // The node OneBySeedRound picks now: PrimarySeed among the serving nodes.
-            let serving = state.table.all
-            let available = serving.candidates.byIndex
-            let primary = available.isEmpty ? -1 : available[Int(state.settings.primarySeed % UInt64(available.count))].index
+            let available = state.table.all.candidates.byIndex
+            let poolPrimary = Self.poolPrimary(available, state: state)
+            var primaryOf = state.seeds.clients.reduce(into: [Int: Int]()) { counts, client in
+                if let node = Self.boundOrder(available, seedID: client, state: state).first { counts[node.index, default: 0] += 1 }
+            }
+            if let poolPrimary { primaryOf[poolPrimary, default: 0] += 1 }
+            let primary = seed.map { Self.boundOrder(available, seedID: $0.value, state: state).first?.index } ?? poolPrimary
             return state.table.listed.map { node in
                 let isServing = state.table.isServing(node.index)
                 return NodeSummary(
                     index: node.index, id: node.id, name: node.endpoint.name,
                     address: "\(node.endpoint.address.host):\(node.endpoint.address.port)", state: node.state, sealing: node.sealing,
                     health: node.health, calls: node.calls.current, isPrimary: node.index == primary,
-                    boundSeeds: bound.filter { $0.value == node.index }.count, serving: isServing,
+                    primaryOf: primaryOf[node.index] ?? 0, boundSeeds: bound.filter { $0.value == node.index }.count, serving: isServing,
                     degradedFallback: isServing && !node.state.isAvailable && !state.table.passThrough, network: node.network)
             }
         }
+    }
+
+    /// The node OneBySeedRound picks now for clients without a seed: PrimarySeed among the serving nodes.
+    static func poolPrimary(_ available: [Candidate], state: State) -> Int? {
+        available.isEmpty ? nil : available[Int(state.settings.primarySeed % UInt64(available.count))].index
     }
 
     /// Healthy and serving counts, and whether the pool is degraded.

@@ -11,6 +11,8 @@ struct SeedBindings: Sendable {
     /// Key addresses resolved to actor IDs (capped: a client naming endless addresses cannot grow it).
     private(set) var resolved: [String: UInt64] = [:]
     static let maxResolved = 4096
+    /// Seeds of client tokens that called (capped like `resolved`), for `node list`'s count of miners per primary.
+    private(set) var clients: Set<UInt64> = []
 
     mutating func bind(_ seed: UInt64, to node: Int) {
         self.explicit[seed] = node
@@ -19,6 +21,10 @@ struct SeedBindings: Sendable {
     /// Forgets every explicit binding to a node that left the pool.
     mutating func unbind(node: Int) {
         self.explicit = self.explicit.filter { $0.value != node }
+    }
+
+    mutating func noteClient(_ seed: UInt64) {
+        if self.clients.count < Self.maxResolved { self.clients.insert(seed) }
     }
 
     mutating func remember(_ address: String, id: UInt64) {

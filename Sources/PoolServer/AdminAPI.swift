@@ -10,8 +10,8 @@ import RouteModel
 struct AdminAPI: Sendable {
     let pool: Pool
     let auth: ClientAuth
-    /// The multiaddr clients reach this pool at (`auth api-info`).
-    let listenAddress: @Sendable () -> String
+    /// The multiaddr clients on other hosts reach this pool at (`auth api-info`), given an operator's `--address`.
+    let remoteAddress: @Sendable (_ override: String?) throws(RPCError) -> String
     let logLevels: LogLevels
     let usePool: Bool
 
@@ -21,12 +21,14 @@ struct AdminAPI: Sendable {
     ]
 
     /// Runs one admin method; errors come back as RPC errors with a one-line reason.
-    func call(_ method: String, params bytes: [UInt8]) async -> Result<JSON, RPCError> {
+    ///
+    /// `callerSeed` is the seed of the caller's token: `NodeList` marks that miner's primary.
+    func call(_ method: String, params bytes: [UInt8], callerSeed: MinerSeed? = nil) async -> Result<JSON, RPCError> {
         guard let params = (try? JSON.parse(bytes))?.array else {
             return .failure(RPCError.parse("params must be a JSON array"))
         }
         do {
-            return .success(try await self.dispatch(method, Params(method: method, values: params)))
+            return .success(try await self.dispatch(method, Params(method: method, values: params), callerSeed: callerSeed))
         } catch let error as RPCError {
             return .failure(error)
         } catch {
@@ -34,9 +36,9 @@ struct AdminAPI: Sendable {
         }
     }
 
-    private func dispatch(_ method: String, _ params: Params) async throws -> JSON {
+    private func dispatch(_ method: String, _ params: Params, callerSeed: MinerSeed?) async throws -> JSON {
         switch method {
-        case "NodeList": return .array(self.pool.nodes.map(self.nodeJSON))
+        case "NodeList": return .array(self.pool.nodes(seenBy: try params.seed(0) ?? callerSeed).map(self.nodeJSON))
         case "NodeAdd":
             let address: Multiaddr
             do {
@@ -131,9 +133,9 @@ struct AdminAPI: Sendable {
             }
             return .string(try self.pool.settings.value(of: key))
         case "AuthNew":
-            return .string(self.auth.token(upTo: try params.perm(0)))
+            return .string(self.auth.token(upTo: try params.perm(0), seed: try params.seed(1)))
         case "AuthAPIInfo":
-            return .string("\(self.auth.token(upTo: try params.perm(0))):\(self.listenAddress())")
+            return .string("\(self.auth.token(upTo: try params.perm(0), seed: try params.seed(1))):\(try self.remoteAddress(try params.optionalString(2)))")
         case "AuthPoolInfo":
             return [
                 "UsePool": .bool(self.usePool),
@@ -167,7 +169,7 @@ struct AdminAPI: Sendable {
         [
             "Index": .int(Int64(node.index)), "ID": node.id.map(JSON.string) ?? .null, "Name": .string(node.name),
             "Address": .string(node.address), "State": .string(node.state.description), "Available": .bool(node.state.isAvailable),
-            "Sealing": .bool(node.sealing), "Primary": .bool(node.isPrimary), "BoundSeeds": .int(Int64(node.boundSeeds)),
+            "Sealing": .bool(node.sealing), "Primary": .bool(node.isPrimary), "PrimaryOf": .int(Int64(node.primaryOf)), "BoundSeeds": .int(Int64(node.boundSeeds)),
             "Calls": .int(Int64(node.calls)), "Head": node.health.map { .int($0.head) } ?? .null,
             "Behind": node.health.map { .int(Int64($0.behind)) } ?? .null,
             "MessagePeers": node.health.map { .int(Int64($0.messagePeers)) } ?? .null,
@@ -230,6 +232,15 @@ struct Params {
             throw RPCError(code: 1, message: "unknown API version '\(text)'; versions: v0, v1")
         }
         return version
+    }
+
+    /// An optional miner seed (`--seed`): an ID address or a number.
+    func seed(_ index: Int) throws(RPCError) -> MinerSeed? {
+        guard let text = try self.optionalString(index) else { return nil }
+        guard let seed = MinerSeed(text) else {
+            throw RPCError(code: 1, message: "--seed '\(text)' is not a miner ID address (f0…, t0…) or a number")
+        }
+        return seed
     }
 
     func perm(_ index: Int) throws(RPCError) -> Perm {

@@ -2,8 +2,27 @@
 // permission match Lotus applies (a token lists every permission it grants).
 
 import LotusWire
+import PoolRuntime
 import RouteModel
 import Synchronization
+
+/// What a client's token grants: its permissions, and the miner seed (`FPoolSeed`) whose primary daemon its
+/// OneBySeedRound calls prefer; nil without one (the pool's PrimarySeed applies).
+public struct ClientGrant: Sendable, Equatable {
+    /// The permissions the token lists.
+    public let permissions: Set<Perm>
+    /// The token's seed, read as `MinerSeed`; a token whose seed claim is not one is refused.
+    public let seed: MinerSeed?
+
+    /// A grant; `ClientAuth` makes them from verified tokens.
+    public init(permissions: Set<Perm>, seed: MinerSeed? = nil) {
+        self.permissions = permissions
+        self.seed = seed
+    }
+
+    /// What a request without a token gets, as from Lotus: read.
+    public static let anonymous = ClientGrant(permissions: [.read])
+}
 
 /// Verifies client tokens and issues new ones.
 public struct ClientAuth: Sendable {
@@ -18,22 +37,35 @@ public struct ClientAuth: Sendable {
         self.secret = secret
     }
 
-    /// The permissions of a request's `Authorization` header: `read` without one, nil for a
-    /// token fpool did not sign (refused with 401, which go-jsonrpc reports as "bad handshake").
-    public func permissions(authorization header: String?) -> Set<Perm>? {
-        guard let header else { return [.read] }
+    /// The grant of a request's `Authorization` header: `read` without one, nil for a token
+    /// fpool did not sign or whose seed claim is no miner seed (refused with 401, which go-jsonrpc
+    /// reports as "bad handshake").
+    public func grant(authorization header: String?) -> ClientGrant? {
+        guard let header else { return .anonymous }
         if let known = self.verified.lookup(header) { return known }
-        let permissions = LotusJWT.bearerToken(header).flatMap { try? LotusJWT.verify($0, secret: self.secret) }.map {
-            Set($0.compactMap(Perm.init(rawValue:)))
+        guard let token = LotusJWT.bearerToken(header), let claims = try? LotusJWT.claims(of: token, secret: self.secret) else {
+            return nil
         }
+        var seed: MinerSeed?
+        if let text = claims.seed {
+            guard let parsed = MinerSeed(text) else { return nil }
+            seed = parsed
+        }
+        let grant = ClientGrant(permissions: Set(claims.allow.compactMap(Perm.init(rawValue:))), seed: seed)
         // Only good tokens are remembered: a flood of bad ones cannot push them out.
-        if let permissions { self.verified.remember(header, permissions) }
-        return permissions
+        self.verified.remember(header, grant)
+        return grant
     }
 
-    /// A token granting `perm` and every permission below it, as `lotus auth create-token` does.
-    public func token(upTo perm: Perm) -> String {
-        LotusJWT.sign(allow: Self.grants(upTo: perm).map(\.rawValue), secret: self.secret)
+    /// The permissions of a request's `Authorization` header (see `grant(authorization:)`).
+    public func permissions(authorization header: String?) -> Set<Perm>? {
+        self.grant(authorization: header)?.permissions
+    }
+
+    /// A token granting `perm` and every permission below it, as `lotus auth create-token` does;
+    /// with `seed`, its calls prefer that miner's primary daemon.
+    public func token(upTo perm: Perm, seed: MinerSeed? = nil) -> String {
+        LotusJWT.sign(allow: Self.grants(upTo: perm).map(\.rawValue), seed: seed?.text, secret: self.secret)
     }
 
     /// `read` < `write` < `sign` < `admin`.
@@ -43,17 +75,17 @@ public struct ClientAuth: Sendable {
     }
 }
 
-/// Headers already verified, with their permissions; bounded, emptied when full.
+/// Headers already verified, with their grants; bounded, emptied when full.
 final class VerifiedTokens: Sendable {
     static let capacity = 1024
-    private let entries = Mutex<[String: Set<Perm>]>([:])
+    private let entries = Mutex<[String: ClientGrant]>([:])
 
-    func lookup(_ header: String) -> Set<Perm>? { self.entries.withLock { $0[header] } }
+    func lookup(_ header: String) -> ClientGrant? { self.entries.withLock { $0[header] } }
 
-    func remember(_ header: String, _ permissions: Set<Perm>) {
+    func remember(_ header: String, _ grant: ClientGrant) {
         self.entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[header] = permissions
+            entries[header] = grant
         }
     }
 }

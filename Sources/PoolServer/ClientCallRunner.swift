@@ -55,8 +55,8 @@ struct ClientCallRunner: Sendable {
         self.metrics.callAnswered(route: call.id, node: node, outcome: outcome, duration: ContinuousClock.now - start, pool: self.pool)
     }
 
-    func answerAdmin(method: String, params: [UInt8], id: [UInt8]) async -> ClientAnswer {
-        switch await self.admin.call(method, params: params) {
+    func answerAdmin(_ call: AdminCall, id: [UInt8]) async -> ClientAnswer {
+        switch await self.admin.call(call.method, params: call.params, callerSeed: call.callerSeed) {
         case .success(let result): ClientAnswer(frame: RawRPCFrames.result(id: id, result: result.encoded()), isProtocolError: false)
         case .failure(let error): ClientAnswer(frame: RawRPCFrames.error(id: id, error), isProtocolError: error.isProtocolError)
         }

@@ -79,8 +79,8 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.releaseBody()
             (self.head, self.admission) = (nil, nil)
             let respond = self.responder(for: head, channel: context.channel)
-            if case .upgrade(let version, let permissions) = admission, let head {
-                self.upgrade(context: context, head: head, version: version, permissions: permissions, refuse: respond)
+            if case .upgrade(let version, let grant) = admission, let head {
+                self.upgrade(context: context, head: head, version: version, grant: grant, refuse: respond)
             } else if let admission {
                 self.server.answerHTTP(admission, body: body, executor: self.executor, pending: self.pending, respond)
             }
@@ -93,7 +93,7 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// upgrades any request of a connection, so a proxy in front of fpool may pool it; NIO's
     /// handler serves only a first request.
     private func upgrade(
-        context: ChannelHandlerContext, head: HTTPRequestHead, version: APIVersion, permissions: Set<Perm>,
+        context: ChannelHandlerContext, head: HTTPRequestHead, version: APIVersion, grant: ClientGrant,
         refuse: @escaping @Sendable (PoolRPCServer.HTTPAnswer) -> Void
     ) {
         // A websocket opened during a graceful stop would miss its goodbye: the client goes elsewhere.
@@ -111,7 +111,7 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             .assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let accepted):
-                    self.switchToWebSocket(context: context, accepted: accepted, version: version, permissions: permissions)
+                    self.switchToWebSocket(context: context, accepted: accepted, version: version, grant: grant)
                 case .failure:
                     refuse(
                         .init(
@@ -122,7 +122,7 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
     }
 
-    private func switchToWebSocket(context: ChannelHandlerContext, accepted: HTTPHeaders, version: APIVersion, permissions: Set<Perm>) {
+    private func switchToWebSocket(context: ChannelHandlerContext, accepted: HTTPHeaders, version: APIVersion, grant: ClientGrant) {
         let pipeline = context.pipeline.syncOperations
         do {
             if let handler = try? pipeline.handler(type: HTTPServerPipelineHandler.self) { pipeline.removeHandler(handler, promise: nil) }
@@ -136,7 +136,7 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 Self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: accepted))),
                 promise: nil)
             pipeline.removeHandler(try pipeline.handler(type: HTTPResponseEncoder.self), promise: nil)
-            try self.server.serveWebSocket(context.channel, version: version, permissions: permissions)
+            try self.server.serveWebSocket(context.channel, version: version, grant: grant)
             pipeline.removeHandler(self.connection, promise: nil)
             self.server.listener.withLock { $0 }?.upgraded(context.channel)
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)

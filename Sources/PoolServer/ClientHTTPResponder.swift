@@ -39,12 +39,12 @@ extension PoolRPCServer {
     enum HTTPAdmission: Sendable {
         case health
         case metrics
-        /// A JSON-RPC call on this API version, with the token's permissions.
-        case rpc(APIVersion, Set<Perm>)
+        /// A JSON-RPC call on this API version, with what the token grants.
+        case rpc(APIVersion, ClientGrant)
         /// Refused by its path, token or verb: answered without buffering the body.
         case refused(HTTPAnswer)
         /// A WebSocket upgrade (on any request of a connection: a reverse proxy may pool it).
-        case upgrade(APIVersion, Set<Perm>)
+        case upgrade(APIVersion, ClientGrant)
     }
 
     func admit(_ head: HTTPRequestHead) -> HTTPAdmission {
@@ -52,12 +52,12 @@ extension PoolRPCServer {
         if head.method == .GET, path == "/healthz" { return .health }
         if head.method == .GET, path == "/metrics" { return .metrics }
         guard let version = Self.route(head) else { return .refused(HTTPAnswer(status: .notFound, text: "404 page not found\n")) }
-        guard let permissions = self.permissions(head) else {
+        guard let grant = self.grant(head) else {
             return .refused(HTTPAnswer(status: .unauthorized, text: "JWT Verification failed\n"))
         }
-        if head.method == .GET, Self.asksForWebSocket(head) { return .upgrade(version, permissions) }
+        if head.method == .GET, Self.asksForWebSocket(head) { return .upgrade(version, grant) }
         guard head.method == .POST else { return .refused(HTTPAnswer(status: .methodNotAllowed, text: "method not allowed\n")) }
-        return .rpc(version, permissions)
+        return .rpc(version, grant)
     }
 
     /// A connection over the cap on client connections serves only what an operator needs
@@ -66,7 +66,7 @@ extension PoolRPCServer {
         let admission = self.admit(head)
         switch admission {
         case .health, .metrics, .refused: return admission
-        case .rpc(_, let permissions) where permissions.contains(.admin): return admission
+        case .rpc(_, let grant) where grant.permissions.contains(.admin): return admission
         case .rpc, .upgrade:
             self.metrics.clientConnectionRefused()
             return .refused(
@@ -109,13 +109,13 @@ extension PoolRPCServer {
         _ admission: HTTPAdmission, body: [UInt8], executor: EventLoopTaskExecutor, pending: PendingHTTPCall,
         _ respond: @escaping @Sendable (HTTPAnswer) -> Void
     ) {
-        guard case .rpc(let version, let permissions) = admission, body.count >= ClientRequestRouter.offLoopBytes else {
+        guard case .rpc(let version, let grant) = admission, body.count >= ClientRequestRouter.offLoopBytes else {
             // A handle only for an answer still to come (an answer given at once may already
             // have let the next request in, with a handle of its own).
             if let giveUp = self.answerHTTP(admission, body: body, executor: executor, respond) { pending.set(giveUp) }
             return
         }
-        let router = ClientRequestRouter(version: version, permissions: permissions, channelsSupported: false)
+        let router = ClientRequestRouter(version: version, grant: grant, channelsSupported: false)
         Task.detached {
             let frame = router.read(body)
             executor.eventLoop.execute {
@@ -130,7 +130,7 @@ extension PoolRPCServer {
         _ respond: @escaping @Sendable (HTTPAnswer) -> Void
     ) -> (@Sendable () -> Void)? {
         let version: APIVersion
-        let permissions: Set<Perm>
+        let grant: ClientGrant
         switch admission {
         case .health:
             respond(self.health())
@@ -147,10 +147,10 @@ extension PoolRPCServer {
             // Upgrades are the connection handler's; a responder alone cannot switch protocols.
             respond(HTTPAnswer(status: .badRequest, text: "bad request\n", close: true))
             return nil
-        case .rpc(let rpcVersion, let rpcPermissions):
-            (version, permissions) = (rpcVersion, rpcPermissions)
+        case .rpc(let rpcVersion, let rpcGrant):
+            (version, grant) = (rpcVersion, rpcGrant)
         }
-        let router = ClientRequestRouter(version: version, permissions: permissions, channelsSupported: false)
+        let router = ClientRequestRouter(version: version, grant: grant, channelsSupported: false)
         return self.answerRPC(router.read(body), executor: executor, respond)
     }
 
@@ -172,10 +172,10 @@ extension PoolRPCServer {
                 let task = Task(executorPreference: executor) { respond(self.leavingInflight(await self.runner.answer(call, id: id))) }
                 return { task.cancel() }
             }
-        case .admin(let id, _, let method, let params):
+        case .admin(let id, _, let call):
             self.inflight.enter()
             let task = Task(executorPreference: executor) {
-                respond(self.leavingInflight(await self.runner.answerAdmin(method: method, params: params, id: id)))
+                respond(self.leavingInflight(await self.runner.answerAdmin(call, id: id)))
             }
             return { task.cancel() }
         case .channel(let id, _, let call):

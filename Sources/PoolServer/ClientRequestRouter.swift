@@ -16,14 +16,22 @@ enum ClientFrame: Sendable {
     /// A channel method (WebSocket only).
     case channel(id: [UInt8], requestID: Int64?, PoolCall)
     /// An `FPool.` admin method.
-    case admin(id: [UInt8], requestID: Int64?, method: String, params: [UInt8])
+    case admin(id: [UInt8], requestID: Int64?, AdminCall)
     /// `xrpc.cancel` of a request id.
     case cancel(requestID: Int64)
     /// Nothing to do (a stray response or unknown notification).
     case ignore
 }
 
-/// Reads frames for one connection's API version and permissions.
+/// One `FPool.` call: the method without its prefix, the raw params, and the caller's seed (`node list` shows the
+/// caller's primary).
+struct AdminCall: Sendable {
+    let method: String
+    let params: [UInt8]
+    let callerSeed: MinerSeed?
+}
+
+/// Reads frames for one connection's API version and token grant.
 struct ClientRequestRouter: Sendable {
     static let adminPrefix = "FPool."
     /// Requests this large are read off the event loop: checking a 50 MB body takes long
@@ -31,7 +39,7 @@ struct ClientRequestRouter: Sendable {
     static let offLoopBytes = 256 << 10
 
     let version: APIVersion
-    let permissions: Set<Perm>
+    let grant: ClientGrant
     /// False over HTTP: channel methods need a WebSocket.
     let channelsSupported: Bool
 
@@ -67,10 +75,11 @@ struct ClientRequestRouter: Sendable {
             return self.unlisted(frame, id: id, params: params)
         }
         let route = routeID.route
-        guard self.permissions.contains(route.perm) else {
+        guard self.grant.permissions.contains(route.perm) else {
             return .refused(id: id, LotusErrorText.missingPermission(method: route.name, need: route.perm.rawValue))
         }
-        let facts = CallFactsReader.facts(route: route, bytes: bytes, params: frame.params)
+        var facts = CallFactsReader.facts(route: route, bytes: bytes, params: frame.params)
+        facts.clientSeed = self.grant.seed
         let call = PoolCall(id: routeID, method: route.wireName, version: self.version, params: params, facts: facts)
         if route.result == .channel {
             guard self.channelsSupported else { return .refused(id: id, RPCError.noChannelSupport(route.wireName)) }
@@ -84,16 +93,17 @@ struct ClientRequestRouter: Sendable {
     private func unlisted(_ frame: RawRPCFrame, id: [UInt8], params: [UInt8]) -> ClientFrame {
         let name = frame.methodName ?? ""
         if name.hasPrefix(Self.adminPrefix) {
-            guard self.permissions.contains(.admin) else {
+            guard self.grant.permissions.contains(.admin) else {
                 return .refused(id: id, LotusErrorText.missingPermission(method: name, need: Perm.admin.rawValue))
             }
-            return .admin(id: id, requestID: frame.intID, method: String(name.dropFirst(Self.adminPrefix.count)), params: params)
+            let call = AdminCall(method: String(name.dropFirst(Self.adminPrefix.count)), params: params, callerSeed: self.grant.seed)
+            return .admin(id: id, requestID: frame.intID, call)
         }
         // Lotus serves only the Filecoin namespace: anything else does not exist anywhere.
         guard name.hasPrefix(RouteEntry.wirePrefix), name.count > RouteEntry.wirePrefix.count else {
             return .refused(id: id, RPCError.methodNotFound(name))
         }
-        guard self.permissions.contains(.admin) else {
+        guard self.grant.permissions.contains(.admin) else {
             let short = String(name.dropFirst(RouteEntry.wirePrefix.count))
             return .refused(
                 id: id,

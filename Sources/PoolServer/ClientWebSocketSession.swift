@@ -152,8 +152,8 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
             if let call = self.startImmediately(call, id: id, requestID: requestID) {
                 self.start(requestID) { _ in await self.runner.answer(call, id: id).frame }
             }
-        case .admin(let id, let requestID, let method, let params):
-            self.start(requestID) { _ in await self.runner.answerAdmin(method: method, params: params, id: id).frame }
+        case .admin(let id, let requestID, let call):
+            self.start(requestID) { _ in await self.runner.answerAdmin(call, id: id).frame }
         case .channel(let id, let requestID, let call):
             self.openChannel(call, id: id, requestID: requestID)
         }

@@ -49,10 +49,13 @@ public final class PoolRPCServer: Sendable {
         self.logger = logger
         self.budget = ClientConnectionBudget(cap: configuration.maxConnections, reserve: configuration.connectionReserve)
         self.bodyBudget = RequestBodyBudget(limit: max(configuration.maxBufferedRequestBytes, configuration.maxRequestBytes))
-        let host = configuration.host
+        let address = ClientAddress(host: configuration.host, secure: false)
         let boundPort = self.boundPort
         let admin = AdminAPI(
-            pool: pool, auth: auth, listenAddress: { Self.multiaddr(host: host, port: boundPort.value.load(ordering: .relaxed)) },
+            pool: pool, auth: auth,
+            remoteAddress: { override throws(RPCError) in
+                try address.remote(port: boundPort.value.load(ordering: .relaxed), override: override)
+            },
             logLevels: logLevels, usePool: usePool)
         self.runner = ClientCallRunner(pool: pool, admin: admin, metrics: metrics)
     }
@@ -65,12 +68,11 @@ public final class PoolRPCServer: Sendable {
         let value = Atomic<Int>(0)
     }
 
-    /// The multiaddr clients use: `/ip4/127.0.0.1/tcp/2245/http`.
-    public var listenAddress: String { Self.multiaddr(host: self.configuration.host, port: self.port ?? self.configuration.port) }
+    /// The multiaddr clients on this host use: `/ip4/127.0.0.1/tcp/2245/http` (loopback when listening on a
+    /// wildcard address).
+    public var listenAddress: String { self.clientAddress.local(port: self.port ?? self.configuration.port) }
 
-    static func multiaddr(host: String, port: Int) -> String {
-        "/\(host.contains(":") ? "ip6" : "ip4")/\(host)/tcp/\(port)/http"
-    }
+    var clientAddress: ClientAddress { ClientAddress(host: self.configuration.host, secure: false) }
 
     /// Binds the listener.
     ///
@@ -187,14 +189,14 @@ public final class PoolRPCServer: Sendable {
     /// Makes an upgraded connection a client websocket (on its event loop, the HTTP handlers
     /// gone): its write bound, its own lifecycle instead of the HTTP pipeline's, and the session
     /// that serves its calls.
-    func serveWebSocket(_ channel: any Channel, version: APIVersion, permissions: Set<Perm>) throws {
+    func serveWebSocket(_ channel: any Channel, version: APIVersion, grant: ClientGrant) throws {
         // Past this much unwritten, writability drops and the handler stops reading the client.
         let limit = max(2, self.configuration.maxQueuedBytes)
         guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
         try options.setOption(
             ChannelOptions.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: limit / 2, high: limit))
         let session = ClientWebSocketSession(
-            router: ClientRequestRouter(version: version, permissions: permissions, channelsSupported: true),
+            router: ClientRequestRouter(version: version, grant: grant, channelsSupported: true),
             runner: self.runner, inflightCalls: self.inflight, logger: self.logger, connection: channel)
         // A request over the limit closes the socket (1009), whether it comes as one frame or as
         // continuation frames (clients split requests over 4096 bytes).
@@ -215,16 +217,16 @@ public final class PoolRPCServer: Sendable {
         }
     }
 
-    /// The request's permissions, from `Authorization: Bearer …` or, as Lotus also accepts,
-    /// a `?token=…` query parameter.
-    func permissions(_ head: HTTPRequestHead) -> Set<Perm>? {
-        if let header = head.headers.first(name: "Authorization") { return self.auth.permissions(authorization: header) }
+    /// The request's grant, from `Authorization: Bearer …` or, as Lotus also accepts, a
+    /// `?token=…` query parameter.
+    func grant(_ head: HTTPRequestHead) -> ClientGrant? {
+        if let header = head.headers.first(name: "Authorization") { return self.auth.grant(authorization: header) }
         let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
         for pair in query.split(separator: "&") where pair.hasPrefix("token=") {
             let token = String(pair.dropFirst("token=".count)).removingPercentEncoding ?? ""
-            return self.auth.permissions(authorization: "Bearer " + token)
+            return self.auth.grant(authorization: "Bearer " + token)
         }
-        return self.auth.permissions(authorization: nil)
+        return self.auth.grant(authorization: nil)
     }
 
     private func serve(_ accepted: EventLoopFuture<any Channel>) async {

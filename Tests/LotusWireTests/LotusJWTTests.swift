@@ -13,6 +13,18 @@ import Testing
         #expect(try LotusJWT.verify(token, secret: self.secret) == ["read", "write"])
     }
 
+    /// fpool's seed claim rides beside `Allow`: Lotus decodes the payload into a struct with only
+    /// `Allow`, so a seeded token means the same to a daemon as an unseeded one.
+    @Test func aSeededTokenKeepsLotusPermissionsAndCarriesItsSeed() throws {
+        let token = LotusJWT.sign(allow: ["read", "write"], seed: "f01000", secret: self.secret)
+        #expect(try LotusJWT.claims(of: token, secret: self.secret) == LotusJWT.Claims(allow: ["read", "write"], seed: "f01000"))
+        #expect(try LotusJWT.verify(token, secret: self.secret) == ["read", "write"])
+        let part = String(token.split(separator: ".")[1])
+        let payload = try #require(Data(base64Encoded: part + String(repeating: "=", count: (4 - part.count % 4) % 4)))
+        #expect(String(decoding: payload, as: UTF8.self) == #"{"Allow":["read","write"],"FPoolSeed":"f01000"}"#)
+        #expect(try LotusJWT.claims(of: LotusJWT.sign(allow: ["read"], secret: self.secret), secret: self.secret).seed == nil)
+    }
+
     @Test func seedDocumentTokenFailsWithAnotherSecret() throws {
         // The seed's example token is well-formed; it was signed with another daemon's secret.
         let token =

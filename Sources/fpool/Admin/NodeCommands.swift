@@ -10,10 +10,14 @@ struct Node: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the daemons with their state, head and peers.")
+        @Option(
+            name: .long,
+            help: "Show Primary as the miner with this seed (a token's --seed, e.g. f01000) sees it; default the pool's PrimarySeed.")
+        var seed: String?
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let nodes = try await PoolClient.locate().call("NodeList")
+            let nodes = try await PoolClient.locate().call("NodeList", [self.seed.map(JSON.string) ?? .null])
             if self.output.json { return try self.output.printJSON(nodes) }
             print(NodeListing.text(nodes), terminator: "")
         }
@@ -69,7 +73,7 @@ enum NodeListing {
             out +=
                 "Node \(node["ID"]?.string ?? "(not reached yet)"), host \(node["Name"]?.string ?? "")[\(node["Address"]?.string ?? "")]\n"
             out +=
-                "Status: {Primary:(\(primary), \(number("BoundSeeds"))), Calls:(\(number("Calls"))), "
+                "Status: {Primary:(\(primary), \(number("PrimaryOf"))), Calls:(\(number("Calls"))), "
                 + "Epochs:(Head:\(number("Head")), Behind:\(number("Behind"))), Peers:(Message:\(number("MessagePeers")), Block:\(number("BlockPeers"))), "
                 + "State:(\(node["State"]?.string ?? "")\(node["Sealing"]?.bool == true ? ", sealing" : "")"
                 + "\(node["DegradedFallback"]?.bool == true ? ", serving: pool degraded, no node passes the checks" : ""))}\n"
