@@ -292,7 +292,7 @@ public final class Pool: Sendable {
             var override = state.overrides[route.name] ?? APIRouteOverride(route: route)
             try change(&override)
             if let hedge = override.hedge, hedge != .off, let refusal = Self.hedgeRefusal(route) { throw refusal }
-            if override.policy != route.policy, let refusal = Self.policyRefusal(route) { throw refusal }
+            if let refusal = Self.policyRefusal(route, policy: override.policy) { throw refusal }
             state.overrides[route.name] = override
         }
     }
@@ -310,10 +310,21 @@ public final class Pool: Sendable {
         )
     }
 
-    /// Why `route` takes no policy (a push goes to its sender's bound node), or nil when it does.
-    public static func policyRefusal(_ route: RouteEntry) -> PoolCommandError? {
-        guard route.seed != nil else { return nil }
-        return PoolCommandError("\(route.name) pushes messages: it goes to its sender's bound node, not by policy")
+    /// Why `route` does not take `policy`, or nil when it does. A push goes to its sender's bound
+    /// node whatever the policy, except that an already signed message (the same CID on every
+    /// daemon) may be broadcast with AllWithFirstSucceed. A push a daemon signs, or picks the
+    /// nonce of, may not: every daemon would sign a message of its own.
+    public static func policyRefusal(_ route: RouteEntry, policy: PolicyChoice) -> PoolCommandError? {
+        guard route.seed != nil, policy != route.policy else { return nil }
+        if policy == .fixed(.allWithFirstSucceed) {
+            if route.carriesSignedMessages { return nil }
+            return PoolCommandError(
+                "\(route.name) cannot take AllWithFirstSucceed: each daemon would pick a nonce and sign a message of its own, "
+                    + "so one call could spend twice; only already signed pushes (MpoolPush, MpoolBatchPush) are broadcast")
+        }
+        return PoolCommandError(
+            "\(route.name) pushes messages: it goes to its sender's bound node, not by policy"
+                + (route.carriesSignedMessages ? " (AllWithFirstSucceed broadcasts it to every daemon)" : ""))
     }
 }
 

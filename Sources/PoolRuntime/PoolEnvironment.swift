@@ -98,10 +98,10 @@ public struct PoolEnvironment: Sendable {
                 problems.append("\(variable): \(error)")
                 continue
             }
-            // As `api set` refuses it: a policy on a push would silently not apply.
-            if route.seed != nil, override.policy != route.policy {
-                problems.append(
-                    "\(variable): \(name) pushes messages: it goes to its sender's bound node, not by policy; give 'default' as its policy")
+            // As `api set` refuses it: a policy on a push would silently not apply, and a
+            // broadcast of a message each daemon signs could spend twice.
+            if let refusal = Pool.policyRefusal(route, policy: override.policy) {
+                problems.append("\(variable): \(refusal); give 'default' as its policy")
                 continue
             }
             result.apiOverrides[name] = override

@@ -39,6 +39,9 @@ public protocol PoolObserver: Sendable {
     func requestQuarantined(method: String, node: String, period: Duration)
     /// A call identical to a quarantined request was refused at once.
     func quarantinedRequestRefused(method: String)
+    /// One daemon's answer to a broadcast push (AllWithFirstSucceed): `accepted`, `already in its
+    /// mpool`, a refusal or why it did not answer. The client had the first success.
+    func broadcastAnswered(method: String, node: String, answer: String)
 }
 
 extension PoolObserver {
@@ -54,6 +57,8 @@ extension PoolObserver {
     public func requestQuarantined(method: String, node: String, period: Duration) {}
     /// Default: ignored, so observers written before request quarantine existed keep compiling.
     public func quarantinedRequestRefused(method: String) {}
+    /// Default: ignored, so observers written before broadcasts existed keep compiling.
+    public func broadcastAnswered(method: String, node: String, answer: String) {}
 }
 
 /// A node event noted under the pool's lock and reported after it is released, so an
@@ -94,4 +99,6 @@ public struct SilentPoolObserver: PoolObserver {
     public func channelsCarriedOver(node: String, count: Int, changes: Int) {}
     /// Ignored: slow pushes go unlogged.
     public func slowPush(method: String, took: Duration, steps: String) {}
+    /// Ignored: each daemon's answer to a broadcast goes unlogged.
+    public func broadcastAnswered(method: String, node: String, answer: String) {}
 }

@@ -129,4 +129,10 @@ extension RouteEntry {
     /// MpoolGetNonce: the answer a client builds its next message on, so it follows the
     /// sender's pushes through nonce-safe failover.
     var readsNonces: Bool { self.name == "MpoolGetNonce" }
+
+    /// A push of messages already signed (MpoolPush, MpoolBatchPush, their Untrusted forms):
+    /// the same CIDs whichever daemon takes them, so they may go to every daemon at once.
+    public var carriesSignedMessages: Bool {
+        self.effect == .push && (self.params.first == .signedMessage || self.params.first == .signedMessages)
+    }
 }

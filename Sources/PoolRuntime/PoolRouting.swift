@@ -55,7 +55,11 @@ extension Pool {
         let work: @Sendable () async -> PoolReply = {
             switch await self.plan(call) {
             case .ready(let plan):
-                plan.fanOut ? await self.fanOut(call, plan: plan) : await self.tryInOrder(call, plan: plan, startedAt: start)
+                if plan.fanOut {
+                    route.effect == .push ? await self.broadcast(call, plan: plan) : await self.fanOut(call, plan: plan)
+                } else {
+                    await self.tryInOrder(call, plan: plan, startedAt: start)
+                }
             case .refused(let reply): reply
             }
         }
@@ -115,7 +119,11 @@ extension Pool {
                 tipsetWait: state.settings.tipsetWait, hedge: override.hedge ?? state.settings.hedgeDelay)
             guard !candidates.isEmpty else { return decision }
             let order: PickOrder
-            if let seedID, route.seed != nil {
+            if override.policy == .fixed(.allWithFirstSucceed), route.carriesSignedMessages {
+                // A broadcast: every serving node at once, the sender's own node first.
+                let ranked = seedID.map { Array(Self.boundOrder(candidates.byIndex, seedID: $0, state: state)) } ?? candidates.byIndex
+                order = PickOrder(explicit: ranked, fanOut: true)
+            } else if let seedID, route.seed != nil {
                 order = Self.boundOrder(candidates.byIndex, seedID: seedID, state: state)
             } else if serving.degraded {
                 // No node passes the checks: the least bad first, whatever the policy.

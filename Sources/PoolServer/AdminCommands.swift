@@ -26,7 +26,7 @@ extension Pool {
         }
         // Asked before parsing the value: `hedge=off` on a push is as meaningless as `hedge=1s`.
         if key == "hedge", let refusal = Self.hedgeRefusal(id.route) { throw refusal }
-        if key == "policy", let refusal = Self.policyRefusal(id.route) {
+        if key == "policy", let policy = try? PolicyChoice(specWord: value), let refusal = Self.policyRefusal(id.route, policy: policy) {
             throw PoolCommandError(refusal.description + "; use `fpool primary set --seed=<actor> --nid=<node>` to move a sender")
         }
         try self.updateOverride(for: id) { (override: inout APIRouteOverride) throws(PoolCommandError) in

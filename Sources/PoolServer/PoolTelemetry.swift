@@ -108,6 +108,12 @@ public struct PoolTelemetry: PoolObserver {
         self.metrics.hedgeWon(method: method)
     }
 
+    /// Logs each daemon's answer to a broadcast push: info when it took the message, a warning when not.
+    public func broadcastAnswered(method: String, node: String, answer: String) {
+        let line: Logger.Message = "broadcast \(method) to \(node): \(answer)"
+        if answer == "accepted" || answer == "already in its mpool" { self.logger.info(line) } else { self.logger.warning(line) }
+    }
+
     /// Logs a notice naming the sender, its new node and how many messages were pushed again there.
     public func senderMoved(sender: String, to node: String, repushed: Int) {
         self.logger.notice("pushes of \(sender) moved to \(node) after its nonce caught up; re-pushed \(repushed) message(s)")

@@ -296,9 +296,33 @@ final class RecordingObserver: PoolObserver {
     func hedgeWon(method: String, node: String) { self.record("hedge won \(method) on \(node)") }
     func requestQuarantined(method: String, node: String, period: Duration) { self.record("quarantined \(method) after \(node)") }
     func quarantinedRequestRefused(method: String) { self.record("refused quarantined \(method)") }
+    func broadcastAnswered(method: String, node: String, answer: String) { self.record("broadcast \(method) to \(node): \(answer)") }
 
-    private func record(_ event: String) { self.events.withLock { $0.append(event) } }
+    private let waiters = Mutex<[(needle: String, continuation: CheckedContinuation<Void, Never>)]>([])
+
+    private func record(_ event: String) {
+        self.events.withLock { $0.append(event) }
+        let ready = self.waiters.withLock { waiters in
+            defer { waiters.removeAll { event.contains($0.needle) } }
+            return waiters.filter { event.contains($0.needle) }
+        }
+        ready.forEach { $0.continuation.resume() }
+    }
     var all: [String] { self.events.withLock { $0 } }
+
+    /// Returns once an event containing `needle` was recorded, or when the test is cancelled (its time limit).
+    func waitForEvent(containing needle: String) async {
+        await untilCancelled {
+            await withCheckedContinuation { continuation in
+                let seen = self.waiters.withLock { waiters -> Bool in
+                    if self.all.contains(where: { $0.contains(needle) }) { return true }
+                    waiters.append((needle, continuation))
+                    return false
+                }
+                if seen { continuation.resume() }
+            }
+        }
+    }
 }
 
 /// A clock that moves only when the test says so.

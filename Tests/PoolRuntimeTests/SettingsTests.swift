@@ -139,6 +139,27 @@ import Testing
         #expect(environment.apiOverrides["MpoolPushMessage"]?.timeout.description == "30s")
     }
 
+    /// The seed broadcasts pushes with AllWithFirstSucceed: an already signed message may go to
+    /// every daemon; a message each daemon would sign with a nonce of its own stops start-up.
+    @Test func apirtConfigBroadcastsOnlyAlreadySignedPushes() throws {
+        let entry = "\(Self.token):/ip4/10.0.0.1/tcp/1234/http:a"
+        let error = #expect(throws: EnvironmentError.self) {
+            try PoolEnvironment.load([
+                "FULLNODE_API_POOL_INFO": entry, "MpoolPushMessage_APIRT_CONFIG": "AllWithFirstSucceed,false,0s",
+            ])
+        }
+        #expect(
+            error?.problems.first?.hasPrefix(
+                "MpoolPushMessage_APIRT_CONFIG: MpoolPushMessage cannot take AllWithFirstSucceed: each daemon would pick a nonce and sign")
+                == true)
+        let environment = try PoolEnvironment.load([
+            "FULLNODE_API_POOL_INFO": entry, "MpoolPush_APIRT_CONFIG": "AllWithFirstSucceed,false,0s",
+            "MpoolBatchPush_APIRT_CONFIG": "AllWithFirstSucceed,false,0s",
+        ])
+        #expect(environment.apiOverrides["MpoolPush"]?.policy == .fixed(.allWithFirstSucceed))
+        #expect(environment.apiOverrides["MpoolBatchPush"]?.policy == .fixed(.allWithFirstSucceed))
+    }
+
     @Test func passThroughUsesOnlyTheLegacyNode() throws {
         let environment = try PoolEnvironment.load([
             "FULLNODE_API_POOL_INFO": "\(Self.token):/ip4/10.0.0.2/tcp/1234/http:b",

@@ -3,6 +3,7 @@
 
 import Foundation
 import LotusWire
+import PoolRuntime
 import PoolServer
 import FPoolTestSupport
 import Testing
@@ -22,6 +23,11 @@ import Testing
         return daemons
     }
 
+    /// No hedge: on a loaded host a hedged read would reach a second daemon and blur which one served it.
+    static func noHedge(_: inout ServerConfiguration, _ environment: inout PoolEnvironment) {
+        environment.settings.hedgeDelay = .off
+    }
+
     /// The cluster index of the node `node list` marks Primary.
     static func primary(in nodes: JSON, _ served: ServedPool) -> Int? {
         guard let address = nodes.array?.first(where: { $0["Primary"]?.bool == true })?["Address"]?.string else { return nil }
@@ -29,7 +35,7 @@ import Testing
     }
 
     @Test func tokensOfDifferentSeedsAreServedByTheirOwnPrimaries() async throws {
-        try await withServedPool { served in
+        try await withServedPool(configure: Self.noHedge) { served in
             var primaries: [String: Int] = [:]
             for number in 1000..<1012 {
                 let seed = "f0\(number)"
@@ -60,7 +66,7 @@ import Testing
     }
 
     @Test func aMinersPrimaryStaysPutWhenAnotherNodeLeavesAndComesBackAfterAPause() async throws {
-        try await withServedPool { served in
+        try await withServedPool(configure: Self.noHedge) { served in
             let token = try #require(try await served.admin("AuthNew", ["read", "f01000"]).string)
             let primary = try #require(try await Self.servingDaemons(served, token: token).first)
             // Another node leaving the pool does not move the miner.
@@ -79,7 +85,7 @@ import Testing
     }
 
     @Test func aTokenWhoseSeedIsNoMinerIsRefused() async throws {
-        try await withServedPool { served in
+        try await withServedPool(configure: Self.noHedge) { served in
             let refused = try await rpcError { try await served.admin("AuthNew", ["read", "f1abcdef"]) }
             #expect(refused?.message == "--seed 'f1abcdef' is not a miner ID address (f0…, t0…) or a number")
             // A token signed with the pool's secret but carrying a bad seed claim is not half-accepted.
@@ -90,7 +96,7 @@ import Testing
     }
 
     @Test func apiInfoNamesTheAddressAnOperatorGives() async throws {
-        try await withServedPool { served in
+        try await withServedPool(configure: Self.noHedge) { served in
             let info = try #require(try await served.admin("AuthAPIInfo", ["read", "f01000", "pool.example.com"]).string)
             let (token, address) = try #require(info.split(separator: ":", maxSplits: 1).map(String.init).splitPair)
             #expect(address == "/dns/pool.example.com/tcp/\(served.port)/http")

@@ -27,7 +27,8 @@ import Testing
             #expect(lines.count == 6)
             let daemon = served.cluster.daemons[0]
             #expect(lines[0] == "Node \(daemon.session), host sim-daemon-0[127.0.0.1:\(daemon.port)]")
-            #expect(lines[1].hasPrefix("Status: {Primary:(true, 0), Calls:("))
+            // One miner has sim-daemon-0 as primary: the pool's own PrimarySeed, for clients without a seed.
+            #expect(lines[1].hasPrefix("Status: {Primary:(true, 1), Calls:("))
             #expect(lines[1].hasSuffix("Epochs:(Head:2, Behind:0), Peers:(Message:5, Block:5), State:(running)}"))
             #expect(try await self.cli(served, ["nodes"]).stdout == list.stdout)
             let json = try await self.cli(served, ["node", "list", "--json"])

@@ -85,10 +85,12 @@ enum NodeListing {
 /// `fpool nodes`: the seed's short form of `fpool node list`.
 struct Nodes: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "nodes", abstract: "Same as `fpool node list`.")
+    @Option(name: .long, help: "Show Primary as the miner with this seed sees it (see `fpool node list`).") var seed: String?
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         var list = Node.List()
+        list.seed = self.seed
         list.output = self.output
         try await list.run()
     }
