@@ -25,6 +25,11 @@ public struct SimConfiguration: Sendable {
     /// The daemons forget the messages of tipsets this many epochs below the head (their
     /// blocks stay), so that a run of hours keeps flat memory; nil keeps every message.
     public var messageHorizon: Int64?
+    /// Serve every daemon over TLS (`/https`, `wss://`) with this certificate; nil for plain http.
+    public var tls: TLSServerIdentity?
+    /// Daemons served with a certificate of their own instead of `tls` (a daemon whose certificate a
+    /// pool does not trust), by index.
+    public var tlsByDaemon: [Int: TLSServerIdentity] = [:]
 
     /// Three daemons on free ports producing a tipset every 30 s unless given otherwise, with no propagation delay
     /// and no control endpoint; every message is kept (`messageHorizon` nil, settable afterwards).
@@ -40,6 +45,7 @@ public struct SimConfiguration: Sendable {
         self.networkName = networkName
         self.behindMode = behindMode
         self.messageHorizon = nil
+        self.tls = nil
     }
 }
 
@@ -60,9 +66,11 @@ public struct SimDaemonInfo: Sendable, Equatable {
     public let running: Bool
     /// The network it follows (StateNetworkName).
     public let network: String
+    /// Whether it serves over TLS.
+    public let secure: Bool
 
-    /// Lotus's multiaddr for the daemon's API.
-    public var multiaddr: String { "/ip4/127.0.0.1/tcp/\(self.port)/http" }
+    /// Lotus's multiaddr for the daemon's API (`/https` over TLS).
+    public var multiaddr: String { "/ip4/127.0.0.1/tcp/\(self.port)/\(self.secure ? "https" : "http")" }
     /// A `FULLNODE_API_POOL_INFO` entry: `token:multiaddr:name`.
     public var poolEntry: String { "\(self.adminToken):\(self.multiaddr):\(self.name)" }
 }
@@ -103,7 +111,9 @@ public final class SimCluster: Sendable {
         let world = SimWorld(
             chain: chain, daemons: daemons, clock: clock, behindMode: configuration.behindMode,
             propagationDelay: configuration.propagationDelay)
-        let servers = daemons.indices.map { SimDaemonServer(world: world, index: $0, logger: logger) }
+        let servers = daemons.indices.map {
+            SimDaemonServer(world: world, index: $0, logger: logger, tls: configuration.tlsByDaemon[$0] ?? configuration.tls)
+        }
         let cluster = SimCluster(world: world, servers: servers, logger: logger)
         do {
             for server in servers { try await server.start() }
@@ -162,7 +172,7 @@ public final class SimCluster: Sendable {
             state.daemons.map {
                 SimDaemonInfo(
                     index: $0.index, name: $0.name, port: $0.port, session: $0.session, adminToken: $0.adminToken, running: $0.running,
-                    network: state.networkName(daemon: $0.index))
+                    network: state.networkName(daemon: $0.index), secure: self.servers[$0.index].tls != nil)
             }
         }
     }

@@ -24,10 +24,14 @@ final class SimDaemonServer: Sendable {
     /// The running listener; nil while the daemon is killed.
     private let listener = Mutex<ConnectionListener<Upgrade>?>(nil)
 
-    init(world: SimWorld, index: Int, logger: Logger) {
+    /// Served in front of every connection when the daemon speaks TLS.
+    let tls: TLSServerIdentity?
+
+    init(world: SimWorld, index: Int, logger: Logger, tls: TLSServerIdentity?) {
         self.world = world
         self.index = index
         self.logger = logger
+        self.tls = tls
     }
 
     var port: Int { self.world.state.withLock { $0.daemons[self.index].port } }
@@ -59,6 +63,7 @@ final class SimDaemonServer: Sendable {
     }
 
     private func configure(_ channel: any Channel) throws -> EventLoopFuture<Upgrade> {
+        try self.tls?.secure(channel)
         let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
             maxFrameSize: 1 << 24,
             shouldUpgrade: { channel, head in

@@ -24,12 +24,25 @@ public enum LotusHTTPClient {
     ///   response arrived.
     public static func post(
         host: String, port: Int, path: String = "/rpc/v1", body: [UInt8], token: String? = nil,
-        headers extraHeaders: [(String, String)] = [], method: HTTPMethod = .POST,
+        headers extraHeaders: [(String, String)] = [], method: HTTPMethod = .POST, tls: TLSDialer? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> Response {
+        do {
+            return try await self.exchange(
+                host: host, port: port, path: path, body: body, token: token, headers: extraHeaders, method: method, tls: tls, group: group)
+        } catch let error where tls != nil && TLSDialError.isTLS(error) {
+            throw TLSDialError(description: tls!.describe(error, host: host, port: port))
+        }
+    }
+
+    private static func exchange(
+        host: String, port: Int, path: String, body: [UInt8], token: String?, headers extraHeaders: [(String, String)],
+        method: HTTPMethod, tls: TLSDialer?, group: any EventLoopGroup
     ) async throws -> Response {
         let channel = try await ClientBootstrap(group: group)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try tls.handler(host: host)) }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }
@@ -64,10 +77,10 @@ public enum LotusHTTPClient {
     /// caller decodes the JSON, as `Response.json` does).
     public static func call(
         host: String, port: Int, path: String = "/rpc/v1", id: Int64 = 1, method: String, params: [JSON] = [],
-        token: String? = nil
+        token: String? = nil, tls: TLSDialer? = nil
     ) async throws -> Response {
         try await self.post(
             host: host, port: port, path: path, body: RPCFrames.request(id: id, method: method, params: params).encoded(),
-            token: token)
+            token: token, tls: tls)
     }
 }

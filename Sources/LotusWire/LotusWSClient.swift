@@ -184,12 +184,25 @@ public final class LotusWSClient: Sendable {
         self.channel = channel
     }
 
-    /// Opens `ws://host:port/path` with an optional bearer token, watched by `keepalive` when given.
+    /// Opens `ws://host:port/path` (`wss://` with `tls`) with an optional bearer token, watched by
+    /// `keepalive` when given.
     ///
-    /// - Throws: `LotusClientError.badHandshake` when the upgrade is refused, or the connect error.
+    /// - Throws: `LotusClientError.badHandshake` when the upgrade is refused, `TLSDialError` when
+    ///   TLS fails (an untrusted certificate, a plain port), or the connect error.
     public static func connect(
         host: String, port: Int, path: String = "/rpc/v1", token: String? = nil, keepalive: WebSocketKeepalive? = nil,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        tls: TLSDialer? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> LotusWSClient {
+        do {
+            return try await self.dial(host: host, port: port, path: path, token: token, keepalive: keepalive, tls: tls, group: group)
+        } catch let error where tls != nil && TLSDialError.isTLS(error) {
+            throw TLSDialError(description: tls!.describe(error, host: host, port: port))
+        }
+    }
+
+    private static func dial(
+        host: String, port: Int, path: String, token: String?, keepalive: WebSocketKeepalive?, tls: TLSDialer?,
+        group: any EventLoopGroup
     ) async throws -> LotusWSClient {
         enum Upgrade: Sendable {
             case websocket(LotusWSClient)
@@ -200,6 +213,7 @@ public final class LotusWSClient: Sendable {
             .connectTimeout(.seconds(5))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try tls.handler(host: host)) }
                     let upgrader = RawWebSocketClientUpgrader<Upgrade> { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
                             // Frames are read on the event loop and answers handed to their callers

@@ -69,19 +69,9 @@ package enum APIInfo {
         } catch {
             throw fail(error.description)
         }
-        if let refusal = Self.dialRefusal(address) { throw fail(refusal) }
         let name = nameColon.map { String(rest[rest.index(after: $0)...]) } ?? address.host
         guard !name.isEmpty else { throw fail("empty name after the multiaddr") }
         return NodeEndpoint(token: token, address: address, name: name)
-    }
-
-    /// Why fpool cannot dial a daemon at `address`, or nil. fpool speaks plain ws:// to its
-    /// daemons: TLS needs a library the specification does not name (swift-nio-ssl), and dialling
-    /// a TLS port in plain text would only fail later as an unreachable node.
-    package static func dialRefusal(_ address: Multiaddr) -> String? {
-        guard address.secure else { return nil }
-        return "TLS (\(address.scheme ?? "https")) to a daemon is not supported: give the daemon's plain http multiaddr "
-            + "(/\(address.hostKind.rawValue)/\(address.host)/tcp/<port>/http), or end TLS on this host (stunnel, nginx) and point fpool there"
     }
 
     /// `token:rest` → `<token>:rest`; an entry that starts with its multiaddr has no token to

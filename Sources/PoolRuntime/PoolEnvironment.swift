@@ -16,6 +16,9 @@ public struct PoolEnvironment: Sendable {
     /// `FPOOL_NETWORK`: the network name every daemon must report (`StateNetworkName`); nil
     /// lets the daemons first reached decide.
     public var network: String?
+    /// `FPOOL_DAEMON_CA`: a PEM file of the CA certificates daemons dialled over TLS (`/https`,
+    /// `/wss`) must chain to; nil trusts the system's roots.
+    public var daemonCAFile: String?
 
     /// The settings each `FPOOL_*` variable sets.
     public static let settingVariables: [(variable: String, key: String)] = [
@@ -78,6 +81,9 @@ public struct PoolEnvironment: Sendable {
         }
         if let network = environment["FPOOL_NETWORK"]?.trimmedSpaces, !network.isEmpty {
             result.network = network
+        }
+        if let caFile = environment["FPOOL_DAEMON_CA"]?.trimmedSpaces, !caFile.isEmpty {
+            result.daemonCAFile = caFile
         }
         for (variable, key) in self.settingVariables {
             guard let text = environment[variable] else { continue }

@@ -46,7 +46,6 @@ struct AdminAPI: Sendable {
             } catch let error as MultiaddrError {
                 throw RPCError(code: 1, message: "--api: \(error)")
             }
-            if let refusal = APIInfo.dialRefusal(address) { throw RPCError(code: 1, message: "--api: \(refusal)") }
             let token = try params.string(1, "token")
             let name = try params.optionalString(2) ?? "\(address.host):\(address.port)"
             let endpoint = NodeEndpoint(token: token, address: address, name: name)
@@ -135,7 +134,9 @@ struct AdminAPI: Sendable {
         case "AuthNew":
             return .string(self.auth.token(upTo: try params.perm(0), seed: try params.seed(1)))
         case "AuthAPIInfo":
-            return .string("\(self.auth.token(upTo: try params.perm(0), seed: try params.seed(1))):\(try self.remoteAddress(try params.optionalString(2)))")
+            return .string(
+                "\(self.auth.token(upTo: try params.perm(0), seed: try params.seed(1))):\(try self.remoteAddress(try params.optionalString(2)))"
+            )
         case "AuthPoolInfo":
             return [
                 "UsePool": .bool(self.usePool),
@@ -169,7 +170,8 @@ struct AdminAPI: Sendable {
         [
             "Index": .int(Int64(node.index)), "ID": node.id.map(JSON.string) ?? .null, "Name": .string(node.name),
             "Address": .string(node.address), "State": .string(node.state.description), "Available": .bool(node.state.isAvailable),
-            "Sealing": .bool(node.sealing), "Primary": .bool(node.isPrimary), "PrimaryOf": .int(Int64(node.primaryOf)), "BoundSeeds": .int(Int64(node.boundSeeds)),
+            "Sealing": .bool(node.sealing), "Primary": .bool(node.isPrimary), "PrimaryOf": .int(Int64(node.primaryOf)),
+            "BoundSeeds": .int(Int64(node.boundSeeds)),
             "Calls": .int(Int64(node.calls)), "Head": node.health.map { .int($0.head) } ?? .null,
             "Behind": node.health.map { .int(Int64($0.behind)) } ?? .null,
             "MessagePeers": node.health.map { .int(Int64($0.messagePeers)) } ?? .null,

@@ -58,8 +58,22 @@ public struct FPoolRepo: Sendable {
         return secret
     }
 
-    /// Writes `api` (the listen multiaddr) and `token` (an admin token), as Lotus does at start.
-    public func writeEndpoint(api: String, token: String) throws(RepoError) {
+    /// The certificate the pool serves over TLS, which fpool's own commands pin (absent without TLS).
+    public var certificateFile: String { self.path + "/api-cert.pem" }
+
+    /// Writes `api` (the listen multiaddr) and `token` (an admin token), as Lotus does at start,
+    /// and the served certificate (`api-cert.pem`) when the pool speaks TLS; without TLS an
+    /// older certificate is removed, so no stale one is pinned.
+    public func writeEndpoint(api: String, token: String, certificatePEM: String? = nil) throws(RepoError) {
+        if let certificatePEM {
+            try self.write(certificatePEM, to: self.certificateFile)
+        } else if FileManager.default.fileExists(atPath: self.certificateFile) {
+            do {
+                try FileManager.default.removeItem(atPath: self.certificateFile)
+            } catch {
+                throw RepoError(file: self.certificateFile, reason: "cannot remove the old certificate: \(error.localizedDescription)")
+            }
+        }
         try self.write(api + "\n", to: self.apiFile)
         try self.write(token + "\n", to: self.tokenFile)
     }

@@ -2,6 +2,7 @@
 // push results and head changes. fpool's own server builds its pool this way, and so does a
 // proxy that embeds the pool (Examples/EmbeddedProxy).
 
+import LotusWire
 import PoolRuntime
 
 extension Pool {
@@ -13,9 +14,14 @@ extension Pool {
     ///   - environment: daemons, pool settings and per-API overrides (`PoolEnvironment.load`).
     ///   - observer: where the pool reports what it does (fpool's logs and metrics; silence
     ///     by default).
-    public static func lotus(_ environment: PoolEnvironment, observer: any PoolObserver = SilentPoolObserver()) -> Pool {
-        Pool(
-            environment: environment, connect: { UpstreamConnection(endpoint: $0) }, observer: observer,
+    ///   - daemonTLS: how daemons given as `/https` or `/wss` are dialled; nil trusts the system's roots.
+    public static func lotus(
+        _ environment: PoolEnvironment, observer: any PoolObserver = SilentPoolObserver(), daemonTLS: TLSDialer? = nil
+    ) -> Pool {
+        let tls = daemonTLS ?? (try? TLSDialer(caFile: nil, source: "the system's roots"))
+        return Pool(
+            environment: environment, connect: { UpstreamConnection(endpoint: $0, tls: $0.address.secure ? tls : nil) },
+            observer: observer,
             pushReader: LotusPushResultReader(), chainNotifyReader: LotusChainNotifyReader(), scheduler: EventLoopScheduler())
     }
 }

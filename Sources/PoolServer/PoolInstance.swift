@@ -2,6 +2,7 @@
 // files the CLI reads, and the heartbeats — as a swift-service-lifecycle service.
 
 import Logging
+import LotusWire
 import NIOPosix
 import PoolRuntime
 import ServiceLifecycle
@@ -22,17 +23,20 @@ public final class PoolInstance: Service, Sendable {
 
     /// Builds the pool and server; nothing listens yet.
     ///
-    /// - Throws: `RepoError` when the repo's secret cannot be read or created.
+    /// - Throws: `RepoError` when the repo's secret cannot be read or created; `TLSSetupError` when
+    ///   `FPOOL_DAEMON_CA` names no usable CA file.
     public init(
         environment: PoolEnvironment, repo: FPoolRepo, configuration: ServerConfiguration, logLevels: LogLevels,
         logSink: @escaping @Sendable (String) -> Void
-    ) throws(RepoError) {
+    ) throws {
         let secret = try repo.loadOrCreateSecret()
+        let daemonTLS = try TLSDialer(caFile: environment.daemonCAFile, source: "FPOOL_DAEMON_CA")
         let metrics = PoolMetrics()
         self.logLevels = logLevels
         self.logger = logLevels.logger("rpc", sink: logSink)
         let pool = Pool.lotus(
-            environment, observer: PoolTelemetry(logger: logLevels.logger("fullpool", sink: logSink), metrics: metrics))
+            environment, observer: PoolTelemetry(logger: logLevels.logger("fullpool", sink: logSink), metrics: metrics),
+            daemonTLS: daemonTLS)
         self.pool = pool
         self.repo = repo
         self.server = PoolRPCServer(
@@ -46,7 +50,9 @@ public final class PoolInstance: Service, Sendable {
     public func start() async throws {
         await self.pool.heartbeat()
         try await self.server.start()
-        try self.repo.writeEndpoint(api: self.server.listenAddress, token: self.server.auth.token(upTo: .admin))
+        try self.repo.writeEndpoint(
+            api: self.server.listenAddress, token: self.server.auth.token(upTo: .admin),
+            certificatePEM: self.server.configuration.tls?.certificatePEM)
         for node in self.pool.nodes {
             self.logger.info("node \(node.name) [\(node.address)]: \(node.state)")
         }

@@ -49,7 +49,7 @@ public final class PoolRPCServer: Sendable {
         self.logger = logger
         self.budget = ClientConnectionBudget(cap: configuration.maxConnections, reserve: configuration.connectionReserve)
         self.bodyBudget = RequestBodyBudget(limit: max(configuration.maxBufferedRequestBytes, configuration.maxRequestBytes))
-        let address = ClientAddress(host: configuration.host, secure: false)
+        let address = ClientAddress(host: configuration.host, secure: configuration.tls != nil)
         let boundPort = self.boundPort
         let admin = AdminAPI(
             pool: pool, auth: auth,
@@ -72,7 +72,7 @@ public final class PoolRPCServer: Sendable {
     /// wildcard address).
     public var listenAddress: String { self.clientAddress.local(port: self.port ?? self.configuration.port) }
 
-    var clientAddress: ClientAddress { ClientAddress(host: self.configuration.host, secure: false) }
+    var clientAddress: ClientAddress { ClientAddress(host: self.configuration.host, secure: self.configuration.tls != nil) }
 
     /// Binds the listener.
     ///
@@ -175,6 +175,8 @@ public final class PoolRPCServer: Sendable {
             limits: limits, timedOut: { metrics.clientRequestTimedOut() },
             idle: { waiting in if evictable { budget.setIdle(channel, waiting: waiting) } })
         let pipeline = channel.pipeline.syncOperations
+        // TLS first: the slow-client and idle guards behind it count what the client really sent.
+        try self.configuration.tls?.secure(channel)
         try pipeline.addHandler(connection)
         try pipeline.addHandler(HTTPResponseEncoder())
         // Bytes after an upgrade request (a client's first frames) go on to the websocket handler.

@@ -6,6 +6,8 @@
     import Darwin
 #endif
 
+import LotusWire
+
 /// Where fpool listens and what it tolerates from clients.
 public struct ServerConfiguration: Sendable {
     /// The IP address to listen on, IPv4 or IPv6 without brackets (`::1`); `PoolRPCServer.listenAddress` and the
@@ -48,6 +50,8 @@ public struct ServerConfiguration: Sendable {
     /// Bytes of unfinished HTTP request bodies held across all connections; a body that would
     /// pass it is refused (503). At least one request of `maxRequestBytes` always fits.
     public var maxBufferedRequestBytes: Int = 256 << 20
+    /// Serve HTTPS and WSS with this certificate (`--tls-cert`, `--tls-key`); nil serves plain HTTP.
+    public var tls: TLSServerIdentity?
 
     /// A configuration listening on `127.0.0.1:2245`, Lotus's request size limit (100 MiB), 60 s idle timeout and 30 s
     /// shutdown grace unless given; the other limits keep their defaults and can be set afterwards.

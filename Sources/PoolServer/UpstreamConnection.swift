@@ -42,14 +42,17 @@ public final class UpstreamConnection: NodeConnection {
     /// Every upstream socket is watched, not only the one heartbeats use: a per-loop socket
     /// that went silent fails its calls (retried on other nodes) instead of hanging them.
     let keepalive: WebSocketKeepalive
+    /// TLS for a daemon given as `/https` or `/wss`; nil dials plain ws://.
+    let tls: TLSDialer?
     /// A ping after 5 s of quiet, as go-jsonrpc's client does; closed after 15 s without a
     /// pong, sooner than go-jsonrpc's 30 s, because a pool has other nodes to retry on.
     public static let defaultKeepalive = WebSocketKeepalive(interval: .seconds(5), timeout: .seconds(15))
 
     /// A connection to `endpoint`; nothing is dialled until the first call or heartbeat needs a socket.
-    public init(endpoint: NodeEndpoint, keepalive: WebSocketKeepalive = UpstreamConnection.defaultKeepalive) {
+    public init(endpoint: NodeEndpoint, keepalive: WebSocketKeepalive = UpstreamConnection.defaultKeepalive, tls: TLSDialer? = nil) {
         self.endpoint = endpoint
         self.keepalive = keepalive
+        self.tls = tls
     }
 
     /// The open connection for `version`, dialling when there is none or it closed.
@@ -71,7 +74,7 @@ public final class UpstreamConnection: NodeConnection {
                 do {
                     let client = try await LotusWSClient.connect(
                         host: address.host, port: address.port, path: "/rpc/\(version.rawValue)", token: self.endpoint.token,
-                        keepalive: self.keepalive, group: loop ?? MultiThreadedEventLoopGroup.singleton)
+                        keepalive: self.keepalive, tls: self.tls, group: loop ?? MultiThreadedEventLoopGroup.singleton)
                     self.clients.withLock { $0[key] = client }
                     self.backoff.withLock { $0 = nil }
                     client.whenClosed { [weak client] in

@@ -15,6 +15,10 @@ struct Demo: AsyncParsableCommand {
 
     @Option(name: .long, help: "How many simulated daemons.") var nodes = 3
     @Option(name: .customLong("block-time"), help: "Time between tipsets (a Go duration).") var blockTime = "2s"
+    @Flag(
+        name: .long,
+        help: "TLS both ways: the daemons serve /https with certificates of a CA made for the run, and so does the pool (WSS, HTTPS).")
+    var tls = false
     @OptionGroup var serve: ServeOptions
 
     func validate() throws {
@@ -29,10 +33,17 @@ struct Demo: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         try self.serve.applyThreads(environment)
         let blockTime = try GoDuration(parsing: self.blockTime)
-        let cluster = try await SimCluster.start(
-            SimConfiguration(nodes: self.nodes, blockTime: .milliseconds(Int(blockTime.milliseconds)), basePort: 0, controlPort: 0))
+        var simulation = SimConfiguration(
+            nodes: self.nodes, blockTime: .milliseconds(Int(blockTime.milliseconds)), basePort: 0, controlPort: 0)
+        let tls = self.tls ? try SimTLSFiles.make() : nil
+        defer { tls?.remove() }
+        simulation.tls = try tls?.identity()
+        var serverConfiguration = try self.serve.configuration(environment)
+        if let tls, serverConfiguration.tls == nil { serverConfiguration.tls = try tls.identity() }
+        let cluster = try await SimCluster.start(simulation)
         var poolEnvironment = PoolEnvironment()
         poolEnvironment.nodes = try APIInfo.parsePool(cluster.poolInfo)
+        poolEnvironment.daemonCAFile = tls?.caFile
         // Heartbeats at the block time, so the demo reacts to what you do within a block.
         try poolEnvironment.settings.set("HeartbeatInterval", to: blockTime.description)
         // A head channel is silent after a block time and a half without a tipset, as on mainnet.
@@ -41,7 +52,7 @@ struct Demo: AsyncParsableCommand {
         let levels = LogLevels()
         let repo = FPoolRepo(path: FPoolRepo.path(environment: environment))
         let instance = try PoolInstance(
-            environment: poolEnvironment, repo: repo, configuration: try self.serve.configuration(environment), logLevels: levels,
+            environment: poolEnvironment, repo: repo, configuration: serverConfiguration, logLevels: levels,
             logSink: ServeOptions.logSink)
         do {
             try await instance.start()
@@ -56,7 +67,8 @@ struct Demo: AsyncParsableCommand {
         Console.line(
             "fpool demo: \(self.nodes) simulated Lotus daemons (block time \(self.blockTime)) behind fpool at \(instance.server.listenAddress)"
         )
-        for daemon in cluster.daemons { Console.line("  \(daemon.name): 127.0.0.1:\(daemon.port)") }
+        for daemon in cluster.daemons { Console.line("  \(daemon.name): \(daemon.multiaddr)") }
+        if let tls { Console.line("  FPOOL_DAEMON_CA=\(tls.caFile)    # the run's CA: pass it to curl --cacert") }
         Console.line("")
         Console.line("Try, in another shell:")
         Console.line("  \(repoHint)swift run fpool node list")
@@ -67,8 +79,10 @@ struct Demo: AsyncParsableCommand {
         Console.line("  curl -X POST \(control)/null-rounds -d '{\"count\":4}'    # every daemon's Behind grows: the pool runs degraded")
         Console.line("  curl -X POST \(control)/daemons/2/network -d '{\"name\":\"othernet\"}'    # a daemon of another chain is refused")
         Console.line("  curl -X POST \(control)/daemons/0/black-hole -d '{\"enabled\":true}'    # reads hedge to the next daemon")
-        Console.line("  curl -s http://127.0.0.1:\(instance.server.port ?? 0)/healthz")
-        Console.line("  curl -s http://127.0.0.1:\(instance.server.port ?? 0)/metrics")
+        let scheme = serverConfiguration.tls == nil ? "http" : "https"
+        let cacert = tls.map { " --cacert \($0.caFile)" } ?? ""
+        Console.line("  curl -s\(cacert) \(scheme)://127.0.0.1:\(instance.server.port ?? 0)/healthz")
+        Console.line("  curl -s\(cacert) \(scheme)://127.0.0.1:\(instance.server.port ?? 0)/metrics")
         Console.line("A Lotus client (lotus-miner, lotus) uses the pool with:")
         Console.line("  export FULLNODE_API_INFO=\(instance.server.auth.token(upTo: .admin)):\(instance.server.listenAddress)")
         Console.line("Ctrl-C stops the pool and the daemons.")

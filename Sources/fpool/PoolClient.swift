@@ -1,5 +1,7 @@
 // How CLI commands reach a running fpool: FPOOL_API_INFO (`token:multiaddr`), else the `api`
-// and `token` files in FPOOL_PATH (default ~/.fpool), and its `FPool.` admin API over HTTP.
+// and `token` files in FPOOL_PATH (default ~/.fpool), and its `FPool.` admin API over HTTP. A
+// pool serving TLS is reached over HTTPS: pinned to the certificate it wrote to its repo, or
+// (FPOOL_API_INFO) verified against FPOOL_DAEMON_CA or the system's roots.
 
 import ArgumentParser
 import Foundation
@@ -14,6 +16,8 @@ struct PoolClient {
     let token: String
     /// Where the endpoint came from, for error messages.
     let source: String
+    /// TLS, when the endpoint says `/https`.
+    var tls: TLSDialer? = nil
 
     /// Finds the pool from the environment.
     ///
@@ -22,6 +26,7 @@ struct PoolClient {
         let token: String
         let address: String
         let source: String
+        var pinnedCertificate: String?
         if let info = environment["FPOOL_API_INFO"], !info.isEmpty {
             guard let colon = info.firstIndex(of: ":") else {
                 throw CLIError("FPOOL_API_INFO: expected <token>:<multiaddr>, as `fpool auth api-info` prints")
@@ -37,13 +42,25 @@ struct PoolClient {
                 throw CLIError("\(error)")
             }
             source = repo.apiFile
+            pinnedCertificate = repo.certificateFile
         }
+        let multiaddr: Multiaddr
         do {
-            let multiaddr = try Multiaddr(parsing: address)
-            return PoolClient(host: multiaddr.host, port: multiaddr.port, token: token, source: source)
+            multiaddr = try Multiaddr(parsing: address)
         } catch {
             throw CLIError("\(source): \(error)")
         }
+        var client = PoolClient(host: multiaddr.host, port: multiaddr.port, token: token, source: source)
+        if multiaddr.secure {
+            do {
+                client.tls =
+                    try pinnedCertificate.map { try TLSDialer(pinning: $0) }
+                    ?? TLSDialer(caFile: environment["FPOOL_DAEMON_CA"], source: "FPOOL_DAEMON_CA")
+            } catch {
+                throw CLIError("\(source) says \(address): \(error)")
+            }
+        }
+        return client
     }
 
     /// Whether a pool is configured at all (an `api` file or FPOOL_API_INFO), without reaching it.
@@ -59,7 +76,7 @@ struct PoolClient {
         let response: LotusHTTPClient.Response
         do {
             response = try await LotusHTTPClient.call(
-                host: self.host, port: self.port, method: "FPool.\(method)", params: params, token: self.token)
+                host: self.host, port: self.port, method: "FPool.\(method)", params: params, token: self.token, tls: self.tls)
         } catch {
             throw CLIError(
                 "cannot reach fpool at \(self.host):\(self.port) (from \(self.source)): \(error); is `fpool run` or `fpool demo` running?")

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import LotusWire
 import NIOCore
 import PoolRuntime
 import PoolServer
@@ -43,7 +44,36 @@ struct ServeOptions: ParsableArguments {
     )
     var threads: Int?
 
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "Serve HTTPS and WSS with this PEM certificate chain, leaf first (default FPOOL_TLS_CERT); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert (default FPOOL_TLS_KEY).")
+    var tlsKey: String?
+
     static let maxThreads = 256
+
+    /// The certificate and key to serve TLS with, from the options or FPOOL_TLS_CERT and FPOOL_TLS_KEY; nil for
+    /// plain HTTP.
+    ///
+    /// - Throws: `ValidationError` when only one is given or a file cannot be used, naming it.
+    func tlsIdentity(_ environment: [String: String]) throws -> TLSServerIdentity? {
+        let certificate = self.tlsCert.map { ("--tls-cert", $0) } ?? environment["FPOOL_TLS_CERT"].map { ("FPOOL_TLS_CERT", $0) }
+        let key = self.tlsKey.map { ("--tls-key", $0) } ?? environment["FPOOL_TLS_KEY"].map { ("FPOOL_TLS_KEY", $0) }
+        switch (certificate, key) {
+        case (nil, nil): return nil
+        case (let certificate?, nil): throw ValidationError("\(certificate.0) needs a private key: give --tls-key or FPOOL_TLS_KEY too")
+        case (nil, let key?): throw ValidationError("\(key.0) needs a certificate: give --tls-cert or FPOOL_TLS_CERT too")
+        case (let certificate?, let key?):
+            do {
+                return try TLSServerIdentity(
+                    certificateFile: certificate.1, keyFile: key.1, certificateSource: certificate.0, keySource: key.0)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+    }
 
     /// Sizes NIO's shared event loops, before anything uses them (they are made once, on first use).
     ///
@@ -77,12 +107,16 @@ struct ServeOptions: ParsableArguments {
         } catch {
             throw ValidationError("--listen: \(error)")
         }
-        guard address.hostKind == .ip4 || address.hostKind == .ip6, !address.secure else {
-            throw ValidationError(
-                "--listen: fpool listens on an IP address over plain http/ws, e.g. /ip4/127.0.0.1/tcp/2245/http; got '\(text)'")
+        guard address.hostKind == .ip4 || address.hostKind == .ip6 else {
+            throw ValidationError("--listen: fpool listens on an IP address, e.g. /ip4/127.0.0.1/tcp/2245/http; got '\(text)'")
+        }
+        let tls = try self.tlsIdentity(environment)
+        if address.secure, tls == nil {
+            throw ValidationError("--listen: '\(text)' asks for TLS: give --tls-cert and --tls-key (or FPOOL_TLS_CERT and FPOOL_TLS_KEY)")
         }
         guard self.maxRequestBytes >= 1024 else { throw ValidationError("--max-request-bytes must be at least 1024") }
         var configuration = ServerConfiguration(host: address.host, port: address.port, maxRequestBytes: self.maxRequestBytes)
+        configuration.tls = tls
         if let maxConnections = self.maxConnections {
             guard maxConnections >= 1 else { throw ValidationError("--max-connections: expected at least 1, got \(maxConnections)") }
             configuration.maxConnections = maxConnections

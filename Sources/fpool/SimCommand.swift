@@ -40,6 +40,11 @@ struct Sim: AsyncParsableCommand {
     )
     var behind = Behind.headAge
 
+    @Flag(
+        name: .long,
+        help: "Serve the daemons over TLS (/https, wss://) with certificates of a CA made for the run; prints FPOOL_DAEMON_CA=<its file>.")
+    var tls = false
+
     /// `--behind`'s values, as LotusSim's modes.
     enum Behind: String, ExpressibleByArgument, CaseIterable {
         case headAge = "head-age"
@@ -67,16 +72,20 @@ struct Sim: AsyncParsableCommand {
 
     func run() async throws {
         let blockTime = Duration.milliseconds(Int(try GoDuration(parsing: self.blockTime).milliseconds))
-        let cluster = try await SimCluster.start(
-            SimConfiguration(
-                nodes: self.nodes, blockTime: blockTime, basePort: self.basePort, controlPort: self.controlPort,
-                networkName: self.networkName,
-                behindMode: self.behind.mode))
+        var configuration = SimConfiguration(
+            nodes: self.nodes, blockTime: blockTime, basePort: self.basePort, controlPort: self.controlPort,
+            networkName: self.networkName,
+            behindMode: self.behind.mode)
+        let tls = self.tls ? try SimTLSFiles.make() : nil
+        defer { tls?.remove() }
+        configuration.tls = try tls?.identity()
+        let cluster = try await SimCluster.start(configuration)
         for daemon in cluster.daemons {
             Console.line("\(daemon.name): \(daemon.poolEntry)")
         }
         Console.line("")
         Console.line("FULLNODE_API_POOL_INFO=\(cluster.poolInfo)")
+        if let tls { Console.line("FPOOL_DAEMON_CA=\(tls.caFile)") }
         if let port = cluster.controlPort { Console.line("control endpoint: http://127.0.0.1:\(port)/status") }
         Console.line("network \(cluster.networkName) (genesis \(cluster.genesisCID)); NodeStatus Behind: \(self.behind.rawValue)")
         Console.line("block time \(self.blockTime); Ctrl-C stops the daemons")

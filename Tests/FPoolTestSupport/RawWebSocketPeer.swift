@@ -53,6 +53,11 @@ public final class RawWebSocketPeer: Sendable {
         try await self.channel.writeAndFlush(ByteBuffer(string: text)).get()
     }
 
+    /// Sends bytes that are no text (the start of a TLS handshake).
+    public func sendRaw(bytes: [UInt8]) async throws {
+        try await self.channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    }
+
     private init(channel: any Channel, recorder: ByteRecorder) {
         self.channel = channel
         self.recorder = recorder

@@ -92,11 +92,14 @@ public struct ServedPool: Sendable {
 }
 
 /// Runs `body` against fpool in front of `nodes` simulated daemons.
+/// `simulation` changes the simulated network before it starts (TLS, …).
 public func withServedPool<T>(
-    nodes: Int = 3, configure: (inout ServerConfiguration, inout PoolEnvironment) -> Void = { _, _ in },
-    _ body: (ServedPool) async throws -> T
+    nodes: Int = 3, simulation: (inout SimConfiguration) -> Void = { _ in },
+    configure: (inout ServerConfiguration, inout PoolEnvironment) -> Void = { _, _ in }, _ body: (ServedPool) async throws -> T
 ) async throws -> T {
-    let cluster = try await SimCluster.start(SimConfiguration(nodes: nodes, blockTime: nil))
+    var simulated = SimConfiguration(nodes: nodes, blockTime: nil)
+    simulation(&simulated)
+    let cluster = try await SimCluster.start(simulated)
     let repoPath = FileManager.default.temporaryDirectory.appending(path: "fpool-test-\(UUID().uuidString)").path(percentEncoded: false)
     defer { try? FileManager.default.removeItem(atPath: repoPath) }
     do {

@@ -76,14 +76,14 @@ import Testing
             "\(Self.token):/ip4/10.0.0.2/tcp/70000/http:b",
             "\(Self.token):/ip4/10.0.0.3/tcp/1234/http:c",
             "/ip4/10.0.0.4/tcp/1234/http:d",
-            "\(Self.token):/ip4/10.0.0.5/tcp/1234/wss:e",
+            "\(Self.token):/ip4/10.0.0.5/tcp/1234/quic:e",
             "\(Self.token):/ip4/10.0.0.6/tcp/1234/http:f",
         ].joined(separator: ",")
         let error = #expect(throws: PoolInfoError.self) { try APIInfo.parsePool(text) }
         #expect(error?.badEntries.map(\.position) == [2, 4, 5])
         #expect(
             error?.badEntries.map(\.entry) == [
-                "<token>:/ip4/10.0.0.2/tcp/70000/http:b", "/ip4/10.0.0.4/tcp/1234/http:d", "<token>:/ip4/10.0.0.5/tcp/1234/wss:e",
+                "<token>:/ip4/10.0.0.2/tcp/70000/http:b", "/ip4/10.0.0.4/tcp/1234/http:d", "<token>:/ip4/10.0.0.5/tcp/1234/quic:e",
             ])
         let lines = error?.description.split(separator: "\n").map(String.init) ?? []
         #expect(lines.count == 3)
@@ -94,15 +94,13 @@ import Testing
         #expect(error?.description.contains(Self.token) == false)
     }
 
-    /// fpool dials daemons in plain text: a TLS entry is refused when read, naming it, instead
-    /// of failing later as a daemon that never answers.
-    @Test func aTLSDaemonEntryIsRefusedByName() {
+    /// Daemons behind TLS are given as `/https` or `/wss` (also by DNS name) and dialled over TLS.
+    @Test func tlsDaemonEntriesAreDialledSecurely() throws {
         let text = "\(Self.token):/ip4/1.2.3.4/tcp/1234/http:a,\(Self.token):/dns/lotus.example/tcp/443/wss:b"
-        let error = #expect(throws: PoolInfoError.self) { try APIInfo.parsePool(text) }
-        #expect(error?.badEntries.map(\.position) == [2])
-        #expect(error?.badEntries.first?.reason.hasPrefix("TLS (wss) to a daemon is not supported") == true)
-        #expect(error?.badEntries.first?.reason.contains("/dns/lotus.example/tcp/<port>/http") == true)
-        #expect(throws: APIInfoError.self) { try APIInfo.parseLegacy("\(Self.token):/ip4/10.0.0.7/tcp/1234/https") }
+        let nodes = try APIInfo.parsePool(text)
+        #expect(nodes.map(\.address.secure) == [false, true])
+        #expect(nodes[1].address.websocketURL(path: "/rpc/v1") == "wss://lotus.example:443/rpc/v1")
+        #expect(try APIInfo.parseLegacy("\(Self.token):/ip4/10.0.0.7/tcp/1234/https").address.secure)
     }
 
     /// The exact line `fpool sim` prints parses back into its daemons.

@@ -5,6 +5,7 @@ import FPoolTestSupport
 import Foundation
 import LotusSim
 import LotusWire
+import PoolRuntime
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct ServeCommandTests {
@@ -113,5 +114,37 @@ import Testing
         #expect(await process.exitStatus() == 0)
         let output = await process.output(containing: "stopped")
         #expect(output.hasSuffix("stopped\n"), "output ends: \(output.suffix(400))")
+    }
+
+    /// `fpool demo --tls`: daemons behind TLS, and the pool serving WSS to a client that trusts the run's CA; the CLI
+    /// reaches the pool over HTTPS by the certificate in its repo.
+    @Test func demoWithTLSServesWSSInFrontOfTLSDaemons() async throws {
+        let repo = self.temporaryRepo()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let environment = self.environment(repo: repo)
+        let process = try RunningProcess(
+            self.fpool, ["demo", "--tls", "--listen=/ip4/127.0.0.1/tcp/0/http", "--block-time=500ms"], environment: environment)
+        defer { process.terminate() }
+        let banner = await process.output(containing: "Ctrl-C stops")
+        let lines = banner.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.filter { $0.hasPrefix("sim-daemon-") }.allSatisfy { $0.hasSuffix("/https") })
+        let caFile = try #require(
+            lines.first { $0.hasPrefix("FPOOL_DAEMON_CA=") }?.dropFirst("FPOOL_DAEMON_CA=".count).split(separator: " ").first)
+        let info = try #require(lines.first { $0.hasPrefix("export FULLNODE_API_INFO=") }?.dropFirst("export FULLNODE_API_INFO=".count))
+        let address = try Multiaddr(parsing: String(info.split(separator: ":", maxSplits: 1)[1]))
+        #expect(address.secure)
+        let client = try await LotusWSClient.connect(
+            host: address.host, port: address.port, token: String(info.split(separator: ":")[0]),
+            tls: try TLSDialer(caFile: String(caFile), source: "the demo's CA"))
+        #expect(try await client.call("Filecoin.ChainHead")["Height"]?.int != nil)
+        await client.close()
+        let nodes = try await ProcessRunner.run(self.fpool, ["node", "list", "--json"], environment: environment)
+        #expect(nodes.status == 0, "\(nodes.stderr)")
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(nodes.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 3 && list.allSatisfy { $0["State"] as? String == "running" })
+        process.interrupt()
+        #expect(await process.exitStatus() == 0)
+        // The run's CA goes with it.
+        #expect(!FileManager.default.fileExists(atPath: String(caFile)))
     }
 }

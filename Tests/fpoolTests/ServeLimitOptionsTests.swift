@@ -30,6 +30,12 @@ import Testing
             ("--max-queued-bytes=100", "--max-queued-bytes: expected at least 65536 bytes, got 100"),
             ("--request-timeout=soon", "--request-timeout: expected a duration such as 30s or 1m, got 'soon'"),
             ("--request-timeout=10ms", "--request-timeout: expected at least 100ms, got 10ms"),
+            ("--tls-cert=/etc/fpool/cert.pem", "--tls-cert needs a private key: give --tls-key or FPOOL_TLS_KEY too"),
+            ("--tls-key=/etc/fpool/key.pem", "--tls-key needs a certificate: give --tls-cert or FPOOL_TLS_CERT too"),
+            (
+                "--listen=/ip4/0.0.0.0/tcp/2245/https",
+                "--listen: '/ip4/0.0.0.0/tcp/2245/https' asks for TLS: give --tls-cert and --tls-key (or FPOOL_TLS_CERT and FPOOL_TLS_KEY)"
+            ),
         ])
     func badLimitsAreRefused(_ flag: String, _ message: String) throws {
         let options = try ServeOptions.parse([flag])
