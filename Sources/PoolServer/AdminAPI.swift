@@ -14,10 +14,12 @@ struct AdminAPI: Sendable {
     let remoteAddress: @Sendable (_ override: String?) throws(RPCError) -> String
     let logLevels: LogLevels
     let usePool: Bool
+    /// Call and retry totals (`Top`).
+    let metrics: PoolMetrics
 
     static let methods = [
         "NodeList", "NodeAdd", "NodeSet", "APIList", "APISet", "APIWhy", "PrimaryList", "PrimarySet", "ConfigGet", "ConfigSet",
-        "AuthNew", "AuthAPIInfo", "AuthPoolInfo", "LogSetLevel",
+        "AuthNew", "AuthAPIInfo", "AuthPoolInfo", "LogSetLevel", "Top",
     ]
 
     /// Runs one admin method; errors come back as RPC errors with a one-line reason.
@@ -142,6 +144,7 @@ struct AdminAPI: Sendable {
                 "UsePool": .bool(self.usePool),
                 "PoolInfo": .string(self.pool.endpoints.map { "\($0.token):\($0.address):\($0.name)" }.joined(separator: ",")),
             ]
+        case "Top": return self.top()
         case "LogSetLevel":
             let system = try params.string(0, "system")
             let level = try params.string(1, "level")

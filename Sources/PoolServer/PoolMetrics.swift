@@ -16,6 +16,8 @@ public final class PoolMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
     private let callSeries = Mutex<[CallSeries: CallHandles]>([:])
+    /// Retries per node, for `fpool top`.
+    let retries = RetryTally()
 
     /// An empty registry of this server's own (nothing global), with call-duration buckets from 100 µs to 30 s.
     public init() {
@@ -36,6 +38,7 @@ public final class PoolMetrics: Sendable {
         let series = self.callSeries.withLock { $0[key] } ?? self.makeSeries(key, pool: pool)
         series.calls.increment()
         series.errors?.increment()
+        series.count.increment()
         series.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
@@ -53,7 +56,8 @@ public final class PoolMetrics: Sendable {
                 ? nil
                 : Counter(label: "fpool_call_errors_total", dimensions: [("method", method), ("outcome", outcome)], factory: self.factory),
             duration: CoreMetrics.Timer(
-                label: "fpool_call_duration_seconds", dimensions: [("method", method), ("node", node)], factory: self.factory))
+                label: "fpool_call_duration_seconds", dimensions: [("method", method), ("node", node)], factory: self.factory),
+            count: CallCount())
         self.callSeries.withLock { $0[key] = handles }
         return handles
     }
@@ -79,6 +83,24 @@ public final class PoolMetrics: Sendable {
         let calls: CoreMetrics.Counter
         let errors: CoreMetrics.Counter?
         let duration: CoreMetrics.Timer
+        /// The same calls, readable (`totals`).
+        let count: CallCount
+    }
+
+    /// Answered calls so far by node and by method, read from the series (`fpool top`).
+    var totals: CallTotals {
+        let series = self.callSeries.withLock { $0 }
+        var totals = CallTotals()
+        for (key, handles) in series {
+            let calls = handles.count.current
+            let errors = key.outcome == .ok ? 0 : calls
+            let method = key.route?.route.name ?? "unlisted"
+            totals.byNode[key.node, default: (0, 0)].calls += calls
+            totals.byNode[key.node, default: (0, 0)].errors += errors
+            totals.byMethod[method, default: (0, 0)].calls += calls
+            totals.byMethod[method, default: (0, 0)].errors += errors
+        }
+        return totals
     }
 
     /// The `method` label of an event the pool reports by wire name (`Filecoin.ChainHead`): the
@@ -93,6 +115,7 @@ public final class PoolMetrics: Sendable {
     func retried(method: String, node: String, reason: String) {
         // The reason's class (before any detail) keeps the label set small.
         let kind = reason.split(separator: ":", maxSplits: 1).first.map(String.init) ?? reason
+        self.retries.record(node: node)
         Counter(
             label: "fpool_retries_total", dimensions: [("method", Self.methodLabel(method)), ("node", node), ("reason", kind)],
             factory: self.factory

@@ -56,7 +56,7 @@ public final class PoolRPCServer: Sendable {
             remoteAddress: { override throws(RPCError) in
                 try address.remote(port: boundPort.value.load(ordering: .relaxed), override: override)
             },
-            logLevels: logLevels, usePool: usePool)
+            logLevels: logLevels, usePool: usePool, metrics: metrics)
         self.runner = ClientCallRunner(pool: pool, admin: admin, metrics: metrics)
     }
 

@@ -5,6 +5,11 @@ import Foundation
 
 enum Console {
     static func line(_ text: String = "") {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        self.write(text + "\n")
+    }
+
+    /// Writes `text` as it is (a terminal's control sequences).
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

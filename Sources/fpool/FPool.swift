@@ -9,7 +9,7 @@ struct FPool: AsyncParsableCommand {
         abstract: "A Lotus daemon cluster: one FullNode API endpoint served by several Lotus daemons.",
         version: FPoolVersion.description,
         subcommands: [
-            Run.self, Demo.self, Chaos.self, Node.self, Nodes.self, API.self, Primary.self, Config.self, Auth.self, Log.self, Sim.self,
+            Run.self, Demo.self, Chaos.self, Top.self, Node.self, Nodes.self, API.self, Primary.self, Config.self, Auth.self, Log.self, Sim.self,
         ]
     )
 }

@@ -9,7 +9,8 @@ import ServiceLifecycle
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Start the pool from the environment (FULLNODE_API_POOL_INFO, FULLNODE_API_INFO, FPOOL_*).",
+        commandName: "run",
+        abstract: "Start the pool from the environment (FULLNODE_API_POOL_INFO, FULLNODE_API_INFO or a LOTUS_PATH repo, FPOOL_*).",
         discussion: """
             Clients connect as to a Lotus daemon: FULLNODE_API_INFO=<token>:<listen multiaddr> (`fpool auth api-info`). \
             The pool's secret, api and token files are in FPOOL_PATH (default ~/.fpool). SIGINT/SIGTERM answer the calls \
@@ -24,7 +25,8 @@ struct Run: AsyncParsableCommand {
         try self.serve.applyThreads(environment)
         let poolEnvironment: PoolEnvironment
         do {
-            poolEnvironment = try PoolEnvironment.load(environment)
+            // The seed's legacy lookup: a Lotus repo's daemon joins unless FULLNODE_API_INFO is set.
+            poolEnvironment = try PoolEnvironment.load(try LotusRepo.environment(environment))
         } catch {
             throw CLIError("the environment does not describe a pool:\n\(error)")
         }

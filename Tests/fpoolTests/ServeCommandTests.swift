@@ -14,7 +14,11 @@ import Testing
     func environment(repo: String) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["FPOOL_PATH"] = repo
-        for variable in ["FPOOL_API_INFO", "FULLNODE_API_INFO", "FULLNODE_API_POOL_INFO", "FPOOL_LISTEN"] { environment[variable] = nil }
+        for variable in ["FPOOL_API_INFO", "FULLNODE_API_INFO", "FULLNODE_API_POOL_INFO", "FPOOL_LISTEN", "LOTUS_PATH"] {
+            environment[variable] = nil
+        }
+        // No ~/.lotus of this machine's user joins the pools under test.
+        environment["HOME"] = repo
         return environment
     }
 
@@ -22,18 +26,27 @@ import Testing
         FileManager.default.temporaryDirectory.appending(path: "fpool-cli-\(UUID().uuidString)").path(percentEncoded: false)
     }
 
+    /// The daemons of FULLNODE_API_POOL_INFO, and the one of a Lotus repo (LOTUS_PATH), as the
+    /// seed's legacy lookup still finds it.
     @Test func runServesThePoolFromTheEnvironmentAndStopsOnInterrupt() async throws {
-        let cluster = try await SimCluster.start(SimConfiguration(nodes: 2, blockTime: nil))
+        let cluster = try await SimCluster.start(SimConfiguration(nodes: 3, blockTime: nil))
         let repo = self.temporaryRepo()
         defer { try? FileManager.default.removeItem(atPath: repo) }
         var environment = self.environment(repo: repo)
-        environment["FULLNODE_API_POOL_INFO"] = cluster.poolInfo
+        environment["FULLNODE_API_POOL_INFO"] = cluster.daemons.prefix(2).map(\.poolEntry).joined(separator: ",")
+        let lotusRepo = self.temporaryRepo() + "/lotus-mainnet"
+        defer { try? FileManager.default.removeItem(atPath: (lotusRepo as NSString).deletingLastPathComponent) }
+        try FileManager.default.createDirectory(atPath: lotusRepo, withIntermediateDirectories: true)
+        try (cluster.daemons[2].multiaddr + "\n").write(toFile: lotusRepo + "/api", atomically: true, encoding: .utf8)
+        try cluster.daemons[2].adminToken.write(toFile: lotusRepo + "/token", atomically: true, encoding: .utf8)
+        environment["LOTUS_PATH"] = lotusRepo
         let process = try RunningProcess(
             self.fpool, ["run", "--listen=/ip4/127.0.0.1/tcp/0/http", "--threads=1"], environment: environment)
         defer { process.terminate() }
         let started = await process.output(containing: "serving the Lotus API on")
         #expect(started.contains("with 1 event-loop thread;"))
         #expect(started.contains("node sim-daemon-1 [127.0.0.1:\(cluster.daemons[1].port)]: running"))
+        #expect(started.contains("node lotus-mainnet [127.0.0.1:\(cluster.daemons[2].port)]: running"))
         let api = try String(contentsOfFile: repo + "/api", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let port = try #require(Int(api.split(separator: "/")[3]))
         cluster.advance(2)

@@ -1,0 +1,99 @@
+// `fpool top` against a pool served on loopback: its plain-text frames when the output is not a
+// terminal, and, in a real terminal (tmux), the screen redrawn in place until `q`.
+
+import FPoolTestSupport
+import Foundation
+import LotusWire
+import PoolRuntime
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct TopCommandTests {
+    let fpool = ProcessRunner.builtProduct("fpool")
+
+    static let tmux: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    func environment(_ served: ServedPool) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["FPOOL_PATH"] = served.instance.repo.path
+        environment["FPOOL_API_INFO"] = nil
+        return environment
+    }
+
+    /// Reads in a loop until cancelled: calls the next frame sees as a rate.
+    func keepReading(_ served: ServedPool) -> Task<Int, Never> {
+        Task {
+            var calls = 0
+            while !Task.isCancelled && calls < 2_000 {
+                _ = try? await served.http("Filecoin.StateNetworkName")
+                calls += 1
+            }
+            return calls
+        }
+    }
+
+    @Test func framesInPlainTextShowEveryNodeAndTheBusiestMethod() async throws {
+        try await withServedPool(configure: { _, environment in environment.settings.hedgeDelay = .off }) { served in
+            let reader = self.keepReading(served)
+            let outcome = try await ProcessRunner.run(
+                self.fpool, ["top", "--frames=2", "--interval=500ms"], environment: self.environment(served))
+            reader.cancel()
+            #expect(await reader.value > 0)
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            let frames = outcome.stdout.components(separatedBy: "fpool top: ").dropFirst()
+            #expect(frames.count == 2, "\(outcome.stdout)")
+            // No terminal: no control sequences, and no promise that q does anything.
+            #expect(!outcome.stdout.contains("\u{1B}["))
+            #expect(!outcome.stdout.contains("q quits"))
+            for frame in frames {
+                #expect(frame.hasPrefix("pool healthy, 3 of 3 nodes serving, network fpoolsim"))
+                for daemon in served.cluster.daemons {
+                    #expect(frame.split(separator: "\n").contains { $0.hasPrefix(daemon.name) && $0.hasSuffix("running") })
+                }
+            }
+            // The second frame measured the reads made meanwhile, on the primary, by method.
+            let second = frames.last ?? ""
+            let busiest = second.split(separator: "\n").first { $0.hasPrefix("StateNetworkName") }
+            let rate = busiest.flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true)[1]) } ?? 0
+            #expect(rate > 0, "\(second)")
+        }
+    }
+
+    @Test(.enabled(if: Self.tmux != nil, "needs tmux (Debian's tmux package)"))
+    func inATerminalTheScreenIsRedrawnInPlaceAndQQuits() async throws {
+        let tmux = try #require(Self.tmux)
+        try await withServedPool { served in
+            let session = "fpool-top-\(UUID().uuidString.prefix(8))"
+            let environment = self.environment(served)
+            let command = "FPOOL_PATH='\(served.instance.repo.path)' '\(self.fpool.path)' top --interval=200ms"
+            let start = try await ProcessRunner.run(
+                URL(fileURLWithPath: tmux), ["new-session", "-d", "-s", session, "-x", "150", "-y", "30", command], environment: environment)
+            #expect(start.status == 0, "\(start.stderr)")
+            defer { _ = try? ProcessRunner.runBlocking(URL(fileURLWithPath: tmux), ["kill-session", "-t", session]) }
+            // Frames come every 200 ms; look for one for up to 10 s.
+            var screen = ""
+            for _ in 0..<50 {
+                screen = try await ProcessRunner.run(URL(fileURLWithPath: tmux), ["capture-pane", "-p", "-t", session], environment: environment)
+                    .stdout
+                if screen.contains("sim-daemon-2") { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+            // Redrawn in place: the header is on the first line, once, however many frames passed.
+            #expect(lines.first?.hasPrefix("fpool top: pool healthy, 3 of 3 nodes serving") == true, "\(screen)")
+            #expect(screen.components(separatedBy: "fpool top:").count == 2, "\(screen)")
+            #expect(screen.contains("q quits"))
+            _ = try await ProcessRunner.run(URL(fileURLWithPath: tmux), ["send-keys", "-t", session, "q"], environment: environment)
+            // q ends top, and with it the session's only window.
+            var ended = false
+            for _ in 0..<50 {
+                let alive = try await ProcessRunner.run(URL(fileURLWithPath: tmux), ["has-session", "-t", session], environment: environment)
+                if alive.status != 0 {
+                    ended = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(ended, "fpool top did not quit on q")
+        }
+    }
+}
