@@ -10,7 +10,9 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct TopCommandTests {
     let fpool = ProcessRunner.builtProduct("fpool")
 
-    static let tmux: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let tmux: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
 
     func environment(_ served: ServedPool) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
@@ -66,14 +68,17 @@ import Testing
             let environment = self.environment(served)
             let command = "FPOOL_PATH='\(served.instance.repo.path)' '\(self.fpool.path)' top --interval=200ms"
             let start = try await ProcessRunner.run(
-                URL(fileURLWithPath: tmux), ["new-session", "-d", "-s", session, "-x", "150", "-y", "30", command], environment: environment)
+                URL(fileURLWithPath: tmux), ["new-session", "-d", "-s", session, "-x", "150", "-y", "30", command], environment: environment
+            )
             #expect(start.status == 0, "\(start.stderr)")
             defer { _ = try? ProcessRunner.runBlocking(URL(fileURLWithPath: tmux), ["kill-session", "-t", session]) }
             // Frames come every 200 ms; look for one for up to 10 s.
             var screen = ""
             for _ in 0..<50 {
-                screen = try await ProcessRunner.run(URL(fileURLWithPath: tmux), ["capture-pane", "-p", "-t", session], environment: environment)
-                    .stdout
+                screen = try await ProcessRunner.run(
+                    URL(fileURLWithPath: tmux), ["capture-pane", "-p", "-t", session], environment: environment
+                )
+                .stdout
                 if screen.contains("sim-daemon-2") { break }
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -86,7 +91,8 @@ import Testing
             // q ends top, and with it the session's only window.
             var ended = false
             for _ in 0..<50 {
-                let alive = try await ProcessRunner.run(URL(fileURLWithPath: tmux), ["has-session", "-t", session], environment: environment)
+                let alive = try await ProcessRunner.run(
+                    URL(fileURLWithPath: tmux), ["has-session", "-t", session], environment: environment)
                 if alive.status != 0 {
                     ended = true
                     break
