@@ -34,10 +34,16 @@ public struct SimCertificateAuthority: Sendable {
         self.name = name
     }
 
-    /// A server certificate for this host, signed by this CA, and its private key, both in PEM.
+    /// This host's loopback addresses, as certificates carry them: 127.0.0.1 and ::1.
+    public static let loopback: [[UInt8]] = [[127, 0, 0, 1], [UInt8](repeating: 0, count: 15) + [1]]
+
+    /// A server certificate signed by this CA, and its private key, both in PEM: by default for
+    /// this host (localhost, 127.0.0.1, ::1); `dnsNames` and `ipAddresses` name other hosts.
     ///
     /// - Throws: when the certificate cannot be built.
-    public func issue(commonName: String = "localhost") throws -> (certificatePEM: String, keyPEM: String) {
+    public func issue(
+        commonName: String = "localhost", dnsNames: [String] = ["localhost"], ipAddresses: [[UInt8]] = SimCertificateAuthority.loopback
+    ) throws -> (certificatePEM: String, keyPEM: String) {
         let key = P256.Signing.PrivateKey()
         let issuerKey = try P256.Signing.PrivateKey(rawRepresentation: self.keyBytes)
         let now = Date()
@@ -49,10 +55,9 @@ public struct SimCertificateAuthority: Sendable {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
                 try ExtendedKeyUsage([.serverAuth])
-                SubjectAlternativeNames([
-                    .dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-                    .ipAddress(ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1]))),
-                ])
+                SubjectAlternativeNames(
+                    dnsNames.map { GeneralName.dnsName($0) }
+                        + ipAddresses.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: ArraySlice($0))) })
             }, issuerPrivateKey: .init(issuerKey))
         return (try certificate.serializeAsPEM().pemString + "\n", key.pemRepresentation + "\n")
     }

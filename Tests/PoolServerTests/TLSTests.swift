@@ -105,6 +105,41 @@ import Testing
         }
     }
 
+    /// A daemon dialled by IP must have that address in its certificate, whoever issued it; fpool's
+    /// own CLI pins the pool's certificate, which may name only the host's public name.
+    @Test func aCertificateForAnotherHostDisablesItsDaemonButThePoolsPinStillHolds() async throws {
+        let ca = try TestCA(name: "one CA")
+        defer { ca.remove() }
+        let elsewhere = try ca.authority.issue(commonName: "lotus.example", dnsNames: ["lotus.example"], ipAddresses: [])
+        let daemon = try TLSServerIdentity(certificatePEM: elsewhere.certificatePEM, keyPEM: elsewhere.keyPEM)
+        let publicName = try ca.authority.issue(commonName: "pool.example", dnsNames: ["pool.example"], ipAddresses: [])
+        let pool = try TLSServerIdentity(certificatePEM: publicName.certificatePEM, keyPEM: publicName.keyPEM)
+        let good = try ca.identity()
+        try await withServedPool(
+            simulation: { simulation in
+                simulation.tls = good
+                simulation.tlsByDaemon[1] = daemon
+            },
+            configure: { configuration, environment in
+                configuration.tls = pool
+                environment.daemonCAFile = ca.file
+            }
+        ) { served in
+            let states = served.pool.nodes.map(\.state)
+            #expect(states[0].isAvailable && !states[1].isAvailable && states[2].isAvailable)
+            #expect(
+                states[1].description.contains(
+                    "TLS: the certificate of 127.0.0.1:\(served.cluster.daemons[1].port) does not name 127.0.0.1"),
+                "\(states[1])")
+            // A client trusting the CA but dialling 127.0.0.1 is refused: the pool's certificate names pool.example only.
+            await #expect(throws: TLSDialError.self) {
+                _ = try await LotusWSClient.connect(host: "127.0.0.1", port: served.port, tls: try TLSDialer(caFile: ca.file, source: "CA"))
+            }
+            let pinned = try TLSDialer(pinning: served.instance.repo.certificateFile)
+            #expect(try await served.admin(pinned, "NodeList").array?.count == 3)
+        }
+    }
+
     @Test func unusableTLSFilesAreNamedWithTheirProblem() throws {
         let directory = FileManager.default.temporaryDirectory.appending(path: "fpool-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
