@@ -68,9 +68,12 @@ struct TopScreen {
         return methods.sorted { $0.calls != $1.calls ? $0.calls > $1.calls : $0.name < $1.name }
     }
 
+    /// A total's growth per second; a total the previous frame did not have (a method first
+    /// called, a node just added) grew from zero. The first frame (`seconds` 0) shows none.
     static func perSecond(_ now: JSON?, _ before: JSON?, _ seconds: Double) -> Double {
-        guard let now = now?.int, let before = before?.int, seconds > 0, now >= before else { return 0 }
-        return Double(now - before) / seconds
+        guard let now = now?.int, seconds > 0 else { return 0 }
+        let before = before?.int ?? 0
+        return now >= before ? Double(now - before) / seconds : 0
     }
 
     static func rate(_ now: JSON?, _ before: JSON?, _ seconds: Double) -> String {
