@@ -160,6 +160,24 @@ public enum ImportDefaults {
     }
 
     /// The category from the name prefix, with Lotus's CommonAPI members as `common`.
+    /// Reads whose answer is fixed by their params but which are not cached: a "no" that may
+    /// become a "yes" (ChainHasObj), searches whose "not found" a lagging node gives (StateSearchMsg),
+    /// and computations that apply messages (StateCall, StateCompute: heavy, and their answers large).
+    static let uncachedReads: Set<String> = [
+        "ChainHasObj", "StateSearchMsg", "StateSearchMsgLimited", "StateCall", "StateCompute", "StateWaitMsg",
+        "StateWaitMsgLimited", "StateReplay", "StateListMessages",
+    ]
+
+    /// The cache class proposed for a method (reviewed by hand, like every import default):
+    /// `content` for a Chain read whose params are all CIDs and tipset keys, `tipset` for a State
+    /// read fixed by a TipSetKey param, `none` otherwise.
+    public static func proposedCache(name: String, params: ParamKinds, effect: Effect, result: ResultKind) -> CacheClass {
+        guard effect == .read, result == .plain, !params.isEmpty, !Self.uncachedReads.contains(name) else { return .none }
+        if name.hasPrefix("Chain"), params.allSatisfy({ $0 == .cid || $0 == .tipSetKey }) { return .content }
+        if name.hasPrefix("State"), params.contains(.tipSetKey) { return .tipset }
+        return .none
+    }
+
     public static func category(of name: String) -> Category {
         let exceptions: [String: Category] = [
             "Web3ClientVersion": .eth, "FilecoinAddressToEthAddress": .eth,

@@ -100,10 +100,12 @@ public struct LotusImporter: Sendable {
         let category = ImportDefaults.category(of: doc.name)
         guard let old else {
             let decision = ImportDefaults.decide(name: doc.name, perm: perm, responseExample: doc.response)
+            let cache = ImportDefaults.proposedCache(name: doc.name, params: params, effect: decision.effect, result: decision.result)
+            if cache != .none { review.append("\(doc.name): proposed cache=\(cache) (params \(params)); review") }
             let entry = RouteEntry(
                 name: doc.name, category: category, perm: perm, params: params, result: decision.result,
                 policy: decision.policy, filter: .all, nohang: false, timeout: .zero, effect: decision.effect,
-                seed: decision.seed, removedIn: nil)
+                seed: decision.seed, removedIn: nil, cache: cache)
             // Arrived since the base spec's release: marked with this one.
             return SpecMethod(entry: entry, comments: decision.comments, addedIn: self.base == nil ? nil : self.openRPC.release)
         }
@@ -115,10 +117,15 @@ public struct LotusImporter: Sendable {
         if old.entry.removedIn != nil {
             review.append("\(doc.name): back in \(self.openRPC.release); removed mark cleared")
         }
+        var cache = old.entry.cache
+        if cache == .tipset && !params.contains(.tipSetKey) {
+            review.append("\(doc.name): params changed to \(params); cache=tipset no longer fits and was dropped")
+            cache = .none
+        }
         let entry = RouteEntry(
             name: doc.name, category: category, perm: perm, params: params, result: old.entry.result,
             policy: old.entry.policy, filter: old.entry.filter, nohang: old.entry.nohang, timeout: old.entry.timeout,
-            effect: old.entry.effect, seed: seed, removedIn: nil)
+            effect: old.entry.effect, seed: seed, removedIn: nil, cache: cache)
         return SpecMethod(entry: entry, comments: old.comments, addedIn: old.addedIn)
     }
 
@@ -179,6 +186,6 @@ extension RouteEntry {
         RouteEntry(
             name: self.name, category: self.category, perm: self.perm, params: self.params, result: self.result,
             policy: self.policy, filter: self.filter, nohang: self.nohang, timeout: self.timeout, effect: self.effect,
-            seed: self.seed, removedIn: removedIn)
+            seed: self.seed, removedIn: removedIn, cache: self.cache)
     }
 }

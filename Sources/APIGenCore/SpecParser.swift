@@ -10,8 +10,9 @@ public struct SpecParser: Sendable {
     /// The fields every method line must carry, in the order the writer prints them.
     public static let requiredFields = ["cat", "perm", "params", "result", "policy", "filter", "nohang", "timeout", "effect"]
     /// The fields a method line may add after the required ones: `seed` (where the sender is), `removed`
-    /// (the release that stopped serving it) and `added` (the release that first served it).
-    public static let optionalFields = ["seed", "removed", "added"]
+    /// (the release that stopped serving it), `added` (the release that first served it) and `cache`
+    /// (`content` or `tipset`: whether its answers may be cached; absent, `none`).
+    public static let optionalFields = ["seed", "removed", "added", "cache"]
 
     /// A parser; it holds no state, so one value may parse any number of files.
     public init() {}
@@ -170,6 +171,7 @@ private struct ParseState {
         let timeout = field("timeout") { try GoDuration(parsing: $0) }
         let effect = field("effect") { try Effect.parse($0) }
         let seed = field("seed") { try SeedLocator(specText: String($0)) }
+        let cache = field("cache") { try CacheClass.parse($0) }
         let removed = field("removed") { text throws(SpecValueError) -> String in
             guard isLotusRelease(text) else {
                 throw SpecValueError("expected a Lotus release such as v1.36.1, found '\(text)'")
@@ -181,6 +183,19 @@ private struct ParseState {
         else { return nil }
         if fields["seed"] != nil && seed == nil { return nil }
         if fields["removed"] != nil && removed == nil { return nil }
+        if fields["cache"] != nil && cache == nil { return nil }
+        if let cache, cache != .none {
+            // Only an idempotent answer given once may be served again.
+            guard effect == .read, result == .plain else {
+                self.error(line, "\(name): cache=\(cache) needs effect=read and result=plain, found effect=\(effect) result=\(result)")
+                return nil
+            }
+            guard cache != .tipset || params.contains(.tipSetKey) else {
+                self.error(
+                    line, "\(name): cache=tipset needs a TipSetKey param (the tipset the answer is fixed by), found params=\(params)")
+                return nil
+            }
+        }
         if let seed {
             guard seed.param < params.count else {
                 self.error(line, "\(name): seed '\(seed)' names param \(seed.param), but the method has \(params.count) params")
@@ -193,7 +208,7 @@ private struct ParseState {
         }
         return RouteEntry(
             name: name, category: category, perm: perm, params: params, result: result, policy: policy,
-            filter: filter, nohang: nohang, timeout: timeout, effect: effect, seed: seed, removedIn: removed)
+            filter: filter, nohang: nohang, timeout: timeout, effect: effect, seed: seed, removedIn: removed, cache: cache ?? .none)
     }
 
     mutating func finish() throws(DiagnosticsError) -> SpecDocument {

@@ -47,6 +47,7 @@ public struct SpecWriter: Sendable {
             ("params=\(entry.params)", 0),
         ]
         if let seed = entry.seed { columns.append(("seed=\(seed)", 0)) }
+        if entry.cache != .none { columns.append(("cache=\(entry.cache.rawValue)", 0)) }
         if let added { columns.append(("added=\(added)", 0)) }
         if let removed = entry.removedIn { columns.append(("removed=\(removed)", 0)) }
         var text = ""

@@ -103,11 +103,12 @@ public struct SwiftRenderer: Sendable {
             seed = "nil"
         }
         let removed = entry.removedIn.map { "\"\($0)\"" } ?? "nil"
+        let cache = entry.cache == .none ? "" : ", cache: .\(entry.cache)"
         return """
             RouteEntry(name: "\(entry.name)", category: .\(entry.category), perm: .\(entry.perm), \
             params: ParamKinds([\(params)]), result: .\(entry.result), policy: \(policy), \
             filter: .\(entry.filter), nohang: \(entry.nohang), timeout: GoDuration(milliseconds: \(entry.timeout.milliseconds)), \
-            effect: .\(entry.effect), seed: \(seed), removedIn: \(removed))
+            effect: .\(entry.effect), seed: \(seed), removedIn: \(removed)\(cache))
             """
     }
 

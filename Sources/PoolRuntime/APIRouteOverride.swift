@@ -2,7 +2,7 @@
 
 import RouteModel
 
-/// The tunable part of one API's route: policy, nohang, timeout, filter.
+/// The tunable part of one API's route: policy, nohang, timeout, filter, hedge, cache.
 public struct APIRouteOverride: Sendable, Hashable {
     /// How a node is picked for the API's calls; `poolDefault` follows the pool's DefaultPolicy at call time.
     public var policy: PolicyChoice
@@ -14,6 +14,8 @@ public struct APIRouteOverride: Sendable, Hashable {
     public var filter: Filter
     /// Reads only: nil follows the pool's HedgeDelay.
     public var hedge: HedgeSetting?
+    /// Whether successful answers are cached (`none`, `content`, `tipset`).
+    public var cache: CacheClass
 
     /// The route's generated settings, unchanged, with `hedge` nil (following the pool's HedgeDelay).
     public init(route: RouteEntry) {
@@ -22,14 +24,19 @@ public struct APIRouteOverride: Sendable, Hashable {
         self.timeout = route.timeout
         self.filter = route.filter
         self.compiledPolicy = route.policy
+        self.cache = route.cache
+        self.compiledCache = route.cache
     }
+
+    /// The cache class the spec compiled for this API, which `cache=default` returns to.
+    public let compiledCache: CacheClass
 
     /// The policy the spec compiled for this API, which `policy=default` returns to (ChainHead's
     /// OneByChainHeadDesc, not the pool's DefaultPolicy).
     public let compiledPolicy: PolicyChoice
 
     /// The keys `api set --key=…` takes.
-    public static let keys = ["policy", "nohang", "timeout", "filter", "hedge"]
+    public static let keys = ["policy", "nohang", "timeout", "filter", "hedge", "cache"]
 
     /// Applies `api set --key=<key> --val=<value>`.
     ///
@@ -65,6 +72,15 @@ public struct APIRouteOverride: Sendable, Hashable {
                         key: key, value: text, expected: HedgeSetting.expected + ", or default (the pool's HedgeDelay)")
                 }
                 self.hedge = value
+            }
+        case "cache":
+            if text == "default" {
+                self.cache = self.compiledCache
+            } else {
+                guard let value = CacheClass(rawValue: text) else {
+                    throw SettingsError.badValue(key: key, value: text, expected: "none, content, tipset, or default (the spec's)")
+                }
+                self.cache = value
             }
         default:
             throw SettingsError.badValue(key: "key", value: key, expected: "one of " + Self.keys.joined(separator: ", "))

@@ -57,6 +57,8 @@ public final class Pool: Sendable {
     let immediateStarts = Atomic<Int>(0)
     /// Answer times per method and the hedge budget: a lock of their own, taken once per read.
     let latency = Mutex(LatencyEstimates())
+    /// Successful answers of `cache=` methods: a lock of its own, taken once per cacheable call.
+    let cache: Mutex<ResultCache>
     /// Requests daemons dropped their connection over: a lock of their own, looked at by
     /// every call only while something is quarantined.
     let quarantine = Mutex(RequestQuarantine())
@@ -83,6 +85,7 @@ public final class Pool: Sendable {
             table: NodeTable(network: PoolNetwork(expectedName: environment.network), passThrough: !environment.usePool),
             settings: environment.settings)
         state.overrides = environment.apiOverrides
+        self.cache = Mutex(ResultCache(capacity: Int(clamping: environment.settings.cacheBytes)))
         self.state = Mutex(state)
         self.observer = observer
         self.clock = clock
@@ -265,6 +268,9 @@ public final class Pool: Sendable {
             var settings = state.settings
             try change(&settings)
             let intervalChanged = settings.heartbeatInterval != state.settings.heartbeatInterval
+            if settings.cacheBytes != state.settings.cacheBytes {
+                self.cache.withLock { $0.resize(Int(clamping: settings.cacheBytes)) }
+            }
             state.settings = settings
             return intervalChanged ? Self.wakeHeartbeat(&state) : []
         }
@@ -293,6 +299,7 @@ public final class Pool: Sendable {
             try change(&override)
             if let hedge = override.hedge, hedge != .off, let refusal = Self.hedgeRefusal(route) { throw refusal }
             if let refusal = Self.policyRefusal(route, policy: override.policy) { throw refusal }
+            if let refusal = Self.cacheRefusal(route, cache: override.cache) { throw refusal }
             state.overrides[route.name] = override
         }
     }
@@ -300,6 +307,22 @@ public final class Pool: Sendable {
     /// Sets one API's routing from typed values (see `updateOverride`).
     public func setOverride(_ override: APIRouteOverride, for method: RouteID) throws(PoolCommandError) {
         try self.updateOverride(for: method) { $0 = override }
+    }
+
+    /// Why `route` cannot be cached as `cache` says, or nil when it can: only a plain read's
+    /// answer may be served again, and `tipset` needs the TipSetKey that fixes the answer.
+    public static func cacheRefusal(_ route: RouteEntry, cache: CacheClass) -> PoolCommandError? {
+        guard cache != .none else { return nil }
+        guard route.effect == .read, route.result == .plain else {
+            return PoolCommandError(
+                "\(route.name) is not a plain read (effect \(route.effect.rawValue), result \(route.result.rawValue)): its answers are never cached"
+            )
+        }
+        guard cache != .tipset || route.params.contains(.tipSetKey) else {
+            return PoolCommandError(
+                "\(route.name) has no TipSetKey param (params \(route.params)): cache=tipset needs one to fix its answer")
+        }
+        return nil
     }
 
     /// Why `route` takes no hedge, or nil when it does.

@@ -15,6 +15,9 @@ public struct CallFacts: Sendable, Hashable {
     /// The seed of the caller's token: OneBySeedRound then prefers that miner's primary (rendezvous hashing of the
     /// seed over the nodes) rather than the pool's PrimarySeed.
     public var clientSeed: MinerSeed?
+    /// Every TipSetKey param names a tipset (none is empty, which means "the head"): a `cache=`
+    /// method's answer is then fixed, and may be cached.
+    public var fixedTipsets: Bool = false
 
     /// Facts for a call; leave a fact nil when the route does not need it or the params do not hold it.
     public init(sender: String? = nil, height: Int64? = nil, signedMessage: SignedMessageFacts? = nil, clientSeed: MinerSeed? = nil) {

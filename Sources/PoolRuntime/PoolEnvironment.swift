@@ -26,7 +26,7 @@ public struct PoolEnvironment: Sendable {
         ("FPOOL_MAX_SYNC_BEHIND", "MaxSyncBehind"), ("FPOOL_MIN_MESSAGE_PEERS", "MinMessagePeers"),
         ("FPOOL_MIN_BLOCK_PEERS", "MinBlockPeers"), ("FPOOL_MAX_BEHIND_DIFF", "MaxBehindDiff"),
         ("FPOOL_HEARTBEAT_INTERVAL", "HeartbeatInterval"), ("FPOOL_TIPSET_WAIT", "TipsetWait"),
-        ("FPOOL_HEDGE_DELAY", "HedgeDelay"), ("FPOOL_CHANNEL_SILENCE", "ChannelSilence"),
+        ("FPOOL_HEDGE_DELAY", "HedgeDelay"), ("FPOOL_CHANNEL_SILENCE", "ChannelSilence"), ("FPOOL_CACHE_BYTES", "CacheBytes"),
     ]
 
     static let apirtSuffix = "_APIRT_CONFIG"

@@ -12,6 +12,8 @@ package enum ImmediateStart: Sendable {
     case started(@Sendable () -> Void)
     /// Not startable without a task: pass this call (its call id already counted) to `Pool.call`.
     case needsTask(PoolCall)
+    /// Answered already, on the calling thread (from the result cache): nothing to give up.
+    case answered
 }
 
 extension Pool {
@@ -22,6 +24,16 @@ extension Pool {
         let route = call.route
         // A quarantined request is refused on the task path.
         guard call.id != nil, route.effect == .read, route.seed == nil, !self.quarantines(call) else { return .needsTask(call) }
+        let cacheKey = self.cacheKey(call)
+        if let cacheKey, let cached = self.cachedReply(cacheKey) {
+            completion(cached)
+            return .answered
+        }
+        let answer = completion
+        let completion: @Sendable (PoolReply) -> Void = { reply in
+            if let cacheKey { self.keep(reply, for: cacheKey) }
+            answer(reply)
+        }
         // Counted once here, and carried to `call(_:)` when the call needs a task after all.
         var counted = call
         let callID = self.nextCallID(call.id)

@@ -51,6 +51,9 @@ extension Pool {
             (state.overrides.isEmpty ? nil : state.overrides[route.name])?.timeout ?? route.timeout
         }
         if self.isQuarantined(call) { return .failed(Self.quarantineText(call.method)) }
+        // A call `startImmediately` passed on has looked in the cache already.
+        let cacheKey = self.cacheKey(call)
+        if let cacheKey, call.reservedCallID == nil, let cached = self.cachedReply(cacheKey) { return cached }
         let start = self.clock.now
         let work: @Sendable () async -> PoolReply = {
             switch await self.plan(call) {
@@ -63,8 +66,9 @@ extension Pool {
             case .refused(let reply): reply
             }
         }
-        guard timeout.milliseconds > 0 else { return await work() }
-        return await self.withTimeout(timeout, method: call.method, work)
+        let reply = timeout.milliseconds > 0 ? await self.withTimeout(timeout, method: call.method, work) : await work()
+        if let cacheKey { self.keep(reply, for: cacheKey) }
+        return reply
     }
 
     /// Picks the nodes for a call; waits (bounded) when none is suitable and nohang is false.

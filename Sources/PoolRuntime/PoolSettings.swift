@@ -26,6 +26,8 @@ public struct PoolSettings: Sendable, Hashable {
     /// A ChainNotify channel whose daemon sent nothing this long, while another node's head
     /// moved, is closed towards its client (1.5 block times of 30 s).
     public var channelSilence = GoDuration(milliseconds: 45_000)
+    /// Bytes of successful answers the cache keeps (`cache=content|tipset` methods); 0 turns it off.
+    public var cacheBytes: UInt64 = 64 << 20
 
     /// The defaults PRODUCT.md §3.3 lists, as the property initialisers above spell them.
     public init() {}
@@ -33,7 +35,7 @@ public struct PoolSettings: Sendable, Hashable {
     /// The names `config get/set` and the environment use, in display order.
     public static let keys = [
         "DefaultPolicy", "PrimarySeed", "MaxSyncBehind", "MinMessagePeers", "MinBlockPeers", "MaxBehindDiff",
-        "HeartbeatInterval", "TipsetWait", "HedgeDelay", "ChannelSilence",
+        "HeartbeatInterval", "TipsetWait", "HedgeDelay", "ChannelSilence", "CacheBytes",
     ]
 
     /// The current value of `key`, as `config get` prints it.
@@ -49,6 +51,7 @@ public struct PoolSettings: Sendable, Hashable {
         case "TipsetWait": return self.tipsetWait.description
         case "HedgeDelay": return self.hedgeDelay.description
         case "ChannelSilence": return self.channelSilence.description
+        case "CacheBytes": return String(self.cacheBytes)
         default: throw SettingsError.unknownKey(key)
         }
     }
@@ -94,6 +97,12 @@ public struct PoolSettings: Sendable, Hashable {
             }
             self.hedgeDelay = setting
         case "ChannelSilence": self.channelSilence = try duration(minimum: 1_000)
+        case "CacheBytes":
+            // An address space's worth is a typo, not a cache.
+            guard let value = UInt64(text), value <= 1 << 40 else {
+                throw SettingsError.badValue(key: key, value: text, expected: "a number of bytes from 0 (off) to 1099511627776")
+            }
+            self.cacheBytes = value
         default: throw SettingsError.unknownKey(key)
         }
     }

@@ -188,7 +188,7 @@ struct AdminAPI: Sendable {
         [
             "Policy": .string(settings.policy.description), "NoHang": .bool(settings.nohang),
             "Timeout": .string(settings.timeout.description),
-            "Filter": .string(settings.filter.rawValue),
+            "Filter": .string(settings.filter.rawValue), "Cache": .string(settings.cache.rawValue),
         ]
     }
 

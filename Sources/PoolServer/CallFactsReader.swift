@@ -20,10 +20,19 @@ public enum CallFactsReader {
     static func facts(route: RouteEntry, bytes: [UInt8], params: Range<Int>?) -> CallFacts {
         let epochPosition = route.params.position(of: .epoch)
         let pushesSigned = route.effect == .push && route.params.first == .signedMessage
-        guard route.seed != nil || epochPosition != nil || pushesSigned, let params,
+        // Any plain read with params may be made cacheable (`api set --key=cache`).
+        let cacheable = route.effect == .read && route.result == .plain && !route.params.isEmpty
+        guard route.seed != nil || epochPosition != nil || pushesSigned || cacheable, let params,
             let elements = try? RawJSON.elements(of: bytes, in: params)
         else { return CallFacts() }
         var facts = CallFacts()
+        if cacheable, elements.count == route.params.count {
+            // An empty key (`[]`, `null`) means "the head": that answer moves with the chain.
+            facts.fixedTipsets = route.params.indices.allSatisfy { position in
+                route.params[position] != .tipSetKey
+                    || !((try? RawJSON.elements(of: bytes, in: elements[position]))?.isEmpty ?? true)
+            }
+        }
         if let seed = route.seed, seed.param < elements.count {
             facts.sender = self.follow(seed.path, in: bytes, from: elements[seed.param]).flatMap { RawJSON.decodeString(bytes, $0) }
         }

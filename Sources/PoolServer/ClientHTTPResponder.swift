@@ -168,6 +168,9 @@ extension PoolRPCServer {
             switch started {
             case .started(let giveUp):
                 return giveUp
+            case .answered:
+                // Answered at once: no handle, the next request may already have its own.
+                return nil
             case .needsTask(let call):
                 let task = Task(executorPreference: executor) { respond(self.leavingInflight(await self.runner.answer(call, id: id))) }
                 return { task.cancel() }

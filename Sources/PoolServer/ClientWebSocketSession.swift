@@ -176,6 +176,8 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
                 if state.calls[token] != nil { state.calls[token] = .immediate(abandon) }
             }
             return nil
+        case .answered:
+            return nil
         case .needsTask(let call):
             // Not started: `start` counts it again, and it stays one request for the handler.
             _ = self.finish(token, requestID: requestID)

@@ -18,6 +18,9 @@ public final class PoolMetrics: Sendable {
     private let callSeries = Mutex<[CallSeries: CallHandles]>([:])
     /// Retries per node, for `fpool top`.
     let retries = RetryTally()
+    /// The cache's counts already added to their Prometheus counters, by label and method: the
+    /// pool counts under its cache lock, and each scrape adds what grew since the last.
+    private let reportedCache = Mutex<[String: UInt64]>([:])
 
     /// An empty registry of this server's own (nothing global), with call-duration buckets from 100 µs to 30 s.
     public init() {
@@ -101,6 +104,22 @@ public final class PoolMetrics: Sendable {
             totals.byMethod[method, default: (0, 0)].errors += errors
         }
         return totals
+    }
+
+    /// Adds to the counter `label` (by method; "" for none) what each count grew since the last scrape.
+    private func report(_ counts: [String: UInt64], as label: String) {
+        let growth = self.reportedCache.withLock { reported in
+            counts.compactMap { method, count -> (String, UInt64)? in
+                let key = label + "|" + method
+                let before = reported[key] ?? 0
+                reported[key] = count
+                return count > before ? (method, count - before) : nil
+            }
+        }
+        for (method, grown) in growth {
+            let dimensions = method.isEmpty ? [] : [("method", method)]
+            Counter(label: label, dimensions: dimensions, factory: self.factory).increment(by: Int64(grown))
+        }
     }
 
     /// The `method` label of an event the pool reports by wire name (`Filecoin.ChainHead`): the
@@ -189,6 +208,12 @@ public final class PoolMetrics: Sendable {
             Gauge(label: "fpool_open_channels", dimensions: labels, factory: self.factory).record(Double(channels[node.index] ?? 0))
         }
         Gauge(label: "fpool_client_connections", factory: self.factory).record(Double(clientConnections))
+        let cache = pool.cacheFigures
+        Gauge(label: "fpool_cache_bytes", factory: self.factory).record(Double(cache.bytes))
+        Gauge(label: "fpool_cache_entries", factory: self.factory).record(Double(cache.entries))
+        self.report(cache.hits, as: "fpool_cache_hits_total")
+        self.report(cache.misses, as: "fpool_cache_misses_total")
+        self.report(["": cache.evictions], as: "fpool_cache_evictions_total")
         return self.registry.emitToBuffer()
     }
 }

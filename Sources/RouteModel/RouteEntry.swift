@@ -26,6 +26,8 @@ public struct RouteEntry: Sendable, Hashable {
     public let seed: SeedLocator?
     /// The Lotus release that dropped this method, for methods kept for older clients.
     public let removedIn: String?
+    /// Whether a successful answer may be served again from the pool's cache.
+    public let cache: CacheClass
 
     /// Builds an entry from its facts, as generated tables and the spec importer do; `wireName` is derived from `name`.
     /// Behind `@_spi(Generated)`: an embedder reads routes from the generated tables, and a route
@@ -33,7 +35,7 @@ public struct RouteEntry: Sendable, Hashable {
     @_spi(Generated) public init(
         name: String, category: Category, perm: Perm, params: ParamKinds, result: ResultKind,
         policy: PolicyChoice, filter: Filter, nohang: Bool, timeout: GoDuration, effect: Effect,
-        seed: SeedLocator?, removedIn: String?
+        seed: SeedLocator?, removedIn: String?, cache: CacheClass = .none
     ) {
         self.name = name
         self.wireName = RouteEntry.wirePrefix + name
@@ -48,6 +50,7 @@ public struct RouteEntry: Sendable, Hashable {
         self.effect = effect
         self.seed = seed
         self.removedIn = removedIn
+        self.cache = cache
     }
 
     /// The name on the wire: `Filecoin.ChainHead` (kept, not joined per call: every call

@@ -12,6 +12,7 @@ import Testing
             settings.all.map { "\($0.key)=\($0.value)" } == [
                 "DefaultPolicy=OneBySeedRound", "PrimarySeed=0", "MaxSyncBehind=2", "MinMessagePeers=1", "MinBlockPeers=1",
                 "MaxBehindDiff=2", "HeartbeatInterval=3s", "TipsetWait=30s", "HedgeDelay=auto", "ChannelSilence=45s",
+                "CacheBytes=67108864",
             ])
     }
 
@@ -37,7 +38,7 @@ import Testing
         #expect(key?.isUnknownKey == true && key?.key == "MaxSyncBehindd")
         #expect(
             key?.description
-                == "unknown setting 'MaxSyncBehindd'; expected one of: DefaultPolicy, PrimarySeed, MaxSyncBehind, MinMessagePeers, MinBlockPeers, MaxBehindDiff, HeartbeatInterval, TipsetWait, HedgeDelay, ChannelSilence"
+                == "unknown setting 'MaxSyncBehindd'; expected one of: DefaultPolicy, PrimarySeed, MaxSyncBehind, MinMessagePeers, MinBlockPeers, MaxBehindDiff, HeartbeatInterval, TipsetWait, HedgeDelay, ChannelSilence, CacheBytes"
         )
         let value = #expect(throws: SettingsError.self) { try settings.set("MinBlockPeers", to: "-1") }
         #expect(value?.isUnknownKey == false && value?.key == "MinBlockPeers")

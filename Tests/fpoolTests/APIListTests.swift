@@ -14,13 +14,16 @@ import Testing
         #expect(lines.count == RouteTable.entries(.v1).count + 1)
         #expect(
             lines[0].split(separator: " ", omittingEmptySubsequences: true) == [
-                "Cate", "Api", "CallId", "Filter", "Policy", "NoHang", "Timeout",
+                "Cate", "Api", "CallId", "Filter", "Policy", "NoHang", "Timeout", "Cache",
             ])
         let head = lines.first { $0.split(separator: " ").dropFirst().first == "ChainHead" }
         #expect(
             head?.split(separator: " ", omittingEmptySubsequences: true) == [
-                "chain", "ChainHead", "93", "all", "OneByChainHeadDesc", "false", "0s",
+                "chain", "ChainHead", "93", "all", "OneByChainHeadDesc", "false", "0s", "none",
             ])
+        // A state read at a named tipset is cached; the list says how.
+        let actor = lines.first { $0.split(separator: " ").dropFirst().first == "StateGetActor" }
+        #expect(actor?.split(separator: " ", omittingEmptySubsequences: true).last == "tipset")
         // Columns line up: "Api" starts where every method name starts.
         let apiColumn = lines[0].range(of: "Api")!.lowerBound.utf16Offset(in: lines[0])
         #expect(head.map { $0.range(of: "ChainHead")!.lowerBound.utf16Offset(in: $0) } == apiColumn)

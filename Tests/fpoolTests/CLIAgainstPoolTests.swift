@@ -66,7 +66,7 @@ import Testing
             for _ in 0..<3 { _ = try await served.http("Filecoin.ChainHead") }
             let set = try await self.cli(served, ["api", "set", "--api=ChainHead", "--key=timeout", "--val=5s"])
             #expect(set.status == 0, "\(set.stderr)")
-            #expect(set.stdout == "ChainHead: Policy OneByChainHeadDesc, NoHang false, Timeout 5s, Filter all\n")
+            #expect(set.stdout == "ChainHead: Policy OneByChainHeadDesc, NoHang false, Timeout 5s, Filter all, Cache none\n")
             let list = try await self.cli(served, ["api", "list"])
             let row = try #require(
                 list.stdout.split(separator: "\n").first {
@@ -74,7 +74,7 @@ import Testing
                 })
             #expect(
                 row.split(separator: " ", omittingEmptySubsequences: true) == [
-                    "chain", "ChainHead", "3", "all", "OneByChainHeadDesc", "false", "5s",
+                    "chain", "ChainHead", "3", "all", "OneByChainHeadDesc", "false", "5s", "none",
                 ])
             let json = try await self.cli(served, ["api", "list", "--json"])
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])

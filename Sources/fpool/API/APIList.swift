@@ -31,7 +31,8 @@ extension API {
                     for (name, settings) in fields {
                         overrides[name] = APIOverride(
                             policy: settings["Policy"]?.string ?? "default", nohang: settings["NoHang"]?.bool ?? false,
-                            timeout: settings["Timeout"]?.string ?? "0s", filter: settings["Filter"]?.string ?? "all")
+                            timeout: settings["Timeout"]?.string ?? "0s", filter: settings["Filter"]?.string ?? "all",
+                            cache: settings["Cache"]?.string)
                     }
                 }
                 rows = APIListing.rows(entries, poolDefault: poolDefault, callIds: callIds, overrides: overrides)
@@ -52,9 +53,10 @@ extension API {
         static let configuration = CommandConfiguration(
             abstract: "Change one API's routing in the running pool.",
             discussion:
-                "--key=policy (a policy name or default), nohang (true|false), timeout (a Go duration, 0s = none), filter (all|sealing)")
+                "--key=policy (a policy name or default), nohang (true|false), timeout (a Go duration, 0s = none), filter (all|sealing), hedge, cache (none|content|tipset|default)"
+        )
         @Option(name: .long, help: "The method name, e.g. ChainNotify.") var api: String
-        @Option(name: .long, help: "policy, nohang, timeout or filter.") var key: String
+        @Option(name: .long, help: "policy, nohang, timeout, filter, hedge or cache.") var key: String
         @Option(name: .long, help: "The new value.") var val: String
         @OptionGroup var output: OutputOptions
 
@@ -63,7 +65,8 @@ extension API {
             if self.output.json { return try self.output.printJSON(settings) }
             print(
                 "\(self.api): Policy \(settings["Policy"]?.string ?? ""), NoHang \(settings["NoHang"]?.bool ?? false), "
-                    + "Timeout \(settings["Timeout"]?.string ?? ""), Filter \(settings["Filter"]?.string ?? "")")
+                    + "Timeout \(settings["Timeout"]?.string ?? ""), Filter \(settings["Filter"]?.string ?? ""), "
+                    + "Cache \(settings["Cache"]?.string ?? "")")
         }
     }
 

@@ -21,6 +21,8 @@ struct APIListRow: Encodable, Equatable {
     let seed: String?
     let removedIn: String?
     let callId: UInt64
+    /// Whether answers are cached: none, content or tipset.
+    let cache: String
 }
 
 /// An API's settings as the running pool has them (`api set`).
@@ -29,6 +31,7 @@ struct APIOverride: Equatable {
     let nohang: Bool
     let timeout: String
     let filter: String
+    var cache: String? = nil
 }
 
 enum APIListing {
@@ -57,15 +60,18 @@ enum APIListing {
                     nohang: override?.nohang ?? entry.nohang, timeout: override?.timeout ?? entry.timeout.description,
                     effect: entry.effect.rawValue,
                     retry: entry.retryTags.description == "-" ? [] : entry.retryTags.description.split(separator: ",").map(String.init),
-                    seed: entry.seed?.description, removedIn: entry.removedIn, callId: callIds[entry.name] ?? 0)
+                    seed: entry.seed?.description, removedIn: entry.removedIn, callId: callIds[entry.name] ?? 0,
+                    cache: override?.cache ?? entry.cache.rawValue)
             }
     }
 
-    /// The seed's table: `Cate  Api  CallId  Filter  Policy  NoHang  Timeout`, columns padded
-    /// to their widest cell plus two spaces.
+    /// The seed's table, `Cate  Api  CallId  Filter  Policy  NoHang  Timeout`, and fpool's `Cache`, columns
+    /// padded to their widest cell plus two spaces.
     static func table(_ rows: [APIListRow]) -> String {
-        let header = ["Cate", "Api", "CallId", "Filter", "Policy", "NoHang", "Timeout"]
-        let cells = [header] + rows.map { [$0.category, $0.api, String($0.callId), $0.filter, $0.policy, String($0.nohang), $0.timeout] }
+        let header = ["Cate", "Api", "CallId", "Filter", "Policy", "NoHang", "Timeout", "Cache"]
+        let cells =
+            [header]
+            + rows.map { [$0.category, $0.api, String($0.callId), $0.filter, $0.policy, String($0.nohang), $0.timeout, $0.cache] }
         return TextTable.render(cells)
     }
 }

@@ -1,0 +1,69 @@
+// The pool's side of the result cache: which calls may be answered from it, the lookups, and
+// what is kept. Only a daemon's successful answer is kept, never an error (a lagging node's
+// "not found" is no answer), and only for calls whose answer is fixed by their params.
+
+import GeneratedRoutes
+import RouteModel
+
+extension Pool {
+    /// The cache key of a call whose answer is fixed (a `cache=` method, every tipset named), or nil.
+    func cacheKey(_ call: PoolCall) -> ResultCacheKey? {
+        guard let id = call.id, call.facts.fixedTipsets else { return nil }
+        let route = id.route
+        let cache = self.state.withLock { state in state.overrides.isEmpty ? nil : state.overrides[route.name]?.cache } ?? route.cache
+        guard cache != .none else { return nil }
+        return ResultCacheKey(route: id, params: call.params)
+    }
+
+    /// A kept answer for the call, as the node that gave it; counts a hit or a miss.
+    func cachedReply(_ key: ResultCacheKey) -> PoolReply? {
+        let found = self.cache.withLock { cache in
+            let found = cache.value(for: key)
+            cache.count(key.route, hit: found != nil)
+            return found
+        }
+        return found.map { .result($0.bytes, node: $0.node) }
+    }
+
+    /// Keeps a successful answer.
+    func keep(_ reply: PoolReply, for key: ResultCacheKey) {
+        guard case .result(let bytes, let node) = reply else { return }
+        self.cache.withLock { $0.insert(bytes, node: node, for: key) }
+    }
+
+    /// The cache's figures for `/metrics` and `fpool top`: hits and misses per method, evictions, bytes held.
+    public var cacheFigures: CacheFigures {
+        self.cache.withLock { cache in
+            CacheFigures(
+                hits: cache.hits.mapKeys(\.route.name), misses: cache.misses.mapKeys(\.route.name), evictions: cache.evictions,
+                bytes: cache.bytes, entries: cache.count)
+        }
+    }
+
+    /// Whether the call's answer is in the cache now (`api why`); nil when it is not cacheable.
+    func isCached(_ call: PoolCall) -> Bool? {
+        guard let key = self.cacheKey(call) else { return nil }
+        return self.cache.withLock { $0.contains(key) }
+    }
+}
+
+/// The result cache's counters, as one snapshot.
+public struct CacheFigures: Sendable, Equatable {
+    /// Calls answered from the cache, by method name.
+    public let hits: [String: UInt64]
+    /// Cacheable calls that had to ask a daemon, by method name.
+    public let misses: [String: UInt64]
+    /// Answers pushed out to make room.
+    public let evictions: UInt64
+    /// Bytes held (answers, params and bookkeeping).
+    public let bytes: Int
+    /// Answers held.
+    public let entries: Int
+}
+
+extension Dictionary where Key == RouteID, Value == UInt64 {
+    /// Counts by route name: a method's v0 and v1 forms add up.
+    fileprivate func mapKeys(_ name: (RouteID) -> String) -> [String: UInt64] {
+        self.reduce(into: [:]) { counts, entry in counts[name(entry.key), default: 0] += entry.value }
+    }
+}

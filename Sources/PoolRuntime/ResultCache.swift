@@ -1,0 +1,163 @@
+// Successful answers of cacheable calls (`cache=content|tipset` in the spec), bounded in bytes.
+// Eviction is segmented LRU: a new answer enters a probation segment and moves to a protected
+// one (80 % of the bytes) when asked for again, so a scan of answers asked for once passes
+// through probation without pushing out the working set a miner's loops ask for repeatedly.
+
+import GeneratedRoutes
+
+/// What identifies one cached answer: the API version and method, and the exact param bytes.
+struct ResultCacheKey: Hashable, Sendable {
+    let route: RouteID
+    let params: [UInt8]
+}
+
+/// A byte-bounded segmented LRU of result bytes. Not synchronised: the pool holds it in a lock of its own.
+struct ResultCache: Sendable {
+    private struct Slot: Sendable {
+        var key: ResultCacheKey
+        var value: [UInt8]
+        var node: Int
+        var protected: Bool
+        var previous: Int
+        var next: Int
+    }
+
+    /// A slot list's ends; -1 when empty. `head` is the most recently used.
+    private struct List: Sendable {
+        var head = -1
+        var tail = -1
+        var bytes = 0
+    }
+
+    /// Bookkeeping per entry beyond its key and value bytes (dictionary slot, list links).
+    static let overhead = 96
+    private(set) var capacity: Int
+    private var slots: [Slot] = []
+    private var free: [Int] = []
+    private var index: [ResultCacheKey: Int] = [:]
+    private var probation = List()
+    private var protected = List()
+    /// Answers pushed out to make room, since the pool started.
+    private(set) var evictions: UInt64 = 0
+    /// Lookups that found an answer, and that did not, by route.
+    private(set) var hits: [RouteID: UInt64] = [:]
+    private(set) var misses: [RouteID: UInt64] = [:]
+
+    init(capacity: Int) {
+        self.capacity = max(0, capacity)
+    }
+
+    /// Bytes held: keys, answers and bookkeeping.
+    var bytes: Int { self.probation.bytes + self.protected.bytes }
+    var count: Int { self.index.count }
+
+    /// The answer and the node that gave it, marking it used.
+    mutating func value(for key: ResultCacheKey) -> (bytes: [UInt8], node: Int)? {
+        guard let slot = self.index[key] else { return nil }
+        if self.slots[slot].protected {
+            self.unlink(slot)
+            self.pushFront(slot)
+        } else {
+            // Asked for again: part of the working set.
+            self.unlink(slot)
+            self.slots[slot].protected = true
+            self.pushFront(slot)
+            self.shrinkProtected()
+        }
+        return (self.slots[slot].value, self.slots[slot].node)
+    }
+
+    mutating func count(_ route: RouteID, hit: Bool) {
+        if hit { self.hits[route, default: 0] += 1 } else { self.misses[route, default: 0] += 1 }
+    }
+
+    /// Whether `key` is held, without marking it used (`api why`).
+    func contains(_ key: ResultCacheKey) -> Bool { self.index[key] != nil }
+
+    /// Keeps `value`; an answer larger than an eighth of the capacity is not kept (one huge
+    /// answer would push out everything else).
+    mutating func insert(_ value: [UInt8], node: Int, for key: ResultCacheKey) {
+        let cost = Self.cost(key, value)
+        guard cost <= self.capacity / 8 else { return }
+        if let existing = self.index[key] {
+            self.remove(existing)
+        }
+        let slot = Slot(key: key, value: value, node: node, protected: false, previous: -1, next: -1)
+        let position: Int
+        if let reused = self.free.popLast() {
+            self.slots[reused] = slot
+            position = reused
+        } else {
+            self.slots.append(slot)
+            position = self.slots.count - 1
+        }
+        self.index[key] = position
+        self.pushFront(position)
+        self.evict(toFit: self.capacity)
+    }
+
+    /// A new byte bound (`CacheBytes`); 0 empties the cache and keeps nothing.
+    mutating func resize(_ capacity: Int) {
+        self.capacity = max(0, capacity)
+        self.evict(toFit: self.capacity)
+    }
+
+    static func cost(_ key: ResultCacheKey, _ value: [UInt8]) -> Int {
+        key.params.count + value.count + Self.overhead
+    }
+
+    /// Evicts from probation's tail first, then protected's, until `limit` bytes remain.
+    private mutating func evict(toFit limit: Int) {
+        while self.bytes > limit {
+            let victim = self.probation.tail >= 0 ? self.probation.tail : self.protected.tail
+            guard victim >= 0 else { return }
+            self.remove(victim)
+            self.evictions += 1
+        }
+    }
+
+    /// Demotes protected's least recently used answers to probation while protected holds more than 80 %.
+    private mutating func shrinkProtected() {
+        let limit = self.capacity / 5 * 4
+        while self.protected.bytes > limit, self.protected.tail >= 0 {
+            let demoted = self.protected.tail
+            self.unlink(demoted)
+            self.slots[demoted].protected = false
+            self.pushFront(demoted)
+        }
+    }
+
+    private mutating func remove(_ slot: Int) {
+        self.unlink(slot)
+        self.index[self.slots[slot].key] = nil
+        self.slots[slot].value = []
+        self.slots[slot].key = ResultCacheKey(route: self.slots[slot].key.route, params: [])
+        self.free.append(slot)
+    }
+
+    private mutating func pushFront(_ slot: Int) {
+        let cost = Self.cost(self.slots[slot].key, self.slots[slot].value)
+        let isProtected = self.slots[slot].protected
+        var list = isProtected ? self.protected : self.probation
+        self.slots[slot].previous = -1
+        self.slots[slot].next = list.head
+        if list.head >= 0 { self.slots[list.head].previous = slot }
+        list.head = slot
+        if list.tail < 0 { list.tail = slot }
+        list.bytes += cost
+        if isProtected { self.protected = list } else { self.probation = list }
+    }
+
+    private mutating func unlink(_ slot: Int) {
+        let cost = Self.cost(self.slots[slot].key, self.slots[slot].value)
+        let isProtected = self.slots[slot].protected
+        var list = isProtected ? self.protected : self.probation
+        let (previous, next) = (self.slots[slot].previous, self.slots[slot].next)
+        if previous >= 0 { self.slots[previous].next = next } else { list.head = next }
+        if next >= 0 { self.slots[next].previous = previous } else { list.tail = previous }
+        self.slots[slot].previous = -1
+        self.slots[slot].next = -1
+        list.bytes -= cost
+        if isProtected { self.protected = list } else { self.probation = list }
+    }
+}

@@ -1,0 +1,51 @@
+// The result cache's byte bound and eviction: segmented LRU keeps a working set asked for
+// again through a scan of answers asked for once.
+
+import GeneratedRoutes
+import Testing
+
+@testable import PoolRuntime
+
+@Suite struct ResultCacheTests {
+    static func key(_ number: Int) -> ResultCacheKey {
+        ResultCacheKey(route: .v1(.stateGetActor), params: Array("[\"f0\(number)\",[{\"/\":\"bafy\"}]]".utf8))
+    }
+
+    static let answer = [UInt8](repeating: UInt8(ascii: "x"), count: 1_000)
+
+    @Test func theBytesHeldNeverPassTheBound() {
+        var cache = ResultCache(capacity: 50_000)
+        for number in 0..<500 {
+            cache.insert(Self.answer, node: 0, for: Self.key(number))
+            #expect(cache.bytes <= 50_000)
+        }
+        #expect(cache.count > 10 && cache.count < 50)
+        #expect(cache.evictions == UInt64(500 - cache.count))
+        // The newest answers are the ones kept.
+        #expect(cache.contains(Self.key(499)) && !cache.contains(Self.key(0)))
+    }
+
+    @Test func aScanOfAnswersAskedForOnceLeavesTheWorkingSetInPlace() {
+        var cache = ResultCache(capacity: 100_000)
+        let working = (0..<40).map(Self.key)
+        for key in working { cache.insert(Self.answer, node: 1, for: key) }
+        // Asked for again: the working set.
+        for key in working { #expect(cache.value(for: key)?.node == 1) }
+        // A scan three times the cache's size, each answer asked for once.
+        for number in 1_000..<1_300 { cache.insert(Self.answer, node: 2, for: Self.key(number)) }
+        #expect(working.allSatisfy(cache.contains))
+        #expect(cache.bytes <= 100_000)
+    }
+
+    @Test func anAnswerTooLargeIsNotKeptAndZeroBytesKeepsNothing() {
+        var cache = ResultCache(capacity: 80_000)
+        cache.insert([UInt8](repeating: 0, count: 20_000), node: 0, for: Self.key(1))
+        #expect(!cache.contains(Self.key(1)))
+        cache.insert(Self.answer, node: 0, for: Self.key(2))
+        #expect(cache.contains(Self.key(2)))
+        cache.resize(0)
+        #expect(cache.count == 0 && cache.bytes == 0)
+        cache.insert(Self.answer, node: 0, for: Self.key(3))
+        #expect(cache.count == 0)
+    }
+}
