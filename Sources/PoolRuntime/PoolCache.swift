@@ -40,10 +40,22 @@ extension Pool {
         }
     }
 
-    /// Whether the call's answer is in the cache now (`api why`); nil when it is not cacheable.
-    func isCached(_ call: PoolCall) -> Bool? {
-        guard let key = self.cacheKey(call) else { return nil }
+    /// `api why`'s cache line: the class in force and, for given params, what this call would do.
+    func explainCache(_ id: RouteID, params: [UInt8]?, fixedTipsets: Bool) -> String {
+        let route = id.route
+        let cache = self.state.withLock { state in state.overrides.isEmpty ? nil : state.overrides[route.name]?.cache } ?? route.cache
+        guard cache != .none else { return "none: every call asks a daemon" }
+        let (capacity, held) = self.cache.withLock { ($0.capacity, $0.count) }
+        guard capacity > 0 else { return "\(cache), but CacheBytes is 0: the cache is off" }
+        guard let params else {
+            return "\(cache): a successful answer is kept when every TipSetKey param names a tipset (\(held) answers held); "
+                + "give --params to check a call"
+        }
+        guard fixedTipsets else { return "\(cache): this call names the head (an empty TipSetKey) or lacks a param: never cached" }
+        let key = ResultCacheKey(route: id, params: params)
         return self.cache.withLock { $0.contains(key) }
+            ? "\(cache): this call would be answered from the cache, no daemon asked"
+            : "\(cache): this call would ask a daemon, and its successful answer would be kept"
     }
 }
 

@@ -42,6 +42,8 @@ public struct RoutingExplanation: Sendable, Equatable {
     public let rule: String
     /// When the call would be sent to the next node too (hedging), or why never.
     public let hedge: String
+    /// Whether the call's answer is cached: its class, and for given params whether it would be answered from the cache.
+    public let cache: String
     /// A verdict for every listed node, in index order.
     public let nodes: [Verdict]
 }
@@ -54,8 +56,13 @@ extension Pool {
     ///   - sender: for pushes, the sender to explain the binding for (an ID address, or one
     ///     the pool has resolved before).
     ///   - height: an epoch the call names (tipset-aware ordering).
-    public func explain(_ id: RouteID, sender: String? = nil, height: Int64? = nil) -> RoutingExplanation {
+    ///   - params: the call's JSON params, to say whether this very call would be answered from the cache.
+    ///   - fixedTipsets: whether every TipSetKey param of `params` names a tipset (`CallFacts.fixedTipsets`).
+    public func explain(
+        _ id: RouteID, sender: String? = nil, height: Int64? = nil, params: [UInt8]? = nil, fixedTipsets: Bool = false
+    ) -> RoutingExplanation {
         let route = id.route
+        let cache = self.explainCache(id, params: params, fixedTipsets: fixedTipsets)
         let callID = self.currentCallID(id)
         let seedID: UInt64? =
             route.seed == nil
@@ -133,7 +140,8 @@ extension Pool {
             }
             return RoutingExplanation(
                 method: route.name, version: id.version, policy: policy.rawValue, filter: override.filter.rawValue, nohang: override.nohang,
-                timeout: override.timeout.description, effect: route.effect.rawValue, rule: rule, hedge: hedge, nodes: verdicts)
+                timeout: override.timeout.description, effect: route.effect.rawValue, rule: rule, hedge: hedge, cache: cache,
+                nodes: verdicts)
         }
     }
 

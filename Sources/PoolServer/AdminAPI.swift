@@ -103,7 +103,9 @@ struct AdminAPI: Sendable {
             let version = try params.version(1)
             let height = params.values.count > 3 ? params.values[3].int : nil
             let explanation = try await self.command { () throws(PoolCommandError) in
-                try self.pool.explain(name, version: version, sender: try? params.optionalString(2), height: height)
+                try self.pool.explain(
+                    name, version: version, sender: try? params.optionalString(2), height: height,
+                    params: (try? params.optionalString(4)).flatMap { $0 }.map { Array($0.utf8) })
             }
             return self.explanationJSON(explanation)
         case "PrimaryList":
@@ -197,6 +199,7 @@ struct AdminAPI: Sendable {
             "Method": .string(explanation.method), "Version": .string(explanation.version.rawValue), "Policy": .string(explanation.policy),
             "Filter": .string(explanation.filter), "NoHang": .bool(explanation.nohang), "Timeout": .string(explanation.timeout),
             "Effect": .string(explanation.effect), "Rule": .string(explanation.rule), "Hedge": .string(explanation.hedge),
+            "Cache": .string(explanation.cache),
             "Nodes": .array(
                 explanation.nodes.map { node in
                     [

@@ -39,10 +39,14 @@ extension Pool {
     }
 
     /// `api why --api=<name>`: the routing of the next call, node by node.
-    public func explain(_ name: String, version: APIVersion = .v1, sender: String? = nil, height: Int64? = nil) throws(PoolCommandError)
-        -> RoutingExplanation
-    {
-        self.explain(try Self.route(named: name, version: version), sender: sender, height: height)
+    ///
+    /// `params`: the call's JSON params array, to say whether it would be answered from the cache.
+    public func explain(
+        _ name: String, version: APIVersion = .v1, sender: String? = nil, height: Int64? = nil, params: [UInt8]? = nil
+    ) throws(PoolCommandError) -> RoutingExplanation {
+        let id = try Self.route(named: name, version: version)
+        let fixed = params.map { CallFactsReader.facts(route: id.route, params: $0).fixedTipsets } ?? false
+        return self.explain(id, sender: sender, height: height, params: params, fixedTipsets: fixed)
     }
 
     /// The method an operator named, or an error with the nearest name.

@@ -17,10 +17,21 @@ import Testing
             await served.pool.heartbeat()
             let head = try #require(try await served.http("Filecoin.ChainHead").json?["result"]?["Cids"])
             let actor = JSON.string("f0100")
+            let params = JSON.array([actor, head]).encoded()
+            let why = { (params: [UInt8]) async throws -> String in
+                try await served.admin("APIWhy", ["StateGetActor", "v1", nil, nil, .string(String(decoding: params, as: UTF8.self))])[
+                    "Cache"]?
+                    .string ?? ""
+            }
+            #expect(try await why(params) == "tipset: this call would ask a daemon, and its successful answer would be kept")
+            #expect(
+                try await why(JSON.array([actor, []]).encoded()).hasSuffix(
+                    "names the head (an empty TipSetKey) or lacks a param: never cached"))
             let before = Self.daemonCalls(served)
             let first = try await served.http("Filecoin.StateGetActor", [actor, head]).json?["result"]
             #expect(first?["Nonce"] != nil)
             #expect(Self.daemonCalls(served) == before + 1)
+            #expect(try await why(params) == "tipset: this call would be answered from the cache, no daemon asked")
             // Over HTTP and over a websocket, the same answer, and no daemon asked.
             for _ in 0..<3 { #expect(try await served.http("Filecoin.StateGetActor", [actor, head]).json?["result"] == first) }
             let client = try await served.client()

@@ -77,6 +77,8 @@ extension API {
         @OptionGroup var api: APIVersionOption
         @Option(name: .long, help: "For pushes: the sender address whose binding to explain.") var sender: String?
         @Option(name: .long, help: "For tipset-aware routing: the epoch the call names.") var height: Int64?
+        @Option(name: .long, help: "The call's JSON params, e.g. '[\"f01000\",[{\"/\":\"bafy…\"}]]': says whether it would hit the cache.")
+        var params: String?
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
@@ -84,7 +86,7 @@ extension API {
                 "APIWhy",
                 [
                     .string(self.method), .string(try self.api.parsed().rawValue), self.sender.map(JSON.string) ?? .null,
-                    self.height.map(JSON.int) ?? .null,
+                    self.height.map(JSON.int) ?? .null, self.params.map(JSON.string) ?? .null,
                 ])
             if self.output.json { return try self.output.printJSON(why) }
             print(
@@ -93,6 +95,7 @@ extension API {
             )
             print("Rule: \(why["Rule"]?.string ?? "")")
             print("Hedge: \(why["Hedge"]?.string ?? "")")
+            print("Cache: \(why["Cache"]?.string ?? "")")
             var rows = [["Order", "Node", "ID", "State", "Head", "Verdict"]]
             for node in why["Nodes"]?.array ?? [] {
                 rows.append([
