@@ -59,6 +59,8 @@ public final class Pool: Sendable {
     let latency = Mutex(LatencyEstimates())
     /// Successful answers of `cache=` methods: a lock of its own, taken once per cacheable call.
     let cache: Mutex<ResultCache>
+    /// Identical reads in flight, sharing one upstream call.
+    let flights = ReadFlights()
     /// Requests daemons dropped their connection over: a lock of their own, looked at by
     /// every call only while something is quarantined.
     let quarantine = Mutex(RequestQuarantine())

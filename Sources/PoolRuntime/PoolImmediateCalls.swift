@@ -20,15 +20,41 @@ extension Pool {
     /// Starts a read at once on its first node when routing needs no wait and the node's
     /// connection can send it from this thread; `completion` gets the client's reply, once
     /// (from the node's reply, or after a retry or a hedge on the other nodes, from a task).
+    ///
+    /// A kept answer (the result cache) is given at once; a read identical to one in flight
+    /// shares its upstream call (`ReadFlights`), and the one that leads a flight finds its task
+    /// here when it needs one, so the callers that joined it are answered too.
     package func startImmediately(_ call: PoolCall, completion: @escaping @Sendable (PoolReply) -> Void) -> ImmediateStart {
         let route = call.route
         // A quarantined request is refused on the task path.
-        guard call.id != nil, route.effect == .read, route.seed == nil, !self.quarantines(call) else { return .needsTask(call) }
+        guard let id = call.id, route.effect == .read, route.seed == nil, !self.quarantines(call) else { return .needsTask(call) }
         let cacheKey = self.cacheKey(call)
         if let cacheKey, let cached = self.cachedReply(cacheKey) {
             completion(cached)
             return .answered
         }
+        switch self.flights.join(ReadFlights.Key(route: id, params: call.params), completion) {
+        case .joined(let leave):
+            return .started(leave)
+        case .leads(let flight, let leave):
+            switch self.startAlone(call, cacheKey: cacheKey, completion: flight.finish) {
+            case .started(let abandon):
+                flight.started(abandon: abandon)
+            case .answered:
+                break
+            case .needsTask(let counted):
+                let task = self.scheduler.task { flight.finish(await self.call(counted)) }
+                flight.started(abandon: { task.cancel() })
+            }
+            return .started(leave)
+        }
+    }
+
+    /// `startImmediately` for one caller alone.
+    private func startAlone(
+        _ call: PoolCall, cacheKey: ResultCacheKey?, completion: @escaping @Sendable (PoolReply) -> Void
+    ) -> ImmediateStart {
+        let route = call.route
         let answer = completion
         let completion: @Sendable (PoolReply) -> Void = { reply in
             if let cacheKey { self.keep(reply, for: cacheKey) }

@@ -214,6 +214,7 @@ public final class PoolMetrics: Sendable {
         self.report(cache.hits, as: "fpool_cache_hits_total")
         self.report(cache.misses, as: "fpool_cache_misses_total")
         self.report(["": cache.evictions], as: "fpool_cache_evictions_total")
+        self.report(pool.coalescedReads, as: "fpool_coalesced_total")
         return self.registry.emitToBuffer()
     }
 }

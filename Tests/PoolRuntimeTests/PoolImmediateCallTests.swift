@@ -94,28 +94,41 @@ import Testing
         #expect(replies.all.count == 1)
     }
 
-    @Test func callsThatMayWaitPushOrFindNoOpenSocketTakeTheTaskPath() async throws {
+    /// A read that cannot be sent from this thread (no open socket, a wait, a timeout) still
+    /// starts here: it leads its flight (`ReadFlights`) on a task of its own, counted once, so
+    /// identical reads arriving meanwhile share it. A push takes the caller's task path.
+    @Test func readsThatMayWaitRunOnATaskOfTheirOwnAndPushesTakeTheTaskPath() async throws {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
-        // The node cannot start calls from this thread: nothing is sent, and the call it hands
-        // back is counted once, by this attempt, not again on its task.
-        guard case .needsTask(let fallback) = pool.startImmediately(call(.stateGetActor), completion: { _ in }) else {
-            Issue.record("started without an open socket")
+        // The node cannot start calls from this thread: the read goes on its own task.
+        let replies = Replies()
+        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
+            Issue.record("a read was handed back")
             return
         }
-        #expect(pool.callIDs == ["StateGetActor": 1])
-        #expect(await pool.call(fallback) == .result(Array("\"ok\"".utf8), node: 0))
+        #expect(await replies.first() == .result(Array("\"ok\"".utf8), node: 0))
         #expect(pool.callIDs == ["StateGetActor": 1])
         nodes.forEach { $0.startImmediately() }
-        let sent = nodes.map(\.calls.count).reduce(0, +)
-        // A push is bound to its sender's node and nonce-ordered.
+        // A push is bound to its sender's node and nonce-ordered: handed back, uncounted.
         #expect(Self.needsTask(pool.startImmediately(call(.mpoolPushMessage, sender: "f0100"), completion: { _ in })))
-        // The next epoch, which no node has reached yet: the call waits for one.
-        #expect(Self.needsTask(pool.startImmediately(call(.chainGetTipSetByHeight, height: 101), completion: { _ in })))
-        // A route with a timeout runs bounded, on a task.
+        // The next epoch, which no node has reached yet: the read waits on its task; given up, it ends.
+        let waiting = Replies()
+        guard case .started(let giveUp) = pool.startImmediately(call(.chainGetTipSetByHeight, height: 101), completion: waiting.record)
+        else {
+            Issue.record("a waiting read was handed back")
+            return
+        }
+        giveUp()
+        #expect(await waiting.first() == .failed("context canceled"))
+        // A route with a timeout runs bounded, on its task.
         try pool.setAPI("StateGetActor", key: "timeout", to: "5s")
-        #expect(Self.needsTask(pool.startImmediately(call(.stateGetActor), completion: { _ in })))
-        #expect(nodes.map(\.calls.count).reduce(0, +) == sent)
+        let bounded = Replies()
+        guard case .started = pool.startImmediately(call(.stateGetActor), completion: bounded.record) else {
+            Issue.record("a bounded read was handed back")
+            return
+        }
+        #expect(await bounded.first() == .result(Array("\"ok\"".utf8), node: 0))
+        #expect(pool.callIDs["StateGetActor"] == 2)
         #expect(pool.callsStartedImmediately == 0)
     }
 

@@ -1,0 +1,133 @@
+// Coalesced reads: identical read calls (same API version, method and param bytes) in flight at
+// the same time share one upstream call, and each caller gets the answer for its own id. A
+// head-relative read (ChainHead) may share too: concurrent callers could have got the same
+// answer anyway. A caller that leaves gets "context canceled" alone; the upstream call is given
+// up only when every caller has left.
+
+import GeneratedRoutes
+import Synchronization
+
+/// The reads in flight, by what they ask. Concurrency: one lock; completions run outside it.
+final class ReadFlights: Sendable {
+    struct Key: Hashable, Sendable {
+        let route: RouteID
+        let params: [UInt8]
+    }
+
+    private struct State {
+        var flights: [Key: ReadFlight] = [:]
+        /// Callers that joined a flight instead of asking a daemon, by route.
+        var joined: [RouteID: UInt64] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    enum Joining {
+        /// Another caller's flight: the answer comes through the completion; the handle leaves it.
+        case joined(@Sendable () -> Void)
+        /// No flight asked this: the caller leads the new one and starts the upstream call.
+        case leads(ReadFlight, leave: @Sendable () -> Void)
+    }
+
+    /// Joins the flight asking `key`, or starts one led by this caller.
+    func join(_ key: Key, _ completion: @escaping @Sendable (PoolReply) -> Void) -> Joining {
+        self.state.withLock { state in
+            if let flight = state.flights[key], let leave = flight.subscribe(completion) {
+                state.joined[key.route, default: 0] += 1
+                return .joined(leave)
+            }
+            let flight = ReadFlight { [weak self] flight in
+                // Finished: later callers start a flight of their own.
+                self?.state.withLock { state in
+                    if state.flights[key] === flight { state.flights[key] = nil }
+                }
+            }
+            let leave = flight.subscribe(completion) ?? {}
+            state.flights[key] = flight
+            return .leads(flight, leave: leave)
+        }
+    }
+
+    /// Callers that shared another's upstream call, by route name (v0 and v1 added up).
+    var joinedByMethod: [String: UInt64] {
+        self.state.withLock { state in
+            state.joined.reduce(into: [:]) { counts, entry in counts[entry.key.route.name, default: 0] += entry.value }
+        }
+    }
+
+    /// Flights in the table now (tests: finished flights leave it).
+    var count: Int { self.state.withLock { $0.flights.count } }
+}
+
+extension Pool {
+    /// Reads answered by sharing another caller's upstream call, by method name (`fpool_coalesced_total`).
+    public var coalescedReads: [String: UInt64] { self.flights.joinedByMethod }
+}
+
+/// One upstream read and the callers waiting for it.
+final class ReadFlight: Sendable {
+    private struct State {
+        var subscribers: [Int: @Sendable (PoolReply) -> Void] = [:]
+        var nextID = 0
+        var finished = false
+        /// Gives the upstream call up; set once it started.
+        var abandon: (@Sendable () -> Void)?
+        var abandoned = false
+    }
+
+    private let state = Mutex(State())
+    private let ended: @Sendable (ReadFlight) -> Void
+
+    init(ended: @escaping @Sendable (ReadFlight) -> Void) {
+        self.ended = ended
+    }
+
+    /// Adds a caller; nil once the flight has finished (the caller starts another).
+    func subscribe(_ completion: @escaping @Sendable (PoolReply) -> Void) -> (@Sendable () -> Void)? {
+        let id = self.state.withLock { state -> Int? in
+            guard !state.finished else { return nil }
+            defer { state.nextID += 1 }
+            state.subscribers[state.nextID] = completion
+            return state.nextID
+        }
+        guard let id else { return nil }
+        return { self.leave(id) }
+    }
+
+    /// The upstream call's handle; called at once if every caller already left.
+    func started(abandon: @escaping @Sendable () -> Void) {
+        let now = self.state.withLock { state -> Bool in
+            state.abandon = abandon
+            return state.abandoned
+        }
+        if now { abandon() }
+    }
+
+    /// The upstream answer: every caller still waiting gets it.
+    func finish(_ reply: PoolReply) {
+        let waiting = self.state.withLock { state -> [@Sendable (PoolReply) -> Void] in
+            guard !state.finished else { return [] }
+            state.finished = true
+            defer { state.subscribers = [:] }
+            return Array(state.subscribers.values)
+        }
+        self.ended(self)
+        waiting.forEach { $0(reply) }
+    }
+
+    /// A caller gave up: it alone is answered "context canceled". The last one to leave gives
+    /// the upstream call up and closes the flight, so a new caller never joins a call given up.
+    private func leave(_ id: Int) {
+        let (completion, abandon, closed) = self.state.withLock {
+            state -> ((@Sendable (PoolReply) -> Void)?, (@Sendable () -> Void)?, Bool) in
+            guard let completion = state.subscribers.removeValue(forKey: id) else { return (nil, nil, false) }
+            guard state.subscribers.isEmpty, !state.finished else { return (completion, nil, false) }
+            state.abandoned = true
+            state.finished = true
+            return (completion, state.abandon, true)
+        }
+        if closed { self.ended(self) }
+        completion?(.failed("context canceled"))
+        abandon?()
+    }
+}
