@@ -105,6 +105,9 @@ public func withServedPool<T>(
     do {
         var environment = try PoolEnvironment.load(["FULLNODE_API_POOL_INFO": cluster.poolInfo])
         environment.settings.tipsetWait = GoDuration(milliseconds: 2_000)
+        // Heartbeats run when a test calls them; the interval only bounds each probe. The full
+        // suite once stalled a 2-core machine for 15 s, and 3 s probes judged live daemons silent.
+        environment.settings.heartbeatInterval = GoDuration(milliseconds: 10_000)
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, shutdownGrace: .seconds(10))
         configure(&configuration, &environment)
         let logs = LogCapture()

@@ -63,8 +63,9 @@ import Testing
             let client = try await served.client()
             let pushed = try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])
             let cid = try #require(pushed["CID"])
-            // Waits that end only when the chain moves 100 epochs past the message.
-            let waits = (0..<30).map { _ in client.start("Filecoin.StateWaitMsg", [cid, 100, 200, true]) }
+            // Waits that end only when the chain moves 100 epochs past the message; each looks back
+            // a different depth, so no two are identical reads sharing one upstream call.
+            let waits = (0..<30).map { index in client.start("Filecoin.StateWaitMsg", [cid, 100, .int(Int64(200 + index)), true]) }
             await served.cluster.waitForWaiters(daemon: 0, count: 20)
             await served.logs.waitForLine(containing: "20 calls in flight, its limit")
             #expect(served.cluster.waitingCalls(daemon: 0) == 20)

@@ -93,8 +93,12 @@ import Testing
             #expect(lines[0] == "StateGetActor (v1, read): Policy OneBySeedRound, Filter all, NoHang false, Timeout 0s")
             #expect(lines[1] == "Rule: policy OneBySeedRound: PrimarySeed 0 mod 2 available = position 0, then round robin")
             #expect(lines[2] == "Hedge: after 250ms without an answer, the next node too (HedgeDelay auto)")
-            #expect(lines[4].hasPrefix("#1") && lines[4].hasSuffix("picked"))
-            #expect(lines[6].hasPrefix("-") && lines[6].hasSuffix("excluded: paused"))
+            #expect(
+                lines[3]
+                    == "Cache: tipset: a successful answer is kept when every TipSetKey param names a tipset (0 answers held); give --params to check a call"
+            )
+            #expect(lines[5].hasPrefix("#1") && lines[5].hasSuffix("picked"))
+            #expect(lines[7].hasPrefix("-") && lines[7].hasSuffix("excluded: paused"))
         }
     }
 
