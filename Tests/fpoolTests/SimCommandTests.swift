@@ -1,5 +1,6 @@
 // `fpool sim` as an operator runs it: prints the pool info, serves Lotus calls, stops on Ctrl-C.
 
+import FPoolTestSupport
 import Foundation
 import LotusWire
 import Testing
@@ -54,6 +55,26 @@ import Testing
         }
         #expect(status == 0)
         #expect(rest.contains("stopped"))
+    }
+
+    /// `fpool sim --tls`: daemons over HTTPS with a CA made for the run, whose file it names.
+    @Test func simWithTLSServesHTTPSAndNamesItsCA() async throws {
+        let process = try RunningProcess(
+            self.fpool, ["sim", "--tls", "--nodes", "1", "--block-time", "1s", "--base-port", "0"], environment: [:])
+        defer { process.terminate() }
+        let lines = await process.output(containing: "Ctrl-C").split(separator: "\n").map(String.init)
+        let caFile = try #require(lines.first { $0.hasPrefix("FPOOL_DAEMON_CA=") }).dropFirst("FPOOL_DAEMON_CA=".count)
+        let entry = try #require(lines.first { $0.hasPrefix("FULLNODE_API_POOL_INFO=") }).dropFirst("FULLNODE_API_POOL_INFO=".count)
+        let parts = entry.split(separator: ":")
+        #expect(parts[1].hasSuffix("/https"))
+        let port = try #require(Int(parts[1].split(separator: "/")[3]))
+        let tls = try TLSDialer(caFile: String(caFile), source: "FPOOL_DAEMON_CA")
+        let head = try await LotusHTTPClient.call(
+            host: "127.0.0.1", port: port, method: "Filecoin.ChainHead", token: String(parts[0]), tls: tls)
+        #expect(head.json?["result"]?["Height"]?.int != nil)
+        process.interrupt()
+        #expect(await process.exitStatus() == 0)
+        #expect(!FileManager.default.fileExists(atPath: String(caFile)))
     }
 
     /// Runs fpool with `arguments` and returns its exit status and standard error.
