@@ -52,7 +52,11 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Websockets in the memory test.") var memorySockets = 1000
     @Option(help: "fpool's RSS goal with those websockets, MiB.") var memoryGoal = 64.0
     @Option(help: "Comma-separated parts to skip: memory, matrix, gap, failover, nginx-memory.") var skip = ""
-    @Option(help: "Only these methods (ChainHead, StateGetActor), comma-separated.") var methods = "ChainHead,StateGetActor"
+    @Option(
+        help:
+            "Only these methods (ChainHead, StateGetActor at the head, StateGetActorAtTipset at a named tipset: cacheable), comma-separated."
+    )
+    var methods = "ChainHead,StateGetActor,StateGetActorAtTipset"
     @Option(help: "Only these transports (ws, http), comma-separated.") var transports = "ws,http"
     @Option(help: "Only these targets (direct, fpool, nginx, nio-tunnel), comma-separated.") var targets = "direct,fpool,nginx,nio-tunnel"
     @Option(help: "A line for the report's header (repeatable).") var note: [String] = []
@@ -79,7 +83,22 @@ struct Run: AsyncParsableCommand {
         guard await Control.waitAvailable(setup, timeout: .seconds(30), { $0 == setup.nodes }) != nil else {
             throw BenchError("fpool on port \(self.fpoolPort) does not report \(self.nodes) available nodes within 30 s")
         }
-        let methods = [RPCMethod.chainHead, RPCMethod.stateGetActor].filter { self.methods.contains($0.label) }
+        var methods = [RPCMethod.chainHead, RPCMethod.stateGetActor].filter {
+            self.methods.split(separator: ",").contains(Substring($0.label))
+        }
+        if self.methods.split(separator: ",").contains("StateGetActorAtTipset") {
+            // The head now, named by its key: a state read fpool may serve from its cache.
+            let ws = try await RPCWebSocket.connect(setup.direct)
+            let head = try await ws.call(RPCMethod.chainHead)
+            await ws.close()
+            guard let cids = (head.result as? [String: Any])?["Cids"],
+                let key = try? JSONSerialization.data(withJSONObject: cids)
+            else { throw BenchError("ChainHead on the daemon gave no Cids") }
+            methods.append(
+                RPCMethod(
+                    label: "StateGetActorAtTipset", method: "Filecoin.StateGetActor",
+                    params: #"["f01000","# + String(decoding: key, as: UTF8.self) + "]"))
+        }
         let transports = Transport.allCases.filter { self.transports.contains($0.rawValue) }
         let targets = [setup.direct, setup.fpool, setup.nginx, setup.tunnel].compactMap { $0 }.filter {
             self.targets.split(separator: ",").contains(Substring($0.name))

@@ -56,6 +56,11 @@ struct Report {
         return (rounds.sorted()[rounds.count / 2], rounds)
     }
 
+    /// The methods measured, in the order they ran.
+    var methods: [String] {
+        self.rows.reduce(into: []) { methods, row in if !methods.contains(row.method) { methods.append(row.method) } }
+    }
+
     func row(_ method: String, _ transport: Transport, _ target: String) -> MatrixRow? {
         self.rows.first { $0.method == method && $0.transport == transport && $0.target == target }
     }
@@ -84,7 +89,7 @@ struct Report {
 
     private func goals() -> [String] {
         var out = ["## Goals", "", "| goal | case | fpool | reference | met |", "| --- | --- | --- | --- | --- |"]
-        for method in ["ChainHead", "StateGetActor"] {
+        for method in self.methods {
             for transport in Transport.allCases {
                 guard let fpool = self.row(method, transport, "fpool") else { continue }
                 if let nginx = self.row(method, transport, "nginx") {
@@ -107,7 +112,7 @@ struct Report {
                 }
             }
         }
-        for method in ["ChainHead", "StateGetActor"] {
+        for method in self.methods {
             for transport in Transport.allCases {
                 guard let fpool = self.row(method, transport, "fpool"), let direct = self.row(method, transport, "direct") else { continue }
                 let pairedAdded = self.paired(self.roundP50s, method, transport, reference: "direct", -)
