@@ -12,6 +12,8 @@ enum SimMethods {
         "StateWaitMsg", "SyncState", "NodeStatus", "NetPeers", "MpoolGetNonce", "MpoolPush", "MpoolPushMessage",
         "MpoolBatchPush", "MpoolPending", "MpoolSub", "GasEstimateMessageGas", "WalletBalance", "WalletHas",
         "BeaconGetEntry", "StateGetRandomnessFromBeacon", "StateGetRandomnessFromTickets",
+        // What a lotus-miner's WindowPoSt and sealing loops ask (SimMinerMethods).
+        "StateMinerProvingDeadline", "StateMinerPartitions", "StateMinerSectors", "ChainHasObj", "ChainGetTipSetAfterHeight",
     ]
 
     /// Answers a plain (non-channel) call on `daemon`.
@@ -150,6 +152,30 @@ enum SimMethods {
                 throw RPCError(code: 1, message: "failed to get account actor state: actor code is not account")
             }
             return .string(key)
+        case "StateMinerProvingDeadline", "StateMinerPartitions", "StateMinerSectors":
+            let at = try tipset(name == "StateMinerProvingDeadline" ? 1 : 2)
+            let found = try actor(try params.address(0), at: at)
+            guard found.record.code == SimFixtures.minerCode else {
+                throw RPCError(code: 1, message: "failed to load miner actor: actor code is not miner")
+            }
+            switch name {
+            case "StateMinerProvingDeadline": return SimMinerMethods.provingDeadline(at: at.height)
+            case "StateMinerPartitions": return try SimMinerMethods.partitions(deadline: try params.int(1))
+            default: return SimMinerMethods.sectors(miner: found.id)
+            }
+        case "ChainHasObj":
+            // A block this daemon has synced, or an object named after one.
+            let cid = try params.cid(0)
+            return .bool((try? block(cid)) != nil)
+        case "ChainGetTipSetAfterHeight":
+            let height = try params.int(0)
+            let base = try tipset(1)
+            guard height <= shown(base).height else { throw LotusErrorText.heightAboveHead }
+            guard height >= 0 else { throw RPCError(code: 1, message: "looking for tipset with negative height") }
+            // A null round answers the tipset above it (prev = false).
+            var tipset = chain.tipset(atOrBelow: height)
+            if tipset.height < height, let above = chain.tipset(above: height - 1), above.height <= base.height { tipset = above }
+            return SimJSON.tipset(shown(tipset))
         case "StateMinerInfo":
             let address = try params.address(0)
             let found = try actor(address, at: try tipset(1))

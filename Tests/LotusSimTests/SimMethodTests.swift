@@ -45,6 +45,8 @@ import Testing
                 ("WalletHas", [.string(SimFixtures.accounts[0].key)]),
                 ("BeaconGetEntry", [2]), ("StateGetRandomnessFromBeacon", [2, 1, "", []]),
                 ("StateGetRandomnessFromTickets", [2, 1, "", []]),
+                ("StateMinerProvingDeadline", ["f01000", key]), ("StateMinerPartitions", ["f01000", 3, key]),
+                ("StateMinerSectors", ["f01000", nil, key]), ("ChainHasObj", [block]), ("ChainGetTipSetAfterHeight", [2, []]),
             ]
             for (method, params) in calls {
                 _ = try await client.call("Filecoin." + method, params)
@@ -65,6 +67,36 @@ import Testing
             #expect(
                 try await client.call("Filecoin.StateLookupID", [.string(SimFixtures.accounts[0].key), []]).string
                     == SimFixtures.accounts[0].id)
+        }
+    }
+
+    /// What a lotus-miner's WindowPoSt loop reads: the deadline open at the head, its partitions,
+    /// whether an object is there, and the tipset after a null round.
+    @Test func minerLoopMethodsAnswerAsLotusShapesThem() async throws {
+        try await withCluster { cluster in
+            cluster.advance(130)
+            let client = try await cluster.client(0)
+            let deadline = try await client.call("Filecoin.StateMinerProvingDeadline", ["f01000", []])
+            // Epoch 130 of a period opened at 0: deadline 2 (120…180), challenged at 100.
+            #expect(deadline["Index"]?.int == 2 && deadline["Open"]?.int == 120 && deadline["Challenge"]?.int == 100)
+            #expect(deadline["WPoStPeriodDeadlines"]?.int == 48)
+            #expect(try await client.call("Filecoin.StateMinerPartitions", ["f01000", 2, []]).array?.count == 2)
+            let beyond = try await rpcError { try await client.call("Filecoin.StateMinerPartitions", ["f01000", 48, []]) }
+            #expect(beyond?.message == "invalid deadline 48")
+            let notMiner = try await rpcError {
+                try await client.call("Filecoin.StateMinerProvingDeadline", [.string(SimFixtures.accounts[0].id), []])
+            }
+            #expect(notMiner?.message.contains("actor code is not miner") == true)
+            let head = try await client.call("Filecoin.ChainHead")
+            #expect(try await client.call("Filecoin.ChainHasObj", [try #require(head["Cids"]?[0])]).bool == true)
+            #expect(
+                try await client.call("Filecoin.ChainHasObj", [["/": "bafy2bzaceanobjectnodaemonhasanobjectnodaemonhasanobjectaaaa"]]).bool
+                    == false)
+            // A null round at 131: the tipset after it is 132's, where ByHeight gives 130's.
+            cluster.scheduleNullRounds(1)
+            cluster.advance(2)
+            #expect(try await client.call("Filecoin.ChainGetTipSetAfterHeight", [131, []])["Height"]?.int == 132)
+            #expect(try await client.call("Filecoin.ChainGetTipSetByHeight", [131, []])["Height"]?.int == 130)
         }
     }
 
