@@ -61,25 +61,33 @@ import Testing
         }
     }
 
+    /// Runs tmux on this test's own server (`-L socket`, no configuration file).
+    static func tmux(_ path: String, socket: String, _ arguments: [String]) async throws -> ProcessOutcome {
+        try await ProcessRunner.run(URL(fileURLWithPath: path), ["-L", socket, "-f", "/dev/null"] + arguments)
+    }
+
     @Test(.enabled(if: Self.tmux != nil, "needs tmux (Debian's tmux package)"))
     func inATerminalTheScreenIsRedrawnInPlaceAndQQuits() async throws {
         let tmux = try #require(Self.tmux)
+        // A server of this test's own, so none left by another run is used, and none is left behind.
+        let socket = "fpool-top-\(UUID().uuidString.prefix(8))"
         try await withServedPool { served in
-            let session = "fpool-top-\(UUID().uuidString.prefix(8))"
-            let environment = self.environment(served)
             let command = "FPOOL_PATH='\(served.instance.repo.path)' '\(self.fpool.path)' top --interval=200ms"
+            // The new session starts the tmux server, which lives on: it must not inherit this
+            // process's descriptors (a pool's or daemon's socket kept open by it would never close),
+            // so bash (dash cannot name descriptors past 9) closes every one above stderr first.
             let start = try await ProcessRunner.run(
-                URL(fileURLWithPath: tmux), ["new-session", "-d", "-s", session, "-x", "150", "-y", "30", command], environment: environment
-            )
+                URL(fileURLWithPath: "/bin/bash"),
+                [
+                    "-c", #"for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null; exec "$0" "$@""#,
+                    tmux, "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "top", "-x", "150", "-y", "30", command,
+                ])
             #expect(start.status == 0, "\(start.stderr)")
-            defer { _ = try? ProcessRunner.runBlocking(URL(fileURLWithPath: tmux), ["kill-session", "-t", session]) }
+            defer { _ = try? ProcessRunner.runBlocking(URL(fileURLWithPath: tmux), ["-L", socket, "kill-server"]) }
             // Frames come every 200 ms; look for one for up to 10 s.
             var screen = ""
             for _ in 0..<50 {
-                screen = try await ProcessRunner.run(
-                    URL(fileURLWithPath: tmux), ["capture-pane", "-p", "-t", session], environment: environment
-                )
-                .stdout
+                screen = try await Self.tmux(tmux, socket: socket, ["capture-pane", "-p", "-t", "top"]).stdout
                 if screen.contains("sim-daemon-2") { break }
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -88,13 +96,11 @@ import Testing
             #expect(lines.first?.hasPrefix("fpool top: pool healthy, 3 of 3 nodes serving") == true, "\(screen)")
             #expect(screen.components(separatedBy: "fpool top:").count == 2, "\(screen)")
             #expect(screen.contains("q quits"))
-            _ = try await ProcessRunner.run(URL(fileURLWithPath: tmux), ["send-keys", "-t", session, "q"], environment: environment)
+            _ = try await Self.tmux(tmux, socket: socket, ["send-keys", "-t", "top", "q"])
             // q ends top, and with it the session's only window.
             var ended = false
             for _ in 0..<50 {
-                let alive = try await ProcessRunner.run(
-                    URL(fileURLWithPath: tmux), ["has-session", "-t", session], environment: environment)
-                if alive.status != 0 {
+                if try await Self.tmux(tmux, socket: socket, ["has-session", "-t", "top"]).status != 0 {
                     ended = true
                     break
                 }
