@@ -27,11 +27,9 @@ public enum LotusHTTPClient {
         headers extraHeaders: [(String, String)] = [], method: HTTPMethod = .POST, tls: TLSDialer? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> Response {
-        do {
-            return try await self.exchange(
+        try await TLSDialer.explainingFailures(of: tls, host: host, port: port) {
+            try await self.exchange(
                 host: host, port: port, path: path, body: body, token: token, headers: extraHeaders, method: method, tls: tls, group: group)
-        } catch let error where tls != nil && TLSDialError.isTLS(error) {
-            throw TLSDialError(description: tls!.describe(error, host: host, port: port))
         }
     }
 

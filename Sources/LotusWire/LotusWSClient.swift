@@ -193,10 +193,8 @@ public final class LotusWSClient: Sendable {
         host: String, port: Int, path: String = "/rpc/v1", token: String? = nil, keepalive: WebSocketKeepalive? = nil,
         tls: TLSDialer? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> LotusWSClient {
-        do {
-            return try await self.dial(host: host, port: port, path: path, token: token, keepalive: keepalive, tls: tls, group: group)
-        } catch let error where tls != nil && TLSDialError.isTLS(error) {
-            throw TLSDialError(description: tls!.describe(error, host: host, port: port))
+        try await TLSDialer.explainingFailures(of: tls, host: host, port: port) {
+            try await self.dial(host: host, port: port, path: path, token: token, keepalive: keepalive, tls: tls, group: group)
         }
     }
 

@@ -87,6 +87,17 @@ public struct TLSDialer: Sendable {
         host.contains(":") || (host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." })
     }
 
+    /// Runs one connection's work, turning a TLS failure of `tls` into a `TLSDialError` that says
+    /// what went wrong; without TLS, or for any other error, the error as it is.
+    static func explainingFailures<T>(of tls: TLSDialer?, host: String, port: Int, _ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let error where TLSDialError.isTLS(error) {
+            guard let tls else { throw error }
+            throw TLSDialError(description: tls.describe(error, host: host, port: port))
+        }
+    }
+
     /// A dial error in words an operator can act on: an untrusted certificate or one for
     /// another name says so and where trust came from; anything else as it is.
     func describe(_ error: any Error, host: String, port: Int) -> String {

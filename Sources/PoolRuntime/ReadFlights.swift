@@ -54,9 +54,6 @@ final class ReadFlights: Sendable {
             state.joined.reduce(into: [:]) { counts, entry in counts[entry.key.route.name, default: 0] += entry.value }
         }
     }
-
-    /// Flights in the table now (tests: finished flights leave it).
-    var count: Int { self.state.withLock { $0.flights.count } }
 }
 
 extension Pool {

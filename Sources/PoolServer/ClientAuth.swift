@@ -57,11 +57,6 @@ public struct ClientAuth: Sendable {
         return grant
     }
 
-    /// The permissions of a request's `Authorization` header (see `grant(authorization:)`).
-    public func permissions(authorization header: String?) -> Set<Perm>? {
-        self.grant(authorization: header)?.permissions
-    }
-
     /// A token granting `perm` and every permission below it, as `lotus auth create-token` does;
     /// with `seed`, its calls prefer that miner's primary daemon.
     public func token(upTo perm: Perm, seed: MinerSeed? = nil) -> String {
