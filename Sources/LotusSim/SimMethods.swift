@@ -124,8 +124,13 @@ enum SimMethods {
             return SimJSON.block(try block(try params.cid(0)))
         case "ChainReadObj":
             let cid = try params.cid(0)
-            _ = try block(cid)
-            return .string(SimIdentifiers.bytes("object:\(cid)", count: 64))
+            // Every daemon holds every actor state the network made (the simulator does not
+            // track which states a lagging daemon has computed); block headers it has synced.
+            if let kind = SimObjects.stateKind(of: cid) { return .string(SimObjects.bytes(of: cid, kind: kind)) }
+            guard (try? block(cid)) != nil else {
+                throw RPCError(code: 1, message: "blockstore get: " + LotusErrorText.blockNotFound(cid).message)
+            }
+            return .string(SimObjects.bytes(of: cid, kind: .blockHeader))
         case "ChainGetBlockMessages":
             let block = try block(try params.cid(0))
             // The first block of a tipset carries its messages (another network's carry none).
@@ -141,7 +146,8 @@ enum SimMethods {
         case "StateGetActor":
             let found = try actor(try params.address(0), at: try tipset(1))
             return [
-                "Code": SimJSON.cid(found.record.code), "Head": SimJSON.cid(SimIdentifiers.cid("head:\(found.id):\(found.state.nonce)")),
+                "Code": SimJSON.cid(found.record.code),
+                "Head": SimJSON.cid(SimObjects.head(id: found.id, code: found.record.code, state: found.state)),
                 "Nonce": .int(Int64(found.state.nonce)), "Balance": .string(String(found.state.balance)), "DelegatedAddress": nil,
             ]
         case "StateLookupID":
@@ -164,9 +170,9 @@ enum SimMethods {
             default: return SimMinerMethods.sectors(miner: found.id)
             }
         case "ChainHasObj":
-            // A block this daemon has synced, or an object named after one.
+            // What ChainReadObj would answer with bytes.
             let cid = try params.cid(0)
-            return .bool((try? block(cid)) != nil)
+            return .bool(SimObjects.stateKind(of: cid) != nil || (try? block(cid)) != nil)
         case "ChainGetTipSetAfterHeight":
             let height = try params.int(0)
             let base = try tipset(1)
