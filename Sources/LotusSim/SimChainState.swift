@@ -26,6 +26,12 @@ struct SimChainState: Sendable {
     let messageHorizon: Int64?
     /// Heights below this have had their messages forgotten.
     private var messagesKeptFrom: Int64 = 1
+    /// Tipsets reorgs took off the chain, by their first block's CID.
+    private(set) var orphans: [String: SimOrphan] = [:]
+    /// The orphaned tipset (its first block's CID) of each orphaned block, by block CID.
+    private(set) var orphanBlocks: [String: String] = [:]
+    /// Reorgs so far; a sibling branch's block CIDs carry its number.
+    private(set) var reorgs = 0
 
     init(network: String, genesisTime: UInt64, blockSeconds: UInt64, messageHorizon: Int64? = nil) {
         self.network = network
@@ -145,18 +151,26 @@ struct SimChainState: Sendable {
         return self.advance(at: timestamp)
     }
 
-    /// Produces the next tipset (1–3 blocks), including every published message whose nonce
-    /// follows its sender's on-chain nonce. Heights of null rounds passed since the last
-    /// tipset stay empty, as on Filecoin: the new tipset's parents are the last tipset.
+    /// Produces the next tipset (1–3 blocks) above the null rounds passed since the newest.
     private mutating func advance(at timestamp: UInt64) -> SimTipSet {
-        let parent = self.head
         let height = self.height + 1 + self.nullEpochs
+        self.nullEpochs = 0
+        let count = 1 + Int(SimIdentifiers.cid("count:\(height)").utf8.last! % 3)
+        return self.append(height: height, blockCount: count, branch: nil, timestamp: timestamp)
+    }
+
+    /// Appends a tipset of `blockCount` blocks at `height`, on the newest, including every
+    /// published message whose nonce follows its sender's on-chain nonce and paying each block's
+    /// miner. Heights between stay empty (null rounds), as on Filecoin: the new tipset's parents
+    /// are the newest tipset. `branch` names the reorg that made it (nil: the first branch), so
+    /// no two branches share a block CID.
+    private mutating func append(height: Int64, blockCount: Int, branch: Int?, timestamp: UInt64) -> SimTipSet {
+        let parent = self.head
         var state = self.states[self.states.count - 1]
-        for _ in 0..<self.nullEpochs {
+        while self.tipsets.count < height {
             self.tipsets.append(nil)
             self.states.append(state)
         }
-        self.nullEpochs = 0
         var included: [SimSignedMessage] = []
         for sender in self.published.keys.sorted() {
             while var actor = state[sender], let message = self.published[sender]?[actor.nonce] {
@@ -181,12 +195,20 @@ struct SimChainState: Sendable {
             let next = state[sender]?.nonce ?? 0
             self.published[sender] = messages.filter { $0.key >= next }
         }
-        let count = 1 + Int(SimIdentifiers.cid("count:\(height)").utf8.last! % 3)
         let weight = parent.blocks[0].parentWeight + UInt64(parent.blocks.count) * 100
-        let blocks = (0..<count).map { index in
+        let blocks = (0..<blockCount).map { index in
             SimBlock(
-                cid: SimIdentifiers.cid("block:\(height):\(index)"), miner: SimFixtures.miners[index], height: height,
-                parents: parent.cids, parentWeight: weight, timestamp: max(timestamp, parent.timestamp))
+                cid: SimIdentifiers.cid("block:\(height):\(index)" + (branch.map { ":reorg\($0)" } ?? "")),
+                miner: SimFixtures.miners[index], height: height, parents: parent.cids, parentWeight: weight,
+                timestamp: max(timestamp, parent.timestamp))
+        }
+        for block in blocks {
+            // Folding in the block's CID, not only its height: the same miner winning the same
+            // epoch on two branches still ends with two different states.
+            guard var miner = state[block.miner] else { continue }
+            miner.balance += SimFixtures.blockReward
+            miner.rewards = SimRandom.fold(miner.rewards, block.cid)
+            state[block.miner] = miner
         }
         let tipset = SimTipSet(height: height, blocks: blocks, messages: included)
         self.tipsets.append(tipset)
@@ -201,9 +223,54 @@ struct SimChainState: Sendable {
         return tipset
     }
 
-    /// Drops the messages of the tipset at `height` (blocks and states stay), as a node that
-    /// prunes its blockstore does: a long run's memory then stays flat.
+    /// Replaces the newest `depth` tipsets with a sibling branch at the same heights, as when
+    /// the network's miners settle on a heavier fork: each sibling has one block more than the
+    /// tipset it replaces (up to the four miners), from other blocks. With `longer`, one more
+    /// tipset follows the branch. The orphaned tipsets' messages go back to the network's pool
+    /// and the new branch includes them again (from its first tipset on, so they may land lower).
+    ///
+    /// Returns the orphaned tipsets, newest first, and the new branch, oldest first: the order
+    /// Lotus's ChainNotify reverts and applies them. `depth` must be 1…`tipsetsAboveGenesis`.
+    mutating func reorg(depth: Int, longer: Bool, at timestamp: UInt64) -> (orphaned: [SimTipSet], applied: [SimTipSet]) {
+        precondition(
+            depth >= 1 && depth <= self.tipsetsAboveGenesis, "a reorg of \(depth) tipsets on a chain of \(self.tipsetsAboveGenesis)")
+        let tipsets = self.tipsets
+        let orphaned = Array(stride(from: self.height, to: 0, by: -1).lazy.compactMap { tipsets[Int($0)] }.prefix(depth))
+        let forkHeight = orphaned[orphaned.count - 1].height
+        self.reorgs += 1
+        for tipset in orphaned {
+            self.orphans[tipset.cids[0]] = SimOrphan(tipset: tipset, state: self.states[Int(tipset.height)])
+            for block in tipset.blocks { self.orphanBlocks[block.cid] = tipset.cids[0] }
+            for message in tipset.messages {
+                self.inclusions[message.cid] = nil
+                self.inclusions[message.message.cid] = nil
+                if let sender = self.resolve(message.message.from, at: tipset.height) {
+                    self.published[sender, default: [:]][message.message.nonce] = message
+                }
+            }
+        }
+        // Back to the fork's parent (null rounds below the fork come back with the siblings).
+        let parentHeight = self.tipset(atOrBelow: forkHeight - 1).height
+        self.tipsets.removeSubrange(Int(parentHeight + 1)...)
+        self.states.removeSubrange(Int(parentHeight + 1)...)
+        var applied: [SimTipSet] = []
+        for tipset in orphaned.reversed() {
+            let blockCount = min(tipset.blocks.count + 1, SimFixtures.miners.count)
+            applied.append(self.append(height: tipset.height, blockCount: blockCount, branch: self.reorgs, timestamp: tipset.timestamp))
+        }
+        if longer { applied.append(self.advance(at: timestamp)) }
+        return (orphaned, applied)
+    }
+
+    /// Tipsets above genesis: as deep as a reorg can go.
+    var tipsetsAboveGenesis: Int { self.tipsets.dropFirst().lazy.filter { $0 != nil }.count }
+
+    /// Drops the messages of the tipsets at `height`, on the chain and orphaned (blocks and states
+    /// stay), as a node that prunes its blockstore does: a long run's memory then stays flat.
     private mutating func forgetMessages(at height: Int64) {
+        for (key, orphan) in self.orphans where orphan.tipset.height == height && !orphan.tipset.messages.isEmpty {
+            self.orphans[key]?.tipset = SimTipSet(height: height, blocks: orphan.tipset.blocks, messages: [])
+        }
         guard let old = self.tipset(at: height), !old.messages.isEmpty else { return }
         for message in old.messages {
             self.inclusions[message.cid] = nil
@@ -212,8 +279,14 @@ struct SimChainState: Sendable {
         self.tipsets[Int(height)] = SimTipSet(height: old.height, blocks: old.blocks, messages: [])
     }
 
-    /// A key address's first message makes an account actor, as on the real chain.
+    /// A key address's first message makes an account actor, as on the real chain. A message a
+    /// reorg included again finds the actor it made on the orphaned branch: it keeps its ID.
     private mutating func createAccount(_ key: String, at height: Int64) -> String {
+        if let id = self.keyToID[key], var record = self.actors[id] {
+            record.createdAt = min(record.createdAt, height)
+            self.actors[id] = record
+            return id
+        }
         let id = "f0\(self.nextActorID)"
         self.nextActorID += 1
         self.actors[id] = SimActorRecord(id: id, key: key, code: SimFixtures.accountCode, createdAt: height)

@@ -13,6 +13,7 @@ import Synchronization
 ///     GET  /status
 ///     POST /advance                      {"count": 1}
 ///     POST /null-rounds                  {"count": 3}
+///     POST /reorg                        {"depth": 2, "longer": false}
 ///     POST /daemons/<i>/kill | start | restart | drop-websockets
 ///     POST /daemons/<i>/pause-sync       {"paused": true}
 ///     POST /daemons/<i>/lag              {"epochs": 3}
@@ -103,6 +104,32 @@ final class SimControlServer: Sendable {
             }
             self.cluster.scheduleNullRounds(Int(count))
             return (.ok, self.status())
+        case (.POST, 1, "reorg"):
+            // The chain only grows, so a depth valid now is still valid when the reorg runs.
+            let deepest = self.cluster.reorgableDepth
+            guard let depth = json["depth"]?.int, depth >= 1, depth <= deepest else {
+                return (
+                    .badRequest,
+                    [
+                        "error": .string(
+                            "reorg needs an integer 'depth' of 1…\(deepest), the tipsets above genesis (and an optional boolean 'longer')")
+                    ]
+                )
+            }
+            guard json["longer"].map({ $0.bool != nil }) ?? true else {
+                return (.badRequest, ["error": "reorg's 'longer' must be a boolean: true adds one tipset above the replaced ones"])
+            }
+            let reorg = self.cluster.reorg(depth: Int(depth), longer: json["longer"]?.bool ?? false)
+            func keys(_ keys: [SimTipSetKey]) -> JSON {
+                .array(keys.map { ["height": .int($0.height), "cids": .array($0.cids.map(JSON.string))] })
+            }
+            return (
+                .ok,
+                [
+                    "height": .int(self.cluster.networkHeight), "forkHeight": .int(reorg.forkHeight), "orphaned": keys(reorg.orphaned),
+                    "applied": keys(reorg.applied),
+                ]
+            )
         case (.POST, 3, "daemons"):
             guard let index = Int(path[1]), self.cluster.servers.indices.contains(index) else {
                 return (.notFound, ["error": .string("no daemon '\(path[1])'; daemons are 0…\(self.cluster.servers.count - 1)")])
@@ -120,7 +147,7 @@ final class SimControlServer: Sendable {
                 .notFound,
                 [
                     "error": .string(
-                        "unknown route \(head.method) \(head.uri); see GET /status, POST /advance, POST /null-rounds, POST /daemons/<i>/<fault>"
+                        "unknown route \(head.method) \(head.uri); see GET /status, POST /advance, POST /null-rounds, POST /reorg, POST /daemons/<i>/<fault>"
                     )
                 ]
             )
@@ -178,13 +205,14 @@ final class SimControlServer: Sendable {
             [
                 "height": .int(state.chain.height), "network": .string(state.chain.network),
                 "pendingNullRounds": .int(Int64(state.chain.pendingNullRounds)), "behindMode": .string(state.behindMode.rawValue),
+                "reorgs": .int(Int64(state.chain.reorgs)),
                 "daemons": .array(
                     state.daemons.map { daemon in
                         [
                             "index": .int(Int64(daemon.index)), "name": .string(daemon.name), "port": .int(Int64(daemon.port)),
                             "network": .string(state.networkName(daemon: daemon.index)), "behind": .int(state.behind(daemon: daemon.index)),
                             "session": .string(daemon.session), "running": .bool(daemon.running),
-                            "head": .int(daemon.head), "lag": .int(daemon.lag),
+                            "head": .int(daemon.head), "headOrphaned": .bool(daemon.orphanedHead != nil), "lag": .int(daemon.lag),
                             "syncPaused": .bool(daemon.syncPaused), "messagePeers": .int(Int64(daemon.messagePeers)),
                             "blockPeers": .int(Int64(daemon.blockPeers)), "blackHole": .bool(daemon.blackHole),
                             "latencyMs": .int(Int64(daemon.latencyMilliseconds)), "calls": .int(Int64(daemon.calls)),

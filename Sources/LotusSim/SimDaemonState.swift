@@ -37,8 +37,15 @@ struct SimDaemonState: Sendable {
     /// Pushed here and not yet published to the network: sender ID → nonce → (message, when).
     var local: [String: [UInt64: (message: SimSignedMessage, at: ContinuousClock.Instant)]] = [:]
     /// The height this daemon has synced to (what ChainNotify subscribers were last told).
-    /// It only moves forward: a lagging or paused daemon stalls, it never reverts.
+    /// It never moves down: a lagging or paused daemon stalls, and a reorg replaces tipsets at
+    /// the same heights (or one more).
     var head: Int64 = 0
+    /// The tipset at `head` when a reorg orphaned it and the daemon has not followed yet (it is
+    /// dead or paused); nil while its head is on the network's chain.
+    var orphanedHead: SimTipSet?
+    /// The orphaned tipsets it had synced (first block CIDs): its blockstore keeps them, so it
+    /// still answers for them by key.
+    var knownOrphans: Set<String> = []
     /// Channel subscribers: each sends a value to its connection, in order.
     var subscriptions: [Int: (kind: SubscriptionKind, send: @Sendable (JSON) -> Void)] = [:]
     var waiters: [SimWaiter] = []
@@ -55,10 +62,13 @@ struct SimDaemonState: Sendable {
         self.wallet = wallet
     }
 
+    /// Whether it follows the network now: alive and syncing.
+    var follows: Bool { self.running && !self.syncPaused }
+
     /// Where this daemon's head goes when the network is at `network`: forward to `network -
     /// lag`, unless it is dead or its sync is paused.
     func nextHead(network: Int64) -> Int64 {
-        guard self.running && !self.syncPaused else { return self.head }
+        guard self.follows else { return self.head }
         return max(self.head, min(network, network - self.lag))
     }
 

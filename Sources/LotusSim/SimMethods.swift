@@ -56,7 +56,8 @@ enum SimMethods {
         let daemon = state.daemons[index]
         let chain = state.chain
         let view = daemon.head
-        let head = chain.tipset(at: view)!
+        let head = state.headTipSet(daemon: index)
+        let synced = state.syncedHeight(daemon: index)
         // A daemon of another network knows only that network's tipsets and blocks; its state
         // answers still come from the cluster's chain beneath them.
         let foreign = state.foreignChain(daemon: index)
@@ -64,27 +65,31 @@ enum SimMethods {
         /// What this daemon shows for a tipset of the cluster's chain.
         func shown(_ tipset: SimTipSet) -> SimTipSet { foreign?.tipset(over: tipset) ?? tipset }
 
-        /// The cluster's tipset behind the one a key names, as far as this daemon has synced on
-        /// the network it follows; the head for an empty key.
+        /// The cluster's tipset behind the one a key names, if this daemon has synced it on the
+        /// network it follows (orphaned ones included); the head for an empty key.
         func tipset(_ position: Int) throws -> SimTipSet {
             let cids = try params.tipSetKey(position)
             if cids.isEmpty { return head }
             let found =
-                if let foreign { foreign.underlying(cids: cids, chain: chain, view: view) } else {
-                    chain.tipset(cids: cids, atOrBelow: view)
+                if let foreign { foreign.underlying(cids: cids, chain: chain, view: synced) } else {
+                    state.syncedTipSet(cids: cids, daemon: index)
                 }
             guard let found else { throw LotusErrorText.tipSetNotFound(cids) }
             return found
         }
-        /// A block this daemon has synced, on the network it follows.
-        func block(_ cid: String) throws -> SimBlock {
-            let found = if let foreign { foreign.block(cid: cid, chain: chain, view: view) } else { chain.block(cid: cid, atOrBelow: view) }
-            guard let found else { throw LotusErrorText.blockNotFound(cid) }
-            return found
+        /// A block this daemon has synced, on the network it follows, and the cluster's tipset it
+        /// belongs to (nil on another network, whose blocks carry no messages).
+        func block(_ cid: String) throws -> (block: SimBlock, tipset: SimTipSet?) {
+            if let foreign {
+                guard let found = foreign.block(cid: cid, chain: chain, view: synced) else { throw LotusErrorText.blockNotFound(cid) }
+                return (found, nil)
+            }
+            guard let found = state.syncedBlock(cid: cid, daemon: index) else { throw LotusErrorText.blockNotFound(cid) }
+            return (found.block, found.tipset)
         }
         func actor(_ address: String, at tipset: SimTipSet) throws -> (id: String, record: SimActorRecord, state: SimActorState) {
             guard let id = chain.resolve(address, at: tipset.height), let record = chain.record(id),
-                let actorState = chain.state(of: id, at: tipset.height)
+                let actorState = chain.state(of: id, at: tipset)
             else { throw LotusErrorText.actorNotFound(address) }
             return (id, record, actorState)
         }
@@ -92,7 +97,10 @@ enum SimMethods {
             let epoch = try params.int(1)
             let base = try tipset(3)
             guard epoch <= base.height else { throw RPCError(code: 1, message: "cannot draw randomness from the future") }
-            return .string(SimIdentifiers.bytes("\(kind):\(try params.int(0)):\(epoch):\(params.values[2])"))
+            // Tickets come from the branch `base` ends, as Lotus draws them: two branches give
+            // different randomness at an epoch they do not share. Drand's beacon is the same on all.
+            let ticket = kind == "tickets" ? ":" + chain.tipset(atOrBelow: max(0, epoch), on: base).cids[0] : ""
+            return .string(SimIdentifiers.bytes("\(kind):\(try params.int(0)):\(epoch):\(params.values[2])\(ticket)"))
         }
 
         switch name {
@@ -119,9 +127,9 @@ enum SimMethods {
             guard height >= 0 else { throw RPCError(code: 1, message: "looking for tipset with negative height") }
             // A null round answers the tipset below it (Lotus's GetTipsetByHeight, prev = true).
             if let foreign { return SimJSON.tipset(foreign.tipset(atOrBelow: height, chain: chain, view: base.height)) }
-            return SimJSON.tipset(chain.tipset(atOrBelow: height))
+            return SimJSON.tipset(chain.tipset(atOrBelow: height, on: base))
         case "ChainGetBlock":
-            return SimJSON.block(try block(try params.cid(0)))
+            return SimJSON.block(try block(try params.cid(0)).block)
         case "ChainReadObj":
             let cid = try params.cid(0)
             // Every daemon holds every actor state the network made (the simulator does not
@@ -132,15 +140,14 @@ enum SimMethods {
             }
             return .string(SimObjects.bytes(of: cid, kind: .blockHeader))
         case "ChainGetBlockMessages":
-            let block = try block(try params.cid(0))
+            let (block, tipset) = try block(try params.cid(0))
             // The first block of a tipset carries its messages (another network's carry none).
-            let tipset = chain.tipset(at: block.height)
             let messages = tipset?.blocks.first == block ? tipset?.messages ?? [] : []
             return ["BlsMessages": [], "SecpkMessages": .array(messages.map(\.json)), "Cids": .array(messages.map { SimJSON.cid($0.cid) })]
         case "ChainGetParentMessages", "ChainGetParentReceipts":
-            let block = try block(try params.cid(0))
-            // The parent is the tipset below, null rounds skipped.
-            let parentMessages = foreign == nil && block.height > 0 ? chain.tipset(atOrBelow: block.height - 1).messages : []
+            let (block, tipset) = try block(try params.cid(0))
+            // The parent is the tipset below on the block's own branch, null rounds skipped.
+            let parentMessages = tipset == nil ? [] : chain.anyTipSet(cids: block.parents)?.messages ?? []
             if name == "ChainGetParentReceipts" { return .array(parentMessages.map(SimJSON.receipt)) }
             return .array(parentMessages.map { ["Cid": SimJSON.cid($0.cid), "Message": $0.message.json] })
         case "StateGetActor":
@@ -178,10 +185,11 @@ enum SimMethods {
             let base = try tipset(1)
             guard height <= shown(base).height else { throw LotusErrorText.heightAboveHead }
             guard height >= 0 else { throw RPCError(code: 1, message: "looking for tipset with negative height") }
-            // A null round answers the tipset above it (prev = false).
-            var tipset = chain.tipset(atOrBelow: height)
-            if tipset.height < height, let above = chain.tipset(above: height - 1), above.height <= base.height { tipset = above }
-            return SimJSON.tipset(shown(tipset))
+            // A null round answers the tipset above it (prev = false). Another network's heights
+            // stand 1000 above the cluster's: its first tipset after genesis is over the cluster's.
+            let offset = foreign == nil ? 0 : SimForeignChain.heightOffset
+            let underlying = height == 0 ? 0 : max(1, height - offset)
+            return SimJSON.tipset(shown(chain.tipset(atOrAbove: underlying, on: base)))
         case "StateMinerInfo":
             let address = try params.address(0)
             let found = try actor(address, at: try tipset(1))
@@ -210,13 +218,13 @@ enum SimMethods {
             guard SimWorld.knows(state, cid, daemon: index) else { throw LotusErrorText.messageNotFound(cid) }
             return nil
         case "SyncState":
-            let synced = !daemon.syncPaused && view == chain.height
+            let caughtUp = !daemon.syncPaused && daemon.orphanedHead == nil && view == chain.height
             return [
                 "ActiveSyncs": [
                     [
-                        "WorkerID": 1, "Base": SimJSON.tipset(shown(head)), "Target": SimJSON.tipset(shown(synced ? head : chain.head)),
+                        "WorkerID": 1, "Base": SimJSON.tipset(shown(head)), "Target": SimJSON.tipset(shown(caughtUp ? head : chain.head)),
                         // Lotus stages: 4 = complete, 3 = fetching messages (still catching up).
-                        "Stage": .int(synced ? 4 : 3), "Height": .int(shown(head).height), "Start": "2026-11-25T00:00:00Z",
+                        "Stage": .int(caughtUp ? 4 : 3), "Height": .int(shown(head).height), "Start": "2026-11-25T00:00:00Z",
                         "End": "0001-01-01T00:00:00Z",
                         "Message": "",
                     ]

@@ -38,8 +38,7 @@ extension SimWorld {
 
     /// The next nonce for `senderID` on `daemon`: on-chain nonce in its view, then its pending run.
     static func nextNonce(_ state: State, daemon index: Int, senderID: String) -> UInt64 {
-        let view = state.daemons[index].head
-        var next = state.chain.state(of: senderID, at: view)?.nonce ?? 0
+        var next = state.chain.state(of: senderID, at: state.headTipSet(daemon: index))?.nonce ?? 0
         let pending = self.pendingView(state, daemon: index)[senderID] ?? [:]
         while pending[next] != nil { next += 1 }
         return next
@@ -77,7 +76,7 @@ extension SimWorld {
         guard message.signature == SimIdentifiers.signature(from: from, messageCID: message.message.cid) else {
             throw RPCError(code: 1, message: "failed to validate signature: signature did not match")
         }
-        let onChain = state.chain.state(of: sender, at: view)?.nonce ?? 0
+        let onChain = state.chain.state(of: sender, at: state.headTipSet(daemon: index))?.nonce ?? 0
         let nonce = message.message.nonce
         guard nonce >= onChain else { throw LotusErrorText.nonceTooLow(expected: onChain, got: nonce) }
         if let existing = self.pendingView(state, daemon: index)[sender]?[nonce] {

@@ -1,5 +1,5 @@
-// What one daemon shows of its network: the network's name and genesis, its tipsets, and how
-// far behind its NodeStatus says it is.
+// What one daemon shows of its network: the network's name and genesis, its head and the
+// tipsets it has synced, and how far behind its NodeStatus says it is.
 
 extension SimWorld.State {
     /// The other network `daemon` follows; nil when it follows the cluster's.
@@ -21,10 +21,38 @@ extension SimWorld.State {
 
     /// NodeStatus's `SyncStatus.Behind` on `daemon`, by the cluster's rule.
     func behind(daemon index: Int) -> Int64 {
-        let head = self.daemons[index].head
         switch self.behindMode {
-        case .headAge: return self.clock.blockTimes(since: self.chain.tipset(at: head)!.timestamp)
-        case .trueLag: return self.chain.height - head
+        case .headAge: return self.clock.blockTimes(since: self.headTipSet(daemon: index).timestamp)
+        case .trueLag: return self.chain.height - self.daemons[index].head
         }
+    }
+
+    /// The tipset `daemon`'s head is: on the network's chain, or orphaned when it has not
+    /// followed a reorg yet.
+    func headTipSet(daemon index: Int) -> SimTipSet {
+        self.daemons[index].orphanedHead ?? self.chain.tipset(at: self.daemons[index].head)!
+    }
+
+    /// How far up the network's chain `daemon` has synced: its head, or where its orphaned
+    /// branch forked off.
+    func syncedHeight(daemon index: Int) -> Int64 {
+        self.daemons[index].orphanedHead.map { self.chain.forkPoint(of: $0).height } ?? self.daemons[index].head
+    }
+
+    /// Whether `daemon` has `tipset`: on the chain up to where it has synced, or an orphaned
+    /// tipset it had synced before the reorg.
+    func knows(_ tipset: SimTipSet, daemon index: Int) -> Bool {
+        if self.chain.isOnChain(tipset) { return tipset.height <= self.syncedHeight(daemon: index) }
+        return self.daemons[index].knownOrphans.contains(tipset.cids[0])
+    }
+
+    /// The tipset with these block CIDs, if `daemon` has it.
+    func syncedTipSet(cids: [String], daemon index: Int) -> SimTipSet? {
+        self.chain.anyTipSet(cids: cids).flatMap { self.knows($0, daemon: index) ? $0 : nil }
+    }
+
+    /// The block with this CID and its tipset, if `daemon` has it.
+    func syncedBlock(cid: String, daemon index: Int) -> (block: SimBlock, tipset: SimTipSet)? {
+        self.chain.anyBlock(cid: cid).flatMap { self.knows($0.tipset, daemon: index) ? $0 : nil }
     }
 }

@@ -34,10 +34,11 @@ enum SimObjects {
         return Kind.states.first { self.tag(digest.prefix(28), $0).elementsEqual(digest.suffix(4)) }
     }
 
-    /// The Head StateGetActor reports for an actor: its state changes with its nonce.
+    /// The Head StateGetActor reports for an actor: an account's state changes with its nonce,
+    /// a miner's with every block it wins.
     static func head(id: String, code: String, state: SimActorState) -> String {
-        let kind: Kind = code == SimFixtures.minerCode ? .minerState : .accountState
-        return self.stateCID(seed: "head:\(id):\(state.nonce)", kind: kind)
+        if code == SimFixtures.minerCode { return self.stateCID(seed: "head:\(id):\(state.rewards)", kind: .minerState) }
+        return self.stateCID(seed: "head:\(id):\(state.nonce)", kind: .accountState)
     }
 
     /// How many bytes the object `cid` of `kind` has, chosen by the CID.

@@ -35,4 +35,9 @@ struct SimRandom: Sendable {
         var random = SimRandom(seed: digest ^ (value &* 0xD6E8_FEB8_6659_FD93))
         return random.next()
     }
+
+    /// `text` folded into `digest`, byte by byte.
+    static func fold(_ digest: UInt64, _ text: String) -> UInt64 {
+        text.utf8.reduce(digest) { self.fold($0, UInt64($1)) }
+    }
 }

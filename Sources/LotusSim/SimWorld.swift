@@ -135,17 +135,33 @@ final class SimWorld: Sendable {
         self.state.withLock { Self.propagateDue(&$0, delay: self.propagationDelay, now: .now) }
     }
 
-    /// Moves the daemon's head (never backwards, never onto a null round), tells ChainNotify
-    /// subscribers, and answers StateWaitMsg callers whose message is now executed deep enough
-    /// (resumed by `withState` after the lock).
+    /// Moves the daemon's head (never down, never onto a null round): off an orphaned branch
+    /// and up the network's chain. Tells ChainNotify subscribers in one value, as Lotus does:
+    /// the orphaned tipsets reverted newest first, then the chain's applied oldest first. Then
+    /// answers StateWaitMsg callers whose message is now executed deep enough (resumed by
+    /// `withState` after the lock).
     static func updateView(_ state: inout State, daemon index: Int) {
-        let old = state.daemons[index].head
+        var changes: [JSON] = []
+        func change(_ type: String, _ tipset: SimTipSet) -> JSON {
+            ["Type": .string(type), "Val": SimJSON.tipset(state.shown(tipset, daemon: index))]
+        }
+        // Taken before leaving an orphaned head, so that the head comes back at least as high.
         let view = state.chain.tipset(atOrBelow: state.daemons[index].nextHead(network: state.chain.height)).height
-        if view > old {
-            let changes: [JSON] = ((old + 1)...view).compactMap { height in
-                state.chain.tipset(at: height).map { ["Type": "apply", "Val": SimJSON.tipset(state.shown($0, daemon: index))] }
+        if let orphaned = state.daemons[index].orphanedHead, state.daemons[index].follows {
+            var current = orphaned
+            while !state.chain.isOnChain(current), let parent = state.chain.parent(of: current) {
+                changes.append(change("revert", current))
+                current = parent
             }
+            state.daemons[index].orphanedHead = nil
+            state.daemons[index].head = current.height
+        }
+        let old = state.daemons[index].head
+        if view > old {
+            changes += ((old + 1)...view).compactMap { height in state.chain.tipset(at: height).map { change("apply", $0) } }
             state.daemons[index].head = view
+        }
+        if !changes.isEmpty {
             for (_, subscription) in state.daemons[index].subscriptions where subscription.kind == .chainNotify {
                 subscription.send(.array(changes))
             }
@@ -233,8 +249,7 @@ final class SimWorld: Sendable {
             let id = state.nextSubscriptionID
             state.daemons[index].subscriptions[id] = (kind, send)
             if kind == .chainNotify {
-                let head = state.chain.tipset(at: state.daemons[index].head)!
-                send([["Type": "current", "Val": SimJSON.tipset(state.shown(head, daemon: index))]])
+                send([["Type": "current", "Val": SimJSON.tipset(state.shown(state.headTipSet(daemon: index), daemon: index))]])
             }
             return (id, state.reachedSubscriptionWatchers())
         }

@@ -16,6 +16,10 @@ struct Sim: AsyncParsableCommand {
               curl -X POST 127.0.0.1:<control-port>/daemons/1/pause-sync -d '{"paused":true}'
               curl -X POST 127.0.0.1:<control-port>/daemons/2/network -d '{"name":"othernet"}'
               curl -X POST 127.0.0.1:<control-port>/null-rounds -d '{"count":3}'
+              curl -X POST 127.0.0.1:<control-port>/reorg -d '{"depth":2}'
+            A reorg replaces the newest tipsets with a heavier sibling branch at the same heights ("longer":true \
+            adds one tipset); daemons following the chain send ChainNotify reverts, then applies, and keep \
+            answering for the orphaned tipsets by key.
             """)
 
     @Option(name: .long, help: "How many daemons.")

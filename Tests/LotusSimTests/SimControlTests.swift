@@ -82,6 +82,26 @@ import Testing
         }
     }
 
+    @Test func reorgFromTheControlEndpoint() async throws {
+        try await withCluster(nodes: 1, controlPort: 0) { cluster in
+            let empty = try await self.control(cluster, "/reorg", ["depth": 1])
+            #expect(empty.status == 400)
+            #expect(empty.json?["error"]?.string?.hasPrefix("reorg needs an integer 'depth' of 1…0") == true)
+            _ = try await self.control(cluster, "/advance", ["count": 3])
+            #expect(try await self.control(cluster, "/reorg", ["depth": 4]).status == 400)
+            #expect(try await self.control(cluster, "/reorg", ["depth": 1, "longer": "yes"]).status == 400)
+            let head = try await cluster.client().call("Filecoin.ChainHead")
+            let reorg = try await self.control(cluster, "/reorg", ["depth": 2, "longer": true])
+            #expect(reorg.status == 200)
+            #expect(reorg.json?["forkHeight"]?.int == 2 && reorg.json?["height"]?.int == 4)
+            #expect(
+                reorg.json?["orphaned"]?[0]?["cids"]?.array?.compactMap(\.string) == head["Cids"]?.array?.compactMap { $0["/"]?.string })
+            #expect(reorg.json?["applied"]?.array?.compactMap { $0["height"]?.int } == [2, 3, 4])
+            let status = try await self.control(cluster, "/status", method: "GET")
+            #expect(status.json?["reorgs"]?.int == 1 && status.json?["daemons"]?[0]?["head"]?.int == 4)
+        }
+    }
+
     /// The simulator is not only tested by its own Swift client: Python's standard library
     /// talks to it as any HTTP JSON-RPC client would.
     @Test func plainHTTPClientGetsLotusShapedAnswers() async throws {

@@ -83,6 +83,8 @@ import Testing
             // Below its first tipset above the offset lies only its genesis.
             #expect(try await other.call("Filecoin.ChainGetTipSetByHeight", [500, key]) == otherGenesis)
             #expect(try await other.call("Filecoin.ChainGetTipSetByHeight", [1002, key])["Height"]?.int == 1002)
+            #expect(try await other.call("Filecoin.ChainGetTipSetAfterHeight", [500, key])["Height"]?.int == 1001)
+            #expect(try await other.call("Filecoin.ChainGetTipSetAfterHeight", [1002, key])["Height"]?.int == 1002)
 
             // Its chain moves with ours; a new ChainNotify shows its tipsets.
             let otherNotify = try await other.subscribe("Filecoin.ChainNotify")
