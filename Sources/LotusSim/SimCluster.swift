@@ -30,6 +30,11 @@ public struct SimConfiguration: Sendable {
     /// Daemons served with a certificate of their own instead of `tls` (a daemon whose certificate a
     /// pool does not trust), by index.
     public var tlsByDaemon: [Int: TLSServerIdentity] = [:]
+    /// The CPU time each state read (StateGetActor, StateMinerInfo, StateSearchMsg, WalletBalance,
+    /// ChainReadObj, …) burns on its daemon, as a real daemon spends far more on one than a proxy
+    /// spends on a lookup. Real work on the call's thread, measured by that thread's CPU clock (not
+    /// a sleep); `SimCluster.stateReadCPU(daemon:)` adds it up. Zero, the default, burns nothing.
+    public var stateReadCost: Duration = .zero
 
     /// Three daemons on free ports producing a tipset every 30 s unless given otherwise, with no propagation delay
     /// and no control endpoint; every message is kept (`messageHorizon` nil, settable afterwards).
@@ -96,6 +101,7 @@ public final class SimCluster: Sendable {
     public static func start(_ configuration: SimConfiguration, logger: Logger = Logger(label: "fpool.sim")) async throws -> SimCluster {
         precondition(configuration.nodes >= 1, "a simulated network needs at least one daemon")
         precondition(!configuration.networkName.isEmpty, "a simulated network needs a name")
+        precondition(configuration.stateReadCost >= .zero, "a negative state read cost")
         let blockSeconds = UInt64(max(1, (configuration.blockTime ?? .seconds(30)).components.seconds))
         let genesisTime = UInt64(Date().timeIntervalSince1970)
         let chain = SimChainState(
@@ -110,7 +116,7 @@ public final class SimCluster: Sendable {
         }
         let world = SimWorld(
             chain: chain, daemons: daemons, clock: clock, behindMode: configuration.behindMode,
-            propagationDelay: configuration.propagationDelay)
+            propagationDelay: configuration.propagationDelay, readCost: SimReadCost(perCall: configuration.stateReadCost))
         let servers = daemons.indices.map {
             SimDaemonServer(world: world, index: $0, logger: logger, tls: configuration.tlsByDaemon[$0] ?? configuration.tls)
         }
@@ -247,6 +253,10 @@ public final class SimCluster: Sendable {
 
     /// Calls answered by `daemon` so far.
     public func calls(daemon: Int) -> UInt64 { self.world.state.withLock { $0.daemons[daemon].calls } }
+
+    /// The CPU time `daemon` has burned on state reads' cost (`SimConfiguration.stateReadCost`)
+    /// so far, by its threads' CPU clocks: zero while the cost is.
+    public func stateReadCPU(daemon: Int) -> Duration { self.world.state.withLock { $0.daemons[daemon].readCostCPU } }
 
     /// Removes a key from one daemon's wallet (its MpoolPushMessage then fails with "key not found").
     public func removeWalletKey(_ key: String, daemon: Int) {

@@ -216,6 +216,7 @@ final class SimControlServer: Sendable {
                             "syncPaused": .bool(daemon.syncPaused), "messagePeers": .int(Int64(daemon.messagePeers)),
                             "blockPeers": .int(Int64(daemon.blockPeers)), "blackHole": .bool(daemon.blackHole),
                             "latencyMs": .int(Int64(daemon.latencyMilliseconds)), "calls": .int(Int64(daemon.calls)),
+                            "readCostMicros": .int(Int64(daemon.readCostCPU / .microseconds(1))),
                             "apiInfo": .string("\(daemon.adminToken):/ip4/127.0.0.1/tcp/\(daemon.port)/http:\(daemon.name)"),
                         ]
                     }),

@@ -51,6 +51,8 @@ struct SimDaemonState: Sendable {
     var waiters: [SimWaiter] = []
     /// Calls answered, for the control endpoint's status.
     var calls: UInt64 = 0
+    /// CPU time burned on state reads' configured cost (`SimConfiguration.stateReadCost`).
+    var readCostCPU: Duration = .zero
 
     init(index: Int, name: String, port: Int, secret: [UInt8], wallet: Set<String>) {
         self.index = index

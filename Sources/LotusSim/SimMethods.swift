@@ -45,6 +45,7 @@ enum SimMethods {
         case "MpoolPending":
             return .array(world.pending(daemon: daemon).map(\.json))
         default:
+            if SimReadCost.methods.contains(name) { world.payReadCost(daemon: daemon) }
             return try world.state.withLock { state in try self.read(name, params, version: version, state: state, daemon: daemon) }
         }
     }

@@ -55,11 +55,25 @@ final class SimWorld: Sendable {
     /// Each daemon's black-hole switch, readable without the lock (channel sends happen
     /// while it is held).
     let blackHoles: [SimSwitch]
+    /// The CPU each state read burns, outside the lock.
+    let readCost: SimReadCost
 
-    init(chain: SimChainState, daemons: [SimDaemonState], clock: SimClock, behindMode: SimBehindMode, propagationDelay: Duration) {
+    init(
+        chain: SimChainState, daemons: [SimDaemonState], clock: SimClock, behindMode: SimBehindMode, propagationDelay: Duration,
+        readCost: SimReadCost
+    ) {
         self.state = Mutex(State(chain: chain, daemons: daemons, clock: clock, behindMode: behindMode))
         self.propagationDelay = propagationDelay
         self.blackHoles = daemons.map { _ in SimSwitch() }
+        self.readCost = readCost
+    }
+
+    /// Burns one state read's CPU on the calling thread (the call's own, as in a daemon) and
+    /// adds it to `daemon`'s count; the lock is taken only to count.
+    func payReadCost(daemon index: Int) {
+        let used = self.readCost.burn()
+        guard used > .zero else { return }
+        self.state.withLock { $0.daemons[index].readCostCPU += used }
     }
 
     /// Runs `body` under the lock, then resumes the StateWaitMsg calls it answered.

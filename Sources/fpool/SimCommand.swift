@@ -44,6 +44,16 @@ struct Sim: AsyncParsableCommand {
     )
     var behind = Behind.headAge
 
+    @Option(
+        name: .customLong("read-cost"),
+        help: """
+            CPU time each state read burns on its daemon (StateGetActor, StateLookupID, StateMinerInfo, StateSearchMsg, \
+            WalletBalance, ChainReadObj, …), as a Go duration of at most 1s (200us, 1ms); 0 for none. A busy loop \
+            measured by the thread's CPU clock, not a sleep: a benchmark sees the daemon CPU a proxy saves. \
+            GET /status on the control endpoint shows each daemon's total (readCostMicros).
+            """)
+    var readCost = "0"
+
     @Flag(
         name: .long,
         help: "Serve the daemons over TLS (/https, wss://) with certificates of a CA made for the run; prints FPOOL_DAEMON_CA=<its file>.")
@@ -62,11 +72,37 @@ struct Sim: AsyncParsableCommand {
         }
     }
 
+    /// A Go duration down to nanoseconds (`0`, `200us`, `1.5ms`, `1s`; `µs` or `us`), which
+    /// RouteModel's millisecond `GoDuration` cannot hold; nil for other text.
+    static func duration(_ text: String) -> Duration? {
+        if text == "0" { return .zero }
+        let nanosecondsPerUnit: [Substring: Double] = [
+            "ns": 1, "us": 1e3, "µs": 1e3, "μs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9,
+        ]
+        var rest = Substring(text)
+        var nanoseconds = 0.0
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let number = rest.prefix(while: { $0.isASCII && ($0.isNumber || $0 == ".") })
+            rest.removeFirst(number.count)
+            let unit = rest.prefix(while: { $0.isLetter })
+            rest.removeFirst(unit.count)
+            guard let value = Double(number), let scale = nanosecondsPerUnit[unit] else { return nil }
+            nanoseconds += value * scale
+        }
+        guard nanoseconds < 1e15, nanoseconds == nanoseconds.rounded() else { return nil }
+        return .nanoseconds(Int64(nanoseconds))
+    }
+
     func validate() throws {
         guard (1...64).contains(self.nodes) else { throw ValidationError("--nodes must be 1…64, got \(self.nodes)") }
         guard (0...65535).contains(self.basePort) else { throw ValidationError("--base-port must be a port number") }
         guard let duration = try? GoDuration(parsing: self.blockTime), duration.milliseconds >= 10 else {
             throw ValidationError("--block-time: expected a Go duration of at least 10ms, such as 30s or 500ms; got '\(self.blockTime)'")
+        }
+        guard let cost = Self.duration(self.readCost), cost <= .seconds(1) else {
+            throw ValidationError(
+                "--read-cost: expected a Go duration of at most 1s, such as 200us or 1ms (0 for none); got '\(self.readCost)'")
         }
         guard !self.networkName.isEmpty, !self.networkName.contains(where: { $0.isWhitespace }) else {
             throw ValidationError(
@@ -80,6 +116,7 @@ struct Sim: AsyncParsableCommand {
             nodes: self.nodes, blockTime: blockTime, basePort: self.basePort, controlPort: self.controlPort,
             networkName: self.networkName,
             behindMode: self.behind.mode)
+        configuration.stateReadCost = Self.duration(self.readCost) ?? .zero
         let tls = self.tls ? try SimTLSFiles.make() : nil
         defer { tls?.remove() }
         configuration.tls = try tls?.identity()
@@ -92,6 +129,7 @@ struct Sim: AsyncParsableCommand {
         if let tls { Console.line("FPOOL_DAEMON_CA=\(tls.caFile)") }
         if let port = cluster.controlPort { Console.line("control endpoint: http://127.0.0.1:\(port)/status") }
         Console.line("network \(cluster.networkName) (genesis \(cluster.genesisCID)); NodeStatus Behind: \(self.behind.rawValue)")
+        if configuration.stateReadCost > .zero { Console.line("each state read burns \(self.readCost) of CPU on its daemon") }
         Console.line("block time \(self.blockTime); Ctrl-C stops the daemons")
         await InterruptSignal.wait()
         await cluster.stop()

@@ -7,13 +7,14 @@ import LotusWire
 /// given a `blockTime`).
 func withCluster<T>(
     nodes: Int = 3, blockTime: Duration? = nil, propagationDelay: Duration = .zero, controlPort: Int? = nil,
-    networkName: String = "fpoolsim", behindMode: SimBehindMode = .headAge,
+    networkName: String = "fpoolsim", behindMode: SimBehindMode = .headAge, stateReadCost: Duration = .zero,
     _ body: (SimCluster) async throws -> T
 ) async throws -> T {
-    let cluster = try await SimCluster.start(
-        SimConfiguration(
-            nodes: nodes, blockTime: blockTime, propagationDelay: propagationDelay, controlPort: controlPort, networkName: networkName,
-            behindMode: behindMode))
+    var configuration = SimConfiguration(
+        nodes: nodes, blockTime: blockTime, propagationDelay: propagationDelay, controlPort: controlPort, networkName: networkName,
+        behindMode: behindMode)
+    configuration.stateReadCost = stateReadCost
+    let cluster = try await SimCluster.start(configuration)
     do {
         let result = try await body(cluster)
         await cluster.stop()

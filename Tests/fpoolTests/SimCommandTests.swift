@@ -5,6 +5,8 @@ import Foundation
 import LotusWire
 import Testing
 
+@testable import fpool
+
 @Suite(.timeLimit(.minutes(1))) struct SimCommandTests {
     let fpool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "fpool")
 
@@ -95,6 +97,24 @@ import Testing
         let (status, text) = try self.failure(of: ["sim", "--block-time", "fast"])
         #expect(status != 0)
         #expect(text.contains("--block-time: expected a Go duration of at least 10ms, such as 30s or 500ms; got 'fast'"))
+    }
+
+    @Test(arguments: [
+        ("0", Duration.zero), ("200us", .microseconds(200)), ("200µs", .microseconds(200)), ("1.5ms", .microseconds(1500)),
+        ("1s", .seconds(1)), ("750ns", .nanoseconds(750)), ("1ms500us", .microseconds(1500)),
+    ])
+    func readCostTakesGoDurationsDownToNanoseconds(text: String, expected: Duration) {
+        #expect(Sim.duration(text) == expected)
+    }
+
+    @Test func aBadReadCostIsAOneLineError() throws {
+        for bad in ["fast", "2s", "", "10"] {
+            let (status, text) = try self.failure(of: ["sim", "--read-cost", bad])
+            #expect(status != 0)
+            #expect(
+                text.contains("--read-cost: expected a Go duration of at most 1s, such as 200us or 1ms (0 for none); got '\(bad)'"),
+                "\(text)")
+        }
     }
 
     @Test func anUnknownBehindModeNamesTheValidOnes() throws {
