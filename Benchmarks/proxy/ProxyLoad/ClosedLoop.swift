@@ -3,6 +3,7 @@
 // counts when it was sent at or after the window's start and answered by its end; its latency
 // (send → whole answer read) goes into the connection's own histogram, merged at the end.
 
+import Foundation
 import Histogram
 import LoadKit
 import NIOCore
@@ -223,6 +224,21 @@ struct LoadResult: Sendable {
 
     var rate: Double { Double(self.totals.ok) / self.seconds }
     func percentile(_ p: Double) -> UInt64 { self.totals.histogram.valueAtPercentile(p) }
+
+    /// CPU microseconds per answered call in the window: (proxy, daemons, load generator).
+    var cpuPerCall: (proxy: Double, sim: Double, loadgen: Double) {
+        let used = self.cpuEnd - self.cpuStart
+        let calls = Double(max(1, self.totals.ok))
+        return (used.proxy / calls * 1e6, used.sim / calls * 1e6, used.loadgen / calls * 1e6)
+    }
+
+    /// Share of the machine's cores other processes used in the window.
+    var othersShare: Double {
+        (self.cpuEnd - self.cpuStart).others / (self.seconds * Double(ProcessInfo.processInfo.activeProcessorCount))
+    }
+
+    /// Failed calls and connections that never reported.
+    var errors: Int { self.totals.errors + self.stuck }
 }
 
 enum ClosedLoop {
@@ -233,25 +249,12 @@ enum ClosedLoop {
         group: any EventLoopGroup, sample: @Sendable () -> CPUSample
     ) async throws -> LoadResult {
         let collector = Collector()
-        var channels: [any Channel] = []
+        let loops = group
+        let channels = try await Self.openAll(connections) { _ in
+            try await Self.open(endpoint, transport, call, collector, loops: loops)
+        }
         defer {
             for channel in channels { channel.close(promise: nil) }
-        }
-        // Connect a few at a time (a listen backlog is no part of what is measured).
-        let loops = group
-        try await withThrowingTaskGroup(of: (any Channel).self) { tasks in
-            var started = 0
-            while started < min(connections, 16) {
-                tasks.addTask { try await Self.open(endpoint, transport, call, collector, loops: loops) }
-                started += 1
-            }
-            for try await channel in tasks {
-                channels.append(channel)
-                if started < connections {
-                    tasks.addTask { try await Self.open(endpoint, transport, call, collector, loops: loops) }
-                    started += 1
-                }
-            }
         }
         let start = nowNanos() + UInt64(warmup.nanoseconds)
         let end = start + UInt64(duration.nanoseconds)
@@ -269,6 +272,34 @@ enum ClosedLoop {
         return LoadResult(
             connections: connections, seconds: Double(duration.nanoseconds) / 1e9, totals: totals,
             stuck: connections - totals.finished, cpuStart: cpuStart, cpuEnd: cpuEnd)
+    }
+
+    /// Opens `count` connections with `open` (given each one's index), a few at a time: a listen
+    /// backlog is no part of what is measured. If one fails, those opened are closed.
+    static func openAll(_ count: Int, _ open: @escaping @Sendable (Int) async throws -> any Channel) async throws -> [any Channel] {
+        var channels: [any Channel] = []
+        do {
+            try await withThrowingTaskGroup(of: (any Channel).self) { tasks in
+                var started = 0
+                while started < min(count, 16) {
+                    let index = started
+                    tasks.addTask { try await open(index) }
+                    started += 1
+                }
+                for try await channel in tasks {
+                    channels.append(channel)
+                    if started < count {
+                        let index = started
+                        tasks.addTask { try await open(index) }
+                        started += 1
+                    }
+                }
+            }
+        } catch {
+            for channel in channels { channel.close(promise: nil) }
+            throw error
+        }
+        return channels
     }
 
     private static func open(

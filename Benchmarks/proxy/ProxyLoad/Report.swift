@@ -11,21 +11,12 @@ struct MatrixRow: Sendable {
     let unloaded: LoadResult
 
     /// CPU microseconds per call in the loaded window: (proxy, daemons, load generator).
-    var cpuPerCall: (proxy: Double, sim: Double, loadgen: Double) {
-        let used = self.loaded.cpuEnd - self.loaded.cpuStart
-        let calls = Double(max(1, self.loaded.totals.ok))
-        return (used.proxy / calls * 1e6, used.sim / calls * 1e6, used.loadgen / calls * 1e6)
-    }
+    var cpuPerCall: (proxy: Double, sim: Double, loadgen: Double) { self.loaded.cpuPerCall }
 
     /// Share of the machine's cores other processes used during the loaded and 1-connection windows.
-    var othersShare: (loaded: Double, unloaded: Double) {
-        func share(_ result: LoadResult) -> Double {
-            (result.cpuEnd - result.cpuStart).others / (result.seconds * Double(ProcessInfo.processInfo.activeProcessorCount))
-        }
-        return (share(self.loaded), share(self.unloaded))
-    }
+    var othersShare: (loaded: Double, unloaded: Double) { (self.loaded.othersShare, self.unloaded.othersShare) }
 
-    var errors: Int { self.loaded.totals.errors + self.unloaded.totals.errors + self.loaded.stuck + self.unloaded.stuck }
+    var errors: Int { self.loaded.errors + self.unloaded.errors }
 }
 
 struct Report {
