@@ -54,13 +54,16 @@ done
 
 # --- children and cleanup -------------------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/fpool-proxy-bench.XXXXXX")
-sim_pid="" fpool_pid="" nginx_pid="" tunnel_pid="" load_pid=""
+# Every child's process id, in the order started: stopped in reverse (the load, the proxies, the daemons).
+children=()
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
     local pids=()
-    for pid in "$load_pid" "$fpool_pid" "$nginx_pid" "$tunnel_pid" "$sim_pid"; do
-        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && { kill -TERM "$pid" 2>/dev/null || true; pids+=("$pid"); }
+    local index
+    for ((index = ${#children[@]} - 1; index >= 0; index--)); do
+        local pid=${children[index]}
+        kill -0 "$pid" 2>/dev/null && { kill -TERM "$pid" 2>/dev/null || true; pids+=("$pid"); }
     done
     for _ in $(seq 50); do # up to 5 s for a graceful stop
         local alive=0
@@ -70,8 +73,8 @@ cleanup() {
     done
     for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     if ((status != 0)); then
-        for file in sim.err fpool.err nginx/error.log; do
-            [ -s "$work/$file" ] && { say "last lines of $file:"; tail -n 15 "$work/$file" >&2; }
+        for file in "$work"/*.err "$work"/*/error.log; do
+            [ -s "$file" ] && { say "last lines of ${file#"$work"/}:"; tail -n 15 "$file" >&2; }
         done
     fi
     if [ -n "${KEEP_WORK:-}" ]; then say "kept $work"; else rm -rf "$work"; fi
@@ -94,59 +97,93 @@ wait_for() {
     return 1
 }
 
-# --- simulated daemons ----------------------------------------------------------------------------
-"$bin/fpool" sim --nodes 3 --block-time 30s --base-port 0 --control-port 0 >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-wait_for "fpool sim" 300 grep -q '^control endpoint:' "$work/sim.out"
-pool_info=$(sed -n 's/^FULLNODE_API_POOL_INFO=//p' "$work/sim.out")
-control_port=$(sed -n 's|^control endpoint: http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/sim.out")
-IFS=, read -r -a entries <<<"$pool_info"
-ports=() tokens=()
-for entry in "${entries[@]}"; do # token:/ip4/127.0.0.1/tcp/PORT/http:name
-    tokens+=("${entry%%:*}")
-    ports+=("$(sed -n 's|.*/tcp/\([0-9]*\)/http.*|\1|p' <<<"$entry")")
-done
-((${#ports[@]} == 3)) || { say "could not read 3 daemons from: $pool_info"; exit 1; }
-say "daemons on ports ${ports[*]}, control endpoint on $control_port"
+# --- one stack: simulated daemons, nginx, a SwiftNIO tunnel and fpool ----------------------------
+# Each start_* function starts one child and sets the variables named in its comment.
 
-# --- nginx ----------------------------------------------------------------------------------------
-mkdir -p "$work/nginx"
-nginx_port=$("$bin/ProxyLoad" free-port)
-sed -e "s|@PREFIX@|$work/nginx|g" -e "s|@LISTEN@|$nginx_port|g" -e "s|@WORKERS@|${NGINX_WORKERS:-$(nproc)}|g" \
-    -e "s|@PORT0@|${ports[0]}|g" -e "s|@PORT1@|${ports[1]}|g" -e "s|@PORT2@|${ports[2]}|g" \
-    "$here/nginx.conf.template" >"$work/nginx/nginx.conf"
-"$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>>"$work/nginx/error.log" &
-nginx_pid=$!
-wait_for "nginx" 100 bash -c "exec 3<>/dev/tcp/127.0.0.1/$nginx_port" 2>/dev/null
-say "nginx $("$nginx_bin" -v 2>&1 | sed 's/.*: //') on port $nginx_port (pid $nginx_pid)"
+# `fpool sim` with 3 daemons and a 30 s block time (heads stay still during the load), plus any
+# options given. Sets sim_pid, pool_info, control_port, ports[], tokens[].
+start_sim() {
+    local name=$1
+    shift
+    "$bin/fpool" sim --nodes 3 --block-time 30s --base-port 0 --control-port 0 "$@" >"$work/$name.out" 2>"$work/$name.err" &
+    sim_pid=$!
+    children+=("$sim_pid")
+    wait_for "fpool sim ($name)" 300 grep -q '^control endpoint:' "$work/$name.out"
+    pool_info=$(sed -n 's/^FULLNODE_API_POOL_INFO=//p' "$work/$name.out")
+    control_port=$(sed -n 's|^control endpoint: http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/$name.out")
+    local entries entry
+    IFS=, read -r -a entries <<<"$pool_info"
+    ports=() tokens=()
+    for entry in "${entries[@]}"; do # token:/ip4/127.0.0.1/tcp/PORT/http:name
+        tokens+=("${entry%%:*}")
+        ports+=("$(sed -n 's|.*/tcp/\([0-9]*\)/http.*|\1|p' <<<"$entry")")
+    done
+    ((${#ports[@]} == 3)) || { say "could not read 3 daemons from: $pool_info"; exit 1; }
+    say "$name: daemons on ports ${ports[*]}, control endpoint on $control_port"
+}
 
-# --- a SwiftNIO byte tunnel to node 0 (a reference: the least a SwiftNIO proxy does per call) ----
-"$bin/NIOTunnel" --listen-port 0 --upstream-port "${ports[0]}" >"$work/tunnel.out" 2>"$work/tunnel.err" &
-tunnel_pid=$!
-wait_for "NIOTunnel" 100 grep -q '^listening on ' "$work/tunnel.out"
-tunnel_port=$(sed -n 's/^listening on //p' "$work/tunnel.out")
-say "SwiftNIO byte tunnel on port $tunnel_port (pid $tunnel_pid)"
+# nginx in front of ports[] (all traffic to node 0, nodes 1 and 2 as backup), in its own prefix.
+# Sets nginx_pid, nginx_port.
+start_nginx() {
+    local prefix=$work/$1
+    mkdir -p "$prefix"
+    nginx_port=$("$bin/ProxyLoad" free-port)
+    sed -e "s|@PREFIX@|$prefix|g" -e "s|@LISTEN@|$nginx_port|g" -e "s|@WORKERS@|${NGINX_WORKERS:-$(nproc)}|g" \
+        -e "s|@PORT0@|${ports[0]}|g" -e "s|@PORT1@|${ports[1]}|g" -e "s|@PORT2@|${ports[2]}|g" \
+        "$here/nginx.conf.template" >"$prefix/nginx.conf"
+    "$nginx_bin" -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off;' 2>>"$prefix/error.log" &
+    nginx_pid=$!
+    children+=("$nginx_pid")
+    wait_for "nginx ($1)" 100 bash -c "exec 3<>/dev/tcp/127.0.0.1/$nginx_port" 2>/dev/null
+    say "$1: nginx $("$nginx_bin" -v 2>&1 | sed 's/.*: //') on port $nginx_port (pid $nginx_pid)"
+}
 
-# --- fpool ----------------------------------------------------------------------------------------
-mkdir -p "$work/fpool-repo"
-chmod 700 "$work/fpool-repo" # fpool refuses a repo others can read
-FULLNODE_API_POOL_INFO=$pool_info FPOOL_PATH=$work/fpool-repo \
-    "$bin/fpool" run --listen /ip4/127.0.0.1/tcp/0/http >"$work/fpool.out" 2>"$work/fpool.err" &
-fpool_pid=$!
-wait_for "fpool run" 300 test -s "$work/fpool-repo/token"
-fpool_port=$(sed -n 's|.*/tcp/\([0-9]*\)/http.*|\1|p' "$work/fpool-repo/api")
-fpool_token=$(tr -d '\n' <"$work/fpool-repo/token")
-say "fpool on port $fpool_port (pid $fpool_pid)"
+# A SwiftNIO byte tunnel to node 0 (a reference: the least a SwiftNIO proxy does per call).
+# Sets tunnel_pid, tunnel_port.
+start_tunnel() {
+    "$bin/NIOTunnel" --listen-port 0 --upstream-port "${ports[0]}" >"$work/$1.out" 2>"$work/$1.err" &
+    tunnel_pid=$!
+    children+=("$tunnel_pid")
+    wait_for "NIOTunnel ($1)" 100 grep -q '^listening on ' "$work/$1.out"
+    tunnel_port=$(sed -n 's/^listening on //p' "$work/$1.out")
+    say "$1: SwiftNIO byte tunnel on port $tunnel_port (pid $tunnel_pid)"
+}
+
+# `fpool run` over pool_info's daemons with its own repo folder, and any VAR=value given (the
+# pool's settings). Sets fpool_pid, fpool_port, fpool_token.
+start_fpool() {
+    local name=$1
+    shift
+    local repo=$work/$name-repo
+    mkdir -p "$repo"
+    chmod 700 "$repo" # fpool refuses a repo others can read
+    env "$@" FULLNODE_API_POOL_INFO="$pool_info" FPOOL_PATH="$repo" \
+        "$bin/fpool" run --listen /ip4/127.0.0.1/tcp/0/http >"$work/$name.out" 2>"$work/$name.err" &
+    fpool_pid=$!
+    children+=("$fpool_pid")
+    wait_for "fpool run ($name)" 300 test -s "$repo/token"
+    fpool_port=$(sed -n 's|.*/tcp/\([0-9]*\)/http.*|\1|p' "$repo/api")
+    fpool_token=$(tr -d '\n' <"$repo/token")
+    say "$name: fpool${*:+ with $*} on port $fpool_port (pid $fpool_pid)"
+}
+
+# --- the stack ------------------------------------------------------------------------------------
+start_sim sim
+start_nginx nginx
+start_tunnel tunnel
+start_fpool fpool
+args=(
+    --direct-port "${ports[0]}" --direct-token "${tokens[0]}" --nginx-port "$nginx_port" --nginx-pid "$nginx_pid"
+    --nginx-token "${tokens[0]}" --fpool-port "$fpool_port" --fpool-token "$fpool_token" --fpool-pid "$fpool_pid"
+    --tunnel-port "$tunnel_port" --tunnel-pid "$tunnel_pid" --sim-pid "$sim_pid" --control-port "$control_port" --nodes 3
+)
 
 # --- the benchmark --------------------------------------------------------------------------------
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$root" diff --quiet HEAD -- Sources Package.swift 2>/dev/null || commit="$commit + uncommitted changes in Sources/"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
-args=(
-    --direct-port "${ports[0]}" --direct-token "${tokens[0]}" --nginx-port "$nginx_port" --nginx-pid "$nginx_pid"
-    --nginx-token "${tokens[0]}" --fpool-port "$fpool_port" --fpool-token "$fpool_token" --fpool-pid "$fpool_pid"
-    --tunnel-port "$tunnel_port" --tunnel-pid "$tunnel_pid" --sim-pid "$sim_pid" --control-port "$control_port" --nodes 3
+args+=(
     --note "Machine: $(nproc) cores ($cpu), $mem, $(uname -sr); $(swift --version 2>/dev/null | head -n 1 | sed 's/ (.*//'), release build; fpool $commit; nginx $("$nginx_bin" -v 2>&1 | sed 's/.*: //') with ${NGINX_WORKERS:-$(nproc)} workers."
     --note "The load generator, the proxy and the three simulated daemons (one process, NIO's default event loops: one per core) share the $(nproc) cores, so absolute figures are lower than on separate machines; compare the rows with each other."
     --note "direct: node 0 itself; fpool: \`fpool run\` over the three daemons (one WebSocket per daemon upstream); nginx: upstream keep-alive to node 0 (nodes 1, 2 as backup), WebSocket tunnelled one upstream connection per client; nio-tunnel: a SwiftNIO byte tunnel to node 0 (Benchmarks/proxy/NIOTunnel, one upstream connection per client, nothing parsed), the least work a SwiftNIO proxy can do per call. Tokens: node 0's for direct and nginx, fpool's admin token for fpool."
@@ -158,4 +195,5 @@ fi
 # In the background, so that a signal to this script runs its trap at once.
 "$bin/ProxyLoad" run "${args[@]}" "${extra[@]}" &
 load_pid=$!
+children+=("$load_pid")
 wait "$load_pid"
