@@ -55,8 +55,8 @@ let package = Package(
             ],
             path: "LoadKit"
         ),
-        // End-to-end proxy benchmark (calls/s, latency, memory, failover, channel gap): direct to a
-        // simulated daemon vs through fpool vs through nginx. A plain executable driven by
+        // End-to-end proxy benchmark (calls/s, latency, a miner's read mix, memory, failover, channel
+        // gap): direct to a simulated daemon vs through fpool vs through nginx. A plain executable driven by
         // proxy/run.sh, which starts the daemons, fpool and nginx; not a package-benchmark target
         // (its folder is not under Benchmarks/Benchmarks, so the benchmark plugin ignores it).
         .executableTarget(

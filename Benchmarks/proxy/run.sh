@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # End-to-end proxy benchmark: calls/s and p50/p99 latency of Filecoin.ChainHead and
 # Filecoin.StateGetActor over WebSocket and HTTP, direct to a simulated daemon vs through fpool vs
-# through nginx; fpool's memory with 1,000 ChainNotify websockets; failover time and the
-# ChainNotify gap when the serving daemon dies. Everything on 127.0.0.1; every child process is
-# stopped on exit. See Benchmarks/README.md ("Proxy benchmark").
+# through nginx; a miner's read mix (ChainNotify-following clients, WindowPoSt and sealing reads)
+# through fpool with its cache on and off; fpool's memory with 1,000 ChainNotify websockets;
+# failover time and the ChainNotify gap when the serving daemon dies. Everything on 127.0.0.1;
+# every child process is stopped on exit. See Benchmarks/README.md ("Proxy benchmark").
 #
 #   bash Benchmarks/proxy/run.sh                 # build (release), run, write Benchmarks/proxy/latest.md
 #   bash Benchmarks/proxy/run.sh --quick         # shorter windows, 200 websockets (a trial, not for figures)
 #   bash Benchmarks/proxy/run.sh --no-build -- --skip memory,gap   # options after -- go to ProxyLoad
+#   bash Benchmarks/proxy/run.sh -- --skip memory,matrix,gap,failover   # the miner mix alone
 #
 # Environment: OUT (report path, default Benchmarks/proxy/latest.md; --quick writes none unless
 # OUT is set), SCRATCH (SwiftPM scratch path, default .build-bench in the repository root),
-# NGINX_WORKERS (default: the number of cores, as fpool's event loops), KEEP_WORK=1 (keep the
-# temporary folder with the logs of fpool, the daemons and nginx).
+# NGINX_WORKERS (default: the number of cores, as fpool's event loops), MIX_READ_COST (the CPU
+# cost per state read of the mix's simulator, `fpool sim --read-cost`, default 1ms, empty for
+# none; passed only if this fpool's sim has the option), KEEP_WORK=1 (keep the temporary folder
+# with the logs of fpool, the daemons and nginx).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,7 +31,7 @@ while (($#)); do
         --quick) quick=1 ;;
         --no-build) build=0 ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -167,7 +171,7 @@ start_fpool() {
     say "$name: fpool${*:+ with $*} on port $fpool_port (pid $fpool_pid)"
 }
 
-# --- the stack ------------------------------------------------------------------------------------
+# --- the stack of the calls/s matrix, memory, failover and channel gap ----------------------------
 start_sim sim
 start_nginx nginx
 start_tunnel tunnel
@@ -177,6 +181,45 @@ args=(
     --nginx-token "${tokens[0]}" --fpool-port "$fpool_port" --fpool-token "$fpool_token" --fpool-pid "$fpool_pid"
     --tunnel-port "$tunnel_port" --tunnel-pid "$tunnel_pid" --sim-pid "$sim_pid" --control-port "$control_port" --nodes 3
 )
+
+# --- the miner mix's own stack ----------------------------------------------------------------------
+# Its simulator may charge a CPU cost per state read (`--read-cost`, where this fpool has it),
+# which the other cases must not pay; and its two fpools differ only in the cache.
+
+# Whether the options for ProxyLoad skip a part (`--skip a,b` or `--skip=a,b`).
+skips() {
+    local previous="" arg list
+    for arg in "${extra[@]}"; do
+        list=""
+        [ "$previous" = --skip ] && list=$arg
+        [[ $arg == --skip=* ]] && list=${arg#--skip=}
+        [[ ",$list," == *",$1,"* ]] && return 0
+        previous=$arg
+    done
+    return 1
+}
+
+if ! skips mix; then
+    read_cost=${MIX_READ_COST-1ms}
+    sim_options=()
+    if [ -n "$read_cost" ] && "$bin/fpool" sim --help 2>&1 | grep -q -- '--read-cost'; then
+        sim_options=(--read-cost "$read_cost")
+        args+=(--mix-read-cost "$read_cost")
+    elif [ -n "$read_cost" ]; then
+        say "mix: this fpool sim has no --read-cost; the mix's daemons charge nothing per state read"
+    fi
+    start_sim mix-sim "${sim_options[@]}"
+    start_nginx mix-nginx
+    start_tunnel mix-tunnel
+    start_fpool mix-fpool-nocache FPOOL_CACHE_BYTES=0
+    args+=(--mix-nocache-port "$fpool_port" --mix-nocache-token "$fpool_token" --mix-nocache-pid "$fpool_pid")
+    start_fpool mix-fpool
+    args+=(
+        --mix-direct-port "${ports[0]}" --mix-token "${tokens[0]}" --mix-nginx-port "$nginx_port" --mix-nginx-pid "$nginx_pid"
+        --mix-tunnel-port "$tunnel_port" --mix-tunnel-pid "$tunnel_pid" --mix-fpool-port "$fpool_port"
+        --mix-fpool-token "$fpool_token" --mix-fpool-pid "$fpool_pid" --mix-sim-pid "$sim_pid" --mix-control-port "$control_port"
+    )
+fi
 
 # --- the benchmark --------------------------------------------------------------------------------
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)

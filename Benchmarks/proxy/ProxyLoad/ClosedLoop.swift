@@ -67,6 +67,12 @@ struct LoopState {
         return now < window.measureEnd
     }
 
+    /// Counts a failure that is no answer (the mix's channel closed under it).
+    mutating func failed(_ detail: String) {
+        self.errors += 1
+        if self.firstError == nil { self.firstError = detail }
+    }
+
     mutating func finish(_ collector: Collector, error: String? = nil) {
         guard !self.finished else { return }
         self.finished = true

@@ -10,7 +10,8 @@ import NIOPosix
 @main
 struct ProxyLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Direct vs fpool vs nginx: calls/s, latency, memory, failover and channel gap (driven by proxy/run.sh).",
+        abstract:
+            "Direct vs fpool vs nginx: calls/s, latency, a miner's read mix, memory, failover and channel gap (driven by proxy/run.sh).",
         subcommands: [Run.self, FreePort.self], defaultSubcommand: Run.self)
 }
 
@@ -51,7 +52,7 @@ struct Run: AsyncParsableCommand {
     ) var rounds = 3
     @Option(help: "Websockets in the memory test.") var memorySockets = 1000
     @Option(help: "fpool's RSS goal with those websockets, MiB.") var memoryGoal = 64.0
-    @Option(help: "Comma-separated parts to skip: memory, matrix, gap, failover, nginx-memory.") var skip = ""
+    @Option(help: "Comma-separated parts to skip: memory, matrix, mix, gap, failover, nginx-memory.") var skip = ""
     @Option(
         help:
             "Only these methods (ChainHead, StateGetActor at the head, StateGetActorAtTipset at a named tipset: cacheable), comma-separated."
@@ -61,6 +62,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Only these targets (direct, fpool, nginx, nio-tunnel), comma-separated.") var targets = "direct,fpool,nginx,nio-tunnel"
     @Option(help: "A line for the report's header (repeatable).") var note: [String] = []
     @Option(help: "Write the markdown report here too.") var out: String?
+    @OptionGroup(title: "The miner's read mix") var mix: MixOptions
 
     func run() async throws {
         let skipped = Set(self.skip.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
@@ -73,6 +75,7 @@ struct Run: AsyncParsableCommand {
             },
             controlPort: self.controlPort, nodes: self.nodes, fpoolPID: self.fpoolPid, nginxPID: self.nginxPid, simPID: self.simPid,
             tunnelPID: self.tunnelPid)
+        let mixStack = try self.mix.stack(nodes: self.nodes)
         var report = Report()
         report.memoryGoalMiB = self.memoryGoal
         report.notes = self.note
@@ -122,12 +125,14 @@ struct Run: AsyncParsableCommand {
         }
 
         if !skipped.contains("matrix") {
+            // The mix's processes idle meanwhile: not *others*.
+            let idle: @Sendable () -> [Int32] = if let mixStack { Self.mixPIDs(mixStack) } else { { [] } }
             for method in methods {
                 for transport in transports {
                     var runs: [String: [(loaded: LoadResult, unloaded: LoadResult)]] = [:]
                     for round in 1...max(1, self.rounds) {
                         for target in targets {
-                            let sample = Self.sampler(target: target.name, setup: setup)
+                            let sample = Self.sampler(target: target.name, setup: setup, idle: idle)
                             do {
                                 let loaded = try await ClosedLoop.run(
                                     endpoint: target, transport: transport, call: method, connections: self.connections,
@@ -170,6 +175,23 @@ struct Run: AsyncParsableCommand {
             }
         }
 
+        if !skipped.contains("mix") {
+            if let stack = mixStack {
+                log("miner mix: \(self.mix.mixConnections) ChainNotify websockets per target, \(self.mix.mixTargets)")
+                do {
+                    report.mix = try await MinerMixCase.run(
+                        stack: stack, options: self.mix, rounds: self.rounds, warmup: .seconds(self.warmup),
+                        duration: .seconds(self.duration), group: group, knownPIDs: Self.knownPIDs(setup, stack),
+                        problems: &report.problems)
+                } catch {
+                    report.problems.append("miner mix: \(error)")
+                    log("miner mix failed: \(error)")
+                }
+            } else {
+                log("miner mix: skipped (no --mix-* stack given; run.sh starts one)")
+            }
+        }
+
         if !skipped.contains("gap") {
             log("channel gap: ChainNotify through fpool, serving daemon killed")
             do {
@@ -199,8 +221,9 @@ struct Run: AsyncParsableCommand {
         }
     }
 
-    /// CPU readings for one target's runs.
-    static func sampler(target: String, setup: Setup) -> @Sendable () -> CPUSample {
+    /// CPU readings for one target's runs; `idle`: processes of the benchmark's that this case
+    /// does not use (the mix's), left out of *others*.
+    static func sampler(target: String, setup: Setup, idle: @escaping @Sendable () -> [Int32]) -> @Sendable () -> CPUSample {
         let me = getpid()
         return {
             let fpool = ProcFS.cpuSeconds(setup.fpoolPID) ?? 0
@@ -216,8 +239,23 @@ struct Run: AsyncParsableCommand {
                 default: 0
                 }
             // Everything else the machine ran: another build or test run makes the figures unreliable.
-            let others = ProcFS.machineBusySeconds() - fpool - nginx - tunnel - sim - loadgen
+            let others = ProcFS.machineBusySeconds() - fpool - nginx - tunnel - sim - loadgen - ProcFS.totalCPU(idle())
             return CPUSample(proxy: proxy, sim: sim, loadgen: loadgen, others: others)
+        }
+    }
+
+    /// Every process the benchmark started, and this one: what the *others* column leaves out.
+    static func knownPIDs(_ setup: Setup, _ stack: MixStack) -> @Sendable () -> [Int32] {
+        let me = getpid()
+        let mix = Self.mixPIDs(stack)
+        return { [me, setup.fpoolPID, setup.simPID] + [setup.tunnelPID].compactMap { $0 } + setup.nginxPIDs + mix() }
+    }
+
+    /// The mix stack's processes.
+    static func mixPIDs(_ stack: MixStack) -> @Sendable () -> [Int32] {
+        {
+            [stack.setup.fpoolPID, stack.setup.simPID, stack.uncachedPID] + [stack.setup.tunnelPID].compactMap { $0 }
+                + stack.setup.nginxPIDs
         }
     }
 

@@ -1,4 +1,5 @@
-// The markdown report: goals first, then the load matrix, memory, failover and channel gap.
+// The markdown report: goals first, then the load matrix, the miner mix, memory, failover and
+// channel gap.
 
 import Foundation
 import LoadKit
@@ -26,6 +27,8 @@ struct Report {
     var memory: [MemoryResult] = []
     var memoryGoalMiB = 64.0
     var failover: FailoverResult?
+    /// The miner's read mix, when it ran.
+    var mix: MixResult?
     var gap: GapResult?
     var problems: [String] = []
     /// Loaded calls/s of every round, by "method transport target" (the row shows the median round).
@@ -66,6 +69,7 @@ struct Report {
         out.append("")
         out += self.goals()
         if !self.rows.isEmpty { out += self.matrix() }
+        if let mix = self.mix { out += self.mixTable(mix) }
         if !self.memory.isEmpty { out += self.memoryTable() }
         if let failover = self.failover { out += Self.failoverTable(failover) }
         if let gap = self.gap { out += Self.gapTable(gap) }
@@ -123,6 +127,7 @@ struct Report {
                 )
             }
         }
+        if let mix = self.mix { out += self.mixGoals(mix) }
         if let fpool = self.memory.first(where: { $0.target == "fpool" }) {
             let mib = Double(fpool.rssOpenKiB) / 1024
             var reference = "before: \(formatMiB(fpool.rssBeforeKiB))"
