@@ -99,51 +99,7 @@ final class ChannelLink: Sendable {
         }
     }
 
+    var isOpen: Bool { self.state.withLock { !$0.closed } }
     var isResumable: Bool { self.state.withLock { !$0.closed && $0.history?.tipsets.isEmpty == false } }
     var chainNotifyReader: (any ChainNotifyReader)? { self.reader }
-}
-
-/// The first value of a new subscription, awaited once (the rest wait in its gate).
-final class FirstChannelValue: Sendable {
-    private struct State {
-        var value: [UInt8]?
-        var ended = false
-        var waiter: CheckedContinuation<[UInt8]?, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func offer(_ event: ChannelEvent) {
-        let waiter = self.state.withLock { state -> (CheckedContinuation<[UInt8]?, Never>, [UInt8]?)? in
-            guard state.value == nil, !state.ended else { return nil }
-            switch event {
-            case .value(let value): state.value = value
-            case .closed, .interrupted: state.ended = true
-            }
-            defer { state.waiter = nil }
-            return state.waiter.map { ($0, state.value) }
-        }
-        if let (continuation, value) = waiter { continuation.resume(returning: value) }
-    }
-
-    /// The first value, or nil when the subscription ended first or the wait was cancelled.
-    func wait() async -> [UInt8]? {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let now = self.state.withLock { state -> [UInt8]?? in
-                    if state.value != nil || state.ended || Task.isCancelled { return .some(state.value) }
-                    state.waiter = continuation
-                    return nil
-                }
-                if let now { continuation.resume(returning: now) }
-            }
-        } onCancel: {
-            let waiter = self.state.withLock { state -> CheckedContinuation<[UInt8]?, Never>? in
-                state.ended = true
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume(returning: nil)
-        }
-    }
 }

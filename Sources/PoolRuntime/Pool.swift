@@ -36,6 +36,8 @@ public final class Pool: Sendable {
         var wasDegraded = false
         /// Head channels whose connection dropped, waiting to be carried over (by channel id).
         var carryingOver: [Int: PoolChannelRecord] = [:]
+        /// Each serving node's ChainNotify, shared by its head channels (by node index).
+        var feeds: [Int: HeadFeed] = [:]
         /// Heartbeats started (each beat's number).
         var beatsStarted: UInt64 = 0
         /// Beats left at `Pool.quickBeatDelay` rather than the interval, after a socket closed by
@@ -172,6 +174,8 @@ public final class Pool: Sendable {
         var lostChannels: [PoolChannelRecord] = []
         /// Head channels whose daemon went silent while other heads moved.
         var silentChannels: [PoolChannelRecord] = []
+        /// Head feeds of those daemons: stopped, and opened again at the next heartbeat.
+        var silentFeeds: [HeadFeed] = []
         /// Connections of nodes that stopped serving: dropped so nothing stays stuck on them.
         var stopped: [any NodeConnection] = []
         var notes: [NodeNote] = []
@@ -225,6 +229,7 @@ public final class Pool: Sendable {
         for note in effects.notes { note.report(to: self.observer) }
         await self.close(effects.lostChannels, reason: reason)
         await self.close(effects.silentChannels, reason: "no value from the daemon while other nodes' heads moved (ChannelSilence)")
+        for feed in effects.silentFeeds { await feed.stop() }
         for connection in effects.stopped { await connection.reset() }
     }
 

@@ -125,49 +125,49 @@ extension Pool {
         let reason: String
     }
 
-    /// Subscribes again and splices the new subscription in: the head changes bridged, or why not.
+    /// Attempts at splicing a client in while its daemon's head keeps moving under the bridge.
+    private static let spliceAttempts = 3
+
+    /// Subscribes the client to its daemon's new head feed and splices it in: the head changes
+    /// bridged, or why not.
     private func resubscribe(
         _ record: PoolChannelRecord, epoch: Int, history: ChainNotifyHistory, on connection: any NodeConnection
     ) async -> Result<Int, CarryOverFailure> {
         guard let reader = record.link.chainNotifyReader else { return .failure(CarryOverFailure(reason: "no ChainNotify reader")) }
-        let first = FirstChannelValue()
-        let gate = ChannelGate(forward: { record.link.deliver($0, epoch: epoch, now: self.clock.now) })
-        let opened = await connection.openChannel(record.call) { event in
-            first.offer(event)
-            gate.deliver(event)
+        guard let feed = await self.headFeed(node: record.node), feed.session == record.session else {
+            return .failure(CarryOverFailure(reason: "the new subscription sent no head in time"))
         }
-        guard case .success(let upstream) = opened else { return .failure(CarryOverFailure(reason: "subscribing again failed")) }
-        let limit = self.state.withLock { Duration.milliseconds(Int($0.settings.heartbeatInterval.milliseconds)) + .seconds(1) }
-        let value = await self.bounded(limit, timedOut: nil) { await first.wait() }
-        var changes: [HeadChange]?
-        var why = "the new subscription sent no head within \(limit.goText)"
-        if let value {
-            why = "the new subscription's first value was not a current head"
-            if let head = reader.changes(in: value), head.count == 1, head[0].kind == .current {
-                why = "the daemon's head is not within \(ChainNotifyHistory.depth) tipsets of the client's"
-                changes = await history.bridge(to: head[0].tipset) { key in
-                    guard case .success(let raw) = await connection.tipset(key: key) else { return nil }
-                    return reader.tipset(raw)
-                }
+        for _ in 0..<Self.spliceAttempts {
+            guard let head = feed.liveHead else { break }
+            let bridge = await history.bridge(to: head) { key in
+                guard case .success(let raw) = await connection.tipset(key: key) else { return nil }
+                return reader.tipset(raw)
             }
+            guard let changes = bridge else {
+                return .failure(
+                    CarryOverFailure(reason: "the daemon's head is not within \(ChainNotifyHistory.depth) tipsets of the client's"))
+            }
+            switch feed.splice(record.link, epoch: epoch, changes: changes, from: head.key) {
+            case .headMoved: continue
+            case .ended: return .failure(CarryOverFailure(reason: "the new subscription ended"))
+            case .spliced: break
+            }
+            // Back in service only if still wanted, and the node still serves as the same process.
+            let reinstated = self.state.withLock { state -> Bool in
+                guard state.table.isServing(record.node), state.table[record.node].id == record.session,
+                    state.carryingOver.removeValue(forKey: record.id) != nil
+                else { return false }
+                var carried = record
+                carried.upstream = HeadFeedSubscription(feed: feed, link: record.link)
+                state.channels.reinstate(carried)
+                return true
+            }
+            guard reinstated else {
+                feed.unsubscribe(record.link)
+                return .failure(CarryOverFailure(reason: "the daemon stopped serving meanwhile"))
+            }
+            return .success(changes.count)
         }
-        // Back in service only if still wanted, and the node still serves as the same process.
-        let registered = self.state.withLock { state -> Bool in
-            guard changes != nil, state.table.isServing(record.node), state.table[record.node].id == record.session,
-                state.carryingOver.removeValue(forKey: record.id) != nil
-            else { return false }
-            var carried = record
-            carried.upstream = upstream
-            state.channels.reinstate(carried)
-            return true
-        }
-        guard registered, let changes, record.link.splice(changes, epoch: epoch, now: self.clock.now) else {
-            gate.discard()
-            await upstream.cancel()
-            if registered { self.state.withLock { _ = $0.channels.remove(record.id) } }
-            return .failure(CarryOverFailure(reason: changes == nil ? why : "the daemon stopped serving meanwhile"))
-        }
-        gate.open(droppingFirst: true)
-        return .success(changes.count)
+        return .failure(CarryOverFailure(reason: "the new subscription's head kept moving or was reverted"))
     }
 }

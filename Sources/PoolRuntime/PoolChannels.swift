@@ -141,6 +141,17 @@ extension Pool {
             // forgets the channel (it no longer counts, and no later loss "closes" it again). A
             // head channel whose connection drops is carried over to the same daemon if it can be.
             let isHead = plan.route.name == "ChainNotify"
+            if isHead, let reader = self.chainNotifyReader {
+                // Served from the node's head feed: no upstream subscription of its own.
+                if let channel = await self.openHeadChannel(call, node: candidate.index, events: events, reader: reader) {
+                    self.observer.callFinished(method: call.method, node: name, succeeded: true)
+                    return .success(channel)
+                }
+                if Task.isCancelled { return .failure(PoolRefusal(reply: .failed("context canceled"))) }
+                lastFailure = .failed("\(name) sent no head for \(call.method)")
+                self.observer.callRetried(method: call.method, node: name, reason: "no head from the daemon's ChainNotify")
+                continue
+            }
             let link = ChannelLink(
                 forward: events, activity: isHead ? ChannelActivity(now: self.clock.now) : nil,
                 reader: isHead ? self.chainNotifyReader : nil,

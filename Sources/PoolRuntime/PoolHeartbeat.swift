@@ -52,6 +52,7 @@ extension Pool {
         }
         effects.wakeWaiters()
         await self.carryOut(effects, reason: "heartbeat")
+        self.openMissingHeadFeeds()
     }
 
     /// Applies one heartbeat's results: sessions, identities, the pool's network, verdicts.
@@ -115,6 +116,7 @@ extension Pool {
         }
         var effects = Self.nodesChanged(&state)
         effects.silentChannels = Self.silentChannels(&state, now: now)
+        effects.silentFeeds = Self.silentFeeds(&state, now: now)
         effects.notes = notes + effects.notes
         // A restarted daemon's sockets are gone (resetting one also dropped by the rebuild is harmless).
         effects.stopped += restarted

@@ -67,6 +67,10 @@ extension Pool {
         let decision = self.decide(route: route, facts: call.facts, callID: callID, seedID: nil)
         guard decision.timeout.milliseconds == 0, case .order(let order) = decision.outcome, !order.fanOut, let first = order.first
         else { return .needsTask(counted) }
+        if let answer = self.headFromFeed(call, node: first.index) {
+            completion(answer)
+            return .answered
+        }
         let (connection, name) = self.connectionAndName(of: first.index)
         let plan = CallPlan(order: order, route: route, timeout: decision.timeout, hedge: decision.hedge)
         let progress = ImmediateCallProgress(completion: completion)

@@ -291,6 +291,7 @@ extension Pool {
                     continue
                 }
             }
+            if let answer = self.headFromFeed(call, node: candidate.index) { return answer }
             await self.prepareNonceRead(call, plan: plan, node: candidate.index)
             let reply = await connection.call(call)
             trace?.record("sent to \(name): \(PushTrace.outcome(reply))", now: self.clock.now)

@@ -44,6 +44,8 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private var slowClientClock: Scheduled<Void>?
     /// Requests read past the cap on calls in flight (at most one socket read's worth).
     private var heldRequests = CircularBuffer<[UInt8]>()
+    /// `startHeld` is on the stack.
+    private var startingHeld = false
     /// Each pause is logged once per connection: the first time says which client misbehaves.
     private var loggedPauses: Set<ClientWebSocketStateMachine.PauseReason> = []
     /// Unfinished messages of every connection, HTTP bodies included, share one budget.
@@ -179,8 +181,13 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         self.heldRequests.append(bytes)
     }
 
-    /// Starts the held requests that may start now, oldest first.
+    /// Starts the held requests that may start now, oldest first. A request answered at once
+    /// (the cache, the head feed) comes back here through `requestAnswered`: that call returns
+    /// and this loop takes the next, so a client's backlog never deepens the stack.
     private func startHeld() {
+        guard !self.startingHeld else { return }
+        self.startingHeld = true
+        defer { self.startingHeld = false }
         while self.machine.takeHeld() { self.requests.receive(self.heldRequests.removeFirst()) }
         // Dropped by the machine (going away, closing): never started.
         if self.machine.held == 0 { self.heldRequests.removeAll() }

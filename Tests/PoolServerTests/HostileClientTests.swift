@@ -24,8 +24,9 @@ import Testing
             client.flood(requests)
             await served.logs.waitForLine(containing: "not reading its answers fast enough")
             // Nothing marks "fpool read no more": give it time to (it would, unbounded), and
-            // stop looking once the daemon has seen no new call for half a second.
-            let started = await Self.settled(timeLimit: .seconds(10)) { served.cluster.calls(daemon: 0) }
+            // stop looking once no new call has started for half a second (most are answered
+            // from the head feed, without the daemon).
+            let started = await Self.settled(timeLimit: .seconds(10)) { served.pool.callIDs["ChainHead"] ?? 0 }
             let paused = try #require(residentBytes())
             // About 5,000 here: the cap, what the kernel's socket buffers hold, and the bound.
             #expect(started < 12_000, "fpool went on reading: \(started) of 15,000 requests started")
@@ -37,6 +38,33 @@ import Testing
             await client.waitForAnswers(requests.count)
             #expect(client.answers == requests.count)
             await client.close()
+        }
+    }
+
+    @Test("a backlog of calls fpool answers at once (ChainHead from the head feed) is served without deepening the stack")
+    func backlogAnsweredAtOnce() async throws {
+        try await withServedPool(nodes: 1) { served in
+            await served.cluster.waitForSubscriptions(total: 1)
+            let count = 20_000
+            let chainHead = #"{"jsonrpc":"2.0","method":"Filecoin.ChainHead","params":[]"#
+            // Over WebSocket: held behind the cap on calls in flight, then started one after another.
+            let client = try await FloodingWebSocketClient.connect(port: served.port)
+            client.flood((1...count).map { chainHead + #","id":\#($0)}"# })
+            await client.waitForAnswers(count)
+            #expect(client.answers == count)
+            await client.close()
+            // Over HTTP: pipelined on one connection, the last asking to close it.
+            let peer = try await RawWebSocketPeer.open(port: served.port)
+            let body = chainHead + #","id":1}"#
+            let request = RawWebSocketPeer.postRequest(body)
+            try await peer.sendRaw(
+                String(repeating: request, count: count - 1) + request.replacingOccurrences(of: "Host:", with: "Connection: close\r\nHost:")
+            )
+            let answers = String(decoding: try await peer.bytesUntilClosed(), as: UTF8.self)
+            #expect(answers.components(separatedBy: "HTTP/1.1 200 OK").count - 1 == count)
+            // None of it reached the daemon, and fpool still serves.
+            #expect(served.cluster.calls(daemon: 0) < 100)
+            #expect(try await served.client().call("Filecoin.ChainHead")["Height"]?.int == 0)
         }
     }
 

@@ -12,6 +12,8 @@ import Testing
     /// The daemon (by cluster index) that served each of `count` StateNetworkName calls (a
     /// OneBySeedRound read) made with `token`; heartbeats are manual, so only these calls count.
     static func servingDaemons(_ served: ServedPool, token: String, count: Int = 3) async throws -> Set<Int> {
+        // The pool's head feeds open after its first heartbeat; their subscriptions are calls too.
+        _ = await holds { served.cluster.subscriptions.reduce(0, +) == served.pool.nodes.filter(\.serving).count }
         var daemons: Set<Int> = []
         for _ in 0..<count {
             let before = served.cluster.daemons.indices.map { served.cluster.calls(daemon: $0) }

@@ -21,7 +21,7 @@ func unreadSocketWithTwoChannels(_ served: ServedPool) async throws -> (peer: Ra
         try await peer.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(name)","params":[]}"#)
     }
     try await peer.send(#"{"jsonrpc":"2.0","id":\#(requests + 2),"method":"Filecoin.ChainNotify","params":[]}"#)
-    await served.cluster.waitForSubscriptions(total: 2)
+    _ = await holds { served.pool.openChannels.values.reduce(0, +) == 2 }
     await served.instance.server.inflight.waitUntilIdle()
     return (peer, requests + 2)
 }

@@ -1,0 +1,189 @@
+// The pool's head feeds: one upstream ChainNotify per serving daemon, opened when a heartbeat
+// finds the daemon serving. They serve every client ChainNotify on that daemon, move the
+// node's head the moment the daemon names a new one, and answer ChainHead without a hop.
+
+import GeneratedRoutes
+import RouteModel
+
+extension Pool {
+    /// The call a feed subscribes with (ChainNotify takes no params; v0 and v1 send the same values).
+    static let headFeedCall = PoolCall(
+        id: RouteTable.lookup(.v1, name: "ChainNotify"), method: RouteEntry.wirePrefix + "ChainNotify", version: .v1,
+        params: Array("[]".utf8))
+    private static let chainHead: Set<RouteID> = Set([APIVersion.v0, .v1].compactMap { RouteTable.lookup($0, name: "ChainHead") })
+
+    /// The node's live head feed, subscribing first if it has none for the daemon's current
+    /// process; nil when the pool reads no ChainNotify values, the node is not identified, or
+    /// the daemon sent no head within the heartbeat interval and a second.
+    func headFeed(node: Int, replacing stale: HeadFeed? = nil) async -> HeadFeed? {
+        guard let reader = self.chainNotifyReader else { return nil }
+        enum Found {
+            case feed(HeadFeed)
+            case open(HeadFeed, any NodeConnection)
+            case none
+        }
+        // A feed's own lock is never taken under the pool's (a feed delivers to clients under
+        // its lock, and their channels then take the pool's): an ended feed is replaced after a look.
+        let found = self.state.withLock { state -> Found in
+            let record = state.table[node]
+            guard let session = record.id, state.table.isServing(node) else { return .none }
+            if let feed = state.feeds[node], feed.session == session, feed !== stale { return .feed(feed) }
+            let feed = HeadFeed(
+                node: node, session: session, reader: reader, clock: self.clock,
+                headMoved: { [weak self] feed, head in self?.feedHeadMoved(feed, head) },
+                ended: { [weak self] feed in self?.feedEnded(feed) })
+            state.feeds[node] = feed
+            return .open(feed, record.connection)
+        }
+        let feed: HeadFeed
+        switch found {
+        case .none: return nil
+        case .feed(let existing):
+            // Ended, and not forgotten yet: replaced once.
+            if existing.phase == .ended { return stale == nil ? await self.headFeed(node: node, replacing: existing) : nil }
+            feed = existing
+        case .open(let new, let connection):
+            feed = new
+            // A task of its own: the feed outlives the client that happened to open it.
+            Task { await self.subscribe(feed, on: connection) }
+        }
+        let limit = self.state.withLock { Duration.milliseconds(Int($0.settings.heartbeatInterval.milliseconds)) + .seconds(1) }
+        let deadline = self.clock.now + limit
+        // A feed going live or ending is a node change: its waiters wake on it.
+        while true {
+            let generation = self.nodeGeneration
+            switch feed.phase {
+            case .live: return feed
+            case .ended: return nil
+            case .opening: break
+            }
+            guard self.clock.now < deadline, !Task.isCancelled else { return nil }
+            await self.waitForNodeChange(until: deadline, after: generation)
+        }
+    }
+
+    /// Opens a feed's upstream subscription; a feed that sends no head in time is stopped.
+    private func subscribe(_ feed: HeadFeed, on connection: any NodeConnection) async {
+        switch await connection.openChannel(Self.headFeedCall, events: { feed.deliver($0) }) {
+        case .success(let upstream):
+            self.countCall(node: feed.node)
+            guard feed.attach(upstream) else { return await upstream.cancel() }
+        case .failure(let failure):
+            let name = self.state.withLock { $0.table[feed.node].endpoint.name }
+            self.observer.callRetried(method: Self.headFeedCall.method, node: name, reason: "head feed: \(failure)")
+            return await feed.stop()
+        }
+        let limit = self.state.withLock { Duration.milliseconds(Int($0.settings.heartbeatInterval.milliseconds)) + .seconds(1) }
+        let deadline = self.clock.now + limit
+        while feed.phase == .opening, self.clock.now < deadline {
+            let generation = self.nodeGeneration
+            guard feed.phase == .opening else { break }
+            await self.waitForNodeChange(until: deadline, after: generation)
+        }
+        if feed.phase == .opening { await feed.stop() }
+    }
+
+    /// Opens a feed on every serving node that has none for its daemon's current process
+    /// (after each heartbeat): ChainHead and head changes come from them, clients or not.
+    func openMissingHeadFeeds() {
+        guard self.chainNotifyReader != nil else { return }
+        let missing = self.state.withLock { state in
+            state.table.nodes.filter { node in
+                guard let session = node.id, state.table.isServing(node.index) else { return false }
+                guard let feed = state.feeds[node.index] else { return true }
+                return feed.session != session
+            }.map(\.index)
+        }
+        for node in missing { Task { _ = await self.headFeed(node: node) } }
+    }
+
+    /// A client head channel on the node's feed: it gets the feed's head as `current` at
+    /// once, then what the daemon sends. Nil when the node has no live feed or stopped serving.
+    func openHeadChannel(
+        _ call: PoolCall, node: Int, events: @escaping @Sendable (ChannelEvent) -> Void, reader: any ChainNotifyReader
+    ) async -> PoolChannel? {
+        guard let feed = await self.headFeed(node: node) else { return nil }
+        let link = ChannelLink(
+            forward: events, activity: ChannelActivity(now: self.clock.now), reader: reader,
+            upstreamClosed: { id in self.state.withLock { _ = $0.channels.remove(id) } },
+            interrupted: { id in self.carryOver(id) })
+        // Registered only if the node still serves as the feed's process, for a client still
+        // waiting: a node lost meanwhile is never handed out.
+        let id = self.state.withLock { state -> Int? in
+            guard state.table.isServing(node), state.table[node].id == feed.session, !Task.isCancelled else { return nil }
+            return state.channels.register { id in
+                PoolChannelRecord(
+                    id: id, node: node, session: feed.session, upstream: HeadFeedSubscription(feed: feed, link: link), link: link,
+                    call: call)
+            }
+        }
+        guard let id else { return nil }
+        link.register(id)
+        guard feed.subscribe(link) else {
+            self.state.withLock { _ = $0.channels.remove(id) }
+            return nil
+        }
+        return PoolChannel(id: id, node: node)
+    }
+
+    /// A feed's head moved: the node's head moves now, not at the next heartbeat, and calls
+    /// waiting for a node (or for this feed to go live) look again.
+    private func feedHeadMoved(_ feed: HeadFeed, _ head: TipSetFacts) {
+        let now = self.clock.now
+        let woken = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard state.feeds[feed.node] === feed, state.table[feed.node].id == feed.session else { return [] }
+            if var health = state.table[feed.node].health, head.height > health.head {
+                health.head = head.height
+                state.table[feed.node].health = health
+                state.table[feed.node].headMovedAt = now
+                state.table.rebuild()
+            }
+            return state.nodeChanges.signal()
+        }
+        woken.forEach { $0.resume() }
+    }
+
+    /// A feed ended: the pool forgets it (the next heartbeat opens another) and its waiters wake.
+    private func feedEnded(_ feed: HeadFeed) {
+        let woken = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            if state.feeds[feed.node] === feed { state.feeds[feed.node] = nil }
+            return state.nodeChanges.signal()
+        }
+        woken.forEach { $0.resume() }
+    }
+
+    /// Feeds whose daemon sent nothing for `ChannelSilence` while another node's head moved
+    /// after its last value: removed here, stopped by the caller outside the lock.
+    static func silentFeeds(_ state: inout State, now: Duration) -> [HeadFeed] {
+        let silence = Duration.milliseconds(Int(state.settings.channelSilence.milliseconds))
+        let table = state.table
+        let silent = state.feeds.values.filter { feed in
+            let last = feed.activity.lastValue
+            guard now - last > silence else { return false }
+            return table.nodes.contains { node in
+                node.index != feed.node && table.isServing(node.index) && (node.headMovedAt ?? .zero) > last
+            }
+        }
+        for feed in silent { state.feeds[feed.node] = nil }
+        return silent
+    }
+
+    /// ChainHead answered from the node's feed: the tipset the daemon last named, as it sent
+    /// it. Nil (ask the daemon) for any other call, when the node has no live feed, or when a
+    /// heartbeat saw a higher head than the feed did (a feed falling behind is no answer).
+    func headFromFeed(_ call: PoolCall, node: Int) -> PoolReply? {
+        guard let id = call.id, Self.chainHead.contains(id), Self.isEmptyArray(call.params) else { return nil }
+        let (feed, probed) = self.state.withLock { state in
+            let feed = state.feeds[node]
+            return (feed?.session == state.table[node].id ? feed : nil, state.table[node].health?.head)
+        }
+        guard let feed, let head = feed.liveHead, head.height >= probed ?? .min else { return nil }
+        return .result(head.raw, node: node)
+    }
+
+    /// Whether params are `[]` (any whitespace): ChainHead with params is the daemon's to refuse.
+    private static func isEmptyArray(_ params: [UInt8]) -> Bool {
+        let meaningful = params.lazy.filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        return Array(meaningful.prefix(3)) == Array("[]".utf8)
+    }
+}

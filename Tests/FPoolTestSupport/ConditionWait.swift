@@ -1,0 +1,13 @@
+// Waits for a state the code under test announces no event for (the pool's table of client
+// channels): looked at every few milliseconds within a bound, so a test fails, never hangs.
+
+/// Whether `condition` held within `limit`; it is looked at every 5 ms.
+public func holds(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + limit
+    while !condition() {
+        guard clock.now < deadline else { return false }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return true
+}
