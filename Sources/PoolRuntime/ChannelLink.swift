@@ -39,7 +39,9 @@ final class ChannelLink: Sendable {
     func register(_ id: Int) { self.state.withLock { $0.id = id } }
 
     /// An event of subscription `epoch`, with the pool clock's `now`.
-    func deliver(_ event: ChannelEvent, epoch: Int, now: Duration) {
+    /// A head feed passes the value's `changes`, read once for all its clients: their histories
+    /// then share the tipsets' bytes.
+    func deliver(_ event: ChannelEvent, epoch: Int, now: Duration, changes known: [HeadChange]? = nil) {
         enum After { case nothing, forget(Int?), resume(Int) }
         // Forwarding under the lock keeps the client's values in order.
         let after = self.state.withLock { state -> After in
@@ -47,7 +49,7 @@ final class ChannelLink: Sendable {
             switch event {
             case .value(let value):
                 self.activity?.touch(now)
-                if state.history != nil, let changes = self.reader?.changes(in: value) { state.history?.record(changes) }
+                if state.history != nil, let changes = known ?? self.reader?.changes(in: value) { state.history?.record(changes) }
                 self.forward(event)
                 return .nothing
             case .interrupted where state.history?.tipsets.isEmpty == false && state.id != nil:

@@ -33,6 +33,8 @@ final class HeadFeed: Sendable {
         var upstream: (any NodeChannel)?
         /// The latest head the daemon named; nil after a revert that no apply followed.
         var head: TipSetFacts?
+        /// `head` as a subscription's first value, written once for every client that subscribes at it.
+        var current: [UInt8]?
         var subscribers: [ObjectIdentifier: Subscriber] = [:]
     }
 
@@ -99,6 +101,7 @@ final class HeadFeed: Sendable {
                     moved = state.head
                     return
                 }
+                state.current = nil
                 for change in changes {
                     switch change.kind {
                     case .current, .apply: state.head = change.tipset
@@ -106,7 +109,9 @@ final class HeadFeed: Sendable {
                     }
                 }
                 if changes.contains(where: { $0.kind != .revert }) { moved = state.head }
-                for subscriber in state.subscribers.values { subscriber.link.deliver(event, epoch: subscriber.epoch, now: now) }
+                for subscriber in state.subscribers.values {
+                    subscriber.link.deliver(event, epoch: subscriber.epoch, now: now, changes: changes)
+                }
             case .closed, .interrupted:
                 end = self.endLocked(&state, event)
             }
@@ -142,7 +147,10 @@ final class HeadFeed: Sendable {
         let now = self.clock.now
         return self.state.withLock { state in
             guard state.phase == .live, let head = state.head, link.isOpen else { return false }
-            link.deliver(.value(self.reader.value(of: [HeadChange(.current, head)])), epoch: 0, now: now)
+            let current = [HeadChange(.current, head)]
+            let value = state.current ?? self.reader.value(of: current)
+            state.current = value
+            link.deliver(.value(value), epoch: 0, now: now, changes: current)
             state.subscribers[ObjectIdentifier(link)] = Subscriber(link: link, epoch: 0)
             return true
         }
