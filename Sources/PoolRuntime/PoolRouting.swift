@@ -247,7 +247,14 @@ extension Pool {
         else { return reply }
         // Only once the nodes changed (a reset, a redial, a heartbeat): the same nodes in the
         // same state would fail the same way.
-        guard self.nodeGeneration != generation, !Task.isCancelled, case .ready(let again) = await self.plan(call) else { return reply }
+        guard self.nodeGeneration != generation, !Task.isCancelled, case .ready(let next) = await self.plan(call) else { return reply }
+        // The nodes that just failed go last: one whose loss is not processed yet would fail the
+        // same way, before a node that joined meanwhile is asked.
+        let failed = Set(plan.order.map(\.index))
+        let again = CallPlan(
+            order: PickOrder(
+                explicit: next.order.filter { !failed.contains($0.index) } + next.order.filter { failed.contains($0.index) }, fanOut: false),
+            route: next.route, timeout: next.timeout, seedID: next.seedID, hedge: next.hedge)
         self.observer.callRetried(method: call.method, node: "every node", reason: "no answer from any node; one more round")
         return await self.tryRound(call, plan: again, from: 0, last: reply, drops: 0, startedAt: startedAt)
     }

@@ -207,6 +207,36 @@ import Testing
         #expect(calls.withLock { $0 } == 3)
     }
 
+    /// The extra round asks a node that came back meanwhile before the ones that just failed:
+    /// one of those whose loss is not processed yet would fail again first.
+    @Test func theExtraRoundAsksANodeThatCameBackBeforeTheOnesThatJustFailed() async throws {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        try await pool.setNode("n2", .pause)
+        let asked = Mutex<[String]>([])
+        for node in nodes.prefix(2) {
+            node.answer { _ in
+                let count = asked.withLock { asked -> Int in
+                    asked.append(node.name)
+                    return asked.count
+                }
+                // While the second node fails, the third comes back.
+                if count == 2 {
+                    try? await pool.setNode("n2", .resume)
+                    await pool.heartbeat()
+                }
+                return .unreachable(.notSent, detail: "connection refused")
+            }
+        }
+        nodes[2].answer { _ in
+            asked.withLock { $0.append("n2") }
+            return .result(Array("\"ok\"".utf8))
+        }
+        #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 2))
+        #expect(asked.withLock { $0 }.count == 3)
+        #expect(asked.withLock { $0 }.last == "n2")
+    }
+
     /// The same for a channel: an open every node failed is tried once more after the nodes
     /// changed.
     @Test func aChannelOpenEveryNodeFailedGetsOneMoreRound() async {
