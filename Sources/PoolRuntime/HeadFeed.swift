@@ -20,6 +20,8 @@ final class HeadFeed: Sendable {
         /// The head moved since the bridge was computed: compute it again.
         case headMoved
         case ended
+        /// The client's channel closed meanwhile.
+        case clientGone
     }
 
     private struct Subscriber {
@@ -163,7 +165,7 @@ final class HeadFeed: Sendable {
         return self.state.withLock { state in
             guard state.phase == .live else { return .ended }
             guard state.head?.key == head else { return .headMoved }
-            guard link.splice(changes, epoch: epoch, now: now) else { return .ended }
+            guard link.splice(changes, epoch: epoch, now: now) else { return .clientGone }
             state.subscribers[ObjectIdentifier(link)] = Subscriber(link: link, epoch: epoch)
             return .spliced
         }

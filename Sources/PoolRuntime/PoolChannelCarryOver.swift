@@ -150,11 +150,13 @@ extension Pool {
             switch feed.splice(record.link, epoch: epoch, changes: changes, from: head.key) {
             case .headMoved: continue
             case .ended: return .failure(CarryOverFailure(reason: "the new subscription ended"))
+            case .clientGone: return .failure(CarryOverFailure(reason: "the channel closed meanwhile"))
             case .spliced: break
             }
             // Back in service only if still wanted, and the node still serves as the same process.
             let reinstated = self.state.withLock { state -> Bool in
-                guard state.table.isServing(record.node), state.table[record.node].id == record.session,
+                // A link closed since the splice (the new feed ended) would stay counted open.
+                guard state.table.isServing(record.node), state.table[record.node].id == record.session, record.link.isOpen,
                     state.carryingOver.removeValue(forKey: record.id) != nil
                 else { return false }
                 var carried = record

@@ -143,9 +143,14 @@ extension Pool {
             let isHead = plan.route.name == "ChainNotify"
             if isHead, let reader = self.chainNotifyReader {
                 // Served from the node's head feed: no upstream subscription of its own.
-                if let channel = await self.openHeadChannel(call, node: candidate.index, events: events, reader: reader) {
+                switch await self.openHeadChannel(call, node: candidate.index, events: events, reader: reader) {
+                case .opened(let channel):
                     self.observer.callFinished(method: call.method, node: name, succeeded: true)
                     return .success(channel)
+                case .closed:
+                    return .failure(PoolRefusal(reply: .failed("\(name) was lost while the channel opened")))
+                case .unavailable:
+                    break
                 }
                 if Task.isCancelled { return .failure(PoolRefusal(reply: .failed("context canceled"))) }
                 lastFailure = .failed("\(name) sent no head for \(call.method)")

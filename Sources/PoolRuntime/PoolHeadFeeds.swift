@@ -45,10 +45,9 @@ extension Pool {
         case .open(let new, let connection):
             feed = new
             // A task of its own: the feed outlives the client that happened to open it.
-            Task { await self.subscribe(feed, on: connection) }
+            Task { await self.openUpstream(for: feed, on: connection) }
         }
-        let limit = self.state.withLock { Duration.milliseconds(Int($0.settings.heartbeatInterval.milliseconds)) + .seconds(1) }
-        let deadline = self.clock.now + limit
+        let deadline = self.clock.now + self.feedHeadLimit
         // A feed going live or ending is a node change: its waiters wake on it.
         while true {
             let generation = self.nodeGeneration
@@ -62,8 +61,13 @@ extension Pool {
         }
     }
 
+    /// How long a new feed has to send its head: a heartbeat interval and a second, as a probe.
+    private var feedHeadLimit: Duration {
+        self.state.withLock { Duration.milliseconds(Int($0.settings.heartbeatInterval.milliseconds)) + .seconds(1) }
+    }
+
     /// Opens a feed's upstream subscription; a feed that sends no head in time is stopped.
-    private func subscribe(_ feed: HeadFeed, on connection: any NodeConnection) async {
+    private func openUpstream(for feed: HeadFeed, on connection: any NodeConnection) async {
         switch await connection.openChannel(Self.headFeedCall, events: { feed.deliver($0) }) {
         case .success(let upstream):
             self.countCall(node: feed.node)
@@ -73,8 +77,7 @@ extension Pool {
             self.observer.callRetried(method: Self.headFeedCall.method, node: name, reason: "head feed: \(failure)")
             return await feed.stop()
         }
-        let limit = self.state.withLock { Duration.milliseconds(Int($0.settings.heartbeatInterval.milliseconds)) + .seconds(1) }
-        let deadline = self.clock.now + limit
+        let deadline = self.clock.now + self.feedHeadLimit
         while feed.phase == .opening, self.clock.now < deadline {
             let generation = self.nodeGeneration
             guard feed.phase == .opening else { break }
@@ -97,12 +100,22 @@ extension Pool {
         for node in missing { Task { _ = await self.headFeed(node: node) } }
     }
 
+    /// How opening a client head channel on a node's feed went.
+    enum HeadChannelOpening {
+        case opened(PoolChannel)
+        /// The node has no live feed or stopped serving: another node may serve it.
+        case unavailable
+        /// The channel was closed towards the client meanwhile (its node was lost after it was
+        /// registered): the open ends here, since the client has had its close.
+        case closed
+    }
+
     /// A client head channel on the node's feed: it gets the feed's head as `current` at
-    /// once, then what the daemon sends. Nil when the node has no live feed or stopped serving.
+    /// once, then what the daemon sends.
     func openHeadChannel(
         _ call: PoolCall, node: Int, events: @escaping @Sendable (ChannelEvent) -> Void, reader: any ChainNotifyReader
-    ) async -> PoolChannel? {
-        guard let feed = await self.headFeed(node: node) else { return nil }
+    ) async -> HeadChannelOpening {
+        guard let feed = await self.headFeed(node: node) else { return .unavailable }
         let link = ChannelLink(
             forward: events, activity: ChannelActivity(now: self.clock.now), reader: reader,
             upstreamClosed: { id in self.state.withLock { _ = $0.channels.remove(id) } },
@@ -117,13 +130,13 @@ extension Pool {
                     call: call)
             }
         }
-        guard let id else { return nil }
+        guard let id else { return .unavailable }
         link.register(id)
         guard feed.subscribe(link) else {
             self.state.withLock { _ = $0.channels.remove(id) }
-            return nil
+            return link.isOpen ? .unavailable : .closed
         }
-        return PoolChannel(id: id, node: node)
+        return .opened(PoolChannel(id: id, node: node))
     }
 
     /// A feed's head moved: the node's head moves now, not at the next heartbeat, and calls
@@ -169,7 +182,7 @@ extension Pool {
     }
 
     /// ChainHead answered from the node's feed: the tipset the daemon last named, as it sent
-    /// it. Nil (ask the daemon) for any other call, when the node has no live feed, or when a
+    /// it. No call goes to the node, so none is counted as one in its call metrics. Nil (ask the daemon) for any other call, when the node has no live feed, or when a
     /// heartbeat saw a higher head than the feed did (a feed falling behind is no answer).
     func headFromFeed(_ call: PoolCall, node: Int) -> PoolReply? {
         guard let id = call.id, Self.chainHead.contains(id), Self.isEmptyArray(call.params) else { return nil }

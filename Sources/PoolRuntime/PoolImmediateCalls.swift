@@ -41,7 +41,8 @@ extension Pool {
             case .started(let abandon):
                 flight.started(abandon: abandon)
             case .answered:
-                break
+                // Answered on this thread (the head feed): nothing is left to give up.
+                return .answered
             case .needsTask(let counted):
                 let task = self.scheduler.task { flight.finish(await self.call(counted)) }
                 flight.started(abandon: { task.cancel() })

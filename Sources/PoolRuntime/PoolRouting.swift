@@ -263,6 +263,8 @@ extension Pool {
     private func tryRound(
         _ call: PoolCall, plan: CallPlan, from first: Int, last: PoolReply?, drops: Int, startedAt: Duration?
     ) async -> PoolReply {
+        // Before any hedge: an answer from the head feed is not worth a second node.
+        if let next = plan.order.dropFirst(first).first, let answer = self.headFromFeed(call, node: next.index) { return answer }
         if let delay = self.hedgeDelay(call, plan: plan, from: first) {
             return await self.tryHedged(call, plan: plan, from: first, last: last, drops: drops, delay: delay)
         }

@@ -82,6 +82,9 @@ public final class RawWebSocketPeer: Sendable {
     /// Returns once the bytes received contain `text`.
     public func waitFor(_ text: String) async { await self.recorder.waitFor(text) }
 
+    /// Closes the connection from this side, as a client that leaves.
+    public func close() async { try? await self.channel.close() }
+
     /// Every byte received, once the server closed the connection: the HTTP answer to the
     /// upgrade, then the frames.
     public func bytesUntilClosed() async throws -> [UInt8] {

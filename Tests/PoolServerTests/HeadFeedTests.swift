@@ -75,6 +75,8 @@ import Testing
                 try await client.call("Filecoin.ChainGetTipSetByHeight", [.int(height), []])["Cids"] ?? .null
             }
             let before = try await heads.asyncMap { key in try await client.call("Filecoin.StateGetActor", ["f01000", key]) }
+            let walk: [JSON] = [5, heads[1]]
+            #expect(try await client.call("Filecoin.ChainGetTipSetByHeight", walk)["Cids"] == heads[0])
             // A daemon that stays behind knows nothing of the new branch.
             try await served.cluster.inject(.pauseSync(true), daemon: 2)
             let reorg = served.cluster.reorg(depth: 2)
@@ -99,6 +101,23 @@ import Testing
                 // elsewhere, never kept.
                 for _ in 0..<6 { #expect(try await client.call("Filecoin.StateGetActor", ["f01000", tipset.json]) == truth) }
             }
+        }
+    }
+
+    /// An HTTP client pipelines a ChainHead (answered at once, from the feed) and a read that
+    /// waits on the chain, then leaves: the waiting read is cancelled on its daemon.
+    @Test func aWaitingReadPipelinedBehindAChainHeadIsCancelledWhenItsClientLeaves() async throws {
+        try await withServedPool(nodes: 1) { served in
+            await served.cluster.waitForSubscriptions(total: 1)
+            let pushed = try await served.client().call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let wait = RPCFrames.request(id: 2, method: "Filecoin.StateWaitMsg", params: [try #require(pushed["CID"]), 1, 100, true])
+            let peer = try await RawWebSocketPeer.open(port: served.port)
+            try await peer.sendRaw(
+                RawWebSocketPeer.postRequest(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}"#)
+                    + RawWebSocketPeer.postRequest(wait.description))
+            await served.cluster.waitForWaiters(daemon: 0, count: 1)
+            await peer.close()
+            await served.cluster.waitForWaiters(daemon: 0, atMost: 0)
         }
     }
 
