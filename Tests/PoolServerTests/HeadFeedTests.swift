@@ -94,6 +94,10 @@ import Testing
                 #expect(try await client.call("Filecoin.StateGetActor", ["f01000", key]) == cached)
                 #expect(try await direct.call("Filecoin.StateGetActor", ["f01000", key]) == cached)
             }
+            // A walk back from an orphaned head stays on its branch.
+            #expect(try await client.call("Filecoin.ChainGetTipSetByHeight", walk)["Cids"] == heads[0])
+            #expect(try await direct.call("Filecoin.ChainGetTipSetByHeight", walk)["Cids"] == heads[0])
+            #expect(served.pool.cacheFigures.hits["ChainGetTipSetByHeight"] == 1)
             for tipset in reorg.applied {
                 let truth = try await direct.call("Filecoin.StateGetActor", ["f01000", tipset.json])
                 #expect(!before.contains(truth))
