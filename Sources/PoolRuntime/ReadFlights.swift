@@ -12,6 +12,11 @@ final class ReadFlights: Sendable {
     struct Key: Hashable, Sendable {
         let route: RouteID
         let params: [UInt8]
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(self.route)
+            hasher.combine(paramBytes: self.params)
+        }
     }
 
     private struct State {

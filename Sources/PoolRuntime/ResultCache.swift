@@ -9,6 +9,11 @@ import GeneratedRoutes
 struct ResultCacheKey: Hashable, Sendable {
     let route: RouteID
     let params: [UInt8]
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(self.route)
+        hasher.combine(paramBytes: self.params)
+    }
 }
 
 /// A byte-bounded segmented LRU of result bytes. Not synchronised: the pool holds it in a lock of its own.
