@@ -49,11 +49,22 @@ package struct RPCMethod: Sendable {
     package let label: String
     package let method: String
     package let params: String
+    /// Each connection spells the params its own way (whitespace after `[`): no two calls in
+    /// flight are identical, so a proxy can neither coalesce nor cache them.
+    package let distinctPerConnection: Bool
 
-    package init(label: String, method: String, params: String) {
+    package init(label: String, method: String, params: String, distinctPerConnection: Bool = false) {
         self.label = label
         self.method = method
         self.params = params
+        self.distinctPerConnection = distinctPerConnection
+    }
+
+    /// The method as connection `index` sends it.
+    package func forConnection(_ index: Int) -> RPCMethod {
+        guard self.distinctPerConnection, self.params.hasPrefix("[") else { return self }
+        let spelled = "[" + String(repeating: " ", count: index) + self.params.dropFirst()
+        return RPCMethod(label: self.label, method: self.method, params: spelled)
     }
 
     package static let chainHead = RPCMethod(label: "ChainHead", method: "Filecoin.ChainHead", params: "[]")

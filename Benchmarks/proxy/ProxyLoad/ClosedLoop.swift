@@ -256,8 +256,8 @@ enum ClosedLoop {
     ) async throws -> LoadResult {
         let collector = Collector()
         let loops = group
-        let channels = try await Self.openAll(connections) { _ in
-            try await Self.open(endpoint, transport, call, collector, loops: loops)
+        let channels = try await Self.openAll(connections) { index in
+            try await Self.open(endpoint, transport, call.forConnection(index), collector, loops: loops)
         }
         defer {
             for channel in channels { channel.close(promise: nil) }

@@ -55,9 +55,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Comma-separated parts to skip: memory, matrix, mix, gap, failover, nginx-memory.") var skip = ""
     @Option(
         help:
-            "Only these methods (ChainHead, StateGetActor at the head, StateGetActorAtTipset at a named tipset: cacheable), comma-separated."
+            "Only these methods (ChainHead, StateGetActor at the head, StateGetActorAtTipset at a named tipset: cacheable, StateGetActorPassthrough: at the head, each connection's params spelled its own way, so nothing is coalesced or cached), comma-separated."
     )
-    var methods = "ChainHead,StateGetActor,StateGetActorAtTipset"
+    var methods = "ChainHead,StateGetActor,StateGetActorAtTipset,StateGetActorPassthrough"
     @Option(help: "Only these transports (ws, http), comma-separated.") var transports = "ws,http"
     @Option(help: "Only these targets (direct, fpool, nginx, nio-tunnel), comma-separated.") var targets = "direct,fpool,nginx,nio-tunnel"
     @Option(help: "A line for the report's header (repeatable).") var note: [String] = []
@@ -101,6 +101,12 @@ struct Run: AsyncParsableCommand {
                 RPCMethod(
                     label: "StateGetActorAtTipset", method: "Filecoin.StateGetActor",
                     params: #"["f01000","# + String(decoding: key, as: UTF8.self) + "]"))
+        }
+        if self.methods.split(separator: ",").contains("StateGetActorPassthrough") {
+            methods.append(
+                RPCMethod(
+                    label: "StateGetActorPassthrough", method: "Filecoin.StateGetActor", params: RPCMethod.stateGetActor.params,
+                    distinctPerConnection: true))
         }
         let transports = Transport.allCases.filter { self.transports.contains($0.rawValue) }
         let targets = [setup.direct, setup.fpool, setup.nginx, setup.tunnel].compactMap { $0 }.filter {

@@ -107,6 +107,18 @@ struct Report {
                 }
             }
         }
+        // Pass-through (nothing coalesced or cached): at least what a SwiftNIO byte tunnel does.
+        for method in self.methods where method.hasSuffix("Passthrough") {
+            for transport in Transport.allCases {
+                guard let fpool = self.row(method, transport, "fpool"), let tunnel = self.row(method, transport, "nio-tunnel"),
+                    let paired = self.paired(self.roundRates, method, transport, reference: "nio-tunnel", { $0 / max(1, $1) })
+                else { continue }
+                let rounds = paired.rounds.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+                out.append(
+                    "| pass-through ≥ SwiftNIO tunnel | \(method) \(transport.rawValue) | \(formatRate(fpool.loaded.rate))/s | nio-tunnel \(formatRate(tunnel.loaded.rate))/s (fpool ×\(String(format: "%.2f", paired.median)), median of the rounds' \(rounds)) | \(paired.median >= 1 ? "yes" : "**no**") |"
+                )
+            }
+        }
         for method in self.methods {
             for transport in Transport.allCases {
                 guard let fpool = self.row(method, transport, "fpool"), let direct = self.row(method, transport, "direct") else { continue }
