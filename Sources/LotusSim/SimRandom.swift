@@ -3,11 +3,12 @@
 // library's `random(in:using:)` (whose algorithm may change) do not promise.
 
 /// SplitMix64, as in Vigna's reference code. Ranges are taken by plain modulo on purpose: the
-/// simulator needs stable numbers, not perfectly even ones.
-struct SimRandom: Sendable {
+/// simulator needs stable numbers, not perfectly even ones. `fpool chaos` draws its schedule
+/// from it too.
+package struct SimRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    package init(seed: UInt64) {
         self.state = seed
     }
 
@@ -16,7 +17,7 @@ struct SimRandom: Sendable {
         self.state = bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         self.state &+= 0x9E37_79B9_7F4A_7C15
         var mixed = self.state
         mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
