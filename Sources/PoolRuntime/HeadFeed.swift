@@ -50,13 +50,13 @@ final class HeadFeed: Sendable {
     private let reader: any ChainNotifyReader
     private let clock: any PoolClock
     /// The feed's head moved (or it went live): the pool updates the node's head at once.
-    private let headMoved: @Sendable (HeadFeed, TipSetFacts) -> Void
+    private let headMoved: @Sendable (HeadFeed, TipSetFacts, _ wentLive: Bool) -> Void
     /// The feed ended: the pool forgets it and wakes whoever waits for it.
     private let ended: @Sendable (HeadFeed) -> Void
 
     init(
         node: Int, session: String, reader: any ChainNotifyReader, clock: any PoolClock,
-        headMoved: @escaping @Sendable (HeadFeed, TipSetFacts) -> Void, ended: @escaping @Sendable (HeadFeed) -> Void
+        headMoved: @escaping @Sendable (HeadFeed, TipSetFacts, _ wentLive: Bool) -> Void, ended: @escaping @Sendable (HeadFeed) -> Void
     ) {
         self.node = node
         self.session = session
@@ -80,6 +80,7 @@ final class HeadFeed: Sendable {
     func deliver(_ event: ChannelEvent) {
         let now = self.clock.now
         var moved: TipSetFacts?
+        var wentLive = false
         var end = false
         var refused: (any NodeChannel)?
         // Forwarding under the feed's lock keeps every client's values in the daemon's order,
@@ -101,6 +102,7 @@ final class HeadFeed: Sendable {
                     state.head = changes[0].tipset
                     state.phase = .live
                     moved = state.head
+                    wentLive = true
                     return
                 }
                 state.current = nil
@@ -118,7 +120,7 @@ final class HeadFeed: Sendable {
                 end = self.endLocked(&state, event)
             }
         }
-        if let moved { self.headMoved(self, moved) }
+        if let moved { self.headMoved(self, moved, wentLive) }
         if end { self.ended(self) }
         if let refused { Task { await refused.cancel() } }
     }

@@ -221,13 +221,23 @@ extension Pool {
     /// ChainNotify channels whose daemon sent nothing for `ChannelSilence` while another node's
     /// head moved after its last value: removed here, closed by the caller outside the lock.
     static func silentChannels(_ state: inout State, now: Duration) -> [PoolChannelRecord] {
-        let silence = Duration.milliseconds(Int(state.settings.channelSilence.milliseconds))
-        let table = state.table
+        let (table, silence) = (state.table, Self.channelSilence(state))
         return state.channels.removeAll { channel in
-            guard let last = channel.activity?.lastValue, now - last > silence else { return false }
-            return table.nodes.contains { node in
-                node.index != channel.node && table.isServing(node.index) && (node.headMovedAt ?? .zero) > last
-            }
+            guard let last = channel.activity?.lastValue else { return false }
+            return Self.isSilent(node: channel.node, lastValue: last, table: table, silence: silence, now: now)
+        }
+    }
+
+    static func channelSilence(_ state: State) -> Duration {
+        .milliseconds(Int(state.settings.channelSilence.milliseconds))
+    }
+
+    /// Whether a head stream of `node` whose last value came at `lastValue` is silent: nothing
+    /// for `silence` while another serving node's head moved after that value.
+    static func isSilent(node: Int, lastValue last: Duration, table: NodeTable, silence: Duration, now: Duration) -> Bool {
+        guard now - last > silence else { return false }
+        return table.nodes.contains { other in
+            other.index != node && table.isServing(other.index) && (other.headMovedAt ?? .zero) > last
         }
     }
 

@@ -10,7 +10,6 @@ extension Pool {
     static let headFeedCall = PoolCall(
         id: RouteTable.lookup(.v1, name: "ChainNotify"), method: RouteEntry.wirePrefix + "ChainNotify", version: .v1,
         params: Array("[]".utf8))
-    private static let chainHead: Set<RouteID> = Set([APIVersion.v0, .v1].compactMap { RouteTable.lookup($0, name: "ChainHead") })
 
     /// The node's live head feed, subscribing first if it has none for the daemon's current
     /// process; nil when the pool reads no ChainNotify values, the node is not identified, or
@@ -30,7 +29,7 @@ extension Pool {
             if let feed = state.feeds[node], feed.session == session, feed !== stale { return .feed(feed) }
             let feed = HeadFeed(
                 node: node, session: session, reader: reader, clock: self.clock,
-                headMoved: { [weak self] feed, head in self?.feedHeadMoved(feed, head) },
+                headMoved: { [weak self] feed, head, wentLive in self?.feedHeadMoved(feed, head, wentLive: wentLive) },
                 ended: { [weak self] feed in self?.feedEnded(feed) })
             state.feeds[node] = feed
             return .open(feed, record.connection)
@@ -47,23 +46,21 @@ extension Pool {
             // A task of its own: the feed outlives the client that happened to open it.
             Task { await self.openUpstream(for: feed, on: connection) }
         }
-        let deadline = self.clock.now + self.feedHeadLimit
-        // A feed going live or ending is a node change: its waiters wake on it.
-        while true {
-            let generation = self.nodeGeneration
-            switch feed.phase {
-            case .live: return feed
-            case .ended: return nil
-            case .opening: break
-            }
-            guard self.clock.now < deadline, !Task.isCancelled else { return nil }
-            await self.waitForNodeChange(until: deadline, after: generation)
-        }
+        return await self.waitWhileOpening(feed) == .live ? feed : nil
     }
 
-    /// How long a new feed has to send its head: a heartbeat interval and a second, as a probe.
-    private var feedHeadLimit: Duration {
-        self.state.withLock { Duration.milliseconds(Int($0.settings.heartbeatInterval.milliseconds)) + .seconds(1) }
+    /// The feed's phase once it is no longer opening, or `.opening` when a heartbeat interval
+    /// and a second (as for a probe) passed first or the caller gave up. A feed going live or
+    /// ending is a node change: the wait wakes on it.
+    private func waitWhileOpening(_ feed: HeadFeed) async -> HeadFeed.Phase {
+        let limit = self.state.withLock { Duration.milliseconds(Int($0.settings.heartbeatInterval.milliseconds)) + .seconds(1) }
+        let deadline = self.clock.now + limit
+        while true {
+            let generation = self.nodeGeneration
+            let phase = feed.phase
+            guard phase == .opening, self.clock.now < deadline, !Task.isCancelled else { return phase }
+            await self.waitForNodeChange(until: deadline, after: generation)
+        }
     }
 
     /// Opens a feed's upstream subscription; a feed that sends no head in time is stopped.
@@ -77,13 +74,7 @@ extension Pool {
             self.observer.callRetried(method: Self.headFeedCall.method, node: name, reason: "head feed: \(failure)")
             return await feed.stop()
         }
-        let deadline = self.clock.now + self.feedHeadLimit
-        while feed.phase == .opening, self.clock.now < deadline {
-            let generation = self.nodeGeneration
-            guard feed.phase == .opening else { break }
-            await self.waitForNodeChange(until: deadline, after: generation)
-        }
-        if feed.phase == .opening { await feed.stop() }
+        if await self.waitWhileOpening(feed) == .opening { await feed.stop() }
     }
 
     /// Opens a feed on every serving node that has none for its daemon's current process
@@ -139,19 +130,23 @@ extension Pool {
         return .opened(PoolChannel(id: id, node: node))
     }
 
-    /// A feed's head moved: the node's head moves now, not at the next heartbeat, and calls
-    /// waiting for a node (or for this feed to go live) look again.
-    private func feedHeadMoved(_ feed: HeadFeed, _ head: TipSetFacts) {
+    /// A feed's head moved: the node's head moves now, not at the next heartbeat. Calls waiting
+    /// for a node (or for this feed to go live) look again, only when something changed for
+    /// them: a signal per value would also make every node change look like news to the extra
+    /// round of a failed read.
+    private func feedHeadMoved(_ feed: HeadFeed, _ head: TipSetFacts, wentLive: Bool) {
         let now = self.clock.now
         let woken = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard state.feeds[feed.node] === feed, state.table[feed.node].id == feed.session else { return [] }
+            var raised = false
             if var health = state.table[feed.node].health, head.height > health.head {
                 health.head = head.height
                 state.table[feed.node].health = health
                 state.table[feed.node].headMovedAt = now
                 state.table.rebuild()
+                raised = true
             }
-            return state.nodeChanges.signal()
+            return raised || wentLive ? state.nodeChanges.signal() : []
         }
         woken.forEach { $0.resume() }
     }
@@ -168,14 +163,9 @@ extension Pool {
     /// Feeds whose daemon sent nothing for `ChannelSilence` while another node's head moved
     /// after its last value: removed here, stopped by the caller outside the lock.
     static func silentFeeds(_ state: inout State, now: Duration) -> [HeadFeed] {
-        let silence = Duration.milliseconds(Int(state.settings.channelSilence.milliseconds))
-        let table = state.table
+        let (table, silence) = (state.table, Self.channelSilence(state))
         let silent = state.feeds.values.filter { feed in
-            let last = feed.activity.lastValue
-            guard now - last > silence else { return false }
-            return table.nodes.contains { node in
-                node.index != feed.node && table.isServing(node.index) && (node.headMovedAt ?? .zero) > last
-            }
+            Self.isSilent(node: feed.node, lastValue: feed.activity.lastValue, table: table, silence: silence, now: now)
         }
         for feed in silent { state.feeds[feed.node] = nil }
         return silent
@@ -185,7 +175,8 @@ extension Pool {
     /// it. No call goes to the node, so none is counted as one in its call metrics. Nil (ask the daemon) for any other call, when the node has no live feed, or when a
     /// heartbeat saw a higher head than the feed did (a feed falling behind is no answer).
     func headFromFeed(_ call: PoolCall, node: Int) -> PoolReply? {
-        guard let id = call.id, Self.chainHead.contains(id), Self.isEmptyArray(call.params) else { return nil }
+        // Compared, not hashed: every read passes here.
+        guard let id = call.id, id == .v1(.chainHead) || id == .v0(.chainHead), Self.isEmptyArray(call.params) else { return nil }
         let (feed, probed) = self.state.withLock { state in
             let feed = state.feeds[node]
             return (feed?.session == state.table[node].id ? feed : nil, state.table[node].health?.head)
@@ -196,7 +187,7 @@ extension Pool {
 
     /// Whether params are `[]` (any whitespace): ChainHead with params is the daemon's to refuse.
     private static func isEmptyArray(_ params: [UInt8]) -> Bool {
-        let meaningful = params.lazy.filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        return Array(meaningful.prefix(3)) == Array("[]".utf8)
+        var meaningful = params.lazy.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }.makeIterator()
+        return meaningful.next() == UInt8(ascii: "[") && meaningful.next() == UInt8(ascii: "]") && meaningful.next() == nil
     }
 }
