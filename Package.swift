@@ -143,6 +143,8 @@ let package = Package(
             dependencies: [
                 "PoolServer", "PoolRuntime", "LotusSim", "LotusWire", "GeneratedRoutes", "RouteModel", "FPoolTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                // Virtual time for the timer wheel's tests.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "PoolRuntimeTests", dependencies: ["PoolRuntime", "GeneratedRoutes", "LotusWire", "LotusSim", "FPoolTestSupport"]),
