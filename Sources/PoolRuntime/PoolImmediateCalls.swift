@@ -66,28 +66,33 @@ extension Pool {
         let callID = self.nextCallID(call.id)
         counted.reservedCallID = callID
         let decision = self.decide(route: route, facts: call.facts, callID: callID, seedID: nil)
-        guard decision.timeout.milliseconds == 0, case .order(let order) = decision.outcome, !order.fanOut, let first = order.first
+        guard decision.timeout.milliseconds == 0, case .order(let order) = decision.outcome, !order.fanOut, let first = order.first,
+            let link = decision.first
         else { return .needsTask(counted) }
         if let answer = self.headFromFeed(call, node: first.index) {
             completion(answer)
             return .answered
         }
-        let (connection, name) = self.connectionAndName(of: first.index)
+        let (connection, name) = (link.connection, link.name)
         let plan = CallPlan(order: order, route: route, timeout: decision.timeout, hedge: decision.hedge)
         let progress = ImmediateCallProgress(completion: completion)
         let startedAt = self.clock.now
         let started = connection.start(call) { reply in
-            self.countCall(node: first.index)
-            // A call given up is neither judged (no retry reported) nor retried.
-            if progress.isAbandoned {
+            _ = link.calls.next()
+            switch progress.phaseAtReply {
+            case .abandoned:
+                // A call given up is neither judged (no retry reported) nor retried.
                 if case .deliverCancelled = progress.firstReplied(final: true) {
                     self.observer.callFinished(method: call.method, node: name, succeeded: false)
                     progress.deliver(.failed("context canceled"))
                 }
                 return
+            case .finished:
+                // The hedge won and gave this call up: its reply (a cancellation) is no failure.
+                return
+            case .waiting:
+                break
             }
-            // The hedge won and gave this call up: its reply (a cancellation) is no failure.
-            if progress.isFinished { return }
             let judgement = self.judge(reply, of: call, plan: plan, node: first.index, name: name)
             if case .result = reply { self.recordLatency(call, plan: plan, since: startedAt) }
             switch judgement {
@@ -154,9 +159,21 @@ private final class ImmediateCallProgress: Sendable {
         self.completion = completion
     }
 
-    var isAbandoned: Bool { self.guarded.withLock { $0.state.abandoned } }
-    /// The caller has its answer (the hedge won): a later reply of the first node is not judged.
-    var isFinished: Bool { self.guarded.withLock { $0.state.phase == .finished } }
+    enum PhaseAtReply {
+        /// The caller gave up.
+        case abandoned
+        /// The caller has its answer (the hedge won): a later reply of the first node is not judged.
+        case finished
+        case waiting
+    }
+
+    /// Where the call stands as its first node replies (one lock for both questions).
+    var phaseAtReply: PhaseAtReply {
+        self.guarded.withLock { guarded in
+            if guarded.state.abandoned { return .abandoned }
+            return guarded.state.phase == .finished ? .finished : .waiting
+        }
+    }
 
     func firstReplied(final: Bool) -> ImmediateCallState.FirstReplyAction {
         let (action, timer) = self.guarded.withLock { guarded in

@@ -3,8 +3,9 @@
 
 extension Pool {
     /// Whether `call` is a quarantined request. Its params are hashed only while some request
-    /// is quarantined.
+    /// is quarantined; a request too small to be quarantined costs neither the clock nor the lock.
     func quarantines(_ call: PoolCall) -> Bool {
+        guard call.params.count >= RequestQuarantine.minimumBytes else { return false }
         let now = self.clock.now
         guard self.quarantine.withLock({ $0.isActive(at: now) }) else { return false }
         let key = RequestKey(call)

@@ -40,6 +40,16 @@ struct RoutingDecision: Sendable {
     let tipsetWait: GoDuration
     /// The API's hedge setting, or the pool's HedgeDelay.
     let hedge: HedgeSetting
+    /// The first node of an `order` outcome.
+    var first: NodeLink?
+}
+
+/// What a call needs of the node it goes to, read with the routing decision.
+struct NodeLink: Sendable {
+    let connection: any NodeConnection
+    let name: String
+    /// The node's call counter (`countCall`).
+    let calls: Counter
 }
 
 extension Pool {
@@ -115,52 +125,63 @@ extension Pool {
     /// tipset-aware reordering. The common path (no height, a rotation policy) allocates nothing.
     func decide(route: RouteEntry, facts: CallFacts, callID: UInt64, seedID: UInt64?) -> RoutingDecision {
         self.state.withLock { state in
-            let override = (state.overrides.isEmpty ? nil : state.overrides[route.name]) ?? APIRouteOverride(route: route)
-            let serving = state.table.serving(sealingOnly: override.filter == .sealing)
-            let candidates = serving.candidates
-            var decision = RoutingDecision(
-                outcome: .noCandidate, generation: state.nodeChanges.generation, nohang: override.nohang, timeout: override.timeout,
-                tipsetWait: state.settings.tipsetWait, hedge: override.hedge ?? state.settings.hedgeDelay)
-            guard !candidates.isEmpty else { return decision }
-            let order: PickOrder
-            if override.policy == .fixed(.allWithFirstSucceed), route.carriesSignedMessages {
-                // A broadcast: every serving node at once, the sender's own node first.
-                let ranked = seedID.map { Array(Self.boundOrder(candidates.byIndex, seedID: $0, state: state)) } ?? candidates.byIndex
-                order = PickOrder(explicit: ranked, fanOut: true)
-            } else if let seedID, route.seed != nil {
-                order = Self.boundOrder(candidates.byIndex, seedID: seedID, state: state)
-            } else if serving.degraded {
-                // No node passes the checks: the least bad first, whatever the policy.
-                order = PickOrder(rotating: serving.bestFirst, from: 0)
-            } else {
-                let policy = override.policy.resolved(poolDefault: state.settings.defaultPolicy)
-                let picked: PickOrder
-                if policy == .oneBySeedRound, let client = facts.clientSeed {
-                    // A miner's own primary, by rendezvous: miners spread over the nodes and
-                    // stay put when another node joins or leaves.
-                    state.seeds.noteClient(client.value)
-                    picked = Self.boundOrder(candidates.byIndex, seedID: client.value, state: state)
-                } else {
-                    picked = NodePicker.order(candidates, policy: policy, callID: callID, seed: state.settings.primarySeed)
-                }
-                // Only idempotent reads may run on every node at once.
-                order = picked.fanOut && route.effect != .read ? PickOrder(rotating: candidates.byIndex, from: 0) : picked
+            var decision = Self.decide(route: route, facts: facts, callID: callID, seedID: seedID, state: &state)
+            // Read under the same lock: the first node's socket and counter cost a call no
+            // second trip through the pool's lock.
+            if case .order(let order) = decision.outcome, let first = order.first {
+                let record = state.table[first.index]
+                decision.first = NodeLink(connection: record.connection, name: record.endpoint.name, calls: record.calls)
             }
-            // A pass-through pool waits for nothing, as a direct connection would not.
-            guard let height = facts.height, !state.table.passThrough else {
-                decision.outcome = .order(order)
-                return decision
-            }
-            // Tipset-aware: nodes that have reached the epoch first.
-            let reached = order.filter { $0.head >= height }
-            let behind = order.filter { $0.head < height }
-            let reordered = PickOrder(explicit: reached + behind, fanOut: order.fanOut)
-            // An epoch the chain cannot reach within the wait (a client's mistake, or a flood of
-            // them) is not waited for: the daemon answers at once, as Lotus would.
-            let reachable = (behind.map(\.head).max() ?? 0) + Self.epochsWithin(state.settings.tipsetWait)
-            decision.outcome = reached.isEmpty && height <= reachable ? .notReached(reordered) : .order(reordered)
             return decision
         }
+    }
+
+    private static func decide(route: RouteEntry, facts: CallFacts, callID: UInt64, seedID: UInt64?, state: inout State) -> RoutingDecision {
+        let override = (state.overrides.isEmpty ? nil : state.overrides[route.name]) ?? APIRouteOverride(route: route)
+        let serving = state.table.serving(sealingOnly: override.filter == .sealing)
+        let candidates = serving.candidates
+        var decision = RoutingDecision(
+            outcome: .noCandidate, generation: state.nodeChanges.generation, nohang: override.nohang, timeout: override.timeout,
+            tipsetWait: state.settings.tipsetWait, hedge: override.hedge ?? state.settings.hedgeDelay)
+        guard !candidates.isEmpty else { return decision }
+        let order: PickOrder
+        if override.policy == .fixed(.allWithFirstSucceed), route.carriesSignedMessages {
+            // A broadcast: every serving node at once, the sender's own node first.
+            let ranked = seedID.map { Array(Self.boundOrder(candidates.byIndex, seedID: $0, state: state)) } ?? candidates.byIndex
+            order = PickOrder(explicit: ranked, fanOut: true)
+        } else if let seedID, route.seed != nil {
+            order = Self.boundOrder(candidates.byIndex, seedID: seedID, state: state)
+        } else if serving.degraded {
+            // No node passes the checks: the least bad first, whatever the policy.
+            order = PickOrder(rotating: serving.bestFirst, from: 0)
+        } else {
+            let policy = override.policy.resolved(poolDefault: state.settings.defaultPolicy)
+            let picked: PickOrder
+            if policy == .oneBySeedRound, let client = facts.clientSeed {
+                // A miner's own primary, by rendezvous: miners spread over the nodes and
+                // stay put when another node joins or leaves.
+                state.seeds.noteClient(client.value)
+                picked = Self.boundOrder(candidates.byIndex, seedID: client.value, state: state)
+            } else {
+                picked = NodePicker.order(candidates, policy: policy, callID: callID, seed: state.settings.primarySeed)
+            }
+            // Only idempotent reads may run on every node at once.
+            order = picked.fanOut && route.effect != .read ? PickOrder(rotating: candidates.byIndex, from: 0) : picked
+        }
+        // A pass-through pool waits for nothing, as a direct connection would not.
+        guard let height = facts.height, !state.table.passThrough else {
+            decision.outcome = .order(order)
+            return decision
+        }
+        // Tipset-aware: nodes that have reached the epoch first.
+        let reached = order.filter { $0.head >= height }
+        let behind = order.filter { $0.head < height }
+        let reordered = PickOrder(explicit: reached + behind, fanOut: order.fanOut)
+        // An epoch the chain cannot reach within the wait (a client's mistake, or a flood of
+        // them) is not waited for: the daemon answers at once, as Lotus would.
+        let reachable = (behind.map(\.head).max() ?? 0) + Self.epochsWithin(state.settings.tipsetWait)
+        decision.outcome = reached.isEmpty && height <= reachable ? .notReached(reordered) : .order(reordered)
+        return decision
     }
 
     /// The epochs Filecoin's chain may add within `wait` (one per 30 s), and one more.

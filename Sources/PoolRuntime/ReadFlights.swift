@@ -41,15 +41,17 @@ final class ReadFlights: Sendable {
                 state.joined[key.route, default: 0] += 1
                 return .joined(leave)
             }
-            let flight = ReadFlight { [weak self] flight in
-                // Finished: later callers start a flight of their own.
-                self?.state.withLock { state in
-                    if state.flights[key] === flight { state.flights[key] = nil }
-                }
-            }
+            let flight = ReadFlight(key: key, flights: self)
             let leave = flight.subscribe(completion) ?? {}
             state.flights[key] = flight
             return .leads(flight, leave: leave)
+        }
+    }
+
+    /// A flight finished: later callers start a flight of their own.
+    fileprivate func ended(_ flight: ReadFlight, key: Key) {
+        self.state.withLock { state in
+            if state.flights[key] === flight { state.flights[key] = nil }
         }
     }
 
@@ -68,28 +70,52 @@ extension Pool {
 
 /// One upstream read and the callers waiting for it.
 final class ReadFlight: Sendable {
+    typealias Completion = @Sendable (PoolReply) -> Void
+
     private struct State {
-        var subscribers: [Int: @Sendable (PoolReply) -> Void] = [:]
+        /// The callers waiting, by id; nearly every flight has one, so it is kept apart and
+        /// a flight costs no collection of its own.
+        var first: (id: Int, completion: Completion)?
+        var others: [(id: Int, completion: Completion)] = []
         var nextID = 0
         var finished = false
         /// Gives the upstream call up; set once it started.
         var abandon: (@Sendable () -> Void)?
         var abandoned = false
+
+        var isEmpty: Bool { self.first == nil && self.others.isEmpty }
+
+        mutating func remove(_ id: Int) -> Completion? {
+            if let first = self.first, first.id == id {
+                self.first = nil
+                return first.completion
+            }
+            guard let index = self.others.firstIndex(where: { $0.id == id }) else { return nil }
+            return self.others.remove(at: index).completion
+        }
     }
 
     private let state = Mutex(State())
-    private let ended: @Sendable (ReadFlight) -> Void
+    private let key: ReadFlights.Key
+    /// Held until the flight ends (it then leaves the table, which held it): no weak reference
+    /// to count on every call.
+    private let flights: ReadFlights
 
-    init(ended: @escaping @Sendable (ReadFlight) -> Void) {
-        self.ended = ended
+    fileprivate init(key: ReadFlights.Key, flights: ReadFlights) {
+        self.key = key
+        self.flights = flights
     }
 
     /// Adds a caller; nil once the flight has finished (the caller starts another).
-    func subscribe(_ completion: @escaping @Sendable (PoolReply) -> Void) -> (@Sendable () -> Void)? {
+    func subscribe(_ completion: @escaping Completion) -> (@Sendable () -> Void)? {
         let id = self.state.withLock { state -> Int? in
             guard !state.finished else { return nil }
             defer { state.nextID += 1 }
-            state.subscribers[state.nextID] = completion
+            if state.first == nil && state.others.isEmpty {
+                state.first = (state.nextID, completion)
+            } else {
+                state.others.append((state.nextID, completion))
+            }
             return state.nextID
         }
         guard let id else { return nil }
@@ -107,28 +133,31 @@ final class ReadFlight: Sendable {
 
     /// The upstream answer: every caller still waiting gets it.
     func finish(_ reply: PoolReply) {
-        let waiting = self.state.withLock { state -> [@Sendable (PoolReply) -> Void] in
-            guard !state.finished else { return [] }
+        let (first, others) = self.state.withLock { state -> (Completion?, [(id: Int, completion: Completion)]) in
+            guard !state.finished else { return (nil, []) }
             state.finished = true
-            defer { state.subscribers = [:] }
-            return Array(state.subscribers.values)
+            defer {
+                state.first = nil
+                state.others = []
+            }
+            return (state.first?.completion, state.others)
         }
-        self.ended(self)
-        waiting.forEach { $0(reply) }
+        self.flights.ended(self, key: self.key)
+        first?(reply)
+        for other in others { other.completion(reply) }
     }
 
     /// A caller gave up: it alone is answered "context canceled". The last one to leave gives
     /// the upstream call up and closes the flight, so a new caller never joins a call given up.
     private func leave(_ id: Int) {
-        let (completion, abandon, closed) = self.state.withLock {
-            state -> ((@Sendable (PoolReply) -> Void)?, (@Sendable () -> Void)?, Bool) in
-            guard let completion = state.subscribers.removeValue(forKey: id) else { return (nil, nil, false) }
-            guard state.subscribers.isEmpty, !state.finished else { return (completion, nil, false) }
+        let (completion, abandon, closed) = self.state.withLock { state -> (Completion?, (@Sendable () -> Void)?, Bool) in
+            guard let completion = state.remove(id) else { return (nil, nil, false) }
+            guard state.isEmpty, !state.finished else { return (completion, nil, false) }
             state.abandoned = true
             state.finished = true
             return (completion, state.abandon, true)
         }
-        if closed { self.ended(self) }
+        if closed { self.flights.ended(self, key: self.key) }
         completion?(.failed("context canceled"))
         abandon?()
     }
