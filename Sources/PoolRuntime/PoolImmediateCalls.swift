@@ -9,7 +9,7 @@ import Synchronization
 /// How `Pool.startImmediately` went.
 package enum ImmediateStart: Sendable {
     /// On its way; the handle gives it up (its completion then gets "context canceled").
-    case started(@Sendable () -> Void)
+    case started(any PoolCancellable)
     /// Not startable without a task: pass this call (its call id already counted) to `Pool.call`.
     case needsTask(PoolCall)
     /// Answered already, on the calling thread (from the result cache): nothing to give up.
@@ -44,8 +44,7 @@ extension Pool {
                 // Answered on this thread (the head feed): nothing is left to give up.
                 return .answered
             case .needsTask(let counted):
-                let task = self.scheduler.task { flight.finish(await self.call(counted)) }
-                flight.started(abandon: { task.cancel() })
+                flight.started(abandon: TaskCancellation(self.scheduler.task { flight.finish(await self.call(counted)) }))
             }
             return .started(leave)
         }
@@ -57,10 +56,16 @@ extension Pool {
     ) -> ImmediateStart {
         let route = call.route
         let answer = completion
-        let completion: @Sendable (PoolReply) -> Void = { reply in
-            if let cacheKey { self.keep(reply, for: cacheKey) }
-            answer(reply)
-        }
+        // Wrapped only when the answer is to be kept: a closure less per uncached read.
+        let completion: @Sendable (PoolReply) -> Void =
+            if let cacheKey {
+                { reply in
+                    self.keep(reply, for: cacheKey)
+                    answer(reply)
+                }
+            } else {
+                answer
+            }
         // Counted once here, and carried to `call(_:)` when the call needs a task after all.
         var counted = call
         let callID = self.nextCallID(call.id)
@@ -135,7 +140,7 @@ extension Pool {
                 })
         }
         self.immediateStarts.add(1, ordering: .relaxed)
-        return .started { progress.abandon() }
+        return .started(progress)
     }
 
     /// Calls `startImmediately` sent without a task so far (tests and benchmarks check which path calls take).
@@ -144,11 +149,11 @@ extension Pool {
 
 /// An immediate call's state behind a lock, and the handles its events act on: the first
 /// node's give-up, the hedge timer, the hedge or retry task.
-private final class ImmediateCallProgress: Sendable {
+private final class ImmediateCallProgress: PoolCancellable {
     private struct Guarded {
         var state = ImmediateCallState()
         var giveUpFirst: (@Sendable () -> Void)?
-        var cancelTimer: (@Sendable () -> Void)?
+        var timer: (any PoolCancellable)?
         var follower: Task<Void, Never>?
     }
 
@@ -178,11 +183,11 @@ private final class ImmediateCallProgress: Sendable {
     func firstReplied(final: Bool) -> ImmediateCallState.FirstReplyAction {
         let (action, timer) = self.guarded.withLock { guarded in
             let action = guarded.state.firstReplied(final: final)
-            defer { guarded.cancelTimer = nil }
-            return (action, guarded.cancelTimer)
+            defer { guarded.timer = nil }
+            return (action, guarded.timer)
         }
         // The first node has spoken: no hedge is due any more.
-        timer?()
+        timer?.cancel()
         return action
     }
 
@@ -225,14 +230,14 @@ private final class ImmediateCallProgress: Sendable {
 
     func firstNode(giveUp: @escaping @Sendable () -> Void) { self.guarded.withLock { $0.giveUpFirst = giveUp } }
 
-    func timer(_ cancel: @escaping @Sendable () -> Void) {
+    func timer(_ timer: any PoolCancellable) {
         // A first reply that came before the timer was set leaves nothing to hedge.
         let late = self.guarded.withLock { guarded -> Bool in
             guard guarded.state.phase == .waiting else { return true }
-            guarded.cancelTimer = cancel
+            guarded.timer = timer
             return false
         }
-        if late { cancel() }
+        if late { timer.cancel() }
     }
 
     func follow(_ task: Task<Void, Never>) {
@@ -245,12 +250,12 @@ private final class ImmediateCallProgress: Sendable {
 
     /// The caller gave up: the first node's call, the timer and the other nodes' task end; the
     /// completion gets "context canceled" once, from whichever of them reports first.
-    func abandon() {
+    func cancel() {
         let (giveUp, timer, follower) = self.guarded.withLock { guarded in
             guarded.state.abandon()
-            return (guarded.giveUpFirst, guarded.cancelTimer, guarded.follower)
+            return (guarded.giveUpFirst, guarded.timer, guarded.follower)
         }
-        timer?()
+        timer?.cancel()
         follower?.cancel()
         giveUp?()
     }

@@ -3,11 +3,35 @@
 // attempt uses the socket of the loop its client is served on; embedders without one get
 // plain tasks sleeping on the pool's clock.
 
+/// Something the pool may call off: a timer, a task, a call on its way. A handle rather than a
+/// closure: the object that is called off is usually the handle itself, so giving one out
+/// costs no allocation (a forwarded read hands out several).
+public protocol PoolCancellable: Sendable {
+    func cancel()
+}
+
+/// A handle with nothing to call off.
+public struct NothingToCancel: PoolCancellable {
+    public init() {}
+    public func cancel() {}
+}
+
+/// A task as a handle.
+public struct TaskCancellation: PoolCancellable {
+    let task: Task<Void, Never>
+
+    public init(_ task: Task<Void, Never>) {
+        self.task = task
+    }
+
+    public func cancel() { self.task.cancel() }
+}
+
 /// Runs the pool's timers and attempt tasks.
 public protocol PoolScheduler: Sendable {
     /// Runs `body` once after `delay`, unless the returned handle cancels it first. Called from
     /// the thread that starts a call; `body` may run on any thread.
-    func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> @Sendable () -> Void
+    func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> any PoolCancellable
     /// Starts `work` as a task of its own where the calling thread's work runs (the caller's
     /// event loop, for a server), so it is not tied to the caller's lifetime.
     func task(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never>
@@ -17,12 +41,12 @@ public protocol PoolScheduler: Sendable {
 struct ClockScheduler: PoolScheduler {
     let clock: any PoolClock
 
-    func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
-        let task = Task {
-            guard (try? await self.clock.sleep(for: delay)) != nil else { return }
-            body()
-        }
-        return { task.cancel() }
+    func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> any PoolCancellable {
+        TaskCancellation(
+            Task {
+                guard (try? await self.clock.sleep(for: delay)) != nil else { return }
+                body()
+            })
     }
 
     func task(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> {

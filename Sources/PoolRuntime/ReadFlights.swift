@@ -28,10 +28,10 @@ final class ReadFlights: Sendable {
     private let state = Mutex(State())
 
     enum Joining {
-        /// Another caller's flight: the answer comes through the completion; the handle leaves it.
-        case joined(@Sendable () -> Void)
+        /// Another caller's flight: the answer comes through the completion; the seat leaves it.
+        case joined(ReadFlight.Seat)
         /// No flight asked this: the caller leads the new one and starts the upstream call.
-        case leads(ReadFlight, leave: @Sendable () -> Void)
+        case leads(ReadFlight, leave: ReadFlight.Seat)
     }
 
     /// Joins the flight asking `key`, or starts one led by this caller.
@@ -41,10 +41,9 @@ final class ReadFlights: Sendable {
                 state.joined[key.route, default: 0] += 1
                 return .joined(leave)
             }
-            let flight = ReadFlight(key: key, flights: self)
-            let leave = flight.subscribe(completion) ?? {}
+            let flight = ReadFlight(key: key, flights: self, leader: completion)
             state.flights[key] = flight
-            return .leads(flight, leave: leave)
+            return .leads(flight, leave: ReadFlight.Seat(flight: flight, id: ReadFlight.leaderID))
         }
     }
 
@@ -80,7 +79,7 @@ final class ReadFlight: Sendable {
         var nextID = 0
         var finished = false
         /// Gives the upstream call up; set once it started.
-        var abandon: (@Sendable () -> Void)?
+        var abandon: (any PoolCancellable)?
         var abandoned = false
 
         var isEmpty: Bool { self.first == nil && self.others.isEmpty }
@@ -95,19 +94,31 @@ final class ReadFlight: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let key: ReadFlights.Key
     /// Held until the flight ends (it then leaves the table, which held it): no weak reference
     /// to count on every call.
     private let flights: ReadFlights
 
-    fileprivate init(key: ReadFlights.Key, flights: ReadFlights) {
+    /// The seat of the caller that started the flight.
+    static let leaderID = 0
+
+    fileprivate init(key: ReadFlights.Key, flights: ReadFlights, leader: @escaping Completion) {
         self.key = key
         self.flights = flights
+        self.state = Mutex(State(first: (Self.leaderID, leader), nextID: Self.leaderID + 1))
+    }
+
+    /// One caller's place in a flight: cancelling it leaves the flight.
+    struct Seat: PoolCancellable {
+        let flight: ReadFlight
+        let id: Int
+
+        func cancel() { self.flight.leave(self.id) }
     }
 
     /// Adds a caller; nil once the flight has finished (the caller starts another).
-    func subscribe(_ completion: @escaping Completion) -> (@Sendable () -> Void)? {
+    func subscribe(_ completion: @escaping Completion) -> Seat? {
         let id = self.state.withLock { state -> Int? in
             guard !state.finished else { return nil }
             defer { state.nextID += 1 }
@@ -119,16 +130,16 @@ final class ReadFlight: Sendable {
             return state.nextID
         }
         guard let id else { return nil }
-        return { self.leave(id) }
+        return Seat(flight: self, id: id)
     }
 
     /// The upstream call's handle; called at once if every caller already left.
-    func started(abandon: @escaping @Sendable () -> Void) {
+    func started(abandon: any PoolCancellable) {
         let now = self.state.withLock { state -> Bool in
             state.abandon = abandon
             return state.abandoned
         }
-        if now { abandon() }
+        if now { abandon.cancel() }
     }
 
     /// The upstream answer: every caller still waiting gets it.
@@ -150,7 +161,7 @@ final class ReadFlight: Sendable {
     /// A caller gave up: it alone is answered "context canceled". The last one to leave gives
     /// the upstream call up and closes the flight, so a new caller never joins a call given up.
     private func leave(_ id: Int) {
-        let (completion, abandon, closed) = self.state.withLock { state -> (Completion?, (@Sendable () -> Void)?, Bool) in
+        let (completion, abandon, closed) = self.state.withLock { state -> (Completion?, (any PoolCancellable)?, Bool) in
             guard let completion = state.remove(id) else { return (nil, nil, false) }
             guard state.isEmpty, !state.finished else { return (completion, nil, false) }
             state.abandoned = true
@@ -159,6 +170,6 @@ final class ReadFlight: Sendable {
         }
         if closed { self.flights.ended(self, key: self.key) }
         completion?(.failed("context canceled"))
-        abandon?()
+        abandon?.cancel()
     }
 }

@@ -7,6 +7,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import PoolRuntime
 import RouteModel
 import Synchronization
 
@@ -207,13 +208,13 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
 /// The one call an HTTP connection is waiting for (requests are answered one at a time).
 final class PendingHTTPCall: Sendable {
-    private let giveUpHandle = Mutex<(@Sendable () -> Void)?>(nil)
+    private let giveUpHandle = Mutex<(any PoolCancellable)?>(nil)
 
-    func set(_ handle: (@Sendable () -> Void)?) { self.giveUpHandle.withLock { $0 = handle } }
+    func set(_ handle: (any PoolCancellable)?) { self.giveUpHandle.withLock { $0 = handle } }
 
     func giveUp() {
         self.giveUpHandle.withLock { handle in
             defer { handle = nil }; return handle
-        }?()
+        }?.cancel()
     }
 }

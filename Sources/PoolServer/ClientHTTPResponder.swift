@@ -128,7 +128,7 @@ extension PoolRPCServer {
     private func answerHTTP(
         _ admission: HTTPAdmission, body: [UInt8], executor: EventLoopTaskExecutor,
         _ respond: @escaping @Sendable (HTTPAnswer) -> Void
-    ) -> (@Sendable () -> Void)? {
+    ) -> (any PoolCancellable)? {
         let version: APIVersion
         let grant: ClientGrant
         switch admission {
@@ -157,7 +157,7 @@ extension PoolRPCServer {
     /// Answers one JSON-RPC request read from an HTTP body.
     private func answerRPC(
         _ frame: ClientFrame, executor: EventLoopTaskExecutor, _ respond: @escaping @Sendable (HTTPAnswer) -> Void
-    ) -> (@Sendable () -> Void)? {
+    ) -> (any PoolCancellable)? {
         switch frame {
         case .refused(let id, let error):
             respond(HTTPAnswer(ClientAnswer(frame: RawRPCFrames.error(id: id, error), isProtocolError: error.isProtocolError)))
@@ -173,14 +173,14 @@ extension PoolRPCServer {
                 return nil
             case .needsTask(let call):
                 let task = Task(executorPreference: executor) { respond(self.leavingInflight(await self.runner.answer(call, id: id))) }
-                return { task.cancel() }
+                return TaskCancellation(task)
             }
         case .admin(let id, _, let call):
             self.inflight.enter()
             let task = Task(executorPreference: executor) {
                 respond(self.leavingInflight(await self.runner.answerAdmin(call, id: id)))
             }
-            return { task.cancel() }
+            return TaskCancellation(task)
         case .channel(let id, _, let call):
             respond(
                 HTTPAnswer(ClientAnswer(frame: RawRPCFrames.error(id: id, RPCError.noChannelSupport(call.method)), isProtocolError: true)))

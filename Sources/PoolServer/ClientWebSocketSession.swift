@@ -34,13 +34,13 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
         case starting
         case task(Task<Void, Never>)
         /// Sent without a task (`Pool.startImmediately`).
-        case immediate(@Sendable () -> Void)
+        case immediate(any PoolCancellable)
 
         func giveUp() {
             switch self {
             case .starting: break
             case .task(let task): task.cancel()
-            case .immediate(let abandon): abandon()
+            case .immediate(let call): call.cancel()
             }
         }
     }

@@ -10,15 +10,21 @@ struct EventLoopScheduler: PoolScheduler {
     /// On an event loop, a slot of that loop's timer wheel: every read arms one and nearly
     /// every one is cancelled, and NIO's own timers cost far more to cancel (see
     /// `LoopTimerWheel`). A task's promise, before that, cost about 5 µs per forwarded call.
-    func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+    func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> any PoolCancellable {
         let amount = TimeAmount(delay)
         if let wheel = LoopTimerWheel.ofCurrentLoop() {
             let timer = WheelTimer(body)
-            if wheel.arm(timer, after: amount) { return timer.cancel }
+            if wheel.arm(timer, after: amount) { return timer }
         }
         // A loop shutting down refuses it: the call then goes without a hedge.
-        guard let callback = try? Self.loop.scheduleCallback(in: amount, handler: Timer(body: body)) else { return {} }
-        return { callback.cancel() }
+        guard let callback = try? Self.loop.scheduleCallback(in: amount, handler: Timer(body: body)) else { return NothingToCancel() }
+        return NIOTimer(callback: callback)
+    }
+
+    private struct NIOTimer: PoolCancellable {
+        let callback: NIOScheduledCallback
+
+        func cancel() { self.callback.cancel() }
     }
 
     private struct Timer: NIOScheduledCallbackHandler, Sendable {

@@ -4,26 +4,27 @@
 // the 17 µs fpool spent per forwarded call); here arming appends to a slot, cancelling drops the
 // body, and one NIO callback per loop sweeps the slots that came due.
 
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import PoolRuntime
+import Synchronization
 
 /// A timer of the wheel: its body until it fires or is cancelled (from any thread).
-final class WheelTimer: Sendable {
-    private let body: NIOLockedValueBox<(@Sendable () -> Void)?>
+final class WheelTimer: PoolCancellable {
+    private let body: Mutex<(@Sendable () -> Void)?>
 
     init(_ body: @escaping @Sendable () -> Void) {
-        self.body = NIOLockedValueBox(body)
+        self.body = Mutex(body)
     }
 
     /// Drops the body at once, so what it holds (a call's progress) is freed now, not when the
     /// slot is swept.
     func cancel() {
-        self.body.withLockedValue { $0 = nil }
+        self.body.withLock { $0 = nil }
     }
 
     fileprivate func fire() {
-        let body = self.body.withLockedValue { body in
+        let body = self.body.withLock { body in
             defer { body = nil }
             return body
         }

@@ -258,10 +258,10 @@ import Testing
 final class ManualTimers: PoolScheduler {
     private let timers = Mutex<[@Sendable () -> Void]>([])
 
-    func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+    func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> any PoolCancellable {
         self.timers.withLock { $0.append(body) }
         // Never cancelled: a body whose moment passed finds nothing to do.
-        return {}
+        return NothingToCancel()
     }
 
     func task(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> { Task { await work() } }

@@ -70,7 +70,7 @@ import Testing
         let pool = await makePool(nodes, observer: observer)
         let replies = Replies()
         let giveUp = try #require(Self.start(call(.chainHead), on: pool, into: replies))
-        giveUp()
+        giveUp.cancel()
         #expect(await replies.first() == .failed("context canceled"))
         #expect(nodes.map(\.abandoned).reduce(0, +) == 1)
         #expect(nodes.map(\.calls.count).reduce(0, +) == 1)
@@ -87,7 +87,7 @@ import Testing
         // n0 lags: the retry goes on to n1, which hangs; the caller gives up meanwhile.
         nodes[0].answerImmediate(.error(code: 1, message: "loading tipset {bafy}: get block bafy: ipld: could not find bafy"))
         await nodes[1].waitForStuckCall()
-        giveUp()
+        giveUp.cancel()
         await nodes[1].reset()
         #expect(await replies.first() == .failed("context canceled"))
         #expect(nodes[2].calls.isEmpty)
@@ -118,7 +118,7 @@ import Testing
             Issue.record("a waiting read was handed back")
             return
         }
-        giveUp()
+        giveUp.cancel()
         #expect(await waiting.first() == .failed("context canceled"))
         // A route with a timeout runs bounded, on its task.
         try pool.setAPI("StateGetActor", key: "timeout", to: "5s")
@@ -133,7 +133,7 @@ import Testing
     }
 
     /// Starts `call` without a task, its replies going to `replies`; nil when it needed a task.
-    static func start(_ call: PoolCall, on pool: Pool, into replies: Replies) -> (@Sendable () -> Void)? {
+    static func start(_ call: PoolCall, on pool: Pool, into replies: Replies) -> (any PoolCancellable)? {
         guard case .started(let giveUp) = pool.startImmediately(call, completion: { replies.record($0) }) else { return nil }
         return giveUp
     }

@@ -52,10 +52,10 @@ import Testing
             Issue.record("the reads did not start at once")
             return
         }
-        leaveFirst()
+        leaveFirst.cancel()
         #expect(await first.first() == .failed("context canceled"))
         #expect(nodes.map(\.abandoned).reduce(0, +) == 0)
-        leaveSecond()
+        leaveSecond.cancel()
         #expect(await second.first() == .failed("context canceled"))
         #expect(nodes.map(\.abandoned).reduce(0, +) == 1)
         // A read after every caller left does not join the call given up.

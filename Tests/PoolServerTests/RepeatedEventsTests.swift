@@ -92,10 +92,10 @@ import Testing
             self.clock = clock
         }
 
-        func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+        func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> any PoolCancellable {
             let due = self.clock.now + delay
             self.timers.withLock { $0.append((due, body)) }
-            return {}
+            return NothingToCancel()
         }
 
         func task(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> { Task { await work() } }
