@@ -10,10 +10,18 @@ struct ClientAnswer: Sendable {
     let isProtocolError: Bool
 }
 
-struct ClientCallRunner: Sendable {
+/// A class, not a struct: every call's completion captures it, and one reference is one
+/// retain where three fields were three (on objects every event loop shares).
+final class ClientCallRunner: Sendable {
     let pool: Pool
     let admin: AdminAPI
     let metrics: PoolMetrics
+
+    init(pool: Pool, admin: AdminAPI, metrics: PoolMetrics) {
+        self.pool = pool
+        self.admin = admin
+        self.metrics = metrics
+    }
 
     func answer(_ call: PoolCall, id: [UInt8]) async -> ClientAnswer {
         let start = ContinuousClock.now
