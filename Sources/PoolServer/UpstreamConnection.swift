@@ -33,7 +33,9 @@ public final class UpstreamConnection: NodeConnection {
     private let dials = Mutex<[UpstreamKey: Task<Result<LotusWSClient, NodeCallFailure>, Never>]>([:])
     /// After a failed dial, calls fail at once until `retryAt` instead of each dialling a dead
     /// daemon; the delay doubles per failure (100 ms … 5 s) and resets on success.
-    private let backoff = Mutex<(retryAt: ContinuousClock.Instant, delay: Duration)?>(nil)
+    /// The failed dial's own text is kept: a call refused during the backoff logs where the
+    /// daemon is and what its connection said, as the dial that failed did.
+    private let backoff = Mutex<(retryAt: ContinuousClock.Instant, delay: Duration, dialError: String)?>(nil)
     /// Told when a socket closes or a dial fails by itself (see `watchLoss`).
     private let lossHandler = Mutex<(@Sendable (ConnectionLoss) -> Void)?>(nil)
     static let firstBackoff = Duration.milliseconds(100)
@@ -64,7 +66,8 @@ public final class UpstreamConnection: NodeConnection {
         if let client = self.clients.withLock({ $0[key] }), !client.isClosed { return .success(client) }
         if !probing, let waiting = self.backoff.withLock({ $0 }), ContinuousClock.now < waiting.retryAt {
             return .failure(
-                NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): not connected (redialling after a failed dial)")))
+                NodeCallFailure(
+                    .unreachable(.notSent, detail: "\(self.endpoint.name): not connected (redialling after a failed dial: \(waiting.dialError))")))
         }
         let dial = self.dials.withLock { dials in
             if let running = dials[key] { return running }
@@ -90,7 +93,7 @@ public final class UpstreamConnection: NodeConnection {
                 } catch {
                     self.backoff.withLock { backoff in
                         let delay = backoff.map { min($0.delay * 2, Self.maxBackoff) } ?? Self.firstBackoff
-                        backoff = (ContinuousClock.now + delay, delay)
+                        backoff = (ContinuousClock.now + delay, delay, "\(error)")
                     }
                     self.reportLoss(ConnectionLoss("dial failed: \(error)", dialFailed: true))
                     return .failure(NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): \(error)")))

@@ -10,12 +10,15 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct ClientErrorTextTests {
     /// A pass-through pool always sends to its one daemon, so a daemon that is down refuses the
-    /// dial itself: the error the client reads names `sim-daemon-0` only.
-    @Test(arguments: ["http", "websocket"])
-    func aDaemonThatRefusesIsNamedByItsPoolNameOnly(transport: String) async throws {
+    /// dial itself: the error the client reads names `sim-daemon-0` only. With `dialFailedFirst`
+    /// a heartbeat's dial fails before the call, which then meets the redial backoff instead of
+    /// dialling: its log line must still say where the daemon is.
+    @Test(arguments: ["http", "websocket"], [false, true])
+    func aDaemonThatRefusesIsNamedByItsPoolNameOnly(transport: String, dialFailedFirst: Bool) async throws {
         try await withServedPool(nodes: 1, configure: { _, environment in environment.usePool = false }) { served in
             let port = served.cluster.daemons[0].port
             try await served.cluster.inject(.kill, daemon: 0)
+            if dialFailedFirst { await served.pool.heartbeat() }
             let message: String
             if transport == "http" {
                 let response = try await served.http("Filecoin.ChainHead")
