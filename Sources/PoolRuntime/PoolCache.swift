@@ -7,16 +7,16 @@ import RouteModel
 
 extension Pool {
     /// The cache key of a call whose answer is fixed (a `cache=` method, every tipset named), or nil.
-    func cacheKey(_ call: PoolCall) -> ResultCacheKey? {
+    func cacheKey(_ call: PoolCall) -> CallKey? {
         guard let id = call.id, call.facts.fixedTipsets else { return nil }
         let route = id.route
         let cache = self.state.withLock { state in state.overrides.isEmpty ? nil : state.overrides[route.name]?.cache } ?? route.cache
         guard cache != .none else { return nil }
-        return ResultCacheKey(route: id, params: call.params)
+        return CallKey(route: id, params: call.params)
     }
 
     /// A kept answer for the call, as the node that gave it; counts a hit or a miss.
-    func cachedReply(_ key: ResultCacheKey) -> PoolReply? {
+    func cachedReply(_ key: CallKey) -> PoolReply? {
         let found = self.cache.withLock { cache in
             let found = cache.value(for: key)
             cache.count(key.route, hit: found != nil)
@@ -26,7 +26,7 @@ extension Pool {
     }
 
     /// Keeps a successful answer.
-    func keep(_ reply: PoolReply, for key: ResultCacheKey) {
+    func keep(_ reply: PoolReply, for key: CallKey) {
         guard case .result(let bytes, let node) = reply else { return }
         self.cache.withLock { $0.insert(bytes, node: node, for: key) }
     }
@@ -52,7 +52,7 @@ extension Pool {
                 + "give --params to check a call"
         }
         guard fixedTipsets else { return "\(cache): this call names the head (an empty TipSetKey) or lacks a param: never cached" }
-        let key = ResultCacheKey(route: id, params: params)
+        let key = CallKey(route: id, params: params)
         return self.cache.withLock { $0.contains(key) }
             ? "\(cache): this call would be answered from the cache, no daemon asked"
             : "\(cache): this call would ask a daemon, and its successful answer would be kept"

@@ -33,7 +33,7 @@ extension Pool {
             completion(cached)
             return .answered
         }
-        switch self.flights.join(ReadFlights.Key(route: id, params: call.params), completion) {
+        switch self.flights.join(CallKey(route: id, params: call.params), completion) {
         case .joined(let leave):
             return .started(leave)
         case .leads(let flight, let leave):
@@ -52,7 +52,7 @@ extension Pool {
 
     /// `startImmediately` for one caller alone.
     private func startAlone(
-        _ call: PoolCall, cacheKey: ResultCacheKey?, completion: @escaping @Sendable (PoolReply) -> Void
+        _ call: PoolCall, cacheKey: CallKey?, completion: @escaping @Sendable (PoolReply) -> Void
     ) -> ImmediateStart {
         let route = call.route
         let answer = completion

@@ -9,18 +9,8 @@ import Synchronization
 
 /// The reads in flight, by what they ask. Concurrency: one lock; completions run outside it.
 final class ReadFlights: Sendable {
-    struct Key: Hashable, Sendable {
-        let route: RouteID
-        let params: [UInt8]
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(self.route)
-            hasher.combine(paramBytes: self.params)
-        }
-    }
-
     private struct State {
-        var flights: [Key: ReadFlight] = [:]
+        var flights: [CallKey: ReadFlight] = [:]
         /// Callers that joined a flight instead of asking a daemon, by route.
         var joined: [RouteID: UInt64] = [:]
     }
@@ -35,7 +25,7 @@ final class ReadFlights: Sendable {
     }
 
     /// Joins the flight asking `key`, or starts one led by this caller.
-    func join(_ key: Key, _ completion: @escaping @Sendable (PoolReply) -> Void) -> Joining {
+    func join(_ key: CallKey, _ completion: @escaping @Sendable (PoolReply) -> Void) -> Joining {
         self.state.withLock { state in
             if let flight = state.flights[key], let leave = flight.subscribe(completion) {
                 state.joined[key.route, default: 0] += 1
@@ -48,7 +38,7 @@ final class ReadFlights: Sendable {
     }
 
     /// A flight finished: later callers start a flight of their own.
-    fileprivate func ended(_ flight: ReadFlight, key: Key) {
+    fileprivate func ended(_ flight: ReadFlight, key: CallKey) {
         self.state.withLock { state in
             if state.flights[key] === flight { state.flights[key] = nil }
         }
@@ -95,7 +85,7 @@ final class ReadFlight: Sendable {
     }
 
     private let state: Mutex<State>
-    private let key: ReadFlights.Key
+    private let key: CallKey
     /// Held until the flight ends (it then leaves the table, which held it): no weak reference
     /// to count on every call.
     private let flights: ReadFlights
@@ -103,7 +93,7 @@ final class ReadFlight: Sendable {
     /// The seat of the caller that started the flight.
     static let leaderID = 0
 
-    fileprivate init(key: ReadFlights.Key, flights: ReadFlights, leader: @escaping Completion) {
+    fileprivate init(key: CallKey, flights: ReadFlights, leader: @escaping Completion) {
         self.key = key
         self.flights = flights
         self.state = Mutex(State(first: (Self.leaderID, leader), nextID: Self.leaderID + 1))

@@ -5,21 +5,10 @@
 
 import GeneratedRoutes
 
-/// What identifies one cached answer: the API version and method, and the exact param bytes.
-struct ResultCacheKey: Hashable, Sendable {
-    let route: RouteID
-    let params: [UInt8]
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(self.route)
-        hasher.combine(paramBytes: self.params)
-    }
-}
-
 /// A byte-bounded segmented LRU of result bytes. Not synchronised: the pool holds it in a lock of its own.
 struct ResultCache: Sendable {
     private struct Slot: Sendable {
-        var key: ResultCacheKey
+        var key: CallKey
         var value: [UInt8]
         var node: Int
         var protected: Bool
@@ -39,7 +28,7 @@ struct ResultCache: Sendable {
     private(set) var capacity: Int
     private var slots: [Slot] = []
     private var free: [Int] = []
-    private var index: [ResultCacheKey: Int] = [:]
+    private var index: [CallKey: Int] = [:]
     private var probation = List()
     private var protected = List()
     /// Answers pushed out to make room, since the pool started.
@@ -57,7 +46,7 @@ struct ResultCache: Sendable {
     var count: Int { self.index.count }
 
     /// The answer and the node that gave it, marking it used.
-    mutating func value(for key: ResultCacheKey) -> (bytes: [UInt8], node: Int)? {
+    mutating func value(for key: CallKey) -> (bytes: [UInt8], node: Int)? {
         guard let slot = self.index[key] else { return nil }
         if self.slots[slot].protected {
             self.unlink(slot)
@@ -77,11 +66,11 @@ struct ResultCache: Sendable {
     }
 
     /// Whether `key` is held, without marking it used (`api why`).
-    func contains(_ key: ResultCacheKey) -> Bool { self.index[key] != nil }
+    func contains(_ key: CallKey) -> Bool { self.index[key] != nil }
 
     /// Keeps `value`; an answer larger than an eighth of the capacity is not kept (one huge
     /// answer would push out everything else).
-    mutating func insert(_ value: [UInt8], node: Int, for key: ResultCacheKey) {
+    mutating func insert(_ value: [UInt8], node: Int, for key: CallKey) {
         let cost = Self.cost(key, value)
         guard cost <= self.capacity / 8 else { return }
         if let existing = self.index[key] {
@@ -107,7 +96,7 @@ struct ResultCache: Sendable {
         self.evict(toFit: self.capacity)
     }
 
-    static func cost(_ key: ResultCacheKey, _ value: [UInt8]) -> Int {
+    static func cost(_ key: CallKey, _ value: [UInt8]) -> Int {
         key.params.count + value.count + Self.overhead
     }
 
@@ -136,7 +125,7 @@ struct ResultCache: Sendable {
         self.unlink(slot)
         self.index[self.slots[slot].key] = nil
         self.slots[slot].value = []
-        self.slots[slot].key = ResultCacheKey(route: self.slots[slot].key.route, params: [])
+        self.slots[slot].key = CallKey(route: self.slots[slot].key.route, params: [])
         self.free.append(slot)
     }
 

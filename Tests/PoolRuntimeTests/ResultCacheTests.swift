@@ -7,8 +7,8 @@ import Testing
 @testable import PoolRuntime
 
 @Suite struct ResultCacheTests {
-    static func key(_ number: Int) -> ResultCacheKey {
-        ResultCacheKey(route: .v1(.stateGetActor), params: Array("[\"f0\(number)\",[{\"/\":\"bafy\"}]]".utf8))
+    static func key(_ number: Int) -> CallKey {
+        CallKey(route: .v1(.stateGetActor), params: Array("[\"f0\(number)\",[{\"/\":\"bafy\"}]]".utf8))
     }
 
     static let answer = [UInt8](repeating: UInt8(ascii: "x"), count: 1_000)

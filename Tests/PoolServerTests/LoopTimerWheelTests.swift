@@ -20,11 +20,15 @@ import Testing
         }
     }
 
+    /// A wheel on an embedded loop, whose time moves only when the test advances it.
+    static func wheel() -> (EmbeddedEventLoop, LoopTimerWheel, Firings) {
+        let loop = EmbeddedEventLoop()
+        return (loop, LoopTimerWheel(loop: loop), Firings())
+    }
+
     @Test("a timer fires once its delay has passed, not a slot before")
     func firesAfterItsDelay() {
-        let loop = EmbeddedEventLoop()
-        let wheel = LoopTimerWheel(loop: loop)
-        let firings = Firings()
+        let (loop, wheel, firings) = Self.wheel()
         #expect(wheel.arm(firings.timer("a"), after: .milliseconds(10)))
         loop.advanceTime(by: .milliseconds(9))
         #expect(firings.fired.isEmpty)
@@ -36,9 +40,7 @@ import Testing
 
     @Test("a later timer armed first does not hold back an earlier one")
     func earlierTimerRearmsTheSweep() {
-        let loop = EmbeddedEventLoop()
-        let wheel = LoopTimerWheel(loop: loop)
-        let firings = Firings()
+        let (loop, wheel, firings) = Self.wheel()
         #expect(wheel.arm(firings.timer("late"), after: .milliseconds(300)))
         #expect(wheel.arm(firings.timer("early"), after: .milliseconds(10)))
         loop.advanceTime(by: .milliseconds(11))
@@ -52,9 +54,7 @@ import Testing
     @Test("a cancelled timer never fires and frees what its body holds at once")
     func cancelledTimerNeverFires() {
         final class Held: Sendable {}
-        let loop = EmbeddedEventLoop()
-        let wheel = LoopTimerWheel(loop: loop)
-        let firings = Firings()
+        let (loop, wheel, firings) = Self.wheel()
         weak var watched: Held?
         let timer: WheelTimer = {
             let held = Held()
@@ -72,9 +72,7 @@ import Testing
 
     @Test("after a long idle spell, and past a whole turn of the ring, timers keep their times")
     func idleAndFarTimersKeepTheirTimes() {
-        let loop = EmbeddedEventLoop()
-        let wheel = LoopTimerWheel(loop: loop)
-        let firings = Firings()
+        let (loop, wheel, firings) = Self.wheel()
         // Idle for longer than the ring: the new timer must not land in an unswept slot.
         loop.advanceTime(by: .seconds(10))
         #expect(wheel.arm(firings.timer("after idle"), after: .milliseconds(100)))
@@ -98,9 +96,7 @@ import Testing
 
     @Test("a timer's body may arm another, which fires in its own time")
     func bodyArmsAnotherTimer() {
-        let loop = EmbeddedEventLoop()
-        let wheel = LoopTimerWheel(loop: loop)
-        let firings = Firings()
+        let (loop, wheel, firings) = Self.wheel()
         let chained = firings.timer("chained")
         #expect(wheel.arm(WheelTimer { _ = wheel.arm(chained, after: .milliseconds(20)) }, after: .milliseconds(5)))
         #expect(wheel.arm(firings.timer("other"), after: .milliseconds(100)))
@@ -114,8 +110,7 @@ import Testing
 
     @Test("a delay beyond the ring is refused, for NIO's own timers to take")
     func delayBeyondTheRingIsRefused() {
-        let loop = EmbeddedEventLoop()
-        let wheel = LoopTimerWheel(loop: loop)
+        let (_, wheel, _) = Self.wheel()
         #expect(!wheel.arm(WheelTimer {}, after: .seconds(5)))
         #expect(wheel.arm(WheelTimer {}, after: .seconds(3)))
     }
