@@ -2,6 +2,7 @@
 // budget that keeps hedges a small share of reads, so a slow pool is never doubled in load.
 
 import GeneratedRoutes
+import Synchronization
 
 /// Recent answer times of one method (any node), and the delay derived from them.
 struct LatencyWindow: Sendable {
@@ -12,7 +13,8 @@ struct LatencyWindow: Sendable {
     /// 2 × the 95th percentile, recomputed every 16 samples (not per call: it sorts).
     private(set) var delayMicroseconds: UInt32?
 
-    mutating func record(microseconds: UInt32) {
+    /// Adds one answer time; returns the delay when this sample recomputed it.
+    mutating func record(microseconds: UInt32) -> UInt32? {
         if self.samples.count < Self.size {
             self.samples.append(microseconds)
         } else {
@@ -21,16 +23,20 @@ struct LatencyWindow: Sendable {
         }
         self.sinceUpdate += 1
         // Judged from 16 answers on; refreshed every 16 after.
-        guard self.samples.count >= 16, self.sinceUpdate >= 16 || self.delayMicroseconds == nil else { return }
+        guard self.samples.count >= 16, self.sinceUpdate >= 16 || self.delayMicroseconds == nil else { return nil }
         self.sinceUpdate = 0
         let sorted = self.samples.sorted()
         let p95 = sorted[min(sorted.count - 1, sorted.count * 95 / 100)]
         self.delayMicroseconds = p95 > UInt32.max / 2 ? UInt32.max : p95 * 2
+        return self.delayMicroseconds
     }
 }
 
-/// Latency per method and the hedge budget, as one value behind the pool's latency lock.
-struct LatencyEstimates: Sendable {
+/// Latency per method and the hedge budget, shared by every event loop. Every read asks for its
+/// hedge delay and reports its answer time, so neither goes through one lock: a read learns the
+/// delay from its method's atomic, its answer locks only its own method's window, and the budget
+/// is an atomic that a full reserve leaves unwritten.
+final class LatencyEstimates: Sendable {
     /// The delay before a method has history enough to judge.
     static let initialDelay = Duration.milliseconds(250)
     /// Auto delays stay within this range: below it a hedge races ordinary jitter; above it a
@@ -38,28 +44,58 @@ struct LatencyEstimates: Sendable {
     static let minimumDelay = Duration.milliseconds(10)
     static let maximumDelay = Duration.seconds(3)
     /// Each read earns a tenth of a hedge, up to ten in reserve: at most about one read in ten
-    /// is hedged in a steady stream, however slow the daemons get.
-    static let budgetPerRead = 0.1
-    static let budgetCap = 10.0
+    /// is hedged in a steady stream, however slow the daemons get. Counted in tenths.
+    static let budgetPerRead = 1
+    static let hedgeCost = 10
+    static let budgetCap = 100
 
-    private var windows: [RouteID: LatencyWindow] = [:]
-    private var budget = LatencyEstimates.budgetCap
-
-    mutating func record(_ route: RouteID, _ elapsed: Duration) {
-        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        self.windows[route, default: LatencyWindow()].record(microseconds: UInt32(clamping: max(0, micros)))
+    /// One method's window, and the delay it last gave (0: no history yet), readable without its lock.
+    private final class MethodLatency: Sendable {
+        let window = Mutex(LatencyWindow())
+        let delayMicroseconds = Atomic<UInt32>(0)
     }
 
-    /// Every read adds to the hedge budget.
-    mutating func earn() {
-        self.budget = min(Self.budgetCap, self.budget + Self.budgetPerRead)
+    private let v0: [MethodLatency]
+    private let v1: [MethodLatency]
+    private let budget = Atomic<Int>(LatencyEstimates.budgetCap)
+
+    init() {
+        self.v0 = RouteTable.entries(.v0).map { _ in MethodLatency() }
+        self.v1 = RouteTable.entries(.v1).map { _ in MethodLatency() }
+    }
+
+    private func method(_ route: RouteID) -> MethodLatency {
+        route.version == .v0 ? self.v0[route.index] : self.v1[route.index]
+    }
+
+    func record(_ route: RouteID, _ elapsed: Duration) {
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        let method = self.method(route)
+        let delay = method.window.withLock { $0.record(microseconds: UInt32(clamping: max(0, micros))) }
+        // Never 0 once known: 0 means "no history".
+        if let delay { method.delayMicroseconds.store(max(1, delay), ordering: .relaxed) }
+    }
+
+    /// Every read adds to the hedge budget; a full reserve (the usual case) is only read.
+    func earn() {
+        var current = self.budget.load(ordering: .relaxed)
+        while current < Self.budgetCap {
+            let (exchanged, original) = self.budget.compareExchange(
+                expected: current, desired: min(Self.budgetCap, current + Self.budgetPerRead), ordering: .relaxed)
+            if exchanged { return }
+            current = original
+        }
     }
 
     /// Spends one hedge; false when the budget is spent.
-    mutating func spend() -> Bool {
-        guard self.budget >= 1 else { return false }
-        self.budget -= 1
-        return true
+    func spend() -> Bool {
+        var current = self.budget.load(ordering: .relaxed)
+        while current >= Self.hedgeCost {
+            let (exchanged, original) = self.budget.compareExchange(expected: current, desired: current - Self.hedgeCost, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
     }
 
     /// The delay before hedging a read of `route` under `setting`; nil: do not hedge.
@@ -68,7 +104,8 @@ struct LatencyEstimates: Sendable {
         case .off: return nil
         case .after(let fixed): return .milliseconds(Int(fixed.milliseconds))
         case .auto:
-            guard let micros = self.windows[route]?.delayMicroseconds else { return Self.initialDelay }
+            let micros = self.method(route).delayMicroseconds.load(ordering: .relaxed)
+            guard micros > 0 else { return Self.initialDelay }
             return min(Self.maximumDelay, max(Self.minimumDelay, .microseconds(Int64(micros))))
         }
     }

@@ -57,8 +57,8 @@ public final class Pool: Sendable {
     private let apiCounters: [APIVersion: [Counter]]
     /// Calls `startImmediately` sent without a task.
     let immediateStarts = Atomic<Int>(0)
-    /// Answer times per method and the hedge budget: a lock of their own, taken once per read.
-    let latency = Mutex(LatencyEstimates())
+    /// Answer times per method and the hedge budget (no lock shared by every read).
+    let latency = LatencyEstimates()
     /// Successful answers of `cache=` methods: a lock of its own, taken once per cacheable call.
     let cache: Mutex<ResultCache>
     /// Identical reads in flight, sharing one upstream call.

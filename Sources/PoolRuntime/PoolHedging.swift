@@ -13,22 +13,19 @@ extension Pool {
         guard let id = call.id, plan.hedge != .off, plan.route.effect == .read, !plan.fanOut, plan.order.count - first > 1 else {
             return nil
         }
-        return self.latency.withLock { $0.delay(id, plan.hedge) }
+        return self.latency.delay(id, plan.hedge)
     }
 
     /// Records a read's answer time (the auto hedge delay follows it) and earns hedge budget;
-    /// nothing when the method is not hedged, so an unhedged read takes no lock for it.
+    /// nothing when the method is not hedged, so an unhedged read does no work for it.
     func recordLatency(_ call: PoolCall, plan: CallPlan, since start: Duration) {
         guard let id = call.id, plan.hedge != .off, call.route.effect == .read else { return }
-        let elapsed = self.clock.now - start
-        self.latency.withLock { estimates in
-            estimates.record(id, elapsed)
-            estimates.earn()
-        }
+        self.latency.record(id, self.clock.now - start)
+        self.latency.earn()
     }
 
     /// Whether one more hedge fits the budget (spends it when it does).
-    func spendHedge() -> Bool { self.latency.withLock { $0.spend() } }
+    func spendHedge() -> Bool { self.latency.spend() }
 
     private enum HedgeEvent: Sendable {
         case reply(position: Int, reply: NodeReply, started: Duration)

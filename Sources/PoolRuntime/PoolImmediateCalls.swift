@@ -78,67 +78,18 @@ extension Pool {
             completion(answer)
             return .answered
         }
-        let (connection, name) = (link.connection, link.name)
         let plan = CallPlan(order: order, route: route, timeout: decision.timeout, hedge: decision.hedge)
-        let progress = ImmediateCallProgress(completion: completion)
         let startedAt = self.clock.now
-        let started = connection.start(call) { reply in
-            _ = link.calls.next()
-            switch progress.phaseAtReply {
-            case .abandoned:
-                // A call given up is neither judged (no retry reported) nor retried.
-                if case .deliverCancelled = progress.firstReplied(final: true) {
-                    self.observer.callFinished(method: call.method, node: name, succeeded: false)
-                    progress.deliver(.failed("context canceled"))
-                }
-                return
-            case .finished:
-                // The hedge won and gave this call up: its reply (a cancellation) is no failure.
-                return
-            case .waiting:
-                break
-            }
-            let judgement = self.judge(reply, of: call, plan: plan, node: first.index, name: name)
-            if case .result = reply { self.recordLatency(call, plan: plan, since: startedAt) }
-            switch judgement {
-            case .answer(let answer):
-                switch progress.firstReplied(final: true) {
-                case .deliver: progress.deliver(answer)
-                case .deliverCancelled: progress.deliver(.failed("context canceled"))
-                case .deliverHedgeAnswer(let hedged): progress.deliver(hedged)
-                case .retry, .ignore: break
-                }
-            case .tryNext(let answer), .resolveAmbiguousPush(let answer):
-                // Reads are never ambiguous pushes; the other nodes decide, unless the caller gives up.
-                switch progress.firstReplied(final: false) {
-                case .retry:
-                    progress.follow(
-                        self.scheduler.task {
-                            let drops = Self.isDrop(reply) ? 1 : 0
-                            progress.followerAnswered(await self.tryInOrder(call, plan: plan, from: 1, last: answer, drops: drops))
-                        })
-                case .deliverHedgeAnswer(let hedged): progress.deliver(hedged)
-                case .deliverCancelled: progress.deliver(.failed("context canceled"))
-                case .deliver, .ignore: break
-                }
-            }
-        }
+        // One object carries the call to its reply and to its hedge timer: its closure below
+        // and the timer each hold one reference, not a copy of the call each.
+        let progress = ImmediateCallProgress(
+            pool: self, call: call, plan: plan, first: first.index, link: link, startedAt: startedAt,
+            hedgeDelay: self.hedgeDelay(call, plan: plan, from: 0), completion: completion)
+        let started = link.connection.start(call) { reply in progress.firstNodeReplied(reply) }
         guard let started else { return .needsTask(counted) }
         progress.firstNode(giveUp: started)
-        if let delay = self.hedgeDelay(call, plan: plan, from: 0) {
-            progress.timer(
-                self.scheduler.schedule(after: delay) {
-                    guard progress.hedgeDue(withinBudget: { self.spendHedge() }) else { return }
-                    self.observer.hedgeSent(method: call.method, node: name, delay: delay)
-                    progress.follow(
-                        self.scheduler.task {
-                            let reply = await self.tryInOrder(call, plan: plan, from: 1)
-                            if progress.followerAnswered(reply), case .result(_, let node) = reply {
-                                self.observer.hedgeWon(method: call.method, node: self.connectionAndName(of: node).1)
-                            }
-                        })
-                })
-        }
+        // The progress is its own timer: its answer makes the hedge moot, with nothing to cancel.
+        if let delay = progress.hedgeDelay, let timer = self.scheduler.schedule(after: delay, firing: progress) { progress.timer(timer) }
         self.immediateStarts.add(1, ordering: .relaxed)
         return .started(progress)
     }
@@ -147,21 +98,109 @@ extension Pool {
     package var callsStartedImmediately: Int { self.immediateStarts.load(ordering: .relaxed) }
 }
 
-/// An immediate call's state behind a lock, and the handles its events act on: the first
-/// node's give-up, the hedge timer, the hedge or retry task.
-private final class ImmediateCallProgress: PoolCancellable {
+/// An immediate read on its way: what its first node's reply and its hedge timer need, and its
+/// state behind a lock with the handles its events act on (the first node's give-up, a timer
+/// to cancel, the hedge or retry task). It is its own hedge timer's target: the timer may hold
+/// it until the delay has passed even when answered, so the client's completion is let go at
+/// delivery, and what stays is the call itself, for at most the hedge delay.
+private final class ImmediateCallProgress: PoolCancellable, PoolTimerTarget {
     private struct Guarded {
         var state = ImmediateCallState()
+        /// Taken by the one delivery.
+        var completion: (@Sendable (PoolReply) -> Void)?
         var giveUpFirst: (@Sendable () -> Void)?
+        /// Only for a timer that must be cancelled once moot (see `PoolScheduler`).
         var timer: (any PoolCancellable)?
         var follower: Task<Void, Never>?
     }
 
-    private let guarded = Mutex(Guarded())
-    private let completion: @Sendable (PoolReply) -> Void
+    let pool: Pool
+    let call: PoolCall
+    let plan: CallPlan
+    /// The first node's index in the pool, and its socket, name and call counter.
+    let first: Int
+    let link: NodeLink
+    let startedAt: Duration
+    /// nil: not hedged.
+    let hedgeDelay: Duration?
+    private let guarded: Mutex<Guarded>
 
-    init(completion: @escaping @Sendable (PoolReply) -> Void) {
-        self.completion = completion
+    init(
+        pool: Pool, call: PoolCall, plan: CallPlan, first: Int, link: NodeLink, startedAt: Duration, hedgeDelay: Duration?,
+        completion: @escaping @Sendable (PoolReply) -> Void
+    ) {
+        self.pool = pool
+        self.call = call
+        self.plan = plan
+        self.first = first
+        self.link = link
+        self.startedAt = startedAt
+        self.hedgeDelay = hedgeDelay
+        self.guarded = Mutex(Guarded(completion: completion))
+    }
+
+    /// The first node's reply: judged, and delivered, retried on the other nodes, or left to
+    /// the hedge.
+    func firstNodeReplied(_ reply: NodeReply) {
+        let pool = self.pool
+        _ = self.link.calls.next()
+        switch self.phaseAtReply {
+        case .abandoned:
+            // A call given up is neither judged (no retry reported) nor retried.
+            if case .deliverCancelled = self.firstReplied(final: true) {
+                pool.observer.callFinished(method: self.call.method, node: self.link.name, succeeded: false)
+                self.deliver(.failed("context canceled"))
+            }
+            return
+        case .finished:
+            // The hedge won and gave this call up: its reply (a cancellation) is no failure.
+            return
+        case .waiting:
+            break
+        }
+        let judgement = pool.judge(reply, of: self.call, plan: self.plan, node: self.first, name: self.link.name)
+        if case .result = reply { pool.recordLatency(self.call, plan: self.plan, since: self.startedAt) }
+        switch judgement {
+        case .answer(let answer):
+            switch self.firstReplied(final: true) {
+            case .deliver: self.deliver(answer)
+            case .deliverCancelled: self.deliver(.failed("context canceled"))
+            case .deliverHedgeAnswer(let hedged): self.deliver(hedged)
+            case .retry, .ignore: break
+            }
+        case .tryNext(let answer), .resolveAmbiguousPush(let answer):
+            // Reads are never ambiguous pushes; the other nodes decide, unless the caller gives up.
+            switch self.firstReplied(final: false) {
+            case .retry:
+                let (call, plan) = (self.call, self.plan)
+                self.follow(
+                    pool.scheduler.task {
+                        let drops = Pool.isDrop(reply) ? 1 : 0
+                        self.followerAnswered(await pool.tryInOrder(call, plan: plan, from: 1, last: answer, drops: drops))
+                    })
+            case .deliverHedgeAnswer(let hedged): self.deliver(hedged)
+            case .deliverCancelled: self.deliver(.failed("context canceled"))
+            case .deliver, .ignore: break
+            }
+        }
+    }
+
+    /// The hedge delay passed: the other nodes are asked too, unless the call was answered or
+    /// given up meanwhile, or the budget (asked under this lock) refuses it. A first reply
+    /// arriving meanwhile finds either no hedge (and retries itself) or one that will answer,
+    /// never a hedge marked as sent that the budget refused (which left the call unanswered for ever).
+    func timerFired() {
+        let pool = self.pool
+        guard let delay = self.hedgeDelay, self.guarded.withLock({ $0.state.hedgeDue(withinBudget: { pool.spendHedge() }) }) else { return }
+        let (call, plan) = (self.call, self.plan)
+        pool.observer.hedgeSent(method: call.method, node: self.link.name, delay: delay)
+        self.follow(
+            pool.scheduler.task {
+                let reply = await pool.tryInOrder(call, plan: plan, from: 1)
+                if self.followerAnswered(reply), case .result(_, let node) = reply {
+                    pool.observer.hedgeWon(method: call.method, node: pool.connectionAndName(of: node).1)
+                }
+            })
     }
 
     enum PhaseAtReply {
@@ -191,41 +230,37 @@ private final class ImmediateCallProgress: PoolCancellable {
         return action
     }
 
-    /// Whether to start the hedge, the budget asked under this lock: a first reply arriving
-    /// meanwhile finds either no hedge (and retries itself) or one that will answer, never a
-    /// hedge marked as sent that the budget refused (which left the call unanswered for ever).
-    func hedgeDue(withinBudget: () -> Bool) -> Bool { self.guarded.withLock { $0.state.hedgeDue(withinBudget: withinBudget) } }
-
     /// The hedge's or retry's answer; true when it is the caller's.
     @discardableResult
     func followerAnswered(_ reply: PoolReply) -> Bool {
         let isResult: Bool
         if case .result = reply { isResult = true } else { isResult = false }
-        let (action, giveUpFirst) = self.guarded.withLock { guarded in
+        let (action, giveUpFirst, completion) = self.guarded.withLock { guarded in
             let action = guarded.state.followerAnswered(isResult: isResult)
             if action == .wait { guarded.state.keepHedgeAnswer(reply) }
-            return (action, guarded.giveUpFirst)
+            let completion = action == .deliver || action == .deliverCancelled ? guarded.completion.take() : nil
+            return (action, guarded.giveUpFirst, completion)
         }
         switch action {
         case .deliver:
             // The hedge won: the first node's call is given up upstream (its reply is ignored).
             giveUpFirst?()
-            self.completion(reply)
+            completion?(reply)
             return true
         case .deliverCancelled:
-            self.completion(.failed("context canceled"))
+            completion?(.failed("context canceled"))
         case .wait, .ignore: break
         }
         return false
     }
 
     func deliver(_ reply: PoolReply) {
-        let follower = self.guarded.withLock { guarded in
+        let (follower, completion) = self.guarded.withLock { guarded in
             defer { guarded.follower = nil }
-            return guarded.follower
+            return (guarded.follower, guarded.completion.take())
         }
         follower?.cancel()
-        self.completion(reply)
+        completion?(reply)
     }
 
     func firstNode(giveUp: @escaping @Sendable () -> Void) { self.guarded.withLock { $0.giveUpFirst = giveUp } }
@@ -253,6 +288,7 @@ private final class ImmediateCallProgress: PoolCancellable {
     func cancel() {
         let (giveUp, timer, follower) = self.guarded.withLock { guarded in
             guarded.state.abandon()
+            defer { guarded.timer = nil }
             return (guarded.giveUpFirst, guarded.timer, guarded.follower)
         }
         timer?.cancel()

@@ -27,14 +27,33 @@ public struct TaskCancellation: PoolCancellable {
     public func cancel() { self.task.cancel() }
 }
 
+/// An object a timer calls once its delay has passed. The target itself knows whether it is
+/// still wanted (a read answered before its hedge was due ignores the call), so arming it needs
+/// neither a closure nor, usually, a handle to cancel: every forwarded read arms one.
+public protocol PoolTimerTarget: AnyObject, Sendable {
+    func timerFired()
+}
+
 /// Runs the pool's timers and attempt tasks.
 public protocol PoolScheduler: Sendable {
     /// Runs `body` once after `delay`, unless the returned handle cancels it first. Called from
     /// the thread that starts a call; `body` may run on any thread.
     func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> any PoolCancellable
+    /// Calls `target.timerFired()` once after `delay`, on any thread. nil when nothing is to be
+    /// cancelled: the scheduler then holds `target` until the delay has passed, so it may call
+    /// an unwanted target, which ignores it. A handle when the timer should be cancelled once
+    /// unwanted, to free what it holds (a long delay, or a scheduler of closures).
+    func schedule(after delay: Duration, firing target: any PoolTimerTarget) -> (any PoolCancellable)?
     /// Starts `work` as a task of its own where the calling thread's work runs (the caller's
     /// event loop, for a server), so it is not tied to the caller's lifetime.
     func task(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never>
+}
+
+extension PoolScheduler {
+    /// A closure timer calling the target, cancellable as any other.
+    public func schedule(after delay: Duration, firing target: any PoolTimerTarget) -> (any PoolCancellable)? {
+        self.schedule(after: delay) { target.timerFired() }
+    }
 }
 
 /// Timers as tasks sleeping on a `PoolClock`, attempts as plain tasks (tests drive the clock).

@@ -132,7 +132,7 @@ extension Pool {
             let hedge: String
             if route.effect != .read {
                 hedge = "never: a \(route.effect.rawValue) is never sent twice"
-            } else if let delay = self.latency.withLock({ $0.delay(id, setting) }) {
+            } else if let delay = self.latency.delay(id, setting) {
                 let source = override.hedge == nil ? "HedgeDelay \(setting)" : "api set hedge \(setting)"
                 hedge = "after \(delay.goText) without an answer, the next node too (\(source))"
             } else {

@@ -21,6 +21,22 @@ struct EventLoopScheduler: PoolScheduler {
         return NIOTimer(callback: callback)
     }
 
+    /// On an event loop, the target itself in a slot of the loop's wheel: nothing allocated and
+    /// nothing to cancel. Beyond the wheel's horizon, or off the loops, a NIO timer that is
+    /// cancelled once unwanted, so a long delay does not hold the target for its whole length.
+    func schedule(after delay: Duration, firing target: any PoolTimerTarget) -> (any PoolCancellable)? {
+        let amount = TimeAmount(delay)
+        if let wheel = LoopTimerWheel.ofCurrentLoop(), wheel.arm(target, after: amount) { return nil }
+        guard let callback = try? Self.loop.scheduleCallback(in: amount, handler: TargetTimer(target: target)) else { return NothingToCancel() }
+        return NIOTimer(callback: callback)
+    }
+
+    private struct TargetTimer: NIOScheduledCallbackHandler, Sendable {
+        let target: any PoolTimerTarget
+
+        func handleScheduledCallback(eventLoop: some EventLoop) { self.target.timerFired() }
+    }
+
     private struct NIOTimer: PoolCancellable {
         let callback: NIOScheduledCallback
 

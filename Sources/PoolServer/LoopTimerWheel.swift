@@ -1,16 +1,17 @@
 // One event loop's hedge timers in 1 ms slots: every read arms one and nearly every one is
-// cancelled by its answer, so arming and cancelling must cost next to nothing. NIO's scheduled
-// callbacks sit in a heap whose cancel searches it linearly, copying each task (about 1.4 µs of
-// the 17 µs fpool spent per forwarded call); here arming appends to a slot, cancelling drops the
-// body, and one NIO callback per loop sweeps the slots that came due.
+// made moot by its answer, so arming must cost next to nothing and a moot timer nothing at all.
+// NIO's scheduled callbacks sit in a heap whose cancel searches it linearly, copying each task
+// (about 1.4 µs of the 17 µs fpool spent per forwarded call); here arming appends the target to
+// a slot, a read's answer leaves it there (the target ignores a late call), and one NIO callback
+// per loop sweeps the slots that came due.
 
 import NIOCore
 import NIOPosix
 import PoolRuntime
 import Synchronization
 
-/// A timer of the wheel: its body until it fires or is cancelled (from any thread).
-final class WheelTimer: PoolCancellable {
+/// A closure timer of the wheel: its body until it fires or is cancelled (from any thread).
+final class WheelTimer: PoolCancellable, PoolTimerTarget {
     private let body: Mutex<(@Sendable () -> Void)?>
 
     init(_ body: @escaping @Sendable () -> Void) {
@@ -23,7 +24,7 @@ final class WheelTimer: PoolCancellable {
         self.body.withLock { $0 = nil }
     }
 
-    fileprivate func fire() {
+    func timerFired() {
         let body = self.body.withLock { body in
             defer { body = nil }
             return body
@@ -32,7 +33,9 @@ final class WheelTimer: PoolCancellable {
     }
 }
 
-/// The timers of one event loop, touched only on that loop.
+/// The timers of one event loop, touched only on that loop. A slot holds its targets until it is
+/// swept, answered or not: at most the reads of one hedge delay (one slot's worth of small
+/// objects per millisecond), which is what the loop had in flight anyway.
 final class LoopTimerWheel: Sendable {
     /// Slot width; a timer fires up to one slot late, never early.
     static let slot = TimeAmount.milliseconds(1)
@@ -42,7 +45,7 @@ final class LoopTimerWheel: Sendable {
     static let horizon = TimeAmount.nanoseconds(slot.nanoseconds * Int64(slotCount - 2))
 
     private struct State {
-        var slots: [[WheelTimer]] = Array(repeating: [], count: LoopTimerWheel.slotCount)
+        var slots: [[any PoolTimerTarget]] = Array(repeating: [], count: LoopTimerWheel.slotCount)
         /// Timers in the slots, cancelled ones included (they leave when swept).
         var count = 0
         /// Every slot up to this tick has been swept.
@@ -53,7 +56,7 @@ final class LoopTimerWheel: Sendable {
         /// A sweep is firing timers: it arms the next sweep itself when done.
         var sweeping = false
 
-        mutating func add(_ timer: WheelTimer, due: Int64) -> Int64? {
+        mutating func add(_ timer: any PoolTimerTarget, due: Int64) -> Int64? {
             // Never into a slot already swept (it would wait a whole turn of the ring).
             let due = max(due, self.sweptTick + 1)
             self.slots[LoopTimerWheel.index(of: due)].append(timer)
@@ -66,11 +69,11 @@ final class LoopTimerWheel: Sendable {
         /// Takes the timers of every slot due by `now`. Every timer's tick lies within one turn
         /// of the ring after `sweptTick` (`arm` sweeps first when a new one would not), so a
         /// slot holds the timers of one tick only.
-        mutating func takeDue(now: Int64) -> [[WheelTimer]] {
+        mutating func takeDue(now: Int64) -> [[any PoolTimerTarget]] {
             guard now > self.sweptTick else { return [] }
             // Behind by a whole turn or more (an idle or stalled loop): every slot is due.
             let ticks = now - self.sweptTick >= Int64(LoopTimerWheel.slotCount) ? (0...Int64(LoopTimerWheel.slotCount - 1)) : (self.sweptTick + 1)...now
-            var due: [[WheelTimer]] = []
+            var due: [[any PoolTimerTarget]] = []
             for tick in ticks where self.count > 0 {
                 let index = LoopTimerWheel.index(of: tick)
                 guard !self.slots[index].isEmpty else { continue }
@@ -114,7 +117,7 @@ final class LoopTimerWheel: Sendable {
 
     /// Arms `timer` to fire after `delay` (on this loop, which must be the calling thread's).
     /// False when the delay is beyond the wheel's horizon.
-    func arm(_ timer: WheelTimer, after delay: TimeAmount) -> Bool {
+    func arm(_ timer: any PoolTimerTarget, after delay: TimeAmount) -> Bool {
         guard delay < Self.horizon else { return false }
         // Rounded up: never early.
         let due = (Int64(self.loop.now.uptimeNanoseconds) + max(0, delay.nanoseconds) + Self.slot.nanoseconds - 1) / Self.slot.nanoseconds
@@ -152,7 +155,7 @@ final class LoopTimerWheel: Sendable {
         if !armedFired { pending?.cancel() }
         // Fired outside the state: a body may arm new timers.
         for slot in due {
-            for timer in slot { timer.fire() }
+            for timer in slot { timer.timerFired() }
         }
         let next = self.state.withValue { state in
             state.sweeping = false

@@ -74,7 +74,7 @@ import Testing
             },
             observer: observer, scheduler: timers)
         // Every hedge is spent: many reads were hedged at once, as when a daemon falls silent under load.
-        pool.latency.withLock { while $0.spend() {} }
+        while pool.latency.spend() {}
         let replies = PoolImmediateCallTests.Replies()
         guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
             Issue.record("the read did not start at once")
@@ -162,7 +162,7 @@ import Testing
     }
 
     @Test func theAutoDelayFollowsTheMethodsAnswerTimes() {
-        var estimates = LatencyEstimates()
+        let estimates = LatencyEstimates()
         let route = RouteID.v1(.stateGetActor)
         #expect(estimates.delay(route, .auto) == LatencyEstimates.initialDelay)
         for _ in 0..<64 { estimates.record(route, .milliseconds(20)) }
@@ -177,7 +177,7 @@ import Testing
     }
 
     @Test func theBudgetKeepsHedgesAboutOneReadInTen() {
-        var estimates = LatencyEstimates()
+        let estimates = LatencyEstimates()
         var hedges = 0
         // A thousand reads, every one slow enough to hedge.
         for _ in 0..<1_000 {
