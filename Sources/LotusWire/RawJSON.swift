@@ -74,13 +74,34 @@ public enum RawJSON {
     ///
     /// - Throws: `JSONParseError` when `range` is not an array.
     public static func elements(of bytes: [UInt8], in range: Range<Int>) throws(JSONParseError) -> [Range<Int>] {
+        var elements: [Range<Int>] = []
+        try self.forEachElement(of: bytes, in: range) { elements.append($0) }
+        return elements
+    }
+
+    /// Calls `body` with each element's range of the array in `range`, in order: `elements`
+    /// without building the array, for a reader that looks at each element once (every call's
+    /// params are read this way).
+    ///
+    /// - Throws: `JSONParseError` when `range` is not an array; `body` may have seen its first elements.
+    public static func forEachElement(of bytes: [UInt8], in range: Range<Int>, _ body: (Range<Int>) -> Void) throws(JSONParseError) {
         precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count, "RawJSON: range \(range) outside 0..<\(bytes.count)")
-        return try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> [Range<Int>] in
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) in
             var scanner = Scanner(bytes: buffer, position: range.lowerBound)
-            var elements: [Range<Int>] = []
-            try scanner.walkArray(depth: 0) { elements.append($0) }
-            return elements
+            try scanner.walkArray(depth: 0, body)
         }
+    }
+
+    /// Whether the value in `range` is an array with an element, looking no further than its
+    /// first byte after `[`: for a value already scanned as valid JSON (an element `elements`
+    /// or `forEachElement` gave).
+    public static func isNonEmptyArray(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+        guard !range.isEmpty, bytes[range.lowerBound] == UInt8(ascii: "[") else { return false }
+        var index = range.lowerBound + 1
+        while index < range.upperBound, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
+            index += 1
+        }
+        return index < range.upperBound && bytes[index] != UInt8(ascii: "]")
     }
 
     /// The string in `range` (with its quotes), decoded; nil when it is not a string.

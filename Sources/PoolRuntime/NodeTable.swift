@@ -38,6 +38,12 @@ struct NodeTable: Sendable {
         set { self.nodes[index] = newValue }
     }
 
+    /// A node's socket, name and call counter, read in place: every read asks for them, and a
+    /// copy of the whole record retains each of its fields.
+    func link(_ index: Int) -> NodeLink {
+        NodeLink(connection: self.nodes[index].connection, name: self.nodes[index].endpoint.name, calls: self.nodes[index].calls)
+    }
+
     var indices: Range<Int> { self.nodes.indices }
 
     /// The nodes an operator sees (`node list`): every node not exited.

@@ -128,10 +128,7 @@ extension Pool {
             var decision = Self.decide(route: route, facts: facts, callID: callID, seedID: seedID, state: &state)
             // Read under the same lock: the first node's socket and counter cost a call no
             // second trip through the pool's lock.
-            if case .order(let order) = decision.outcome, let first = order.first {
-                let record = state.table[first.index]
-                decision.first = NodeLink(connection: record.connection, name: record.endpoint.name, calls: record.calls)
-            }
+            if case .order(let order) = decision.outcome, let first = order.first { decision.first = state.table.link(first.index) }
             return decision
         }
     }

@@ -22,26 +22,25 @@ public enum CallFactsReader {
         let pushesSigned = route.effect == .push && route.params.first == .signedMessage
         // Any plain read with params may be made cacheable (`api set --key=cache`).
         let cacheable = route.effect == .read && route.result == .plain && !route.params.isEmpty
-        guard route.seed != nil || epochPosition != nil || pushesSigned || cacheable, let params,
-            let elements = try? RawJSON.elements(of: bytes, in: params)
-        else { return CallFacts() }
+        guard route.seed != nil || epochPosition != nil || pushesSigned || cacheable, let params else { return CallFacts() }
+        // One walk over the params, each element read as it passes: no array of them to build.
         var facts = CallFacts()
-        if cacheable, elements.count == route.params.count {
+        var position = 0
+        var keysNameTipsets = true
+        let walked: Void? = try? RawJSON.forEachElement(of: bytes, in: params) { element in
+            defer { position += 1 }
             // An empty key (`[]`, `null`) means "the head": that answer moves with the chain.
-            facts.fixedTipsets = route.params.indices.allSatisfy { position in
-                route.params[position] != .tipSetKey
-                    || !((try? RawJSON.elements(of: bytes, in: elements[position]))?.isEmpty ?? true)
+            if cacheable, position < route.params.count, route.params[position] == .tipSetKey, !RawJSON.isNonEmptyArray(bytes, element) {
+                keysNameTipsets = false
             }
+            if let seed = route.seed, seed.param == position {
+                facts.sender = self.follow(seed.path, in: bytes, from: element).flatMap { RawJSON.decodeString(bytes, $0) }
+            }
+            if position == epochPosition { facts.height = RawJSON.decodeInt(bytes, element) }
+            if pushesSigned, position == 0 { facts.signedMessage = self.signedMessage(Array(bytes[element])) }
         }
-        if let seed = route.seed, seed.param < elements.count {
-            facts.sender = self.follow(seed.path, in: bytes, from: elements[seed.param]).flatMap { RawJSON.decodeString(bytes, $0) }
-        }
-        if let epochPosition, epochPosition < elements.count {
-            facts.height = RawJSON.decodeInt(bytes, elements[epochPosition])
-        }
-        if pushesSigned, let first = elements.first {
-            facts.signedMessage = self.signedMessage(Array(bytes[first]))
-        }
+        guard walked != nil else { return CallFacts() }
+        if cacheable, position == route.params.count { facts.fixedTipsets = keysNameTipsets }
         return facts
     }
 

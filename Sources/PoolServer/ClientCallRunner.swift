@@ -1,6 +1,7 @@
 // Runs a routed client call through the pool (or an admin call) and builds its answer frame,
 // timing it for the metrics. Shared by the HTTP and WebSocket transports.
 
+import GeneratedRoutes
 import LotusWire
 import PoolRuntime
 
@@ -38,14 +39,16 @@ final class ClientCallRunner: Sendable {
     /// that writes the answer frame itself.
     func replyImmediately(_ call: PoolCall, _ done: @escaping @Sendable (PoolReply) -> Void) -> ImmediateStart {
         let start = ContinuousClock.now
+        // The route alone is captured: a copy of the call would retain its every field.
+        let route = call.id
         return self.pool.startImmediately(call) { reply in
-            self.record(call, reply: reply, since: start)
+            self.record(route, reply: reply, since: start)
             done(reply)
         }
     }
 
     private func answer(_ call: PoolCall, id: [UInt8], reply: PoolReply, since start: ContinuousClock.Instant) -> ClientAnswer {
-        self.record(call, reply: reply, since: start)
+        self.record(call.id, reply: reply, since: start)
         return Self.answer(reply, id: id)
     }
 
@@ -53,14 +56,14 @@ final class ClientCallRunner: Sendable {
         ClientAnswer(frame: reply.frame(id: id), isProtocolError: reply.errorCode.map(RPCError.isProtocolError(code:)) ?? false)
     }
 
-    private func record(_ call: PoolCall, reply: PoolReply, since start: ContinuousClock.Instant) {
+    private func record(_ route: RouteID?, reply: PoolReply, since start: ContinuousClock.Instant) {
         let (outcome, node): (PoolMetrics.CallOutcome, Int?) =
             switch reply {
             case .result(_, let node): (.ok, node)
             case .error(_, _, let node): (.error, node)
             case .failed: (.failed, nil)
             }
-        self.metrics.callAnswered(route: call.id, node: node, outcome: outcome, duration: ContinuousClock.now - start, pool: self.pool)
+        self.metrics.callAnswered(route: route, node: node, outcome: outcome, duration: ContinuousClock.now - start, pool: self.pool)
     }
 
     func answerAdmin(_ call: AdminCall, id: [UInt8]) async -> ClientAnswer {

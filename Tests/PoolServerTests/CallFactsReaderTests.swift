@@ -1,5 +1,6 @@
 // The few values the server decodes from raw params, per route: the push sender, the epoch,
-// MpoolPush's signed message. Everything else stays bytes.
+// MpoolPush's signed message, and whether a read's TipSetKeys name fixed tipsets (the cache
+// keeps only such answers). Everything else stays bytes.
 
 import GeneratedRoutes
 import PoolRuntime
@@ -40,5 +41,24 @@ import Testing
         #expect(self.facts(.stateGetActor, #"["f01000",[]]"#) == CallFacts())
         // Malformed params give no facts; the daemon answers the malformed call itself.
         #expect(self.facts(.mpoolPushMessage, #"{"From":"f1abc"}"#) == CallFacts())
+    }
+
+    /// A read at a named tipset may be kept; at the head (an empty or null key) it may not.
+    @Test func onlyReadsAtNamedTipsetsAreFixed() {
+        let key = #"[{"/":"bafy2bzacea"}]"#
+        #expect(self.facts(.stateGetActor, #"["f01000",\#(key)]"#).fixedTipsets)
+        #expect(self.facts(.stateGetActor, #"[ "f01000" , [ {"/":"bafy2bzacea"} ] ]"#).fixedTipsets)
+        for head in ["[]", "[ ]", "[\n]", "null"] {
+            #expect(!self.facts(.stateGetActor, #"["f01000",\#(head)]"#).fixedTipsets, "key \(head)")
+        }
+        // Only TipSetKeys count (StateCompute's `[]` is its messages); with two, both must name a tipset.
+        #expect(self.facts(.stateCompute, #"[100,[],\#(key)]"#).fixedTipsets)
+        #expect(self.facts(.chainGetPath, #"[\#(key),\#(key)]"#).fixedTipsets)
+        #expect(!self.facts(.chainGetPath, #"[\#(key),[]]"#).fixedTipsets)
+        // A param missing or extra is no call the cache can vouch for.
+        #expect(!self.facts(.stateGetActor, #"["f01000"]"#).fixedTipsets)
+        #expect(!self.facts(.stateGetActor, #"["f01000",\#(key),1]"#).fixedTipsets)
+        // Malformed params: nothing at all, even though the key came before the fault.
+        #expect(self.facts(.stateGetActor, #"["f01000",\#(key),]"#) == CallFacts())
     }
 }
