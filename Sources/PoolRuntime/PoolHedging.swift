@@ -19,7 +19,7 @@ extension Pool {
     /// Records a read's answer time (the auto hedge delay follows it) and earns hedge budget;
     /// nothing when the method is not hedged, so an unhedged read does no work for it.
     func recordLatency(_ call: PoolCall, plan: CallPlan, since start: Duration) {
-        guard let id = call.id, plan.hedge != .off, call.route.effect == .read else { return }
+        guard let id = call.id, plan.hedge != .off, plan.route.effect == .read else { return }
         self.latency.record(id, self.clock.now - start)
         self.latency.earn()
     }

@@ -176,6 +176,21 @@ import Testing
         #expect(estimates.delay(route, .after(GoDuration(milliseconds: 75))) == .milliseconds(75))
     }
 
+    /// The percentile the auto delay follows is the one a sort gives, duplicates included.
+    @Test func theWindowsPercentileMatchesASort() {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for trial in 0..<500 {
+            let count = 16 + trial % 49
+            let samples = (0..<count).map { _ -> UInt32 in
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                // Few distinct values in some trials, so equal samples are common.
+                return UInt32(truncatingIfNeeded: seed >> 33) % (trial % 3 == 0 ? 4 : 100_000)
+            }
+            let index = min(count - 1, count * 95 / 100)
+            #expect(LatencyWindow.largest(rank: count - index, of: samples) == samples.sorted()[index], "\(samples)")
+        }
+    }
+
     @Test func theBudgetKeepsHedgesAboutOneReadInTen() {
         let estimates = LatencyEstimates()
         var hedges = 0
