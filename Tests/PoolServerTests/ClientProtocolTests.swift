@@ -289,6 +289,34 @@ import Testing
         }
     }
 
+    /// Calls answered at once from several sockets (both event loops, every node) are each
+    /// counted once, in the calls counter and in the duration histogram.
+    @Test func concurrentCallsAreEachCountedOnce() async throws {
+        try await withServedPool { served in
+            var clients: [LotusWSClient] = []
+            for _ in 0..<4 { clients.append(try await served.client()) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (number, client) in clients.enumerated() {
+                    group.addTask {
+                        let calls = (0..<50).map { call in
+                            // Spelled apart (spaces), so each is a flight of its own.
+                            client.start(
+                                "Filecoin.StateGetActor",
+                                rawParams: Array(#"["f0100",\#(String(repeating: " ", count: number * 50 + call))[]]"#.utf8))
+                        }
+                        for call in calls { _ = try await call.rawResult() }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let metrics = String(
+                decoding: try await served.post([], path: "/metrics", method: "GET", token: .some(nil)).body, as: UTF8.self)
+            #expect(metrics.contains(#"fpool_calls_total{method="StateGetActor",outcome="ok"} 200"#))
+            let timed = metrics.split(separator: "\n").filter { $0.hasPrefix(#"fpool_call_duration_seconds_count{method="StateGetActor""#) }
+            #expect(timed.compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +) == 200, "\(timed)")
+        }
+    }
+
     @Test func gracefulStopAnswersCallsInFlight() async throws {
         try await withServedPool { served in
             let client = try await served.client()
