@@ -88,10 +88,23 @@ extension Pool {
         let started = link.connection.start(call) { reply in progress.firstNodeReplied(reply) }
         guard let started else { return .needsTask(counted) }
         progress.firstNode(giveUp: started)
-        // The progress is its own timer: its answer makes the hedge moot, with nothing to cancel.
-        if let delay = progress.hedgeDelay, let timer = self.scheduler.schedule(after: delay, firing: progress) { progress.timer(timer) }
+        if let delay = progress.hedgeDelay, let timer = self.armHedge(progress, after: delay) { progress.timer(timer) }
         self.immediateStarts.add(1, ordering: .relaxed)
         return .started(progress)
+    }
+
+    /// A read's params above this size arm a hedge timer that its answer cancels. Smaller ones
+    /// arm the read itself, never cancelled: a moot timer then holds its read (params included)
+    /// until the delay has passed, so what answered reads hold is at most this much each, for
+    /// the reads of one hedge delay, whatever a client sends.
+    static let uncancelledHedgeParamsLimit = 1024
+
+    /// Arms the read's hedge timer; a handle when the answer must cancel it.
+    private func armHedge(_ progress: ImmediateCallProgress, after delay: Duration) -> (any PoolCancellable)? {
+        guard progress.call.params.count <= Self.uncancelledHedgeParamsLimit else {
+            return self.scheduler.schedule(after: delay) { progress.timerFired() }
+        }
+        return self.scheduler.schedule(after: delay, firing: progress)
     }
 
     /// Calls `startImmediately` sent without a task so far (tests and benchmarks check which path calls take).
@@ -102,7 +115,8 @@ extension Pool {
 /// state behind a lock with the handles its events act on (the first node's give-up, a timer
 /// to cancel, the hedge or retry task). It is its own hedge timer's target: the timer may hold
 /// it until the delay has passed even when answered, so the client's completion is let go at
-/// delivery, and what stays is the call itself, for at most the hedge delay.
+/// delivery, and what stays is the call itself (small params only, see
+/// `uncancelledHedgeParamsLimit`), for at most the hedge delay.
 private final class ImmediateCallProgress: PoolCancellable, PoolTimerTarget {
     private struct Guarded {
         var state = ImmediateCallState()

@@ -112,7 +112,7 @@ final class ReadFlight: Sendable {
         let id = self.state.withLock { state -> Int? in
             guard !state.finished else { return nil }
             defer { state.nextID += 1 }
-            if state.first == nil && state.others.isEmpty {
+            if state.isEmpty {
                 state.first = (state.nextID, completion)
             } else {
                 state.others.append((state.nextID, completion))

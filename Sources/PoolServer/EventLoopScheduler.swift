@@ -7,18 +7,13 @@ import PoolRuntime
 
 /// Schedules on the calling thread's event loop (any loop of the group when called elsewhere).
 struct EventLoopScheduler: PoolScheduler {
-    /// On an event loop, a slot of that loop's timer wheel: every read arms one and nearly
-    /// every one is cancelled, and NIO's own timers cost far more to cancel (see
-    /// `LoopTimerWheel`). A task's promise, before that, cost about 5 µs per forwarded call.
+    /// On an event loop, a slot of that loop's timer wheel: NIO's own timers cost far more to
+    /// cancel (see `LoopTimerWheel`), and a task's promise, before that, cost about 5 µs per
+    /// forwarded call.
     func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> any PoolCancellable {
-        let amount = TimeAmount(delay)
-        if let wheel = LoopTimerWheel.ofCurrentLoop() {
-            let timer = WheelTimer(body)
-            if wheel.arm(timer, after: amount) { return timer }
-        }
-        // A loop shutting down refuses it: the call then goes without a hedge.
-        guard let callback = try? Self.loop.scheduleCallback(in: amount, handler: Timer(body: body)) else { return NothingToCancel() }
-        return NIOTimer(callback: callback)
+        // On the wheel, cancelling the closure's timer drops its body at once.
+        let timer = WheelTimer(body)
+        return self.schedule(after: delay, firing: timer) ?? timer
     }
 
     /// On an event loop, the target itself in a slot of the loop's wheel: nothing allocated and
@@ -27,6 +22,7 @@ struct EventLoopScheduler: PoolScheduler {
     func schedule(after delay: Duration, firing target: any PoolTimerTarget) -> (any PoolCancellable)? {
         let amount = TimeAmount(delay)
         if let wheel = LoopTimerWheel.ofCurrentLoop(), wheel.arm(target, after: amount) { return nil }
+        // A loop shutting down refuses it: the call then goes without a hedge.
         guard let callback = try? Self.loop.scheduleCallback(in: amount, handler: TargetTimer(target: target)) else { return NothingToCancel() }
         return NIOTimer(callback: callback)
     }
@@ -41,12 +37,6 @@ struct EventLoopScheduler: PoolScheduler {
         let callback: NIOScheduledCallback
 
         func cancel() { self.callback.cancel() }
-    }
-
-    private struct Timer: NIOScheduledCallbackHandler, Sendable {
-        let body: @Sendable () -> Void
-
-        func handleScheduledCallback(eventLoop: some EventLoop) { self.body() }
     }
 
     func task(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> {

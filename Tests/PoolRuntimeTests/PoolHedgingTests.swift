@@ -176,6 +176,29 @@ import Testing
         #expect(estimates.delay(route, .after(GoDuration(milliseconds: 75))) == .milliseconds(75))
     }
 
+    /// An answered read's hedge timer may stay armed until its delay passes, holding the read:
+    /// only a small read is armed that way; one with large params is cancelled by its answer,
+    /// so a client's large reads are not kept for a hedge delay after they were answered.
+    @Test func onlySmallReadsLeaveTheirHedgeTimerArmed() async throws {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        nodes.forEach { $0.startImmediately() }
+        let timers = ArmingRecorder()
+        let pool = await makePool(
+            nodes, settings: { $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100)) }, scheduler: timers)
+        let large = "[\"" + String(repeating: "a", count: Pool.uncancelledHedgeParamsLimit) + "\"]"
+        for (params, armed) in [("[]", ["target"]), (large, ["target", "closure", "cancelled"])] {
+            let read = PoolCall(id: .v1(.stateGetActor), method: "Filecoin.StateGetActor", version: .v1, params: Array(params.utf8))
+            let replies = PoolImmediateCallTests.Replies()
+            guard case .started = pool.startImmediately(read, completion: replies.record) else {
+                Issue.record("the read did not start at once")
+                return
+            }
+            #expect(nodes[0].answerImmediate(.result(Array("\"ok\"".utf8))))
+            #expect(await replies.first() == .result(Array("\"ok\"".utf8), node: 0))
+            #expect(timers.all == armed, "params of \(params.utf8.count) bytes")
+        }
+    }
+
     /// The percentile the auto delay follows is the one a sort gives, duplicates included.
     @Test func theWindowsPercentileMatchesASort() {
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -267,6 +290,32 @@ import Testing
             ])
         #expect(self.outcomes([.abandon, .hedgeDue, .firstReplied(final: true)]) == ["abandoned", "no hedge", "deliverCancelled"])
     }
+}
+
+/// Records how each hedge timer is armed: the read itself as the target (never cancelled), or a
+/// closure whose handle is cancelled; timers never fire.
+final class ArmingRecorder: PoolScheduler {
+    private let events = Mutex<[String]>([])
+
+    private struct Handle: PoolCancellable {
+        let recorder: ArmingRecorder
+
+        func cancel() { self.recorder.events.withLock { $0.append("cancelled") } }
+    }
+
+    func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> any PoolCancellable {
+        self.events.withLock { $0.append("closure") }
+        return Handle(recorder: self)
+    }
+
+    func schedule(after delay: Duration, firing target: any PoolTimerTarget) -> (any PoolCancellable)? {
+        self.events.withLock { $0.append("target") }
+        return nil
+    }
+
+    func task(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> { Task { await work() } }
+
+    var all: [String] { self.events.withLock { $0 } }
 }
 
 /// Timers the test fires itself, at a known point; attempt tasks run as plain tasks.
