@@ -38,12 +38,32 @@ final class SimDaemonServer: Sendable {
 
     /// Binds the daemon's port (0 picks a free one and records it).
     func start() async throws {
-        let listener = try await ConnectionListener<Upgrade>(host: "127.0.0.1", port: self.port, configure: { try self.configure($0) })
+        let listener = try await self.bind()
         self.world.state.withLock { $0.daemons[self.index].port = listener.port }
         // Stored before the first connection is served: upgrades record refusals on it.
         self.listener.withLock { $0 = listener }
         listener.serve({ await self.serve($0) }, ended: { self.logger.debug("listener ended: \($0)") })
     }
+
+    /// A port picked with 0 comes from the kernel's ephemeral range, so between a kill and the
+    /// next start the kernel may give it to an outgoing connection (any client on the machine,
+    /// such as a test's) as its local port, and the bind finds it in use. A restart waits that
+    /// out, for at most `rebindAttempts` tries 20 ms apart (3 s), as a daemon's supervisor would.
+    private func bind() async throws -> ConnectionListener<Upgrade> {
+        let port = self.port
+        var attempt = 1
+        while true {
+            do {
+                return try await ConnectionListener<Upgrade>(host: "127.0.0.1", port: port, configure: { try self.configure($0) })
+            } catch let error as IOError where port != 0 && error.errnoCode == EADDRINUSE && attempt < Self.rebindAttempts {
+                attempt += 1
+                self.logger.debug("port \(port) still in use, binding again in 20 ms")
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    static let rebindAttempts = 150
 
     var isListening: Bool { self.listener.withLock { $0 != nil } }
 

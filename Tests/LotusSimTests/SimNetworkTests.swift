@@ -1,9 +1,12 @@
 // A simulated network's identity (its name and genesis), and a daemon restarted on another
-// network, as a client that checks the network would see them.
+// network, as a client that checks the network would see them; a daemon started again on its
+// port.
 
+import FPoolTestSupport
+import Logging
 import LotusSim
 import LotusWire
-import FPoolTestSupport
+import NIOPosix
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct SimNetworkTests {
@@ -115,4 +118,58 @@ import Testing
             #expect(try await cluster.client().call("Filecoin.ChainHead")["Height"]?.int == 0)
         }
     }
+
+    /// A daemon started again binds its old port even when something held the port for a
+    /// moment (between a kill and a start the kernel may give it to an outgoing connection).
+    @Test func aStartWaitsForItsPortToBeFreeAgain() async throws {
+        let logs = LogCapture()
+        var logger = Logger(label: "fpool.sim") { _ in LineCapture(sink: logs.sink) }
+        logger.logLevel = .debug
+        let cluster = try await SimCluster.start(SimConfiguration(nodes: 1), logger: logger)
+        do {
+            let port = cluster.daemons[0].port
+            try await cluster.inject(.kill, daemon: 0)
+            let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port).get()
+            let start = Task {
+                defer { logs.sink("the start ended") }
+                try await cluster.inject(.start, daemon: 0)
+            }
+            // The start finds the port held (or gives up at once, which fails here without waiting).
+            let held = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    await logs.waitForLine(containing: "port \(port) still in use")
+                    return true
+                }
+                group.addTask {
+                    await logs.waitForLine(containing: "the start ended")
+                    return false
+                }
+                defer { group.cancelAll() }
+                return await group.next() ?? false
+            }
+            #expect(held, "the start did not wait for its port")
+            try await holder.close()
+            try await start.value
+            #expect(cluster.daemons[0].port == port)
+            #expect(try await cluster.client().call("Filecoin.ChainHead")["Height"]?.int == 0)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+}
+
+/// Log messages into a `LogCapture`.
+private struct LineCapture: LogHandler {
+    let sink: @Sendable (String) -> Void
+    var logLevel: Logger.Level = .debug
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) { self.sink(event.message.description) }
 }
