@@ -129,7 +129,11 @@ import Testing
         do {
             let port = cluster.daemons[0].port
             try await cluster.inject(.kill, daemon: 0)
-            let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port).get()
+            // With SO_REUSEADDR, as the daemon's own listener: the killed daemon's closed
+            // connections (TIME_WAIT) must not keep the holder out.
+            let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: "127.0.0.1", port: port).get()
             let start = Task {
                 defer { logs.sink("the start ended") }
                 try await cluster.inject(.start, daemon: 0)
