@@ -36,7 +36,8 @@ final class SimDaemonServer: Sendable {
 
     var port: Int { self.world.state.withLock { $0.daemons[self.index].port } }
 
-    /// Binds the daemon's port (0 picks a free one and records it).
+    /// Binds the daemon's port (0 picks a free one below the kernel's ephemeral range, see
+    /// `SimQuietPorts`, and records it).
     func start() async throws {
         let listener = try await self.bind()
         self.world.state.withLock { $0.daemons[self.index].port = listener.port }
@@ -45,22 +46,38 @@ final class SimDaemonServer: Sendable {
         listener.serve({ await self.serve($0) }, ended: { self.logger.debug("listener ended: \($0)") })
     }
 
-    /// A port picked with 0 comes from the kernel's ephemeral range, so between a kill and the
-    /// next start the kernel may give it to an outgoing connection (any client on the machine,
-    /// such as a test's) as its local port, and the bind finds it in use. A restart waits that
-    /// out, for at most `rebindAttempts` tries 20 ms apart (3 s), as a daemon's supervisor would.
+    /// A first start on port 0 takes a port below the kernel's ephemeral range (`SimQuietPorts`),
+    /// which, while the daemon is killed, only a program naming that port can take. A known port
+    /// found in use (such a program holds it, or it came from the kernel after all) is waited
+    /// for, at most `rebindAttempts` tries 20 ms apart (3 s), as a daemon's supervisor would.
     private func bind() async throws -> ConnectionListener<Upgrade> {
         let port = self.port
+        if port == 0, let quiet = SimQuietPorts.range() {
+            for _ in 0..<SimQuietPorts.attempts {
+                let candidate = Int.random(in: quiet)
+                do {
+                    return try await self.listen(on: candidate)
+                } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                    continue
+                }
+            }
+            self.logger.notice(
+                "no free port found below the ephemeral range in \(SimQuietPorts.attempts) tries; taking one from the kernel")
+        }
         var attempt = 1
         while true {
             do {
-                return try await ConnectionListener<Upgrade>(host: "127.0.0.1", port: port, configure: { try self.configure($0) })
+                return try await self.listen(on: port)
             } catch let error as IOError where port != 0 && error.errnoCode == EADDRINUSE && attempt < Self.rebindAttempts {
                 attempt += 1
                 self.logger.debug("port \(port) still in use, binding again in 20 ms")
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
+    }
+
+    private func listen(on port: Int) async throws -> ConnectionListener<Upgrade> {
+        try await ConnectionListener<Upgrade>(host: "127.0.0.1", port: port, configure: { try self.configure($0) })
     }
 
     static let rebindAttempts = 150

@@ -162,6 +162,25 @@ import Testing
         }
         await cluster.stop()
     }
+
+    /// A port the kernel hands out (to a listener on port 0, or to any outgoing connection) could
+    /// be taken while its daemon is killed; the daemons' ports are below that range.
+    @Test func daemonsListenBelowTheKernelsEphemeralPorts() async throws {
+        let rangeText = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
+        let ephemeralStart = rangeText.flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 49_152
+        try await withCluster(nodes: 3) { cluster in
+            let ports = cluster.daemons.map(\.port)
+            #expect(Set(ports).count == 3)
+            for port in ports { #expect((10_000..<ephemeralStart).contains(port), "port \(port)") }
+            // Killed and started again, each daemon is back on its port and serves.
+            for daemon in 0..<3 {
+                try await cluster.inject(.kill, daemon: daemon)
+                try await cluster.inject(.start, daemon: daemon)
+                #expect(cluster.daemons[daemon].port == ports[daemon])
+                #expect(try await cluster.client(daemon).call("Filecoin.ChainHead")["Height"]?.int == 0)
+            }
+        }
+    }
 }
 
 /// Log messages into a `LogCapture`.
