@@ -71,13 +71,15 @@ struct ImmediateCallState: Sendable {
     enum FollowerAction: Equatable {
         case deliver
         case deliverCancelled
-        /// A hedge's failure while the first node still works: kept, the first node decides.
+        /// A hedge's failure (no daemon's answer, or a lagging node's error) while the first node
+        /// still works: kept, the first node decides.
         case wait
         case ignore
     }
 
-    /// The hedge or retry answered; `isResult` says whether it is a daemon's result.
-    mutating func followerAnswered(isResult: Bool) -> FollowerAction {
+    /// The hedge or retry answered; `isFinal` says whether its answer is the caller's whatever
+    /// the first node says: a result, or an error the daemon means (not a lagging node's).
+    mutating func followerAnswered(isFinal: Bool) -> FollowerAction {
         switch self.phase {
         case .finished, .waiting: return .ignore
         case .retrying:
@@ -89,8 +91,10 @@ struct ImmediateCallState: Sendable {
                 return .deliverCancelled
             }
             // A failure waits for the first node only while that one may still answer; once it
-            // failed too, waiting would leave the call unanswered for ever.
-            if isResult || self.firstFailed {
+            // failed too, waiting would leave the call unanswered for ever. A daemon's definite
+            // error does not wait: the first node may never answer, and the task path's hedge
+            // returns that error at once too.
+            if isFinal || self.firstFailed {
                 self.phase = .finished
                 return .deliver
             }

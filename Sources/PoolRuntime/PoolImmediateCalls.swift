@@ -247,10 +247,9 @@ private final class ImmediateCallProgress: PoolCancellable, PoolTimerTarget {
     /// The hedge's or retry's answer; true when it is the caller's.
     @discardableResult
     func followerAnswered(_ reply: PoolReply) -> Bool {
-        let isResult: Bool
-        if case .result = reply { isResult = true } else { isResult = false }
+        let isFinal = self.isFinal(reply)
         let (action, giveUpFirst, completion) = self.guarded.withLock { guarded in
-            let action = guarded.state.followerAnswered(isResult: isResult)
+            let action = guarded.state.followerAnswered(isFinal: isFinal)
             if action == .wait { guarded.state.keepHedgeAnswer(reply) }
             let completion = action == .deliver || action == .deliverCancelled ? guarded.completion.take() : nil
             return (action, guarded.giveUpFirst, completion)
@@ -266,6 +265,19 @@ private final class ImmediateCallProgress: PoolCancellable, PoolTimerTarget {
         case .wait, .ignore: break
         }
         return false
+    }
+
+    /// Whether the other nodes' answer is the caller's whatever the first node says: a result,
+    /// or an error the judge would give the client rather than retry (as `tryHedged` returns it).
+    private func isFinal(_ reply: PoolReply) -> Bool {
+        switch reply {
+        case .result: return true
+        case .failed: return false
+        case .error(let code, let message, _):
+            let decision = RetryRule.decide(ErrorClassifier.classify(.error(code: code, message: message)), route: self.plan.route)
+            guard case .returnAnswer = decision else { return false }
+            return true
+        }
     }
 
     func deliver(_ reply: PoolReply) {

@@ -119,6 +119,31 @@ import Testing
         #expect(replies.all.count == 1)
     }
 
+    /// A daemon's definite error from the hedge is the caller's answer at once, as on the task
+    /// path: the first node may be stuck on this call for good while its socket stays up.
+    @Test func aHedgesDefiniteErrorDoesNotWaitForASilentFirstNode() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        nodes[0].startImmediately()
+        nodes[1].answerAlways(.error(code: 1, message: "parsing address: invalid address payload"))
+        let timers = ManualTimers()
+        let pool = await makePool(
+            nodes,
+            settings: {
+                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
+            },
+            scheduler: timers)
+        let replies = PoolImmediateCallTests.Replies()
+        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
+            Issue.record("the read did not start at once")
+            return
+        }
+        timers.fireAll()
+        // n0 never answers; before the fix the caller waited for it.
+        #expect(await replies.first() == .error(code: 1, message: "parsing address: invalid address payload", node: 1))
+        #expect(nodes[0].abandoned == 1)
+        #expect(replies.all.count == 1)
+    }
+
     @Test func anAnswerBeforeTheDelaySendsNoHedge() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         nodes[0].startImmediately()
@@ -229,7 +254,7 @@ import Testing
 @Suite struct ImmediateCallStateTests {
     /// What happens to an immediate call, in order.
     enum Event {
-        case hedgeDue, hedgeRefusedByBudget, firstReplied(final: Bool), followerAnswered(isResult: Bool), abandon
+        case hedgeDue, hedgeRefusedByBudget, firstReplied(final: Bool), followerAnswered(isFinal: Bool), abandon
     }
 
     /// The state machine's answer to each event, as text ("hedge", "no hedge", or the action).
@@ -240,8 +265,8 @@ import Testing
             case .hedgeDue: return state.hedgeDue() ? "hedge" : "no hedge"
             case .hedgeRefusedByBudget: return state.hedgeDue(withinBudget: { false }) ? "hedge" : "no hedge"
             case .firstReplied(let final): return "\(state.firstReplied(final: final))"
-            case .followerAnswered(let isResult):
-                let action = state.followerAnswered(isResult: isResult)
+            case .followerAnswered(let isFinal):
+                let action = state.followerAnswered(isFinal: isFinal)
                 if action == .wait { state.keepHedgeAnswer(.failed("every node failed")) }
                 return "\(action)"
             case .abandon:
@@ -257,21 +282,21 @@ import Testing
 
     @Test func aFailureStartsOneRetryAndTheRetryAnswers() {
         #expect(
-            self.outcomes([.firstReplied(final: false), .hedgeDue, .followerAnswered(isResult: false)]) == ["retry", "no hedge", "deliver"])
+            self.outcomes([.firstReplied(final: false), .hedgeDue, .followerAnswered(isFinal: false)]) == ["retry", "no hedge", "deliver"])
     }
 
     @Test func aHedgeResultWinsAndTheFirstReplyIsIgnored() {
         #expect(
-            self.outcomes([.hedgeDue, .followerAnswered(isResult: true), .firstReplied(final: true)]) == ["hedge", "deliver", "ignore"])
+            self.outcomes([.hedgeDue, .followerAnswered(isFinal: true), .firstReplied(final: true)]) == ["hedge", "deliver", "ignore"])
     }
 
     @Test func aFailedHedgeWaitsForTheFirstNode() {
         #expect(
-            self.outcomes([.hedgeDue, .followerAnswered(isResult: false), .firstReplied(final: false)]) == [
+            self.outcomes([.hedgeDue, .followerAnswered(isFinal: false), .firstReplied(final: false)]) == [
                 "hedge", "wait", #"deliverHedgeAnswer(PoolRuntime.PoolReply.failed("every node failed"))"#,
             ])
         #expect(
-            self.outcomes([.hedgeDue, .followerAnswered(isResult: false), .firstReplied(final: true)]) == ["hedge", "wait", "deliver"])
+            self.outcomes([.hedgeDue, .followerAnswered(isFinal: false), .firstReplied(final: true)]) == ["hedge", "wait", "deliver"])
     }
 
     @Test func aHedgeTheBudgetRefusesLeavesTheCallWaitingOnItsFirstNode() {
@@ -280,12 +305,12 @@ import Testing
 
     @Test func aHedgeFailingAfterTheFirstNodeFailedIsDelivered() {
         #expect(
-            self.outcomes([.hedgeDue, .firstReplied(final: false), .followerAnswered(isResult: false)]) == ["hedge", "ignore", "deliver"])
+            self.outcomes([.hedgeDue, .firstReplied(final: false), .followerAnswered(isFinal: false)]) == ["hedge", "ignore", "deliver"])
     }
 
     @Test func aCallGivenUpIsAnsweredCancelledOnce() {
         #expect(
-            self.outcomes([.hedgeDue, .abandon, .firstReplied(final: true), .followerAnswered(isResult: true)]) == [
+            self.outcomes([.hedgeDue, .abandon, .firstReplied(final: true), .followerAnswered(isFinal: true)]) == [
                 "hedge", "abandoned", "deliverCancelled", "ignore",
             ])
         #expect(self.outcomes([.abandon, .hedgeDue, .firstReplied(final: true)]) == ["abandoned", "no hedge", "deliverCancelled"])
