@@ -92,16 +92,17 @@ public enum RawJSON {
         }
     }
 
-    /// Whether the value in `range` is an array with an element, looking no further than its
-    /// first byte after `[`: for a value already scanned as valid JSON (an element `elements`
-    /// or `forEachElement` gave).
-    public static func isNonEmptyArray(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+    /// Whether the value in `range` is an array with an element other than `null`: for a value
+    /// already scanned as valid JSON (an element `elements` or `forEachElement` gave). Lotus
+    /// decodes a TipSetKey of nulls (`[null]`) as the empty key, which means the head.
+    public static func hasNonNullElement(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
         guard !range.isEmpty, bytes[range.lowerBound] == UInt8(ascii: "[") else { return false }
-        var index = range.lowerBound + 1
-        while index < range.upperBound, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
-            index += 1
+        var found = false
+        // Valid JSON: an element whose first byte is `n` is `null`.
+        try? self.forEachElement(of: bytes, in: range) { element in
+            if !element.isEmpty, bytes[element.lowerBound] != UInt8(ascii: "n") { found = true }
         }
-        return index < range.upperBound && bytes[index] != UInt8(ascii: "]")
+        return found
     }
 
     /// The string in `range` (with its quotes), decoded; nil when it is not a string.

@@ -29,8 +29,9 @@ public enum CallFactsReader {
         var keysNameTipsets = true
         let walked: Void? = try? RawJSON.forEachElement(of: bytes, in: params) { element in
             defer { position += 1 }
-            // An empty key (`[]`, `null`) means "the head": that answer moves with the chain.
-            if cacheable, position < route.params.count, route.params[position] == .tipSetKey, !RawJSON.isNonEmptyArray(bytes, element) {
+            // An empty key (`[]`, `null`, or only nulls: `[null]`) means "the head": that answer
+            // moves with the chain.
+            if cacheable, position < route.params.count, route.params[position] == .tipSetKey, !RawJSON.hasNonNullElement(bytes, element) {
                 keysNameTipsets = false
             }
             if let seed = route.seed, seed.param == position {

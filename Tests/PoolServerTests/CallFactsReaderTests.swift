@@ -48,9 +48,12 @@ import Testing
         let key = #"[{"/":"bafy2bzacea"}]"#
         #expect(self.facts(.stateGetActor, #"["f01000",\#(key)]"#).fixedTipsets)
         #expect(self.facts(.stateGetActor, #"[ "f01000" , [ {"/":"bafy2bzacea"} ] ]"#).fixedTipsets)
-        for head in ["[]", "[ ]", "[\n]", "null"] {
+        // Lotus decodes a null CID as no CID: a key of nulls is the empty key, the head.
+        for head in ["[]", "[ ]", "[\n]", "null", "[null]", "[ null , null ]"] {
             #expect(!self.facts(.stateGetActor, #"["f01000",\#(head)]"#).fixedTipsets, "key \(head)")
         }
+        // One CID among nulls is a key of that CID alone: a named (if odd) tipset.
+        #expect(self.facts(.stateGetActor, #"["f01000",[null,{"/":"bafy2bzacea"}]]"#).fixedTipsets)
         // Only TipSetKeys count (StateCompute's `[]` is its messages); with two, both must name a tipset.
         #expect(self.facts(.stateCompute, #"[100,[],\#(key)]"#).fixedTipsets)
         #expect(self.facts(.chainGetPath, #"[\#(key),\#(key)]"#).fixedTipsets)
