@@ -161,10 +161,11 @@ public enum ImportDefaults {
 
     /// The category from the name prefix, with Lotus's CommonAPI members as `common`.
     /// Reads whose answer is fixed by their params but which are not cached: a "no" that may
-    /// become a "yes" (ChainHasObj), searches whose "not found" a lagging node gives (StateSearchMsg),
-    /// and computations that apply messages (StateCall, StateCompute: heavy, and their answers large).
+    /// become a "yes" (ChainHasObj), searches whose "not found" a lagging node gives (StateSearchMsg,
+    /// and v0's StateGetReceipt, which is StateSearchMsg from its key onwards), and computations
+    /// that apply messages (StateCall, StateCompute: heavy, and their answers large).
     static let uncachedReads: Set<String> = [
-        "ChainHasObj", "StateSearchMsg", "StateSearchMsgLimited", "StateCall", "StateCompute", "StateWaitMsg",
+        "ChainHasObj", "StateSearchMsg", "StateSearchMsgLimited", "StateGetReceipt", "StateCall", "StateCompute", "StateWaitMsg",
         "StateWaitMsgLimited", "StateReplay", "StateListMessages",
     ]
 

@@ -57,6 +57,26 @@ import Testing
         #expect(bytes == Array("\"found\"".utf8) && Self.calls(nodes) == answered)
     }
 
+    /// v0's StateGetReceipt at a named key is a message search from that key onwards: its
+    /// `null` ("not executed yet", or a node without the message) is no answer to keep.
+    @Test func aReceiptNotFoundIsAskedAgain() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        for node in nodes { node.answerAlways(.result(Array("null".utf8))) }
+        let pool = await makePool(nodes)
+        let receipt = PoolCall(
+            id: .v0(.stateGetReceipt), method: "Filecoin.StateGetReceipt", version: .v0,
+            params: Array(#"[{"/":"bafy-message"},[{"/":"bafy-tipset"}]]"#.utf8), facts: Self.facts(fixed: true))
+        #expect(await pool.call(receipt) == .result(Array("null".utf8), node: 0))
+        let found = Array(#"{"ExitCode":0,"Return":null,"GasUsed":1}"#.utf8)
+        for node in nodes { node.answerAlways(.result(found)) }
+        guard case .result(let bytes, _) = await pool.call(receipt) else {
+            Issue.record("no receipt")
+            return
+        }
+        #expect(bytes == found)
+        #expect(Self.calls(nodes) == 2)
+    }
+
     @Test func cacheBytesZeroTurnsItOffAndApiSetTurnsOneMethodOff() async throws {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
