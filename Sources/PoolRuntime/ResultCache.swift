@@ -23,8 +23,15 @@ struct ResultCache: Sendable {
         var bytes = 0
     }
 
-    /// Bookkeeping per entry beyond its key and value bytes (dictionary slot, list links).
-    static let overhead = 96
+    /// What an entry holds beyond its key's and its answer's bytes, counted at the most its
+    /// containers may reserve for it, so the bound holds in memory and not only in the count:
+    /// its slot (the slot array may reserve twice what it uses), its dictionary entry (a key, a
+    /// position and a bucket, at three quarters' load before the table doubles), and two heap
+    /// arrays' headers and the allocator's rounding.
+    static let overhead =
+        2 * MemoryLayout<Slot>.stride + 3 * (MemoryLayout<CallKey>.stride + MemoryLayout<Int>.stride) + 2 * Self.arrayOverhead
+    /// A Swift array's heap header, plus malloc's own header and rounding.
+    static let arrayOverhead = 64
     private(set) var capacity: Int
     private var slots: [Slot] = []
     private var free: [Int] = []
@@ -88,12 +95,54 @@ struct ResultCache: Sendable {
         self.index[key] = position
         self.pushFront(position)
         self.evict(toFit: self.capacity)
+        // Many small answers pushed out by a few large ones leave free slots nothing counts.
+        if self.free.count > Self.compactionSlack, self.free.count > 3 * self.index.count { self.compact() }
     }
 
-    /// A new byte bound (`CacheBytes`); 0 empties the cache and keeps nothing.
+    /// Free slots kept before the containers are rebuilt smaller (a few kilobytes).
+    static let compactionSlack = 256
+
+    /// A new byte bound (`CacheBytes`); 0 empties the cache and keeps nothing. What the
+    /// containers reserved for entries that are gone is given back.
     mutating func resize(_ capacity: Int) {
         self.capacity = max(0, capacity)
         self.evict(toFit: self.capacity)
+        self.compact()
+    }
+
+    /// Slots the slot array holds room for (the live entries and the free ones).
+    var reservedSlots: Int { self.slots.capacity }
+    /// Entries the dictionary has room for before it grows.
+    var reservedEntries: Int { self.index.capacity }
+
+    /// Rebuilds the containers to the live entries' size, each list in its order: the slot
+    /// array and the dictionary never shrink by themselves, so a lowered bound (or 0, the cache
+    /// turned off) would otherwise keep the memory of the largest the cache has been.
+    private mutating func compact() {
+        guard self.free.count > self.index.count else { return }
+        var rebuilt = ResultCache(capacity: self.capacity)
+        rebuilt.evictions = self.evictions
+        rebuilt.hits = self.hits
+        rebuilt.misses = self.misses
+        guard !self.index.isEmpty else {
+            self = rebuilt
+            return
+        }
+        rebuilt.slots.reserveCapacity(self.index.count)
+        rebuilt.index.reserveCapacity(self.index.count)
+        // From each list's least recently used end, so each arrives at its head in the same order.
+        for start in [self.protected.tail, self.probation.tail] {
+            var slot = start
+            while slot >= 0 {
+                var moved = self.slots[slot]
+                slot = moved.previous
+                (moved.previous, moved.next) = (-1, -1)
+                rebuilt.slots.append(moved)
+                rebuilt.index[moved.key] = rebuilt.slots.count - 1
+                rebuilt.pushFront(rebuilt.slots.count - 1)
+            }
+        }
+        self = rebuilt
     }
 
     static func cost(_ key: CallKey, _ value: [UInt8]) -> Int {

@@ -48,4 +48,47 @@ import Testing
         cache.insert(Self.answer, node: 0, for: Self.key(3))
         #expect(cache.count == 0)
     }
+
+    static let small = Array("1".utf8)
+
+    @Test func turningTheCacheOffGivesItsMemoryBack() {
+        var cache = ResultCache(capacity: 8 << 20)
+        for number in 0..<5_000 { cache.insert(Self.small, node: 0, for: Self.key(number)) }
+        #expect(cache.count == 5_000 && cache.reservedSlots >= 5_000 && cache.reservedEntries >= 5_000)
+        cache.resize(0)
+        #expect(cache.count == 0 && cache.bytes == 0)
+        #expect(cache.reservedSlots == 0 && cache.reservedEntries == 0)
+    }
+
+    @Test func aLowerBoundShrinksTheContainersAndKeepsTheWorkingSet() {
+        var cache = ResultCache(capacity: 8 << 20)
+        for number in 0..<5_000 { cache.insert(Self.small, node: number % 3, for: Self.key(number)) }
+        let working = (0..<10).map(Self.key)
+        for key in working { #expect(cache.value(for: key) != nil) }
+        let bound = 60 * ResultCache.cost(Self.key(0), Self.small)
+        cache.resize(bound)
+        #expect(cache.bytes <= bound && cache.count <= 60)
+        #expect(cache.reservedSlots < 2 * 60 && cache.reservedEntries < 4 * 60)
+        // The answers asked for again are the ones kept, with their nodes, and the cache goes on
+        // working after the rebuild: newer answers push out the older ones asked for once.
+        for (number, key) in working.enumerated() { #expect(cache.value(for: key)?.node == number % 3) }
+        for number in 10_000..<10_200 {
+            cache.insert(Self.small, node: 0, for: Self.key(number))
+            #expect(cache.bytes <= bound)
+        }
+        #expect(working.allSatisfy(cache.contains))
+        #expect(cache.contains(Self.key(10_199)) && !cache.contains(Self.key(4_999)))
+    }
+
+    @Test func smallAnswersPushedOutByLargeOnesLeaveNoReservedSlotsBehind() {
+        var cache = ResultCache(capacity: 4 << 20)
+        for number in 0..<20_000 { cache.insert(Self.small, node: 0, for: Self.key(number)) }
+        let peak = cache.reservedSlots
+        #expect(peak >= 10_000)
+        let large = [UInt8](repeating: UInt8(ascii: "x"), count: 400 << 10)
+        for number in 0..<20 { cache.insert(large, node: 0, for: Self.key(100_000 + number)) }
+        #expect(cache.count < 20)
+        #expect(cache.reservedSlots < 2 * ResultCache.compactionSlack + 20, "\(cache.reservedSlots) slots reserved of \(peak)")
+        #expect(cache.bytes <= 4 << 20)
+    }
 }
