@@ -35,8 +35,9 @@ extension Pool {
     /// Tries the plan's nodes from `first` as `tryInOrder` does, but asks the next node as well
     /// whenever `delay` passes without an answer. The attempts run as tasks of their own, so a
     /// loser that ignores cancellation never holds the caller.
-    func tryHedged(_ call: PoolCall, plan: CallPlan, from first: Int, last: PoolReply?, drops: Int, delay: Duration) async -> PoolReply {
-        var drops = drops
+    func tryHedged(
+        _ call: PoolCall, plan: CallPlan, from first: Int, last: PoolReply?, drops: DropCount, delay: Duration
+    ) async -> PoolReply {
         let order = Array(plan.order.dropFirst(first))
         let (events, sink) = AsyncStream.makeStream(of: HedgeEvent.self)
         let tasks = TaskList()
@@ -69,12 +70,13 @@ extension Pool {
                 tasks.cancelAll()
                 sink.finish()
             }
+            if let refused = self.refusedAfterDrops(call, drops: drops) { return refused }
             launch()
             for await event in events {
                 switch event {
                 case .timer:
                     // Still waiting, another node to ask, and budget left: hedge.
-                    guard running > 0, next < order.count, self.spendHedge() else { continue }
+                    guard running > 0, next < order.count, !drops.limitReached, self.spendHedge() else { continue }
                     let slow = self.connectionAndName(of: order[next - 1].index).1
                     self.observer.hedgeSent(method: call.method, node: slow, delay: delay)
                     hedges.insert(next)
@@ -86,7 +88,7 @@ extension Pool {
                     let candidate = order[position]
                     let name = self.connectionAndName(of: candidate.index).1
                     self.countCall(node: candidate.index)
-                    if let dropped = self.secondDrop(reply, of: call, drops: &drops, node: name) { return dropped }
+                    if let dropped = self.secondDrop(reply, of: call, drops: drops, node: name) { return dropped }
                     switch self.judge(reply, of: call, plan: plan, node: candidate.index, name: name) {
                     case .answer(let answer):
                         if case .result = reply { self.recordLatency(call, plan: plan, since: started) }
@@ -99,6 +101,7 @@ extension Pool {
                                 self.observer.callFinished(method: call.method, node: nil, succeeded: false)
                                 return last
                             }
+                            if let refused = self.refusedAfterDrops(call, drops: drops) { return refused }
                             launch()
                         }
                     }

@@ -126,6 +126,8 @@ private final class ImmediateCallProgress: PoolCancellable, PoolTimerTarget {
         /// Only for a timer that must be cancelled once moot (see `PoolScheduler`).
         var timer: (any PoolCancellable)?
         var follower: Task<Void, Never>?
+        /// Made when a drop or a hedge first needs it: most reads meet neither.
+        var drops: DropCount?
     }
 
     let pool: Pool
@@ -172,24 +174,24 @@ private final class ImmediateCallProgress: PoolCancellable, PoolTimerTarget {
         case .waiting:
             break
         }
+        // Counted with the hedge's own drops: after two between them the request goes to no
+        // third daemon (and a large one is quarantined), as on the task path.
+        if Pool.isDrop(reply), let refused = pool.secondDrop(reply, of: self.call, drops: self.dropCount(), node: self.link.name) {
+            return self.answerFromFirstNode(refused)
+        }
         let judgement = pool.judge(reply, of: self.call, plan: self.plan, node: self.first, name: self.link.name)
         if case .result = reply { pool.recordLatency(self.call, plan: self.plan, since: self.startedAt) }
         switch judgement {
         case .answer(let answer):
-            switch self.firstReplied(final: true) {
-            case .deliver: self.deliver(answer)
-            case .deliverCancelled: self.deliver(.failed("context canceled"))
-            case .deliverHedgeAnswer(let hedged): self.deliver(hedged)
-            case .retry, .ignore: break
-            }
+            self.answerFromFirstNode(answer)
         case .tryNext(let answer), .resolveAmbiguousPush(let answer):
             // Reads are never ambiguous pushes; the other nodes decide, unless the caller gives up.
             switch self.firstReplied(final: false) {
             case .retry:
                 let (call, plan) = (self.call, self.plan)
+                let drops = self.dropCount()
                 self.follow(
                     pool.scheduler.task {
-                        let drops = Pool.isDrop(reply) ? 1 : 0
                         self.followerAnswered(await pool.tryInOrder(call, plan: plan, from: 1, last: answer, drops: drops))
                     })
             case .deliverHedgeAnswer(let hedged): self.deliver(hedged)
@@ -206,11 +208,11 @@ private final class ImmediateCallProgress: PoolCancellable, PoolTimerTarget {
     func timerFired() {
         let pool = self.pool
         guard let delay = self.hedgeDelay, self.guarded.withLock({ $0.state.hedgeDue(withinBudget: { pool.spendHedge() }) }) else { return }
-        let (call, plan) = (self.call, self.plan)
+        let (call, plan, drops) = (self.call, self.plan, self.dropCount())
         pool.observer.hedgeSent(method: call.method, node: self.link.name, delay: delay)
         self.follow(
             pool.scheduler.task {
-                let reply = await pool.tryInOrder(call, plan: plan, from: 1)
+                let reply = await pool.tryInOrder(call, plan: plan, from: 1, drops: drops)
                 if self.followerAnswered(reply), case .result(_, let node) = reply {
                     pool.observer.hedgeWon(method: call.method, node: pool.connectionAndName(of: node).1)
                 }
@@ -277,6 +279,26 @@ private final class ImmediateCallProgress: PoolCancellable, PoolTimerTarget {
             let decision = RetryRule.decide(ErrorClassifier.classify(.error(code: code, message: message)), route: self.plan.route)
             guard case .returnAnswer = decision else { return false }
             return true
+        }
+    }
+
+    /// The first node's answer is the caller's, unless the caller gave up.
+    private func answerFromFirstNode(_ answer: PoolReply) {
+        switch self.firstReplied(final: true) {
+        case .deliver: self.deliver(answer)
+        case .deliverCancelled: self.deliver(.failed("context canceled"))
+        case .deliverHedgeAnswer(let hedged): self.deliver(hedged)
+        case .retry, .ignore: break
+        }
+    }
+
+    /// The drops this call met, shared with its hedge or retry.
+    private func dropCount() -> DropCount {
+        self.guarded.withLock { guarded in
+            if let drops = guarded.drops { return drops }
+            let drops = DropCount()
+            guarded.drops = drops
+            return drops
         }
     }
 

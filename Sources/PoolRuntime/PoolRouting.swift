@@ -256,7 +256,8 @@ extension Pool {
     /// fpool itself reset a moment ago (its heartbeat starved under load) or a socket redialled
     /// since may answer at once, as it would a direct client. Never after a query of death.
     func tryInOrder(
-        _ call: PoolCall, plan: CallPlan, from first: Int = 0, last: PoolReply? = nil, drops: Int = 0, startedAt: Duration? = nil
+        _ call: PoolCall, plan: CallPlan, from first: Int = 0, last: PoolReply? = nil, drops: DropCount = DropCount(),
+        startedAt: Duration? = nil
     ) async -> PoolReply {
         let generation = self.nodeGeneration
         let reply = await self.tryRound(call, plan: plan, from: first, last: last, drops: drops, startedAt: startedAt)
@@ -274,19 +275,18 @@ extension Pool {
                 explicit: next.order.filter { !failed.contains($0.index) } + next.order.filter { failed.contains($0.index) }, fanOut: false),
             route: next.route, timeout: next.timeout, seedID: next.seedID, hedge: next.hedge)
         self.observer.callRetried(method: call.method, node: "every node", reason: "no answer from any node; one more round")
-        return await self.tryRound(call, plan: again, from: 0, last: reply, drops: 0, startedAt: startedAt)
+        return await self.tryRound(call, plan: again, from: 0, last: reply, drops: DropCount(), startedAt: startedAt)
     }
 
     /// One round of `tryInOrder`.
     private func tryRound(
-        _ call: PoolCall, plan: CallPlan, from first: Int, last: PoolReply?, drops: Int, startedAt: Duration?
+        _ call: PoolCall, plan: CallPlan, from first: Int, last: PoolReply?, drops: DropCount, startedAt: Duration?
     ) async -> PoolReply {
         // Before any hedge: an answer from the head feed is not worth a second node.
         if let next = plan.order.dropFirst(first).first, let answer = self.headFromFeed(call, node: next.index) { return answer }
         if let delay = self.hedgeDelay(call, plan: plan, from: first) {
             return await self.tryHedged(call, plan: plan, from: first, last: last, drops: drops, delay: delay)
         }
-        var drops = drops
         var catchUpUntil: Duration?
         var last: PoolReply = last ?? .failed("no node available for \(call.method)")
         // Set once the pool sends a signed push again after a lost reply: the first attempt may
@@ -300,6 +300,7 @@ extension Pool {
         }
         for candidate in plan.order.dropFirst(first) {
             if Task.isCancelled { break }
+            if let refused = self.refusedAfterDrops(call, drops: drops) { return refused }
             let (connection, name) = self.connectionAndName(of: candidate.index)
             // A sender's pushes move to another node only once its nonce has caught up there.
             if plan.route.effect == .push, let seedID = plan.seedID, let sender = call.facts.sender,
@@ -325,7 +326,7 @@ extension Pool {
             self.countCall(node: candidate.index)
             // A caller that gave up is owed no retry: its call was cancelled, not lost.
             if Task.isCancelled, case .unreachable = reply { return .failed("context canceled") }
-            if let dropped = self.secondDrop(reply, of: call, drops: &drops, node: name) { return dropped }
+            if let dropped = self.secondDrop(reply, of: call, drops: drops, node: name) { return dropped }
             if resent, case .nonce(.tooLow) = ErrorClassifier.classify(reply),
                 case .accepted(let bytes, let node) = await self.resolveAmbiguous(call)
             {

@@ -144,6 +144,48 @@ import Testing
         #expect(replies.all.count == 1)
     }
 
+    /// The first node and its hedge each close their connection over the request: two drops
+    /// between them, so no third daemon gets it, as on the task path. Before the fix the hedge
+    /// counted only its own drop and went on to the third node.
+    @Test func dropsOfTheFirstNodeAndItsHedgeAddUp() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes[0].startImmediately()
+        let (entered, enteredSink) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseSink) = AsyncStream.makeStream(of: Void.self)
+        nodes[1].answer { _ in
+            enteredSink.yield()
+            for await _ in release { break }
+            return .unreachable(.dropped, detail: "closed by the server after this request")
+        }
+        let timers = ManualTimers()
+        let observer = RecordingObserver()
+        let pool = await makePool(
+            nodes,
+            settings: {
+                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
+            },
+            observer: observer, scheduler: timers)
+        let replies = PoolImmediateCallTests.Replies()
+        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
+            Issue.record("the read did not start at once")
+            return
+        }
+        // The hedge delay passes: n1 has the request too.
+        timers.fireAll()
+        var arrivals = entered.makeAsyncIterator()
+        await arrivals.next()
+        // n0 drops its connection, then n1.
+        #expect(nodes[0].answerImmediate(.unreachable(.dropped, detail: "closed by the server after this request")))
+        releaseSink.yield()
+        guard case .failed(let text) = await replies.first() else {
+            Issue.record("expected a failure, got \(replies.all)")
+            return
+        }
+        #expect(text.hasSuffix(Pool.notSentToAThird))
+        #expect(nodes[2].calls.isEmpty)
+        #expect(replies.all.count == 1)
+    }
+
     @Test func anAnswerBeforeTheDelaySendsNoHedge() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         nodes[0].startImmediately()
