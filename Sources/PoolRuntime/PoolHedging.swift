@@ -70,6 +70,8 @@ extension Pool {
                 tasks.cancelAll()
                 sink.finish()
             }
+            // Given up already (a hedge task cancelled as it starts): nothing goes upstream.
+            if Task.isCancelled { return .failed("context canceled") }
             if let refused = self.refusedAfterDrops(call, drops: drops) { return refused }
             launch()
             for await event in events {

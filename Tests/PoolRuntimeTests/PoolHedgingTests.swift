@@ -186,6 +186,24 @@ import Testing
         #expect(replies.all.count == 1)
     }
 
+    /// A hedged read whose caller gave up before its first attempt (a hedge's task cancelled as
+    /// it starts, when the last caller of a flight leaves) sends nothing upstream.
+    @Test func aHedgedReadGivenUpBeforeItStartsSendsNothing() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        let pool = await self.hedgingPool(nodes, observer: RecordingObserver(), clock: ManualClock())
+        guard case .ready(let plan) = await pool.plan(call(.stateGetActor)) else {
+            Issue.record("no plan")
+            return
+        }
+        // What the immediate path's hedge task runs: the other nodes, from the second.
+        let reply = await Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await pool.tryInOrder(call(.stateGetActor), plan: plan, from: 1)
+        }.value
+        #expect(reply == .failed("context canceled"))
+        #expect(nodes.allSatisfy { $0.calls.isEmpty }, "\(nodes.map(\.calls))")
+    }
+
     @Test func anAnswerBeforeTheDelaySendsNoHedge() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         nodes[0].startImmediately()
