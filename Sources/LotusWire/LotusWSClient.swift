@@ -470,6 +470,13 @@ public final class LotusWSClient: Sendable {
         try? await self.channel.close()
     }
 
+    /// Starts closing the connection and returns at once: over TLS a close waits for the
+    /// peer's reply (up to swift-nio-ssl's 5 s shutdown timeout), which a frozen daemon never sends.
+    public func closeSoon() {
+        self.state.withLock { $0.closedByClient = true }
+        self.channel.close(promise: nil)
+    }
+
     /// Returns once the connection is closed (by either side), or the waiting task is cancelled.
     package func waitUntilClosed() async {
         let id = self.state.withLock { state in

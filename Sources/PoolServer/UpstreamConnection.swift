@@ -115,12 +115,16 @@ public final class UpstreamConnection: NodeConnection {
     }
 
     /// Closes every socket (each version and event loop) and forgets them; the next call dials again. No loss is reported.
+    ///
+    /// The closes are not waited for: the heartbeat resets nodes it gave up on, and one close
+    /// of a TLS socket to a frozen daemon waits 5 s for a reply that never comes, one socket
+    /// after another (per event loop and API version), while no node is judged.
     public func reset() async {
         let open = self.clients.withLock { clients in
             defer { clients = [:] }
             return Array(clients.values)
         }
-        for client in open { await client.close() }
+        for client in open { client.closeSoon() }
     }
 
     /// Calls `method`; a failure to connect means the request never left.
