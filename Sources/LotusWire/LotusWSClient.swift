@@ -17,6 +17,8 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
     case closedAfterRequest
     /// The server sent a frame that is not JSON-RPC.
     case protocolViolation(String)
+    /// The server took the connection but finished no TLS and WebSocket handshake in time.
+    case handshakeTimedOut(Duration)
 
     /// A short text in go-jsonrpc's wording where it has one (`websocket connection closed`).
     public var description: String {
@@ -25,6 +27,7 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
         case .connectionClosed: "websocket connection closed"
         case .closedAfterRequest: "websocket connection closed by the server after this request"
         case .protocolViolation(let detail): "protocol violation: \(detail)"
+        case .handshakeTimedOut(let limit): "no WebSocket handshake within \(limit) of connecting"
         }
     }
 }
@@ -140,6 +143,11 @@ public struct LotusSubscription: Sendable {
     }
 }
 
+/// Set when a dial's handshake deadline passed (and closed its socket).
+private final class HandshakeExpiry: Sendable {
+    let flag = Atomic<Bool>(false)
+}
+
 /// A WebSocket JSON-RPC connection to a Lotus-compatible endpoint.
 ///
 /// Concurrency: every method may be called from any task; state is behind a `Mutex`.
@@ -191,26 +199,40 @@ public final class LotusWSClient: Sendable {
     ///   TLS fails (an untrusted certificate, a plain port), or the connect error.
     public static func connect(
         host: String, port: Int, path: String = "/rpc/v1", token: String? = nil, keepalive: WebSocketKeepalive? = nil,
-        tls: TLSDialer? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        tls: TLSDialer? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        handshakeTimeout: Duration = LotusWSClient.handshakeTimeout
     ) async throws -> LotusWSClient {
         try await TLSDialer.explainingFailures(of: tls, host: host, port: port) {
-            try await self.dial(host: host, port: port, path: path, token: token, keepalive: keepalive, tls: tls, group: group)
+            try await self.dial(
+                host: host, port: port, path: path, token: token, keepalive: keepalive, tls: tls, group: group,
+                handshakeTimeout: handshakeTimeout)
         }
     }
 
+    /// How long a dial may take from the TCP connection to the end of the WebSocket upgrade
+    /// (TLS included). The connect itself has its own 5 s: a daemon whose kernel accepts the
+    /// connection while the process is frozen never answers the upgrade, and a dial without
+    /// this bound would wait, and every heartbeat with it, for as long as the socket lives.
+    public static let handshakeTimeout = Duration.seconds(10)
+
     private static func dial(
         host: String, port: Int, path: String, token: String?, keepalive: WebSocketKeepalive?, tls: TLSDialer?,
-        group: any EventLoopGroup
+        group: any EventLoopGroup, handshakeTimeout: Duration
     ) async throws -> LotusWSClient {
         enum Upgrade: Sendable {
             case websocket(LotusWSClient)
             case refused
         }
+        let expired = HandshakeExpiry()
         let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(handshakeTimeout)) {
+                        expired.flag.store(true, ordering: .relaxed)
+                        channel.close(promise: nil)
+                    }
                     if let tls { try channel.pipeline.syncOperations.addHandler(try tls.handler(host: host)) }
                     let upgrader = RawWebSocketClientUpgrader<Upgrade> { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
@@ -230,8 +252,10 @@ public final class LotusWSClient: Sendable {
                             channel.close(promise: nil)
                             return channel.eventLoop.makeCompletedFuture { Upgrade.refused }
                         })
-                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                    let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
                         configuration: .init(upgradeConfiguration: configuration))
+                    upgraded.whenComplete { _ in deadline.cancel() }
+                    return upgraded
                 }
             }
         let result: Upgrade
@@ -239,6 +263,10 @@ public final class LotusWSClient: Sendable {
             result = try await upgrade.get()
         } catch is NIOHTTPClientUpgradeError {
             throw LotusClientError.badHandshake
+        } catch {
+            // Closed by the deadline: say so, not what the closed socket made of it.
+            if expired.flag.load(ordering: .relaxed) { throw LotusClientError.handshakeTimedOut(handshakeTimeout) }
+            throw error
         }
         guard case .websocket(let client) = result else { throw LotusClientError.badHandshake }
         return client
