@@ -176,7 +176,8 @@ public final class Pool: Sendable {
         var silentChannels: [PoolChannelRecord] = []
         /// Head feeds of those daemons: stopped, and opened again at the next heartbeat.
         var silentFeeds: [HeadFeed] = []
-        /// Connections of nodes that stopped serving: dropped so nothing stays stuck on them.
+        /// Connections of nodes that stopped serving and may not answer: dropped so nothing
+        /// stays stuck on them (see `dropsSockets`).
         var stopped: [any NodeConnection] = []
         var notes: [NodeNote] = []
         /// Calls waiting for a node change. Resumed once the lock is released (`wakeWaiters`):
@@ -202,7 +203,7 @@ public final class Pool: Sendable {
         effects.lostChannels = state.channels.removeAll { channel in
             !table.isServing(channel.node) || table[channel.node].id != channel.session
         }
-        for index in servedBefore where !state.table.isServing(index) {
+        for index in servedBefore where !state.table.isServing(index) && Self.dropsSockets(state.table[index].state) {
             effects.stopped.append(state.table[index].connection)
         }
         let degraded = state.table.all.degraded
@@ -211,6 +212,20 @@ public final class Pool: Sendable {
             effects.notes.append(.degraded(degraded, detail: Self.degradedDetail(state.table)))
         }
         return effects
+    }
+
+    /// Whether a node that stopped serving in `state` has its sockets closed. One that may not
+    /// answer (unreachable, silent, on another chain, or taken out by the operator) does: its
+    /// calls in flight fail there and reads are retried elsewhere. One that only fails a health
+    /// rule (behind, few peers; or a fallback of a degraded pool once a node is healthy again)
+    /// still answers: a block submission or a push it has in flight finishes there, as on a
+    /// direct connection, and new calls go elsewhere.
+    static func dropsSockets(_ state: NodeState) -> Bool {
+        guard case .disabled(let reason) = state else { return true }
+        switch reason {
+        case .syncBehind, .fewMessagePeers, .fewBlockPeers, .behindBestHead: return false
+        case .unreachable, .noAnswer, .wrongNetwork: return true
+        }
     }
 
     /// Why the pool is degraded, for the log line and `/healthz`.

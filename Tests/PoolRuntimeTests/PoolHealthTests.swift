@@ -151,6 +151,39 @@ import Testing
         #expect(await reply == .result(Array("\"ok\"".utf8), node: 1))
         #expect(nodes[0].state.withLock { $0.resets } == 1)
     }
+
+    /// A node that falls behind is taken out of routing, not cut off: a block submission it has
+    /// in flight finishes there, as it would on a direct connection. Before, its sockets were
+    /// closed and the miner's block was lost.
+    @Test func aWriteInFlightOnANodeThatFallsBehindFinishesThere() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let (entered, enteredSink) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseSink) = AsyncStream.makeStream(of: Void.self)
+        nodes[0].answer { _ in
+            enteredSink.yield()
+            for await _ in release { break }
+            return .result(Array("null".utf8))
+        }
+        let pool = await makePool(nodes)  // PrimarySeed 0 → node 0
+        let submit = PoolCall(
+            id: .v1(.syncSubmitBlock), method: "Filecoin.SyncSubmitBlock", version: .v1, params: Array(#"[{"Header":{}}]"#.utf8))
+        async let reply = pool.call(submit)
+        var arrivals = entered.makeAsyncIterator()
+        await arrivals.next()
+        // n0 falls 10 epochs behind n1: disabled by the health rule.
+        nodes[0].health(head: 90)
+        nodes[1].health(head: 100)
+        await pool.heartbeat()
+        guard case .disabled(.behindBestHead) = pool.nodes[0].state else {
+            Issue.record("n0 is \(pool.nodes[0].state)")
+            return
+        }
+        #expect(nodes[0].state.withLock { $0.resets } == 0)
+        releaseSink.yield()
+        #expect(await reply == .result(Array("null".utf8), node: 0))
+        // New calls go to the node that passes the checks.
+        #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 1))
+    }
 }
 
 /// The system clock, counting the sleeps that start so a test can wait for one.
