@@ -66,4 +66,29 @@ import Testing
         #expect(await third.first() == .result(Array("\"fresh\"".utf8), node: 0))
         #expect(first.all.count == 1 && second.all.count == 1)
     }
+
+    /// Thousands of callers of one flight leave one by one, in any order (a client's calls
+    /// cancelled, its connections closed): each is answered alone, once, the upstream call
+    /// stays, and the caller that stays gets the daemon's answer.
+    @Test func thousandsOfCallersLeaveOneByOneAndTheOneThatStaysIsAnswered() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await self.pool(nodes)
+        let replies = (0..<5_000).map { _ in PoolImmediateCallTests.Replies() }
+        var seats: [any PoolCancellable] = []
+        for reply in replies {
+            guard case .started(let seat) = pool.startImmediately(Self.read(), completion: reply.record) else {
+                Issue.record("the read did not start at once")
+                return
+            }
+            seats.append(seat)
+        }
+        #expect(nodes.map { $0.calls.count }.reduce(0, +) == 1)
+        // Every caller but the one that started the flight leaves.
+        for index in (1..<seats.count).shuffled() { seats[index].cancel() }
+        #expect(replies.dropFirst().allSatisfy { $0.all == [.failed("context canceled")] })
+        #expect(nodes.map(\.abandoned).reduce(0, +) == 0)
+        while nodes.contains(where: { $0.answerImmediate(.result(Array("\"actor\"".utf8))) }) {}
+        #expect(await replies[0].first() == .result(Array("\"actor\"".utf8), node: 0))
+        #expect(replies[0].all.count == 1)
+    }
 }
