@@ -49,11 +49,11 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     /// Each pause is logged once per connection: the first time says which client misbehaves.
     private var loggedPauses: Set<ClientWebSocketStateMachine.PauseReason> = []
     /// Unfinished messages of every connection, HTTP bodies included, share one budget.
-    private let bodyBudget: RequestBodyBudget
+    private let bodyBudget: SharedBudget
     /// What this connection's unfinished frames and message hold of it.
     private var bytesCharged = 0
 
-    init(requests: any ClientWebSocketRequests, limits: ClientWebSocketLimits, bodyBudget: RequestBodyBudget) {
+    init(requests: any ClientWebSocketRequests, limits: ClientWebSocketLimits, bodyBudget: SharedBudget) {
         self.requests = requests
         self.bodyBudget = bodyBudget
         self.machine = ClientWebSocketStateMachine(

@@ -15,6 +15,8 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
         /// Integer request ids → the token of their call or channel (what `xrpc.cancel` names).
         var byRequestID: [Int64: UInt64] = [:]
         var channels: [UInt64: ClientChannel] = [:]
+        /// Channel calls started and not yet open or refused: they count against the limit too.
+        var openingChannels = 0
         var nextToken: UInt64 = 1
         var nextChannelID: UInt64 = 1
     }
@@ -22,6 +24,7 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
     let router: ClientRequestRouter
     let runner: ClientCallRunner
     let inflightCalls: InflightCalls
+    let channelLimits: ChannelLimits
     let logger: Logger
     /// Answers are written straight to the connection: NIO keeps writes issued one after
     /// another in order, with no writer task to hop through.
@@ -52,10 +55,14 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
     /// closes (it holds this session).
     private let handler: NIOLoopBoundBox<ClientWebSocketHandler?>
 
-    init(router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, logger: Logger, connection: any Channel) {
+    init(
+        router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, logger: Logger, connection: any Channel,
+        channelLimits: ChannelLimits
+    ) {
         self.router = router
         self.runner = runner
         self.inflightCalls = inflightCalls
+        self.channelLimits = channelLimits
         self.logger = logger
         self.connection = connection
         self.executor = EventLoopTaskExecutor(eventLoop: connection.eventLoop)
@@ -229,6 +236,11 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
     }
 
     private func openChannel(_ call: PoolCall, id: [UInt8], requestID: Int64?) {
+        if let refusal = self.reserveChannel() {
+            self.logger.notice("refused a channel call (\(call.method)): \(refusal.message)")
+            self.answer(RawRPCFrames.error(id: id, refusal))
+            return self.requestDone()
+        }
         let pool = self.runner.pool
         let send: @Sendable ([UInt8], ClientChannel?) -> Void = { bytes, channel in self.send(bytes, channel) }
         self.start(requestID) { token in
@@ -240,16 +252,20 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
             }
             switch await pool.openChannel(call, events: { channel.deliver($0) }) {
             case .failure(let refusal):
+                self.state.withLock { $0.openingChannels -= 1 }
+                self.channelLimits.shared.giveBack(1)
                 return refusal.reply.frame(id: id)
             case .success(let opened):
                 let attached = channel.attach(poolID: opened.id)
                 // Still wanted (no cancel answered it, the connection is up) and still open: it
-                // becomes a channel of this session.
-                let owned = self.state.withLock { state -> Bool in
-                    guard state.calls.removeValue(forKey: token) != nil else { return false }
+                // becomes a channel of this session, and keeps its place in the limits.
+                let (owned, kept) = self.state.withLock { state -> (Bool, Bool) in
+                    state.openingChannels -= 1
+                    guard state.calls.removeValue(forKey: token) != nil else { return (false, false) }
                     if attached == .open { state.channels[token] = channel }
-                    return true
+                    return (true, attached == .open)
                 }
+                if !kept { self.channelLimits.shared.giveBack(1) }
                 switch (owned, attached) {
                 case (true, .open):
                     channel.activate(reply: RawRPCFrames.result(id: id, result: String(channel.clientID).utf8))
@@ -264,13 +280,39 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
         }
     }
 
+    /// Takes a place for one more channel; the error to answer when the connection, or every
+    /// connection together, has as many open as allowed.
+    private func reserveChannel() -> RPCError? {
+        let perConnection = self.channelLimits.perConnection
+        let reserved = self.state.withLock { state -> Bool in
+            guard state.channels.count + state.openingChannels < perConnection else { return false }
+            state.openingChannels += 1
+            return true
+        }
+        guard reserved else {
+            return RPCError(
+                code: 1,
+                message: "fpool: this connection has \(perConnection) channels open, its limit (--max-channels-per-connection); "
+                    + "close one first")
+        }
+        guard self.channelLimits.shared.take(1) else {
+            self.state.withLock { $0.openingChannels -= 1 }
+            let limit = self.channelLimits.shared.limit
+            return RPCError(
+                code: 1, message: "fpool: \(limit) channels are open across all connections, its limit (--max-channels); try again later")
+        }
+        return nil
+    }
+
     /// The pool ended a channel, or its client fell behind: forget it, and close what is left upstream.
     private func channelEnded(_ channel: ClientChannel, _ ending: ClientChannel.Ending) {
-        self.state.withLock { state in
-            guard state.channels[channel.token] === channel else { return }
+        let removed = self.state.withLock { state -> Bool in
+            guard state.channels[channel.token] === channel else { return false }
             state.channels[channel.token] = nil
             state.byRequestID = state.byRequestID.filter { $0.value != channel.token }
+            return true
         }
+        if removed { self.channelLimits.shared.giveBack(1) }
         if ending == .clientBehind {
             self.logger.notice(
                 "a client fell \(ClientChannel.maxPending) values behind on channel \(channel.clientID); closing the channel")
@@ -292,6 +334,7 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
             call.giveUp()
         }
         if let channel {
+            self.channelLimits.shared.giveBack(1)
             if let poolID = channel.close() {
                 let pool = self.runner.pool
                 Task { await pool.closeChannel(poolID) }
@@ -315,10 +358,19 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
             return (Array(state.calls.values), Array(state.channels.values))
         }
         calls.forEach { $0.giveUp() }
+        self.channelLimits.shared.giveBack(channels.count)
         let poolIDs = channels.compactMap { $0.close() }
         if !poolIDs.isEmpty {
             let pool = self.runner.pool
             Task { for id in poolIDs { await pool.closeChannel(id) } }
         }
     }
+}
+
+/// How many channels a client WebSocket may have open (`ServerConfiguration`).
+struct ChannelLimits: Sendable {
+    /// On this connection.
+    let perConnection: Int
+    /// Across every connection, shared.
+    let shared: SharedBudget
 }

@@ -27,7 +27,9 @@ public final class PoolRPCServer: Sendable {
     let runner: ClientCallRunner
     let inflight = InflightCalls()
     let budget: ClientConnectionBudget
-    let bodyBudget: RequestBodyBudget
+    let bodyBudget: SharedBudget
+    /// Channels open across every connection (`maxChannels`).
+    let channelBudget: SharedBudget
     let listener = Mutex<ConnectionListener<any Channel>?>(nil)
     private let boundPort = BoundPort()
 
@@ -48,7 +50,8 @@ public final class PoolRPCServer: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.budget = ClientConnectionBudget(cap: configuration.maxConnections, reserve: configuration.connectionReserve)
-        self.bodyBudget = RequestBodyBudget(limit: max(configuration.maxBufferedRequestBytes, configuration.maxRequestBytes))
+        self.bodyBudget = SharedBudget(limit: max(configuration.maxBufferedRequestBytes, configuration.maxRequestBytes))
+        self.channelBudget = SharedBudget(limit: configuration.maxChannels)
         let address = ClientAddress(host: configuration.host, secure: configuration.tls != nil)
         let boundPort = self.boundPort
         let admin = AdminAPI(
@@ -199,7 +202,8 @@ public final class PoolRPCServer: Sendable {
             ChannelOptions.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: limit / 2, high: limit))
         let session = ClientWebSocketSession(
             router: ClientRequestRouter(version: version, grant: grant, channelsSupported: true),
-            runner: self.runner, inflightCalls: self.inflight, logger: self.logger, connection: channel)
+            runner: self.runner, inflightCalls: self.inflight, logger: self.logger, connection: channel,
+            channelLimits: ChannelLimits(perConnection: self.configuration.maxChannelsPerConnection, shared: self.channelBudget))
         // A request over the limit closes the socket (1009), whether it comes as one frame or as
         // continuation frames (clients split requests over 4096 bytes).
         try channel.pipeline.syncOperations.addHandler(

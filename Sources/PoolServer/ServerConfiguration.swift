@@ -34,6 +34,12 @@ public struct ServerConfiguration: Sendable {
     /// Calls one WebSocket connection may have in flight; at the cap fpool stops reading the
     /// connection until one is answered, instead of queueing what it sends.
     public var maxCallsInFlight: Int = 2048
+    /// Channels (ChainNotify, MpoolSub, …) one WebSocket connection may have open; a channel
+    /// call past it is refused. An open channel is no call in flight, yet it holds its recent
+    /// tipsets and, for most methods, a subscription on a daemon: lotus-miner opens a few.
+    public var maxChannelsPerConnection: Int = 64
+    /// Channels open across every connection; a channel call past it is refused.
+    public var maxChannels: Int = 16_384
     /// A request's head and body must arrive within this (answered 408 and closed otherwise),
     /// plus one second per `minRequestBytesPerSecond` of it: a large body on a slow link
     /// passes, a trickle that would hold a connection and its buffer does not.

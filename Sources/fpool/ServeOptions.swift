@@ -28,6 +28,16 @@ struct ServeOptions: ParsableArguments {
     var maxCallsPerConnection = 2048
 
     @Option(
+        name: .customLong("max-channels-per-connection"),
+        help: "Channels (ChainNotify, MpoolSub, …) one websocket may have open; past it a channel call is refused (default 64).")
+    var maxChannelsPerConnection = 64
+
+    @Option(
+        name: .customLong("max-channels"),
+        help: "Channels open across all connections; past it a channel call is refused (default 16384).")
+    var maxChannels = 16_384
+
+    @Option(
         name: .customLong("max-queued-bytes"),
         help: "Unwritten answers past which fpool stops reading a websocket client (default 16 MiB).")
     var maxQueuedBytes = 16 << 20
@@ -125,6 +135,12 @@ struct ServeOptions: ParsableArguments {
             throw ValidationError("--max-calls-per-connection: expected at least 1, got \(self.maxCallsPerConnection)")
         }
         configuration.maxCallsInFlight = self.maxCallsPerConnection
+        guard self.maxChannelsPerConnection >= 1 else {
+            throw ValidationError("--max-channels-per-connection: expected at least 1, got \(self.maxChannelsPerConnection)")
+        }
+        configuration.maxChannelsPerConnection = self.maxChannelsPerConnection
+        guard self.maxChannels >= 1 else { throw ValidationError("--max-channels: expected at least 1, got \(self.maxChannels)") }
+        configuration.maxChannels = self.maxChannels
         guard self.maxQueuedBytes >= 64 << 10 else {
             throw ValidationError("--max-queued-bytes: expected at least 65536 bytes, got \(self.maxQueuedBytes)")
         }

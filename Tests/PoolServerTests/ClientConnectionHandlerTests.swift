@@ -36,7 +36,7 @@ import Testing
         }
     }
 
-    func websocket(cap: Int = 2, budget: RequestBodyBudget = RequestBodyBudget(limit: 1 << 20)) throws -> (
+    func websocket(cap: Int = 2, budget: SharedBudget = SharedBudget(limit: 1 << 20)) throws -> (
         EmbeddedChannel, ClientWebSocketHandler, RecordedRequests, ReadCounter
     ) {
         let requests = RecordedRequests()
@@ -62,13 +62,13 @@ import Testing
     /// connection with 1013 and gives back what it held.
     @Test("a websocket's unfinished messages are held within the shared body budget")
     func websocketUnfinishedMessagesShareTheBodyBudget() throws {
-        let budget = RequestBodyBudget(limit: 100_000)
+        let budget = SharedBudget(limit: 100_000)
         let (channel, _, requests, _) = try self.websocket(budget: budget)
         var fits = self.frame(String(repeating: "a", count: 60_000), channel)
         try channel.writeInbound(fits.readSlice(length: 50_000)!)
-        #expect(budget.bytesHeld == 50_000)
+        #expect(budget.held == 50_000)
         try channel.writeInbound(fits)
-        #expect(requests.count == 1 && budget.bytesHeld == 0)
+        #expect(requests.count == 1 && budget.held == 0)
         // Another connection holds 70 kB: 40 kB more here does not fit.
         #expect(budget.take(70_000))
         var tooMuch = self.frame(String(repeating: "b", count: 60_000), channel)
@@ -76,7 +76,7 @@ import Testing
         let close = try #require(try channel.readOutbound(as: ByteBuffer.self))
         #expect(Array(close.readableBytesView.prefix(4)) == [0x88, 0x02, 0x03, 0xF5], "close frame 1013")
         #expect(!channel.isActive)
-        #expect(budget.bytesHeld == 70_000)
+        #expect(budget.held == 70_000)
     }
 
     @Test("a websocket at its cap on calls in flight starts no more and is not read until calls are answered")

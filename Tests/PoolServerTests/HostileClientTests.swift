@@ -239,16 +239,50 @@ import Testing
                 return first
             }
             #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused.prefix(200))")
-            #expect(served.instance.server.bodyBudget.bytesHeld <= 1 << 20)
+            #expect(served.instance.server.bodyBudget.held <= 1 << 20)
+        }
+    }
+
+    @Test("channels past a connection's limit, or every connection's, are refused; closing one makes room")
+    func channelsAreCapped() async throws {
+        try await withServedPool(
+            nodes: 1,
+            configure: { configuration, _ in
+                configuration.maxChannelsPerConnection = 3
+                configuration.maxChannels = 4
+            }
+        ) { served in
+            let first = try await served.client()
+            var open: [LotusSubscription] = []
+            for _ in 0..<3 { open.append(try await first.subscribe("Filecoin.ChainNotify")) }
+            let refused = try await rpcError {
+                _ = try await first.subscribe("Filecoin.ChainNotify")
+                return nil
+            }
+            #expect(refused?.message.contains("this connection has 3 channels open, its limit") == true, "\(String(describing: refused))")
+            let second = try await served.client()
+            _ = try await second.subscribe("Filecoin.ChainNotify")
+            let shared = try await rpcError {
+                _ = try await second.subscribe("Filecoin.ChainNotify")
+                return nil
+            }
+            #expect(shared?.message.contains("4 channels are open across all connections") == true, "\(String(describing: shared))")
+            // A channel the client cancels gives its place back.
+            first.cancel(requestID: open[0].requestID)
+            #expect(await holds { served.instance.server.channelBudget.held == 3 })
+            _ = try await second.subscribe("Filecoin.ChainNotify")
+            // A connection that closes gives back every place it held.
+            await first.close()
+            #expect(await holds { served.instance.server.channelBudget.held == 2 })
         }
     }
 
     @Test("the body budget takes what fits and gives it back")
     func bodyBudgetValue() {
-        let budget = RequestBodyBudget(limit: 1000)
+        let budget = SharedBudget(limit: 1000)
         #expect(budget.take(600))
         #expect(!budget.take(600))
-        #expect(budget.bytesHeld == 600)
+        #expect(budget.held == 600)
         budget.giveBack(600)
         #expect(budget.take(1000))
     }

@@ -12,12 +12,14 @@ import Testing
     func flagsSetTheConfiguration() throws {
         let options = try ServeOptions.parse([
             "--max-connections=100", "--max-calls-per-connection=50", "--max-queued-bytes=1048576", "--request-timeout=5s",
+            "--max-channels-per-connection=8", "--max-channels=500",
         ])
         let configuration = try options.configuration([:])
         #expect(configuration.maxConnections == 100)
         #expect(configuration.maxCallsInFlight == 50)
         #expect(configuration.maxQueuedBytes == 1 << 20)
         #expect(configuration.requestTimeout == .seconds(5))
+        #expect(configuration.maxChannelsPerConnection == 8 && configuration.maxChannels == 500)
         // Unset, the cap follows the descriptor limit.
         #expect(try ServeOptions.parse([]).configuration([:]).maxConnections == ServerConfiguration.defaultMaxConnections())
     }
@@ -27,6 +29,8 @@ import Testing
         arguments: [
             ("--max-connections=0", "--max-connections: expected at least 1, got 0"),
             ("--max-calls-per-connection=0", "--max-calls-per-connection: expected at least 1, got 0"),
+            ("--max-channels-per-connection=0", "--max-channels-per-connection: expected at least 1, got 0"),
+            ("--max-channels=0", "--max-channels: expected at least 1, got 0"),
             ("--max-queued-bytes=100", "--max-queued-bytes: expected at least 65536 bytes, got 100"),
             ("--request-timeout=soon", "--request-timeout: expected a duration such as 30s or 1m, got 'soon'"),
             ("--request-timeout=10ms", "--request-timeout: expected at least 100ms, got 10ms"),
