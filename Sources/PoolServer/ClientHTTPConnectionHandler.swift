@@ -15,14 +15,20 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
     private var clockTime: NIODeadline?
     /// Told of every request answered 408 (the metrics).
     private let timedOut: () -> Void
+    /// Told of every connection closed for not reading its answer in time (a log line).
+    private let slowReader: () -> Void
     /// Told when the connection starts waiting for a request (true) and when it stops: the
     /// connection cap closes the longest-idle connection to make room.
     private let idle: (Bool) -> Void
     private var reportedIdle = false
 
-    init(limits: ClientHTTPLimits, timedOut: @escaping () -> Void = {}, idle: @escaping (Bool) -> Void = { _ in }) {
+    init(
+        limits: ClientHTTPLimits, timedOut: @escaping () -> Void = {}, slowReader: @escaping () -> Void = {},
+        idle: @escaping (Bool) -> Void = { _ in }
+    ) {
         self.machine = ClientHTTPStateMachine(limits: limits, now: .now())
         self.timedOut = timedOut
+        self.slowReader = slowReader
         self.idle = idle
     }
 
@@ -75,6 +81,12 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
         self.machine.requestRead()
     }
 
+    /// From the request handler, as it writes an answer of `bytes`: the client must read it in time.
+    func answerWriting(bytes: Int) {
+        self.machine.answerWriting(bytes: bytes, at: self.now)
+        self.rearm()
+    }
+
     /// From the request handler, once the answer is written and the connection stays open.
     func answered() {
         self.machine.answered(at: self.now)
@@ -115,6 +127,10 @@ final class ClientHTTPConnectionHandler: ChannelInboundHandler, RemovableChannel
         case .checkAgain:
             self.rearm()
         case .closeIdle:
+            context.close(promise: nil)
+        case .closeSlowReader:
+            // The answer it holds goes with it: a client that reads nothing keeps no memory.
+            self.slowReader()
             context.close(promise: nil)
         case .timeOut:
             self.timedOut()

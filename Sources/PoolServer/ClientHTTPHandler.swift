@@ -174,6 +174,7 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             !answer.close && (head.map { $0.isKeepAlive && !PoolRPCServer.endsHTTP($0) } ?? false)
             && server.listener.withLock({ $0 })?.isAccepting == true
         if !keepAlive { headers.add(name: "Connection", value: "close") }
+        connection.value.answerWriting(bytes: answer.body.count)
         channel.write(
             HTTPServerResponsePart.head(HTTPResponseHead(version: head?.version ?? .http1_1, status: answer.status, headers: headers)),
             promise: nil)

@@ -1,5 +1,6 @@
 // The lifecycle of one client HTTP connection as a value: idle between requests, a request
-// being received against its deadline, a request being answered, or handed over to WebSocket.
+// being received against its deadline, a request being answered, its answer being written
+// against a deadline, or handed over to WebSocket.
 // Confined to the connection's event loop; `ClientHTTPConnectionHandler` carries it out.
 
 import NIOCore
@@ -13,6 +14,9 @@ struct ClientHTTPStateMachine {
         case receiving(since: NIODeadline, bytes: Int, lastBytes: NIODeadline)
         /// The request is read and being answered (the call has its own timeout).
         case answering
+        /// The answer is handed to the socket: the client must read it by `until`, or the
+        /// connection, and the answer it holds, goes.
+        case writing(until: NIODeadline)
         /// The connection became a websocket, whose own handler takes over.
         case upgraded
         case closed
@@ -24,6 +28,8 @@ struct ClientHTTPStateMachine {
         case closeIdle
         /// The request did not arrive in time: answer 408 and close.
         case timeOut
+        /// The client did not read its answer in time: close.
+        case closeSlowReader
         /// Look again at this time.
         case checkAgain(at: NIODeadline)
     }
@@ -42,7 +48,7 @@ struct ClientHTTPStateMachine {
         case .idle: self.state = .receiving(since: now, bytes: count, lastBytes: now)
         case .receiving(let since, let bytes, _): self.state = .receiving(since: since, bytes: bytes + count, lastBytes: now)
         // The next pipelined request, read early: timed from when its head is handed over.
-        case .answering, .upgraded, .closed: break
+        case .answering, .writing, .upgraded, .closed: break
         }
     }
 
@@ -57,10 +63,18 @@ struct ClientHTTPStateMachine {
         if case .receiving = self.state { self.state = .answering }
     }
 
+    /// The answer, `bytes` long, is handed to the socket. Reading it may take the request
+    /// timeout plus one second per `minBytesPerSecond` of it, as sending a request may.
+    mutating func answerWriting(bytes: Int, at now: NIODeadline) {
+        guard self.state == .answering || self.isReceiving else { return }
+        let earned = TimeAmount.nanoseconds(Int64(bytes) * 1_000_000_000 / Int64(max(1, self.limits.minBytesPerSecond)))
+        self.state = .writing(until: now + self.limits.requestTimeout + earned)
+    }
+
     /// The answer is written and the connection stays open for the next request (one that
     /// closes instead ends in `closed`).
     mutating func answered(at now: NIODeadline) {
-        guard self.state == .answering || self.isReceiving else { return }
+        guard self.state == .answering || self.isWriting || self.isReceiving else { return }
         self.state = .idle(since: now)
     }
 
@@ -77,6 +91,11 @@ struct ClientHTTPStateMachine {
         return false
     }
 
+    private var isWriting: Bool {
+        if case .writing = self.state { return true }
+        return false
+    }
+
     /// When the connection's clock must next ring, if at all.
     var deadline: NIODeadline? {
         switch self.state {
@@ -90,6 +109,8 @@ struct ClientHTTPStateMachine {
             let counted = Int64(min(bytes, self.limits.maxRequestBytes))
             let earned = TimeAmount.nanoseconds(counted * 1_000_000_000 / Int64(max(1, self.limits.minBytesPerSecond)))
             return min(since + self.limits.requestTimeout + earned, lastBytes + self.limits.maxSilence)
+        case .writing(let until):
+            return until
         case .answering, .upgraded, .closed:
             return nil
         }
@@ -106,6 +127,9 @@ struct ClientHTTPStateMachine {
         case .receiving:
             self.state = .closed
             return .timeOut
+        case .writing:
+            self.state = .closed
+            return .closeSlowReader
         case .answering, .upgraded, .closed:
             return .none
         }

@@ -174,8 +174,10 @@ public final class PoolRPCServer: Sendable {
         let metrics = self.metrics
         // A reserve connection is never closed to make room: it is an operator's quick look.
         let evictable = admission != .reserve
+        let logger = self.logger
         let connection = ClientHTTPConnectionHandler(
             limits: limits, timedOut: { metrics.clientRequestTimedOut() },
+            slowReader: { logger.notice("closing an HTTP connection whose client did not read its answer in time") },
             idle: { waiting in if evictable { budget.setIdle(channel, waiting: waiting) } })
         let pipeline = channel.pipeline.syncOperations
         // TLS first: the slow-client and idle guards behind it count what the client really sent.

@@ -50,6 +50,25 @@ import Testing
         #expect(machine.clockRang(at: self.start + .seconds(11)) == .timeOut)
     }
 
+    @Test("an answer must be read by the request timeout plus the time its size earns; read in time, the connection idles")
+    func answerWritingHasADeadline() {
+        var machine = ClientHTTPStateMachine(limits: self.limits, now: self.start)
+        machine.bytesArrived(100, at: self.start)
+        machine.requestRead()
+        // 5,000 bytes earn 5 s at 1000 bytes/s.
+        machine.answerWriting(bytes: 5_000, at: self.start + .seconds(100))
+        #expect(machine.deadline == self.start + .seconds(135))
+        #expect(machine.clockRang(at: self.start + .seconds(120)) == .checkAgain(at: self.start + .seconds(135)))
+        #expect(machine.clockRang(at: self.start + .seconds(135)) == .closeSlowReader)
+        #expect(machine.state == .closed)
+        var reading = ClientHTTPStateMachine(limits: self.limits, now: self.start)
+        reading.bytesArrived(100, at: self.start)
+        reading.requestRead()
+        reading.answerWriting(bytes: 5_000, at: self.start + .seconds(1))
+        reading.answered(at: self.start + .seconds(2))
+        #expect(reading.state == .idle(since: self.start + .seconds(2)))
+    }
+
     @Test("a request being answered has no deadline; keep-alive then starts a new idle period")
     func answeringThenIdle() {
         var machine = ClientHTTPStateMachine(limits: self.limits, now: self.start)

@@ -118,6 +118,29 @@ import Testing
         }
     }
 
+    @Test("an HTTP client that does not read its answer is closed at the answer's deadline, and the answer goes with it")
+    func anHTTPClientThatReadsNothingIsClosed() async throws {
+        try await withServedPool(
+            nodes: 1,
+            configure: { configuration, _ in
+                configuration.requestTimeout = .milliseconds(500)
+                configuration.minRequestBytesPerSecond = 64 << 20
+            }
+        ) { served in
+            let peer = try await RawWebSocketPeer.open(port: served.port)
+            try await peer.setReading(false)
+            // An unknown method's name comes back in its error: a 20 MB name is a 20 MB answer,
+            // more than the sockets' buffers hold.
+            let body = #"{"jsonrpc":"2.0","id":1,"method":""# + String(repeating: "x", count: 20 << 20) + #"","params":[]}"#
+            try await peer.sendRaw(RawWebSocketPeer.postRequest(body))
+            // Before, the connection and its answer were held for as long as the client lived.
+            await served.logs.waitForLine(containing: "did not read its answer in time")
+            try await peer.setReading(true)
+            let answer = try await peer.bytesUntilClosed()
+            #expect(answer.count < 20 << 20)
+        }
+    }
+
     @Test("at the cap on connections, the longest-idle connection makes room for a new client")
     func connectionCapClosesTheLongestIdle() async throws {
         try await withServedPool(nodes: 1, configure: { configuration, _ in configuration.maxConnections = 4 }) { served in
