@@ -28,6 +28,8 @@ public struct WebSocketViolation: Error, Sendable, Equatable, CustomStringConver
     static func tooBig(_ reason: String) -> Self { Self(closeCode: 1009, reason: reason) }
     /// The server cannot take the message now (1013 Try Again Later, RFC 6455 §11.7).
     public static func overloaded(_ reason: String) -> Self { Self(closeCode: 1013, reason: reason) }
+    /// The peer broke a rule of the server's other than size (1008 Policy Violation).
+    public static func policy(_ reason: String) -> Self { Self(closeCode: 1008, reason: reason) }
 
     /// `reason (close code N)`.
     public var description: String { "\(self.reason) (close code \(self.closeCode))" }

@@ -42,6 +42,10 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     private var idleClock: Scheduled<Void>?
     private var slowClientClock: Scheduled<Void>?
+    /// When the message now unfinished began (the last one finished), and its deadline's clock.
+    private var unfinishedSince: NIODeadline?
+    private var unfinishedClock: Scheduled<Void>?
+    private let limits: ClientWebSocketLimits
     /// Requests read past the cap on calls in flight (at most one socket read's worth).
     private var heldRequests = CircularBuffer<[UInt8]>()
     /// `startHeld` is on the stack.
@@ -56,6 +60,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     init(requests: any ClientWebSocketRequests, limits: ClientWebSocketLimits, bodyBudget: SharedBudget) {
         self.requests = requests
         self.bodyBudget = bodyBudget
+        self.limits = limits
         self.machine = ClientWebSocketStateMachine(
             maxCallsInFlight: limits.maxCallsInFlight, idleTimeout: TimeAmount(limits.idleTimeout),
             slowClientGrace: TimeAmount(limits.slowClientGrace), now: .now())
@@ -81,6 +86,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         self.bytesCharged = 0
         self.idleClock?.cancel()
         self.slowClientClock?.cancel()
+        self.unfinishedClock?.cancel()
         self.context = nil
     }
 
@@ -92,6 +98,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             try self.reader.read(Self.unwrapInboundIn(data)) { event in
                 switch event {
                 case .message(let bytes):
+                    self.unfinishedSince = nil
                     // Requests that arrive after fpool said goodbye were never started: the
                     // client may send them again elsewhere.
                     switch self.machine.requestRead() {
@@ -120,6 +127,45 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             self.requests.requestBodyRefused()
             return self.hangUp(
                 context, after: .overloaded("fpool is holding too many large requests (\(self.bodyBudget.limit) bytes); try again later"))
+        }
+        self.watchUnfinished(context)
+    }
+
+    /// A message left unfinished must be finished by a deadline, as an HTTP request must be: the
+    /// request timeout plus 1 s per `minRequestBytesPerSecond` of it. Without one, a client
+    /// sending a byte now and then held its part of the shared budget for unfinished requests
+    /// for ever, and a few such sockets refused every other client's large requests.
+    private func watchUnfinished(_ context: ChannelHandlerContext) {
+        guard self.reader.bufferedBytes > 0 else {
+            self.unfinishedSince = nil
+            self.unfinishedClock?.cancel()
+            self.unfinishedClock = nil
+            return
+        }
+        let since = self.unfinishedSince ?? context.eventLoop.now
+        self.unfinishedSince = since
+        if self.unfinishedClock == nil { self.scheduleUnfinishedClock(context, at: self.unfinishedDeadline(since)) }
+    }
+
+    private func unfinishedDeadline(_ since: NIODeadline) -> NIODeadline {
+        let bytes = Int64(min(self.reader.bufferedBytes, self.limits.maxRequestBytes))
+        let earned = TimeAmount.nanoseconds(bytes * 1_000_000_000 / Int64(max(1, self.limits.minRequestBytesPerSecond)))
+        return since + TimeAmount(self.limits.requestTimeout) + earned
+    }
+
+    private func scheduleUnfinishedClock(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        self.unfinishedClock = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.unfinishedClock = nil
+            guard let since = self.unfinishedSince, self.reader.bufferedBytes > 0, let context = self.context else { return }
+            // Not read because fpool holds the reads back (calls at their cap, answers unwritten):
+            // the client is not the slow one, and its message's time starts again.
+            guard self.machine.mayRead else {
+                self.unfinishedSince = context.eventLoop.now
+                return self.scheduleUnfinishedClock(context, at: self.unfinishedDeadline(context.eventLoop.now))
+            }
+            let deadline = self.unfinishedDeadline(since)
+            guard context.eventLoop.now >= deadline else { return self.scheduleUnfinishedClock(context, at: deadline) }
+            self.hangUp(context, after: .policy("a message was not finished in time (\(self.reader.bufferedBytes) bytes of it held)"))
         }
     }
 
@@ -280,4 +326,7 @@ struct ClientWebSocketLimits: Sendable {
     var maxCallsInFlight: Int
     var idleTimeout: Duration
     var slowClientGrace: Duration
+    /// A message begun must be finished within this, plus 1 s per `minRequestBytesPerSecond` of it.
+    var requestTimeout: Duration = .seconds(30)
+    var minRequestBytesPerSecond: Int = 1 << 20
 }

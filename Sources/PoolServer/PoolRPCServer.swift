@@ -213,7 +213,9 @@ public final class PoolRPCServer: Sendable {
                 requests: session,
                 limits: ClientWebSocketLimits(
                     maxRequestBytes: self.configuration.maxRequestBytes, maxCallsInFlight: self.configuration.maxCallsInFlight,
-                    idleTimeout: self.configuration.idleTimeout, slowClientGrace: self.configuration.slowClientGrace),
+                    idleTimeout: self.configuration.idleTimeout, slowClientGrace: self.configuration.slowClientGrace,
+                    requestTimeout: self.configuration.requestTimeout,
+                    minRequestBytesPerSecond: self.configuration.minRequestBytesPerSecond),
                 bodyBudget: self.bodyBudget))
     }
 

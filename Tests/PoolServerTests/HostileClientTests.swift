@@ -141,6 +141,25 @@ import Testing
         }
     }
 
+    @Test("a websocket message left unfinished is closed at its deadline, and its part of the body budget comes back")
+    func anUnfinishedWebSocketMessageIsClosed() async throws {
+        try await withServedPool(nodes: 1, configure: { configuration, _ in configuration.requestTimeout = .milliseconds(500) }) {
+            served in
+            let peer = try await RawWebSocketPeer.connect(port: served.port)
+            // A masked text frame announcing 100,000 bytes (a 64-bit length), of which 1,000 come.
+            let header: [UInt8] = [0x81, 0xFF, 0, 0, 0, 0, 0, 0x01, 0x86, 0xA0, 1, 2, 3, 4]
+            try await peer.sendRaw(bytes: header + [UInt8](repeating: 0x20, count: 1_000))
+            #expect(await holds { served.instance.server.bodyBudget.held > 0 })
+            // A byte now and then does not keep it: before, every read reset the only clock there was.
+            for _ in 0..<3 {
+                try? await peer.sendRaw(bytes: [0x20])
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(try await peer.eventsUntilClosed() == [.close(code: 1008)])
+            #expect(await holds { served.instance.server.bodyBudget.held == 0 })
+        }
+    }
+
     @Test("at the cap on connections, the longest-idle connection makes room for a new client")
     func connectionCapClosesTheLongestIdle() async throws {
         try await withServedPool(nodes: 1, configure: { configuration, _ in configuration.maxConnections = 4 }) { served in
