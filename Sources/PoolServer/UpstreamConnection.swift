@@ -36,6 +36,10 @@ public final class UpstreamConnection: NodeConnection {
     /// The failed dial's own text is kept: a call refused during the backoff logs where the
     /// daemon is and what its connection said, as the dial that failed did.
     private let backoff = Mutex<(retryAt: ContinuousClock.Instant, delay: Duration, dialError: String)?>(nil)
+    /// When the latest dial that succeeded began: a dial that began before it and fails later
+    /// (started while the daemon was down, ended after it came back) starts no backoff, which
+    /// would refuse calls to a daemon that answers.
+    private let lastGoodDial = Mutex<ContinuousClock.Instant?>(nil)
     /// Told when a socket closes or a dial fails by itself (see `watchLoss`).
     private let lossHandler = Mutex<(@Sendable (ConnectionLoss) -> Void)?>(nil)
     static let firstBackoff = Duration.milliseconds(100)
@@ -72,6 +76,7 @@ public final class UpstreamConnection: NodeConnection {
         let dial = self.dials.withLock { dials in
             if let running = dials[key] { return running }
             let address = self.endpoint.address
+            let began = ContinuousClock.now
             let started = Task { () -> Result<LotusWSClient, NodeCallFailure> in
                 defer { _ = self.dials.withLock { $0.removeValue(forKey: key) } }
                 do {
@@ -80,6 +85,7 @@ public final class UpstreamConnection: NodeConnection {
                         keepalive: self.keepalive, tls: self.tls, group: loop ?? MultiThreadedEventLoopGroup.singleton)
                     self.clients.withLock { $0[key] = client }
                     self.backoff.withLock { $0 = nil }
+                    self.lastGoodDial.withLock { last in last = max(last ?? began, began) }
                     client.whenClosed { [weak client] in
                         // Still registered: the daemon or the keepalive closed it, not `reset`.
                         let lost = self.clients.withLock { clients -> Bool in
@@ -91,11 +97,16 @@ public final class UpstreamConnection: NodeConnection {
                     }
                     return .success(client)
                 } catch {
-                    self.backoff.withLock { backoff in
-                        let delay = backoff.map { min($0.delay * 2, Self.maxBackoff) } ?? Self.firstBackoff
-                        backoff = (ContinuousClock.now + delay, delay, "\(error)")
+                    // Outdated (a later dial got through): the daemon answers; neither a backoff
+                    // nor a loss, which would take a daemon that came back out again.
+                    let outdated = self.lastGoodDial.withLock { $0.map { $0 > began } ?? false }
+                    if !outdated {
+                        self.backoff.withLock { backoff in
+                            let delay = backoff.map { min($0.delay * 2, Self.maxBackoff) } ?? Self.firstBackoff
+                            backoff = (ContinuousClock.now + delay, delay, "\(error)")
+                        }
+                        self.reportLoss(ConnectionLoss("dial failed: \(error)", dialFailed: true))
                     }
-                    self.reportLoss(ConnectionLoss("dial failed: \(error)", dialFailed: true))
                     return .failure(NodeCallFailure(.unreachable(.notSent, detail: "\(self.endpoint.name): \(error)")))
                 }
             }
