@@ -19,6 +19,30 @@ import Testing
             observer: observer, clock: clock)
     }
 
+    /// A pool over `nodes` hedging after a fixed 100 ms on timers the test fires; n0 takes reads
+    /// at once and answers when the test says.
+    func immediateHedgingPool(_ nodes: [FakeNode], observer: RecordingObserver = RecordingObserver()) async -> (Pool, ManualTimers) {
+        nodes[0].startImmediately()
+        let timers = ManualTimers()
+        let pool = await makePool(
+            nodes,
+            settings: {
+                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
+            },
+            observer: observer, scheduler: timers)
+        return (pool, timers)
+    }
+
+    /// Starts a StateGetActor read without a task; nil, with the failure recorded, when it needed one.
+    func startRead(_ pool: Pool) -> PoolImmediateCallTests.Replies? {
+        let replies = PoolImmediateCallTests.Replies()
+        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
+            Issue.record("the read did not start at once")
+            return nil
+        }
+        return replies
+    }
+
     @Test func aSilentNodeCostsOneHedgeDelayOnTheTaskPath() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let clock = ManualClock()
@@ -46,11 +70,7 @@ import Testing
         let clock = ManualClock()
         let observer = RecordingObserver()
         let pool = await self.hedgingPool(nodes, observer: observer, clock: clock)
-        let replies = PoolImmediateCallTests.Replies()
-        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
-            Issue.record("the read did not start at once")
-            return
-        }
+        guard let replies = self.startRead(pool) else { return }
         await clock.waitForSleepers(1, lasting: .milliseconds(100))
         clock.advance(by: .milliseconds(100))
         #expect(await replies.first() == .result(Array("\"ok\"".utf8), node: 1))
@@ -64,22 +84,11 @@ import Testing
 
     @Test func aHedgeTheBudgetRefusesLeavesTheFirstNodesFailureToTheRetry() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
-        nodes[0].startImmediately()
         let observer = RecordingObserver()
-        let timers = ManualTimers()
-        let pool = await makePool(
-            nodes,
-            settings: {
-                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
-            },
-            observer: observer, scheduler: timers)
+        let (pool, timers) = await self.immediateHedgingPool(nodes, observer: observer)
         // Every hedge is spent: many reads were hedged at once, as when a daemon falls silent under load.
         while pool.latency.spend() {}
-        let replies = PoolImmediateCallTests.Replies()
-        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
-            Issue.record("the read did not start at once")
-            return
-        }
+        guard let replies = self.startRead(pool) else { return }
         // The hedge delay passes and the budget refuses the hedge.
         timers.fireAll()
         // The silent node's socket is reset (the heartbeat's doing): its call fails, maybe sent.
@@ -91,20 +100,9 @@ import Testing
 
     @Test func aHedgeThatFailsAfterTheFirstNodeFailedIsTheAnswer() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
-        nodes[0].startImmediately()
         nodes[1].hangUntilReset()
-        let timers = ManualTimers()
-        let pool = await makePool(
-            nodes,
-            settings: {
-                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
-            },
-            scheduler: timers)
-        let replies = PoolImmediateCallTests.Replies()
-        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
-            Issue.record("the read did not start at once")
-            return
-        }
+        let (pool, timers) = await self.immediateHedgingPool(nodes)
+        guard let replies = self.startRead(pool) else { return }
         // The hedge delay passes: n1 has the call too.
         timers.fireAll()
         await nodes[1].waitForStuckCall()
@@ -123,20 +121,9 @@ import Testing
     /// path: the first node may be stuck on this call for good while its socket stays up.
     @Test func aHedgesDefiniteErrorDoesNotWaitForASilentFirstNode() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
-        nodes[0].startImmediately()
         nodes[1].answerAlways(.error(code: 1, message: "parsing address: invalid address payload"))
-        let timers = ManualTimers()
-        let pool = await makePool(
-            nodes,
-            settings: {
-                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
-            },
-            scheduler: timers)
-        let replies = PoolImmediateCallTests.Replies()
-        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
-            Issue.record("the read did not start at once")
-            return
-        }
+        let (pool, timers) = await self.immediateHedgingPool(nodes)
+        guard let replies = self.startRead(pool) else { return }
         timers.fireAll()
         // n0 never answers; before the fix the caller waited for it.
         #expect(await replies.first() == .error(code: 1, message: "parsing address: invalid address payload", node: 1))
@@ -149,7 +136,6 @@ import Testing
     /// counted only its own drop and went on to the third node.
     @Test func dropsOfTheFirstNodeAndItsHedgeAddUp() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
-        nodes[0].startImmediately()
         let (entered, enteredSink) = AsyncStream.makeStream(of: Void.self)
         let (release, releaseSink) = AsyncStream.makeStream(of: Void.self)
         nodes[1].answer { _ in
@@ -157,19 +143,9 @@ import Testing
             for await _ in release { break }
             return .unreachable(.dropped, detail: "closed by the server after this request")
         }
-        let timers = ManualTimers()
         let observer = RecordingObserver()
-        let pool = await makePool(
-            nodes,
-            settings: {
-                $0.defaultPolicy = .oneByIndexAsc; $0.hedgeDelay = .after(GoDuration(milliseconds: 100))
-            },
-            observer: observer, scheduler: timers)
-        let replies = PoolImmediateCallTests.Replies()
-        guard case .started = pool.startImmediately(call(.stateGetActor), completion: replies.record) else {
-            Issue.record("the read did not start at once")
-            return
-        }
+        let (pool, timers) = await self.immediateHedgingPool(nodes, observer: observer)
+        guard let replies = self.startRead(pool) else { return }
         // The hedge delay passes: n1 has the request too.
         timers.fireAll()
         var arrivals = entered.makeAsyncIterator()
