@@ -7,11 +7,7 @@ import Synchronization
 /// last). Shared by the attempts that run at once, the first node's and its hedge's on the
 /// immediate path, so that each counts the other's.
 final class DropCount: Sendable {
-    private let value: Atomic<Int>
-
-    init(_ initial: Int = 0) {
-        self.value = Atomic(initial)
-    }
+    private let value = Atomic<Int>(0)
 
     /// Counts one more; the count after it.
     func add() -> Int { self.value.add(1, ordering: .relaxed).newValue }
@@ -52,6 +48,12 @@ extension Pool {
     /// the last drop reported it and quarantined the request (`secondDrop`).
     func refusedAfterDrops(_ call: PoolCall, drops: DropCount) -> PoolReply? {
         guard drops.limitReached else { return nil }
+        return Self.answerAfterDrops(call)
+    }
+
+    /// What a call that two daemons dropped their connection over answers: a large request is
+    /// quarantined (`secondDrop`), a small one only goes to no third daemon.
+    private static func answerAfterDrops(_ call: PoolCall) -> PoolReply {
         guard call.params.count >= RequestQuarantine.minimumBytes else { return .failed("\(call.method): \(Self.notSentToAThird)") }
         return .failed(Self.quarantineText(call.method))
     }
@@ -66,11 +68,10 @@ extension Pool {
         guard Self.isDrop(reply), drops.add() > RequestQuarantine.dropsAllowed else { return nil }
         self.reportNoAnswer(reply, method: call.method, node: name)
         self.observer.callFinished(method: call.method, node: name, succeeded: false)
-        guard call.params.count >= RequestQuarantine.minimumBytes else {
-            return .failed("\(call.method): \(Self.notSentToAThird)")
+        if call.params.count >= RequestQuarantine.minimumBytes {
+            self.quarantine.withLock { $0.quarantine(RequestKey(call), at: self.clock.now) }
+            self.observer.requestQuarantined(method: call.method, node: name, period: RequestQuarantine.period)
         }
-        self.quarantine.withLock { $0.quarantine(RequestKey(call), at: self.clock.now) }
-        self.observer.requestQuarantined(method: call.method, node: name, period: RequestQuarantine.period)
-        return .failed(Self.quarantineText(call.method))
+        return Self.answerAfterDrops(call)
     }
 }

@@ -124,10 +124,6 @@ struct ResultCache: Sendable {
         rebuilt.evictions = self.evictions
         rebuilt.hits = self.hits
         rebuilt.misses = self.misses
-        guard !self.index.isEmpty else {
-            self = rebuilt
-            return
-        }
         rebuilt.slots.reserveCapacity(self.index.count)
         rebuilt.index.reserveCapacity(self.index.count)
         // From each list's least recently used end, so each arrives at its head in the same order.

@@ -67,8 +67,7 @@ struct ClientHTTPStateMachine {
     /// timeout plus one second per `minBytesPerSecond` of it, as sending a request may.
     mutating func answerWriting(bytes: Int, at now: NIODeadline) {
         guard self.state == .answering || self.isReceiving else { return }
-        let earned = TimeAmount.nanoseconds(Int64(bytes) * 1_000_000_000 / Int64(max(1, self.limits.minBytesPerSecond)))
-        self.state = .writing(until: now + self.limits.requestTimeout + earned)
+        self.state = .writing(until: now + self.limits.requestTimeout + .sending(bytes, atBytesPerSecond: self.limits.minBytesPerSecond))
     }
 
     /// The answer is written and the connection stays open for the next request (one that
@@ -106,8 +105,7 @@ struct ClientHTTPStateMachine {
             // a slow link sending a real 50 MB request passes, a trickle does not. The time is
             // for sending, not for holding: a body that stops keeps its buffer only as long as
             // the silence allowed.
-            let counted = Int64(min(bytes, self.limits.maxRequestBytes))
-            let earned = TimeAmount.nanoseconds(counted * 1_000_000_000 / Int64(max(1, self.limits.minBytesPerSecond)))
+            let earned = TimeAmount.sending(min(bytes, self.limits.maxRequestBytes), atBytesPerSecond: self.limits.minBytesPerSecond)
             return min(since + self.limits.requestTimeout + earned, lastBytes + self.limits.maxSilence)
         case .writing(let until):
             return until
@@ -152,5 +150,13 @@ struct ClientHTTPLimits: Sendable, Equatable {
         self.minBytesPerSecond = minBytesPerSecond
         self.maxRequestBytes = maxRequestBytes
         self.maxSilence = maxSilence ?? min(.seconds(10), requestTimeout)
+    }
+}
+
+extension TimeAmount {
+    /// How long sending `bytes` takes at `rate` bytes per second: the time a request, or an
+    /// answer, earns by its size on top of the request timeout.
+    static func sending(_ bytes: Int, atBytesPerSecond rate: Int) -> TimeAmount {
+        .nanoseconds(Int64(bytes) * 1_000_000_000 / Int64(max(1, rate)))
     }
 }

@@ -148,9 +148,8 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     }
 
     private func unfinishedDeadline(_ since: NIODeadline) -> NIODeadline {
-        let bytes = Int64(min(self.reader.bufferedBytes, self.limits.maxRequestBytes))
-        let earned = TimeAmount.nanoseconds(bytes * 1_000_000_000 / Int64(max(1, self.limits.minRequestBytesPerSecond)))
-        return since + TimeAmount(self.limits.requestTimeout) + earned
+        let bytes = min(self.reader.bufferedBytes, self.limits.maxRequestBytes)
+        return since + TimeAmount(self.limits.requestTimeout) + .sending(bytes, atBytesPerSecond: self.limits.minRequestBytesPerSecond)
     }
 
     private func scheduleUnfinishedClock(_ context: ChannelHandlerContext, at deadline: NIODeadline) {

@@ -157,13 +157,7 @@ import Testing
     /// closed and the miner's block was lost.
     @Test func aWriteInFlightOnANodeThatFallsBehindFinishesThere() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
-        let (entered, enteredSink) = AsyncStream.makeStream(of: Void.self)
-        let (release, releaseSink) = AsyncStream.makeStream(of: Void.self)
-        nodes[0].answer { _ in
-            enteredSink.yield()
-            for await _ in release { break }
-            return .result(Array("null".utf8))
-        }
+        let (entered, release) = nodes[0].answerWhenReleased(.result(Array("null".utf8)))
         let pool = await makePool(nodes)  // PrimarySeed 0 → node 0
         let submit = PoolCall(
             id: .v1(.syncSubmitBlock), method: "Filecoin.SyncSubmitBlock", version: .v1, params: Array(#"[{"Header":{}}]"#.utf8))
@@ -179,7 +173,7 @@ import Testing
             return
         }
         #expect(nodes[0].state.withLock { $0.resets } == 0)
-        releaseSink.yield()
+        release.yield()
         #expect(await reply == .result(Array("null".utf8), node: 0))
         // New calls go to the node that passes the checks.
         #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 1))

@@ -136,13 +136,7 @@ import Testing
     /// counted only its own drop and went on to the third node.
     @Test func dropsOfTheFirstNodeAndItsHedgeAddUp() async {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
-        let (entered, enteredSink) = AsyncStream.makeStream(of: Void.self)
-        let (release, releaseSink) = AsyncStream.makeStream(of: Void.self)
-        nodes[1].answer { _ in
-            enteredSink.yield()
-            for await _ in release { break }
-            return .unreachable(.dropped, detail: "closed by the server after this request")
-        }
+        let (entered, release) = nodes[1].answerWhenReleased(.unreachable(.dropped, detail: "closed by the server after this request"))
         let observer = RecordingObserver()
         let (pool, timers) = await self.immediateHedgingPool(nodes, observer: observer)
         guard let replies = self.startRead(pool) else { return }
@@ -152,7 +146,7 @@ import Testing
         await arrivals.next()
         // n0 drops its connection, then n1.
         #expect(nodes[0].answerImmediate(.unreachable(.dropped, detail: "closed by the server after this request")))
-        releaseSink.yield()
+        release.yield()
         guard case .failed(let text) = await replies.first() else {
             Issue.record("expected a failure, got \(replies.all)")
             return

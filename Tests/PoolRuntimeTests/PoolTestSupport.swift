@@ -247,6 +247,18 @@ final class FakeNode: NodeConnection {
     // Scripting.
     func answer(_ reply: @escaping @Sendable (PoolCall) async -> NodeReply) { self.state.withLock { $0.reply = reply } }
     func answerAlways(_ reply: NodeReply) { self.answer { _ in reply } }
+    /// Holds its call until the test yields `release`, then answers `reply`; `arrived` yields
+    /// as the call arrives. For one call at a time (a stream has one reader).
+    func answerWhenReleased(_ reply: NodeReply) -> (arrived: AsyncStream<Void>, release: AsyncStream<Void>.Continuation) {
+        let (arrived, arrival) = AsyncStream.makeStream(of: Void.self)
+        let (released, release) = AsyncStream.makeStream(of: Void.self)
+        self.answer { _ in
+            arrival.yield()
+            for await _ in released { break }
+            return reply
+        }
+        return (arrived, release)
+    }
     func health(head: Int64 = 100, behind: UInt64 = 0, messagePeers: UInt64 = 5, blockPeers: UInt64 = 5, session: String? = nil) {
         self.state.withLock { state in
             let current = (try? state.probe.get())?.session ?? "session-\(self.name)"
