@@ -77,9 +77,13 @@ final class ClientHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             // The request's state is taken before answering: an answer written here lets the
             // pipelining handler deliver the next request at once, into this same handler.
             let (head, admission, body) = (self.head, self.admission, self.body)
-            self.releaseBody()
+            // The body stays charged until its call is answered: its params are kept for a
+            // retry, and a connection's next request may come while this call waits.
+            let held = HeldRequestBytes(adopting: body.count, of: self.server.bodyBudget)
+            self.body = []
             (self.head, self.admission) = (nil, nil)
-            let respond = self.responder(for: head, channel: context.channel)
+            let answer = self.responder(for: head, channel: context.channel)
+            let respond: @Sendable (PoolRPCServer.HTTPAnswer) -> Void = { reply in withExtendedLifetime(held) { answer(reply) } }
             if case .upgrade(let version, let grant) = admission, let head {
                 self.upgrade(context: context, head: head, version: version, grant: grant, refuse: respond)
             } else if let admission {

@@ -15,8 +15,12 @@ protocol ClientWebSocketRequests: AnyObject, Sendable {
     var hasOpenChannels: Bool { get }
     /// Called once the handler is in the pipeline, on the loop.
     func attach(_ handler: ClientWebSocketHandler)
-    /// One request's bytes, on the loop.
-    func receive(_ bytes: [UInt8])
+    /// One request's bytes, on the loop, with `charge` taken from the request budget: it is
+    /// given back when the request is answered.
+    func receive(_ bytes: [UInt8], charge: Int)
+    /// A request (small enough to read on the loop) that the request budget has no room for,
+    /// on a connection with no call of its own in flight: answered with an error at once.
+    func refuse(_ bytes: [UInt8])
     /// Nothing may be written after this side's close frame (RFC 6455 §5.5.1).
     func stopWriting()
     /// The connection closed: give up calls, close channels.
@@ -46,7 +50,8 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private var unfinishedSince: NIODeadline?
     private var unfinishedClock: Scheduled<Void>?
     private let limits: ClientWebSocketLimits
-    /// Requests read past the cap on calls in flight (at most one socket read's worth).
+    /// Requests read past the cap on calls in flight, or while the request budget is spent (at
+    /// most one socket read's worth, uncharged).
     private var heldRequests = CircularBuffer<[UInt8]>()
     /// `startHeld` is on the stack.
     private var startingHeld = false
@@ -99,10 +104,14 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
                 switch event {
                 case .message(let bytes):
                     self.unfinishedSince = nil
+                    // The message's part of the budget passes to its call (`receive` charges
+                    // it): counted twice, a request near the budget's end would be refused.
+                    self.bodyBudget.giveBack(self.bytesCharged)
+                    self.bytesCharged = 0
                     // Requests that arrive after fpool said goodbye were never started: the
                     // client may send them again elsewhere.
                     switch self.machine.requestRead() {
-                    case .start: self.requests.receive(bytes)
+                    case .start: if !self.start(bytes) { self.hold(bytes) }
                     case .hold: self.hold(bytes)
                     default: break
                     }
@@ -122,13 +131,45 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             return self.hangUp(context, after: error)
         }
         guard self.chargeUnfinished() else {
-            // Every connection's unfinished requests together are over the budget: this one
-            // is dropped and its socket closed rather than buffered.
-            self.requests.requestBodyRefused()
-            return self.hangUp(
-                context, after: .overloaded("fpool is holding too many large requests (\(self.bodyBudget.limit) bytes); try again later"))
+            // Every connection's requests together hold the whole budget. With calls of its
+            // own in flight, this connection waits for them to give some back (what one read
+            // brought is kept meanwhile); with none, nothing of its own would, and it closes.
+            guard self.machine.budgetExhausted() else {
+                self.requests.requestBodyRefused()
+                return self.overBudget(context)
+            }
+            self.logPause(.requestBudget, context.channel)
+            return
         }
         self.watchUnfinished(context)
+    }
+
+    private func overBudget(_ context: ChannelHandlerContext) {
+        self.hangUp(
+            context, after: .overloaded("fpool is holding too many large requests (\(self.bodyBudget.limit) bytes); try again later"))
+    }
+
+    /// Gives a request the machine started to the session, its charge taken from the request
+    /// budget. False when the budget has no room and the connection's other calls will give
+    /// some back: the request waits, first of the held ones. With none in flight it is refused.
+    private func start(_ bytes: [UInt8]) -> Bool {
+        let charge = HeldRequestCharge.of(requestBytes: bytes.count)
+        if self.bodyBudget.take(charge) {
+            self.requests.receive(bytes, charge: charge)
+            return true
+        }
+        if self.machine.startWaitsForBudget() {
+            if let context = self.context { self.logPause(.requestBudget, context.channel) }
+            return false
+        }
+        self.requests.requestBodyRefused()
+        // Too large to read for its id on the loop: closed, as an unfinished one over the budget is.
+        guard bytes.count < ClientRequestRouter.offLoopBytes else {
+            if let context = self.context { self.overBudget(context) }
+            return true
+        }
+        self.requests.refuse(bytes)
+        return true
     }
 
     /// A message left unfinished must be finished by a deadline, as an HTTP request must be: the
@@ -197,6 +238,27 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     /// A request given to the session is answered (its answer queued), on the loop.
     func requestAnswered() {
         self.carryOut(self.machine.requestAnswered())
+        // Not here: a call answered at once is answered from inside the frame reader.
+        if self.machine.waitingForBudget, let context = self.context {
+            context.eventLoop.assumeIsolated().execute { self.retryBudget(context) }
+        }
+    }
+
+    /// One of this connection's calls gave its part of the budget back: the unfinished request
+    /// read meanwhile is charged again; still over, it waits for the next, or closes after the last.
+    private func retryBudget(_ context: ChannelHandlerContext) {
+        guard self.machine.waitingForBudget, self.context != nil else { return }
+        guard self.chargeUnfinished() else {
+            if self.machine.unanswered == 0 {
+                self.requests.requestBodyRefused()
+                self.overBudget(context)
+            }
+            return
+        }
+        self.machine.budgetFound()
+        self.watchUnfinished(context)
+        self.startHeld()
+        self.carryOut(self.machine.readIfWanted())
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -233,7 +295,13 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         guard !self.startingHeld else { return }
         self.startingHeld = true
         defer { self.startingHeld = false }
-        while self.machine.takeHeld() { self.requests.receive(self.heldRequests.removeFirst()) }
+        while self.machine.takeHeld() {
+            let bytes = self.heldRequests.removeFirst()
+            guard self.start(bytes) else {
+                self.heldRequests.prepend(bytes)
+                break
+            }
+        }
         // Dropped by the machine (going away, closing): never started.
         if self.machine.held == 0 { self.heldRequests.removeAll() }
     }
@@ -287,6 +355,10 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         case .callsInFlight:
             self.requests.logger.notice(
                 "a client websocket has \(self.machine.unanswered) calls in flight, its limit; reading it paused until one is answered")
+        case .requestBudget:
+            self.requests.logger.notice(
+                "requests in flight hold the whole request budget (\(self.bodyBudget.limit) bytes); reading a client websocket paused until one of its calls is answered"
+            )
         case .unwritten:
             self.requests.logger.notice(
                 "a client websocket is not reading its answers fast enough (\(Self.unwritten(channel)) bytes unwritten); reading its requests paused until it does"

@@ -25,6 +25,9 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
     let runner: ClientCallRunner
     let inflightCalls: InflightCalls
     let channelLimits: ChannelLimits
+    /// Bytes of requests held across every connection (unfinished, or read and unanswered):
+    /// each request is charged from when it is read until its answer is queued.
+    let requestBudget: SharedBudget
     let logger: Logger
     /// Answers are written straight to the connection: NIO keeps writes issued one after
     /// another in order, with no writer task to hop through.
@@ -57,12 +60,13 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
 
     init(
         router: ClientRequestRouter, runner: ClientCallRunner, inflightCalls: InflightCalls, logger: Logger, connection: any Channel,
-        channelLimits: ChannelLimits
+        channelLimits: ChannelLimits, requestBudget: SharedBudget
     ) {
         self.router = router
         self.runner = runner
         self.inflightCalls = inflightCalls
         self.channelLimits = channelLimits
+        self.requestBudget = requestBudget
         self.logger = logger
         self.connection = connection
         self.executor = EventLoopTaskExecutor(eventLoop: connection.eventLoop)
@@ -75,8 +79,10 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
 
     var hasOpenChannels: Bool { self.state.withLock { !$0.channels.isEmpty } }
 
-    /// One request is answered (its answer written or queued before this, on the loop).
-    private func requestDone() {
+    /// One request is answered (its answer written or queued before this, on the loop), and
+    /// gives back what it held of the request budget.
+    private func requestDone(releasing charge: Int) {
+        self.requestBudget.giveBack(charge)
         guard self.connection.eventLoop.inEventLoop else {
             return self.connection.eventLoop.execute { self.handler.value?.requestAnswered() }
         }
@@ -129,53 +135,72 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
         self.connection.writeAndFlush(frame, promise: promise)
     }
 
-    /// One text message from the client (on the event loop).
-    func receive(_ bytes: [UInt8]) {
+    /// One text message from the client (on the event loop), with its charge taken.
+    func receive(_ bytes: [UInt8], charge: Int) {
         guard bytes.count < ClientRequestRouter.offLoopBytes else {
             // Checked off the event loop, which carries other clients and daemon heartbeats.
             let router = self.router
             let loop = self.connection.eventLoop
             Task.detached {
                 let frame = router.read(bytes)
-                loop.execute { self.serve(frame) }
+                loop.execute { self.serve(frame, charge: charge) }
             }
             return
         }
-        self.serve(self.router.read(bytes))
+        self.serve(self.router.read(bytes), charge: charge)
     }
 
-    /// Serves one request read (on the loop).
-    private func serve(_ frame: ClientFrame) {
+    /// Serves one request read (on the loop); `charge` is what it holds of the request budget
+    /// until it is answered.
+    private func serve(_ frame: ClientFrame, charge: Int) {
         switch frame {
         case .refused(let id, let error):
             self.answer(RawRPCFrames.error(id: id, error))
-            self.requestDone()
+            self.requestDone(releasing: charge)
         case .ignore:
-            self.requestDone()
+            self.requestDone(releasing: charge)
         case .cancel(let requestID):
             self.cancel(requestID)
-            self.requestDone()
+            self.requestDone(releasing: charge)
         case .call(let id, let requestID, let call):
-            if let call = self.startImmediately(call, id: id, requestID: requestID) {
-                self.start(requestID) { _ in await self.runner.answer(call, id: id).frame }
+            if let call = self.startImmediately(call, id: id, requestID: requestID, charge: charge) {
+                self.start(requestID, charge: charge) { _ in await self.runner.answer(call, id: id).frame }
             }
         case .admin(let id, let requestID, let call):
-            self.start(requestID) { _ in await self.runner.answerAdmin(call, id: id).frame }
+            self.start(requestID, charge: charge) { _ in await self.runner.answerAdmin(call, id: id).frame }
         case .channel(let id, let requestID, let call):
-            self.openChannel(call, id: id, requestID: requestID)
+            self.openChannel(call, id: id, requestID: requestID, charge: charge)
         }
+    }
+
+    /// A request read while every connection's requests together hold the whole budget, and
+    /// this connection has no call of its own to give some back: a call is answered with an
+    /// error the client can retry on (its connection and channels go on), a cancel is still
+    /// carried out.
+    func refuse(_ bytes: [UInt8]) {
+        let refusal = RPCError(
+            code: 1,
+            message: "fpool: requests in flight hold \(self.requestBudget.limit) bytes, its limit (--max-buffered-request-bytes); "
+                + "try again later")
+        switch self.router.read(bytes) {
+        case .refused(let id, let error): self.answer(RawRPCFrames.error(id: id, error))
+        case .call(let id, _, _), .admin(let id, _, _), .channel(let id, _, _): self.answer(RawRPCFrames.error(id: id, refusal))
+        case .cancel(let requestID): self.cancel(requestID)
+        case .ignore: break
+        }
+        self.requestDone(releasing: 0)
     }
 
     /// Sends a call with no task when the pool can route it at once (most reads): the request
     /// goes upstream from this loop and the answer is written from the upstream socket's read.
     /// Otherwise the call to give `start` (its call id already counted).
-    private func startImmediately(_ call: PoolCall, id: [UInt8], requestID: Int64?) -> PoolCall? {
+    private func startImmediately(_ call: PoolCall, id: [UInt8], requestID: Int64?, charge: Int) -> PoolCall? {
         self.inflightCalls.enter()
         let token = self.register(requestID)
         let started = self.runner.replyImmediately(call) { reply in
             if self.finish(token, requestID: requestID) { self.answer(reply, id: id) }
             self.inflightCalls.leave()
-            self.requestDone()
+            self.requestDone(releasing: charge)
         }
         switch started {
         case .started(let abandon):
@@ -195,14 +220,14 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
 
     /// Runs one call in its own task; its answer is sent unless a cancel answered first. The
     /// body gets the call's token; an empty answer means the body sent its own.
-    private func start(_ requestID: Int64?, _ answer: @escaping @Sendable (UInt64) async -> [UInt8]) {
+    private func start(_ requestID: Int64?, charge: Int, _ answer: @escaping @Sendable (UInt64) async -> [UInt8]) {
         self.inflightCalls.enter()
         let token = self.register(requestID)
         let task = Task(executorPreference: self.executor) {
             let frame = await answer(token)
             if self.finish(token, requestID: requestID), !frame.isEmpty { self.answer(frame) }
             self.inflightCalls.leave()
-            self.requestDone()
+            self.requestDone(releasing: charge)
         }
         self.state.withLock { state in
             if state.calls[token] != nil { state.calls[token] = .task(task) }
@@ -235,15 +260,15 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
         }
     }
 
-    private func openChannel(_ call: PoolCall, id: [UInt8], requestID: Int64?) {
+    private func openChannel(_ call: PoolCall, id: [UInt8], requestID: Int64?, charge: Int) {
         if let refusal = self.reserveChannel() {
             self.logger.notice("refused a channel call (\(call.method)): \(refusal.message)")
             self.answer(RawRPCFrames.error(id: id, refusal))
-            return self.requestDone()
+            return self.requestDone(releasing: charge)
         }
         let pool = self.runner.pool
         let send: @Sendable ([UInt8], ClientChannel?) -> Void = { bytes, channel in self.send(bytes, channel) }
-        self.start(requestID) { token in
+        self.start(requestID, charge: charge) { token in
             let channel = self.state.withLock { state in
                 defer { state.nextChannelID += 1 }
                 return ClientChannel(token: token, clientID: state.nextChannelID, send: send) { channel, ending in

@@ -52,6 +52,9 @@ struct ClientWebSocketStateMachine {
         case unwritten
         /// The cap on calls in flight is reached.
         case callsInFlight
+        /// Every connection's requests together hold the whole request budget, and this one's
+        /// calls in flight will give some back.
+        case requestBudget
     }
 
     enum CloseReason: Equatable {
@@ -72,6 +75,9 @@ struct ClientWebSocketStateMachine {
     private(set) var writable = true
     /// The pipeline asked for bytes while reading was paused.
     private var readWanted = false
+    /// An unfinished request could not be charged to the shared budget: nothing more is read
+    /// until one of this connection's calls gives some back.
+    private(set) var waitingForBudget = false
     private var lastRead: NIODeadline
     /// Unwritten bytes when the slow-client clock started or was last looked at.
     private var unwrittenAtCheck = 0
@@ -88,7 +94,7 @@ struct ClientWebSocketStateMachine {
     /// only dropped (going away), reading goes on so a client's close is seen.
     var mayRead: Bool {
         switch self.state {
-        case .open: self.writable && self.unanswered < self.maxCallsInFlight && self.held == 0
+        case .open: self.writable && self.unanswered < self.maxCallsInFlight && self.held == 0 && !self.waitingForBudget
         case .goingAway, .closeSent: self.writable
         case .closed: false
         }
@@ -98,7 +104,8 @@ struct ClientWebSocketStateMachine {
     mutating func readRequested() -> Action {
         guard self.mayRead else {
             self.readWanted = true
-            return self.state == .closed ? .none : .pauseReading(self.writable ? .callsInFlight : .unwritten)
+            guard self.state != .closed else { return .none }
+            return .pauseReading(!self.writable ? .unwritten : self.waitingForBudget ? .requestBudget : .callsInFlight)
         }
         return .read
     }
@@ -121,7 +128,9 @@ struct ClientWebSocketStateMachine {
 
     /// Whether a request read may start now: a client over its write bound gets no new
     /// answers queued, one at its cap no new call.
-    private var mayStart: Bool { self.state == .open && self.writable && self.unanswered < self.maxCallsInFlight }
+    private var mayStart: Bool {
+        self.state == .open && self.writable && self.unanswered < self.maxCallsInFlight && !self.waitingForBudget
+    }
 
     /// Takes the oldest held request to start, if one may start now (the handler asks after
     /// every answer and every drain, until this says no).
@@ -130,6 +139,36 @@ struct ClientWebSocketStateMachine {
         self.held -= 1
         self.unanswered += 1
         return true
+    }
+
+    /// An unfinished request could not be charged: true to wait for this connection's calls to
+    /// give some of the budget back, false (no call of its own in flight) to hang up.
+    mutating func budgetExhausted() -> Bool {
+        guard self.state == .open, self.unanswered > 0 else { return false }
+        self.waitingForBudget = true
+        return true
+    }
+
+    /// The request just started (by `requestRead` or `takeHeld`) finds the request budget
+    /// spent: true when it waits, first of the held ones, for this connection's other calls to
+    /// give some back; false (none in flight) when it is to be refused.
+    mutating func startWaitsForBudget() -> Bool {
+        precondition(self.unanswered > 0, "no request started")
+        guard self.state == .open, self.unanswered > 1 else { return false }
+        self.unanswered -= 1
+        self.held += 1
+        self.waitingForBudget = true
+        return true
+    }
+
+    /// The budget has room again: held requests may start (`takeHeld`), then `readIfWanted`.
+    mutating func budgetFound() {
+        self.waitingForBudget = false
+    }
+
+    /// Reading goes on if it was wanted and may.
+    mutating func readIfWanted() -> Action {
+        self.state == .open ? self.resumeIfWanted() : .none
     }
 
     /// A started request's answer is queued (or it needed none: a cancel, a stray response).

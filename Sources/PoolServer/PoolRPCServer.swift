@@ -205,7 +205,8 @@ public final class PoolRPCServer: Sendable {
         let session = ClientWebSocketSession(
             router: ClientRequestRouter(version: version, grant: grant, channelsSupported: true),
             runner: self.runner, inflightCalls: self.inflight, logger: self.logger, connection: channel,
-            channelLimits: ChannelLimits(perConnection: self.configuration.maxChannelsPerConnection, shared: self.channelBudget))
+            channelLimits: ChannelLimits(perConnection: self.configuration.maxChannelsPerConnection, shared: self.channelBudget),
+            requestBudget: self.bodyBudget)
         // A request over the limit closes the socket (1009), whether it comes as one frame or as
         // continuation frames (clients split requests over 4096 bytes).
         try channel.pipeline.syncOperations.addHandler(

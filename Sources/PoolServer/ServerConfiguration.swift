@@ -53,8 +53,11 @@ public struct ServerConfiguration: Sendable {
     /// Connections past `maxConnections` that still serve /healthz, /metrics and admin calls, so an operator can look in
     /// and act while clients fill the server.
     public var connectionReserve: Int = 32
-    /// Bytes of unfinished HTTP request bodies held across all connections; a body that would
-    /// pass it is refused (503). At least one request of `maxRequestBytes` always fits.
+    /// Bytes of requests held across all connections: unfinished ones, and those read and not
+    /// yet answered (each with 2 KiB for its call's own state, so this bounds calls in flight
+    /// too). An HTTP body that would pass it is refused (503); a WebSocket call is answered with
+    /// an error to retry on, and an unfinished message closes its socket (1013). At least one
+    /// request of `maxRequestBytes` always fits.
     public var maxBufferedRequestBytes: Int = 256 << 20
     /// Serve HTTPS and WSS with this certificate (`--tls-cert`, `--tls-key`); nil serves plain HTTP.
     public var tls: TLSServerIdentity?

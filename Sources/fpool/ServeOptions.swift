@@ -43,6 +43,13 @@ struct ServeOptions: ParsableArguments {
     var maxQueuedBytes = 16 << 20
 
     @Option(
+        name: .customLong("max-buffered-request-bytes"),
+        help:
+            "Bytes of requests held across all connections, unfinished or waiting for their answer (2 KiB more per call); past it a request is refused (default 256 MiB)."
+    )
+    var maxBufferedRequestBytes = 256 << 20
+
+    @Option(
         name: .customLong("request-timeout"),
         help: "A request's head and body must arrive within this, plus 1 s per MiB (default 30s; 408 otherwise).")
     var requestTimeout = "30s"
@@ -145,6 +152,12 @@ struct ServeOptions: ParsableArguments {
             throw ValidationError("--max-queued-bytes: expected at least 65536 bytes, got \(self.maxQueuedBytes)")
         }
         configuration.maxQueuedBytes = self.maxQueuedBytes
+        guard self.maxBufferedRequestBytes >= self.maxRequestBytes else {
+            throw ValidationError(
+                "--max-buffered-request-bytes: expected at least --max-request-bytes (\(self.maxRequestBytes)), got \(self.maxBufferedRequestBytes)"
+            )
+        }
+        configuration.maxBufferedRequestBytes = self.maxBufferedRequestBytes
         let timeout: GoDuration
         do {
             timeout = try GoDuration(parsing: self.requestTimeout)

@@ -19,7 +19,9 @@ import Testing
         var tornDown: Bool { self.tornDownFlag.load(ordering: .relaxed) }
         var hasOpenChannels: Bool { false }
         func attach(_ handler: ClientWebSocketHandler) {}
-        func receive(_ bytes: [UInt8]) { self.received.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } }
+        let refused = Mutex<[String]>([])
+        func receive(_ bytes: [UInt8], charge: Int) { self.received.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } }
+        func refuse(_ bytes: [UInt8]) { self.refused.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } }
         func stopWriting() {}
         func tearDown() { self.tornDownFlag.store(true, ordering: .relaxed) }
         func requestBodyRefused() {}
@@ -63,12 +65,16 @@ import Testing
     @Test("a websocket's unfinished messages are held within the shared body budget")
     func websocketUnfinishedMessagesShareTheBodyBudget() throws {
         let budget = SharedBudget(limit: 100_000)
-        let (channel, _, requests, _) = try self.websocket(budget: budget)
+        let (channel, handler, requests, _) = try self.websocket(budget: budget)
         var fits = self.frame(String(repeating: "a", count: 60_000), channel)
         try channel.writeInbound(fits.readSlice(length: 50_000)!)
         #expect(budget.held == 50_000)
         try channel.writeInbound(fits)
-        #expect(requests.count == 1 && budget.held == 0)
+        // Finished, the request holds its charge until it is answered (as the session does).
+        let charge = HeldRequestCharge.of(requestBytes: 60_000)
+        #expect(requests.count == 1 && budget.held == charge)
+        budget.giveBack(charge)
+        handler.requestAnswered()
         // Another connection holds 70 kB: 40 kB more here does not fit.
         #expect(budget.take(70_000))
         var tooMuch = self.frame(String(repeating: "b", count: 60_000), channel)
@@ -77,6 +83,37 @@ import Testing
         #expect(Array(close.readableBytesView.prefix(4)) == [0x88, 0x02, 0x03, 0xF5], "close frame 1013")
         #expect(!channel.isActive)
         #expect(budget.held == 70_000)
+    }
+
+    @Test("a request the budget has no room for waits, unread past, for the connection's own calls to give some back")
+    func aRequestOverTheBudgetWaitsForItsConnectionsCalls() throws {
+        let budget = SharedBudget(limit: 10_000)
+        let (channel, handler, requests, counter) = try self.websocket(cap: 4, budget: budget)
+        try channel.writeInbound(self.frame("1", channel))
+        #expect(requests.count == 1)
+        // Other connections take all but 1,000 bytes: "2" does not fit, and waits.
+        #expect(budget.take(budget.limit - budget.held - 1_000))
+        try channel.writeInbound(self.frame("2", channel))
+        #expect(requests.count == 1 && requests.refused.withLock { $0.isEmpty })
+        let reads = counter.reads
+        channel.read()
+        #expect(counter.reads == reads, "read on while a request waits for the budget")
+        // "1" is answered and gives its charge back: "2" starts, and reading goes on.
+        budget.giveBack(HeldRequestCharge.of(requestBytes: 1))
+        handler.requestAnswered()
+        channel.embeddedEventLoop.run()
+        #expect(requests.received.withLock { $0 } == ["1", "2"])
+        #expect(counter.reads == reads + 1)
+    }
+
+    @Test("with no call of its own in flight, a request the budget has no room for is refused at once, and reading goes on")
+    func aRequestOverTheBudgetWithNothingInFlightIsRefused() throws {
+        let budget = SharedBudget(limit: 10_000)
+        let (channel, _, requests, _) = try self.websocket(cap: 4, budget: budget)
+        #expect(budget.take(9_000))
+        try channel.writeInbound(self.frame("1", channel))
+        #expect(requests.count == 0 && requests.refused.withLock { $0 } == ["1"])
+        #expect(channel.isActive && budget.held == 9_000)
     }
 
     @Test("a websocket at its cap on calls in flight starts no more and is not read until calls are answered")

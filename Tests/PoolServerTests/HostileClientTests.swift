@@ -285,6 +285,56 @@ import Testing
         }
     }
 
+    @Test("calls waiting for their answer hold the request budget: past it a connection's calls wait for its own, or are refused by name")
+    func callsInFlightHoldTheRequestBudget() async throws {
+        // Room for four 240 kB waits (each charged with 2 KiB for its call) and under 2 KiB more.
+        let blanks = [UInt8](repeating: 0x20, count: 240_000)
+        try await withServedPool(
+            nodes: 1,
+            configure: { configuration, _ in
+                configuration.maxRequestBytes = 250_000
+                configuration.maxBufferedRequestBytes = 4 * (blanks.count + HeldRequestCharge.perCall + 250) + 1_500
+            }
+        ) { served in
+            let client = try await served.client()
+            let cid = try #require(try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])["CID"])
+            // Waits that end when the chain moves 100 epochs on, with blanks in their params:
+            // before, a request stopped counting once read, however long its call waited.
+            let waits = (0..<4).map { index in
+                client.start(
+                    "Filecoin.StateWaitMsg", rawParams: Array("[".utf8) + blanks + cid.encoded() + Array(",100,\(200 + index),true]".utf8))
+            }
+            await served.cluster.waitForWaiters(daemon: 0, count: 4)
+            #expect(served.instance.server.bodyBudget.held >= 4 * blanks.count)
+            // A connection with no call of its own in flight is refused by name, at once.
+            let other = try await served.client()
+            let refused = try await rpcError { try await other.call("Filecoin.ChainHead") }
+            #expect(refused?.message.contains("its limit (--max-buffered-request-bytes)") == true, "\(String(describing: refused))")
+            // One whose own calls will give some back waits for them instead, a request larger
+            // than a socket read too, rather than closing with its calls.
+            let small = client.start("Filecoin.ChainHead")
+            let large = client.start("Filecoin.ChainHead", rawParams: Array("[".utf8) + blanks[..<200_000] + Array("]".utf8))
+            await served.logs.waitForLine(containing: "reading a client websocket paused until one of its calls is answered")
+            _ = served.cluster.advance(102)
+            for wait in waits { #expect(try await wait.result()["Receipt"]?["ExitCode"]?.int == 0) }
+            #expect(try await small.result()["Height"] != nil)
+            #expect(try await large.result()["Height"] != nil)
+            #expect(try await other.call("Filecoin.ChainHead")["Height"] != nil)
+            #expect(await holds { served.instance.server.bodyBudget.held == 0 })
+            // Over HTTP the body stays charged while its call waits (50 epochs more than the
+            // chain has moved), and comes back with the answer.
+            let body =
+                Array(#"{"jsonrpc":"2.0","id":1,"method":"Filecoin.StateWaitMsg","params":["#.utf8) + blanks + cid.encoded()
+                + Array(",150,400,true]}".utf8)
+            let answer = Task { try await served.post(body) }
+            await served.cluster.waitForWaiters(daemon: 0, count: 1)
+            #expect(served.instance.server.bodyBudget.held >= blanks.count)
+            _ = served.cluster.advance(102)
+            #expect(try await answer.value.json?["result"]?["Receipt"]?["ExitCode"]?.int == 0)
+            #expect(await holds { served.instance.server.bodyBudget.held == 0 })
+        }
+    }
+
     @Test("channels past a connection's limit, or every connection's, are refused; closing one makes room")
     func channelsAreCapped() async throws {
         try await withServedPool(

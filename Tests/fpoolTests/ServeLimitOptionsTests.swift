@@ -12,7 +12,7 @@ import Testing
     func flagsSetTheConfiguration() throws {
         let options = try ServeOptions.parse([
             "--max-connections=100", "--max-calls-per-connection=50", "--max-queued-bytes=1048576", "--request-timeout=5s",
-            "--max-channels-per-connection=8", "--max-channels=500",
+            "--max-channels-per-connection=8", "--max-channels=500", "--max-buffered-request-bytes=209715200",
         ])
         let configuration = try options.configuration([:])
         #expect(configuration.maxConnections == 100)
@@ -20,6 +20,7 @@ import Testing
         #expect(configuration.maxQueuedBytes == 1 << 20)
         #expect(configuration.requestTimeout == .seconds(5))
         #expect(configuration.maxChannelsPerConnection == 8 && configuration.maxChannels == 500)
+        #expect(configuration.maxBufferedRequestBytes == 200 << 20)
         // Unset, the cap follows the descriptor limit.
         #expect(try ServeOptions.parse([]).configuration([:]).maxConnections == ServerConfiguration.defaultMaxConnections())
     }
@@ -32,6 +33,10 @@ import Testing
             ("--max-channels-per-connection=0", "--max-channels-per-connection: expected at least 1, got 0"),
             ("--max-channels=0", "--max-channels: expected at least 1, got 0"),
             ("--max-queued-bytes=100", "--max-queued-bytes: expected at least 65536 bytes, got 100"),
+            (
+                "--max-buffered-request-bytes=1000",
+                "--max-buffered-request-bytes: expected at least --max-request-bytes (104857600), got 1000"
+            ),
             ("--request-timeout=soon", "--request-timeout: expected a duration such as 30s or 1m, got 'soon'"),
             ("--request-timeout=10ms", "--request-timeout: expected at least 100ms, got 10ms"),
             ("--tls-cert=/etc/fpool/cert.pem", "--tls-cert needs a private key: give --tls-key or FPOOL_TLS_KEY too"),
