@@ -136,7 +136,7 @@ extension PoolRPCServer {
             respond(self.health())
             return nil
         case .metrics:
-            var answer = HTTPAnswer(status: .ok, json: self.metrics.scrape(self.pool, clientConnections: self.connectionCount))
+            var answer = HTTPAnswer(status: .ok, json: self.metrics.scrape(self.pool, clients: self.clientFigures))
             answer.contentType = "text/plain; version=0.0.4; charset=utf-8"
             respond(answer)
             return nil

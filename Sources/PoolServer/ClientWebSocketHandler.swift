@@ -27,6 +27,8 @@ protocol ClientWebSocketRequests: AnyObject, Sendable {
     func tearDown()
     /// An unfinished request was refused: every connection's together were over the budget.
     func requestBodyRefused()
+    /// Frames and writes an answer that waited while the client was over its write bound.
+    func write(_ answer: DeferredAnswer)
 }
 
 /// Reads a client WebSocket's frames on the event loop and carries out its state machine.
@@ -61,10 +63,21 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private let bodyBudget: SharedBudget
     /// What this connection's unfinished frames and message hold of it.
     private var bytesCharged = 0
+    /// Answers owed while the client is over its write bound: empty whenever the socket is
+    /// writable, drained as it becomes so.
+    private var deferred = DeferredAnswers()
+    /// `drainDeferred` is on the stack (a write it makes can make the socket writable again).
+    private var draining = false
+    /// Answers waiting across every connection (`fpool_websocket_answers_waiting`).
+    private let answersWaiting: SharedBudget
 
-    init(requests: any ClientWebSocketRequests, limits: ClientWebSocketLimits, bodyBudget: SharedBudget) {
+    init(
+        requests: any ClientWebSocketRequests, limits: ClientWebSocketLimits, bodyBudget: SharedBudget,
+        answersWaiting: SharedBudget = SharedBudget(limit: .max)
+    ) {
         self.requests = requests
         self.bodyBudget = bodyBudget
+        self.answersWaiting = answersWaiting
         self.limits = limits
         self.machine = ClientWebSocketStateMachine(
             maxCallsInFlight: limits.maxCallsInFlight, idleTimeout: TimeAmount(limits.idleTimeout),
@@ -89,6 +102,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.bodyBudget.giveBack(self.bytesCharged)
         self.bytesCharged = 0
+        self.answersWaiting.giveBack(self.deferred.dropAll())
         self.idleClock?.cancel()
         self.slowClientClock?.cancel()
         self.unfinishedClock?.cancel()
@@ -268,7 +282,27 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         self.carryOut(self.writabilityChange(context))
+        // After the machine saw the socket writable (the client read down to the low mark):
+        // answers that waited may take it back over the bound, a new grace from there.
+        if context.channel.isWritable { self.drainDeferred(context) }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// On the loop, from the session: an answer owed while the socket is over its write bound.
+    func deferAnswer(_ answer: DeferredAnswer) {
+        self.deferred.append(answer)
+        _ = self.answersWaiting.take(1)
+    }
+
+    /// Writes waiting answers, oldest first, while the socket takes them.
+    private func drainDeferred(_ context: ChannelHandlerContext) {
+        guard !self.draining else { return }
+        self.draining = true
+        defer { self.draining = false }
+        while context.channel.isWritable, let answer = self.deferred.popFirst() {
+            self.answersWaiting.giveBack(1)
+            self.requests.write(answer)
+        }
     }
 
     private func writabilityChange(_ context: ChannelHandlerContext) -> ClientWebSocketStateMachine.Action {
@@ -379,7 +413,12 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     /// reached the socket.
     private func sayGoodbye(_ channel: any Channel, code: UInt16?) {
         let requests = self.requests
-        channel.eventLoop.execute {
+        channel.eventLoop.assumeIsolated().execute {
+            // Every answer owed goes before the close frame, over the bound or not.
+            while let answer = self.deferred.popFirst() {
+                self.answersWaiting.giveBack(1)
+                requests.write(answer)
+            }
             requests.stopWriting()
             let close = WebSocketFrameWriter.close(code: code, masked: false, allocator: channel.allocator)
             channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }

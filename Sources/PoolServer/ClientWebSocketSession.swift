@@ -110,6 +110,11 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
     private func answer(_ reply: PoolReply, id: [UInt8]) {
         guard case .result(let result, _) = reply, self.connection.eventLoop.inEventLoop else { return self.answer(reply.frame(id: id)) }
         guard !self.departed.load(ordering: .relaxed) else { return }
+        if !self.connection.isWritable, let handler = self.handler.value { return handler.deferAnswer(.result(result, id: id)) }
+        self.writeResult(result, id: id)
+    }
+
+    private func writeResult(_ result: [UInt8], id: [UInt8]) {
         let frame = WebSocketFrameWriter.text(masked: false, capacity: result.count + id.count + 40, allocator: self.connection.allocator) {
             RawRPCFrames.writeResult(id: id, result: result, into: &$0)
         }
@@ -117,6 +122,8 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
     }
 
     /// On the loop: writes one text frame; a channel's value tells its channel once written.
+    /// Over the write bound it waits, unframed, in the handler's queue (which is empty whenever
+    /// the socket is writable, so nothing overtakes what waits there).
     private func write(_ bytes: [UInt8], _ channel: ClientChannel?) {
         guard !self.departed.load(ordering: .relaxed) else {
             // Dropped, not counted against the client: a channel must not take it for one that
@@ -124,6 +131,26 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
             channel?.dropped()
             return
         }
+        if !self.connection.isWritable, let handler = self.handler.value { return handler.deferAnswer(.message(bytes, channel)) }
+        self.writeMessage(bytes, channel)
+    }
+
+    /// On the loop, as the client drains its socket: frames and writes one answer that waited.
+    func write(_ answer: DeferredAnswer) {
+        switch answer {
+        case .result(let result, let id):
+            guard !self.departed.load(ordering: .relaxed) else { return }
+            self.writeResult(result, id: id)
+        case .message(let bytes, let channel):
+            guard !self.departed.load(ordering: .relaxed) else {
+                channel?.dropped()
+                return
+            }
+            self.writeMessage(bytes, channel)
+        }
+    }
+
+    private func writeMessage(_ bytes: [UInt8], _ channel: ClientChannel?) {
         guard let channel else {
             let frame = WebSocketFrameWriter.text(bytes, masked: false, allocator: self.connection.allocator)
             return self.connection.writeAndFlush(frame, promise: nil)

@@ -63,6 +63,10 @@ struct ClientWebSocketStateMachine {
         case notReading
     }
 
+    /// What a client over its write bound must read in each grace to keep its connection:
+    /// 1 MiB per 30 s is a 35 kB/s link, far below any miner's, far above a trickle.
+    static let minReadPerGrace = 1 << 20
+
     let maxCallsInFlight: Int
     let idleTimeout: TimeAmount
     let slowClientGrace: TimeAmount
@@ -246,12 +250,16 @@ struct ClientWebSocketStateMachine {
         return .stopSlowClientClock(thenRead: resume)
     }
 
-    /// The slow-client clock rang: a client that read nothing of what waits for it during the
-    /// whole grace has stopped reading and is closed (it redials); one that is reading, however
-    /// slowly (a large answer over a thin link), gets another grace.
+    /// The slow-client clock rang: a client that read less than `minReadPerGrace` (or a
+    /// quarter of what waited, if less) during the whole grace has stopped reading and is
+    /// closed (it redials); one that is reading, slowly (a large answer over a thin link), gets
+    /// another grace.
     mutating func slowClientClockRang(unwritten: Int, at now: NIODeadline) -> Action {
         guard !self.writable, self.state != .closed else { return .none }
-        guard unwritten < self.unwrittenAtCheck else { return .close(reason: .notReading) }
+        // Nothing is added while over the bound (answers wait unframed), so what went is what
+        // the client read: a byte now and then is not reading.
+        let read = self.unwrittenAtCheck - unwritten
+        guard read >= max(1, min(self.unwrittenAtCheck / 4, Self.minReadPerGrace)) else { return .close(reason: .notReading) }
         self.unwrittenAtCheck = unwritten
         return .startSlowClientClock(until: now + self.slowClientGrace)
     }

@@ -190,7 +190,16 @@ public final class PoolMetrics: Sendable {
     }
 
     /// The Prometheus text for a scrape, with the node gauges read from the pool now.
-    func scrape(_ pool: Pool, clientConnections: Int) -> [UInt8] {
+    /// What the clients hold now, for the scrape's gauges.
+    struct ClientFigures {
+        var connections: Int
+        /// Bytes of requests held (unfinished, or waiting for their answer), call state included.
+        var requestBytesHeld: Int
+        /// Websocket answers waiting, unframed, for clients over their write bound.
+        var answersWaiting: Int
+    }
+
+    func scrape(_ pool: Pool, clients: ClientFigures) -> [UInt8] {
         let channels = pool.openChannels
         let health = pool.health
         Gauge(label: "fpool_pool_degraded", factory: self.factory).record(health.degraded ? 1 : 0)
@@ -207,7 +216,9 @@ public final class PoolMetrics: Sendable {
             Gauge(label: "fpool_node_calls", dimensions: labels, factory: self.factory).record(Double(node.calls))
             Gauge(label: "fpool_open_channels", dimensions: labels, factory: self.factory).record(Double(channels[node.index] ?? 0))
         }
-        Gauge(label: "fpool_client_connections", factory: self.factory).record(Double(clientConnections))
+        Gauge(label: "fpool_client_connections", factory: self.factory).record(Double(clients.connections))
+        Gauge(label: "fpool_request_bytes_held", factory: self.factory).record(Double(clients.requestBytesHeld))
+        Gauge(label: "fpool_websocket_answers_waiting", factory: self.factory).record(Double(clients.answersWaiting))
         let cache = pool.cacheFigures
         Gauge(label: "fpool_cache_bytes", factory: self.factory).record(Double(cache.bytes))
         Gauge(label: "fpool_cache_entries", factory: self.factory).record(Double(cache.entries))

@@ -30,6 +30,8 @@ public final class PoolRPCServer: Sendable {
     let bodyBudget: SharedBudget
     /// Channels open across every connection (`maxChannels`).
     let channelBudget: SharedBudget
+    /// Websocket answers waiting, unframed, for clients over their write bound (a count).
+    let answersWaiting = SharedBudget(limit: .max)
     let listener = Mutex<ConnectionListener<any Channel>?>(nil)
     private let boundPort = BoundPort()
 
@@ -143,6 +145,10 @@ public final class PoolRPCServer: Sendable {
     /// Open client connections.
     public var connectionCount: Int { self.listener.withLock { $0 }?.connectionCount ?? 0 }
 
+    var clientFigures: PoolMetrics.ClientFigures {
+        .init(connections: self.connectionCount, requestBytesHeld: self.bodyBudget.held, answersWaiting: self.answersWaiting.held)
+    }
+
     /// Every connection starts as HTTP/1.1; a WebSocket upgrade, on its first request or a
     /// later one, is made by its `ClientHTTPHandler` (NIO's upgrade handler serves only a first
     /// request, and drops the head of a request that asks for a protocol it has no upgrader for).
@@ -217,7 +223,7 @@ public final class PoolRPCServer: Sendable {
                     idleTimeout: self.configuration.idleTimeout, slowClientGrace: self.configuration.slowClientGrace,
                     requestTimeout: self.configuration.requestTimeout,
                     minRequestBytesPerSecond: self.configuration.minRequestBytesPerSecond),
-                bodyBudget: self.bodyBudget))
+                bodyBudget: self.bodyBudget, answersWaiting: self.answersWaiting))
     }
 
     static func route(_ head: HTTPRequestHead) -> APIVersion? {

@@ -24,12 +24,13 @@ public struct ServerConfiguration: Sendable {
     /// How long a graceful shutdown waits for calls in flight.
     public var shutdownGrace: Duration
     /// While more than this waits to be written to a WebSocket client, fpool reads none of its
-    /// requests (TCP then slows the client down); one that reads none of it for
-    /// `slowClientGrace` has stopped reading and is closed (it redials). One answer may be
-    /// larger (a big miner's sector list): it passes as long as the client keeps reading.
+    /// requests (TCP then slows the client down), and answers of calls already started wait
+    /// unframed (coalesced reads sharing one result) until it drains; one that reads less than
+    /// 1 MiB of it in `slowClientGrace` has stopped reading and is closed (it redials). One
+    /// answer may be larger (a big miner's sector list): it passes as long as the client reads.
     public var maxQueuedBytes: Int = 16 << 20
-    /// How long a WebSocket client over `maxQueuedBytes` may read nothing (go-jsonrpc's own
-    /// keepalive gives a peer 30 s).
+    /// How long a WebSocket client over `maxQueuedBytes` may go reading less than 1 MiB
+    /// (go-jsonrpc's own keepalive gives a peer 30 s).
     public var slowClientGrace: Duration = .seconds(30)
     /// Calls one WebSocket connection may have in flight; at the cap fpool stops reading the
     /// connection until one is answered, instead of queueing what it sends.

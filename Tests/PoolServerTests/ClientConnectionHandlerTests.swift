@@ -21,6 +21,7 @@ import Testing
         func attach(_ handler: ClientWebSocketHandler) {}
         let refused = Mutex<[String]>([])
         func receive(_ bytes: [UInt8], charge: Int) { self.received.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } }
+        func write(_ answer: DeferredAnswer) {}
         func refuse(_ bytes: [UInt8]) { self.refused.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } }
         func stopWriting() {}
         func tearDown() { self.tornDownFlag.store(true, ordering: .relaxed) }

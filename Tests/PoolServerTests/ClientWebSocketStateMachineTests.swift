@@ -93,8 +93,26 @@ import Testing
         var machine = self.machine()
         _ = machine.writabilityChanged(false, unwritten: 1000, at: self.start)
         let later = self.start + .seconds(30)
-        #expect(machine.slowClientClockRang(unwritten: 900, at: later) == .startSlowClientClock(until: later + .seconds(30)))
-        #expect(machine.slowClientClockRang(unwritten: 900, at: later + .seconds(30)) == .close(reason: .notReading))
+        #expect(machine.slowClientClockRang(unwritten: 700, at: later) == .startSlowClientClock(until: later + .seconds(30)))
+        #expect(machine.slowClientClockRang(unwritten: 700, at: later + .seconds(30)) == .close(reason: .notReading))
+    }
+
+    @Test("a client over its bound that reads a byte now and then is closed: it must read 1 MiB a grace, or a quarter")
+    func tricklingReaderIsClosed() {
+        var machine = self.machine()
+        let unwritten = 20 << 20
+        _ = machine.writabilityChanged(false, unwritten: unwritten, at: self.start)
+        // Before, any progress at all gave another grace, for ever.
+        let later = self.start + .seconds(30)
+        #expect(machine.slowClientClockRang(unwritten: unwritten - 1, at: later) == .close(reason: .notReading))
+        var reading = self.machine()
+        _ = reading.writabilityChanged(false, unwritten: unwritten, at: self.start)
+        let read = ClientWebSocketStateMachine.minReadPerGrace
+        #expect(reading.slowClientClockRang(unwritten: unwritten - read, at: later) == .startSlowClientClock(until: later + .seconds(30)))
+        // A small backlog: a quarter of it is enough.
+        var small = self.machine()
+        _ = small.writabilityChanged(false, unwritten: 1000, at: self.start)
+        #expect(small.slowClientClockRang(unwritten: 760, at: later) == .close(reason: .notReading))
     }
 
     @Test("quiescing with calls open waits for their answers, then says goodbye with 1001")

@@ -3,6 +3,7 @@
 // finishes, and a flood of connections.
 
 import FPoolTestSupport
+import LotusSim
 import LotusWire
 import NIOCore
 import Testing
@@ -37,6 +38,51 @@ import Testing
             try await client.setReading(true)
             await client.waitForAnswers(requests.count)
             #expect(client.answers == requests.count)
+            await client.close()
+        }
+    }
+
+    @Test("coalesced reads answered to a client reading nothing wait unframed, sharing one result, and all arrive, goodbye or not")
+    func answersToAClientReadingNothingWaitUnframed() async throws {
+        try await withServedPool(
+            nodes: 1,
+            configure: { configuration, environment in
+                configuration.maxQueuedBytes = 64 << 10
+                environment.settings.cacheBytes = 0
+                environment.settings.hedgeDelay = .off
+            }
+        ) { served in
+            // The largest of the miners' states: 2–48 KiB each, base64 in the answer.
+            let helper = try await served.client()
+            var largest: (cid: JSON, size: Int) = (.null, 0)
+            for miner in SimFixtures.miners {
+                let head = try #require(try await helper.call("Filecoin.StateGetActor", [.string(miner), []])["Head"])
+                let size = try await helper.call("Filecoin.ChainReadObj", [head]).encoded().count
+                if size > largest.size { largest = (head, size) }
+            }
+            // 1,500 identical reads in flight on a slow daemon share one upstream call, then
+            // one answer: megabytes more than the socket buffers hold.
+            try await served.cluster.inject(.latency(milliseconds: 500), daemon: 0)
+            let count = 1_500
+            let read =
+                #"{"jsonrpc":"2.0","method":"Filecoin.ChainReadObj","params":["# + String(decoding: largest.cid.encoded(), as: UTF8.self)
+            let client = try await FloodingWebSocketClient.connect(port: served.port)
+            try await client.setReading(false)
+            client.flood((1...count).map { read + #"],"id":\#($0)}"# })
+            // Before, each caller's copy was framed into the socket's buffer at once.
+            let waiting = { served.instance.server.answersWaiting.held }
+            let fitting = (8 << 20) / largest.size
+            #expect(await holds { waiting() >= count - fitting }, "\(waiting()) answers waiting of \(count) of \(largest.size) bytes")
+            let server = served.instance.server
+            let scraped = String(decoding: server.metrics.scrape(served.pool, clients: server.clientFigures), as: UTF8.self)
+            #expect(scraped.contains("fpool_websocket_answers_waiting \(waiting())"))
+            // A graceful stop now: every answer owed still goes before the goodbye.
+            let socket = try #require(served.instance.server.listener.withLock { $0 }?.openConnections(websocket: true).first)
+            try await socket.eventLoop.submit { socket.pipeline.syncOperations.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+                .get()
+            try await client.setReading(true)
+            await client.waitForAnswers(count)
+            #expect(client.answers == count && waiting() == 0)
             await client.close()
         }
     }
