@@ -19,6 +19,15 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
     case protocolViolation(String)
     /// The server took the connection but finished no TLS and WebSocket handshake in time.
     case handshakeTimedOut(Duration)
+    /// The server's answer to this call was larger than the client takes; it was read past,
+    /// and the connection carries on.
+    case answerTooLarge(bytes: Int, limit: Int)
+
+    /// The answer was over the size limit (and its call alone failed).
+    public var isAnswerTooLarge: Bool {
+        if case .answerTooLarge = self { return true }
+        return false
+    }
 
     /// A short text in go-jsonrpc's wording where it has one (`websocket connection closed`).
     public var description: String {
@@ -28,6 +37,7 @@ public enum LotusClientError: Error, Sendable, Equatable, CustomStringConvertibl
         case .closedAfterRequest: "websocket connection closed by the server after this request"
         case .protocolViolation(let detail): "protocol violation: \(detail)"
         case .handshakeTimedOut(let limit): "no WebSocket handshake within \(limit) of connecting"
+        case .answerTooLarge(let bytes, let limit): "the answer is \(bytes) bytes, over the limit of \(limit) bytes"
         }
     }
 }
@@ -200,14 +210,18 @@ public final class LotusWSClient: Sendable {
     public static func connect(
         host: String, port: Int, path: String = "/rpc/v1", token: String? = nil, keepalive: WebSocketKeepalive? = nil,
         tls: TLSDialer? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        handshakeTimeout: Duration = LotusWSClient.handshakeTimeout
+        handshakeTimeout: Duration = LotusWSClient.handshakeTimeout, maxAnswerBytes: Int = LotusWSClient.maxAnswerBytes
     ) async throws -> LotusWSClient {
         try await TLSDialer.explainingFailures(of: tls, host: host, port: port) {
             try await self.dial(
                 host: host, port: port, path: path, token: token, keepalive: keepalive, tls: tls, group: group,
-                handshakeTimeout: handshakeTimeout)
+                handshakeTimeout: handshakeTimeout, maxAnswerBytes: maxAnswerBytes)
         }
     }
+
+    /// The largest message read from a server (128 MiB): a larger answer fails its own call
+    /// with `LotusClientError.answerTooLarge`, and the connection carries on.
+    public static let maxAnswerBytes = 1 << 27
 
     /// How long a dial may take from the TCP connection to the end of the WebSocket upgrade
     /// (TLS included). The connect itself has its own 5 s: a daemon whose kernel accepts the
@@ -217,7 +231,7 @@ public final class LotusWSClient: Sendable {
 
     private static func dial(
         host: String, port: Int, path: String, token: String?, keepalive: WebSocketKeepalive?, tls: TLSDialer?,
-        group: any EventLoopGroup, handshakeTimeout: Duration
+        group: any EventLoopGroup, handshakeTimeout: Duration, maxAnswerBytes: Int
     ) async throws -> LotusWSClient {
         enum Upgrade: Sendable {
             case websocket(LotusWSClient)
@@ -239,7 +253,8 @@ public final class LotusWSClient: Sendable {
                             // Frames are read on the event loop and answers handed to their callers
                             // from there: no reader task in between.
                             let client = LotusWSClient(channel: channel)
-                            try channel.pipeline.syncOperations.addHandler(LotusWSClientHandler(client: client, keepalive: keepalive))
+                            try channel.pipeline.syncOperations.addHandler(
+                                LotusWSClientHandler(client: client, keepalive: keepalive, maxAnswerBytes: maxAnswerBytes))
                             return Upgrade.websocket(client)
                         }
                     }
@@ -594,6 +609,31 @@ public final class LotusWSClient: Sendable {
         }
     }
 
+    /// An answer over the size limit, read past: the call it answers (named by the id at its
+    /// end, where go-jsonrpc writes it) fails alone. False when no id was found there.
+    fileprivate func answerTooLarge(bytes: Int, tail: [UInt8], limit: Int) -> Bool {
+        guard let id = Self.answerID(atEndOf: tail) else { return false }
+        let pending = self.state.withLock { state in
+            state.channelCalls.remove(id)
+            return state.calls.removeValue(forKey: id)
+        }
+        pending?.resolve(.failure(LotusClientError.answerTooLarge(bytes: bytes, limit: limit)))
+        return true
+    }
+
+    /// The integer id of a go-jsonrpc answer from its last bytes: `"id":N}` closes it.
+    static func answerID(atEndOf tail: [UInt8]) -> Int64? {
+        let key = Array(#""id""#.utf8)
+        guard let start = tail.indices.reversed().first(where: { tail[$0...].starts(with: key) }) else { return nil }
+        var rest = tail[(start + key.count)...].drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        guard rest.first == UInt8(ascii: ":") else { return nil }
+        rest = rest.dropFirst().drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        let digits = rest.prefix { $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        let after = rest.dropFirst(digits.count).drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        guard after.first == UInt8(ascii: "}"), let id = Int64(String(decoding: digits, as: UTF8.self)) else { return nil }
+        return id
+    }
+
     private func keepStray(_ bytes: [UInt8]) {
         guard let json = try? JSON.parse(bytes) else { return }
         self.state.withLock { $0.keepStray(json) }
@@ -629,16 +669,22 @@ final class LotusWSClientHandler: ChannelInboundHandler {
     let client: LotusWSClient
     let keepalive: WebSocketKeepalive?
     /// Daemons send large answers (a big miner's sector list) as many frames: the message
-    /// limit is generous, and no frame is refused that the message limit would accept.
-    private var reader = WebSocketFrameReader(maxFrameSize: 1 << 27, maxMessageSize: 1 << 27, peerMasking: .unmasked)
+    /// limit is generous, and no frame is refused that the message limit would accept. An
+    /// answer past it is read past and fails its own call only.
+    private var reader: WebSocketFrameReader
+    /// The reader's limit, read outside its `read` (which holds it exclusively).
+    private let maxAnswerBytes: Int
     private var lastRead = NIODeadline.now()
     private var keepaliveCheck: Scheduled<Void>?
     /// The last plain answer's result (see `PlainAnswer`).
     private var lastResult: [UInt8]?
 
-    init(client: LotusWSClient, keepalive: WebSocketKeepalive?) {
+    init(client: LotusWSClient, keepalive: WebSocketKeepalive?, maxAnswerBytes: Int) {
         self.client = client
         self.keepalive = keepalive
+        self.maxAnswerBytes = maxAnswerBytes
+        self.reader = WebSocketFrameReader(
+            maxFrameSize: maxAnswerBytes, maxMessageSize: maxAnswerBytes, peerMasking: .unmasked, skipsOversizedMessages: true)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -683,6 +729,13 @@ final class LotusWSClientHandler: ChannelInboundHandler {
                 case .close(let code):
                     self.client.serverClosed(code: code)
                     context.close(promise: nil)
+                case .oversized(let bytes, let tail):
+                    // Without its id the call it answers cannot be told: as before, the socket
+                    // closes and its calls fail, rather than one waiting for ever.
+                    guard self.client.answerTooLarge(bytes: bytes, tail: tail, limit: self.maxAnswerBytes) else {
+                        context.close(promise: nil)
+                        return
+                    }
                 }
             }
         } catch {

@@ -14,6 +14,10 @@ public enum WebSocketEvent: Sendable, Equatable {
     case pong
     /// The peer's close frame, with its status code when it sent one. Nothing after it is read.
     case close(code: UInt16?)
+    /// A text or binary message over the size limit, skipped as it came without being kept
+    /// (`WebSocketFrameReader.skipsOversizedMessages`): its size, and its last bytes, where
+    /// go-jsonrpc writes an answer's id.
+    case oversized(bytes: Int, tail: [UInt8])
 }
 
 /// Bytes that break the protocol or a size limit: the close code to send before closing
@@ -64,6 +68,28 @@ public struct WebSocketFrameReader {
     private var fragments: [UInt8]?
     /// After a close frame or a violation nothing more is read.
     private var finished = false
+    /// A message over the limit is skipped, not refused (unmasked frames only: a server's).
+    public let skipsOversizedMessages: Bool
+    /// The oversized message being skipped.
+    private var skipping: Skip?
+
+    /// What is left of an oversized message: the bytes of its current frame still to come,
+    /// whether that frame is its last, and what was seen of it.
+    private struct Skip {
+        var frameRemaining: Int
+        var final: Bool
+        var bytes: Int
+        var tail: [UInt8]
+
+        /// Where go-jsonrpc's `"id":N}` is found; the result before it may be any size.
+        static let tailBytes = 64
+
+        mutating func saw(_ source: UnsafeRawBufferPointer) {
+            self.bytes += source.count
+            self.tail.append(contentsOf: source.suffix(Self.tailBytes))
+            if self.tail.count > Self.tailBytes { self.tail.removeFirst(self.tail.count - Self.tailBytes) }
+        }
+    }
 
     /// A reader for one connection, before its first byte.
     ///
@@ -72,11 +98,19 @@ public struct WebSocketFrameReader {
     ///   - maxMessageSize: the largest reassembled message, in bytes; a larger one is refused with 1009.
     ///   - maxFragments: the most frames one message may come in; more are refused with 1009.
     ///   - peerMasking: which frames the peer may send (masked for a client, unmasked for a server).
-    public init(maxFrameSize: Int, maxMessageSize: Int, maxFragments: Int = 1 << 20, peerMasking: WebSocketPeerMasking) {
+    ///   - skipsOversizedMessages: a text or binary message over `maxMessageSize` (or in a frame
+    ///     over `maxFrameSize`) from an unmasked peer is read past and reported as `.oversized`
+    ///     instead of refused: one answer too large for a daemon's connection need not close it
+    ///     under every other call it carries.
+    public init(
+        maxFrameSize: Int, maxMessageSize: Int, maxFragments: Int = 1 << 20, peerMasking: WebSocketPeerMasking,
+        skipsOversizedMessages: Bool = false
+    ) {
         self.maxFrameSize = maxFrameSize
         self.maxMessageSize = maxMessageSize
         self.maxFragments = maxFragments
         self.peerMasking = peerMasking
+        self.skipsOversizedMessages = skipsOversizedMessages
     }
 
     /// True after a close frame or a violation: nothing more will be read.
@@ -114,11 +148,79 @@ public struct WebSocketFrameReader {
     }
 
     private mutating func readFrames(_ buffer: inout ByteBuffer, _ deliver: (WebSocketEvent) -> Void) throws(WebSocketViolation) {
-        while !self.finished, let header = try self.header(buffer) {
+        while !self.finished {
+            if let skip = self.skipping, skip.frameRemaining > 0 || skip.final {
+                guard self.skip(&buffer, deliver) else { return }
+                continue
+            }
+            guard let header = try self.header(buffer) else { return }
+            if self.startsSkipping(header) {
+                buffer.moveReaderIndex(forwardBy: header.size)
+                continue
+            }
             guard buffer.readableBytes - header.size >= header.length else { return }
             buffer.moveReaderIndex(forwardBy: header.size)
             try self.take(header, &buffer, deliver)
         }
+    }
+
+    /// Whether a checked frame is skipped: a frame of the message being skipped, or the one
+    /// that takes a message over the limits (what was kept of it is dropped then).
+    private mutating func startsSkipping(_ header: FrameHeader) -> Bool {
+        guard self.skips(header) else { return false }
+        switch header.opcode {
+        case Opcode.continuation:
+            if var skip = self.skipping {
+                (skip.frameRemaining, skip.final) = (header.length, header.fin)
+                self.skipping = skip
+                return true
+            }
+            guard let fragments = self.fragments, !self.fits(header, after: fragments.count) else { return false }
+            var skip = Skip(frameRemaining: header.length, final: header.fin, bytes: 0, tail: [])
+            fragments.withUnsafeBytes { skip.saw($0) }
+            self.fragments = nil
+            self.skipping = skip
+            return true
+        case Opcode.text, Opcode.binary:
+            guard !self.fits(header, after: 0) else { return false }
+            self.skipping = Skip(frameRemaining: header.length, final: header.fin, bytes: 0, tail: [])
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Whether an oversized message in `header`'s frames would be skipped rather than refused.
+    private func skips(_ header: FrameHeader) -> Bool {
+        self.skipsOversizedMessages && header.mask == nil
+    }
+
+    /// Whether a data frame fits the limits after `kept` bytes of its message.
+    private func fits(_ header: FrameHeader, after kept: Int) -> Bool {
+        header.length <= self.maxFrameSize && header.length <= self.maxMessageSize - kept
+            && (header.opcode != Opcode.continuation || self.fragmentCount < self.maxFragments)
+    }
+
+    /// Reads past what has come of the skipped message's current frame; false when more is
+    /// needed. At the end of its last frame the message is reported.
+    private mutating func skip(_ buffer: inout ByteBuffer, _ deliver: (WebSocketEvent) -> Void) -> Bool {
+        guard var skip = self.skipping else { return true }
+        let count = min(buffer.readableBytes, skip.frameRemaining)
+        if count > 0 {
+            buffer.readWithUnsafeReadableBytes { source in
+                skip.saw(UnsafeRawBufferPointer(rebasing: source[..<count]))
+                return count
+            }
+            skip.frameRemaining -= count
+        }
+        guard skip.frameRemaining == 0 else {
+            self.skipping = skip
+            return false
+        }
+        // Not the last frame: the next header (a control frame may come first) says how much more.
+        self.skipping = skip.final ? nil : skip
+        if skip.final { deliver(.oversized(bytes: skip.bytes, tail: skip.tail)) }
+        return true
     }
 
     /// The header at the start of `buffer`, nil until all of it has arrived.
@@ -162,18 +264,27 @@ public struct WebSocketFrameReader {
         case .unmasked: guard header.mask == nil else { throw .protocolError("a masked frame from a server") }
         case .either: break
         }
+        // An oversized message from a peer whose messages are skipped is not refused.
+        let skips = self.skips(header)
         switch header.opcode {
         case Opcode.continuation:
+            if self.skipping != nil { return }
             guard let fragments = self.fragments else { throw .protocolError("a continuation frame with no message to continue") }
-            guard header.length <= self.maxMessageSize - fragments.count else {
+            guard header.length <= self.maxMessageSize - fragments.count || skips else {
                 throw .tooBig("a fragmented message over \(self.maxMessageSize) bytes")
             }
-            guard self.fragmentCount < self.maxFragments else { throw .tooBig("a message in more than \(self.maxFragments) frames") }
+            guard self.fragmentCount < self.maxFragments || skips else {
+                throw .tooBig("a message in more than \(self.maxFragments) frames")
+            }
+            if skips { return }
         case Opcode.text, Opcode.binary:
-            guard self.fragments == nil else { throw .protocolError("a new message before the last one's final fragment") }
-            guard header.length <= self.maxMessageSize else {
+            guard self.fragments == nil, self.skipping == nil else {
+                throw .protocolError("a new message before the last one's final fragment")
+            }
+            guard header.length <= self.maxMessageSize || skips else {
                 throw .tooBig("a message of \(header.length) bytes, over \(self.maxMessageSize)")
             }
+            if skips { return }
         case Opcode.close, Opcode.ping, Opcode.pong:
             guard header.fin else { throw .protocolError("a fragmented control frame") }
             guard header.length <= 125 else { throw .protocolError("a control frame of \(header.length) bytes, over 125") }

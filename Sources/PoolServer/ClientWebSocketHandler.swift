@@ -138,6 +138,8 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
                     break
                 case .close:
                     self.carryOut(self.machine.clientClosed())
+                case .oversized:
+                    break  // a client's messages are refused over the limit, never skipped
                 }
             }
         } catch {

@@ -54,11 +54,19 @@ public final class UpstreamConnection: NodeConnection {
     /// pong, sooner than go-jsonrpc's 30 s, because a pool has other nodes to retry on.
     public static let defaultKeepalive = WebSocketKeepalive(interval: .seconds(5), timeout: .seconds(15))
 
+    /// The largest answer taken from the daemon; a larger one fails its own call, with an
+    /// error naming the limit, and the socket carries every other call on.
+    let maxAnswerBytes: Int
+
     /// A connection to `endpoint`; nothing is dialled until the first call or heartbeat needs a socket.
-    public init(endpoint: NodeEndpoint, keepalive: WebSocketKeepalive = UpstreamConnection.defaultKeepalive, tls: TLSDialer? = nil) {
+    public init(
+        endpoint: NodeEndpoint, keepalive: WebSocketKeepalive = UpstreamConnection.defaultKeepalive, tls: TLSDialer? = nil,
+        maxAnswerBytes: Int = LotusWSClient.maxAnswerBytes
+    ) {
         self.endpoint = endpoint
         self.keepalive = keepalive
         self.tls = tls
+        self.maxAnswerBytes = maxAnswerBytes
     }
 
     /// The open connection for `version`, dialling when there is none or it closed.
@@ -71,7 +79,8 @@ public final class UpstreamConnection: NodeConnection {
         if !probing, let waiting = self.backoff.withLock({ $0 }), ContinuousClock.now < waiting.retryAt {
             return .failure(
                 NodeCallFailure(
-                    .unreachable(.notSent, detail: "\(self.endpoint.name): not connected (redialling after a failed dial: \(waiting.dialError))")))
+                    .unreachable(
+                        .notSent, detail: "\(self.endpoint.name): not connected (redialling after a failed dial: \(waiting.dialError))")))
         }
         let dial = self.dials.withLock { dials in
             if let running = dials[key] { return running }
@@ -82,7 +91,8 @@ public final class UpstreamConnection: NodeConnection {
                 do {
                     let client = try await LotusWSClient.connect(
                         host: address.host, port: address.port, path: "/rpc/\(version.rawValue)", token: self.endpoint.token,
-                        keepalive: self.keepalive, tls: self.tls, group: loop ?? MultiThreadedEventLoopGroup.singleton)
+                        keepalive: self.keepalive, tls: self.tls, group: loop ?? MultiThreadedEventLoopGroup.singleton,
+                        maxAnswerBytes: self.maxAnswerBytes)
                     self.clients.withLock { $0[key] = client }
                     self.backoff.withLock { $0 = nil }
                     self.lastGoodDial.withLock { last in last = max(last ?? began, began) }
@@ -191,6 +201,9 @@ public final class UpstreamConnection: NodeConnection {
         case .failure(let error as RPCError): .error(code: error.code, message: error.message)
         case .failure(LotusClientError.closedAfterRequest):
             .unreachable(.dropped, detail: "\(self.endpoint.name): \(LotusClientError.closedAfterRequest)")
+        case .failure(let error as LotusClientError) where error.isAnswerTooLarge:
+            // Every daemon's answer would be as large: an error for this call, not a node's fault.
+            .error(code: 1, message: "fpool: \(self.endpoint.name)'s answer was not taken: \(error)")
         case .failure(let error): .unreachable(.maybeSent, detail: "\(self.endpoint.name): \(error)")
         }
     }

@@ -7,7 +7,8 @@ import NIOCore
 
 enum WebSocketFuzzTarget {
     /// An input is one configuration byte, then the stream: the byte picks the reader's
-    /// masking rule, its limits, and where the stream is split.
+    /// masking rule, its limits, whether it skips oversized messages (0x20), and where the
+    /// stream is split.
     static let target = FuzzTarget(
         name: "websocket",
         seeds: Self.seeds,
@@ -25,7 +26,7 @@ enum WebSocketFuzzTarget {
         let limits = Self.limits[Int(configuration >> 2 & 3)]
         return WebSocketFrameReader(
             maxFrameSize: limits.frame, maxMessageSize: limits.message, maxFragments: limits.fragments,
-            peerMasking: Self.maskings[Int(configuration & 3)])
+            peerMasking: Self.maskings[Int(configuration & 3)], skipsOversizedMessages: configuration & 0x20 != 0)
     }
 
     struct Reading: Equatable {
@@ -87,6 +88,11 @@ enum WebSocketFuzzTarget {
                 try FuzzFailure.require(bytes.count <= 125, "a ping of \(bytes.count) bytes")
                 delivered += bytes.count
             case .pong, .close: break
+            case .oversized(let bytes, let tail):
+                try FuzzFailure.require(configuration & 0x20 != 0, "a message skipped by a reader that refuses them")
+                try FuzzFailure.require(
+                    Self.maskings[Int(configuration & 3)] != .masked, "a masked message skipped: only a server's are")
+                try FuzzFailure.require(tail.count == min(bytes, 64), "a tail of \(tail.count) bytes for a message of \(bytes)")
             }
         }
         try FuzzFailure.require(delivered <= streamLength, "\(delivered) payload bytes from a stream of \(streamLength)")
@@ -113,17 +119,21 @@ enum WebSocketFuzzTarget {
                         opcode: WebSocketFrameReader.Opcode.ping, fin: true, payload: bytes, masked: masked, allocator: allocator))
             case .pong: stream.writeImmutableBuffer(WebSocketFrameWriter.pong(echoing: [], masked: masked, allocator: allocator))
             case .close(let code): stream.writeImmutableBuffer(WebSocketFrameWriter.close(code: code, masked: masked, allocator: allocator))
+            case .oversized:
+                break  // over a frame limit the writer's single frames need not break: not written again
             }
         }
         let limit = Self.limits[Int(configuration >> 2 & 3)].message
-        var reader = WebSocketFrameReader(maxFrameSize: max(limit, 125), maxMessageSize: limit, peerMasking: masking)
+        var reader = WebSocketFrameReader(
+            maxFrameSize: max(limit, 125), maxMessageSize: limit, peerMasking: masking, skipsOversizedMessages: configuration & 0x20 != 0)
         var reread: [WebSocketEvent] = []
         do {
             try reader.read(stream) { reread.append($0) }
         } catch {
             throw FuzzFailure("the writer's frames for \(events.count) events are refused: \(error)")
         }
-        try FuzzFailure.require(reread == events, "written again, \(events) read back as \(reread)")
+        let kept = events.filter { if case .oversized = $0 { false } else { true } }
+        try FuzzFailure.require(reread == kept, "written again, \(kept) read back as \(reread)")
     }
 
     // MARK: Seeds
@@ -148,6 +158,7 @@ enum WebSocketFuzzTarget {
         var streams: [(UInt8, [UInt8])] = []
         for (configuration, key) in [
             (UInt8(0x00), [UInt8]?([0x37, 0xFA, 0x21, 0x3D])), (0x01, nil), (0x06, [1, 2, 3, 4]), (0x0C, [0, 0, 0, 0]),
+            (0x25, nil),
         ] {
             let frame = { (opcode: UInt8, fin: Bool, payload: [UInt8]) in Self.frame(opcode, fin: fin, payload, key: key) }
             streams.append((configuration, requests.prefix(4).flatMap { frame(0x1, true, $0) }))
@@ -192,6 +203,7 @@ extension WebSocketEvent {
         case .ping: "ping"
         case .pong: "pong"
         case .close(let code): "close \(code == nil ? "-" : "code")"
+        case .oversized: "oversized"
         }
     }
 }

@@ -119,6 +119,48 @@ import Testing
         #expect(throws: WebSocketViolation.self) { try limited.read(ByteBuffer(bytes: four)) { _ in } }
     }
 
+    /// A server's answer over the limit is read past, whole frame or fragments, in reads of
+    /// any size and with a ping between fragments, and reported with its size and last bytes;
+    /// the messages around it read as ever. A client's (masked) is still refused.
+    @Test func oversizedMessagesFromAServerAreSkippedAndReported() throws {
+        let allocator = ByteBufferAllocator()
+        let large = Self.payload(100_000)
+        let small = Array(#"{"jsonrpc":"2.0","result":1,"id":2}"#.utf8)
+        func frame(_ opcode: UInt8, fin: Bool, _ payload: ArraySlice<UInt8>) -> ByteBuffer {
+            Array(payload).withUnsafeBytes {
+                WebSocketFrameWriter.frame(opcode: opcode, fin: fin, payload: $0, masked: false, allocator: allocator)
+            }
+        }
+        var stream = ByteBuffer()
+        stream.writeImmutableBuffer(frame(0x1, fin: true, large[...]))
+        stream.writeImmutableBuffer(frame(0x1, fin: true, small[...]))
+        // In fragments: the first two fit, the third takes it over the limit.
+        stream.writeImmutableBuffer(frame(0x1, fin: false, large[..<1_000]))
+        stream.writeImmutableBuffer(frame(0x0, fin: false, large[1_000..<2_000]))
+        stream.writeImmutableBuffer(WebSocketFrameWriter.ping(masked: false, allocator: allocator))
+        stream.writeImmutableBuffer(frame(0x0, fin: false, large[2_000..<60_000]))
+        stream.writeImmutableBuffer(frame(0x0, fin: true, large[60_000...]))
+        stream.writeImmutableBuffer(frame(0x1, fin: true, small[...]))
+        let expected: [WebSocketEvent] = [
+            .oversized(bytes: large.count, tail: Array(large.suffix(64))), .message(small), .ping([]),
+            .oversized(bytes: large.count, tail: Array(large.suffix(64))), .message(small),
+        ]
+        for readSize in [1, 7, 4096, 65536, stream.readableBytes] {
+            var reader = WebSocketFrameReader(
+                maxFrameSize: 16_384, maxMessageSize: 16_384, peerMasking: .unmasked, skipsOversizedMessages: true)
+            var events: [WebSocketEvent] = []
+            var remaining = stream
+            while remaining.readableBytes > 0 {
+                try reader.read(remaining.readSlice(length: min(readSize, remaining.readableBytes))!) { events.append($0) }
+            }
+            #expect(events == expected, "in reads of \(readSize) bytes")
+            #expect(reader.bufferedBytes == 0)
+        }
+        var client = WebSocketFrameReader(maxFrameSize: 16_384, maxMessageSize: 16_384, peerMasking: .masked, skipsOversizedMessages: true)
+        let masked = WebSocketFrameWriter.text(large, masked: true, allocator: allocator)
+        #expect(throws: WebSocketViolation.self) { try client.read(masked) { _ in } }
+    }
+
     /// A frame with a 64-bit length, its header split at every byte and its payload at a few places.
     @Test func aLongFrameSplitAnywhereInItsHeaderReadsTheSame() throws {
         let payload = Self.payload(70_001)

@@ -3,7 +3,7 @@
 import Foundation
 import GeneratedRoutes
 import FPoolTestSupport
-import LotusSim
+@testable import LotusSim
 import LotusWire
 import PoolRuntime
 import PoolServer
@@ -11,7 +11,9 @@ import RouteModel
 import Testing
 
 /// A pool of `UpstreamConnection`s to a fresh simulated network (chain moved by the test).
-func withUpstreamPool<T>(nodes: Int = 3, _ body: (SimCluster, Pool) async throws -> T) async throws -> T {
+func withUpstreamPool<T>(
+    nodes: Int = 3, maxAnswerBytes: Int = LotusWSClient.maxAnswerBytes, _ body: (SimCluster, Pool) async throws -> T
+) async throws -> T {
     let cluster = try await SimCluster.start(SimConfiguration(nodes: nodes, blockTime: nil))
     do {
         var environment = try PoolEnvironment.load(["FULLNODE_API_POOL_INFO": cluster.poolInfo])
@@ -20,7 +22,9 @@ func withUpstreamPool<T>(nodes: Int = 3, _ body: (SimCluster, Pool) async throws
         // running every suite at once a probe took over the default 3 s now and then, and a
         // live daemon was judged silent in the middle of a test about something else.
         environment.settings.heartbeatInterval = GoDuration(milliseconds: 10_000)
-        let pool = Pool(environment: environment, connect: { UpstreamConnection(endpoint: $0) }, pushReader: LotusPushResultReader())
+        let pool = Pool(
+            environment: environment, connect: { UpstreamConnection(endpoint: $0, maxAnswerBytes: maxAnswerBytes) },
+            pushReader: LotusPushResultReader())
         await pool.heartbeat()
         let result = try await body(cluster, pool)
         await cluster.stop()
@@ -112,6 +116,29 @@ func result(_ reply: PoolReply) -> JSON? {
             let reply = await pool.call(poolCall(.chainGetTipSet, [key]))
             #expect(result(reply)?["Height"]?.int == 4)
             if case .result(_, let node) = reply { #expect(node != 0) }
+        }
+    }
+
+    /// A daemon's answer over the limit (a very large miner's sector list) fails its own call,
+    /// naming the limit. Before, the frame reader refused it and closed the socket: every call
+    /// on it failed, the node was taken out, and the call went on to close the next node's.
+    @Test func anAnswerOverTheLimitFailsItsCallAloneAndTheSocketCarriesOn() async throws {
+        // A miner's state of over 32 KiB (over 43 KiB in base64); every other answer here is
+        // a few KiB at most.
+        let large = try #require(
+            (0..<1_000).lazy.map { SimObjects.stateCID(seed: "large \($0)", kind: .minerState) }
+                .first { SimObjects.size(of: $0, kind: .minerState) > 32 << 10 })
+        try await withUpstreamPool(nodes: 1, maxAnswerBytes: 24 << 10) { cluster, pool in
+            let actor = try #require(result(await pool.call(poolCall(.stateGetActor, ["f01000", []]))))
+            let reply = await pool.call(poolCall(.chainReadObj, [["/": .string(large)]]))
+            guard case .error(_, let message, _) = reply else {
+                Issue.record("expected an error naming the limit, got \(reply)")
+                return
+            }
+            #expect(message.contains("over the limit of 24576 bytes"), "\(message)")
+            // No beat in between: the node was not taken out, its socket answers on.
+            #expect(result(await pool.call(poolCall(.stateGetActor, ["f01000", []]))) == actor)
+            #expect(result(await pool.call(poolCall(.chainHead)))?["Height"] != nil)
         }
     }
 
