@@ -610,28 +610,15 @@ public final class LotusWSClient: Sendable {
     }
 
     /// An answer over the size limit, read past: the call it answers (named by the id at its
-    /// end, where go-jsonrpc writes it) fails alone. False when no id was found there.
-    fileprivate func answerTooLarge(bytes: Int, tail: [UInt8], limit: Int) -> Bool {
-        guard let id = Self.answerID(atEndOf: tail) else { return false }
+    /// start or its end, where go-jsonrpc writes it) fails alone. False when no id was found.
+    fileprivate func answerTooLarge(bytes: Int, head: [UInt8], tail: [UInt8], limit: Int) -> Bool {
+        guard let id = AnswerID.leading(head) ?? AnswerID.trailing(tail) else { return false }
         let pending = self.state.withLock { state in
             state.channelCalls.remove(id)
             return state.calls.removeValue(forKey: id)
         }
         pending?.resolve(.failure(LotusClientError.answerTooLarge(bytes: bytes, limit: limit)))
         return true
-    }
-
-    /// The integer id of a go-jsonrpc answer from its last bytes: `"id":N}` closes it.
-    static func answerID(atEndOf tail: [UInt8]) -> Int64? {
-        let key = Array(#""id""#.utf8)
-        guard let start = tail.indices.reversed().first(where: { tail[$0...].starts(with: key) }) else { return nil }
-        var rest = tail[(start + key.count)...].drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-        guard rest.first == UInt8(ascii: ":") else { return nil }
-        rest = rest.dropFirst().drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-        let digits = rest.prefix { $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-        let after = rest.dropFirst(digits.count).drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-        guard after.first == UInt8(ascii: "}"), let id = Int64(String(decoding: digits, as: UTF8.self)) else { return nil }
-        return id
     }
 
     private func keepStray(_ bytes: [UInt8]) {
@@ -729,10 +716,10 @@ final class LotusWSClientHandler: ChannelInboundHandler {
                 case .close(let code):
                     self.client.serverClosed(code: code)
                     context.close(promise: nil)
-                case .oversized(let bytes, let tail):
+                case .oversized(let bytes, let head, let tail):
                     // Without its id the call it answers cannot be told: as before, the socket
                     // closes and its calls fail, rather than one waiting for ever.
-                    guard self.client.answerTooLarge(bytes: bytes, tail: tail, limit: self.maxAnswerBytes) else {
+                    guard self.client.answerTooLarge(bytes: bytes, head: head, tail: tail, limit: self.maxAnswerBytes) else {
                         context.close(promise: nil)
                         return
                     }

@@ -15,9 +15,9 @@ public enum WebSocketEvent: Sendable, Equatable {
     /// The peer's close frame, with its status code when it sent one. Nothing after it is read.
     case close(code: UInt16?)
     /// A text or binary message over the size limit, skipped as it came without being kept
-    /// (`WebSocketFrameReader.skipsOversizedMessages`): its size, and its last bytes, where
-    /// go-jsonrpc writes an answer's id.
-    case oversized(bytes: Int, tail: [UInt8])
+    /// (`WebSocketFrameReader.skipsOversizedMessages`): its size, and its first and last 64
+    /// bytes, where go-jsonrpc writes an answer's id (last before v0.3.2, first since).
+    case oversized(bytes: Int, head: [UInt8], tail: [UInt8])
 }
 
 /// Bytes that break the protocol or a size limit: the close code to send before closing
@@ -78,16 +78,22 @@ public struct WebSocketFrameReader {
     private struct Skip {
         var frameRemaining: Int
         var final: Bool
-        var bytes: Int
-        var tail: [UInt8]
+        var bytes = 0
+        var head: [UInt8] = []
+        var tail: [UInt8] = []
 
-        /// Where go-jsonrpc's `"id":N}` is found; the result before it may be any size.
-        static let tailBytes = 64
+        /// Where go-jsonrpc's `{"id":N,` or `,"id":N}` is found; the result may be any size.
+        static let keptBytes = 64
+
+        init(frameRemaining: Int, final: Bool) {
+            (self.frameRemaining, self.final) = (frameRemaining, final)
+        }
 
         mutating func saw(_ source: UnsafeRawBufferPointer) {
+            if self.head.count < Self.keptBytes { self.head.append(contentsOf: source.prefix(Self.keptBytes - self.head.count)) }
             self.bytes += source.count
-            self.tail.append(contentsOf: source.suffix(Self.tailBytes))
-            if self.tail.count > Self.tailBytes { self.tail.removeFirst(self.tail.count - Self.tailBytes) }
+            self.tail.append(contentsOf: source.suffix(Self.keptBytes))
+            if self.tail.count > Self.keptBytes { self.tail.removeFirst(self.tail.count - Self.keptBytes) }
         }
     }
 
@@ -96,7 +102,8 @@ public struct WebSocketFrameReader {
     /// - Parameters:
     ///   - maxFrameSize: the largest frame payload accepted, in bytes; a larger one is refused with 1009.
     ///   - maxMessageSize: the largest reassembled message, in bytes; a larger one is refused with 1009.
-    ///   - maxFragments: the most frames one message may come in; more are refused with 1009.
+    ///   - maxFragments: the most frames one message may come in; more are refused with 1009
+    ///     (or skipped, see `skipsOversizedMessages`).
     ///   - peerMasking: which frames the peer may send (masked for a client, unmasked for a server).
     ///   - skipsOversizedMessages: a text or binary message over `maxMessageSize` (or in a frame
     ///     over `maxFrameSize`) from an unmasked peer is read past and reported as `.oversized`
@@ -176,14 +183,14 @@ public struct WebSocketFrameReader {
                 return true
             }
             guard let fragments = self.fragments, !self.fits(header, after: fragments.count) else { return false }
-            var skip = Skip(frameRemaining: header.length, final: header.fin, bytes: 0, tail: [])
+            var skip = Skip(frameRemaining: header.length, final: header.fin)
             fragments.withUnsafeBytes { skip.saw($0) }
             self.fragments = nil
             self.skipping = skip
             return true
         case Opcode.text, Opcode.binary:
             guard !self.fits(header, after: 0) else { return false }
-            self.skipping = Skip(frameRemaining: header.length, final: header.fin, bytes: 0, tail: [])
+            self.skipping = Skip(frameRemaining: header.length, final: header.fin)
             return true
         default:
             return false
@@ -219,7 +226,7 @@ public struct WebSocketFrameReader {
         }
         // Not the last frame: the next header (a control frame may come first) says how much more.
         self.skipping = skip.final ? nil : skip
-        if skip.final { deliver(.oversized(bytes: skip.bytes, tail: skip.tail)) }
+        if skip.final { deliver(.oversized(bytes: skip.bytes, head: skip.head, tail: skip.tail)) }
         return true
     }
 
@@ -268,7 +275,10 @@ public struct WebSocketFrameReader {
         let skips = self.skips(header)
         switch header.opcode {
         case Opcode.continuation:
-            if self.skipping != nil { return }
+            if self.skipping != nil {
+                guard skips else { throw .protocolError("a masked frame in a message from a server") }
+                return
+            }
             guard let fragments = self.fragments else { throw .protocolError("a continuation frame with no message to continue") }
             guard header.length <= self.maxMessageSize - fragments.count || skips else {
                 throw .tooBig("a fragmented message over \(self.maxMessageSize) bytes")

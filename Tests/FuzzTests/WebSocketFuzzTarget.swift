@@ -88,7 +88,8 @@ enum WebSocketFuzzTarget {
                 try FuzzFailure.require(bytes.count <= 125, "a ping of \(bytes.count) bytes")
                 delivered += bytes.count
             case .pong, .close: break
-            case .oversized(let bytes, let tail):
+            case .oversized(let bytes, let head, let tail):
+                try FuzzFailure.require(head.count == min(bytes, 64), "a head of \(head.count) bytes for a message of \(bytes)")
                 try FuzzFailure.require(configuration & 0x20 != 0, "a message skipped by a reader that refuses them")
                 try FuzzFailure.require(
                     Self.maskings[Int(configuration & 3)] != .masked, "a masked message skipped: only a server's are")
