@@ -54,7 +54,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private let limits: ClientWebSocketLimits
     /// Requests read past the cap on calls in flight, or while the request budget is spent (at
     /// most one socket read's worth, uncharged).
-    private var heldRequests = CircularBuffer<[UInt8]>()
+    private var heldRequests = CircularBuffer<HeldRequest>()
     /// `startHeld` is on the stack.
     private var startingHeld = false
     /// Each pause is logged once per connection: the first time says which client misbehaves.
@@ -102,6 +102,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.bodyBudget.giveBack(self.bytesCharged)
         self.bytesCharged = 0
+        self.dropHeld()
         self.answersWaiting.giveBack(self.deferred.dropAll())
         self.idleClock?.cancel()
         self.slowClientClock?.cancel()
@@ -118,16 +119,16 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
                 switch event {
                 case .message(let bytes):
                     self.unfinishedSince = nil
-                    // The message's part of the budget passes to its call (`receive` charges
-                    // it): counted twice, a request near the budget's end would be refused.
-                    self.bodyBudget.giveBack(self.bytesCharged)
+                    // What the message held unfinished passes to it, never given back and
+                    // taken again: meanwhile another connection could take it.
+                    let request = HeldRequest(bytes: bytes, credit: self.bytesCharged)
                     self.bytesCharged = 0
                     // Requests that arrive after fpool said goodbye were never started: the
                     // client may send them again elsewhere.
                     switch self.machine.requestRead() {
-                    case .start: if !self.start(bytes) { self.hold(bytes) }
-                    case .hold: self.hold(bytes)
-                    default: break
+                    case .start: if !self.start(request) { self.heldRequests.append(request) }
+                    case .hold: self.heldRequests.append(request)
+                    default: self.bodyBudget.giveBack(request.credit)
                     }
                 case .ping(let payload):
                     // Nothing follows this side's close frame, a pong included.
@@ -166,11 +167,14 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     }
 
     /// Gives a request the machine started to the session, its charge taken from the request
-    /// budget. False when the budget has no room and the connection's other calls will give
-    /// some back: the request waits, first of the held ones. With none in flight it is refused.
-    private func start(_ bytes: [UInt8]) -> Bool {
+    /// budget (what it held unfinished counted). False when the budget has no room and the
+    /// connection's other calls will give some back: the request waits, first of the held
+    /// ones, keeping what it holds. With none in flight it is refused.
+    private func start(_ request: HeldRequest) -> Bool {
+        let bytes = request.bytes
         let charge = HeldRequestCharge.of(requestBytes: bytes.count)
-        if self.bodyBudget.take(charge) {
+        if charge <= request.credit || self.bodyBudget.take(charge - request.credit) {
+            self.bodyBudget.giveBack(request.credit - charge)
             self.requests.receive(bytes, charge: charge)
             return true
         }
@@ -178,6 +182,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             if let context = self.context { self.logPause(.requestBudget, context.channel) }
             return false
         }
+        self.bodyBudget.giveBack(request.credit)
         self.requests.requestBodyRefused()
         // Too large to read for its id on the loop: closed, as an unfinished one over the budget is.
         guard bytes.count < ClientRequestRouter.offLoopBytes else {
@@ -263,7 +268,8 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     /// One of this connection's calls gave its part of the budget back: the unfinished request
     /// read meanwhile is charged again; still over, it waits for the next, or closes after the last.
     private func retryBudget(_ context: ChannelHandlerContext) {
-        guard self.machine.waitingForBudget, self.context != nil else { return }
+        // Going away or closing: no request is started any more, and no budget is waited for.
+        guard self.machine.waitingForBudget, self.machine.state == .open, self.context != nil else { return }
         guard self.chargeUnfinished() else {
             if self.machine.unanswered == 0 {
                 self.requests.requestBodyRefused()
@@ -283,10 +289,11 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        self.carryOut(self.writabilityChange(context))
-        // After the machine saw the socket writable (the client read down to the low mark):
-        // answers that waited may take it back over the bound, a new grace from there.
+        // Answers that waited go first (held requests the machine may start now come after
+        // them); they may take the socket back over the bound, which the machine then sees
+        // as a new pause with its own grace.
         if context.channel.isWritable { self.drainDeferred(context) }
+        self.carryOut(self.writabilityChange(context))
         context.fireChannelWritabilityChanged()
     }
 
@@ -296,14 +303,21 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         _ = self.answersWaiting.take(1)
     }
 
+    /// Whether answers wait: a new one queues behind them, whatever the socket's writability.
+    var hasDeferredAnswers: Bool { !self.deferred.isEmpty }
+
     /// Writes waiting answers, oldest first, while the socket takes them.
     private func drainDeferred(_ context: ChannelHandlerContext) {
         guard !self.draining else { return }
         self.draining = true
         defer { self.draining = false }
         while context.channel.isWritable, let answer = self.deferred.popFirst() {
-            self.answersWaiting.giveBack(1)
-            self.requests.write(answer)
+            guard case .goodbye(let code) = answer else {
+                self.answersWaiting.giveBack(1)
+                self.requests.write(answer)
+                continue
+            }
+            return self.writeGoodbye(context.channel, code: code)
         }
     }
 
@@ -320,8 +334,10 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    private func hold(_ bytes: [UInt8]) {
-        self.heldRequests.append(bytes)
+    /// Gives back what held requests hold: they will not be started (going away, closed).
+    private func dropHeld() {
+        for request in self.heldRequests { self.bodyBudget.giveBack(request.credit) }
+        self.heldRequests.removeAll()
     }
 
     /// Starts the held requests that may start now, oldest first. A request answered at once
@@ -332,14 +348,14 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         self.startingHeld = true
         defer { self.startingHeld = false }
         while self.machine.takeHeld() {
-            let bytes = self.heldRequests.removeFirst()
-            guard self.start(bytes) else {
-                self.heldRequests.prepend(bytes)
+            let request = self.heldRequests.removeFirst()
+            guard self.start(request) else {
+                self.heldRequests.prepend(request)
                 break
             }
         }
         // Dropped by the machine (going away, closing): never started.
-        if self.machine.held == 0 { self.heldRequests.removeAll() }
+        if self.machine.held == 0 { self.dropHeld() }
     }
 
     private func carryOut(_ action: ClientWebSocketStateMachine.Action) {
@@ -361,7 +377,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
                 self.requests.logger.debug("closing a client websocket idle for \(self.machine.idleTimeout)")
             case .notReading:
                 self.requests.logger.warning(
-                    "a client is not reading its websocket (over its write limit for \(self.machine.slowClientGrace), none of it read); closing it"
+                    "a client is not reading its websocket (over its write limit for \(self.machine.slowClientGrace), less than 1 MiB of it read); closing it"
                 )
             }
             context.close(promise: nil)
@@ -414,22 +430,31 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     /// written after it), then closes once it is written: everything before it has then
     /// reached the socket.
     private func sayGoodbye(_ channel: any Channel, code: UInt16?) {
-        let requests = self.requests
         channel.eventLoop.assumeIsolated().execute {
-            // Every answer owed goes before the close frame, over the bound or not.
-            while let answer = self.deferred.popFirst() {
-                self.answersWaiting.giveBack(1)
-                requests.write(answer)
-            }
-            requests.stopWriting()
-            let close = WebSocketFrameWriter.close(code: code, masked: false, allocator: channel.allocator)
-            channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
+            // Answers still waiting for the client to drain go first, as it drains: the close
+            // frame waits at the end of their queue rather than framing them all at once.
+            guard self.deferred.isEmpty else { return self.deferred.append(.goodbye(code: code)) }
+            self.writeGoodbye(channel, code: code)
         }
+    }
+
+    /// This side's close frame, after which nothing is written; the socket closes once it is.
+    private func writeGoodbye(_ channel: any Channel, code: UInt16?) {
+        self.requests.stopWriting()
+        let close = WebSocketFrameWriter.close(code: code, masked: false, allocator: channel.allocator)
+        channel.writeAndFlush(close).whenComplete { _ in channel.close(promise: nil) }
     }
 
     private static func unwritten(_ channel: any Channel) -> Int {
         (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
+}
+
+/// A request read and not started: its bytes, and what it holds of the request budget (what
+/// it held unfinished; one read in a single socket read holds nothing).
+struct HeldRequest {
+    let bytes: [UInt8]
+    let credit: Int
 }
 
 /// What a client websocket may cost: from `ServerConfiguration`.

@@ -110,8 +110,15 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
     private func answer(_ reply: PoolReply, id: [UInt8]) {
         guard case .result(let result, _) = reply, self.connection.eventLoop.inEventLoop else { return self.answer(reply.frame(id: id)) }
         guard !self.departed.load(ordering: .relaxed) else { return }
-        if !self.connection.isWritable, let handler = self.handler.value { return handler.deferAnswer(.result(result, id: id)) }
+        if let handler = self.waitingBehind() { return handler.deferAnswer(.result(result, id: id)) }
         self.writeResult(result, id: id)
+    }
+
+    /// On the loop: the handler to queue an answer with when the socket is over its write bound
+    /// or answers already wait (nothing overtakes them); nil to write it now.
+    private func waitingBehind() -> ClientWebSocketHandler? {
+        guard let handler = self.handler.value, !self.connection.isWritable || handler.hasDeferredAnswers else { return nil }
+        return handler
     }
 
     private func writeResult(_ result: [UInt8], id: [UInt8]) {
@@ -122,8 +129,8 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
     }
 
     /// On the loop: writes one text frame; a channel's value tells its channel once written.
-    /// Over the write bound it waits, unframed, in the handler's queue (which is empty whenever
-    /// the socket is writable, so nothing overtakes what waits there).
+    /// Over the write bound, or behind answers that wait, it waits unframed in the handler's
+    /// queue, so nothing overtakes what waits there.
     private func write(_ bytes: [UInt8], _ channel: ClientChannel?) {
         guard !self.departed.load(ordering: .relaxed) else {
             // Dropped, not counted against the client: a channel must not take it for one that
@@ -131,7 +138,7 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
             channel?.dropped()
             return
         }
-        if !self.connection.isWritable, let handler = self.handler.value { return handler.deferAnswer(.message(bytes, channel)) }
+        if let handler = self.waitingBehind() { return handler.deferAnswer(.message(bytes, channel)) }
         self.writeMessage(bytes, channel)
     }
 
@@ -147,6 +154,8 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
                 return
             }
             self.writeMessage(bytes, channel)
+        case .goodbye:
+            break  // the handler's own
         }
     }
 
@@ -170,7 +179,11 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
             let loop = self.connection.eventLoop
             Task.detached {
                 let frame = router.read(bytes)
-                loop.execute { self.serve(frame, charge: charge) }
+                loop.execute {
+                    // The connection closed meanwhile: nothing would give the call up.
+                    guard self.handler.value != nil else { return self.requestBudget.giveBack(charge) }
+                    self.serve(frame, charge: charge)
+                }
             }
             return
         }

@@ -59,7 +59,7 @@ struct ClientWebSocketStateMachine {
 
     enum CloseReason: Equatable {
         case idle
-        /// Over its write bound for the whole grace without reading anything of it.
+        /// Over its write bound for the whole grace, reading less than `minReadPerGrace` of it.
         case notReading
     }
 
@@ -73,7 +73,8 @@ struct ClientWebSocketStateMachine {
     private(set) var state: State = .open
     /// Requests started whose answer is not yet queued for writing.
     private(set) var unanswered = 0
-    /// Requests read past the cap, waiting to start.
+    /// Requests read and not started: past the cap, over the write bound, or waiting for the
+    /// request budget.
     private(set) var held = 0
     /// False while more than the client's write bound waits to be written to it.
     private(set) var writable = true

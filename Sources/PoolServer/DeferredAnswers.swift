@@ -12,6 +12,9 @@ enum DeferredAnswer {
     case result([UInt8], id: [UInt8])
     /// A whole text message; a channel's value names its channel, which counts it as written.
     case message([UInt8], ClientChannel?)
+    /// This side's close frame, queued behind the answers owed (written by the handler itself;
+    /// nothing after it is).
+    case goodbye(code: UInt16?)
 }
 
 /// The answers held for one connection, oldest first. Confined to the connection's loop.
@@ -29,9 +32,10 @@ struct DeferredAnswers {
         self.answers.popFirst()
     }
 
-    /// Empties the queue (the connection closed), telling each channel its value was dropped.
+    /// Empties the queue (the connection closed), telling each channel its value was dropped;
+    /// the answers dropped (a goodbye is none).
     mutating func dropAll() -> Int {
-        let dropped = self.answers.count
+        let dropped = self.answers.count { if case .goodbye = $0 { false } else { true } }
         for case .message(_, let channel?) in self.answers { channel.dropped() }
         self.answers.removeAll()
         return dropped

@@ -189,7 +189,6 @@ public final class PoolMetrics: Sendable {
         Counter(label: "fpool_client_request_timeouts_total", factory: self.factory).increment()
     }
 
-    /// The Prometheus text for a scrape, with the node gauges read from the pool now.
     /// What the clients hold now, for the scrape's gauges.
     struct ClientFigures {
         var connections: Int
@@ -199,6 +198,7 @@ public final class PoolMetrics: Sendable {
         var answersWaiting: Int
     }
 
+    /// The Prometheus text for a scrape, with the node gauges read from the pool now.
     func scrape(_ pool: Pool, clients: ClientFigures) -> [UInt8] {
         let channels = pool.openChannels
         let health = pool.health

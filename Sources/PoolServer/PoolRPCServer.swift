@@ -52,7 +52,9 @@ public final class PoolRPCServer: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.budget = ClientConnectionBudget(cap: configuration.maxConnections, reserve: configuration.connectionReserve)
-        self.bodyBudget = SharedBudget(limit: max(configuration.maxBufferedRequestBytes, configuration.maxRequestBytes))
+        // One request of the largest size, with its call's own part, always fits.
+        self.bodyBudget = SharedBudget(
+            limit: max(configuration.maxBufferedRequestBytes, HeldRequestCharge.of(requestBytes: configuration.maxRequestBytes)))
         self.channelBudget = SharedBudget(limit: configuration.maxChannels)
         let address = ClientAddress(host: configuration.host, secure: configuration.tls != nil)
         let boundPort = self.boundPort

@@ -55,8 +55,8 @@ public struct ServerConfiguration: Sendable {
     /// and act while clients fill the server.
     public var connectionReserve: Int = 32
     /// Bytes of requests held across all connections: unfinished ones, and those read and not
-    /// yet answered (each with 2 KiB for its call's own state, so this bounds calls in flight
-    /// too). An HTTP body that would pass it is refused (503); a WebSocket call is answered with
+    /// yet answered (a websocket call's with 2 KiB for its own state, so this bounds calls in
+    /// flight too; an HTTP connection has one call at a time). An HTTP body that would pass it is refused (503); a WebSocket call is answered with
     /// an error to retry on, and an unfinished message closes its socket (1013). At least one
     /// request of `maxRequestBytes` always fits.
     public var maxBufferedRequestBytes: Int = 256 << 20

@@ -107,6 +107,29 @@ import Testing
         #expect(counter.reads == reads + 1)
     }
 
+    @Test("a large request that waits for the budget keeps what it held unfinished, and takes only the rest when it starts")
+    func aWaitingRequestKeepsItsCharge() throws {
+        let budget = SharedBudget(limit: 100_000)
+        let (channel, handler, requests, _) = try self.websocket(cap: 4, budget: budget)
+        try channel.writeInbound(self.frame("1", channel))
+        var large = self.frame(String(repeating: "a", count: 60_000), channel)
+        try channel.writeInbound(large.readSlice(length: 50_000)!)
+        let unfinished = budget.held
+        // Other connections take all but 1,000 bytes; the rest arrives, and the request waits.
+        let others = budget.limit - budget.held - 1_000
+        #expect(budget.take(others))
+        try channel.writeInbound(large)
+        #expect(requests.count == 1)
+        // Before, what it held unfinished went back to the budget while it waited.
+        #expect(budget.held == unfinished + others)
+        // The others' calls end, then "1" is answered: the request starts, with its charge whole.
+        budget.giveBack(others + HeldRequestCharge.of(requestBytes: 1))
+        handler.requestAnswered()
+        channel.embeddedEventLoop.run()
+        #expect(requests.count == 2)
+        #expect(budget.held == HeldRequestCharge.of(requestBytes: 60_000))
+    }
+
     @Test("with no call of its own in flight, a request the budget has no room for is refused at once, and reading goes on")
     func aRequestOverTheBudgetWithNothingInFlightIsRefused() throws {
         let budget = SharedBudget(limit: 10_000)

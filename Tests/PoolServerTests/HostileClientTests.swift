@@ -80,6 +80,9 @@ import Testing
             let socket = try #require(served.instance.server.listener.withLock { $0 }?.openConnections(websocket: true).first)
             try await socket.eventLoop.submit { socket.pipeline.syncOperations.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
                 .get()
+            try await socket.eventLoop.submit {}.get()
+            // They are not all framed at once for it: the close frame waits behind them.
+            #expect(waiting() >= count - fitting)
             try await client.setReading(true)
             await client.waitForAnswers(count)
             #expect(client.answers == count && waiting() == 0)
