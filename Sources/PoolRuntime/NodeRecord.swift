@@ -61,6 +61,10 @@ package struct NodeRecord: Sendable {
     /// The number of the latest heartbeat whose probe of this node was judged (a probe from
     /// before a loss is not).
     var judgedAtBeat: UInt64 = 0
+    /// Taken out because one of its sockets closed by itself: its other sockets stay open until
+    /// a heartbeat judges it, so what they carry (a push, a block) finishes there if the daemon
+    /// is fine, and are closed then if it is not.
+    var socketsKeptUntilJudged = false
     let connection: any NodeConnection
     /// Calls sent to this node.
     let calls: Counter

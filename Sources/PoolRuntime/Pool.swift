@@ -203,7 +203,8 @@ public final class Pool: Sendable {
         effects.lostChannels = state.channels.removeAll { channel in
             !table.isServing(channel.node) || table[channel.node].id != channel.session
         }
-        for index in servedBefore where !state.table.isServing(index) && Self.dropsSockets(state.table[index].state) {
+        for index in servedBefore
+        where !state.table.isServing(index) && Self.dropsSockets(state.table[index].state) && !state.table[index].socketsKeptUntilJudged {
             effects.stopped.append(state.table[index].connection)
         }
         let degraded = state.table.all.degraded

@@ -115,6 +115,14 @@ extension Pool {
             }
         }
         var effects = Self.nodesChanged(&state)
+        // Sockets kept since a loss: the daemon is judged now. Unable to answer, they close;
+        // serving again, or only failing a health rule, they were never disturbed.
+        for index in state.table.indices where results[index] != nil && state.table[index].socketsKeptUntilJudged {
+            state.table[index].socketsKeptUntilJudged = false
+            if !state.table.isServing(index) && Self.dropsSockets(state.table[index].state) {
+                effects.stopped.append(state.table[index].connection)
+            }
+        }
         effects.silentChannels = Self.silentChannels(&state, now: now)
         effects.silentFeeds = Self.silentFeeds(&state, now: now)
         effects.notes = notes + effects.notes
@@ -191,6 +199,9 @@ extension Pool {
             }
             let after = NodeState.disabled(.unreachable("connection lost: \(detail)"))
             state.table[index].state = after
+            // One socket's loss is not the daemon's: it may be that socket alone (a daemon
+            // that closed it on a request, a keepalive missed on a loaded loop).
+            state.table[index].socketsKeptUntilJudged = !loss.dialFailed
             let note = NodeNote.changed(node: state.table[index].endpoint.name, from: before, to: after)
             carried = Self.takeForCarryOver(&state, ids: Self.carryOverCandidates(state, node: index))
             return (Self.nodesChanged(&state), note, Self.wakeHeartbeat(&state))

@@ -96,6 +96,43 @@ import Testing
         #expect(pool.nodes[0].state.isAvailable)
     }
 
+    /// One socket's loss takes its node out at once but leaves its other sockets alone until a
+    /// heartbeat judges the daemon: a block submission in flight on one of them finishes there
+    /// when the daemon is fine. Before, every socket was reset, as for a dead daemon.
+    @Test func aWriteInFlightOnAnotherSocketOutlivesOneSocketsLoss() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let (entered, release) = nodes[0].answerWhenReleased(.result(Array("null".utf8)))
+        let pool = await makePool(nodes)  // PrimarySeed 0 → node 0
+        let submit = PoolCall(
+            id: .v1(.syncSubmitBlock), method: "Filecoin.SyncSubmitBlock", version: .v1, params: Array(#"[{"Header":{}}]"#.utf8))
+        async let reply = pool.call(submit)
+        var arrivals = entered.makeAsyncIterator()
+        await arrivals.next()
+        nodes[0].loseConnection("connection closed")
+        #expect(!pool.nodes[0].state.isAvailable)
+        #expect(nodes[0].state.withLock { $0.resets } == 0)
+        await pool.heartbeat()
+        #expect(pool.nodes[0].state.isAvailable)
+        #expect(nodes[0].state.withLock { $0.resets } == 0)
+        release.yield()
+        #expect(await reply == .result(Array("null".utf8), node: 0))
+    }
+
+    /// The same loss, and the heartbeat finds the daemon gone: its sockets are closed then.
+    @Test func aNodeFoundDownAfterOneSocketsLossHasItsSocketsClosed() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        nodes[0].loseConnection("connection closed")
+        #expect(nodes[0].state.withLock { $0.resets } == 0)
+        nodes[0].unreachable()
+        await pool.heartbeat()
+        #expect(!pool.nodes[0].state.isAvailable)
+        #expect(nodes[0].state.withLock { $0.resets } == 1)
+        // Judged once: the next beat closes nothing more.
+        await pool.heartbeat()
+        #expect(nodes[0].state.withLock { $0.resets } == 1)
+    }
+
     @Test func aProbeFromBeforeAConnectionLossDoesNotBringTheNodeBack() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
