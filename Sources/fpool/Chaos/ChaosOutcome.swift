@@ -11,6 +11,8 @@ struct ChaosOutcome: Sendable {
     let waitingMessages: Int
     /// Resident memory at the end of the run (after settling).
     let memoryEnd: UInt64?
+    /// What the pool's result cache held then (its bound is FPOOL_CACHE_BYTES).
+    let cachedEnd: UInt64
     /// Its baseline, peak and samples over the run.
     let memory: MemoryTrace.Figures
     /// How long the network took to settle after the last fault; nil when it never did.

@@ -99,6 +99,7 @@ struct ChaosRun: Sendable {
         let watching = tasks.start { await watch.run() }
         let memory = MemoryTrace(
             start: start, every: max(.seconds(10), configuration.duration / 10), baselineAt: configuration.memoryBaselineAt,
+            cached: { [pool = instance.pool] in UInt64(max(0, pool.cacheFigures.bytes)) },
             progress: { line in self.progress(String(format: "%7.2f s  ", (ContinuousClock.now - start).seconds) + line) })
         let sampling = tasks.start { await memory.run() }
         let injector = FaultInjector(
@@ -118,6 +119,7 @@ struct ChaosRun: Sendable {
         let lastValues = recorder.channelFigures.lastValue
         let live = (0..<configuration.subscribers).filter { (lastValues[$0] ?? start) > settleStart }.count
         let memoryEnd = ResidentMemory.current()
+        let cachedEnd = UInt64(max(0, instance.pool.cacheFigures.bytes))
 
         for subscriber in subscribers { subscriber.cancel() }
         for subscriber in subscribers { await subscriber.value }
@@ -128,7 +130,7 @@ struct ChaosRun: Sendable {
         return ChaosOutcome(
             configuration: configuration, faults: faultLog.records, calls: recorder.callFigures, channels: recorder.channelFigures,
             senders: tallies.map { SenderAudit($0, cluster: cluster) }, waitingMessages: cluster.waitingMessages,
-            memoryEnd: memoryEnd, memory: await sampling.value, settleTime: settleTime,
+            memoryEnd: memoryEnd, cachedEnd: cachedEnd, memory: await sampling.value, settleTime: settleTime,
             endProblem: endProblem, liveSubscribers: live, height: cluster.networkHeight, allSilentTime: faultLog.allSilentTime,
             elapsed: ContinuousClock.now - start)
     }

@@ -4,8 +4,9 @@
 struct MemoryTrace: Sendable {
     /// What the trace saw.
     struct Figures: Sendable {
-        /// At `baselineAt`: what the end is compared with.
-        var baseline: (seconds: Double, bytes: UInt64)?
+        /// At `baselineAt`: what the end is compared with, and what the pool's result cache
+        /// held then (bounded by its own setting, kept on purpose: not a leak).
+        var baseline: (seconds: Double, bytes: UInt64, cached: UInt64)?
         var peak: UInt64?
         /// (seconds since the start, bytes), one per `every`.
         var samples: [(seconds: Double, bytes: UInt64)] = []
@@ -16,6 +17,8 @@ struct MemoryTrace: Sendable {
     let every: Duration
     /// When the baseline is taken.
     let baselineAt: Duration
+    /// The bytes the pool's result cache holds now.
+    let cached: @Sendable () -> UInt64
     let progress: @Sendable (String) -> Void
 
     /// Samples until cancelled.
@@ -26,7 +29,7 @@ struct MemoryTrace: Sendable {
             if let now = ResidentMemory.current() {
                 figures.peak = max(figures.peak ?? 0, now)
                 if figures.baseline == nil && ContinuousClock.now >= self.start + self.baselineAt {
-                    figures.baseline = ((ContinuousClock.now - self.start).seconds, now)
+                    figures.baseline = ((ContinuousClock.now - self.start).seconds, now, self.cached())
                 }
                 if ContinuousClock.now >= next {
                     let seconds = (ContinuousClock.now - self.start).seconds
