@@ -157,13 +157,7 @@ import Testing
     /// closed and the miner's block was lost.
     @Test func aWriteInFlightOnANodeThatFallsBehindFinishesThere() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
-        let (entered, release) = nodes[0].answerWhenReleased(.result(Array("null".utf8)))
-        let pool = await makePool(nodes)  // PrimarySeed 0 → node 0
-        let submit = PoolCall(
-            id: .v1(.syncSubmitBlock), method: "Filecoin.SyncSubmitBlock", version: .v1, params: Array(#"[{"Header":{}}]"#.utf8))
-        async let reply = pool.call(submit)
-        var arrivals = entered.makeAsyncIterator()
-        await arrivals.next()
+        let (pool, reply, release) = await submissionHeldOnNodeZero(nodes)
         // n0 falls 10 epochs behind n1: disabled by the health rule.
         nodes[0].health(head: 90)
         nodes[1].health(head: 100)
@@ -174,7 +168,7 @@ import Testing
         }
         #expect(nodes[0].state.withLock { $0.resets } == 0)
         release.yield()
-        #expect(await reply == .result(Array("null".utf8), node: 0))
+        #expect(await reply.value == .result(Array("null".utf8), node: 0))
         // New calls go to the node that passes the checks.
         #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 1))
     }

@@ -101,13 +101,7 @@ import Testing
     /// when the daemon is fine. Before, every socket was reset, as for a dead daemon.
     @Test func aWriteInFlightOnAnotherSocketOutlivesOneSocketsLoss() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
-        let (entered, release) = nodes[0].answerWhenReleased(.result(Array("null".utf8)))
-        let pool = await makePool(nodes)  // PrimarySeed 0 → node 0
-        let submit = PoolCall(
-            id: .v1(.syncSubmitBlock), method: "Filecoin.SyncSubmitBlock", version: .v1, params: Array(#"[{"Header":{}}]"#.utf8))
-        async let reply = pool.call(submit)
-        var arrivals = entered.makeAsyncIterator()
-        await arrivals.next()
+        let (pool, reply, release) = await submissionHeldOnNodeZero(nodes)
         nodes[0].loseConnection("connection closed")
         #expect(!pool.nodes[0].state.isAvailable)
         #expect(nodes[0].state.withLock { $0.resets } == 0)
@@ -115,7 +109,7 @@ import Testing
         #expect(pool.nodes[0].state.isAvailable)
         #expect(nodes[0].state.withLock { $0.resets } == 0)
         release.yield()
-        #expect(await reply == .result(Array("null".utf8), node: 0))
+        #expect(await reply.value == .result(Array("null".utf8), node: 0))
     }
 
     /// The same loss, and the heartbeat finds the daemon gone: its sockets are closed then.

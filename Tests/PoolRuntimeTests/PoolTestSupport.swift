@@ -470,3 +470,18 @@ final class ClosedFlag: Sendable {
     func set() { self.value.withLock { $0 = true } }
     var isSet: Bool { self.value.withLock { $0 } }
 }
+
+/// A pool over `nodes` (PrimarySeed 0) with a block submission in flight on node 0, held there
+/// until `release` is yielded: for what a node change does to a write a node carries.
+func submissionHeldOnNodeZero(_ nodes: [FakeNode]) async -> (
+    pool: Pool, reply: Task<PoolReply, Never>, release: AsyncStream<Void>.Continuation
+) {
+    let (entered, release) = nodes[0].answerWhenReleased(.result(Array("null".utf8)))
+    let pool = await makePool(nodes)
+    let submit = PoolCall(
+        id: .v1(.syncSubmitBlock), method: "Filecoin.SyncSubmitBlock", version: .v1, params: Array(#"[{"Header":{}}]"#.utf8))
+    let reply = Task { await pool.call(submit) }
+    var arrivals = entered.makeAsyncIterator()
+    await arrivals.next()
+    return (pool, reply, release)
+}
