@@ -280,21 +280,20 @@ public struct WebSocketFrameReader {
                 return
             }
             guard let fragments = self.fragments else { throw .protocolError("a continuation frame with no message to continue") }
-            guard header.length <= self.maxMessageSize - fragments.count || skips else {
+            // Past its limits, the message is skipped (`startsSkipping`), not refused.
+            if skips { return }
+            guard header.length <= self.maxMessageSize - fragments.count else {
                 throw .tooBig("a fragmented message over \(self.maxMessageSize) bytes")
             }
-            guard self.fragmentCount < self.maxFragments || skips else {
-                throw .tooBig("a message in more than \(self.maxFragments) frames")
-            }
-            if skips { return }
+            guard self.fragmentCount < self.maxFragments else { throw .tooBig("a message in more than \(self.maxFragments) frames") }
         case Opcode.text, Opcode.binary:
             guard self.fragments == nil, self.skipping == nil else {
                 throw .protocolError("a new message before the last one's final fragment")
             }
-            guard header.length <= self.maxMessageSize || skips else {
+            if skips { return }
+            guard header.length <= self.maxMessageSize else {
                 throw .tooBig("a message of \(header.length) bytes, over \(self.maxMessageSize)")
             }
-            if skips { return }
         case Opcode.close, Opcode.ping, Opcode.pong:
             guard header.fin else { throw .protocolError("a fragmented control frame") }
             guard header.length <= 125 else { throw .protocolError("a control frame of \(header.length) bytes, over 125") }

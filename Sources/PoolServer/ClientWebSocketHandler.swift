@@ -151,17 +151,16 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             // Every connection's requests together hold the whole budget. With calls of its
             // own in flight, this connection waits for them to give some back (what one read
             // brought is kept meanwhile); with none, nothing of its own would, and it closes.
-            guard self.machine.budgetExhausted() else {
-                self.requests.requestBodyRefused()
-                return self.overBudget(context)
-            }
+            guard self.machine.budgetExhausted() else { return self.overBudget(context) }
             self.logPause(.requestBudget, context.channel)
             return
         }
         self.watchUnfinished(context)
     }
 
+    /// Refused and closed: every connection's requests together hold the whole budget.
     private func overBudget(_ context: ChannelHandlerContext) {
+        self.requests.requestBodyRefused()
         self.hangUp(
             context, after: .overloaded("fpool is holding too many large requests (\(self.bodyBudget.limit) bytes); try again later"))
     }
@@ -183,12 +182,12 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             return false
         }
         self.bodyBudget.giveBack(request.credit)
-        self.requests.requestBodyRefused()
         // Too large to read for its id on the loop: closed, as an unfinished one over the budget is.
         guard bytes.count < ClientRequestRouter.offLoopBytes else {
             if let context = self.context { self.overBudget(context) }
             return true
         }
+        self.requests.requestBodyRefused()
         self.requests.refuse(bytes)
         return true
     }
@@ -271,10 +270,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         // Going away or closing: no request is started any more, and no budget is waited for.
         guard self.machine.waitingForBudget, self.machine.state == .open, self.context != nil else { return }
         guard self.chargeUnfinished() else {
-            if self.machine.unanswered == 0 {
-                self.requests.requestBodyRefused()
-                self.overBudget(context)
-            }
+            if self.machine.unanswered == 0 { self.overBudget(context) }
             return
         }
         self.machine.budgetFound()
@@ -433,7 +429,13 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         channel.eventLoop.assumeIsolated().execute {
             // Answers still waiting for the client to drain go first, as it drains: the close
             // frame waits at the end of their queue rather than framing them all at once.
-            guard self.deferred.isEmpty else { return self.deferred.append(.goodbye(code: code)) }
+            guard self.deferred.isEmpty else {
+                self.deferred.append(.goodbye(code: code))
+                // Answers wait only while the socket is over its bound; should it be under it
+                // already, no change of writability would come to send the goodbye.
+                if channel.isWritable, let context = self.context { self.drainDeferred(context) }
+                return
+            }
             self.writeGoodbye(channel, code: code)
         }
     }

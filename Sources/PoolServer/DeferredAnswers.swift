@@ -22,7 +22,6 @@ struct DeferredAnswers {
     private var answers = CircularBuffer<DeferredAnswer>()
 
     var isEmpty: Bool { self.answers.isEmpty }
-    var count: Int { self.answers.count }
 
     mutating func append(_ answer: DeferredAnswer) {
         self.answers.append(answer)

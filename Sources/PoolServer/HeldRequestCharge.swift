@@ -18,13 +18,6 @@ final class HeldRequestBytes: Sendable {
     private let budget: SharedBudget
     private let count: Int
 
-    /// Takes `count` from `budget`; nil (nothing taken) when that would pass it.
-    init?(_ count: Int, from budget: SharedBudget) {
-        guard budget.take(count) else { return nil }
-        self.budget = budget
-        self.count = count
-    }
-
     /// Owns `count` already taken from `budget`.
     init(adopting count: Int, of budget: SharedBudget) {
         self.budget = budget
