@@ -218,7 +218,7 @@ final class SimDaemonServer: Sendable {
     /// method, …) with HTTP 500, everything else with 200.
     private static func answer(_ frame: JSON) -> (HTTPResponseStatus, [UInt8]?) {
         let protocolError = frame["error"]?["code"]?.int.map { (-32768)...(-32000) ~= $0 } ?? false
-        return (protocolError ? .internalServerError : .ok, frame.encoded())
+        return (protocolError ? .internalServerError : .ok, SimWireEncoding.bytes(of: frame))
     }
 
     /// The status and body for one HTTP request; a nil body means never answer (black hole).

@@ -33,7 +33,7 @@ final class SimWebSocketSession: Sendable {
             let send: @Sendable (JSON) -> Void = { json in
                 // A black-holed daemon sends nothing at all, channel values included.
                 if self.blackHoled { return }
-                sender.yield(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: json.encoded())))
+                sender.yield(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: SimWireEncoding.bytes(of: json))))
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {

@@ -15,6 +15,9 @@ enum RPCSeedFrames {
         #"{"jsonrpc":"2.0","id":"abc","method":"Filecoin.Chain\u0048ead","params":["a\"b\\c\n\u00e9\ud83d\ude00\/\b\f\r\t"]}"#,
         #"{"id":-9223372036854775807,"params":[0,-0,1.5e+300,-2.5E-3,12345678901234567890,null,true,false,1e400]}"#,
         #"{"jsonrpc":"2.0","id":9,"result":null}"#,
+        #"{"id":13,"jsonrpc":"2.0","result":{"Cids":[{"/":"bafy2bzacecnamqgqmifpluoeldx7zzglxcljo6oja4vrmtj7432rphldpdmm2"}],"Height":3172113}}"#
+            + "\n",
+        #"{"error":{"code":1,"message":"actor not found"},"id":14,"jsonrpc":"2.0"}"# + "\n",
         #"{"jsonrpc":"2.0","id":10,"method":"Filecoin.WalletBalance","params":["f1abcdefghijklmnopqrstuvwxyz234567"]}"#,
         #"{"jsonrpc":"2.0","id":11,"method":"Filecoin.StateWaitMsg","params":[{"/":"bafy2bzacebz"},5,900,true]}"#,
         #"{"\u0069d":7,"m\u0065thod":"Filecoin.ChainHead","id":8,"id\u0000":9,"params":null}"#,

@@ -5,8 +5,11 @@
 import Testing
 
 @Suite struct PlainAnswerTests {
-    static let answer =
-        #"{"jsonrpc":"2.0","result":{"Code":"bafk2bzace","Head":{"/":"bafy"},"Nonce":0,"Balance":"1000","Tags":["a",1.5e3,null,true]},"id":42}"#
+    static let result = #"{"Code":"bafk2bzace","Head":{"/":"bafy"},"Nonce":0,"Balance":"1000","Tags":["a",1.5e3,null,true]}"#
+    /// As go-jsonrpc wrote it before v0.3.2.
+    static let answer = #"{"jsonrpc":"2.0","result":\#(Self.result),"id":42}"#
+    /// As go-jsonrpc writes it since (Lotus v1.36): keys sorted, a newline after.
+    static let sortedAnswer = #"{"id":42,"jsonrpc":"2.0","result":\#(Self.result)}"# + "\n"
 
     /// What the general parser reads: the id and the result's range, when the frame is a plain answer.
     static func general(_ bytes: [UInt8]) -> (id: Int64, result: Range<Int>)? {
@@ -19,6 +22,8 @@ import Testing
     @Test(arguments: [
         Self.answer, Self.answer + "\n", #"{"jsonrpc":"2.0","result":null,"id":1}"#, #"{"jsonrpc":"2.0","result":"x\",\"id\":7}","id":8}"#,
         #"{"jsonrpc":"2.0","result":[1,2] ,"id":123456789012345678}"#,
+        Self.sortedAnswer, #"{"id":1,"jsonrpc":"2.0","result":null}"#, #"{"id":8,"jsonrpc":"2.0","result":"x\",\"id\":7}"}"#,
+        #"{"id":123456789012345678,"jsonrpc":"2.0","result":[1,2] }"# + "\r\n",
     ])
     func readsPlainAnswersAsTheParserDoes(_ text: String) throws {
         let bytes = Array(text.utf8)
@@ -37,6 +42,16 @@ import Testing
         #"{"jsonrpc":"2.0","result":{"a":1,"id":3}"#,
         #"{"jsonrpc":"2.0","result":,"id":3}"#,
         #"{"jsonrpc":"2.0","result":1,"id":1234567890123456789}"#,
+        #"{"error":{"code":1,"message":"boom"},"id":6,"jsonrpc":"2.0"}"#,
+        #"{"id":6,"jsonrpc":"2.0","result":1,"error":{"code":1,"message":"boom"}}"#,
+        #"{"id":3,"jsonrpc":"2.0","result":1,"other":2}"#,
+        #"{"id":03,"jsonrpc":"2.0","result":1}"#,
+        #"{"id":"3","jsonrpc":"2.0","result":1}"#,
+        #"{"id":3,"jsonrpc":"2.0","result":}"#,
+        #"{"id":3,"jsonrpc":"2.0","result":{"a":1}"#,
+        #"{"id":3,"jsonrpc":"2.0","result":1"#,
+        #"{"id":,"jsonrpc":"2.0","result":1}"#,
+        #"{"id":1234567890123456789,"jsonrpc":"2.0","result":1}"#,
     ])
     func leavesEveryOtherFrameToTheParser(_ text: String) {
         #expect(PlainAnswer.read(Array(text.utf8)) == nil)
@@ -64,9 +79,22 @@ import Testing
 
     /// Every one-byte corruption of a real answer: whatever the shortcut accepts, the parser
     /// reads the same way, whether or not the original result is known.
-    @Test(arguments: [false, true])
-    func neverDisagreesWithTheParser(knowingTheResult: Bool) throws {
-        let original = Array(Self.answer.utf8)
+    @Test func aKnownResultIsRecognisedInTheSortedForm() throws {
+        let bytes = Array(Self.sortedAnswer.utf8)
+        let first = try #require(PlainAnswer.read(bytes))
+        #expect(!first.isKnown)
+        #expect(Array(bytes[first.result]) == Array(Self.result.utf8))
+        let again = try #require(
+            PlainAnswer.read(Array(Self.sortedAnswer.replacing(#""id":42"#, with: #""id":7"#).utf8), known: Array(Self.result.utf8)))
+        #expect(again.isKnown)
+        #expect(again.id == 7)
+        #expect(PlainAnswer.read(Array(#"{"id":3,"jsonrpc":"2.0","result":[1]]]}"#.utf8), known: Array("[1]".utf8)) == nil)
+        #expect(PlainAnswer.read(Array(#"{"id":3,"jsonrpc":"2.0","result":[1] }"#.utf8), known: Array("[1]".utf8))?.isKnown == true)
+    }
+
+    @Test(arguments: [false, true], [Self.answer, Self.sortedAnswer])
+    func neverDisagreesWithTheParser(knowingTheResult: Bool, answer: String) throws {
+        let original = Array(answer.utf8)
         let known = knowingTheResult ? try #require(PlainAnswer.read(original)).result.map { original[$0] } : nil
         let replacements: [UInt8] = Array("{}[]\",:0-9eE.+tfn \\u/xi".utf8)
         var disagreements: [String] = []
