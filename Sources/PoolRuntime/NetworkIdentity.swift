@@ -19,8 +19,12 @@ public struct NetworkIdentity: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(self.name) (genesis \(self.genesis))" }
 }
 
-/// The chain the pool serves: fixed by `FPOOL_NETWORK` (a name), or by the daemons first
-/// identified (the identity most of them share; ties go to the lowest index).
+/// The chain the pool serves: the identity most of the identified daemons share (ties go to the
+/// lowest index), among those named `FPOOL_NETWORK` when the operator set it. Settled from the
+/// daemons first identified, and moved once another identity is held by more than half of the
+/// pool's daemons while the settled one is not: the first daemon to answer at start-up can be
+/// the one an operator pointed at the wrong chain, and it must not shut the others out for
+/// good.
 struct PoolNetwork: Sendable {
     /// `FPOOL_NETWORK`, when the operator fixed it.
     let expectedName: String?
@@ -31,17 +35,32 @@ struct PoolNetwork: Sendable {
         self.expectedName = expectedName
     }
 
-    /// Settles the pool's network from the nodes identified so far (index order), once.
-    mutating func settle(from identities: [NetworkIdentity]) {
-        guard self.identity == nil, !identities.isEmpty else { return }
-        if let expected = self.expectedName {
-            self.identity = identities.first { $0.name == expected }
-            return
-        }
+    /// A move of the pool's chain, for the log.
+    struct Change: Sendable, Equatable {
+        let from: NetworkIdentity
+        let to: NetworkIdentity
+        /// Daemons on the new chain, of `nodes` in the pool.
+        let holders: Int
+        let nodes: Int
+    }
+
+    /// Settles (or moves) the pool's network from the nodes identified so far (index order),
+    /// of `nodes` daemons in the pool; returns the move when the settled chain changed.
+    mutating func settle(from identities: [NetworkIdentity], of nodes: Int) -> Change? {
+        let candidates = self.expectedName.map { expected in identities.filter { $0.name == expected } } ?? identities
+        guard !candidates.isEmpty else { return nil }
         var counts: [NetworkIdentity: Int] = [:]
-        for identity in identities { counts[identity, default: 0] += 1 }
+        for identity in candidates { counts[identity, default: 0] += 1 }
         let most = counts.values.max() ?? 0
-        self.identity = identities.first { counts[$0] == most }
+        let leader = candidates.first { counts[$0] == most }!
+        guard let current = self.identity else {
+            self.identity = leader
+            return nil
+        }
+        let majority = nodes / 2 + 1
+        guard leader != current, most >= majority, counts[current, default: 0] < majority else { return nil }
+        self.identity = leader
+        return Change(from: current, to: leader, holders: most, nodes: nodes)
     }
 
     /// Why a node of `identity` may not serve, or nil when it is on the pool's chain. A node not

@@ -73,7 +73,9 @@ extension Pool {
                 if let identity = result.identity { state.table[index].network = identity }
             }
         }
-        state.table.network.settle(from: state.table.nodes.filter { $0.state != .exited }.compactMap(\.network))
+        let present = state.table.nodes.filter { $0.state != .exited }
+        let moved = state.table.network.settle(from: present.compactMap(\.network), of: present.count)
+        if let moved { notes.append(.networkChanged(moved)) }
         // Only nodes answering on the pool's chain take part in the cross-node comparison.
         var health: [NodeHealth?] = []
         var failures: [String?] = []
@@ -126,6 +128,7 @@ extension Pool {
         effects.silentChannels = Self.silentChannels(&state, now: now)
         effects.silentFeeds = Self.silentFeeds(&state, now: now)
         effects.notes = notes + effects.notes
+        effects.chainMoved = moved != nil
         // A restarted daemon's sockets are gone (resetting one also dropped by the rebuild is harmless).
         effects.stopped += restarted
         return effects

@@ -42,6 +42,9 @@ public protocol PoolObserver: Sendable {
     /// One daemon's answer to a broadcast push (AllWithFirstSucceed): `accepted`, `already in its
     /// mpool`, a refusal or why it did not answer. The client had the first success.
     func broadcastAnswered(method: String, node: String, answer: String)
+    /// The pool's chain moved from `from` to `to`, now held by `holders` of the pool's `nodes`
+    /// daemons: nodes on `from` no longer serve, and cached answers were dropped.
+    func poolNetworkChanged(from: String, to: String, holders: Int, nodes: Int)
 }
 
 extension PoolObserver {
@@ -59,6 +62,8 @@ extension PoolObserver {
     public func quarantinedRequestRefused(method: String) {}
     /// Default: ignored, so observers written before broadcasts existed keep compiling.
     public func broadcastAnswered(method: String, node: String, answer: String) {}
+    /// Default: ignored; the pool's chain stays readable through `Pool.health`.
+    public func poolNetworkChanged(from: String, to: String, holders: Int, nodes: Int) {}
 }
 
 /// A node event noted under the pool's lock and reported after it is released, so an
@@ -67,12 +72,16 @@ enum NodeNote: Sendable {
     case changed(node: String, from: NodeState, to: NodeState)
     case restarted(node: String, oldSession: String, newSession: String)
     case degraded(Bool, detail: String)
+    case networkChanged(PoolNetwork.Change)
 
     func report(to observer: any PoolObserver) {
         switch self {
         case .changed(let node, let from, let to): observer.nodeStateChanged(node: node, from: from, to: to)
         case .restarted(let node, let old, let new): observer.nodeRestarted(node: node, oldSession: old, newSession: new)
         case .degraded(let degraded, let detail): observer.poolDegraded(degraded, detail: detail)
+        case .networkChanged(let change):
+            observer.poolNetworkChanged(
+                from: change.from.description, to: change.to.description, holders: change.holders, nodes: change.nodes)
         }
     }
 }
@@ -101,4 +110,6 @@ public struct SilentPoolObserver: PoolObserver {
     public func slowPush(method: String, took: Duration, steps: String) {}
     /// Ignored: each daemon's answer to a broadcast goes unlogged.
     public func broadcastAnswered(method: String, node: String, answer: String) {}
+    /// Default: ignored; the pool's chain stays readable through `Pool.health`.
+    public func poolNetworkChanged(from: String, to: String, holders: Int, nodes: Int) {}
 }

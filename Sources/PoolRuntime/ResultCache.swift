@@ -110,6 +110,16 @@ struct ResultCache: Sendable {
         self.compact()
     }
 
+    /// Drops every answer (the pool moved to another chain, whose daemons would not give
+    /// them), keeping the bound and the counters; not counted as evictions.
+    mutating func removeAll() {
+        self.slots = []
+        self.free = []
+        self.index = [:]
+        self.probation = List()
+        self.protected = List()
+    }
+
     /// Slots the slot array holds room for (the live entries and the free ones).
     var reservedSlots: Int { self.slots.capacity }
     /// Entries the dictionary has room for before it grows.

@@ -114,6 +114,13 @@ public struct PoolTelemetry: PoolObserver {
         if answer == "accepted" || answer == "already in its mpool" { self.logger.info(line) } else { self.logger.warning(line) }
     }
 
+    /// Logs an error: daemons of the pool disagree on the chain, which is an operator's mistake.
+    public func poolNetworkChanged(from: String, to: String, holders: Int, nodes: Int) {
+        self.logger.error(
+            "pool network moved from \(from) to \(to), the chain of \(holders) of \(nodes) daemons; daemons on \(from) no longer serve (set FPOOL_NETWORK to fix the pool's chain)"
+        )
+    }
+
     /// Logs a notice naming the sender, its new node and how many messages were pushed again there.
     public func senderMoved(sender: String, to node: String, repushed: Int) {
         self.logger.notice("pushes of \(sender) moved to \(node) after its nonce caught up; re-pushed \(repushed) message(s)")

@@ -34,6 +34,33 @@ import Testing
         #expect(pool.nodes[0].state.description.contains("the pool on othernet (genesis bafy-genesis-othernet)"))
     }
 
+    /// An operator pointed one daemon at another chain, and it alone answered at start-up.
+    @Test func theFirstDaemonOnAnotherChainGivesWayToTheMajority() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes[0].network(Self.othernet)
+        nodes[0].answerAlways(.result(Array(#""othernet's""#.utf8)))
+        for node in nodes[1...] {
+            node.unreachable()
+            node.answerAlways(.result(Array(#""testnet's""#.utf8)))
+        }
+        let observer = RecordingObserver()
+        let pool = await makePool(nodes, observer: observer)
+        #expect(pool.health.network == Self.othernet)
+        // It served alone, and its answer to a fixed read was kept.
+        #expect(await pool.call(PoolCacheTests.actorCall()) == .result(Array(#""othernet's""#.utf8), node: 0))
+        for node in nodes[1...] { node.health() }
+        await pool.heartbeat()
+        #expect(pool.health.network == FakeNode.testnet)
+        #expect(pool.nodes.map(\.state.isAvailable) == [false, true, true])
+        #expect(pool.nodes[0].state.description.hasPrefix("disabled (wrong network: the daemon is on othernet"))
+        #expect(
+            observer.all.contains(
+                "network moved from othernet (genesis bafy-genesis-othernet) to testnet (genesis bafy-genesis-testnet), 2 of 3"))
+        // The other chain's kept answer went with it.
+        let answer = await pool.call(PoolCacheTests.actorCall())
+        #expect([1, 2].map { PoolReply.result(Array(#""testnet's""#.utf8), node: $0) }.contains(answer))
+    }
+
     @Test func aRestartedDaemonIsIdentifiedAgain() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)

@@ -73,24 +73,46 @@ import Testing
 
     @Test func theMajorityOfTheFirstNodesSettlesTheNetworkTiesToTheFirst() {
         var network = PoolNetwork(expectedName: nil)
-        network.settle(from: [self.calib, self.main, self.main])
+        #expect(network.settle(from: [self.calib, self.main, self.main], of: 3) == nil)
         #expect(network.identity == self.main)
         var tie = PoolNetwork(expectedName: nil)
-        tie.settle(from: [self.calib, self.main])
+        #expect(tie.settle(from: [self.calib, self.main], of: 5) == nil)
         #expect(tie.identity == self.calib)
-        // Settled once: later nodes do not move it.
-        tie.settle(from: [self.main, self.main, self.main])
+        // Two of five on another chain: no majority of the pool, nothing moves.
+        #expect(tie.settle(from: [self.calib, self.main, self.main], of: 5) == nil)
         #expect(tie.identity == self.calib)
         #expect(tie.refusal(of: self.main) != nil && tie.refusal(of: self.calib) == nil)
+    }
+
+    @Test func anotherChainHeldByMoreThanHalfThePoolMovesIt() {
+        var network = PoolNetwork(expectedName: nil)
+        _ = network.settle(from: [self.calib], of: 5)
+        let moved = network.settle(from: [self.calib, self.main, self.main, self.main], of: 5)
+        #expect(moved == PoolNetwork.Change(from: self.calib, to: self.main, holders: 3, nodes: 5))
+        #expect(network.identity == self.main)
+        // Held by a majority, it stays, whatever the others later show.
+        #expect(network.settle(from: [self.calib, self.main, self.main, self.main], of: 5) == nil)
+        #expect(network.settle(from: [self.calib, self.calib, self.main, self.main, self.main], of: 5) == nil)
+        #expect(network.identity == self.main)
+        // Half is not more than half.
+        var even = PoolNetwork(expectedName: nil)
+        _ = even.settle(from: [self.calib], of: 4)
+        #expect(even.settle(from: [self.calib, self.main, self.main], of: 4) == nil)
+        #expect(even.identity == self.calib)
     }
 
     @Test func anExpectedNameRefusesOthersBeforeAndAfterSettling() {
         var network = PoolNetwork(expectedName: "mainnet")
         #expect(network.refusal(of: self.calib) == .wrongNetwork(node: self.calib.description, pool: "mainnet (FPOOL_NETWORK)"))
-        network.settle(from: [self.calib])
+        #expect(network.settle(from: [self.calib], of: 2) == nil)
         #expect(network.identity == nil)
-        network.settle(from: [self.calib, self.main])
+        #expect(network.settle(from: [self.calib, self.main], of: 2) == nil)
         #expect(network.identity == self.main)
+        // Among daemons of the expected name, the majority moves it too (a devnet reset:
+        // same name, new genesis).
+        let reset = NetworkIdentity(genesis: "g-main-2", name: "mainnet")
+        #expect(network.settle(from: [self.main, reset, reset, self.calib], of: 4) == nil)
+        #expect(network.settle(from: [self.main, reset, reset, reset], of: 4)?.to == reset)
         // Same name, another genesis: another chain all the same.
         #expect(network.refusal(of: NetworkIdentity(genesis: "g-fork", name: "mainnet")) != nil)
     }

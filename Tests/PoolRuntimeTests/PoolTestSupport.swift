@@ -309,6 +309,9 @@ final class RecordingObserver: PoolObserver {
     func requestQuarantined(method: String, node: String, period: Duration) { self.record("quarantined \(method) after \(node)") }
     func quarantinedRequestRefused(method: String) { self.record("refused quarantined \(method)") }
     func broadcastAnswered(method: String, node: String, answer: String) { self.record("broadcast \(method) to \(node): \(answer)") }
+    func poolNetworkChanged(from: String, to: String, holders: Int, nodes: Int) {
+        self.record("network moved from \(from) to \(to), \(holders) of \(nodes)")
+    }
 
     private let waiters = Mutex<[(needle: String, continuation: CheckedContinuation<Void, Never>)]>([])
 
