@@ -15,12 +15,15 @@ extension Pool {
     ///   - observer: where the pool reports what it does (fpool's logs and metrics; silence
     ///     by default).
     ///   - daemonTLS: how daemons given as `/https` or `/wss` are dialled; nil trusts the system's roots.
+    ///   - maxAnswerBytes: the largest answer taken from a daemon; a larger one fails its own call.
     public static func lotus(
-        _ environment: PoolEnvironment, observer: any PoolObserver = SilentPoolObserver(), daemonTLS: TLSDialer? = nil
+        _ environment: PoolEnvironment, observer: any PoolObserver = SilentPoolObserver(), daemonTLS: TLSDialer? = nil,
+        maxAnswerBytes: Int = LotusWSClient.maxAnswerBytes
     ) -> Pool {
         let tls = daemonTLS ?? (try? TLSDialer(caFile: nil, source: "the system's roots"))
         return Pool(
-            environment: environment, connect: { UpstreamConnection(endpoint: $0, tls: $0.address.secure ? tls : nil) },
+            environment: environment,
+            connect: { UpstreamConnection(endpoint: $0, tls: $0.address.secure ? tls : nil, maxAnswerBytes: maxAnswerBytes) },
             observer: observer,
             pushReader: LotusPushResultReader(), chainNotifyReader: LotusChainNotifyReader(), scheduler: EventLoopScheduler())
     }

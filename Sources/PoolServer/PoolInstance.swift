@@ -36,7 +36,7 @@ public final class PoolInstance: Service, Sendable {
         self.logger = logLevels.logger("rpc", sink: logSink)
         let pool = Pool.lotus(
             environment, observer: PoolTelemetry(logger: logLevels.logger("fullpool", sink: logSink), metrics: metrics),
-            daemonTLS: daemonTLS)
+            daemonTLS: daemonTLS, maxAnswerBytes: configuration.maxAnswerBytes)
         self.pool = pool
         self.repo = repo
         self.server = PoolRPCServer(

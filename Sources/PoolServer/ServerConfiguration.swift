@@ -60,6 +60,10 @@ public struct ServerConfiguration: Sendable {
     /// an error to retry on, and an unfinished message closes its socket (1013). At least one
     /// request of `maxRequestBytes` always fits.
     public var maxBufferedRequestBytes: Int = 256 << 20
+    /// The largest answer taken from a daemon (`--max-answer-bytes`): a larger one is read past
+    /// and fails its own call alone, with an error naming the limit. Each upstream socket may
+    /// hold one answer this large while it arrives.
+    public var maxAnswerBytes: Int = LotusWSClient.maxAnswerBytes
     /// Serve HTTPS and WSS with this certificate (`--tls-cert`, `--tls-key`); nil serves plain HTTP.
     public var tls: TLSServerIdentity?
 

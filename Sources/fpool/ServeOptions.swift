@@ -50,6 +50,13 @@ struct ServeOptions: ParsableArguments {
     var maxBufferedRequestBytes = 256 << 20
 
     @Option(
+        name: .customLong("max-answer-bytes"),
+        help:
+            "The largest answer taken from a daemon; a larger one fails its own call with an error naming the limit, and the daemon's socket carries on (default 128 MiB, at least 1 MiB)."
+    )
+    var maxAnswerBytes = LotusWSClient.maxAnswerBytes
+
+    @Option(
         name: .customLong("request-timeout"),
         help: "A request's head and body must arrive within this, plus 1 s per MiB (default 30s; 408 otherwise).")
     var requestTimeout = "30s"
@@ -158,6 +165,10 @@ struct ServeOptions: ParsableArguments {
             )
         }
         configuration.maxBufferedRequestBytes = self.maxBufferedRequestBytes
+        guard self.maxAnswerBytes >= 1 << 20 else {
+            throw ValidationError("--max-answer-bytes: expected at least 1048576 bytes (1 MiB), got \(self.maxAnswerBytes)")
+        }
+        configuration.maxAnswerBytes = self.maxAnswerBytes
         let timeout: GoDuration
         do {
             timeout = try GoDuration(parsing: self.requestTimeout)

@@ -142,6 +142,20 @@ func result(_ reply: PoolReply) -> JSON? {
         }
     }
 
+    /// The operator's `--max-answer-bytes` reaches every daemon socket fpool dials.
+    @Test func theConfiguredAnswerLimitHoldsForClientsCalls() async throws {
+        let large = try #require(
+            (0..<1_000).lazy.map { SimObjects.stateCID(seed: "large \($0)", kind: .minerState) }
+                .first { SimObjects.size(of: $0, kind: .minerState) > 32 << 10 })
+        try await withServedPool(nodes: 2, configure: { configuration, _ in configuration.maxAnswerBytes = 24 << 10 }) { served in
+            let client = try await served.client()
+            let error = await #expect(throws: RPCError.self) { _ = try await client.call("Filecoin.ChainReadObj", [["/": .string(large)]]) }
+            #expect(error?.message.contains("over the limit of 24576 bytes") == true, "\(String(describing: error))")
+            #expect(try await client.call("Filecoin.ChainHead")["Height"] != nil)
+            #expect(served.pool.nodes.allSatisfy { $0.serving })
+        }
+    }
+
     @Test func channelsCloseWhenTheirDaemonFallsBehindAndReopenElsewhere() async throws {
         try await withUpstreamPool { cluster, pool in
             let values = AsyncStream<ChannelEvent>.makeStream()

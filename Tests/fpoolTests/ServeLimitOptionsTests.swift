@@ -13,6 +13,7 @@ import Testing
         let options = try ServeOptions.parse([
             "--max-connections=100", "--max-calls-per-connection=50", "--max-queued-bytes=1048576", "--request-timeout=5s",
             "--max-channels-per-connection=8", "--max-channels=500", "--max-buffered-request-bytes=209715200",
+            "--max-answer-bytes=2097152",
         ])
         let configuration = try options.configuration([:])
         #expect(configuration.maxConnections == 100)
@@ -21,6 +22,8 @@ import Testing
         #expect(configuration.requestTimeout == .seconds(5))
         #expect(configuration.maxChannelsPerConnection == 8 && configuration.maxChannels == 500)
         #expect(configuration.maxBufferedRequestBytes == 200 << 20)
+        #expect(configuration.maxAnswerBytes == 2 << 20)
+        #expect(try ServeOptions.parse([]).configuration([:]).maxAnswerBytes == 128 << 20)
         // Unset, the cap follows the descriptor limit.
         #expect(try ServeOptions.parse([]).configuration([:]).maxConnections == ServerConfiguration.defaultMaxConnections())
     }
@@ -37,6 +40,7 @@ import Testing
                 "--max-buffered-request-bytes=1000",
                 "--max-buffered-request-bytes: expected at least --max-request-bytes (104857600), got 1000"
             ),
+            ("--max-answer-bytes=65536", "--max-answer-bytes: expected at least 1048576 bytes (1 MiB), got 65536"),
             ("--request-timeout=soon", "--request-timeout: expected a duration such as 30s or 1m, got 'soon'"),
             ("--request-timeout=10ms", "--request-timeout: expected at least 100ms, got 10ms"),
             ("--tls-cert=/etc/fpool/cert.pem", "--tls-cert needs a private key: give --tls-key or FPOOL_TLS_KEY too"),
