@@ -8,7 +8,7 @@ import NIOCore
 
 /// What a client websocket's requests are served by (`ClientWebSocketSession`; a stand-in in
 /// the handler's tests). Each request given to `receive` is reported back exactly once, on the
-/// connection's loop, through `ClientWebSocketHandler.requestAnswered()`.
+/// connection's loop, through `ClientWebSocketHandler.requestAnswered(releasing:)`.
 protocol ClientWebSocketRequests: AnyObject, Sendable {
     var logger: Logger { get }
     /// Whether a channel (ChainNotify, …) is open: the connection is then busy, not idle.
@@ -63,6 +63,11 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private let bodyBudget: SharedBudget
     /// What this connection's unfinished frames and message hold of it.
     private var bytesCharged = 0
+    /// What this connection's requests started and not yet answered hold of it.
+    private var callsCharge = 0
+    /// A connection's calls in flight hold at most this part of the request budget (more only
+    /// for its one request when it has none in flight).
+    static let budgetShare = 4
     /// Answers owed while the client is over its write bound: empty whenever the socket is
     /// writable, drained as it becomes so.
     private var deferred = DeferredAnswers()
@@ -172,8 +177,12 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private func start(_ request: HeldRequest) -> Bool {
         let bytes = request.bytes
         let charge = HeldRequestCharge.of(requestBytes: bytes.count)
-        if charge <= request.credit || self.bodyBudget.take(charge - request.credit) {
+        // One client pipelining large requests waits for its own answers past its share, and
+        // cannot spend what every other client shares; its first request always may.
+        let withinShare = self.callsCharge == 0 || self.callsCharge + charge <= self.bodyBudget.limit / Self.budgetShare
+        if withinShare, charge <= request.credit || self.bodyBudget.take(charge - request.credit) {
             self.bodyBudget.giveBack(request.credit - charge)
+            self.callsCharge += charge
             self.requests.receive(bytes, charge: charge)
             return true
         }
@@ -255,8 +264,10 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         self.carryOut(self.machine.readRequested())
     }
 
-    /// A request given to the session is answered (its answer queued), on the loop.
-    func requestAnswered() {
+    /// A request given to the session is answered (its answer queued), on the loop; it gave
+    /// `charge` back to the request budget.
+    func requestAnswered(releasing charge: Int) {
+        self.callsCharge -= charge
         self.carryOut(self.machine.requestAnswered())
         // Not here: a call answered at once is answered from inside the frame reader.
         if self.machine.waitingForBudget, let context = self.context {

@@ -84,9 +84,9 @@ final class ClientWebSocketSession: ClientWebSocketRequests {
     private func requestDone(releasing charge: Int) {
         self.requestBudget.giveBack(charge)
         guard self.connection.eventLoop.inEventLoop else {
-            return self.connection.eventLoop.execute { self.handler.value?.requestAnswered() }
+            return self.connection.eventLoop.execute { self.handler.value?.requestAnswered(releasing: charge) }
         }
-        self.handler.value?.requestAnswered()
+        self.handler.value?.requestAnswered(releasing: charge)
     }
 
     /// Enqueues one text frame; the frames of a channel's values report back once written.

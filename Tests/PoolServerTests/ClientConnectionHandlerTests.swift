@@ -20,7 +20,18 @@ import Testing
         var hasOpenChannels: Bool { false }
         func attach(_ handler: ClientWebSocketHandler) {}
         let refused = Mutex<[String]>([])
-        func receive(_ bytes: [UInt8], charge: Int) { self.received.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } }
+        /// What each request received and not yet answered holds of the budget, oldest first.
+        let charges = Mutex<[Int]>([])
+        func receive(_ bytes: [UInt8], charge: Int) {
+            self.received.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) }
+            self.charges.withLock { $0.append(charge) }
+        }
+        /// Answers the oldest request, as the session does once its answer is queued (the
+        /// budget itself is given back by the test, which may hold it for others).
+        func answer(_ handler: ClientWebSocketHandler) {
+            let charge = self.charges.withLock { $0.isEmpty ? 0 : $0.removeFirst() }
+            handler.requestAnswered(releasing: charge)
+        }
         func write(_ answer: DeferredAnswer) {}
         func refuse(_ bytes: [UInt8]) { self.refused.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } }
         func stopWriting() {}
@@ -75,7 +86,7 @@ import Testing
         let charge = HeldRequestCharge.of(requestBytes: 60_000)
         #expect(requests.count == 1 && budget.held == charge)
         budget.giveBack(charge)
-        handler.requestAnswered()
+        requests.answer(handler)
         // Another connection holds 70 kB: 40 kB more here does not fit.
         #expect(budget.take(70_000))
         var tooMuch = self.frame(String(repeating: "b", count: 60_000), channel)
@@ -101,7 +112,7 @@ import Testing
         #expect(counter.reads == reads, "read on while a request waits for the budget")
         // "1" is answered and gives its charge back: "2" starts, and reading goes on.
         budget.giveBack(HeldRequestCharge.of(requestBytes: 1))
-        handler.requestAnswered()
+        requests.answer(handler)
         channel.embeddedEventLoop.run()
         #expect(requests.received.withLock { $0 } == ["1", "2"])
         #expect(counter.reads == reads + 1)
@@ -124,10 +135,44 @@ import Testing
         #expect(budget.held == unfinished + others)
         // The others' calls end, then "1" is answered: the request starts, with its charge whole.
         budget.giveBack(others + HeldRequestCharge.of(requestBytes: 1))
-        handler.requestAnswered()
+        requests.answer(handler)
         channel.embeddedEventLoop.run()
         #expect(requests.count == 2)
         #expect(budget.held == HeldRequestCharge.of(requestBytes: 60_000))
+    }
+
+    @Test("one connection's calls in flight hold at most a quarter of the budget: past it, its next request waits for its own answers")
+    func oneConnectionHoldsAtMostItsShareOfTheBudget() throws {
+        let budget = SharedBudget(limit: 100_000)
+        let (channel, handler, requests, counter) = try self.websocket(cap: 8, budget: budget)
+        let large = String(repeating: "a", count: 10_000)
+        for text in [large, large] { try channel.writeInbound(self.frame(text, channel)) }
+        #expect(requests.count == 2)
+        // A third would bring it to 30,144 bytes, over its 25,000: it waits, though the budget
+        // as a whole has room.
+        try channel.writeInbound(self.frame(large, channel))
+        #expect(requests.count == 2)
+        #expect(budget.held == 2 * HeldRequestCharge.of(requestBytes: 10_000))
+        let reads = counter.reads
+        channel.read()
+        #expect(counter.reads == reads, "read on past its share")
+        // Another connection still finds the rest: 70,000 bytes.
+        #expect(budget.take(70_000))
+        budget.giveBack(70_000)
+        // One of its own is answered: the third starts.
+        budget.giveBack(HeldRequestCharge.of(requestBytes: 10_000))
+        requests.answer(handler)
+        channel.embeddedEventLoop.run()
+        #expect(requests.count == 3)
+        #expect(budget.held == 2 * HeldRequestCharge.of(requestBytes: 10_000))
+        // With nothing in flight, one request past the share is taken whole.
+        for _ in 0..<2 {
+            budget.giveBack(HeldRequestCharge.of(requestBytes: 10_000))
+            requests.answer(handler)
+        }
+        try channel.writeInbound(self.frame(String(repeating: "b", count: 40_000), channel))
+        #expect(requests.count == 4)
+        #expect(budget.held == HeldRequestCharge.of(requestBytes: 40_000))
     }
 
     @Test("with no call of its own in flight, a request the budget has no room for is refused at once, and reading goes on")
@@ -154,10 +199,10 @@ import Testing
         let before = counter.reads
         channel.read()
         #expect(counter.reads == before)
-        handler.requestAnswered()
+        requests.answer(handler)
         #expect(requests.received.withLock { $0 } == ["1", "2", "3"])
         #expect(counter.reads == before)
-        handler.requestAnswered()
+        requests.answer(handler)
         #expect(counter.reads == before + 1)
         _ = try channel.finish(acceptAlreadyClosed: true)
     }
@@ -172,7 +217,7 @@ import Testing
         // Read after the goodbye began: never started.
         try channel.writeInbound(self.frame("late", channel))
         #expect(requests.count == 1)
-        handler.requestAnswered()
+        requests.answer(handler)
         channel.embeddedEventLoop.run()
         let close = try #require(try channel.readOutbound(as: ByteBuffer.self))
         #expect(Array(close.readableBytesView) == [0x88, 2, 0x03, 0xE9])
@@ -193,11 +238,11 @@ import Testing
 
     @Test("an idle websocket closes after the idle timeout; one with a call open does not")
     func websocketIdle() throws {
-        let (channel, handler, _, _) = try self.websocket()
+        let (channel, handler, requests, _) = try self.websocket()
         try channel.writeInbound(self.frame("call", channel))
         channel.embeddedEventLoop.advanceTime(by: .seconds(61))
         #expect(channel.isActive)
-        handler.requestAnswered()
+        requests.answer(handler)
         channel.embeddedEventLoop.advanceTime(by: .seconds(61))
         #expect(!channel.isActive)
     }

@@ -347,9 +347,12 @@ import Testing
         ) { served in
             let client = try await served.client()
             let cid = try #require(try await client.call("Filecoin.MpoolPushMessage", [transfer(), nil])["CID"])
-            // Waits that end when the chain moves 100 epochs on, with blanks in their params:
+            // Waits that end when the chain moves 100 epochs on, with blanks in their params,
+            // one per connection (a connection's calls hold at most a quarter of the budget):
             // before, a request stopped counting once read, however long its call waited.
-            let waits = (0..<4).map { index in
+            var clients = [client]
+            for _ in 1..<4 { clients.append(try await served.client()) }
+            let waits = clients.enumerated().map { index, client in
                 client.start(
                     "Filecoin.StateWaitMsg", rawParams: Array("[".utf8) + blanks + cid.encoded() + Array(",100,\(200 + index),true]".utf8))
             }
