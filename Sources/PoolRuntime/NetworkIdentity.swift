@@ -30,6 +30,8 @@ struct PoolNetwork: Sendable {
     let expectedName: String?
     /// The identity the pool settled on.
     private(set) var identity: NetworkIdentity?
+    /// How many times it moved since it settled.
+    private(set) var moves = 0
 
     init(expectedName: String?) {
         self.expectedName = expectedName
@@ -60,6 +62,7 @@ struct PoolNetwork: Sendable {
         let majority = nodes / 2 + 1
         guard leader != current, most >= majority, counts[current, default: 0] < majority else { return nil }
         self.identity = leader
+        self.moves += 1
         return Change(from: current, to: leader, holders: most, nodes: nodes)
     }
 

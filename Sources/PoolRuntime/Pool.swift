@@ -180,8 +180,9 @@ public final class Pool: Sendable {
         /// stays stuck on them (see `dropsSockets`).
         var stopped: [any NodeConnection] = []
         var notes: [NodeNote] = []
-        /// The pool moved to another chain: cached answers came from daemons now refused.
-        var chainMoved = false
+        /// The pool moved to another chain (its `PoolNetwork.moves`): cached answers came from
+        /// daemons now refused.
+        var chainMoved: Int?
         /// Calls waiting for a node change. Resumed once the lock is released (`wakeWaiters`):
         /// a waiter being cancelled holds its task's status lock while its cancellation handler
         /// waits for the pool's lock, and resuming it needs that status lock, so resuming it
@@ -244,7 +245,7 @@ public final class Pool: Sendable {
 
     /// Closes lost channels, drops stopped connections and reports notes, outside the lock.
     func carryOut(_ effects: NodeChangeEffects, reason: String) async {
-        if effects.chainMoved { self.cache.withLock { $0.removeAll() } }
+        if let chain = effects.chainMoved { self.cache.withLock { $0.removeAll(movingTo: chain) } }
         for note in effects.notes { note.report(to: self.observer) }
         await self.close(effects.lostChannels, reason: reason)
         await self.close(effects.silentChannels, reason: "no value from the daemon while other nodes' heads moved (ChannelSilence)")

@@ -5,30 +5,44 @@
 import GeneratedRoutes
 import RouteModel
 
+/// A cacheable call's key, with the pool's chain when the call began: once the pool has moved
+/// to another chain (`PoolNetwork.Change`), an answer of the chain it left is neither served
+/// nor kept, though the call was routed, or answered, before the cache was emptied.
+struct CacheTicket: Sendable {
+    let key: CallKey
+    /// `PoolNetwork.moves` when the call began.
+    let chain: Int
+}
+
 extension Pool {
-    /// The cache key of a call whose answer is fixed (a `cache=` method, every tipset named), or nil.
-    func cacheKey(_ call: PoolCall) -> CallKey? {
+    /// The cache ticket of a call whose answer is fixed (a `cache=` method, every tipset named), or nil.
+    func cacheTicket(_ call: PoolCall) -> CacheTicket? {
         guard let id = call.id, call.facts.fixedTipsets else { return nil }
         let route = id.route
-        let cache = self.state.withLock { state in state.overrides.isEmpty ? nil : state.overrides[route.name]?.cache } ?? route.cache
-        guard cache != .none else { return nil }
-        return CallKey(route: id, params: call.params)
+        let (override, chain) = self.state.withLock { state in
+            (state.overrides.isEmpty ? nil : state.overrides[route.name]?.cache, state.table.network.moves)
+        }
+        guard (override ?? route.cache) != .none else { return nil }
+        return CacheTicket(key: CallKey(route: id, params: call.params), chain: chain)
     }
 
     /// A kept answer for the call, as the node that gave it; counts a hit or a miss.
-    func cachedReply(_ key: CallKey) -> PoolReply? {
+    func cachedReply(_ ticket: CacheTicket) -> PoolReply? {
         let found = self.cache.withLock { cache in
-            let found = cache.value(for: key)
-            cache.count(key.route, hit: found != nil)
+            let found = cache.chain == ticket.chain ? cache.value(for: ticket.key) : nil
+            cache.count(ticket.key.route, hit: found != nil)
             return found
         }
         return found.map { .result($0.bytes, node: $0.node) }
     }
 
-    /// Keeps a successful answer.
-    func keep(_ reply: PoolReply, for key: CallKey) {
+    /// Keeps a successful answer, unless the pool's chain moved since the call began.
+    func keep(_ reply: PoolReply, for ticket: CacheTicket) {
         guard case .result(let bytes, let node) = reply else { return }
-        self.cache.withLock { $0.insert(bytes, node: node, for: key) }
+        self.cache.withLock { cache in
+            guard cache.chain == ticket.chain else { return }
+            cache.insert(bytes, node: node, for: ticket.key)
+        }
     }
 
     /// The cache's figures for `/metrics` and `fpool top`: hits and misses per method, evictions, bytes held.

@@ -75,7 +75,14 @@ extension Pool {
         }
         let present = state.table.nodes.filter { $0.state != .exited }
         let moved = state.table.network.settle(from: present.compactMap(\.network), of: present.count)
-        if let moved { notes.append(.networkChanged(moved)) }
+        if let moved {
+            notes.append(.networkChanged(moved))
+            // What was learned on the chain left behind holds nothing on this one: its
+            // accepted messages must not be pushed here again (a native message carries no
+            // chain id), and its actor ids may name other actors here.
+            state.ledger = PushLedger()
+            state.seeds.forgetResolved()
+        }
         // Only nodes answering on the pool's chain take part in the cross-node comparison.
         var health: [NodeHealth?] = []
         var failures: [String?] = []
@@ -128,7 +135,7 @@ extension Pool {
         effects.silentChannels = Self.silentChannels(&state, now: now)
         effects.silentFeeds = Self.silentFeeds(&state, now: now)
         effects.notes = notes + effects.notes
-        effects.chainMoved = moved != nil
+        if moved != nil { effects.chainMoved = state.table.network.moves }
         // A restarted daemon's sockets are gone (resetting one also dropped by the rebuild is harmless).
         effects.stopped += restarted
         return effects

@@ -110,9 +110,13 @@ struct ResultCache: Sendable {
         self.compact()
     }
 
-    /// Drops every answer (the pool moved to another chain, whose daemons would not give
-    /// them), keeping the bound and the counters; not counted as evictions.
-    mutating func removeAll() {
+    /// The pool's chain the answers held are of (`PoolNetwork.moves`).
+    private(set) var chain = 0
+
+    /// Drops every answer: the pool moved to `chain`, whose daemons would not give them. The
+    /// bound and the counters are kept; nothing is counted as evicted.
+    mutating func removeAll(movingTo chain: Int) {
+        self.chain = max(self.chain, chain)
         self.slots = []
         self.free = []
         self.index = [:]

@@ -27,6 +27,12 @@ struct SeedBindings: Sendable {
         if self.clients.count < Self.maxResolved { self.clients.insert(seed) }
     }
 
+    /// Forgets every address resolved: the pool moved to another chain, where the same key
+    /// address may be another actor, or none.
+    mutating func forgetResolved() {
+        self.resolved = [:]
+    }
+
     mutating func remember(_ address: String, id: UInt64) {
         if self.resolved.count < Self.maxResolved { self.resolved[address] = id }
     }

@@ -61,6 +61,42 @@ import Testing
         #expect([1, 2].map { PoolReply.result(Array(#""testnet's""#.utf8), node: $0) }.contains(answer))
     }
 
+    /// A read routed to the old chain's daemon before the move, answered after it.
+    @Test func anAnswerOfTheChainLeftBehindIsNotKeptThoughItArrivesAfterTheMove() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes[0].network(Self.othernet)
+        for node in nodes[1...] {
+            node.unreachable()
+            node.answerAlways(.result(Array(#""testnet's""#.utf8)))
+        }
+        let pool = await makePool(nodes)
+        let (arrived, release) = nodes[0].answerWhenReleased(.result(Array(#""othernet's""#.utf8)))
+        let early = Task { await pool.call(PoolCacheTests.actorCall()) }
+        for await _ in arrived { break }
+        for node in nodes[1...] { node.health() }
+        await pool.heartbeat()
+        #expect(pool.health.network == FakeNode.testnet)
+        release.yield()
+        _ = await early.value
+        let answer = await pool.call(PoolCacheTests.actorCall())
+        #expect([1, 2].map { PoolReply.result(Array(#""testnet's""#.utf8), node: $0) }.contains(answer))
+    }
+
+    /// Pushes accepted on the chain left behind are not pushed again on the new one.
+    @Test func aSendersPushesOnTheChainLeftBehindAreNotReplayedOnTheNewOne() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes[0].network(Self.othernet)
+        for node in nodes[1...] { node.unreachable() }
+        let pool = await makePool(nodes)
+        for nonce in 0..<3 { #expect(await pool.call(PoolPushTests().push(UInt64(nonce))) == .result(Array("\"ok\"".utf8), node: 0)) }
+        for node in nodes[1...] { node.health() }
+        await pool.heartbeat()
+        #expect(pool.health.network == FakeNode.testnet)
+        let served = await pool.call(PoolPushTests().push(0))
+        #expect([1, 2].map { PoolReply.result(Array("\"ok\"".utf8), node: $0) }.contains(served))
+        #expect(nodes.allSatisfy { $0.state.withLock { $0.repushed }.isEmpty })
+    }
+
     @Test func aRestartedDaemonIsIdentifiedAgain() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)
