@@ -65,8 +65,9 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private var bytesCharged = 0
     /// What this connection's requests started and not yet answered hold of it.
     private var callsCharge = 0
-    /// A connection's calls in flight hold at most this part of the request budget (more only
-    /// for its one request when it has none in flight).
+    /// A connection's calls in flight hold at most this part of the request budget; while they
+    /// hold under a quarter of that (a few long waits such as StateWaitMsg), one request of any
+    /// size may still start, so small calls in flight never hold a large one back for hours.
     static let budgetShare = 4
     /// Answers owed while the client is over its write bound: empty whenever the socket is
     /// writable, drained as it becomes so.
@@ -178,8 +179,9 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         let bytes = request.bytes
         let charge = HeldRequestCharge.of(requestBytes: bytes.count)
         // One client pipelining large requests waits for its own answers past its share, and
-        // cannot spend what every other client shares; its first request always may.
-        let withinShare = self.callsCharge == 0 || self.callsCharge + charge <= self.bodyBudget.limit / Self.budgetShare
+        // cannot spend what every other client shares.
+        let share = self.bodyBudget.limit / Self.budgetShare
+        let withinShare = self.callsCharge + charge <= share || self.callsCharge <= share / 4
         if withinShare, charge <= request.credit || self.bodyBudget.take(charge - request.credit) {
             self.bodyBudget.giveBack(request.credit - charge)
             self.callsCharge += charge
@@ -187,7 +189,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             return true
         }
         if self.machine.startWaitsForBudget() {
-            if let context = self.context { self.logPause(.requestBudget, context.channel) }
+            if let context = self.context { self.logPause(withinShare ? .requestBudget : .budgetShare, context.channel) }
             return false
         }
         self.bodyBudget.giveBack(request.credit)
@@ -417,6 +419,10 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         case .requestBudget:
             self.requests.logger.notice(
                 "requests in flight hold the whole request budget (\(self.bodyBudget.limit) bytes); reading a client websocket paused until one of its calls is answered"
+            )
+        case .budgetShare:
+            self.requests.logger.notice(
+                "a client websocket's calls in flight hold \(self.callsCharge) bytes, its share of the request budget (a quarter of \(self.bodyBudget.limit)); reading it paused until one of its calls is answered"
             )
         case .unwritten:
             self.requests.logger.notice(

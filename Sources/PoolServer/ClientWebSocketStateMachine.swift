@@ -55,6 +55,9 @@ struct ClientWebSocketStateMachine {
         /// Every connection's requests together hold the whole request budget, and this one's
         /// calls in flight will give some back.
         case requestBudget
+        /// This connection's calls in flight hold its share of the request budget (the wait is
+        /// `requestBudget`'s; only what is logged differs).
+        case budgetShare
     }
 
     enum CloseReason: Equatable {
