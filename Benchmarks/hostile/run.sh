@@ -14,7 +14,8 @@
 # Environment: OUT (report path, default Benchmarks/hostile/latest.md; --quick writes none unless
 # OUT is set), SCRATCH (SwiftPM scratch path, default .build-bench in the repository root),
 # NGINX_WORKERS (default: the number of cores), MAX_CONNECTIONS (fpool's --max-connections and
-# nginx's worker_connections × workers, default 4096), KEEP_WORK=1 (keep the logs).
+# nginx's worker_connections × workers, default 4096), SETTLE (seconds after a pattern's
+# connections closed before memory is read again, default 5), KEEP_WORK=1 (keep the logs).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -155,6 +156,7 @@ if ((quick)); then
     sizes=(--flood-calls 10000 --body-bytes 20000000 --trickle-connections 5 --idle-connections 1000
         --pipeline-calls 20000 --hold 12 --settle 2 --quiet 2)
 fi
+[ -n "${SETTLE:-}" ] && sizes+=(--settle "$SETTLE")
 started=$(date +%s)
 IFS=, read -r -a pattern_list <<<"$patterns"
 IFS=, read -r -a target_list <<<"$targets"
@@ -203,6 +205,7 @@ report=(
     --note "fpool: \`fpool run --max-connections $max_connections\`, every other limit at its default (request head and body within 30 s plus 1 s per MiB received, 100 MiB per request, 2,048 calls in flight and 16 MiB of unwritten answers per websocket, 30 s for a non-reading client). nginx: Benchmarks/hostile/nginx.conf.template (worker_connections $((max_connections / workers)) × $workers workers, client_header_timeout 30s, client_body_timeout 30s, client_max_body_size 100m, send_timeout 30s, keepalive_timeout 60s; everything to node 0)."
     --note "Hostile clients send no token; the good clients send fpool's admin token (fpool) or node 0's (nginx)."
 )
+[ -n "${SETTLE:-}" ] && report+=(--note "Memory after: read $SETTLE s after the pattern's connections closed, not 5 s (SETTLE).")
 [ -n "$out" ] && report+=(--out "$out")
 "$bin/HostileLoad" report "${report[@]}"
 if [ -n "$out" ]; then say "report written to $out"; fi

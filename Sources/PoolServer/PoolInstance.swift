@@ -68,11 +68,21 @@ public final class PoolInstance: Service, Sendable {
     public func run() async throws {
         if self.server.port == nil { try await self.start() }
         let heartbeats = Task { await self.pool.runHeartbeats() }
+        // Memory freed after a burst (a flood from a client since closed) goes back to the system.
+        let logger = self.logger
+        let trims = Task {
+            await HeapTrimmer().run(every: .seconds(10)) { before, after in
+                logger.notice(
+                    "gave \((before - after) >> 20) MiB of freed memory back to the system (resident \(before >> 20) → \(after >> 20) MiB)")
+            }
+        }
         try? await gracefulShutdown()
         self.logger.notice("shutting down")
         await self.server.stop()
         heartbeats.cancel()
+        trims.cancel()
         await heartbeats.value
+        await trims.value
         await self.pool.closeConnections()
     }
 }
