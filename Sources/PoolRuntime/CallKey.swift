@@ -9,14 +9,19 @@ import GeneratedRoutes
 struct CallKey: Hashable, Sendable {
     let route: RouteID
     let params: [UInt8]
+    let chain: Int
     /// The route and params hashed with the process's seed (as every `Hasher` is).
     private let digest: Int
 
-    init(route: RouteID, params: [UInt8]) {
+    /// `chain`: the pool's `PoolNetwork.moves` for a call whose answer is fixed, so a call
+    /// begun after the pool moved to another chain never shares one begun before.
+    init(route: RouteID, params: [UInt8], chain: Int = 0) {
         self.route = route
         self.params = params
+        self.chain = chain
         var hasher = Hasher()
         hasher.combine(route)
+        hasher.combine(chain)
         // With the count, as an array's own hash does.
         hasher.combine(params.count)
         params.withUnsafeBytes { hasher.combine(bytes: $0) }
@@ -24,7 +29,7 @@ struct CallKey: Hashable, Sendable {
     }
 
     static func == (left: CallKey, right: CallKey) -> Bool {
-        left.digest == right.digest && left.route == right.route && left.params == right.params
+        left.digest == right.digest && left.route == right.route && left.chain == right.chain && left.params == right.params
     }
 
     func hash(into hasher: inout Hasher) {

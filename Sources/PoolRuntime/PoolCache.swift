@@ -23,7 +23,7 @@ extension Pool {
             (state.overrides.isEmpty ? nil : state.overrides[route.name]?.cache, state.table.network.moves)
         }
         guard (override ?? route.cache) != .none else { return nil }
-        return CacheTicket(key: CallKey(route: id, params: call.params), chain: chain)
+        return CacheTicket(key: CallKey(route: id, params: call.params, chain: chain), chain: chain)
     }
 
     /// A kept answer for the call, as the node that gave it; counts a hit or a miss.
@@ -66,8 +66,9 @@ extension Pool {
                 + "give --params to check a call"
         }
         guard fixedTipsets else { return "\(cache): this call names the head (an empty TipSetKey) or lacks a param: never cached" }
-        let key = CallKey(route: id, params: params)
-        return self.cache.withLock { $0.contains(key) }
+        let chain = self.state.withLock { $0.table.network.moves }
+        let key = CallKey(route: id, params: params, chain: chain)
+        return self.cache.withLock { $0.chain == chain && $0.contains(key) }
             ? "\(cache): this call would be answered from the cache, no daemon asked"
             : "\(cache): this call would ask a daemon, and its successful answer would be kept"
     }

@@ -33,7 +33,7 @@ extension Pool {
             completion(cached)
             return .answered
         }
-        switch self.flights.join(CallKey(route: id, params: call.params), completion) {
+        switch self.flights.join(cacheTicket?.key ?? CallKey(route: id, params: call.params), completion) {
         case .joined(let leave):
             return .started(leave)
         case .leads(let flight, let leave):

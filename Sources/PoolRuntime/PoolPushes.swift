@@ -7,7 +7,11 @@ extension Pool {
     func recordAccepted(_ call: PoolCall, result: [UInt8], seedID: UInt64?, node: Int) {
         guard call.route.effect == .push, let seedID else { return }
         let message = call.facts.signedMessage ?? self.pushReader?.acceptedMessage(inResult: result)
-        self.state.withLock { $0.ledger.record(message, sender: seedID, node: node) }
+        self.state.withLock { state in
+            // A push a daemon accepted on a chain the pool has since left is not this chain's.
+            guard state.table[node].network == state.table.network.identity else { return }
+            state.ledger.record(message, sender: seedID, node: node)
+        }
     }
 
     /// Nonce-safe failover (PRODUCT.md §8): before a sender's pushes move to `node` (its primary

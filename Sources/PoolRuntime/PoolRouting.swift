@@ -220,7 +220,9 @@ extension Pool {
         guard call.route.seed != nil, let sender = call.facts.sender else { return nil }
         if let id = Self.idNumber(sender) { return id }
         if let cached = self.state.withLock({ $0.seeds.resolved[sender] }) { return cached }
-        let connections = self.state.withLock { state in state.table.all.candidates.byIndex.map { state.table[$0.index].connection } }
+        let (connections, chain) = self.state.withLock { state in
+            (state.table.all.candidates.byIndex.map { state.table[$0.index].connection }, state.table.network.moves)
+        }
         for connection in connections {
             // Each lookup is bounded, so a half-open daemon cannot hold a push forever.
             let limit = self.state.withLock { $0.settings.heartbeatInterval }
@@ -228,16 +230,19 @@ extension Pool {
                 .milliseconds(Int(limit.milliseconds)), timedOut: .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "timeout")))
             ) { await connection.lookupID(sender) }
             if case .success(let id) = lookup, let number = Self.idNumber(id) {
-                return self.remember(sender, number)
+                return self.remember(sender, number, learnedOn: chain)
             }
         }
         // Not resolvable (yet): a stable hash still binds the address to one node.
         return sender.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
     }
 
-    /// Caches a key address's actor ID.
-    private func remember(_ sender: String, _ id: UInt64) -> UInt64 {
-        self.state.withLock { $0.seeds.remember(sender, id: id) }
+    /// Caches a key address's actor ID, unless the pool moved to another chain since the
+    /// lookup began (`chain`: `PoolNetwork.moves` then).
+    private func remember(_ sender: String, _ id: UInt64, learnedOn chain: Int) -> UInt64 {
+        self.state.withLock { state in
+            if state.table.network.moves == chain { state.seeds.remember(sender, id: id) }
+        }
         return id
     }
 

@@ -136,6 +136,7 @@ struct ResultCache: Sendable {
         guard self.free.count > self.index.count else { return }
         var rebuilt = ResultCache(capacity: self.capacity)
         rebuilt.evictions = self.evictions
+        rebuilt.chain = self.chain
         rebuilt.hits = self.hits
         rebuilt.misses = self.misses
         rebuilt.slots.reserveCapacity(self.index.count)

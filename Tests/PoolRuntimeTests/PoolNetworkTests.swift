@@ -97,6 +97,26 @@ import Testing
         #expect(nodes.allSatisfy { $0.state.withLock { $0.repushed }.isEmpty })
     }
 
+    /// A push the old chain's daemon accepts after the move was already under way.
+    @Test func aPushAnsweredOnTheChainLeftBehindAfterTheMoveIsNotRemembered() async {
+        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
+        nodes[0].network(Self.othernet)
+        for node in nodes[1...] { node.unreachable() }
+        let pool = await makePool(nodes)
+        #expect(await pool.call(PoolPushTests().push(0)) == .result(Array("\"ok\"".utf8), node: 0))
+        let (arrived, release) = nodes[0].answerWhenReleased(.result(Array("\"ok\"".utf8)))
+        let late = Task { await pool.call(PoolPushTests().push(1)) }
+        for await _ in arrived { break }
+        for node in nodes[1...] { node.health() }
+        await pool.heartbeat()
+        #expect(pool.health.network == FakeNode.testnet)
+        release.yield()
+        _ = await late.value
+        let served = await pool.call(PoolPushTests().push(0))
+        #expect([1, 2].map { PoolReply.result(Array("\"ok\"".utf8), node: $0) }.contains(served))
+        #expect(nodes.allSatisfy { $0.state.withLock { $0.repushed }.isEmpty })
+    }
+
     @Test func aRestartedDaemonIsIdentifiedAgain() async {
         let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
         let pool = await makePool(nodes)

@@ -80,6 +80,20 @@ import Testing
         #expect(cache.contains(Self.key(10_199)) && !cache.contains(Self.key(4_999)))
     }
 
+    /// Emptied for a move to another chain, the cache keeps serving that chain's answers after
+    /// its containers are rebuilt smaller (which once started it over at chain 0: off for good).
+    @Test func theChainOfTheAnswersHeldSurvivesARebuild() {
+        var cache = ResultCache(capacity: 8 << 20)
+        cache.removeAll(movingTo: 1)
+        for number in 0..<5_000 { cache.insert(Self.small, node: 0, for: Self.key(number)) }
+        cache.resize(60 * ResultCache.cost(Self.key(0), Self.small))
+        #expect(cache.reservedSlots < 2 * 60)
+        #expect(cache.chain == 1)
+        // A move back and forth never goes back to an earlier chain's mark.
+        cache.removeAll(movingTo: 0)
+        #expect(cache.chain == 1)
+    }
+
     @Test func smallAnswersPushedOutByLargeOnesLeaveNoReservedSlotsBehind() {
         var cache = ResultCache(capacity: 4 << 20)
         for number in 0..<20_000 { cache.insert(Self.small, node: 0, for: Self.key(number)) }
