@@ -34,86 +34,83 @@ import Testing
         #expect(pool.nodes[0].state.description.contains("the pool on othernet (genesis bafy-genesis-othernet)"))
     }
 
-    /// An operator pointed one daemon at another chain, and it alone answered at start-up.
-    @Test func theFirstDaemonOnAnotherChainGivesWayToTheMajority() async {
+    /// Three daemons, the first on another chain and the only one reachable at start-up (the
+    /// others answer `testnet's`): the pool settles on its chain.
+    func poolSettledOnTheWrongChain(observer: RecordingObserver = RecordingObserver()) async -> ([FakeNode], Pool) {
         let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
         nodes[0].network(Self.othernet)
-        nodes[0].answerAlways(.result(Array(#""othernet's""#.utf8)))
         for node in nodes[1...] {
             node.unreachable()
             node.answerAlways(.result(Array(#""testnet's""#.utf8)))
         }
-        let observer = RecordingObserver()
         let pool = await makePool(nodes, observer: observer)
         #expect(pool.health.network == Self.othernet)
-        // It served alone, and its answer to a fixed read was kept.
-        #expect(await pool.call(PoolCacheTests.actorCall()) == .result(Array(#""othernet's""#.utf8), node: 0))
+        return (nodes, pool)
+    }
+
+    /// The other two come up: the pool moves to their chain at the next heartbeat.
+    func majorityComesUp(_ nodes: [FakeNode], _ pool: Pool) async {
         for node in nodes[1...] { node.health() }
         await pool.heartbeat()
         #expect(pool.health.network == FakeNode.testnet)
+    }
+
+    /// Whether `reply` is `answer` from node 1 or 2, the new chain's daemons.
+    func answeredOnTheNewChain(_ reply: PoolReply, _ answer: String) -> Bool {
+        [1, 2].map { PoolReply.result(Array(answer.utf8), node: $0) }.contains(reply)
+    }
+
+    /// An operator pointed one daemon at another chain, and it alone answered at start-up.
+    @Test func theFirstDaemonOnAnotherChainGivesWayToTheMajority() async {
+        let observer = RecordingObserver()
+        let (nodes, pool) = await self.poolSettledOnTheWrongChain(observer: observer)
+        nodes[0].answerAlways(.result(Array(#""othernet's""#.utf8)))
+        // It served alone, and its answer to a fixed read was kept.
+        #expect(await pool.call(PoolCacheTests.actorCall()) == .result(Array(#""othernet's""#.utf8), node: 0))
+        await self.majorityComesUp(nodes, pool)
         #expect(pool.nodes.map(\.state.isAvailable) == [false, true, true])
         #expect(pool.nodes[0].state.description.hasPrefix("disabled (wrong network: the daemon is on othernet"))
         #expect(
             observer.all.contains(
                 "network moved from othernet (genesis bafy-genesis-othernet) to testnet (genesis bafy-genesis-testnet), 2 of 3"))
         // The other chain's kept answer went with it.
-        let answer = await pool.call(PoolCacheTests.actorCall())
-        #expect([1, 2].map { PoolReply.result(Array(#""testnet's""#.utf8), node: $0) }.contains(answer))
+        #expect(self.answeredOnTheNewChain(await pool.call(PoolCacheTests.actorCall()), #""testnet's""#))
     }
 
     /// A read routed to the old chain's daemon before the move, answered after it.
     @Test func anAnswerOfTheChainLeftBehindIsNotKeptThoughItArrivesAfterTheMove() async {
-        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
-        nodes[0].network(Self.othernet)
-        for node in nodes[1...] {
-            node.unreachable()
-            node.answerAlways(.result(Array(#""testnet's""#.utf8)))
-        }
-        let pool = await makePool(nodes)
+        let (nodes, pool) = await self.poolSettledOnTheWrongChain()
         let (arrived, release) = nodes[0].answerWhenReleased(.result(Array(#""othernet's""#.utf8)))
         let early = Task { await pool.call(PoolCacheTests.actorCall()) }
         for await _ in arrived { break }
-        for node in nodes[1...] { node.health() }
-        await pool.heartbeat()
-        #expect(pool.health.network == FakeNode.testnet)
+        await self.majorityComesUp(nodes, pool)
         release.yield()
         _ = await early.value
-        let answer = await pool.call(PoolCacheTests.actorCall())
-        #expect([1, 2].map { PoolReply.result(Array(#""testnet's""#.utf8), node: $0) }.contains(answer))
+        #expect(self.answeredOnTheNewChain(await pool.call(PoolCacheTests.actorCall()), #""testnet's""#))
     }
 
     /// Pushes accepted on the chain left behind are not pushed again on the new one.
     @Test func aSendersPushesOnTheChainLeftBehindAreNotReplayedOnTheNewOne() async {
-        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
-        nodes[0].network(Self.othernet)
-        for node in nodes[1...] { node.unreachable() }
-        let pool = await makePool(nodes)
+        let (nodes, pool) = await self.poolSettledOnTheWrongChain()
+        for node in nodes { node.answerAlways(.result(Array("\"ok\"".utf8))) }
         for nonce in 0..<3 { #expect(await pool.call(PoolPushTests().push(UInt64(nonce))) == .result(Array("\"ok\"".utf8), node: 0)) }
-        for node in nodes[1...] { node.health() }
-        await pool.heartbeat()
-        #expect(pool.health.network == FakeNode.testnet)
-        let served = await pool.call(PoolPushTests().push(0))
-        #expect([1, 2].map { PoolReply.result(Array("\"ok\"".utf8), node: $0) }.contains(served))
+        await self.majorityComesUp(nodes, pool)
+        #expect(self.answeredOnTheNewChain(await pool.call(PoolPushTests().push(0)), "\"ok\""))
         #expect(nodes.allSatisfy { $0.state.withLock { $0.repushed }.isEmpty })
     }
 
     /// A push the old chain's daemon accepts after the move was already under way.
     @Test func aPushAnsweredOnTheChainLeftBehindAfterTheMoveIsNotRemembered() async {
-        let nodes = (0..<3).map { FakeNode(name: "n\($0)") }
-        nodes[0].network(Self.othernet)
-        for node in nodes[1...] { node.unreachable() }
-        let pool = await makePool(nodes)
+        let (nodes, pool) = await self.poolSettledOnTheWrongChain()
+        for node in nodes { node.answerAlways(.result(Array("\"ok\"".utf8))) }
         #expect(await pool.call(PoolPushTests().push(0)) == .result(Array("\"ok\"".utf8), node: 0))
         let (arrived, release) = nodes[0].answerWhenReleased(.result(Array("\"ok\"".utf8)))
         let late = Task { await pool.call(PoolPushTests().push(1)) }
         for await _ in arrived { break }
-        for node in nodes[1...] { node.health() }
-        await pool.heartbeat()
-        #expect(pool.health.network == FakeNode.testnet)
+        await self.majorityComesUp(nodes, pool)
         release.yield()
         _ = await late.value
-        let served = await pool.call(PoolPushTests().push(0))
-        #expect([1, 2].map { PoolReply.result(Array("\"ok\"".utf8), node: $0) }.contains(served))
+        #expect(self.answeredOnTheNewChain(await pool.call(PoolPushTests().push(0)), "\"ok\""))
         #expect(nodes.allSatisfy { $0.state.withLock { $0.repushed }.isEmpty })
     }
 
