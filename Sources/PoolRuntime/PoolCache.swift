@@ -5,43 +5,37 @@
 import GeneratedRoutes
 import RouteModel
 
-/// A cacheable call's key, with the pool's chain when the call began: once the pool has moved
-/// to another chain (`PoolNetwork.Change`), an answer of the chain it left is neither served
-/// nor kept, though the call was routed, or answered, before the cache was emptied.
-struct CacheTicket: Sendable {
-    let key: CallKey
-    /// `PoolNetwork.moves` when the call began.
-    let chain: Int
-}
-
 extension Pool {
-    /// The cache ticket of a call whose answer is fixed (a `cache=` method, every tipset named), or nil.
-    func cacheTicket(_ call: PoolCall) -> CacheTicket? {
+    /// The cache key of a call whose answer is fixed (a `cache=` method, every tipset named),
+    /// or nil. It names the pool's chain when the call began: once the pool has moved to another
+    /// chain (`PoolNetwork.Change`), an answer of the chain it left is never served, nor kept
+    /// though the call was routed before the cache was emptied.
+    func cacheKey(_ call: PoolCall) -> CallKey? {
         guard let id = call.id, call.facts.fixedTipsets else { return nil }
         let route = id.route
         let (override, chain) = self.state.withLock { state in
             (state.overrides.isEmpty ? nil : state.overrides[route.name]?.cache, state.table.network.moves)
         }
         guard (override ?? route.cache) != .none else { return nil }
-        return CacheTicket(key: CallKey(route: id, params: call.params, chain: chain), chain: chain)
+        return CallKey(route: id, params: call.params, chain: chain)
     }
 
     /// A kept answer for the call, as the node that gave it; counts a hit or a miss.
-    func cachedReply(_ ticket: CacheTicket) -> PoolReply? {
+    func cachedReply(_ key: CallKey) -> PoolReply? {
         let found = self.cache.withLock { cache in
-            let found = cache.chain == ticket.chain ? cache.value(for: ticket.key) : nil
-            cache.count(ticket.key.route, hit: found != nil)
+            let found = cache.value(for: key)
+            cache.count(key.route, hit: found != nil)
             return found
         }
         return found.map { .result($0.bytes, node: $0.node) }
     }
 
     /// Keeps a successful answer, unless the pool's chain moved since the call began.
-    func keep(_ reply: PoolReply, for ticket: CacheTicket) {
+    func keep(_ reply: PoolReply, for key: CallKey) {
         guard case .result(let bytes, let node) = reply else { return }
         self.cache.withLock { cache in
-            guard cache.chain == ticket.chain else { return }
-            cache.insert(bytes, node: node, for: ticket.key)
+            guard cache.chain == key.chain else { return }
+            cache.insert(bytes, node: node, for: key)
         }
     }
 
@@ -68,7 +62,7 @@ extension Pool {
         guard fixedTipsets else { return "\(cache): this call names the head (an empty TipSetKey) or lacks a param: never cached" }
         let chain = self.state.withLock { $0.table.network.moves }
         let key = CallKey(route: id, params: params, chain: chain)
-        return self.cache.withLock { $0.chain == chain && $0.contains(key) }
+        return self.cache.withLock { $0.contains(key) }
             ? "\(cache): this call would be answered from the cache, no daemon asked"
             : "\(cache): this call would ask a daemon, and its successful answer would be kept"
     }

@@ -28,16 +28,16 @@ extension Pool {
         let route = call.route
         // A quarantined request is refused on the task path.
         guard let id = call.id, route.effect == .read, route.seed == nil, !self.quarantines(call) else { return .needsTask(call) }
-        let cacheTicket = self.cacheTicket(call)
-        if let cacheTicket, let cached = self.cachedReply(cacheTicket) {
+        let cacheKey = self.cacheKey(call)
+        if let cacheKey, let cached = self.cachedReply(cacheKey) {
             completion(cached)
             return .answered
         }
-        switch self.flights.join(cacheTicket?.key ?? CallKey(route: id, params: call.params), completion) {
+        switch self.flights.join(cacheKey ?? CallKey(route: id, params: call.params), completion) {
         case .joined(let leave):
             return .started(leave)
         case .leads(let flight, let leave):
-            switch self.startAlone(call, cacheTicket: cacheTicket, completion: flight.finish) {
+            switch self.startAlone(call, cacheKey: cacheKey, completion: flight.finish) {
             case .started(let abandon):
                 flight.started(abandon: abandon)
             case .answered:
@@ -52,15 +52,15 @@ extension Pool {
 
     /// `startImmediately` for one caller alone.
     private func startAlone(
-        _ call: PoolCall, cacheTicket: CacheTicket?, completion: @escaping @Sendable (PoolReply) -> Void
+        _ call: PoolCall, cacheKey: CallKey?, completion: @escaping @Sendable (PoolReply) -> Void
     ) -> ImmediateStart {
         let route = call.route
         let answer = completion
         // Wrapped only when the answer is to be kept: a closure less per uncached read.
         let completion: @Sendable (PoolReply) -> Void =
-            if let cacheTicket {
+            if let cacheKey {
                 { reply in
-                    self.keep(reply, for: cacheTicket)
+                    self.keep(reply, for: cacheKey)
                     answer(reply)
                 }
             } else {

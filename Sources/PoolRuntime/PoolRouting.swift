@@ -62,8 +62,8 @@ extension Pool {
         }
         if self.isQuarantined(call) { return .failed(Self.quarantineText(call.method)) }
         // A call `startImmediately` passed on has looked in the cache already.
-        let cacheTicket = self.cacheTicket(call)
-        if let cacheTicket, call.reservedCallID == nil, let cached = self.cachedReply(cacheTicket) { return cached }
+        let cacheKey = self.cacheKey(call)
+        if let cacheKey, call.reservedCallID == nil, let cached = self.cachedReply(cacheKey) { return cached }
         let start = self.clock.now
         let work: @Sendable () async -> PoolReply = {
             switch await self.plan(call) {
@@ -77,7 +77,7 @@ extension Pool {
             }
         }
         let reply = timeout.milliseconds > 0 ? await self.withTimeout(timeout, method: call.method, work) : await work()
-        if let cacheTicket { self.keep(reply, for: cacheTicket) }
+        if let cacheKey { self.keep(reply, for: cacheKey) }
         return reply
     }
 

@@ -110,7 +110,8 @@ struct ResultCache: Sendable {
         self.compact()
     }
 
-    /// The pool's chain the answers held are of (`PoolNetwork.moves`).
+    /// The pool's chain the answers held are of (`PoolNetwork.moves`): an answer of another
+    /// (its key's `chain`) is not kept.
     private(set) var chain = 0
 
     /// Drops every answer: the pool moved to `chain`, whose daemons would not give them. The

@@ -53,7 +53,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private var unfinishedClock: Scheduled<Void>?
     private let limits: ClientWebSocketLimits
     /// Requests read past the cap on calls in flight, or while the request budget is spent (at
-    /// most one socket read's worth, uncharged).
+    /// most one socket read's worth; each keeps what it held unfinished).
     private var heldRequests = CircularBuffer<HeldRequest>()
     /// `startHeld` is on the stack.
     private var startingHeld = false
