@@ -20,27 +20,20 @@ public enum ProcessRunner {
     /// Runs a process to completion, blocking the calling thread; for synchronous tests.
     public static func runBlocking(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessOutcome
     {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let child = try ChildProcess(executable, arguments, environment: environment)
         // Drain both pipes before waiting so a large output cannot block the child.
         let stderrData = Mutex(Data())
         let drained = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            stderrData.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() }
+            let data = child.errors?.readDataToEndOfFile() ?? Data()
+            stderrData.withLock { $0 = data }
             drained.signal()
         }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stdout = child.output.readDataToEndOfFile()
         drained.wait()
-        process.waitUntilExit()
+        let status = child.waitForExit()
         return ProcessOutcome(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            status: status, stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderrData.withLock { $0 }, as: UTF8.self))
     }
 

@@ -11,21 +11,13 @@ public final class RunningProcess: Sendable {
         var waiters: [(needle: String, continuation: CheckedContinuation<String, Never>)] = []
     }
 
-    private let process: Process
+    private let process: ChildProcess
     private let output = Mutex(Lines())
 
     /// Starts `executable`; standard output and standard error are read together.
     public init(_ executable: URL, _ arguments: [String], environment: [String: String]) throws {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        self.process = process
-        try process.run()
-        let handle = pipe.fileHandleForReading
+        self.process = try ChildProcess(executable, arguments, environment: environment, mergingErrors: true)
+        let handle = self.process.output
         // Blocking reads stay off the Swift concurrency pool.
         Thread.detachNewThread { self.read(handle) }
     }
@@ -63,7 +55,7 @@ public final class RunningProcess: Sendable {
     }
 
     /// Sends SIGINT, as Ctrl-C does.
-    public func interrupt() { self.process.interrupt() }
+    public func interrupt() { self.process.send(SIGINT) }
 
     /// Waits for the process to end (on a plain thread) and returns its exit status; -1 when
     /// the test is cancelled first (its time limit passed).
@@ -71,16 +63,15 @@ public final class RunningProcess: Sendable {
         await untilCancelled(
             {
                 await withCheckedContinuation { continuation in
-                    Thread.detachNewThread { [process = self.process] in
-                        process.waitUntilExit()
-                        continuation.resume(returning: process.terminationStatus)
-                    }
+                    Thread.detachNewThread { [process = self.process] in continuation.resume(returning: process.waitForExit()) }
                 }
             }, cancelled: { -1 })
     }
 
-    /// Stops the process if it still runs (for cleanup after a failed test).
+    /// Stops the process if it still runs (for cleanup after a failed test), and reaps it.
     public func terminate() {
-        if self.process.isRunning { self.process.terminate() }
+        guard !self.process.hasExited else { return }
+        self.process.send(SIGTERM)
+        Thread.detachNewThread { [process = self.process] in _ = process.waitForExit() }
     }
 }

@@ -108,28 +108,17 @@ import Testing
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "sim_http_check.py")
         try await withCluster(nodes: 2, controlPort: 0) { cluster in
             cluster.advance(2)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script.path]
-            process.environment = [
+            let environment = [
                 "SIM_PORT": String(cluster.daemons[0].port), "SIM_TOKEN": cluster.daemons[0].adminToken,
                 "SIM_CONTROL_PORT": String(try #require(cluster.controlPort)),
                 "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin",
             ]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            // Wait on a plain thread: blocking a Swift concurrency thread here would starve the
+            // On a plain thread: blocking a Swift concurrency thread here would starve the
             // simulator the script is talking to (the pool has one thread per core).
-            let text = await withCheckedContinuation { continuation in
-                Thread.detachNewThread {
-                    let data = output.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: String(decoding: data, as: UTF8.self))
-                }
-            }
-            #expect(process.terminationStatus == 0, "\(text)")
+            let outcome = try await ProcessRunner.run(
+                URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path], environment: environment)
+            let text = outcome.stdout + outcome.stderr
+            #expect(outcome.status == 0, "\(text)")
             #expect(text.contains("sim http check: ok"))
         }
     }

@@ -11,27 +11,12 @@ import Testing
     let fpool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "fpool")
 
     @Test func simPrintsPoolInfoServesAndStopsOnInterrupt() async throws {
-        let process = Process()
-        process.executableURL = self.fpool
-        process.arguments = [
-            "sim", "--nodes", "2", "--block-time", "200ms", "--base-port", "0", "--network-name", "calibsim", "--behind", "true-lag",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        // Read lines on a plain thread until the pool info appears (blocking reads must not
-        // occupy the Swift concurrency pool).
-        let lines = await withCheckedContinuation { (continuation: CheckedContinuation<[String], Never>) in
-            Thread.detachNewThread {
-                var text = ""
-                while !text.contains("Ctrl-C") {
-                    let chunk = output.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }
-                    text += String(decoding: chunk, as: UTF8.self)
-                }
-                continuation.resume(returning: text.split(separator: "\n").map(String.init))
-            }
-        }
+        let process = try RunningProcess(
+            self.fpool,
+            ["sim", "--nodes", "2", "--block-time", "200ms", "--base-port", "0", "--network-name", "calibsim", "--behind", "true-lag"],
+            environment: ProcessInfo.processInfo.environment)
+        defer { process.terminate() }
+        let lines = await process.output(containing: "Ctrl-C").split(separator: "\n").map(String.init)
         let poolLine = try #require(lines.first { $0.hasPrefix("FULLNODE_API_POOL_INFO=") })
         let entries = poolLine.dropFirst("FULLNODE_API_POOL_INFO=".count).split(separator: ",")
         #expect(entries.count == 2)
@@ -48,13 +33,8 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("network calibsim (genesis bafy2bzace") && $0.hasSuffix("NodeStatus Behind: true-lag") })
 
         process.interrupt()
-        let (status, rest) = await withCheckedContinuation { (continuation: CheckedContinuation<(Int32, String), Never>) in
-            Thread.detachNewThread {
-                let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                continuation.resume(returning: (process.terminationStatus, rest))
-            }
-        }
+        let status = await process.exitStatus()
+        let rest = await process.output(containing: "stopped")
         #expect(status == 0)
         #expect(rest.contains("stopped"))
     }
@@ -81,16 +61,8 @@ import Testing
 
     /// Runs fpool with `arguments` and returns its exit status and standard error.
     func failure(of arguments: [String]) throws -> (status: Int32, errors: String) {
-        let process = Process()
-        process.executableURL = self.fpool
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        let outcome = try ProcessRunner.runBlocking(self.fpool, arguments)
+        return (outcome.status, outcome.stderr)
     }
 
     @Test func badBlockTimeIsAOneLineError() throws {
