@@ -40,6 +40,8 @@ public final class Pool: Sendable {
         var feeds: [Int: HeadFeed] = [:]
         /// Heartbeats started (each beat's number).
         var beatsStarted: UInt64 = 0
+        /// Heartbeats finished: every node judged and what that changed carried out.
+        var beatsFinished = ChangeSignal()
         /// Beats left at `Pool.quickBeatDelay` rather than the interval, after a socket closed by
         /// itself: a daemon that dropped it is usually restarting, and its first redial refused.
         var quickBeats = 0

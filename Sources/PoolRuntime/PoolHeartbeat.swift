@@ -53,6 +53,22 @@ extension Pool {
         effects.wakeWaiters()
         await self.carryOut(effects, reason: "heartbeat")
         self.openMissingHeadFeeds()
+        self.state.withLock { $0.beatsFinished.signal() }.forEach { $0.resume() }
+    }
+
+    /// How many heartbeats have finished: every node judged, and what that changed carried out.
+    package var heartbeatsFinished: UInt64 { self.state.withLock { $0.beatsFinished.generation } }
+
+    /// Returns once more than `count` heartbeats have finished, or when the task is cancelled.
+    /// A heartbeat's own probes are bounded on the pool's clock for as long as the loop's wait,
+    /// so what sleeps on the clock cannot tell a beat in progress from the loop between beats;
+    /// this can.
+    package func waitForHeartbeats(past count: UInt64) async {
+        while !Task.isCancelled {
+            let finished = self.heartbeatsFinished
+            guard finished <= count else { return }
+            await self.nextChange(of: \.beatsFinished, after: finished)
+        }
     }
 
     /// Applies one heartbeat's results: sessions, identities, the pool's network, verdicts.

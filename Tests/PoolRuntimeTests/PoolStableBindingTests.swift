@@ -153,10 +153,13 @@ import Testing
         let clock = ManualClock()
         let pool = await makePool(nodes, clock: clock)
         let probes = nodes[0].probes
+        let beats = pool.heartbeatsFinished
         let loop = Task { await pool.runHeartbeats() }
         defer { loop.cancel() }
-        await nodes[0].waitForProbes(probes + 1)
-        await clock.waitForSleepers(1)
+        // A beat's probes are bounded by timers as long as the interval: the loop is waiting
+        // only once its beat has finished and something sleeps.
+        await pool.waitForHeartbeats(past: beats)
+        await clock.waitForSleepers(1, lasting: .seconds(3))
         await body(nodes, clock, pool, probes + 1)
     }
 
@@ -182,9 +185,12 @@ import Testing
             await clock.waitForSleepers(1, lasting: .milliseconds(500))
             #expect(!pool.nodes[0].state.isAvailable)
             nodes[0].health()
+            let beats = pool.heartbeatsFinished
             clock.advance(by: .milliseconds(500))
             await nodes[0].waitForProbes(probes + 2)
-            // Every node serves again: back to the interval.
+            // Every node serves again: back to the interval (the 3 s timers of the beat's own
+            // probes are gone once it has finished).
+            await pool.waitForHeartbeats(past: beats)
             await clock.waitForSleepers(1, lasting: .seconds(3))
             #expect(pool.nodes[0].state.isAvailable)
             #expect(clock.now == .milliseconds(500))
