@@ -43,9 +43,13 @@ extension Pool {
         let effects = self.state.withLock { state in
             // A probe answered before the connection was lost may be the old process's: judged
             // on it, a node that restarted (even on another chain) would serve again unchecked.
-            let current = results.filter { state.table[$0.key].connectionLosses == losses[$0.key] }
+            // Nor does a beat judge a node that a beat begun after it already judged (an
+            // operator's beat beside the loop's): its probe is the older news.
+            let current = results.filter { index, _ in
+                state.table[index].connectionLosses == losses[index] && state.table[index].judgedAtBeat < beat
+            }
             var effects = Self.judge(current, in: &state, now: now)
-            for index in current.keys { state.table[index].judgedAtBeat = max(state.table[index].judgedAtBeat, beat) }
+            for index in current.keys { state.table[index].judgedAtBeat = beat }
             // Channels being carried over wait for this beat's verdict, changed or not.
             if !state.carryingOver.isEmpty { effects.woken += state.nodeChanges.signal() }
             return effects

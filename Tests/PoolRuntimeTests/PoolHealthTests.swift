@@ -61,6 +61,28 @@ import Testing
         #expect(await pool.call(call(.stateGetActor)) == .result(Array("\"ok\"".utf8), node: 0))
     }
 
+    /// Two beats at once (the loop's, and one an operator asked for): the one begun first and
+    /// finished last probed a daemon that was still restarting, and does not take back the
+    /// later beat's verdict that it serves again.
+    @Test func aBeatBegunEarlierDoesNotUndoALaterOnesVerdict() async {
+        let nodes = (0..<2).map { FakeNode(name: "n\($0)") }
+        let pool = await makePool(nodes)
+        let probes = nodes[0].probes
+        nodes[0].unreachable()
+        nodes[0].holdProbes()
+        async let early: Void = pool.heartbeat()
+        await nodes[0].waitForProbes(probes + 1)
+        nodes[0].health()
+        async let late: Void = pool.heartbeat()
+        await nodes[0].waitForProbes(probes + 2)
+        nodes[0].releaseNewestProbe()
+        await late
+        #expect(pool.nodes[0].state.isAvailable)
+        nodes[0].releaseProbes()
+        await early
+        #expect(pool.nodes[0].state.isAvailable)
+    }
+
     @Test func oneHungProbeDoesNotDelayTheOthers() async throws {
         final class HungNode: NodeConnection {
             func call(_ call: PoolCall) async -> NodeReply { .result([]) }

@@ -138,6 +138,10 @@ final class FakeNode: NodeConnection {
         }
         held.forEach { $0.resume() }
     }
+    /// The latest probe held answers; the others stay held.
+    func releaseNewestProbe() {
+        self.state.withLock { $0.heldProbes.popLast() }?.resume()
+    }
     var probes: Int { self.state.withLock { $0.probes } }
 
     /// Returns once this node has been probed `count` times in all.
