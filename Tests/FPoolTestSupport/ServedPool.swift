@@ -120,6 +120,8 @@ public func withServedPool<T>(
         do {
             result = try await body(served)
         } catch {
+            // What fpool logged is the only account of a failure on a CI machine.
+            print("fpool's last log lines before \(error):\n" + served.logs.all.suffix(40).joined(separator: "\n"))
             await instance.server.stop()
             throw error
         }

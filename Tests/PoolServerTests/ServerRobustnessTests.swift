@@ -114,13 +114,17 @@ import Testing
     /// A websocket on which nothing is read for the idle timeout is closed, unless a call or a
     /// channel is open on it (a miner waiting on StateWaitMsg, a scheduler on ChainNotify).
     @Test func anIdleWebSocketIsClosedButOneWithACallOrAChannelIsNot() async throws {
-        // Long enough that a loaded CI machine sends the busy clients' first calls within it.
-        try await withServedPool(configure: { configuration, _ in configuration.idleTimeout = .seconds(1) }) { served in
+        // Long enough that the busy clients send their first call within it, though on a loaded
+        // machine the test's task waits its turn while the server's event loops, on threads of
+        // their own, do not: a 1 s timeout once ran out first.
+        try await withServedPool(configure: { configuration, _ in configuration.idleTimeout = .seconds(3) }) { served in
+            // Pushed over another connection: the waiting client's first call is its wait.
+            let pushed = try await served.http("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let cid = try #require(pushed.json?["result"]?["CID"])
             let listening = try await served.client()
             let subscription = try await listening.subscribe("Filecoin.ChainNotify")
             let waiting = try await served.client()
-            let pushed = try await waiting.call("Filecoin.MpoolPushMessage", [transfer(), nil])
-            let wait = waiting.start("Filecoin.StateWaitMsg", [try #require(pushed["CID"]), 1, 100, true])
+            let wait = waiting.start("Filecoin.StateWaitMsg", [cid, 1, 100, true])
             await served.cluster.waitForWaiters(daemon: 0, count: 1)
             // Two idle clients in turn: each is closed after the timeout, and by the time the
             // second is, the busy ones have passed their own idle checks more than once.
