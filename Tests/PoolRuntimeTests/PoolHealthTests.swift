@@ -106,8 +106,9 @@ import Testing
         }
         let healthy = FakeNode(name: "ok")
         var environment = PoolEnvironment()
-        // A real clock: the hung probe must be cut off by the heartbeat's own bound.
-        try environment.settings.set("HeartbeatInterval", to: "200ms")
+        // A real clock: the hung probe must be cut off by the heartbeat's own bound, long
+        // enough that the healthy probe answers within it on a loaded machine.
+        try environment.settings.set("HeartbeatInterval", to: "2s")
         let token = "eyJhbGciOiJIUzI1NiJ9.eyJBbGxvdyI6WyJyZWFkIl19.c2ln"
         environment.nodes = [
             NodeEndpoint(token: token, address: try! Multiaddr(parsing: "/ip4/10.0.0.1/tcp/1/http"), name: "hung"),
@@ -117,7 +118,7 @@ import Testing
             environment: environment, connect: { endpoint -> any NodeConnection in endpoint.name == "ok" ? healthy : HungNode() })
         await pool.heartbeat()
         #expect(pool.nodes.map { $0.state.isAvailable } == [false, true])
-        #expect(pool.nodes[0].state.description == "disabled (no answer: heartbeat timed out after 200ms)")
+        #expect(pool.nodes[0].state.description == "disabled (no answer: heartbeat timed out after 2s)")
     }
 
     @Test func pausedNodesServeNothingUntilResumedAndExitedNodesLeaveThePool() async throws {

@@ -78,7 +78,8 @@ import Testing
         #expect(nodes[0].abandoned == 1)
         nodes[0].answerImmediate(late)
         #expect(replies.all.count == 1)
-        #expect(observer.all.contains("hedge won Filecoin.StateGetActor on n1"))
+        // Reported by the hedge once it has answered the caller.
+        await observer.waitForEvent(containing: "hedge won Filecoin.StateGetActor on n1")
         #expect(!observer.all.contains { $0.hasPrefix("retry") })
     }
 

@@ -109,7 +109,9 @@ import Testing
         // The next node cannot take the re-push now; it waits for the network instead.
         nodes[next].state.withLock { $0.repushReply = .error(code: 1, message: "mpool is full") }
         async let reply = pool.call(self.push(2))
-        await clock.waitForSleepers(1)
+        // Two sleep as long: the catch-up's bound, from the start, and its wait for the
+        // network, once it has read the nonce and tried the re-push.
+        await clock.waitForSleepers(2, lasting: .seconds(10))
         // Gossip brings the node both accepted messages; the next heartbeat wakes the wait.
         nodes[next].state.withLock { $0.nonces["f01001"] = 2 }
         await pool.heartbeat()

@@ -7,6 +7,7 @@ import LotusSim
 import LotusWire
 import PoolRuntime
 import PoolServer
+import RouteModel
 import Synchronization
 import FPoolTestSupport
 import Testing
@@ -134,7 +135,10 @@ func readLoad(_ served: ServedPool, workers: Int, calls: Int, method: String, pa
     }
 
     @Test func aSendersDaemonKilledBetweenPushesKeepsItsNoncesGapless() async throws {
-        try await withServedPool { served in
+        // The catch-up on the next daemon is bounded by TipsetWait: 2 s was outlasted on a
+        // loaded machine, and it ends as soon as the nonce has caught up.
+        try await withServedPool(configure: { _, environment in environment.settings.tipsetWait = GoDuration(milliseconds: 30_000) }) {
+            served in
             let client = try await served.client()
             // Account 0 is f0100; its messages stay in its bound daemon's mpool.
             let bound = try #require(served.pool.decide(.v1(.mpoolPushMessage), facts: CallFacts(sender: "f0100"))?.first?.index)

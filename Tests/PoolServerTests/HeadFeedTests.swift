@@ -45,7 +45,7 @@ import Testing
             await served.cluster.waitForSubscriptions(total: 3)
             served.cluster.advance(3)
             // No heartbeat runs here (tests call them): the feeds moved the heads.
-            #expect(await holds(within: .seconds(5)) { served.pool.nodes.allSatisfy { $0.health?.head == 3 } })
+            #expect(await holds { served.pool.nodes.allSatisfy { $0.health?.head == 3 } })
             let direct = try await LotusWSClient.connect(
                 host: "127.0.0.1", port: served.cluster.daemons[0].port, token: served.cluster.daemons[0].adminToken)
             let fromDaemon = try await direct.start("Filecoin.ChainHead", rawParams: Array("[]".utf8)).rawResult()

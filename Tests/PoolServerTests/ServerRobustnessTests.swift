@@ -21,6 +21,9 @@ import Testing
             // Its daemon down, a ChainNotify waits for a node (and for the node's head feed).
             await served.cluster.waitForSubscriptions(total: 1)
             try await served.cluster.inject(.kill, daemon: 0)
+            // Once fpool has seen its sockets close (on a loaded machine, after the restart
+            // below, it took the daemon out again with no heartbeat to bring it back).
+            await served.logs.waitForLine(containing: "\(served.cluster.daemons[0].name): running → disabled")
             let client = try await served.client()
             let abandoned = client.start("Filecoin.ChainNotify")
             client.cancel(requestID: abandoned.id)
@@ -144,14 +147,18 @@ import Testing
     /// An HTTP call that takes longer than the idle timeout still gets its answer: a
     /// connection waiting for its answer is busy, not idle.
     @Test func aLongHTTPCallOutlivesTheIdleTimeout() async throws {
-        try await withServedPool(configure: { configuration, _ in configuration.idleTimeout = .milliseconds(200) }) { served in
-            // Over HTTP too: an idle websocket would (rightly) be closed by this short timeout.
-            let pushed = try await served.http("Filecoin.MpoolPushMessage", [transfer(), nil])
-            let cid = try #require(pushed.json?["result"]?["CID"])
+        // A second: short, yet longer than a loaded machine keeps the test's task from writing
+        // its request once connected (the idle clock runs from the accept).
+        try await withServedPool(configure: { configuration, _ in configuration.idleTimeout = .seconds(1) }) { served in
+            // Pushed to the daemon itself: the only call to fpool is the long one, over HTTP.
+            let daemon = served.cluster.daemons[0]
+            let pushed = try await LotusWSClient.connect(host: "127.0.0.1", port: daemon.port, token: daemon.adminToken)
+                .call("Filecoin.MpoolPushMessage", [transfer(), nil])
+            let cid = try #require(pushed["CID"])
             let answer = Task { try await served.http("Filecoin.StateWaitMsg", [cid, 1, 100, true]) }
             await served.cluster.waitForWaiters(daemon: 0, count: 1)
             // Real time must pass here: the subject is a timeout.
-            try await Task.sleep(for: .milliseconds(600))
+            try await Task.sleep(for: .milliseconds(1_500))
             served.cluster.advance(3)
             let response = try await answer.value
             #expect(response.json?["result"]?["Receipt"]?["ExitCode"]?.int == 0)

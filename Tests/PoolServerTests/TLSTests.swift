@@ -98,8 +98,9 @@ import Testing
         }) { served in
             let silent = try await RawWebSocketPeer.open(port: served.port)
             let started = ContinuousClock.now
-            // A ClientHello's first bytes, then nothing.
-            try await silent.sendRaw(bytes: [0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+            // A ClientHello's first bytes, then nothing. (A test task starved past the idle
+            // timeout finds the connection closed already, which is the outcome too.)
+            try? await silent.sendRaw(bytes: [0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
             #expect(try await silent.bytesUntilClosed().isEmpty)
             #expect(ContinuousClock.now - started < .seconds(20))
         }
