@@ -66,6 +66,9 @@ import Testing
         try await withServedPool { served in
             await served.cluster.waitForSubscriptions(total: 3)
             served.cluster.advance(6)
+            // A new channel starts at its feed's head: once the feeds have the daemons' (their
+            // values were once still on the way, and the first head one tipset behind).
+            #expect(await holds { served.pool.nodes.allSatisfy { $0.health?.head == 6 } })
             let client = try await served.client()
             let subscription = try await client.subscribe("Filecoin.ChainNotify")
             var values = subscription.values.makeAsyncIterator()
