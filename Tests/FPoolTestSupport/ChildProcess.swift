@@ -36,7 +36,12 @@ public final class ChildProcess: Sendable {
         let path = executable.path(percentEncoded: false)
         func fail(_ step: String, _ code: Int32 = errno) -> SpawnError { SpawnError(executable: path, step: step, code: code) }
         let out = try Self.pipe(fail)
-        let err = mergingErrors ? out : try Self.pipe(fail)
+        let err: (read: Int32, write: Int32)
+        do { err = mergingErrors ? out : try Self.pipe(fail) } catch {
+            close(out.read)
+            close(out.write)
+            throw error
+        }
         defer {
             // The parent keeps only the read ends; the child has its own copies of the write ends.
             close(out.write)
@@ -98,12 +103,18 @@ public final class ChildProcess: Sendable {
     public func waitForExit() -> Int32 {
         self.reaping.withLock { _ in
             if let known = self.status.withLock({ $0 }) { return known }
-            var raw: Int32 = 0
-            var reaped: pid_t
-            repeat { reaped = waitpid(self.pid, &raw, 0) } while reaped == -1 && errno == EINTR
-            let code = reaped == -1 ? -1 : (raw & 0x7f == 0 ? (raw >> 8) & 0xff : raw & 0x7f)
-            self.status.withLock { $0 = code }
-            return code
+            // Waited for without reaping, then reaped under the lock `send` takes: a signal is
+            // never sent to a pid the system may already have given to another process.
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(self.pid), &info, WEXITED | WNOWAIT) == -1 && errno == EINTR {}
+            return self.status.withLock { status in
+                var raw: Int32 = 0
+                var reaped: pid_t
+                repeat { reaped = waitpid(self.pid, &raw, 0) } while reaped == -1 && errno == EINTR
+                let code = reaped == -1 ? -1 : (raw & 0x7f == 0 ? (raw >> 8) & 0xff : raw & 0x7f)
+                status = code
+                return code
+            }
         }
     }
 

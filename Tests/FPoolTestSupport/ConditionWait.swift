@@ -11,3 +11,15 @@ public func holds(within limit: Duration = .seconds(20), _ condition: () -> Bool
     }
     return true
 }
+
+/// Whether `condition`, which asks something of another process (an `fpool` started by the
+/// test), came true within `limit`; it is asked again every 5 ms after each answer.
+public func holds(within limit: Duration = .seconds(20), asking condition: () async -> Bool) async -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + limit
+    while !(await condition()) {
+        guard clock.now < deadline else { return false }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return true
+}

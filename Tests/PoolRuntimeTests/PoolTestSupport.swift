@@ -43,7 +43,7 @@ final class FakeNode: NodeConnection {
         var probeHangs = false
         /// Probes wait here while held (a heartbeat still in flight when something happens).
         var probesHeld = false
-        var heldProbes: [CheckedContinuation<Void, Never>] = []
+        var heldProbes: [@Sendable () -> Void] = []
     }
 
     static let testnet = NetworkIdentity(genesis: "bafy-genesis-testnet", name: "testnet")
@@ -109,22 +109,20 @@ final class FakeNode: NodeConnection {
             try? await Task.sleep(for: .seconds(3600))
             return .failure(NodeCallFailure(.unreachable(.maybeSent, detail: "cancelled")))
         }
-        let (result, ready) = self.state.withLock { state in
-            state.probes += 1
-            let count = state.probes
-            let ready = state.probeWaiters.filter { $0.count <= count }.map(\.continuation)
-            state.probeWaiters.removeAll { $0.count <= count }
-            return (state.probe, ready)
-        }
-        ready.forEach { $0.resume() }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let held = self.state.withLock { state in
-                if state.probesHeld { state.heldProbes.append(continuation) }
-                return state.probesHeld
+        // Counted and held under one lock: a test that saw the count can release this probe.
+        return await withCheckedContinuation { continuation in
+            let (ready, answer) = self.state.withLock { state in
+                state.probes += 1
+                let answer: @Sendable () -> Void = { [probe = state.probe] in continuation.resume(returning: probe) }
+                let ready = state.probeWaiters.filter { $0.count <= state.probes }.map(\.continuation)
+                state.probeWaiters.removeAll { $0.count <= state.probes }
+                guard state.probesHeld else { return (ready, Optional(answer)) }
+                state.heldProbes.append(answer)
+                return (ready, nil)
             }
-            if !held { continuation.resume() }
+            ready.forEach { $0.resume() }
+            answer?()
         }
-        return result
     }
 
     /// Probes answer only after `releaseProbes()`.
@@ -136,11 +134,11 @@ final class FakeNode: NodeConnection {
             defer { state.heldProbes = [] }
             return state.heldProbes
         }
-        held.forEach { $0.resume() }
+        held.forEach { $0() }
     }
     /// The latest probe held answers; the others stay held.
     func releaseNewestProbe() {
-        self.state.withLock { $0.heldProbes.popLast() }?.resume()
+        self.state.withLock { $0.heldProbes.popLast() }?()
     }
     var probes: Int { self.state.withLock { $0.probes } }
 

@@ -50,8 +50,12 @@ import Testing
         let api = try String(contentsOfFile: repo + "/api", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let port = try #require(Int(api.split(separator: "/")[3]))
         cluster.advance(2)
-        let head = try await LotusHTTPClient.call(host: "127.0.0.1", port: port, method: "Filecoin.ChainHead")
-        #expect(head.json?["result"]?["Height"]?.int == 2)
+        // ChainHead comes from fpool's head feeds, which hear of the new head a moment later.
+        #expect(
+            await holds(asking: {
+                let head = try? await LotusHTTPClient.call(host: "127.0.0.1", port: port, method: "Filecoin.ChainHead")
+                return head?.json?["result"]?["Height"]?.int == 2
+            }))
         let nodes = try await ProcessRunner.run(self.fpool, ["node", "list"], environment: environment)
         #expect(nodes.stdout.contains("host sim-daemon-0[127.0.0.1:\(cluster.daemons[0].port)]"))
         process.interrupt()
