@@ -15,18 +15,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --build-tests
 # Swift Testing writes its report beside the path given, as …-swift-testing.xml.
-report=.build/test-report.xml
-rm -f .build/test-report-swift-testing.xml
-if ! swift test --skip-build --skip 'ChaosTests|AloneTests' --xunit-output "$report" "$@"; then
-  failed=$(python3 scripts/failed-tests.py names .build/test-report-swift-testing.xml --max 3) || {
+report=.build/test-report retry=.build/test-retry
+rm -f "$report-swift-testing.xml" "$retry-swift-testing.xml"
+if ! swift test --skip-build --skip 'ChaosTests|AloneTests' --xunit-output "$report.xml" "$@"; then
+  failed=$(python3 scripts/failed-tests.py names "$report-swift-testing.xml" --max 3) || {
     echo "test.sh: the parallel run failed; not retried" >&2
     exit 1
   }
   echo "test.sh: running again alone, after they failed in the parallel run: $failed" >&2
-  rm -f .build/test-retry-swift-testing.xml
-  swift test --skip-build --filter "$failed" --xunit-output .build/test-retry.xml "$@"
+  swift test --skip-build --filter "$failed" --xunit-output "$retry.xml" "$@"
   # Each name starts with ^: as many tests must have run again, and passed.
-  python3 scripts/failed-tests.py confirm .build/test-retry-swift-testing.xml "$(tr -cd '^' <<<"$failed" | wc -c)"
+  python3 scripts/failed-tests.py confirm "$retry-swift-testing.xml" "$(tr -cd '^' <<<"$failed" | wc -c)"
   echo "test.sh: FLAKY: failed in the parallel run, passed alone: $failed" >&2
 fi
 swift test --skip-build --filter 'ChaosTests|AloneTests' "$@"

@@ -1,7 +1,8 @@
 // What a read asks, as the result cache and the read flights know it: the route (API version
-// and method), the params' exact bytes and, for a read whose answer is fixed, the pool's chain. A read's key is hashed up to three times (its flight
-// is looked up, stored and removed), so the params' bytes are hashed once, when it is made, and
-// in one piece: hashing an array byte by byte costs several times more.
+// and method), the params' exact bytes and, for a read whose answer is fixed, the pool's chain.
+// A read's key is hashed up to three times (its flight is looked up, stored and removed), so the
+// params' bytes are hashed once, when it is made, and in one piece: hashing an array byte by
+// byte costs several times more.
 
 import GeneratedRoutes
 

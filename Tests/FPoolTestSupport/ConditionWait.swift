@@ -3,13 +3,7 @@
 
 /// Whether `condition` held within `limit`; it is looked at every 5 ms.
 public func holds(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now + limit
-    while !condition() {
-        guard clock.now < deadline else { return false }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return true
+    await holds(within: limit, asking: { condition() })
 }
 
 /// Whether `condition`, which asks something of another process (an `fpool` started by the
